@@ -1,0 +1,77 @@
+"""Lazily builds what the handlers use: settings, the bound store, S3, the clock, the competition.
+
+Nothing is built at import time; the first request builds it once per process. Tests call `reset()`
+after starting moto or changing the environment, and may replace the clock with `set_clock`.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Callable
+
+from . import competitions
+from .config import Settings, reset as reset_settings, settings
+from .domain.competition import Competition, competition_from_config
+
+_clock: list[Callable[[], float]] = [time.time]
+
+
+def now() -> float:
+    """The current time in epoch seconds (the one clock every handler passes down)."""
+    return _clock[0]()
+
+
+def now_dt() -> datetime:
+    return datetime.fromtimestamp(now(), tz=timezone.utc)
+
+
+def set_clock(clock: Callable[[], float]) -> None:
+    _clock[0] = clock
+
+
+@lru_cache(maxsize=1)
+def config() -> Settings:
+    s = settings()
+    from .store import db
+    db.bind(s)
+    return s
+
+
+@lru_cache(maxsize=1)
+def competition() -> Competition:
+    return competition_from_config(competitions.load(config().competition_id))
+
+
+@lru_cache(maxsize=1)
+def s3() -> Any:
+    import boto3
+    from botocore.config import Config
+    s = config()
+    return boto3.client(
+        "s3", region_name=s.region, endpoint_url=s.endpoint_url,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"},
+                      retries={"max_attempts": 4, "mode": "standard"}),
+    )
+
+
+@lru_cache(maxsize=1)
+def files() -> Any:
+    from .store.files import Files
+    return Files(s3(), config().bucket)
+
+
+@lru_cache(maxsize=8)
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+    s = config()
+    return boto3.client(service, region_name=s.region, endpoint_url=s.endpoint_url,
+                        config=Config(retries={"max_attempts": 4, "mode": "standard"}))
+
+
+def reset() -> None:
+    reset_settings()
+    for cached in (config, competition, s3, files, client):
+        cached.cache_clear()
+    _clock[0] = time.time

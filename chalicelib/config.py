@@ -1,0 +1,90 @@
+"""The only reader of os.environ: everything configurable ends up in one frozen Settings.
+
+Importing this module reads nothing; `settings()` reads the environment on first use and
+caches the result (tests call `reset()` after changing the environment).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Logical table names -> the suffix of the physical table name (prefix from TABLE_PREFIX).
+TABLES = (
+    "accounts", "guards", "sessions", "cases", "case_versions", "stages", "audit",
+    "judges", "assignments", "links", "rankings", "jobs", "mail_log", "archive",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    endpoint_url: str | None          # set locally (the emulator); unset in AWS
+    table_prefix: str
+    bucket: str
+    competition_id: str
+    site_url: str                     # public base URL of the pages, for links in mail
+    mail_sender: str
+    mail_transport: str               # "ses" | "smtp"
+    smtp_host: str
+    smtp_port: int
+    signing_keys: tuple[str, ...]     # newest first; older keys still verify during rotation
+    secure_cookies: bool
+    session_hours: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    login_max_failures: int
+    login_cooldown_seconds: int
+    upload_url_seconds: int
+    download_url_seconds: int
+    async_mode: str                   # "lambda" (AWS) | "poll" (the local runner polls the jobs table)
+    export_function_name: str
+    local_mode: bool
+
+    def table_name(self, logical: str) -> str:
+        return f"{self.table_prefix}{logical}"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    keys = tuple(k for k in env.get("SIGNING_KEYS", "").split(",") if k.strip())
+    local_mode = _bool(env.get("SAIPING_LOCAL"), False)
+    if not keys:
+        # Only a local stack or a test may run on the built-in development key.
+        keys = ("local-development-signing-key-not-for-production",)
+    return Settings(
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-east-1",
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        table_prefix=env.get("TABLE_PREFIX", "saiping-local-"),
+        bucket=env.get("BUCKET_NAME", "saiping-local-files"),
+        competition_id=env.get("COMPETITION_ID", "shenzhen-2023"),
+        site_url=env.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_sender=env.get("MAIL_SENDER", "saiping@example.org"),
+        mail_transport=env.get("MAIL_TRANSPORT", "ses"),
+        smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(env.get("SMTP_PORT", "25")),
+        signing_keys=keys,
+        secure_cookies=_bool(env.get("SECURE_COOKIES"), not local_mode),
+        session_hours=int(env.get("SESSION_HOURS", "12")),
+        argon2_time_cost=int(env.get("ARGON2_TIME_COST", "2")),
+        argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", "19456")),
+        login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+        login_cooldown_seconds=int(env.get("LOGIN_COOLDOWN_SECONDS", "900")),
+        upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
+        download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
+        async_mode=env.get("ASYNC_MODE", "poll" if local_mode else "lambda"),
+        export_function_name=env.get("EXPORT_FUNCTION_NAME", ""),
+        local_mode=local_mode,
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    settings.cache_clear()

@@ -1,0 +1,75 @@
+"""Registration rules: one account per unit, the username and password rules, contact formats."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .cases import MOBILE
+from .errors import Invalid
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+UNIT_SYSTEMS = {"municipal": "市直", "district": "区直"}
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    password: str
+    unit_name: str
+    unit_system: str
+    district: str | None
+    contact_name: str
+    email: str
+    mobile: str
+
+
+def unit_key(unit_name: str) -> str:
+    """Two spellings of one unit (spaces, full-width letters, case) are the same unit."""
+    folded = unicodedata.normalize("NFKC", unit_name)
+    return re.sub(r"\s+", "", folded).casefold()
+
+
+def _str(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value.strip() if isinstance(value, str) else None
+
+
+def parse_registration(raw: Any) -> Registration:
+    if not isinstance(raw, Mapping):
+        raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
+    errors: dict[str, str] = {}
+    username = _str(raw, "username") or ""
+    if not USERNAME.match(username):
+        errors["username"] = "用户名应为 3～32 位字母、数字或 _ . -"
+    password = raw.get("password") if isinstance(raw.get("password"), str) else ""
+    if len(password) < PASSWORD_MIN:
+        errors["password"] = f"密码至少 {PASSWORD_MIN} 位"
+    elif len(password) > PASSWORD_MAX:
+        errors["password"] = f"密码不能超过 {PASSWORD_MAX} 位"
+    unit_name = _str(raw, "unit_name") or ""
+    if not 2 <= len(unit_name) <= 100:
+        errors["unit_name"] = "请填写单位名称（2～100 个字符）"
+    unit_system = _str(raw, "unit_system") or ""
+    if unit_system not in UNIT_SYSTEMS:
+        errors["unit_system"] = "单位类型只能选择：市直（municipal）或区直（district）"
+    district = _str(raw, "district") or None
+    if district is not None and len(district) > 50:
+        errors["district"] = "所属区不能超过 50 个字符"
+    contact_name = _str(raw, "contact_name") or ""
+    if not 1 <= len(contact_name) <= 50:
+        errors["contact_name"] = "请填写联系人姓名（不超过 50 个字符）"
+    email = _str(raw, "email") or ""
+    if len(email) > 254 or not EMAIL.match(email):
+        errors["email"] = "电子邮箱格式不正确（如 dangjian@example.gov.cn）"
+    mobile = _str(raw, "mobile") or ""
+    if not MOBILE.match(mobile):
+        errors["mobile"] = "手机应为以 1 开头的 11 位号码（第二位为 3～9）"
+    if errors:
+        first = next(iter(errors.values()))
+        raise Invalid(first if len(errors) == 1 else f"{first}（共{len(errors)}处需要修改）", errors)
+    return Registration(username, password, unit_name, unit_system, district, contact_name, email, mobile)

@@ -1,0 +1,104 @@
+"""Attachments: declare (presigned POST), confirm (check the stored bytes), download, delete.
+
+Object keys are `cases/<case id>/<attachment id>`: never derived from the user's file name, which is
+kept only for the download's Content-Disposition.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from ..config import Settings
+from ..domain.attachments import HEAD_BYTES, KINDS, MAX_ATTACHMENTS, TAIL_BYTES, content_matches, declare
+from ..domain.competition import Competition
+from ..domain.errors import Invalid, NotFound
+from ..security import new_id
+from ..store import cases as store
+from ..store.files import Files
+from ..store.models import Case
+from . import cases as case_service
+from .accounts import Principal
+
+
+def _record(case: Case, attachment_id: str) -> dict[str, Any]:
+    record = store.attachments_of(case).get(attachment_id)
+    if record is None:
+        raise NotFound("没有找到这个附件")
+    return dict(record)
+
+
+def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str,
+                 raw: Any, now: datetime) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
+    declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"))
+    target = case_service.editable(comp, principal, case_id, now)
+    if len(store.attachments_of(target.case)) >= MAX_ATTACHMENTS:
+        raise Invalid(f"每个案例最多 {MAX_ATTACHMENTS} 个附件，请先删除不需要的附件", {"filename": "附件数量已达上限"})
+    attachment_id = new_id()
+    key = f"cases/{case_id}/{attachment_id}"
+    record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
+              "size": declared.size, "status": "pending", "key": key, "created_at": now.timestamp()}
+    store.put_attachment(target.case, record, (comp.id, target.stage_id), principal.actor, now.timestamp(),
+                         "attachment.declare")
+    upload = files.upload_form(key, declared.content_type, declared.size, cfg.upload_url_seconds)
+    return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
+            "expires_in": cfg.upload_url_seconds}
+
+
+def confirm(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
+            now: datetime) -> dict[str, Any]:
+    """The stored object must exist with the declared size and the leading bytes of its type."""
+    target = case_service.editable(comp, principal, case_id, now)
+    record = _record(target.case, attachment_id)
+    if record["status"] == "verified":
+        return _confirmed(record)
+    problem = _check_object(files, record)
+    if problem:
+        store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
+                                "attachment.reject")
+        files.delete(record["key"])
+        raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
+    record["status"] = "verified"
+    store.put_attachment(target.case, record, (comp.id, target.stage_id), principal.actor, now.timestamp(),
+                         "attachment.verify")
+    return _confirmed(record)
+
+
+def _confirmed(record: dict[str, Any]) -> dict[str, Any]:
+    return {"attachment_id": record["attachment_id"], "status": "verified", "size": int(record["size"]),
+            "content_type": record["content_type"], "filename": record["filename"]}
+
+
+def _check_object(files: Files, record: dict[str, Any]) -> str | None:
+    head = files.head(record["key"])
+    if head is None:
+        return "没有收到文件（上传未完成）"
+    size = int(head.get("ContentLength", -1))
+    if size != int(record["size"]):
+        return f"文件大小 {size} 字节与申报的 {int(record['size'])} 字节不符"
+    extension = record["filename"].rsplit(".", 1)[-1].lower()
+    kind = KINDS[extension]
+    first = files.read_range(record["key"], f"bytes=0-{HEAD_BYTES - 1}")
+    last = files.read_range(record["key"], f"bytes=-{TAIL_BYTES}") if extension in ("docx", "pptx") else b""
+    if not content_matches(extension, first, last):
+        return f"文件内容不是有效的{kind.label}文件（与扩展名 .{extension} 不符）"
+    return None
+
+
+def download_url(cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
+    case = case_service.get(principal, case_id)
+    record = _record(case, attachment_id)
+    if record["status"] != "verified":
+        raise NotFound("附件尚未上传完成或未通过校验")
+    return files.download_url(record["key"], record["filename"], cfg.download_url_seconds)
+
+
+def delete(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
+           now: datetime) -> None:
+    target = case_service.editable(comp, principal, case_id, now)
+    record = _record(target.case, attachment_id)
+    store.remove_attachment(target.case, attachment_id, (comp.id, target.stage_id), principal.actor,
+                            now.timestamp(), "attachment.delete")
+    files.delete(record["key"])

@@ -1,0 +1,196 @@
+"""Use cases of a unit's cases: drafts, edits (versioned), submit, withdraw, read, earlier versions.
+
+Which window governs an edit: while `submission` is open a draft, submitted or withdrawn case may be
+edited; while `coaching` is open only an `advanced` case (a revision). Anything else is stage_closed.
+The service checks the window with the injected clock; the store checks it again in the transaction.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..domain.cases import (
+    STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
+)
+from ..domain.competition import CHINA, Competition, StageWindow, format_time
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
+from ..security import new_id
+from ..store import cases as store
+from ..store.models import Case
+from . import stages as stage_service
+from .accounts import Principal
+
+EDITABLE_IN = {"submission": ("draft", "submitted", "withdrawn"), "coaching": ("advanced",)}
+GOVERNING = ("submission", "coaching")
+
+
+@dataclass(frozen=True)
+class Editable:
+    case: Case
+    stage_id: str
+
+
+def _dt(epoch: float | None) -> str | None:
+    return format_time(datetime.fromtimestamp(float(epoch), tz=timezone.utc)) if epoch else None
+
+
+def case_view(case: Case) -> dict[str, Any]:
+    body = json.loads(case.body)
+    attachments = sorted(store.attachments_of(case).values(), key=lambda a: a["created_at"])
+    return {
+        "id": case.id, **body, "status": case.status, "status_name": STATUS_NAMES[case.status],
+        "version": int(case.version), "char_count": int(case.char_count),
+        "history": [int(v) for v in case.history or []],
+        "attachments": [{"attachment_id": a["attachment_id"], "filename": a["filename"],
+                         "content_type": a["content_type"], "size": int(a["size"]), "status": a["status"]}
+                        for a in attachments],
+        "prize": case.prize, "account_id": case.owner_id,
+        "created_at": _dt(case.created_at), "updated_at": _dt(case.updated_at), "submitted_at": _dt(case.submitted_at),
+    }
+
+
+def _body(comp: Competition, raw: Any) -> CaseBody:
+    return parse_case_body(raw, comp.category_ids, comp.max_chars, comp.max_points)
+
+
+def _json(body: CaseBody) -> str:
+    return json.dumps(body.to_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def _require_unit(principal: Principal) -> None:
+    if principal.role != "unit":
+        raise Forbidden("只有参赛单位帐号可以填报案例")
+
+
+def _readable(principal: Principal, case: Case | None) -> Case:
+    if case is None:
+        raise NotFound("没有找到这个案例")
+    if principal.role == "organiser":
+        return case
+    if principal.role != "unit" or case.owner_id != principal.account_id:
+        raise Forbidden("这不是本单位的案例，无权查看或修改")
+    return case
+
+
+def _today(now: datetime):
+    return now.astimezone(CHINA).date()
+
+
+def create(comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
+    _require_unit(principal)
+    body = _body(comp, raw)
+    window = stage_service.windows(comp)["submission"]
+    if not window.is_open(now):
+        raise StageClosed(f"{window.name}阶段未开放（{format_time(window.opens_at)} 至 {format_time(window.closes_at)}），不能新增案例")
+    ts = now.timestamp()
+    case = Case(new_id(), competition_id=comp.id, category_key=store.category_key(body.category, ""),
+                owner_id=principal.account_id, owner_username=principal.username, status="draft", version=1,
+                history=[], body=_json(body), char_count=count_chars(body.counted_texts), attachments={},
+                created_at=ts, updated_at=ts)
+    case.category_key = store.category_key(body.category, case.id)
+    store.create(case, (comp.id, "submission"), principal.actor, ts)
+    return case
+
+
+def list_cases(comp: Competition, principal: Principal, category: str | None) -> list[Case]:
+    if principal.role == "organiser":
+        if category is not None and category not in comp.category_ids:
+            raise Invalid("category 只能是 development、service 或 empowerment", {"category": "没有这个类别"})
+        return store.list_for_competition(comp.id, category)
+    _require_unit(principal)
+    cases = store.list_for_owner(principal.account_id)
+    return [c for c in cases if category is None or json.loads(c.body).get("category") == category]
+
+
+def get(principal: Principal, case_id: str) -> Case:
+    return _readable(principal, store.get(case_id))
+
+
+def editable(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Editable:
+    """The case if its owner may change it now, with the stage whose window governs the change."""
+    _require_unit(principal)
+    case, rows = store.get_with_stages(case_id, comp.id, GOVERNING)
+    case = _readable(principal, case)
+    windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
+    for stage_id in GOVERNING:
+        if case.status in EDITABLE_IN[stage_id] and windows[stage_id].is_open(now):
+            return Editable(case, stage_id)
+    raise StageClosed(_closed_message(case, windows))
+
+
+def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
+    sub, coach = windows["submission"], windows["coaching"]
+    if case.status == "advanced":
+        return f"案例修改仅在{coach.name}阶段开放（{format_time(coach.opens_at)} 至 {format_time(coach.closes_at)}）"
+    return f"{sub.name}阶段已截止或未开放（截止时间 {format_time(sub.closes_at)}），不能再修改"
+
+
+def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> Case:
+    if not isinstance(raw, dict):
+        raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
+    version = raw.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise Invalid("请提供当前版本号 version（整数），用于防止覆盖他人的修改", {"version": "应为整数"})
+    body = _body(comp, {k: v for k, v in raw.items() if k != "version"})
+    target = editable(comp, principal, case_id, now)
+    case = target.case
+    if int(case.version) != version:
+        raise VersionConflict(f"案例已被修改（当前版本 {int(case.version)}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
+    if case.status in ("submitted", "advanced"):
+        validate_for_submit(body, _today(now))
+    new_version = store.save_text(case, _json(body), count_chars(body.counted_texts), body.category,
+                                  (comp.id, target.stage_id), principal.actor, now.timestamp())
+    return _reread(case.id, new_version)
+
+
+def _reread(case_id: str, expected_version: int | None = None) -> Case:
+    case = store.get(case_id)
+    if case is None:
+        raise NotFound("没有找到这个案例")
+    return case
+
+
+def submit(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+    _require_unit(principal)
+    case, rows = store.get_with_stages(case_id, comp.id, ("submission",))
+    case = _readable(principal, case)
+    if case.status == "submitted":
+        return case
+    if case.status not in ("draft", "withdrawn"):
+        raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能再提交")
+    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
+    if not window.is_open(now):
+        raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再提交")
+    validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
+    ts = now.timestamp()
+    store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
+                     extra=[Case.submitted_at.set(ts)])
+    return _reread(case.id)
+
+
+def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+    _require_unit(principal)
+    case, rows = store.get_with_stages(case_id, comp.id, ("submission",))
+    case = _readable(principal, case)
+    if case.status == "withdrawn":
+        return case
+    if case.status not in ("draft", "submitted"):
+        raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能撤回")
+    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
+    if not window.is_open(now):
+        raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再撤回")
+    store.set_status(case, "withdrawn", (comp.id, "submission"), principal.actor, now.timestamp())
+    return _reread(case.id)
+
+
+def version_view(principal: Principal, case_id: str, version: int) -> dict[str, Any]:
+    case = get(principal, case_id)
+    if version == int(case.version):
+        return {"id": case.id, "version": version, **json.loads(case.body), "current": True}
+    old = store.get_version(case_id, version)
+    if old is None:
+        raise NotFound(f"这个案例没有第 {version} 版")
+    return {"id": case.id, "version": int(old.version), **json.loads(old.body), "status": old.status,
+            "saved_at": _dt(old.saved_at), "current": False}

@@ -1,0 +1,74 @@
+"""Stage windows: read them (with the config's defaults for rows not yet seeded), move them, seed them."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from ..domain.competition import (
+    STAGE_ORDER, Competition, StageWindow, check_windows_do_not_overlap, format_time, parse_time,
+)
+from ..domain.errors import Invalid, NotFound, StageClosed
+from ..store import stages as store
+from ..store.models import Stage
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc)
+
+
+def to_window(comp: Competition, row: Stage) -> StageWindow:
+    return StageWindow(row.stage_id, comp.stage_name(row.stage_id), _dt(row.opens_at), _dt(row.closes_at),
+                       bool(row.closed), _dt(row.closed_at) if row.closed_at else None)
+
+
+def windows_from_rows(comp: Competition, rows: list[Stage]) -> dict[str, StageWindow]:
+    by_id = {w.id: w for w in comp.default_windows}
+    by_id.update({r.stage_id: to_window(comp, r) for r in rows if r.stage_id in by_id})
+    return {sid: by_id[sid] for sid in STAGE_ORDER}
+
+
+def windows(comp: Competition) -> dict[str, StageWindow]:
+    return windows_from_rows(comp, store.all_for(comp.id))
+
+
+def stage_view(window: StageWindow, now: datetime) -> dict[str, Any]:
+    return {"id": window.id, "name": window.name, "opens_at": format_time(window.opens_at),
+            "closes_at": format_time(window.closes_at), "status": window.status(now)}
+
+
+def seed(comp: Competition, chosen: tuple[StageWindow, ...]) -> int:
+    return store.seed(comp.id, [(w.id, w.opens_at.timestamp(), w.closes_at.timestamp()) for w in chosen])
+
+
+def move_window(comp: Competition, stage_id: str, raw: Any, actor: str, now: datetime) -> StageWindow:
+    """Move or extend a window. Windows of successive stages never overlap; a closed stage stays closed."""
+    if stage_id not in STAGE_ORDER:
+        raise NotFound(f"没有这个阶段：{stage_id}（可选 {', '.join(STAGE_ORDER)}）")
+    if not isinstance(raw, dict):
+        raise Invalid("请求体应为 JSON 对象，含 opens_at 和 closes_at", {"body": "应为 JSON 对象"})
+    errors: dict[str, str] = {}
+    times: dict[str, datetime] = {}
+    for key in ("opens_at", "closes_at"):
+        value = raw.get(key)
+        try:
+            times[key] = parse_time(value) if isinstance(value, str) else None  # type: ignore[assignment]
+        except ValueError:
+            times[key] = None  # type: ignore[assignment]
+        if times[key] is None:
+            errors[key] = "应为带时区的 ISO-8601 时间，如 2023-06-09T23:59:59+08:00"
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    current = windows(comp)
+    before = current[stage_id]
+    if before.closed:
+        raise StageClosed(f"{before.name}已由主办单位关闭，不能再修改时间")
+    moved = replace(before, opens_at=times["opens_at"], closes_at=times["closes_at"])
+    problems = check_windows_do_not_overlap([moved if w.id == stage_id else w for w in current.values()])
+    if problems:
+        fields = {k.split(".", 1)[1] if k.startswith(stage_id + ".") else k: v for k, v in problems.items()}
+        raise Invalid(next(iter(problems.values())), fields)
+    store.move_window(comp.id, stage_id, moved.opens_at.timestamp(), moved.closes_at.timestamp(), actor,
+                      now.timestamp(), before={"opens_at": format_time(before.opens_at),
+                                               "closes_at": format_time(before.closes_at)})
+    return moved

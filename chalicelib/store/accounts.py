@@ -1,0 +1,81 @@
+"""Accounts, login throttles and sessions."""
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+
+from ..domain.errors import Duplicate
+from . import audit, db
+from .models import Account, Guard, Session
+
+
+def create(account: Account, unit_key: str | None, actor: str, now: float) -> None:
+    """The account, its unit's uniqueness key and the audit row land together or not at all."""
+    try:
+        with db.transaction() as t:
+            t.save(account, condition=Account.username.does_not_exist())
+            if unit_key is not None:
+                t.save(Guard(f"unit#{unit_key}", owner=account.username), condition=Guard.key.does_not_exist())
+            t.save(audit.entry(f"account#{account.username}", actor, "account.create", now,
+                               after={"username": account.username, "unit_name": account.unit_name}))
+    except TransactWriteError as exc:
+        refused = db.refused_items(exc)
+        if 0 in refused:
+            raise Duplicate("用户名已被使用，请换一个用户名", {"username": "用户名已被使用"}) from exc
+        if 1 in refused:
+            raise Duplicate("该单位已注册帐号（每个单位注册一个帐号即可），请用已有帐号登录",
+                            {"unit_name": "该单位已注册帐号"}) from exc
+        raise
+
+
+def save_organiser(account: Account) -> None:
+    account.save()
+
+
+def get(username: str) -> Account | None:
+    try:
+        return Account.get(username)
+    except Account.DoesNotExist:
+        return None
+
+
+def get_for_login(username: str) -> tuple[Account | None, Guard | None]:
+    """The account and its login throttle in one call."""
+    with db.read_together() as r:
+        account = r.get(Account, username)
+        guard = r.get(Guard, f"login#{username}")
+    return db.future_or_none(account), db.future_or_none(guard)
+
+
+def record_failure(username: str, failures_before: int, max_failures: int, cooldown: int, now: float) -> None:
+    guard = Guard(f"login#{username}")
+    failures = failures_before + 1
+    locked_until = now + cooldown if failures >= max_failures else 0
+    actions = [Guard.failures.set(failures), Guard.locked_until.set(locked_until),
+               Guard.expires_at.set(int(now) + cooldown * 4)]
+    guard.update(actions=actions)
+
+
+def open_session(session: Session, username: str) -> None:
+    """The new session and the end of the failure count, in one call."""
+    with db.transaction() as t:
+        t.save(session)
+        t.delete(Guard(f"login#{username}"))
+
+
+def save_session(session: Session) -> None:
+    session.save()
+
+
+def get_session(token_hash: str) -> Session | None:
+    try:
+        return Session.get(token_hash)
+    except Session.DoesNotExist:
+        return None
+
+
+def delete_session(token_hash: str) -> None:
+    Session(token_hash).delete()
+
+
+def list_units() -> list[Account]:
+    return list(Account.by_role.query("unit"))

@@ -1,0 +1,127 @@
+"""Cases, their earlier versions and their attachments' records.
+
+Every write a stage window governs carries the window in the same transaction (a ConditionCheck on
+the stage row), next to the case's own condition (its version or status) and the audit row.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from ..domain.errors import StageClosed, VersionConflict, Conflict
+from . import audit, db, stages
+from .models import Case, CaseVersion, Stage
+
+
+def category_key(category: str, case_id: str) -> str:
+    return f"{category or '~'}#{case_id}"
+
+
+def attachments_of(case: Case) -> dict[str, dict[str, Any]]:
+    raw = case.attachments
+    if raw is None:
+        return {}
+    return dict(raw.as_dict()) if hasattr(raw, "as_dict") else dict(raw)
+
+
+def get(case_id: str) -> Case | None:
+    try:
+        return Case.get(case_id)
+    except Case.DoesNotExist:
+        return None
+
+
+def get_with_stages(case_id: str, competition_id: str, stage_ids: tuple[str, ...]) -> tuple[Case | None, list]:
+    """The case and the stage rows that govern its edits, in one call."""
+    with db.read_together() as r:
+        case = r.get(Case, case_id)
+        rows = [r.get(Stage, competition_id, s) for s in stage_ids]
+    return db.future_or_none(case), [db.future_or_none(f) for f in rows]
+
+
+def list_for_owner(owner_id: str) -> list[Case]:
+    return list(Case.by_owner.query(owner_id))
+
+
+def list_for_competition(competition_id: str, category: str | None = None) -> list[Case]:
+    condition = Case.category_key.startswith(f"{category}#") if category else None
+    return list(Case.by_competition.query(competition_id, condition))
+
+
+def get_version(case_id: str, version: int) -> CaseVersion | None:
+    try:
+        return CaseVersion.get(case_id, version)
+    except CaseVersion.DoesNotExist:
+        return None
+
+
+def _write(stage_key: tuple[str, str] | None, now: float, build) -> None:
+    """Run a transaction whose first item (when a stage governs it) is the stage's open window."""
+    try:
+        with db.transaction() as t:
+            if stage_key is not None:
+                t.condition_check(Stage, stage_key[0], stage_key[1], condition=stages.open_condition(now))
+            build(t)
+    except TransactWriteError as exc:
+        refused = db.refused_items(exc)
+        offset = 1 if stage_key is not None else 0
+        if stage_key is not None and 0 in refused:
+            raise StageClosed("该阶段已截止，不能再修改") from exc
+        if offset in refused:
+            raise VersionConflict("案例已在别处被修改（版本已变化），请刷新后再保存；您填写的内容已保留") from exc
+        if refused:
+            raise Conflict("操作冲突，请刷新后重试") from exc
+        raise
+
+
+def create(case: Case, stage_key: tuple[str, str], actor: str, now: float) -> None:
+    def build(t):
+        t.save(case, condition=Case.id.does_not_exist())
+        t.save(audit.entry(f"case#{case.id}", actor, "case.create", now, after=case.body))
+    _write(stage_key, now, build)
+
+
+def save_text(case: Case, body_json: str, char_count: int, category: str, stage_key: tuple[str, str],
+              actor: str, now: float) -> int:
+    """A new version of the text; the old one stays readable. Returns the new version."""
+    old_version = int(case.version)
+    snapshot = CaseVersion(case.id, old_version, body=case.body, status=case.status, saved_at=now)
+
+    def build(t):
+        t.update(case, actions=[
+            Case.body.set(body_json), Case.char_count.set(char_count),
+            Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
+            Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
+        ], condition=(Case.version == old_version) & (Case.status == case.status))
+        t.save(snapshot)
+        t.save(audit.entry(f"case#{case.id}", actor, "case.edit", now, before=case.body, after=body_json,
+                           detail={"version": old_version + 1}))
+    _write(stage_key, now, build)
+    return old_version + 1
+
+
+def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor: str, now: float,
+               extra: list | None = None) -> None:
+    def build(t):
+        t.update(case, actions=[Case.status.set(status), Case.updated_at.set(now), *(extra or [])],
+                 condition=(Case.version == int(case.version)) & (Case.status == case.status))
+        t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status, after=status))
+    _write(stage_key, now, build)
+
+
+def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str], actor: str, now: float,
+                   action: str) -> None:
+    def build(t):
+        t.update(case, actions=[Case.attachments[record["attachment_id"]].set(record)],
+                 condition=Case.status == case.status)
+        t.save(audit.entry(f"case#{case.id}", actor, action, now, after=record))
+    _write(stage_key, now, build)
+
+
+def remove_attachment(case: Case, attachment_id: str, stage_key: tuple[str, str] | None, actor: str,
+                      now: float, action: str) -> None:
+    def build(t):
+        t.update(case, actions=[Case.attachments[attachment_id].remove()])
+        t.save(audit.entry(f"case#{case.id}", actor, action, now, before=attachment_id))
+    _write(stage_key, now, build)

@@ -1,0 +1,174 @@
+"""PynamoDB models: one class per table (docs/DATA.md lists each access pattern).
+
+Table names, region and endpoint are bound at run time by `bind(settings)` (PynamoDB reads Meta when a
+class is defined, so the classes start with placeholders and nothing here reads the environment).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Meta:
+    table_name = "unbound"
+    region = "ap-east-1"
+    host = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class Account(Model):
+    """A unit's (or an organiser's) account; the username is the key, so login is one read."""
+    class Meta(_Meta):
+        logical = "accounts"
+
+    class ByRole(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_role"
+            projection = AllProjection()
+        role = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
+
+    username = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute()
+    role = UnicodeAttribute()                 # "unit" | "organiser"
+    password_hash = UnicodeAttribute()
+    unit_name = UnicodeAttribute(null=True)
+    unit_system = UnicodeAttribute(null=True)  # "municipal" | "district"
+    district = UnicodeAttribute(null=True)
+    contact_name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    mobile = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    by_role = ByRole()
+
+
+class Guard(Model):
+    """Uniqueness keys ("unit#<name>") and login throttles ("login#<username>")."""
+    class Meta(_Meta):
+        logical = "guards"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute(null=True)
+    failures = NumberAttribute(default=0)
+    locked_until = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)   # TTL for throttles
+
+
+class Session(Model):
+    """A revocable server-side session; the client holds the token, the table its SHA-256."""
+    class Meta(_Meta):
+        logical = "sessions"
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    role = UnicodeAttribute()                 # "unit" | "organiser" | "judge"
+    account_id = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)
+    unit_name = UnicodeAttribute(null=True)
+    judge_id = UnicodeAttribute(null=True)
+    stage = UnicodeAttribute(null=True)
+    link_hash = UnicodeAttribute(null=True)
+    csrf = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()            # also the table's TTL attribute
+
+
+class AttachmentMap(MapAttribute):
+    attachment_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    status = UnicodeAttribute()               # "pending" | "verified"
+    key = UnicodeAttribute()
+    created_at = NumberAttribute()
+
+
+class Case(Model):
+    class Meta(_Meta):
+        logical = "cases"
+
+    class ByOwner(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_owner"
+            projection = AllProjection()
+        owner_id = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
+
+    class ByCompetition(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_competition"
+            projection = AllProjection()
+        competition_id = UnicodeAttribute(hash_key=True)
+        category_key = UnicodeAttribute(range_key=True)   # "<category or ~>#<case id>"
+
+    id = UnicodeAttribute(hash_key=True)
+    competition_id = UnicodeAttribute()
+    category_key = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    owner_username = UnicodeAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    history = ListAttribute(of=NumberAttribute, default=list)
+    body = UnicodeAttribute()                 # the 说明书 as JSON (validated on write)
+    char_count = NumberAttribute()
+    attachments = MapAttribute(default=dict)  # attachment id -> AttachmentMap fields
+    prize = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    submitted_at = NumberAttribute(null=True)
+    by_owner = ByOwner()
+    by_competition = ByCompetition()
+
+
+class CaseVersion(Model):
+    """An earlier version of a case's text, kept readable after each edit."""
+    class Meta(_Meta):
+        logical = "case_versions"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    saved_at = NumberAttribute()
+
+
+class Stage(Model):
+    """A stage's window; writes the window governs check it in their own transaction's condition."""
+    class Meta(_Meta):
+        logical = "stages"
+
+    competition_id = UnicodeAttribute(hash_key=True)
+    stage_id = UnicodeAttribute(range_key=True)
+    opens_at = NumberAttribute()              # epoch seconds
+    closes_at = NumberAttribute()
+    closed = BooleanAttribute(default=False)  # closed through the close endpoint: stays closed
+    closed_at = NumberAttribute(null=True)
+
+
+class AuditEntry(Model):
+    class Meta(_Meta):
+        logical = "audit"
+
+    object_key = UnicodeAttribute(hash_key=True)   # "case#<id>", "account#<username>", "stage#<id>"
+    entry_key = UnicodeAttribute(range_key=True)   # "<epoch ms, zero-padded>#<random>"
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    at = NumberAttribute()
+    before_digest = UnicodeAttribute(null=True)
+    after_digest = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+
+
+MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry)
+TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
+
+
+def bind(table_name_for, region: str, host: str | None) -> None:
+    """Point every model at its physical table and endpoint; drop cached connections."""
+    for model in MODELS:
+        model.Meta.table_name = table_name_for(model.Meta.logical)
+        model.Meta.region = region
+        model.Meta.host = host
+        model._connection = None

@@ -1,0 +1,135 @@
+"""What every handler shares: JSON bodies in and out, the error shape, the principal, security headers.
+
+A handler is decorated with `@endpoint`: it returns a (status, body) pair or a Response; domain errors
+become the contract's error shape; an AWS dependency that keeps failing becomes 503; nothing else
+escapes as a bare 500 without a Chinese message and a log line.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice import Response
+from pynamodb.exceptions import PynamoDBException
+
+from .. import bootstrap
+from ..domain.errors import DomainError, Forbidden, Invalid, TooLarge, Unauthenticated
+from ..security import same
+from ..services import accounts
+from ..services.accounts import Principal
+
+log = logging.getLogger("saiping")
+
+STATUS = {
+    "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stage_closed": 409,
+    "version_conflict": 409, "duplicate": 409, "not_submitted": 409, "conflict": 409, "too_large": 413,
+    "rate_limited": 429, "unavailable": 503,
+}
+MAX_BODY = 256 * 1024
+SESSION_COOKIE = "sp_session"
+CSRF_COOKIE = "sp_csrf"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    text = "" if body is None else json.dumps(body, ensure_ascii=False)
+    return Response(body=text, status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
+
+
+def error_body(error: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    return {"error": body}
+
+
+def error_response(error: DomainError) -> Response:
+    headers = {"Retry-After": "5"} if error.code in ("unavailable", "rate_limited") else {}
+    return json_response(STATUS.get(error.code, 400), error_body(error), headers)
+
+
+def read_json(request: Any, required: bool = True) -> Any:
+    """The request's JSON body; malformed JSON, bad UTF-8 or an oversize body are 400/413, never 500."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY:
+        raise TooLarge(f"请求体过大（超过 {MAX_BODY // 1024} KB）")
+    if not raw.strip():
+        if required:
+            raise Invalid("请求体为空，应为 JSON 对象", {"body": "请求体为空"})
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("请求体不是有效的 UTF-8 编码", {"body": "编码应为 UTF-8"}) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise Invalid("请求体不是有效的 JSON", {"body": "JSON 格式错误"}) from None
+
+
+def bearer_or_cookie(request: Any) -> tuple[str | None, bool]:
+    """The session token and whether it came from the cookie (then CSRF applies to writes)."""
+    header = (request.headers or {}).get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip(), False
+    token = cookies(request).get(SESSION_COOKIE)
+    return token, token is not None
+
+
+def cookies(request: Any) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for part in (request.headers or {}).get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name and name not in jar:
+            jar[name] = value
+    return jar
+
+
+def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
+    token, from_cookie = bearer_or_cookie(request)
+    who = accounts.authenticate(token, bootstrap.now())
+    if from_cookie and request.method not in ("GET", "HEAD"):
+        sent = (request.headers or {}).get("x-csrf-token")
+        if not same(sent, who.csrf):
+            raise Forbidden("安全校验失败（CSRF），请刷新页面后重试")
+    if roles is not None and who.role not in roles:
+        if who.role == "judge" and "judge" not in roles:
+            raise Forbidden("评委链接只能用于评分")
+        raise Forbidden("当前帐号无权进行此操作")
+    return who
+
+
+def endpoint(handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            bootstrap.config()  # binds the store on a cold start
+            result = handler(*args, **kwargs)
+        except DomainError as error:
+            return error_response(error)
+        except (ClientError, BotoCoreError, PynamoDBException):
+            log.exception("AWS dependency failed in %s", handler.__name__)
+            return error_response(DomainError("服务暂时繁忙，请稍后重试", code="unavailable"))
+        except Exception:
+            log.exception("unexpected error in %s", handler.__name__)
+            return json_response(500, {"error": {"code": "internal", "message": "服务器内部错误，请稍后重试"}})
+        if isinstance(result, Response):
+            return result
+        status, body = result
+        return json_response(status, body)
+    return wrapped
+
+
+def int_param(value: str, name: str) -> int:
+    if not value.isdigit() or len(value) > 9:
+        raise Invalid(f"{name} 应为正整数", {name: "应为正整数"})
+    return int(value)

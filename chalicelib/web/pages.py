@@ -1,0 +1,4 @@
+"""HTML pages (filled in by the pages work)."""
+from chalice import Blueprint
+
+pages = Blueprint(__name__)
