@@ -60,7 +60,7 @@ def settings() -> Settings:
         # Only a local stack or a test may run on the built-in development key.
         keys = ("local-development-signing-key-not-for-production",)
     return Settings(
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-east-1",
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         table_prefix=env.get("TABLE_PREFIX", "saiping-local-"),
         bucket=env.get("BUCKET_NAME", "saiping-local-files"),

@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_DEFAULT_REGION", "ap-east-1")
+os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ["ARGON2_TIME_COST"] = "1"
 os.environ["ARGON2_MEMORY_KIB"] = "8192"

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from .cases import MOBILE
 from .errors import Invalid
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -45,7 +45,7 @@ def parse_registration(raw: Any) -> Registration:
     errors: dict[str, str] = {}
     username = _str(raw, "username") or ""
     if not USERNAME.match(username):
-        errors["username"] = "用户名应为 3～32 位字母、数字或 _ . -"
+        errors["username"] = "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）"
     password = raw.get("password") if isinstance(raw.get("password"), str) else ""
     if len(password) < PASSWORD_MIN:
         errors["password"] = f"密码至少 {PASSWORD_MIN} 位"

@@ -14,7 +14,7 @@ from pynamodb.models import Model
 
 class _Meta:
     table_name = "unbound"
-    region = "ap-east-1"
+    region = "ap-southeast-1"
     host = None
     billing_mode = "PAY_PER_REQUEST"
 

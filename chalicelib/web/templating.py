@@ -1,0 +1,73 @@
+"""Jinja2 for the pages: autoescaped, loading from chalicelib/templates first (what `make package` ships
+to Lambda, aws/chalice#469), then from the checkout's top-level templates/ (development and tests).
+
+Static files (CSS, JS) live beside the templates in `static/` and are found the same way.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+
+PACKAGED = Path(__file__).resolve().parents[1] / "templates"
+CHECKOUT = Path(__file__).resolve().parents[2] / "templates"
+ROOTS = (PACKAGED, CHECKOUT)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(root) for root in ROOTS]),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.globals["static_url"] = static_url
+    env.filters["when"] = when
+    env.filters["filesize"] = filesize
+    return env
+
+
+def when(value: str | None) -> str:
+    """An ISO-8601 time (already in +08:00) as the pages show it: 2023-06-09 23:59."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return value
+
+
+def filesize(value: int | float | None) -> str:
+    size = float(value or 0)
+    for unit in ("字节", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{int(size)} {unit}" if unit == "字节" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def render(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
+
+
+def find_static(name: str) -> Path | None:
+    """The file `static/<name>` from the first root that has it. Callers pass whitelisted names only."""
+    for root in ROOTS:
+        path = root / "static" / name
+        if path.is_file():
+            return path
+    return None
+
+
+@lru_cache(maxsize=32)
+def _digest(name: str) -> str:
+    path = find_static(name)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path else "0"
+
+
+def static_url(name: str) -> str:
+    """`/static/<name>?v=<content hash>`: a deploy changes the URL, so browsers may cache the file."""
+    return f"/static/{name}?v={_digest(name)}"

@@ -1,0 +1,44 @@
+"""Runs what EventBridge and asynchronous Lambda invocations run in AWS, with the same functions.
+
+The schedules are read from the Chalice app itself (`@app.schedule(Rate(...))`), so the local stack
+runs exactly what the deployment declares, at the same rates; each runs once at start-up too.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from chalice.app import Rate, ScheduledEventConfig
+
+SECONDS = {Rate.MINUTES: 60, Rate.HOURS: 3600, Rate.DAYS: 86400}
+_last_run: dict[str, float] = {}
+
+
+def schedules() -> list[tuple[str, float, Any]]:
+    """(name, period in seconds, handler) of every rate schedule the app declares."""
+    module = importlib.import_module("app")
+    found = []
+    for source in module.app.event_sources:
+        if isinstance(source, ScheduledEventConfig) and isinstance(source.schedule_expression, Rate):
+            rate = source.schedule_expression
+            found.append((source.name, rate.value * SECONDS[rate.unit], getattr(module, source.name)))
+    return found
+
+
+def scheduled_event(name: str, now: float) -> dict[str, Any]:
+    from datetime import datetime, timezone
+    return {"version": "0", "id": f"local-{name}-{int(now)}", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "000000000000", "region": "local",
+            "time": datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [], "detail": {}}
+
+
+def run_due(now: float) -> list[str]:
+    """Run every schedule whose period has passed since it last ran here. Returns the names run."""
+    ran = []
+    for name, period, handler in schedules():
+        if now - _last_run.get(name, 0.0) >= period:
+            _last_run[name] = now
+            handler(scheduled_event(name, now), None)
+            ran.append(name)
+    return ran
