@@ -61,6 +61,15 @@ def files() -> Any:
     return Files(s3(), config().bucket)
 
 
+@lru_cache(maxsize=1)
+def mail_transport() -> Any:
+    from .mail.outbox import SesTransport, SmtpTransport
+    s = config()
+    if s.mail_transport == "smtp":
+        return SmtpTransport(s.smtp_host, s.smtp_port)
+    return SesTransport(client("ses"))
+
+
 @lru_cache(maxsize=8)
 def client(service: str) -> Any:
     import boto3
@@ -72,6 +81,6 @@ def client(service: str) -> Any:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, s3, files, client):
+    for cached in (config, competition, s3, files, mail_transport, client):
         cached.cache_clear()
     _clock[0] = time.time

@@ -9,13 +9,6 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Logical table names -> the suffix of the physical table name (prefix from TABLE_PREFIX).
-TABLES = (
-    "accounts", "guards", "sessions", "cases", "case_versions", "stages", "audit",
-    "judges", "assignments", "links", "rankings", "jobs", "mail_log", "archive",
-)
-
-
 @dataclass(frozen=True)
 class Settings:
     region: str
@@ -51,10 +44,37 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None) -> tuple[str, ...]:
+    """The signing-key list from Secrets Manager (in AWS; read once per cold start, infra/base.json).
+
+    The secret holds {"keys": "<newest>,<older>,..."} (CloudFormation generates one key) or the bare list.
+    """
+    import json
+
+    import boto3
+    raw = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url).get_secret_value(
+        SecretId=secret_id)["SecretString"]
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    if isinstance(value, dict):
+        value = value.get("keys", "")
+    items = value if isinstance(value, list) else str(value).split(",")
+    keys = tuple(str(k).strip() for k in items if str(k).strip())
+    if not keys:
+        raise RuntimeError(f"the secret {secret_id} holds no signing key")
+    return keys
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     env = os.environ
     keys = tuple(k for k in env.get("SIGNING_KEYS", "").split(",") if k.strip())
+    if not keys and env.get("SIGNING_KEYS_SECRET"):
+        keys = _keys_from_secret(env["SIGNING_KEYS_SECRET"],
+                                 env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+                                 env.get("AWS_ENDPOINT_URL") or None)
     local_mode = _bool(env.get("SAIPING_LOCAL"), False)
     if not keys:
         # Only a local stack or a test may run on the built-in development key.

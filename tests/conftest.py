@@ -43,6 +43,7 @@ def aws() -> Iterator[None]:
         cfg = bootstrap.config()
         schema.create_tables(bootstrap.client("dynamodb"))
         bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
+        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
         yield
         bootstrap.reset()
 

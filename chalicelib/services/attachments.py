@@ -102,3 +102,9 @@ def delete(comp: Competition, files: Files, principal: Principal, case_id: str, 
     store.remove_attachment(target.case, attachment_id, (comp.id, target.stage_id), principal.actor,
                             now.timestamp(), "attachment.delete")
     files.delete(record["key"])
+
+
+def judge_download_url(files: Files, expires_in: int, case: Case, attachment_id: str) -> str:
+    """A judge's short-lived download of an attachment of a case assigned to them (the caller checked)."""
+    record = _record(case, attachment_id)
+    return files.download_url(record["key"], record["filename"], expires_in)

@@ -161,7 +161,97 @@ class AuditEntry(Model):
     detail = UnicodeAttribute(null=True)
 
 
-MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry)
+class Judge(Model):
+    class Meta(_Meta):
+        logical = "judges"
+
+    competition_id = UnicodeAttribute(hash_key=True)
+    judge_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    mobile = UnicodeAttribute(null=True)
+    affiliation = UnicodeAttribute()
+    categories = ListAttribute(of=UnicodeAttribute, default=list)
+    conflicts = ListAttribute(of=UnicodeAttribute, default=list)   # declared units to avoid (回避)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
+class Assignment(Model):
+    """A judge's slot for one case in one stage: created when assigned, filled when scored.
+
+    Because the slot exists only for assigned pairs, "only assigned judges score" and "one score per
+    judge per case per stage" are conditions on this item, not lookups.
+    """
+    class Meta(_Meta):
+        logical = "assignments"
+
+    class ByStageCategory(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_stage_category"
+            projection = AllProjection()
+        stage_category = UnicodeAttribute(hash_key=True)   # "<stage>#<category>"
+        case_judge = UnicodeAttribute(range_key=True)      # "<case id>#<judge id>"
+
+    stage_judge = UnicodeAttribute(hash_key=True)          # "<stage>#<judge id>"
+    case_id = UnicodeAttribute(range_key=True)
+    stage = UnicodeAttribute()
+    judge_id = UnicodeAttribute()
+    category = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    stage_category = UnicodeAttribute()
+    case_judge = UnicodeAttribute()
+    criteria = MapAttribute(null=True)                     # criterion id -> tenths of a point
+    total = NumberAttribute(null=True)                     # tenths of a point
+    comment = UnicodeAttribute(null=True)
+    feedback = ListAttribute(of=UnicodeAttribute, null=True)
+    scored = BooleanAttribute(default=False)
+    scored_at = NumberAttribute(null=True)
+    recused = BooleanAttribute(default=False)
+    recusal_reason = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="plan")              # "plan" | "organiser"
+    created_at = NumberAttribute()
+    by_stage_category = ByStageCategory()
+
+
+class Link(Model):
+    """The current scoring link of a judge for a stage: only the SHA-256 of its random id is kept.
+    Re-issuing overwrites it, revoking deletes it; sessions opened from a link die with it."""
+    class Meta(_Meta):
+        logical = "links"
+
+    judge_stage = UnicodeAttribute(hash_key=True)          # "<judge id>#<stage>"
+    link_hash = UnicodeAttribute()
+    issued_at = NumberAttribute()
+
+
+class MailRecord(Model):
+    """One row per (kind, object, recipient): the idempotency key of every mail, and the mail log."""
+    class Meta(_Meta):
+        logical = "mail_log"
+
+    class ByCompetition(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_competition"
+            projection = AllProjection()
+        competition_id = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
+
+    mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<object>#<recipient>"
+    competition_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    status = UnicodeAttribute()                            # "sending" | "sent" | "failed"
+    message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    by_competition = ByCompetition()
+
+
+MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry, Judge,
+                                   Assignment, Link, MailRecord)
 TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 

@@ -1,11 +1,15 @@
 """The JSON API v1 (docs/openapi.yaml): public, accounts and sessions, cases, attachments, stage windows."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from functools import partial
+
 from chalice import Blueprint
 
 from .. import bootstrap
-from ..services import accounts, attachments, cases, stages
-from .http import endpoint, int_param, principal, read_json
+from ..domain.competition import format_time
+from ..services import accounts, attachments, cases, judging, scoring, stages
+from .http import endpoint, int_param, judge, principal, read_json
 
 api = Blueprint(__name__)
 ORGANISER = ("organiser",)
@@ -158,3 +162,124 @@ def move_stage(stage_id):
     now = bootstrap.now_dt()
     moved = stages.move_window(bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
     return 200, stages.stage_view(moved, now)
+
+
+# -- organiser: judges, assignments, links ---------------------------------------------------
+@api.route("/admin/judges", methods=["POST"])
+@endpoint
+def create_judge():
+    who = principal(_request(), ORGANISER)
+    judge = judging.create_judge(bootstrap.competition(), read_json(_request()), who.actor, bootstrap.now())
+    return 201, judging.judge_view(judge)
+
+
+@api.route("/admin/judges", methods=["GET"])
+@endpoint
+def list_judges():
+    principal(_request(), ORGANISER)
+    return 200, {"judges": [judging.judge_view(j) for j in judging.list_judges(bootstrap.competition())]}
+
+
+@api.route("/admin/judges/{judge_id}", methods=["PUT"])
+@endpoint
+def update_judge(judge_id):
+    who = principal(_request(), ORGANISER)
+    judge = judging.update_judge(bootstrap.competition(), judge_id, read_json(_request()), who.actor,
+                                 bootstrap.now())
+    return 200, judging.judge_view(judge)
+
+
+@api.route("/admin/stages/{stage_id}/assignments", methods=["POST"])
+@endpoint
+def plan_assignments(stage_id):
+    who = principal(_request(), ORGANISER)
+    raw = read_json(_request(), required=False)
+    return 200, judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+
+
+@api.route("/admin/stages/{stage_id}/assignments/{judge_id}/{case_id}", methods=["PUT"])
+@endpoint
+def add_assignment(stage_id, judge_id, case_id):
+    who = principal(_request(), ORGANISER)
+    judging.add_assignment(bootstrap.competition(), stage_id, judge_id, case_id, who.actor, bootstrap.now())
+    return 200, {"stage": stage_id, "judge_id": judge_id, "case_id": case_id}
+
+
+@api.route("/admin/stages/{stage_id}/assignments/{judge_id}/{case_id}", methods=["DELETE"])
+@endpoint
+def remove_assignment(stage_id, judge_id, case_id):
+    who = principal(_request(), ORGANISER)
+    judging.remove_assignment(bootstrap.competition(), stage_id, judge_id, case_id, who.actor, bootstrap.now())
+    return 204, None
+
+
+@api.route("/admin/stages/{stage_id}/links", methods=["POST"])
+@endpoint
+def issue_links(stage_id):
+    who = principal(_request(), ORGANISER)
+    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
+                                bootstrap.now_dt(), bootstrap.mail_transport())
+    return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at} for l in links]}
+
+
+@api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["DELETE"])
+@endpoint
+def revoke_link(judge_id, stage_id):
+    who = principal(_request(), ORGANISER)
+    judging.revoke_link(bootstrap.competition(), judge_id, stage_id, who.actor, bootstrap.now())
+    return 204, None
+
+
+# -- judges (signed scoring links) -----------------------------------------------------------
+@api.route("/judge/sessions", methods=["POST"])
+@endpoint
+def open_judge_session():
+    raw = read_json(_request())
+    link = raw.get("link") if isinstance(raw, dict) else None
+    session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), link, bootstrap.now_dt())
+    return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
+                 "expires_at": format_time(datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
+                 "csrf_token": session.csrf}
+
+
+@api.route("/judge/cases", methods=["GET"])
+@endpoint
+def judge_cases():
+    return 200, scoring.my_cases(judge(_request()))
+
+
+@api.route("/judge/cases/{case_id}", methods=["GET"])
+@endpoint
+def judge_case(case_id):
+    who = judge(_request())
+    url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
+    return 200, scoring.case_for_judge(bootstrap.competition(), who, case_id, url)
+
+
+@api.route("/judge/cases/{case_id}/score", methods=["PUT"])
+@endpoint
+def save_score(case_id):
+    who = judge(_request())
+    return 200, scoring.save_score(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+
+
+@api.route("/judge/cases/{case_id}/feedback", methods=["PUT"])
+@endpoint
+def save_feedback(case_id):
+    who = judge(_request())
+    return 200, scoring.save_feedback(bootstrap.competition(), who, case_id, read_json(_request()),
+                                      bootstrap.now())
+
+
+@api.route("/judge/cases/{case_id}/recuse", methods=["POST"])
+@endpoint
+def recuse(case_id):
+    who = judge(_request())
+    return 200, scoring.recuse(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+
+
+@api.route("/cases/{case_id}/feedback", methods=["GET"])
+@endpoint
+def case_feedback(case_id):
+    who = principal(_request(), ("unit", "organiser"))
+    return 200, scoring.feedback_for_unit(bootstrap.competition(), who, case_id)

@@ -108,6 +108,17 @@ def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
     return who
 
 
+def judge(request: Any) -> "JudgePrincipal":
+    """The judge behind a scoring session (bearer for the API, the cookie for pages + CSRF on writes)."""
+    from ..services.scoring import authenticate_judge
+    token, from_cookie = bearer_or_cookie(request)
+    who = authenticate_judge(token, bootstrap.now())
+    if from_cookie and request.method not in ("GET", "HEAD"):
+        if not same((request.headers or {}).get("x-csrf-token"), who.csrf):
+            raise Forbidden("安全校验失败（CSRF），请刷新页面后重试")
+    return who
+
+
 def endpoint(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Response:

@@ -1,0 +1,32 @@
+"""Mail bodies from Jinja2 templates (templates/mail/<kind>.txt and .html; zh-CN).
+
+Text templates are not HTML-escaped; HTML templates are. User text goes only into bodies, never into
+headers (the subject comes from the template's first line and is stripped of line breaks).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+ROOTS = (Path(__file__).resolve().parents[1] / "templates", Path(__file__).resolve().parents[2] / "templates")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader([str(r) for r in ROOTS]), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+
+
+def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of a mail kind. The text template's first line is 'Subject: …'."""
+    env = _environment()
+    text = env.get_template(f"mail/{kind}.txt").render(**context)
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"mail/{kind}.txt must start with a 'Subject:' line")
+    subject = " ".join(first[len("Subject:"):].split())
+    html = env.get_template(f"mail/{kind}.html").render(subject=subject, **context)
+    return subject, body.lstrip("\n"), html

@@ -1,0 +1,143 @@
+"""The judge's side: their assigned cases, scores, coaching feedback and recusal; the unit's view of
+the coaching feedback (anonymised as 专家1, 专家2 …).
+
+Every judge request re-reads the session together with the link it came from (revoked or re-issued
+links end their sessions at once), and every write re-checks the slot and the stage in its own
+transaction condition.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.competition import Competition
+from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
+from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
+from ..security import token_hash
+from ..store import cases as case_store
+from ..store import judging as store
+from ..store.models import Assignment
+from . import cases as case_service
+from . import stages as stage_service
+from .accounts import Principal
+from .judging import judge_session_parts, slot_view
+
+
+@dataclass(frozen=True)
+class JudgePrincipal:
+    judge_id: str
+    stage: str
+    token_hash: str
+    csrf: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"judge:{self.judge_id}"
+
+
+def authenticate_judge(token: str | None, now: float) -> JudgePrincipal:
+    """A live judge session whose link is still the judge's current one for the stage (one read)."""
+    parts = judge_session_parts(token)
+    if parts is None:
+        raise Unauthenticated("请通过评分链接进入")
+    session, link = store.session_and_link(token_hash(token), *parts)  # type: ignore[arg-type]
+    if session is None or session.expires_at <= now:
+        raise Unauthenticated("评分会话已失效，请重新打开评分链接")
+    if link is None or link.link_hash != session.link_hash:
+        raise Unauthenticated("评分链接已被撤销或重新发放，请使用新的链接")
+    return JudgePrincipal(session.judge_id, session.stage, session.token_hash, session.csrf)
+
+
+def my_cases(judge: JudgePrincipal) -> dict[str, Any]:
+    slots = [s for s in store.slots_of_judge(judge.stage, judge.judge_id) if not s.recused]
+    return {"stage": judge.stage, "cases": [slot_view(s) for s in sorted(slots, key=lambda s: s.case_id)]}
+
+
+def _slot(comp: Competition, judge: JudgePrincipal, case_id: str):
+    slot, row = store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
+    if slot is None or slot.recused:
+        raise NotFound("这个案例没有分配给您")
+    window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[judge.stage]
+    return slot, window
+
+
+def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, download_url) -> dict[str, Any]:
+    """The case as a judge reads it: the text, verified attachments (short-lived links), their own score."""
+    slot = store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)[0]
+    if slot is None or slot.recused:
+        raise NotFound("这个案例没有分配给您")
+    case = case_store.get(case_id)
+    if case is None:
+        raise NotFound("没有找到这个案例")
+    view = case_service.case_view(case)
+    view.pop("account_id", None)
+    view["attachments"] = [{**a, "url": download_url(case, a["attachment_id"])}
+                           for a in view["attachments"] if a["status"] == "verified"]
+    view["my_score"] = score_view(slot)
+    view["stage"] = judge.stage
+    return view
+
+
+def score_view(slot: Assignment) -> dict[str, Any] | None:
+    if not slot.scored:
+        return None
+    criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria or {})
+    return {"criteria": {k: tenths_to_points(int(v)) for k, v in criteria.items()},
+            "total": tenths_to_points(int(slot.total)), "comment": slot.comment}
+
+
+def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+    if judge.stage not in ("text_review", "final"):
+        raise Forbidden("专家辅导阶段不打分，请填写辅导意见")
+    slot, window = _slot(comp, judge, case_id)
+    category = comp.category(slot.category)
+    tenths, comment = parse_score_sheet(raw, category)
+    if not window.is_open(_dt(now)):
+        raise StageClosed(f"{window.name}未开放或已截止，评分已锁定")
+    total = sum(tenths.values())
+    before = score_view(slot)
+    store.write_slot(slot, [Assignment.criteria.set(tenths), Assignment.total.set(total),
+                            Assignment.comment.set(comment), Assignment.scored.set(True),
+                            Assignment.scored_at.set(now)],
+                     comp.id, judge.actor, "score.save", now, before=before, after={"criteria": tenths, "total": total})
+    return {"case_id": case_id, "total": tenths_to_points(total)}
+
+
+def save_feedback(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+    if judge.stage != "coaching":
+        raise Forbidden("辅导意见只在专家辅导阶段填写")
+    slot, window = _slot(comp, judge, case_id)
+    points = parse_points(raw, "points", "辅导意见")
+    if not window.is_open(_dt(now)):
+        raise StageClosed(f"{window.name}未开放或已截止")
+    store.write_slot(slot, [Assignment.feedback.set(points), Assignment.scored.set(True),
+                            Assignment.scored_at.set(now)], comp.id, judge.actor, "feedback.save", now,
+                     before=slot.feedback, after=points)
+    return {"case_id": case_id, "points": points}
+
+
+def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+    slot, window = _slot(comp, judge, case_id)
+    reason = raw.get("reason") if isinstance(raw, dict) else None
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise Invalid("请说明回避理由（不超过 500 字）", {"reason": "请填写回避理由"})
+    if not window.is_open(_dt(now)):
+        raise StageClosed(f"{window.name}未开放或已截止")
+    store.write_slot(slot, [Assignment.recused.set(True), Assignment.recusal_reason.set(reason.strip())],
+                     comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason.strip())
+    return {"case_id": case_id, "recused": True}
+
+
+def feedback_for_unit(comp: Competition, principal: Principal, case_id: str) -> dict[str, Any]:
+    """Coaching feedback on the unit's own case; judges appear only as 专家1, 专家2 … (stable order)."""
+    case = case_service.get(principal, case_id)
+    category = json.loads(case.body).get("category", "")
+    slots = sorted((s for s in store.slots_of_category("coaching", category, case_id) if s.feedback),
+                   key=lambda s: s.judge_id) if category else []
+    return {"feedback": [{"judge": f"专家{i}", "points": list(s.feedback)} for i, s in enumerate(slots, 1)]}
+
+
+def _dt(epoch: float):
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)

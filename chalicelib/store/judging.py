@@ -1,0 +1,147 @@
+"""Judges, their assignments (score slots) and their scoring links."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pynamodb.exceptions import TransactWriteError
+
+from ..domain.errors import NotFound, StageClosed
+from . import audit, db, stages
+from .models import Assignment, Judge, Link, Session, Stage
+
+
+# -- judges ---------------------------------------------------------------------------------
+def list_judges(competition_id: str) -> list[Judge]:
+    return list(Judge.query(competition_id))
+
+
+def get_judge(competition_id: str, judge_id: str) -> Judge | None:
+    try:
+        return Judge.get(competition_id, judge_id)
+    except Judge.DoesNotExist:
+        return None
+
+
+def save_judge(judge: Judge, actor: str, now: float, action: str, before: Any = None) -> None:
+    with db.transaction() as t:
+        t.save(judge)
+        t.save(audit.entry(f"judge#{judge.judge_id}", actor, action, now, before=before,
+                           after=judge.attribute_values))
+
+
+def save_judges(judges: list[Judge], actor: str, now: float) -> None:
+    """An import: all rows land together (transactions of up to 50 judges + their audit rows)."""
+    for start in range(0, len(judges), 50):
+        with db.transaction() as t:
+            for judge in judges[start:start + 50]:
+                t.save(judge)
+                t.save(audit.entry(f"judge#{judge.judge_id}", actor, "judge.import", now,
+                                   after=judge.attribute_values))
+
+
+# -- assignments ----------------------------------------------------------------------------
+def slot_key(stage: str, judge_id: str) -> str:
+    return f"{stage}#{judge_id}"
+
+
+def slots_of_judge(stage: str, judge_id: str) -> list[Assignment]:
+    return list(Assignment.query(slot_key(stage, judge_id)))
+
+
+def slots_of_category(stage: str, category: str, case_id: str | None = None) -> list[Assignment]:
+    condition = Assignment.case_judge.startswith(f"{case_id}#") if case_id else None
+    return list(Assignment.by_stage_category.query(f"{stage}#{category}", condition))
+
+
+def slots_of_stage(stage: str, categories: Iterable[str]) -> list[Assignment]:
+    return [slot for category in categories for slot in slots_of_category(stage, category)]
+
+
+def new_slot(stage: str, judge_id: str, case_id: str, category: str, title: str, now: float,
+             source: str = "plan") -> Assignment:
+    return Assignment(slot_key(stage, judge_id), case_id, stage=stage, judge_id=judge_id, category=category,
+                      title=title, stage_category=f"{stage}#{category}", case_judge=f"{case_id}#{judge_id}",
+                      scored=False, recused=False, source=source, created_at=now)
+
+
+def create_slots(slots: list[Assignment], actor: str, now: float, detail: dict[str, Any]) -> None:
+    """New slots never overwrite an existing one (which may hold a score)."""
+    for start in range(0, len(slots), 99):
+        with db.transaction() as t:
+            for slot in slots[start:start + 99]:
+                t.save(slot, condition=Assignment.case_id.does_not_exist())
+            if start == 0:
+                t.save(audit.entry(f"assignments#{slots[0].stage}", actor, "assignments.plan", now,
+                                   detail=detail))
+
+
+def add_slot(slot: Assignment, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.save(slot, condition=Assignment.case_id.does_not_exist())
+        t.save(audit.entry(f"assignments#{slot.stage}", actor, "assignment.add", now,
+                           after={"judge_id": slot.judge_id, "case_id": slot.case_id}))
+
+
+def remove_slot(stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.delete(Assignment(slot_key(stage, judge_id), case_id), condition=Assignment.case_id.exists())
+        t.save(audit.entry(f"assignments#{stage}", actor, "assignment.remove", now,
+                           before={"judge_id": judge_id, "case_id": case_id}))
+
+
+def get_slot_and_stage(stage: str, judge_id: str, case_id: str, competition_id: str):
+    with db.read_together() as r:
+        slot = r.get(Assignment, slot_key(stage, judge_id), case_id)
+        row = r.get(Stage, competition_id, stage)
+    return db.future_or_none(slot), db.future_or_none(row)
+
+
+def write_slot(slot: Assignment, actions: list, competition_id: str, actor: str, action: str, now: float,
+               before: Any, after: Any) -> None:
+    """Change a judge's slot while its stage is open and the slot is still theirs (not recused)."""
+    try:
+        with db.transaction() as t:
+            t.condition_check(Stage, competition_id, slot.stage, condition=stages.open_condition(now))
+            t.update(slot, actions=actions,
+                     condition=Assignment.case_id.exists() & (Assignment.recused == False))  # noqa: E712
+            t.save(audit.entry(f"case#{slot.case_id}", actor, action, now, before=before, after=after,
+                               detail={"stage": slot.stage, "judge_id": slot.judge_id}))
+    except TransactWriteError as exc:
+        refused = db.refused_items(exc)
+        if 0 in refused:
+            raise StageClosed("本阶段已截止，评分已锁定，不能再修改") from exc
+        if 1 in refused:
+            raise NotFound("这个案例没有分配给您（或您已回避）") from exc
+        raise
+
+
+# -- links ----------------------------------------------------------------------------------
+def link_key(judge_id: str, stage: str) -> str:
+    return f"{judge_id}#{stage}"
+
+
+def set_link(judge_id: str, stage: str, link_hash: str, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.save(Link(link_key(judge_id, stage), link_hash=link_hash, issued_at=now))
+        t.save(audit.entry(f"judge#{judge_id}", actor, "link.issue", now, detail={"stage": stage}))
+
+
+def revoke_link(judge_id: str, stage: str, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.delete(Link(link_key(judge_id, stage)))
+        t.save(audit.entry(f"judge#{judge_id}", actor, "link.revoke", now, detail={"stage": stage}))
+
+
+def link_and_stage(judge_id: str, stage: str, competition_id: str) -> tuple[Link | None, Stage | None]:
+    with db.read_together() as r:
+        link = r.get(Link, link_key(judge_id, stage))
+        row = r.get(Stage, competition_id, stage)
+    return db.future_or_none(link), db.future_or_none(row)
+
+
+def session_and_link(token_hash: str, judge_id: str, stage: str) -> tuple[Session | None, Link | None]:
+    """A judge's session and the link it was opened from, in one call (the token names both)."""
+    with db.read_together() as r:
+        session = r.get(Session, token_hash)
+        link = r.get(Link, link_key(judge_id, stage))
+    return db.future_or_none(session), db.future_or_none(link)
