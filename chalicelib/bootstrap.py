@@ -70,6 +70,13 @@ def mail_transport() -> Any:
     return SesTransport(client("ses"))
 
 
+def result_ports() -> Any:
+    """What closing a stage writes besides tables: ranking records in S3, mail."""
+    from .services.results import Ports
+    s = config()
+    return Ports(put_object=files().put, transport=mail_transport(), sender=s.mail_sender, site_url=s.site_url)
+
+
 @lru_cache(maxsize=8)
 def client(service: str) -> Any:
     import boto3

@@ -103,7 +103,7 @@ class HonorResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Failure:
+class RuleFailure:
     code: ReasonCode
     reason: str
 
@@ -162,19 +162,20 @@ def _case_order(case: HonorCandidate, category_order: Sequence[str]) -> tuple[in
     return case.rank, position, case.case_id
 
 
-def rule_failures(rule: HonorRule, case: HonorCandidate, reference_date: date) -> list[_Failure]:
-    """Every rule of ``rule`` the case fails on its own, in a fixed order
-    (rank, rank level, gender, age); empty when it is eligible."""
+def rule_failures(rule: HonorRule, case: HonorCandidate, reference_date: date) -> list[RuleFailure]:
+    """Every condition of ``rule`` the case fails on its own, in a fixed order
+    (rank, rank level, gender, age); empty when the case is eligible.
+    The one-honor-per-person rule is not a condition here: see ``solve_honors``."""
     failures = []
     if case.rank > rule.max_rank:
         span = "第1名" if rule.max_rank == 1 else f"第1至{rule.max_rank}名"
-        failures.append(_Failure(ReasonCode.RANK_OUT_OF_RANGE, f"名次为第{case.rank}名，不在{span}之内"))
+        failures.append(RuleFailure(ReasonCode.RANK_OUT_OF_RANGE, f"名次为第{case.rank}名，不在{span}之内"))
     if rule.rank_levels is not None and case.rank_level not in rule.rank_levels:
-        failures.append(_Failure(ReasonCode.RANK_LEVEL_NOT_ALLOWED,
+        failures.append(RuleFailure(ReasonCode.RANK_LEVEL_NOT_ALLOWED,
                                  f"牵头人职级为{_name(RANK_LEVEL_NAMES, case.rank_level)}，"
                                  f"须为{_names(RANK_LEVEL_NAMES, rule.rank_levels)}"))
     if rule.genders is not None and case.gender not in rule.genders:
-        failures.append(_Failure(ReasonCode.GENDER_NOT_ALLOWED,
+        failures.append(RuleFailure(ReasonCode.GENDER_NOT_ALLOWED,
                                  f"牵头人性别为{_name(GENDER_NAMES, case.gender)}，"
                                  f"须为{_names(GENDER_NAMES, rule.genders)}"))
     if rule.max_age is not None:
@@ -182,12 +183,12 @@ def rule_failures(rule: HonorRule, case: HonorCandidate, reference_date: date) -
     return failures
 
 
-def _age_failures(max_age: int, birth_date: date | None, reference_date: date) -> list[_Failure]:
+def _age_failures(max_age: int, birth_date: date | None, reference_date: date) -> list[RuleFailure]:
     if birth_date is None:
-        return [_Failure(ReasonCode.MISSING_BIRTH_DATE, "牵头人出生日期未填写，无法计算年龄")]
+        return [RuleFailure(ReasonCode.MISSING_BIRTH_DATE, "牵头人出生日期未填写，无法计算年龄")]
     age = age_on(birth_date, reference_date)
     if age > max_age:
-        return [_Failure(ReasonCode.OVER_AGE,
+        return [RuleFailure(ReasonCode.OVER_AGE,
                          f"截至{_chinese_date(reference_date)}牵头人已满{age}周岁，超过{max_age}周岁")]
     return []
 
@@ -200,7 +201,7 @@ def age_on(birth_date: date, reference_date: date) -> int:
     return reference_date.year - birth_date.year - int(before_birthday)
 
 
-def _not_eligible(case: HonorCandidate, rule: HonorRule, failures: list[_Failure]) -> Consideration:
+def _not_eligible(case: HonorCandidate, rule: HonorRule, failures: list[RuleFailure]) -> Consideration:
     """Reason text names every failed rule; the code is the first of them."""
     return Consideration(case.case_id, rule.id, False, "；".join(f.reason for f in failures), failures[0].code)
 

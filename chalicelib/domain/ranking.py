@@ -30,7 +30,12 @@ by the plain mean of all the case's scores, then by the mean of the
 tie-break criterion (``effectiveness``, 成效性/实效性). Cases still equal share
 a rank and are flagged ``tie``; they are never separated by id or time, and
 the next rank skips (7, 7, 9). Cases with no score at all come after every
-scored case and share one rank.
+scored case and share one rank; they never advance nor win a prize.
+
+Outcome: with an advance quota, a case advances when its rank is within it,
+so a tie across the cut advances the whole tied group; prizes go by rank
+band (1-5 first, 6-10 second, 11-15 third in 2023), so a group tied at 5 all
+win first prizes. Either way the group is flagged ``cut_tie``.
 
 Speed. For ``mean`` and ``trimmed_mean`` the sort keys are plain integers:
 every mean ``s / n`` is rescaled to ``s * (L // n)`` with ``L`` the least

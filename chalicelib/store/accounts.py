@@ -1,8 +1,6 @@
 """Accounts, login throttles and sessions."""
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
-
 from ..domain.errors import Duplicate
 from . import audit, db
 from .models import Account, Guard, Session
@@ -12,16 +10,16 @@ def create(account: Account, unit_key: str | None, actor: str, now: float) -> No
     """The account, its unit's uniqueness key and the audit row land together or not at all."""
     try:
         with db.transaction() as t:
-            t.save(account, condition=Account.username.does_not_exist())
+            t.save(account, condition=Account.username.does_not_exist(), label="username")
             if unit_key is not None:
-                t.save(Guard(f"unit#{unit_key}", owner=account.username), condition=Guard.key.does_not_exist())
+                t.save(Guard(f"unit#{unit_key}", owner=account.username), condition=Guard.key.does_not_exist(),
+                       label="unit")
             t.save(audit.entry(f"account#{account.username}", actor, "account.create", now,
                                after={"username": account.username, "unit_name": account.unit_name}))
-    except TransactWriteError as exc:
-        refused = db.refused_items(exc)
-        if 0 in refused:
+    except db.Refused as exc:
+        if "username" in exc.labels:
             raise Duplicate("用户名已被使用，请换一个用户名", {"username": "用户名已被使用"}) from exc
-        if 1 in refused:
+        if "unit" in exc.labels:
             raise Duplicate("该单位已注册帐号（每个单位注册一个帐号即可），请用已有帐号登录",
                             {"unit_name": "该单位已注册帐号"}) from exc
         raise

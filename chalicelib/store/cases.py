@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from ..domain.errors import StageClosed, VersionConflict, Conflict
 from . import audit, db, stages
 from .models import Case, CaseVersion, Stage
@@ -61,23 +59,20 @@ def _write(stage_key: tuple[str, str] | None, now: float, build) -> None:
     try:
         with db.transaction() as t:
             if stage_key is not None:
-                t.condition_check(Stage, stage_key[0], stage_key[1], condition=stages.open_condition(now))
+                t.condition_check(Stage, stage_key[0], stage_key[1], condition=stages.open_condition(now),
+                                  label="stage")
             build(t)
-    except TransactWriteError as exc:
-        refused = db.refused_items(exc)
-        offset = 1 if stage_key is not None else 0
-        if stage_key is not None and 0 in refused:
+    except db.Refused as exc:
+        if "stage" in exc.labels:
             raise StageClosed("该阶段已截止，不能再修改") from exc
-        if offset in refused:
+        if "case" in exc.labels:
             raise VersionConflict("案例已在别处被修改（版本已变化），请刷新后再保存；您填写的内容已保留") from exc
-        if refused:
-            raise Conflict("操作冲突，请刷新后重试") from exc
-        raise
+        raise Conflict("操作冲突，请刷新后重试") from exc
 
 
 def create(case: Case, stage_key: tuple[str, str], actor: str, now: float) -> None:
     def build(t):
-        t.save(case, condition=Case.id.does_not_exist())
+        t.save(case, condition=Case.id.does_not_exist(), label="case")
         t.save(audit.entry(f"case#{case.id}", actor, "case.create", now, after=case.body))
     _write(stage_key, now, build)
 
@@ -93,7 +88,7 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
             Case.body.set(body_json), Case.char_count.set(char_count),
             Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
             Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
-        ], condition=(Case.version == old_version) & (Case.status == case.status))
+        ], condition=(Case.version == old_version) & (Case.status == case.status), label="case")
         t.save(snapshot)
         t.save(audit.entry(f"case#{case.id}", actor, "case.edit", now, before=case.body, after=body_json,
                            detail={"version": old_version + 1}))
@@ -105,7 +100,7 @@ def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor
                extra: list | None = None) -> None:
     def build(t):
         t.update(case, actions=[Case.status.set(status), Case.updated_at.set(now), *(extra or [])],
-                 condition=(Case.version == int(case.version)) & (Case.status == case.status))
+                 condition=(Case.version == int(case.version)) & (Case.status == case.status), label="case")
         t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status, after=status))
     _write(stage_key, now, build)
 
@@ -114,7 +109,7 @@ def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str
                    action: str) -> None:
     def build(t):
         t.update(case, actions=[Case.attachments[record["attachment_id"]].set(record)],
-                 condition=Case.status == case.status)
+                 condition=Case.status == case.status, label="case")
         t.save(audit.entry(f"case#{case.id}", actor, action, now, after=record))
     _write(stage_key, now, build)
 

@@ -23,10 +23,62 @@ def connection() -> Connection:
     return _state["connection"]  # type: ignore[return-value]
 
 
+class LabelledWrite(TransactWrite):
+    """A TransactWrite whose items may carry a label, so a refused condition can be named.
+
+    PynamoDB sends condition checks, then deletes, then puts, then updates, whatever order they were
+    added in; the cancellation reasons follow that order, and so does `labels`.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._labels: dict[str, list[str | None]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def condition_check(self, model_cls, hash_key, range_key=None, condition=None, label: str | None = None):
+        self._labels["check"].append(label)
+        return super().condition_check(model_cls, hash_key, range_key, condition)
+
+    def delete(self, model, condition=None, *, add_version_condition: bool = True, label: str | None = None):
+        self._labels["delete"].append(label)
+        return super().delete(model, condition, add_version_condition=add_version_condition)
+
+    def save(self, model, condition=None, return_values=None, label: str | None = None):
+        self._labels["put"].append(label)
+        return super().save(model, condition, return_values)
+
+    def update(self, model, actions, condition=None, return_values=None, *, add_version_condition: bool = True,
+               label: str | None = None):
+        self._labels["update"].append(label)
+        return super().update(model, actions, condition, return_values, add_version_condition=add_version_condition)
+
+    @property
+    def labels(self) -> list[str | None]:
+        return [*self._labels["check"], *self._labels["delete"], *self._labels["put"], *self._labels["update"]]
+
+
+class Refused(Exception):
+    """A transaction whose conditions failed; `labels` names the items that failed (None: unlabelled)."""
+
+    def __init__(self, labels: set[str | None], cause: TransactWriteError):
+        super().__init__(f"conditions failed: {sorted(map(str, labels))}")
+        self.labels = labels
+        self.cause = cause
+
+
 @contextmanager
-def transaction() -> Iterator[TransactWrite]:
-    with TransactWrite(connection=connection()) as writer:
-        yield writer
+def transaction() -> Iterator[LabelledWrite]:
+    """A write transaction; a failed condition raises Refused with the failing items' labels."""
+    writer = LabelledWrite(connection=connection())
+    yield writer
+    try:
+        writer._commit()
+    except TransactWriteError as exc:
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        failed = {writer.labels[i] for i, r in enumerate(reasons)
+                  if r is not None and r.code == "ConditionalCheckFailed" and i < len(writer.labels)}
+        if failed:
+            raise Refused(failed, exc) from exc
+        raise
 
 
 @contextmanager
@@ -34,12 +86,6 @@ def read_together() -> Iterator[TransactGet]:
     """Several items from several tables in one consistent call (TransactGetItems)."""
     with TransactGet(connection=connection()) as reader:
         yield reader
-
-
-def refused_items(error: TransactWriteError) -> list[int]:
-    """Positions of the transaction's items whose condition failed."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
 
 
 def future_or_none(future):

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pynamodb.exceptions import TransactWriteError
-
 from ..domain.errors import NotFound, StageClosed
 from . import audit, db, stages
 from .models import Assignment, Judge, Link, Session, Stage
@@ -101,18 +99,15 @@ def write_slot(slot: Assignment, actions: list, competition_id: str, actor: str,
     """Change a judge's slot while its stage is open and the slot is still theirs (not recused)."""
     try:
         with db.transaction() as t:
-            t.condition_check(Stage, competition_id, slot.stage, condition=stages.open_condition(now))
-            t.update(slot, actions=actions,
+            t.condition_check(Stage, competition_id, slot.stage, condition=stages.open_condition(now), label="stage")
+            t.update(slot, actions=actions, label="slot",
                      condition=Assignment.case_id.exists() & (Assignment.recused == False))  # noqa: E712
             t.save(audit.entry(f"case#{slot.case_id}", actor, action, now, before=before, after=after,
                                detail={"stage": slot.stage, "judge_id": slot.judge_id}))
-    except TransactWriteError as exc:
-        refused = db.refused_items(exc)
-        if 0 in refused:
+    except db.Refused as exc:
+        if "stage" in exc.labels:
             raise StageClosed("本阶段已截止，评分已锁定，不能再修改") from exc
-        if 1 in refused:
-            raise NotFound("这个案例没有分配给您（或您已回避）") from exc
-        raise
+        raise NotFound("这个案例没有分配给您（或您已回避）") from exc
 
 
 # -- links ----------------------------------------------------------------------------------

@@ -250,8 +250,23 @@ class MailRecord(Model):
     by_competition = ByCompetition()
 
 
+class Ranking(Model):
+    """A category's ranking of a stage as computed at close: the results, the method, and the digest
+    of the inputs; the full inputs (every score) are in S3 under `record_key` for re-derivation."""
+    class Meta(_Meta):
+        logical = "rankings"
+
+    competition_id = UnicodeAttribute(hash_key=True)
+    stage_category = UnicodeAttribute(range_key=True)      # "<stage>#<category>"
+    method = UnicodeAttribute()
+    digest = UnicodeAttribute()
+    record_key = UnicodeAttribute()
+    results = UnicodeAttribute()                           # JSON list, best first
+    computed_at = NumberAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry, Judge,
-                                   Assignment, Link, MailRecord)
+                                   Assignment, Link, MailRecord, Ranking)
 TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 

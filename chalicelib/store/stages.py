@@ -1,7 +1,7 @@
 """Stage windows in the database, and the condition that keeps a write inside one."""
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 
 from ..domain.errors import StageClosed
 from . import audit, db
@@ -37,10 +37,24 @@ def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: 
         with db.transaction() as t:
             t.update(Stage(competition_id, stage_id),
                      actions=[Stage.opens_at.set(opens_at), Stage.closes_at.set(closes_at)],
-                     condition=Stage.closed == False)  # noqa: E712
+                     condition=Stage.closed == False, label="stage")  # noqa: E712
             t.save(audit.entry(f"stage#{stage_id}", actor, "stage.window", now, before=before,
                                after={"opens_at": opens_at, "closes_at": closes_at}))
-    except TransactWriteError as exc:
-        if 0 in db.refused_items(exc):
+    except db.Refused as exc:
+        if "stage" in exc.labels:
             raise StageClosed("该阶段已由主办单位关闭，不能再修改时间") from exc
         raise
+
+
+def close(competition_id: str, stage_id: str, actor: str, now: float) -> bool:
+    """Close a stage for good. Returns False when it was closed already (closing is idempotent)."""
+    try:
+        with db.transaction() as t:
+            t.update(Stage(competition_id, stage_id), actions=[Stage.closed.set(True), Stage.closed_at.set(now)],
+                     condition=(Stage.closed == False) & Stage.stage_id.exists(), label="stage")  # noqa: E712
+            t.save(audit.entry(f"stage#{stage_id}", actor, "stage.close", now))
+    except db.Refused as exc:
+        if "stage" in exc.labels:
+            return False
+        raise
+    return True

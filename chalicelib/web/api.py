@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from .. import bootstrap
 from ..domain.competition import format_time
-from ..services import accounts, attachments, cases, judging, scoring, stages
+from ..services import accounts, attachments, cases, judging, results, scoring, stages
 from .http import endpoint, int_param, judge, principal, read_json
 
 api = Blueprint(__name__)
@@ -283,3 +283,40 @@ def recuse(case_id):
 def case_feedback(case_id):
     who = principal(_request(), ("unit", "organiser"))
     return 200, scoring.feedback_for_unit(bootstrap.competition(), who, case_id)
+
+
+# -- organiser: stages, results --------------------------------------------------------------
+@api.route("/admin/stages/{stage_id}/close", methods=["POST"])
+@endpoint
+def close_stage(stage_id):
+    who = principal(_request(), ORGANISER)
+    return 200, results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor,
+                                    bootstrap.now_dt())
+
+
+@api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])
+@endpoint
+def stage_ranking(stage_id):
+    principal(_request(), ORGANISER)
+    return 200, results.ranking(bootstrap.competition(), stage_id)
+
+
+@api.route("/admin/honors", methods=["GET"])
+@endpoint
+def honors():
+    principal(_request(), ORGANISER)
+    return 200, results.honors(bootstrap.competition())
+
+
+@api.route("/admin/organisation-awards", methods=["GET"])
+@endpoint
+def organisation_awards():
+    principal(_request(), ORGANISER)
+    return 200, results.organisation_awards(bootstrap.competition())
+
+
+@api.route("/admin/notifications/awards", methods=["POST"])
+@endpoint
+def award_mail():
+    principal(_request(), ORGANISER)
+    return 200, results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())

@@ -61,8 +61,13 @@ def test_suggest_leaves_out_units_without_a_score() -> None:
 
 
 statuses = st.sampled_from(["draft", "submitted", "withdrawn", "advanced", "not_advanced", "awarded", "not_awarded"])
-unit_cases = st.lists(st.builds(lambda unit, status, prize: UnitCase(unit, status, prize if status == "awarded" else None),
-                                st.sampled_from(["a", "b", "c", "d"]), statuses,
+
+
+def unit_case(unit: str, status: str, prize: str) -> UnitCase:
+    return UnitCase(unit, status, prize if status == "awarded" else None)
+
+
+unit_cases = st.lists(st.builds(unit_case, st.sampled_from(["a", "b", "c", "d"]), statuses,
                                 st.sampled_from(["first", "second", "third"])))
 
 

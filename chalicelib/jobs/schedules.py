@@ -1,0 +1,11 @@
+"""Scheduled work: thin wrappers that take the time and call one service."""
+from __future__ import annotations
+
+from .. import bootstrap
+from ..services import results
+
+
+def close_due_stages() -> list[str]:
+    """Every 5 minutes: close the ranked stages whose windows have passed (idempotent)."""
+    bootstrap.config()
+    return results.close_due_stages(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now_dt())

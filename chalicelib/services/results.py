@@ -1,0 +1,231 @@
+"""The stage engine and the results: closing stages (by the organiser or on schedule), rankings,
+advancement, prizes, honors and the organisation award.
+
+Closing is idempotent: the stage row is closed once (a condition), the ranking is recomputed from
+frozen scores (so it is the same), case outcomes are conditional on the case's previous status, and
+every notification goes through the mail port's once-only key. A doubled or retried run changes
+nothing and sends nothing twice.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+
+from ..domain import honors as honor_rules
+from ..domain import organisation_award as award_rules
+from ..domain import ranking as ranking_rules
+from ..domain.cases import ENTERED
+from ..domain.competition import Competition
+from ..domain.errors import Conflict, NotFound
+from ..mail import outbox
+from ..store import accounts as account_store
+from ..store import cases as case_store
+from ..store import judging as judging_store
+from ..store import results as store
+from ..store import stages as stage_store
+from ..store.models import Case, Ranking
+from . import stages as stage_service
+
+log = logging.getLogger("saiping")
+RANKED_STAGES = ("text_review", "final")
+STAGE_CASES = {"text_review": ENTERED, "final": ("advanced", "awarded", "not_awarded")}
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What closing needs besides the tables: where ranking records go, how mail leaves."""
+    put_object: Callable[[str, bytes, str], None]
+    transport: Any
+    sender: str
+    site_url: str
+
+
+# -- ranking --------------------------------------------------------------------------------
+def _cases_of(comp: Competition, stage: str) -> dict[str, list[Case]]:
+    by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
+    for case in case_store.list_for_competition(comp.id):
+        category = json.loads(case.body).get("category")
+        if case.status in STAGE_CASES[stage] and category in by_category:
+            by_category[category].append(case)
+    return by_category
+
+
+def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+    scores: dict[str, list[ranking_rules.JudgeScore]] = {}
+    for slot in judging_store.slots_of_category(stage, category):
+        if slot.scored and not slot.recused and slot.criteria is not None:
+            criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
+            scores.setdefault(slot.case_id, []).append(
+                ranking_rules.JudgeScore(slot.judge_id, slot.case_id, {k: int(v) for k, v in criteria.items()}))
+    return scores
+
+
+def compute(comp: Competition, stage: str, category: str, cases: list[Case]) -> tuple[list[dict], dict]:
+    """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
+    settings = ranking_rules.from_config(comp.raw, stage)
+    scores = _scores(stage, category)
+    ids = [c.id for c in cases]
+    ranked = settings.rank(scores, ids)
+    titles = {c.id: json.loads(c.body) for c in cases}
+    entries = [{
+        "case_id": r.case_id, "title": titles[r.case_id].get("title", ""),
+        "unit": titles[r.case_id].get("recommending_unit", ""), "rank": r.rank,
+        "score": ranking_rules.score_display(r.aggregate), "scores_count": r.scores_count,
+        "advanced": True if stage == "final" else r.advanced, "prize": r.prize, "tie": r.tie,
+        "cut_tie": r.cut_tie,
+        "plain_mean": ranking_rules.score_display(r.plain_mean),
+        "tie_break_mean": ranking_rules.score_display(r.tie_break_mean),
+    } for r in ranked]
+    return entries, ranking_rules.ranking_record(scores, ids, settings)
+
+
+def ranking(comp: Competition, stage: str) -> dict[str, Any]:
+    """Stored rankings of a closed stage; a live (provisional) one while it runs."""
+    if stage not in RANKED_STAGES:
+        raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
+    window = stage_service.windows(comp)[stage]
+    categories: dict[str, list[dict]] = {}
+    cases = None
+    for category in comp.category_ids:
+        stored = store.get_ranking(comp.id, stage, category) if window.closed else None
+        if stored is not None:
+            categories[category] = store.results_of(stored)
+            continue
+        cases = cases or _cases_of(comp, stage)
+        categories[category] = compute(comp, stage, category, cases[category])[0]
+    return {"stage": stage, "final": window.closed, "categories": categories}
+
+
+# -- closing --------------------------------------------------------------------------------
+def close_stage(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
+    windows = stage_service.windows(comp)
+    if stage not in windows:
+        raise NotFound(f"没有这个阶段：{stage}")
+    stage_store.close(comp.id, stage, actor, now.timestamp())
+    if stage == "text_review":
+        _decide(comp, ports, "text_review", actor, now)
+    elif stage == "final":
+        _decide(comp, ports, "final", actor, now)
+    return {"stage": stage, "status": "closed"}
+
+
+def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str]:
+    """The scheduled engine: close every ranked stage whose window has passed (idempotent).
+
+    Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
+    for good here; the other windows close by time alone, so an organiser can still extend them.
+    """
+    closed = []
+    for stage in RANKED_STAGES:
+        window = stage_service.windows(comp)[stage]
+        if not window.closed and now >= window.closes_at:
+            close_stage(comp, ports, stage, "system:schedule", now)
+            closed.append(stage)
+    return closed
+
+
+def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
+    by_category = _cases_of(comp, stage)
+    ts = now.timestamp()
+    for category, cases in by_category.items():
+        entries, record = compute(comp, stage, category, cases)
+        key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
+        ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
+        store.save_ranking(Ranking(comp.id, f"{stage}#{category}", method=record["method"], digest=record["digest"],
+                                   record_key=key, results=json.dumps(entries, ensure_ascii=False),
+                                   computed_at=ts))
+        by_id = {c.id: c for c in cases}
+        if stage == "text_review":
+            changes = [(by_id[e["case_id"]], "advanced" if e["advanced"] else "not_advanced", None)
+                       for e in entries]
+            store.apply_outcomes(changes, ("submitted",), actor, ts)
+        else:
+            changes = [(by_id[e["case_id"]], "awarded" if e["prize"] else "not_awarded", e["prize"])
+                       for e in entries]
+            store.apply_outcomes(changes, ("advanced",), actor, ts)
+        _notify(comp, ports, stage, entries, by_id, ts)
+
+
+def _notify(comp: Competition, ports: Ports, stage: str, entries: list[dict], by_id: dict[str, Case],
+            now: float) -> None:
+    if stage != "text_review":
+        return  # award mail is sent on the organiser's command (POST /admin/notifications/awards)
+    emails = {a.id: a.email for a in account_store.list_units()}
+    for entry in entries:
+        case = by_id[entry["case_id"]]
+        kind = "advance" if entry["advanced"] else "not_advance"
+        _send(ports, comp, kind, case.id, emails.get(case.owner_id), {
+            "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
+            "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+
+
+def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient: str | None,
+          context: dict[str, Any], now: float) -> outbox.Outcome:
+    if not recipient:
+        return outbox.Outcome(False, "no_recipient")
+    try:
+        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient, context, now)
+    except Exception:
+        log.exception("%s mail failed", kind)
+        return outbox.Outcome(False, "failed")
+
+
+def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, int]:
+    """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
+    emails = {a.id: a.email for a in account_store.list_units()}
+    sent = skipped = 0
+    prize_names = {p["id"]: p["name"] for p in comp.raw["prizes"]}
+    for case in case_store.list_for_competition(comp.id):
+        if case.status != "awarded":
+            continue
+        body = json.loads(case.body)
+        outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id), {
+            "competition": comp.short_name, "title": body.get("title", ""),
+            "unit": body.get("recommending_unit", ""), "prize": prize_names.get(case.prize or "", ""),
+            "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+        sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
+    return {"sent": sent, "skipped": skipped}
+
+
+# -- honors and organisation award ----------------------------------------------------------
+def honors(comp: Competition) -> dict[str, Any]:
+    window = stage_service.windows(comp)["final"]
+    if not window.closed:
+        raise Conflict("综合评选结束（关闭）后才能生成荣誉提名")
+    candidates = []
+    for category in comp.category_ids:
+        stored = store.get_ranking(comp.id, "final", category)
+        for entry in store.results_of(stored) if stored else []:
+            case = case_store.get(entry["case_id"])
+            if case is None:
+                continue
+            leader = json.loads(case.body).get("leader", {})
+            candidates.append(honor_rules.HonorCandidate(
+                case.id, category, int(entry["rank"]), leader.get("name", ""), leader.get("mobile", ""),
+                leader.get("gender") or None, leader.get("rank_level") or None, _date(leader.get("birth_date"))))
+    result = honor_rules.solve_honors(candidates, honor_rules.settings_from_config(comp.raw))
+    return {"nominations": [{"honor": n.honor, "case_id": n.case_id, "leader_name": n.leader_name,
+                             "category": n.category, "rank": n.rank} for n in result.nominations],
+            "considered": [{"case_id": c.case_id, "honor": c.honor, "eligible": c.eligible, "reason": c.reason,
+                            "reason_code": str(c.reason_code)} for c in result.considered]}
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def organisation_awards(comp: Competition) -> dict[str, Any]:
+    """Per recommending unit, best first, with the weights used and a suggested shortlist."""
+    weights = award_rules.AwardWeights.from_config(comp.raw)
+    units = award_rules.tally_units(
+        (award_rules.UnitCase(json.loads(c.body).get("recommending_unit", "").strip() or "（未填写推荐单位）",
+                              c.status, c.prize) for c in case_store.list_for_competition(comp.id)), weights)
+    top_n = int(comp.raw.get("organisation_award", {}).get("suggest", 10))
+    return {"units": [u.to_dict() for u in units], "weights": asdict(weights),
+            "suggested": [u.unit for u in award_rules.suggest(units, top_n)]}

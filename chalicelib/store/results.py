@@ -1,0 +1,56 @@
+"""Stored rankings and the case status changes that closing a stage makes."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import audit, db
+from .models import Case, Ranking
+
+
+def save_ranking(ranking: Ranking) -> None:
+    ranking.save()
+
+
+def get_ranking(competition_id: str, stage: str, category: str) -> Ranking | None:
+    try:
+        return Ranking.get(competition_id, f"{stage}#{category}")
+    except Ranking.DoesNotExist:
+        return None
+
+
+def results_of(ranking: Ranking) -> list[dict[str, Any]]:
+    return json.loads(ranking.results)
+
+
+def apply_outcomes(changes: list[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
+                   now: float) -> int:
+    """Move cases to their outcome (status, prize) in transactions of 50 cases + 50 audit rows.
+
+    Each change is conditional on the case still being in one of `from_statuses`, so a repeated close
+    changes nothing; a batch refused because a case moved meanwhile is retried case by case.
+    """
+    applied = 0
+    for start in range(0, len(changes), 50):
+        batch = changes[start:start + 50]
+        try:
+            _apply(batch, from_statuses, actor, now)
+            applied += len(batch)
+        except db.Refused:
+            for change in batch:
+                try:
+                    _apply([change], from_statuses, actor, now)
+                    applied += 1
+                except db.Refused:
+                    pass
+    return applied
+
+
+def _apply(batch: list[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str, now: float) -> None:
+    with db.transaction() as t:
+        for case, status, prize in batch:
+            prize_action = Case.prize.set(prize) if prize else Case.prize.remove()
+            t.update(case, actions=[Case.status.set(status), prize_action, Case.updated_at.set(now)],
+                     condition=Case.status.is_in(*from_statuses))
+            t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status,
+                               after={"status": status, "prize": prize}))
