@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
+from ..domain import fairness as fairness_rules
 from ..domain import honors as honor_rules
 from ..domain import organisation_award as award_rules
 from ..domain import ranking as ranking_rules
 from ..domain.cases import ENTERED
 from ..domain.competition import Competition
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, Invalid, NotFound
 from ..mail import outbox
 from ..store import accounts as account_store
 from ..store import cases as case_store
@@ -83,20 +84,48 @@ def compute(comp: Competition, stage: str, category: str, cases: list[Case]) -> 
 
 
 def ranking(comp: Competition, stage: str) -> dict[str, Any]:
-    """Stored rankings of a closed stage; a live (provisional) one while it runs."""
+    """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
+    the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final."""
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
     window = stage_service.windows(comp)[stage]
+    cases = _cases_of(comp, stage)
+    provincial = {c.id for group in cases.values() for c in group if c.provincial}
     categories: dict[str, list[dict]] = {}
-    cases = None
     for category in comp.category_ids:
         stored = store.get_ranking(comp.id, stage, category) if window.closed else None
-        if stored is not None:
-            categories[category] = store.results_of(stored)
-            continue
-        cases = cases or _cases_of(comp, stage)
-        categories[category] = compute(comp, stage, category, cases[category])[0]
+        entries = store.results_of(stored) if stored is not None else compute(comp, stage, category,
+                                                                              cases[category])[0]
+        categories[category] = [{**e, "provincial": e["case_id"] in provincial} for e in entries]
     return {"stage": stage, "final": window.closed, "categories": categories}
+
+
+def fairness(comp: Competition, stage: str) -> dict[str, Any]:
+    """How the outcome would move under mean / trimmed mean / z-score, and each judge's statistics."""
+    if stage not in RANKED_STAGES:
+        raise NotFound("只有文本评审（text_review）和综合评选（final）有公平性报告")
+    cases = _cases_of(comp, stage)
+    scores: dict[str, list[ranking_rules.JudgeScore]] = {}
+    for category in comp.category_ids:
+        scores.update(_scores(stage, category))
+    report = fairness_rules.fairness_report({k: [c.id for c in v] for k, v in cases.items()}, scores,
+                                            ranking_rules.from_config(comp.raw, stage),
+                                            fairness_rules.band_edges_from_config(comp.raw))
+    return {"stage": stage, **report.to_dict()}
+
+
+def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, now: float) -> dict[str, Any]:
+    """Mark (or unmark) an awarded case as recommended to the provincial competition (省赛准备)."""
+    recommended = raw.get("recommended") if isinstance(raw, dict) else None
+    if not isinstance(recommended, bool):
+        raise Invalid("请用 recommended: true 或 false 标记是否推荐参加省赛", {"recommended": "应为 true 或 false"})
+    case = case_store.get(case_id)
+    if case is None:
+        raise NotFound("没有找到这个案例")
+    if case.status != "awarded":
+        raise Conflict("只能在综合评选获奖案例中推荐参加省赛")
+    store.set_provincial(case, recommended, actor, now)
+    return {"case_id": case_id, "provincial": recommended}
 
 
 # -- closing --------------------------------------------------------------------------------

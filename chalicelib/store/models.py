@@ -115,6 +115,7 @@ class Case(Model):
     char_count = NumberAttribute()
     attachments = MapAttribute(default=dict)  # attachment id -> AttachmentMap fields
     prize = UnicodeAttribute(null=True)
+    provincial = BooleanAttribute(default=False)   # recommended to the provincial competition (省赛)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)

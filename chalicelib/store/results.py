@@ -54,3 +54,11 @@ def _apply(batch: list[tuple[Case, str, str | None]], from_statuses: tuple[str, 
                      condition=Case.status.is_in(*from_statuses))
             t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status,
                                after={"status": status, "prize": prize}))
+
+
+def set_provincial(case: Case, recommended: bool, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.update(case, actions=[Case.provincial.set(recommended), Case.updated_at.set(now)],
+                 condition=Case.status == "awarded", label="case")
+        t.save(audit.entry(f"case#{case.id}", actor, "case.provincial", now, before=bool(case.provincial),
+                           after=recommended))

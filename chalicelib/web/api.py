@@ -320,3 +320,18 @@ def organisation_awards():
 def award_mail():
     principal(_request(), ORGANISER)
     return 200, results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
+
+
+@api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])
+@endpoint
+def fairness(stage_id):
+    principal(_request(), ORGANISER)
+    return 200, results.fairness(bootstrap.competition(), stage_id)
+
+
+@api.route("/admin/cases/{case_id}/provincial", methods=["PUT"])
+@endpoint
+def recommend_provincial(case_id):
+    who = principal(_request(), ORGANISER)
+    return 200, results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
+                                             bootstrap.now())

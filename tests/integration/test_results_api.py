@@ -77,3 +77,13 @@ def test_full_competition_to_awards(api, clock):
     assert first == {"sent": 15, "skipped": 0} and second == {"sent": 0, "skipped": 15}
     awards = org.call("GET", "/admin/organisation-awards")[1]["units"]
     assert awards[0]["prizes"]["first"] == 1
+
+    winner = final_ranking[0]["case_id"]
+    assert org.call("PUT", f"/admin/cases/{winner}/provincial", {"recommended": True}) == (
+        200, {"case_id": winner, "provincial": True})
+    assert org.call("PUT", f"/admin/cases/{final_ranking[-1]['case_id']}/provincial",
+                    {"recommended": True})[0] == 409
+    marked = org.call("GET", "/admin/stages/final/ranking")[1]["categories"]["development"]
+    assert [e["provincial"] for e in marked] == [True] + [False] * 15
+    fairness = org.call("GET", "/admin/stages/final/fairness")[1]
+    assert {j["judge_id"] for j in fairness["judges"]} and fairness["categories"][0]["changes"] == []
