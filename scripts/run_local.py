@@ -65,9 +65,12 @@ class Runner:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        emulator_env = {**os.environ, "MOTO_RECORDER_FILEPATH": str(self.data_dir / "moto_recording")}
         self.children.append(subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.emulator_port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            cwd=ROOT, env=emulator_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True))
         _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 60, self.children[0])
         self.provision()
         chalice = Path(sys.executable).with_name("chalice")
