@@ -123,6 +123,16 @@ def _judges_per_case(raw: Any, stage: str) -> int:
     return value
 
 
+def list_assignments(comp: Competition, stage: str) -> dict[str, Any]:
+    """Every slot of the stage with its state: who, which case, scored, recused (with the reason)."""
+    _check_stage(stage)
+    slots = store.slots_of_stage(stage, comp.category_ids)
+    return {"stage": stage, "assignments": [
+        {"judge_id": s.judge_id, "case_id": s.case_id, "category": s.category, "title": s.title,
+         "scored": bool(s.scored), "recused": bool(s.recused), "recusal_reason": s.recusal_reason,
+         "source": s.source} for s in sorted(slots, key=lambda s: (s.category, s.case_id, s.judge_id))]}
+
+
 def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
     """An organiser's override: one more judge on one case (回避 still applies)."""
     _check_stage(stage)

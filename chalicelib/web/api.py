@@ -197,6 +197,13 @@ def plan_assignments(stage_id):
     return 200, judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
 
 
+@api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
+@endpoint
+def list_assignments(stage_id):
+    principal(_request(), ORGANISER)
+    return 200, judging.list_assignments(bootstrap.competition(), stage_id)
+
+
 @api.route("/admin/stages/{stage_id}/assignments/{judge_id}/{case_id}", methods=["PUT"])
 @endpoint
 def add_assignment(stage_id, judge_id, case_id):

@@ -104,3 +104,25 @@ def test_scores_after_close_are_refused(api, clock):
     status, err = judge_api.call("PUT", f"/judge/cases/{case_id}/score",
                                  {"criteria": {"foresight": 1, "practicality": 1, "effectiveness": 1}})
     assert (status, err["error"]["code"]) == (409, "stage_closed")
+
+
+def test_recusal_drops_the_case_and_flags_it(api, clock):
+    submitted_cases(api, clock, units=2, per_unit=1)
+    into_text_review(clock)
+    org = organiser(api)
+    judges(org, 3)
+    org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
+    link = org.call("POST", "/admin/stages/text_review/links")[1]["links"][0]
+    judge_api = api.as_(api.call("POST", "/judge/sessions", {"link": link["url"].rsplit("/j/", 1)[1]})[1]["token"])
+    case_id = judge_api.call("GET", "/judge/cases")[1]["cases"][0]["id"]
+    assert judge_api.call("POST", f"/judge/cases/{case_id}/recuse", {"reason": ""})[0] == 400
+    assert judge_api.call("POST", f"/judge/cases/{case_id}/recuse", {"reason": "曾参与该案例指导"}) == (
+        200, {"case_id": case_id, "recused": True})
+    assert case_id not in {c["id"] for c in judge_api.call("GET", "/judge/cases")[1]["cases"]}
+    assert judge_api.call("GET", f"/judge/cases/{case_id}")[0] == 404
+    rows = org.call("GET", "/admin/stages/text_review/assignments")[1]["assignments"]
+    flagged = [r for r in rows if r["recused"]]
+    assert [(r["judge_id"], r["case_id"], r["recusal_reason"]) for r in flagged] == [
+        (link["judge_id"], case_id, "曾参与该案例指导")]
+    again = org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})[1]
+    assert again["new"] == 1
