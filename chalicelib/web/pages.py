@@ -41,7 +41,7 @@ pages = Blueprint(__name__)
 
 FORM = ["application/x-www-form-urlencoded"]
 MAX_FORM = 256 * 1024
-STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "case-form.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 CSRF_MESSAGE = "安全校验失败（CSRF）：页面已过期或来源不明。请返回并刷新页面后再提交。"
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
@@ -441,8 +441,8 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
     message = error.message if error else None
     if isinstance(error, VersionConflict) and case is not None:
         version = int(case.version)
-        message = (f"案例已在别处（例如另一个浏览器标签页）被修改，当前为第 {version} 版。您刚才填写的内容仍保留在下方，"
-                   "请核对后再次点击“保存草稿”或“提交”，将以您填写的内容为准。")
+        message = (f"案例已在别处被修改（例如在另一个浏览器标签页中），当前为第 {version} 版，您这次的修改尚未保存。"
+                   "您填写的内容仍保留在下方，请核对后再次点击“保存草稿”或“提交”，将以您填写的内容为准。")
     if version is None and case is not None:
         version = int(case.version)
     summary = [{"href": "#" + field_id(p), "label": _label(p), "message": m} for p, m in errors.items()]
@@ -453,7 +453,8 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
         values=values, points=points, errors=errors, message=message, summary=summary, notice=notice,
         version=version or "", char_count=count_chars([t for t in counted if isinstance(t, str)]),
         action=f"/cases/{case.id}/edit" if case is not None else "/cases/new",
-        categories=comp.categories, genders=GENDERS, rank_levels=RANK_LEVELS, status_names=STATUS_NAMES,
+        category_options=[(c.id, c.name) for c in comp.categories], conflict=isinstance(error, VersionConflict),
+        genders=GENDERS, rank_levels=RANK_LEVELS, status_names=STATUS_NAMES,
         field_id=field_id, labels=FIELD_LABELS, editable_problem=_editable_problem(who, case),
     )
 

@@ -1,0 +1,128 @@
+"""Browser tests: the local stack (`python -m scripts.run_local`) in a subprocess, driven by Playwright's sync
+API on Debian's chromium (never a downloaded browser). Screenshots go to test-artifacts/ (gitignored).
+
+SAIPING_E2E_URL=http://127.0.0.1:8000 runs the tests against a stack that is already running instead.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+ORGANISER = ("e2e-organiser", "e2e-organiser-password")
+START_SECONDS = 90
+STOP_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    organiser: tuple[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk; CI installs it)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    if os.environ.get("SAIPING_E2E_URL"):
+        yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER)
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    port, emulator = _free_port(), _free_port()
+    python = ROOT / ".venv" / "bin" / "python"
+    env = {**os.environ, "PORT": str(port), "AWS_EMULATOR_PORT": str(emulator),
+           "LOCAL_DATA_DIR": str(tmp_path_factory.mktemp("local-data")),
+           "ORGANISER_USERNAME": ORGANISER[0], "ORGANISER_PASSWORD": ORGANISER[1], "RUNNER_SAVE_SECONDS": "5"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    log_path = ARTIFACTS / "e2e-stack.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(python if python.exists() else sys.executable), "-m", "scripts.run_local"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + START_SECONDS
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"the local stack exited with {proc.returncode}:\n{_tail(log_path)}")
+            if time.time() > deadline:
+                pytest.fail(f"the local stack did not answer {url}/api/v1/health within {START_SECONDS} s:\n"
+                            f"{_tail(log_path)}")
+            time.sleep(0.5)
+        yield Stack(url, ORGANISER)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(stack):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, stack):
+    """A fresh browser context (no cookies) on the stack; fails the test on a CSP violation or a JS error."""
+    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
