@@ -15,8 +15,17 @@ _state: dict[str, object] = {}
 
 
 def bind(settings: Settings) -> None:
+    """Point the models at their tables and give them ONE botocore client.
+
+    PynamoDB would otherwise make a botocore session and client per model, and each new session parses
+    the DynamoDB service description again (about 0.3 s each on a cold start).
+    """
     models.bind(settings.table_name, settings.region, settings.endpoint_url)
-    _state["connection"] = Connection(region=settings.region, host=settings.endpoint_url)
+    shared = Connection(region=settings.region, host=settings.endpoint_url)
+    client = shared.client
+    for model in models.MODELS:
+        model._get_connection().connection._client = client
+    _state["connection"] = shared
 
 
 def connection() -> Connection:
