@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast package bench backup restore clean
+.PHONY: install run test test-fast package policies export bench backup restore clean
 
 install: $(STAMP)
 
@@ -23,14 +23,41 @@ test: install
 test-fast: install
 	$(PY) -m pytest tests/unit tests/integration -q
 
+# Deployable artefacts in build/: sam.json (Chalice's SAM output merged with infra/), deployment.zip (the
+# functions' code) and layer-deployment.zip (requirements.txt). STAGE=dev|prod. docs/DEPLOY.md.
+STAGE ?= dev
+PACKAGE_REGION := $(or $(AWS_DEFAULT_REGION),$(AWS_REGION),ap-southeast-1)
+
 package: install
-	rm -rf chalicelib/templates build
+	rm -rf build chalicelib/templates
+	$(PY) -m infra.build_template --stage $(STAGE) --check-policies --out build/merge-template.json
 	cp -r templates chalicelib/templates
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-southeast-1} $(VENV)/bin/chalice package --stage dev build/
-	rm -rf chalicelib/templates
+	status=0; AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
+	    --merge-template build/merge-template.json build/ || status=$$?; \
+	rm -rf chalicelib/templates; exit $$status
+	$(VENV)/bin/cfn-lint build/sam.json
+	@ls -l build/sam.json build/deployment.zip build/layer-deployment.zip
+
+# Rewrites .chalice/policy-<function>.json from infra/functions.json and the models (commit the result).
+policies: install
+	$(PY) -m infra.build_template --write-policies
+
+# An export from the local stack of `make run` (scripts/organiser.py; other stages: see its --help).
+export: install
+	$(if $(KIND),,$(error usage: make export KIND=results_xlsx|scores_xlsx|registrations_xlsx|certificates_pdf|award_list_docx [OUT=file]))
+	$(PY) -m scripts.organiser --local export $(KIND) $(if $(OUT),--out $(OUT))
 
 bench: install
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# Backup and restore of the stage the environment points at (AWS_ENDPOINT_URL for the local emulator,
+# or TABLE_PREFIX and BUCKET_NAME, or STACK=<CloudFormation stack>). DIR is a folder or a .zip.
+backup: install
+	$(PY) -m scripts.backup dump $(if $(STACK),--stack $(STACK)) $(or $(DIR),backups/saiping-$$(date +%Y%m%d-%H%M%S).zip)
+
+restore: install
+	$(if $(DIR),,$(error usage: make restore DIR=<folder or .zip> [STACK=<stack>] [YES=1]))
+	$(PY) -m scripts.backup load $(if $(STACK),--stack $(STACK)) $(if $(YES),--yes) $(DIR)
 
 clean:
 	rm -rf build chalicelib/templates .pytest_cache

@@ -21,6 +21,7 @@ class Settings:
     mail_transport: str               # "ses" | "smtp"
     smtp_host: str
     smtp_port: int
+    mail_rate_per_second: float       # throttle of the mail port (SES sandbox allows 1/s, production more)
     signing_keys: tuple[str, ...]     # newest first; older keys still verify during rotation
     secure_cookies: bool
     session_hours: int
@@ -77,6 +78,8 @@ def settings() -> Settings:
                                  env.get("AWS_ENDPOINT_URL") or None)
     local_mode = _bool(env.get("SAIPING_LOCAL"), False)
     if not keys:
+        if env.get("AWS_LAMBDA_FUNCTION_NAME"):
+            raise RuntimeError("no signing keys: set SIGNING_KEYS_SECRET (or SIGNING_KEYS) for the functions")
         # Only a local stack or a test may run on the built-in development key.
         keys = ("local-development-signing-key-not-for-production",)
     return Settings(
@@ -90,6 +93,7 @@ def settings() -> Settings:
         mail_transport=env.get("MAIL_TRANSPORT", "ses"),
         smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("SMTP_PORT", "25")),
+        mail_rate_per_second=float(env.get("MAIL_RATE_PER_SECOND", "10")),
         signing_keys=keys,
         secure_cookies=_bool(env.get("SECURE_COOKIES"), not local_mode),
         session_hours=int(env.get("SESSION_HOURS", "12")),

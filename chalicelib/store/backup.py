@@ -7,6 +7,7 @@ Scans are fine here: this is an operator's tool, never a request path.
 """
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -52,10 +53,33 @@ def _objects(s3: Any, bucket: str) -> Iterator[str]:
             yield obj["Key"]
 
 
+def _typed(value: dict[str, Any], convert) -> dict[str, Any]:
+    """Apply `convert` to the binary values of one typed DynamoDB value ({"B": …}, {"M": {…}}, …)."""
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {kind: convert(inner)}
+    if kind == "BS":
+        return {kind: [convert(b) for b in inner]}
+    if kind == "M":
+        return {kind: {k: _typed(v, convert) for k, v in inner.items()}}
+    if kind == "L":
+        return {kind: [_typed(v, convert) for v in inner]}
+    return value
+
+
+def _to_json(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as plain JSON: binary values (B, BS) become base64 text."""
+    return {k: _typed(v, lambda b: base64.b64encode(b).decode()) for k, v in item.items()}
+
+
+def _from_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _typed(v, base64.b64decode) for k, v in item.items()}
+
+
 def _dump_into(sink: Any, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str) -> dict[str, Any]:
     manifest: dict[str, Any] = {"format": FORMAT, "saved_at": time.time(), "tables": {}, "objects": {}}
     for logical, physical in sorted(tables.items()):
-        lines = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in _scan(dynamodb, physical)]
+        lines = [json.dumps(_to_json(item), ensure_ascii=False, sort_keys=True) for item in _scan(dynamodb, physical)]
         sink.write(f"tables/{logical}.jsonl", ("\n".join(lines) + ("\n" if lines else "")).encode())
         manifest["tables"][logical] = len(lines)
     for key in _objects(s3, bucket):
@@ -123,7 +147,8 @@ def load(source: Path, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: s
     for logical in manifest["tables"]:
         if logical not in tables:
             continue
-        items = [json.loads(line) for line in src.read(f"tables/{logical}.jsonl").decode().splitlines() if line]
+        items = [_from_json(json.loads(line)) for line in src.read(f"tables/{logical}.jsonl").decode().splitlines()
+                 if line]
         for start in range(0, len(items), 25):
             _batch_put(dynamodb, tables[logical], items[start:start + 25])
     for key, meta in manifest["objects"].items():

@@ -1,0 +1,126 @@
+"""What `make package` produces: the deployment zip carries the templates, the competition configs and every
+other file of chalicelib/ (fonts included), stays small, and the SAM template passes cfn-lint.
+
+Runs against build/ as `make package` left it (CI: `make package` then `make test`); with RUN_PACKAGE=1 it
+runs `make package` itself first. Without a fresh build/ it is skipped, saying why.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+SAM, ZIP, LAYER = BUILD / "sam.json", BUILD / "deployment.zip", BUILD / "layer-deployment.zip"
+MAX_FUNCTION_ZIP = 5 * 1024 * 1024
+SKIPPED_PARTS = {"__pycache__"}
+
+
+def _sources() -> list[Path]:
+    files = [ROOT / "app.py"]
+    for folder in ("chalicelib", "templates"):
+        files += [p for p in (ROOT / folder).rglob("*")
+                  if p.is_file() and not SKIPPED_PARTS & set(p.parts) and p.suffix != ".pyc"
+                  and not p.relative_to(ROOT).parts[:2] == ("chalicelib", "templates")]
+    return files
+
+
+@pytest.fixture(scope="module")
+def build() -> Path:
+    if os.environ.get("RUN_PACKAGE") == "1":
+        done = subprocess.run(["make", "package"], cwd=ROOT, capture_output=True, text=True, timeout=1500)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+        return BUILD
+    if not (SAM.is_file() and ZIP.is_file()):
+        pytest.skip("no build/sam.json and build/deployment.zip: run `make package` first, or set RUN_PACKAGE=1")
+    built = ZIP.stat().st_mtime
+    newer = [p for p in _sources() if p.stat().st_mtime > built]
+    if newer:
+        pytest.skip(f"build/ is older than {newer[0].relative_to(ROOT)}: run `make package` again, or set RUN_PACKAGE=1")
+    return BUILD
+
+
+@pytest.fixture(scope="module")
+def names(build) -> set[str]:
+    with zipfile.ZipFile(ZIP) as archive:
+        return set(archive.namelist())
+
+
+@pytest.fixture(scope="module")
+def sam(build) -> dict[str, Any]:
+    return json.loads(SAM.read_text(encoding="utf-8"))
+
+
+def test_zip_has_the_templates_under_chalicelib(names):
+    templates = [p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*") if p.is_file()]
+    assert templates, "templates/ is empty"
+    missing = [str(t) for t in templates if f"chalicelib/templates/{t.as_posix()}" not in names]
+    assert missing == []
+
+
+def test_zip_has_the_competition_configs_and_every_file_of_chalicelib(names):
+    configs = sorted((ROOT / "chalicelib" / "competitions").glob("*.json"))
+    assert configs and all(f"chalicelib/competitions/{c.name}" in names for c in configs)
+    wanted = {p.relative_to(ROOT).as_posix() for p in _sources() if p.parts[len(ROOT.parts)] != "templates"}
+    assert sorted(wanted - names) == []          # fonts, data files, ... ride along with the code
+    assert "app.py" in names
+
+
+def test_zip_has_no_dependencies_or_checkout_files(names):
+    assert not [n for n in names if n.startswith(("boto3/", "botocore/", "pynamodb/", "jinja2/", "tests/",
+                                                   "infra/", "scripts/", ".chalice/"))]
+
+
+def test_function_zip_is_small_and_dependencies_are_in_the_layer(build):
+    assert ZIP.stat().st_size <= MAX_FUNCTION_ZIP
+    with zipfile.ZipFile(LAYER) as layer:
+        contents = layer.namelist()
+    prefix = "python/lib/"
+    for package in ("pynamodb/", "jinja2/", "argon2/", "_argon2_cffi_bindings/"):
+        assert any(n.startswith(prefix) and f"/site-packages/{package}" in n for n in contents), package
+    # Lambda's wheels (manylinux), not the ones of the machine that packaged.
+    assert any(n.endswith("/_argon2_cffi_bindings/_ffi.abi3.so") for n in contents)
+    assert any(re.search(r"/_cffi_backend\.cpython-3\d+-x86_64-linux-gnu\.so$", n) for n in contents)
+
+
+def test_sam_template_has_the_merged_infrastructure(sam):
+    resources = sam["Resources"]
+    from chalicelib.store.models import MODELS
+    from infra import build_template as infra
+    for model in MODELS:
+        assert resources[infra.table_logical_id(model.Meta.logical)]["Type"] == "AWS::DynamoDB::Table"
+    for function, resource_id in infra.app_functions().items():
+        function_resource = resources[resource_id]
+        assert function_resource["Type"] == "AWS::Serverless::Function", resource_id
+        assert function_resource["Properties"]["FunctionName"] == infra.function_name(function)
+        assert {"Ref": "ManagedLayer"} in function_resource["Properties"]["Layers"]
+    assert resources["ManagedLayer"]["Type"] == "AWS::Serverless::LayerVersion"
+    assert sam["Globals"]["Function"]["Environment"]["Variables"]["TABLE_PREFIX"] == {"Fn::Sub": "saiping-${Stage}-"}
+    assert "arn:aws:" not in SAM.read_text(encoding="utf-8")
+
+
+def test_sam_template_declares_every_schedule_of_the_app(sam):
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+    from infra import build_template as infra
+    schedules = [s for s in app.event_sources if isinstance(s, ScheduledEventConfig)]
+    for schedule in schedules:
+        events = sam["Resources"][infra.app_functions()[schedule.name]]["Properties"]["Events"]
+        assert [e["Type"] for e in events.values()] == ["Schedule"]
+
+
+def test_cfn_lint_finds_no_error(build):
+    lint = ROOT / ".venv" / "bin" / "cfn-lint"
+    if not lint.exists():
+        pytest.skip("cfn-lint is not installed (requirements-dev.txt)")
+    done = subprocess.run([str(lint), "--format", "parseable", str(SAM)], capture_output=True, text=True, timeout=600)
+    errors = [line for line in done.stdout.splitlines() if ":E" in line]
+    assert errors == [] and done.returncode in (0, 4, 8, 12), done.stdout + done.stderr

@@ -1,0 +1,275 @@
+"""The merge template (infra/) and the IAM policy files (.chalice/), built without `chalice package`."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from chalicelib.store.models import MODELS, TTL_ATTRIBUTES
+from infra import build_template as infra
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY_FILES = sorted((ROOT / ".chalice").glob("policy-*.json"))
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return infra.build("dev")
+
+
+@pytest.fixture(scope="module")
+def functions() -> dict[str, str]:
+    return infra.app_functions()
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The policy's statements, with Fn::If branches taken as statements too."""
+    found = []
+    for s in document["Statement"]:
+        if "Fn::If" in s:
+            found.extend(b for b in s["Fn::If"][1:] if "Effect" in b)
+        else:
+            found.append(s)
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def table_of(template: dict[str, Any], logical: str) -> dict[str, Any]:
+    return template["Resources"][infra.table_logical_id(logical)]
+
+
+def test_every_model_has_a_table_named_by_the_table_prefix(template):
+    prefix = template["Globals"]["Function"]["Environment"]["Variables"]["TABLE_PREFIX"]
+    assert prefix == {"Fn::Sub": "saiping-${Stage}-"}
+    tables = {r["Properties"]["TableName"]["Fn::Sub"] for r in template["Resources"].values()
+              if r.get("Type") == "AWS::DynamoDB::Table"}
+    assert tables == {prefix["Fn::Sub"] + m.Meta.logical for m in MODELS}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.Meta.logical)
+def test_table_is_protected_on_demand_and_encrypted(template, model):
+    table = table_of(template, model.Meta.logical)
+    props = table["Properties"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert "ProvisionedThroughput" not in props
+
+
+def _model_keys(entries: list[dict[str, str]]) -> dict[str, str]:
+    return {e["KeyType"]: e["AttributeName"] for e in entries}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.Meta.logical)
+def test_table_keys_and_indexes_equal_the_models(template, model):
+    props = table_of(template, model.Meta.logical)["Properties"]
+    schema = model._get_schema()
+    assert _model_keys(props["KeySchema"]) == _model_keys(schema["key_schema"])
+    assert props["KeySchema"][0]["KeyType"] == "HASH"
+    expected_gsis = {i["index_name"]: (_model_keys(i["key_schema"]), i["projection"]["ProjectionType"])
+                     for i in schema["global_secondary_indexes"]}
+    gsis = {i["IndexName"]: (_model_keys(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            for i in props.get("GlobalSecondaryIndexes", [])}
+    assert gsis == expected_gsis
+    assert all(i["KeySchema"][0]["KeyType"] == "HASH" for i in props.get("GlobalSecondaryIndexes", []))
+    assert {i["IndexName"] for i in props.get("LocalSecondaryIndexes", [])} == \
+        {i["index_name"] for i in schema["local_secondary_indexes"]}
+    used = {k["AttributeName"] for k in props["KeySchema"]} | {
+        k["AttributeName"] for i in props.get("GlobalSecondaryIndexes", []) + props.get("LocalSecondaryIndexes", [])
+        for k in i["KeySchema"]}
+    definitions = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+    assert set(definitions) == used
+    attributes = {a.attr_name: a.attr_type for a in model.get_attributes().values()}
+    assert all(attributes[name] == kind for name, kind in definitions.items())
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.Meta.logical)
+def test_ttl_only_where_the_models_say(template, model):
+    props = table_of(template, model.Meta.logical)["Properties"]
+    ttl = TTL_ATTRIBUTES.get(model.Meta.logical)
+    expected = {"AttributeName": ttl, "Enabled": True} if ttl else None
+    assert props.get("TimeToLiveSpecification") == expected
+
+
+def test_bucket_is_private_versioned_encrypted_and_expires_exports(template):
+    bucket = template["Resources"]["FilesBucket"]
+    props = bucket["Properties"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert [r["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    exports = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "exports/"]
+    assert len(exports) == 1 and exports[0]["Status"] == "Enabled"
+    assert exports[0]["ExpirationInDays"] == {"Ref": "ExportRetentionDays"}
+    cors = props["CorsConfiguration"]["CorsRules"]
+    assert [r["AllowedOrigins"] for r in cors] == [[{"Ref": "SiteOrigin"}]]
+    assert set(cors[0]["AllowedMethods"]) == {"GET", "POST", "HEAD"}
+
+
+def test_bucket_refuses_plain_http(template):
+    policy = template["Resources"]["FilesBucketPolicy"]["Properties"]["PolicyDocument"]
+    [deny] = policy["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_parameters_for_stage_site_and_sender(template):
+    params = template["Parameters"]
+    assert {"Stage", "SiteOrigin", "Sender", "MailTransport"} <= set(params)
+    assert params["Stage"]["Default"] == "dev"
+    assert infra.build("prod")["Parameters"]["Stage"]["Default"] == "prod"
+    assert re.fullmatch(params["SiteOrigin"]["AllowedPattern"], "https://saiping.example.org")
+    assert not re.fullmatch(params["SiteOrigin"]["AllowedPattern"], "https://saiping.example.org/")
+
+
+def test_signing_keys_secret_is_generated_as_a_key_list_and_given_to_the_functions(template):
+    secret = template["Resources"]["SigningKeys"]
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert generated["GenerateStringKey"] == "keys" and generated["ExcludePunctuation"] is True
+    assert generated["PasswordLength"] >= 32
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SIGNING_KEYS_SECRET"] == {"Ref": "SigningKeys"}
+    assert "SIGNING_KEYS" not in variables       # never the keys themselves in the function's configuration
+
+
+def test_ses_resources_only_where_ses_exists(template):
+    assert template["Resources"]["MailConfigurationSet"]["Condition"] == "UseSes"
+    assert template["Resources"]["SenderIdentity"]["Condition"] == "CreateIdentity"
+    identity = template["Resources"]["SenderIdentity"]["Properties"]
+    assert identity["ConfigurationSetAttributes"] == {"ConfigurationSetName": {"Ref": "MailConfigurationSet"}}
+
+
+def test_function_environment_names_settings_that_config_reads(template):
+    source = (ROOT / "chalicelib" / "config.py").read_text(encoding="utf-8")
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert {"TABLE_PREFIX", "BUCKET_NAME", "SITE_URL", "MAIL_SENDER", "MAIL_TRANSPORT", "SIGNING_KEYS_SECRET",
+            "ASYNC_MODE", "EXPORT_FUNCTION_NAME"} <= set(variables)
+    unread = [name for name in variables if f'"{name}"' not in source]
+    assert unread == []
+    assert "AWS_ENDPOINT_URL" not in variables and "SAIPING_LOCAL" not in variables
+
+
+def test_every_function_is_named_logged_and_has_its_own_policy_file(template, functions):
+    config = infra.chalice_config()
+    assert "api_handler" in functions
+    for function, resource_id in functions.items():
+        assert template["Resources"][resource_id]["Properties"]["FunctionName"] == infra.function_name(function)
+        logs = template["Resources"][resource_id + "Logs"]
+        assert logs["Type"] == "AWS::Logs::LogGroup"
+        assert logs["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + infra.function_name(function)["Fn::Sub"]}
+        policy_file = config["lambda_functions"][function]["iam_policy_file"]
+        assert (ROOT / ".chalice" / policy_file).is_file()
+    assert infra.check_chalice_config(functions) == []
+
+
+def test_policy_files_are_what_the_models_and_infra_functions_json_say(functions):
+    """A model or function added without `make policies` leaves its function without access in AWS."""
+    assert infra.stale_policies(functions) == [], "run `make policies` and commit .chalice/policy-*.json"
+    assert {p.name for p in POLICY_FILES} == {infra.policy_filename(f) for f in functions}
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
+def test_policy_file_has_no_wildcard_action_and_partition_safe_arns(path):
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["Version"] == "2012-10-17"
+    for statement in statements(document):
+        assert statement["Effect"] == "Allow"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        actions = as_list(statement["Action"])
+        assert actions and all("*" not in a for a in actions), statement["Sid"]
+        assert "*" not in as_list(statement["Resource"]), statement["Sid"]
+    texts = list(strings(document))
+    assert not [t for t in texts if "arn:aws" in t]
+    arns = [t for t in texts if "arn:" in t]
+    assert arns and all(t.startswith("arn:${AWS::Partition}:") for t in arns)
+
+
+def test_api_policy_reaches_every_table_and_index_and_nothing_else(template):
+    document = json.loads((ROOT / ".chalice" / "policy-api_handler.json").read_text(encoding="utf-8"))
+    by_sid = {s["Sid"]: s for s in statements(document)}
+    resources = {r["Fn::Sub"] for r in by_sid["TablesRead"]["Resource"]}
+    assert resources == {f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/saiping-${{Stage}}-{m.Meta.logical}"
+                         for m in MODELS}
+    assert {r["Fn::Sub"] for r in by_sid["TablesWrite"]["Resource"]} == resources
+    indexes = {r["Fn::Sub"].rsplit(":table/", 1)[1] for r in by_sid["IndexesRead"]["Resource"]}
+    assert indexes == {f"saiping-${{Stage}}-{m.Meta.logical}/index/{i['index_name']}"
+                       for m in MODELS for i in m._get_schema()["global_secondary_indexes"]}
+    assert "dynamodb:Scan" not in [a for s in by_sid.values() for a in as_list(s["Action"])]
+    assert by_sid["SigningKeys"]["Resource"] == [{"Ref": "SigningKeys"}]
+    assert by_sid["Mail"]["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "Sender"}}}
+    assert by_sid["Logs"]["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                                     ":log-group:/aws/lambda/saiping-${Stage}:*"}]
+    # The references resolve inside the merged template.
+    for ref in ("SigningKeys", "FilesBucket", "Sender"):
+        assert ref in template["Resources"] or ref in template["Parameters"]
+    assert "UseSes" in template["Conditions"]
+
+
+def test_no_literal_partition_anywhere_in_the_template(template):
+    assert not [t for t in strings(template) if "arn:aws" in t]
+
+
+def test_chalice_stages(functions):
+    config = infra.chalice_config()
+    local = config["stages"]["local"]
+    assert "environment_variables" not in local and "environment_variables" not in config
+    for stage in ("dev", "prod"):
+        settings = config["stages"][stage]
+        assert settings["autogen_policy"] is False
+        assert settings["automatic_layer"] is True
+        assert settings["api_gateway_endpoint_type"] == "REGIONAL"   # aws-cn has no edge-optimised APIs
+        assert "iam_role_arn" not in settings and settings.get("manage_iam_role", True) is True
+
+
+def test_policy_document_for_a_new_scheduled_function_is_narrow():
+    """How a schedule that only closes stages would be granted (infra/functions.json entry)."""
+    spec = {"tables": {"stages": ["read", "write"], "cases": ["read"]}, "bucket": {"exports/*": ["write"]}}
+    document = infra.policy_document("close_stages", spec, {"close_stages": "CloseStages"})
+    by_sid = {s["Sid"]: s for s in statements(document)}
+    assert set(by_sid) == {"Logs", "TablesRead", "IndexesRead", "TablesWrite", "BucketObjectsExports", "SigningKeys"}
+    assert [r["Fn::Sub"].rsplit("/", 1)[1] for r in by_sid["TablesWrite"]["Resource"]] == ["saiping-${Stage}-stages"]
+    assert by_sid["BucketObjectsExports"]["Action"] == ["s3:PutObject"]
+    assert by_sid["BucketObjectsExports"]["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${FilesBucket}/exports/*"}]
+    assert by_sid["Logs"]["Resource"][0]["Fn::Sub"].endswith("log-group:/aws/lambda/saiping-${Stage}-close_stages:*")
+
+
+def test_unknown_table_in_infra_functions_json_is_refused():
+    with pytest.raises(infra.ConfigError, match="no model"):
+        infra.policy_document("api_handler", {"tables": {"nonexistent": ["read"]}}, {})
+
+
+def test_the_api_may_invoke_the_export_function_the_environment_names(template, functions):
+    """EXPORT_FUNCTION_NAME must be the name the template gives the app's asynchronous export function."""
+    name = template["Globals"]["Function"]["Environment"]["Variables"]["EXPORT_FUNCTION_NAME"]
+    exporters = [f for f in functions if infra.function_name(f) == name]
+    if not exporters:
+        pytest.skip("the app declares no export function yet")
+    document = json.loads((ROOT / ".chalice" / "policy-api_handler.json").read_text(encoding="utf-8"))
+    [invoke] = [s for s in statements(document) if s["Sid"] == "Invoke"]
+    assert invoke["Action"] == ["lambda:InvokeFunction"]
+    assert invoke["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+                                               + name["Fn::Sub"]}]
