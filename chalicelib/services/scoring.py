@@ -80,7 +80,7 @@ def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, downl
 
 
 def score_view(slot: Assignment) -> dict[str, Any] | None:
-    if not slot.scored:
+    if not slot.scored or slot.total is None:   # a coaching slot is "scored" by its feedback, not a total
         return None
     criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria or {})
     return {"criteria": {k: tenths_to_points(int(v)) for k, v in criteria.items()},

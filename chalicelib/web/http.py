@@ -16,7 +16,7 @@ from chalice import Response
 from pynamodb.exceptions import PynamoDBException
 
 from .. import bootstrap
-from ..domain.errors import DomainError, Forbidden, Invalid, TooLarge, Unauthenticated
+from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthenticated
 from ..security import same
 from ..services import accounts
 from ..services.accounts import Principal
@@ -29,6 +29,7 @@ STATUS = {
     "rate_limited": 429, "unavailable": 503,
 }
 MAX_BODY = 256 * 1024
+MAX_PATH_ID = 512          # bytes; no id is longer (DynamoDB refuses keys over 2048 bytes)
 SESSION_COOKIE = "sp_session"
 CSRF_COOKIE = "sp_csrf"
 SECURITY_HEADERS = {
@@ -57,11 +58,11 @@ def error_response(error: DomainError) -> Response:
     return json_response(STATUS.get(error.code, 400), error_body(error), headers)
 
 
-def read_json(request: Any, required: bool = True) -> Any:
+def read_json(request: Any, required: bool = True, max_body: int = MAX_BODY) -> Any:
     """The request's JSON body; malformed JSON, bad UTF-8 or an oversize body are 400/413, never 500."""
     raw = request.raw_body or b""
-    if len(raw) > MAX_BODY:
-        raise TooLarge(f"请求体过大（超过 {MAX_BODY // 1024} KB）")
+    if len(raw) > max_body:
+        raise TooLarge(f"请求体过大（超过 {max_body // 1024} KB）")
     if not raw.strip():
         if required:
             raise Invalid("请求体为空，应为 JSON 对象", {"body": "请求体为空"})
@@ -124,6 +125,9 @@ def endpoint(handler: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Response:
         try:
             bootstrap.config()  # binds the store on a cold start
+            if any(isinstance(v, str) and len(v.encode("utf-8", "surrogatepass")) > MAX_PATH_ID
+                   for v in kwargs.values()):
+                raise NotFound("没有找到（编号不正确）")  # DynamoDB would refuse such a key: a 5xx, not a 404
             result = handler(*args, **kwargs)
         except DomainError as error:
             return error_response(error)

@@ -1,0 +1,209 @@
+"""Judges from a spreadsheet: the .xlsx template (Chinese headers) and the all-or-nothing import.
+
+Every row is checked (the same rules as POST /admin/judges, plus no e-mail twice in the file or already
+among the judges) before anything is written; one bad row imports nothing, and the answer lists every
+problem by row number (as Excel numbers it) and column. openpyxl is imported here only, lazily.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.competition import Competition
+from ..domain.errors import Invalid, TooLarge
+from ..domain.judges import parse_judge
+from ..security import new_id
+from ..store import judging as store
+from ..store.models import Judge
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET = "评委名单"
+COLUMNS = (("name", "姓名"), ("email", "电子邮箱"), ("mobile", "手机"), ("affiliation", "工作单位"),
+           ("categories", "评审类别"), ("conflicts", "回避单位"))
+HEADER = {header: field for field, header in COLUMNS}
+LABEL = dict(COLUMNS)
+REQUIRED = ("姓名", "电子邮箱", "工作单位", "评审类别")
+SEPARATORS = re.compile(r"[、,，;；/\n]+")
+MAX_ROWS = 2000
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str      # the field: name, email, mobile, affiliation, categories, conflicts (or "file")
+    field: str       # the column's Chinese header
+    message: str
+
+    def view(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+
+
+class RowsInvalid(Invalid):
+    """A refused import: `rows` lists every problem; nothing was imported."""
+
+    def __init__(self, rows: list[RowError]):
+        first = rows[0]
+        where = f"第 {first.row} 行“{first.field}”：" if first.row else ""
+        super().__init__(f"未导入任何评委：共 {len(rows)} 处错误，{where}{first.message}。请修改后重新上传整个文件",
+                         {f"rows[{e.row}].{e.column}": e.message for e in rows})
+        self.rows = rows
+
+
+# -- the template ---------------------------------------------------------------------------------
+
+def template(comp: Competition) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    names = "、".join(c.name for c in comp.categories)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append([header for _, header in COLUMNS])
+    notes = {"姓名": "必填", "电子邮箱": "必填，评分链接发到这个邮箱", "手机": "选填，11 位手机号",
+             "工作单位": "必填；不评本单位推荐的案例（回避）",
+             "评审类别": f"必填，可多选，用“、”分隔：{names}", "回避单位": "选填，需回避的其他单位，多个用“、”分隔"}
+    for index, (_, header) in enumerate(COLUMNS, 1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="B3261E")
+        cell.alignment = Alignment(horizontal="center")
+        cell.comment = Comment(notes[header], "saiping")
+        column = sheet.column_dimensions[cell.column_letter]
+        column.width = 24 if header in ("电子邮箱", "工作单位", "评审类别", "回避单位") else 14
+        if header == "手机":
+            column.number_format = "@"   # a typed mobile number stays text (no 1.38E+10)
+    sheet.freeze_panes = "A2"
+    guide = book.create_sheet("填写说明")
+    for line in (
+        "评委名单导入说明",
+        "1. 在“评委名单”工作表中每行填写一位评委，不要修改第一行的表头。",
+        "2. 姓名、电子邮箱、工作单位、评审类别为必填；手机、回避单位选填。",
+        f"3. 评审类别填写类别名称，可填多个，用“、”分隔：{names}。",
+        "4. 回避单位填写评委需要回避的单位全称，多个用“、”分隔；评委也不会评审其工作单位推荐的案例。",
+        "5. 上传后逐行校验：任何一行有错误时不会导入任何评委，请按提示修改后重新上传整个文件。",
+        "6. 电子邮箱不能与表中其他行或已有评委重复。",
+    ):
+        guide.append([line])
+    guide.column_dimensions["A"].width = 100
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- the import -----------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(Excel row number, {field: text}) for every non-empty row under the header row."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    if not data:
+        raise Invalid("请上传评委名单 .xlsx 文件（请求体为空）", {"file": "请求体为空"})
+    if len(data) > MAX_BYTES:
+        raise TooLarge(f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB），请删去多余内容后重新上传")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
+        raise Invalid("文件不是有效的 .xlsx 表格，请使用下载的评委名单模板（Excel 2007 及以上格式）",
+                      {"file": "不是有效的 .xlsx 文件"}) from exc
+    except Exception as exc:  # openpyxl raises its own InvalidFileException and others for broken files
+        raise Invalid("文件无法读取，请使用下载的评委名单模板重新填写", {"file": "无法读取"}) from exc
+    try:
+        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [_text(v) for v in next(rows, ())]
+        columns = {HEADER[h]: i for i, h in enumerate(header) if h in HEADER}
+        missing = [h for h in REQUIRED if HEADER[h] not in columns]
+        if missing:
+            raise Invalid(f"第一行缺少表头：{'、'.join(missing)}。请使用下载的模板，不要修改表头",
+                          {"file": "缺少表头 " + "、".join(missing)})
+        found: list[tuple[int, dict[str, str]]] = []
+        for number, values in enumerate(rows, 2):
+            cells = {field: _text(values[i]) if i < len(values) else "" for field, i in columns.items()}
+            if not any(cells.values()):
+                continue
+            if len(found) >= MAX_ROWS:
+                raise Invalid(f"一次最多导入 {MAX_ROWS} 位评委，请分多个文件导入", {"file": "行数过多"})
+            found.append((number, cells))
+        return found
+    finally:
+        book.close()
+
+
+def _categories(text: str, comp: Competition) -> tuple[list[str], str | None]:
+    by_name = {c.name: c.id for c in comp.categories} | {c.id: c.id for c in comp.categories}
+    names = "、".join(c.name for c in comp.categories)
+    tokens = [t.strip() for t in SEPARATORS.split(text) if t.strip()]
+    if not tokens:
+        return [], f"请填写评审类别（{names}，多个用“、”分隔）"
+    unknown = [t for t in tokens if t not in by_name]
+    if unknown:
+        return [], f"“{'、'.join(unknown)}”不是评审类别，可填：{names}"
+    return [by_name[t] for t in tokens], None
+
+
+def check_rows(comp: Competition, rows: list[tuple[int, dict[str, str]]],
+               existing: list[Judge]) -> tuple[list[Any], list[RowError]]:
+    """The parsed judges, or every problem found (a pure function of the rows and the existing judges)."""
+    errors: list[RowError] = []
+    parsed = []
+    taken = {j.email.lower(): j.name for j in existing}
+    seen: dict[str, int] = {}
+    for number, cells in rows:
+        categories, category_error = _categories(cells.get("categories", ""), comp)
+        raw = {"name": cells.get("name", ""), "email": cells.get("email", ""),
+               "mobile": cells.get("mobile") or None, "affiliation": cells.get("affiliation", ""),
+               "categories": categories or ["?"],  # the category problem is reported in Chinese below
+               "conflicts": [t.strip() for t in SEPARATORS.split(cells.get("conflicts", "")) if t.strip()]}
+        row_errors: dict[str, str] = {}
+        try:
+            data = parse_judge(raw, comp.category_ids)
+        except Invalid as exc:
+            row_errors.update(exc.fields or {})
+            data = None
+        row_errors.pop("categories", None)
+        if category_error:
+            row_errors["categories"] = category_error
+        email = cells.get("email", "").strip().lower()
+        if email and "email" not in row_errors:
+            if email in seen:
+                row_errors["email"] = f"与第 {seen[email]} 行的电子邮箱重复"
+            elif email in taken:
+                row_errors["email"] = f"已有使用该电子邮箱的评委（{taken[email]}），请勿重复导入"
+            seen.setdefault(email, number)
+        for field, _ in COLUMNS:
+            if field in row_errors:
+                errors.append(RowError(number, field, LABEL[field], row_errors[field]))
+        if not row_errors and data is not None:
+            parsed.append(data)
+    return parsed, errors
+
+
+def import_judges(comp: Competition, data: bytes, actor: str, now: float) -> list[Judge]:
+    rows = read_rows(data)
+    if not rows:
+        raise Invalid("表格中没有评委数据：请从第二行起每行填写一位评委", {"file": "没有数据行"})
+    parsed, errors = check_rows(comp, rows, store.list_judges(comp.id))
+    if errors:
+        raise RowsInvalid(errors)
+    judges = [Judge(comp.id, new_id(), name=d.name, email=d.email, mobile=d.mobile, affiliation=d.affiliation,
+                    categories=list(d.categories), conflicts=list(d.conflicts), created_at=now, updated_at=now)
+              for d in parsed]
+    store.save_judges(judges, actor, now)
+    return judges

@@ -1,0 +1,207 @@
+"""Use cases of the originality check (原创性检测): importing earlier years' cases, and the flags.
+
+Nothing runs on submit: the flags are computed when the organiser asks (GET), from the stored archive index
+and the current cases as they are at that moment, so a case submitted a second ago is already checked.
+The result is kept in S3 under a digest of its inputs (the index's ETag, the settings, every checked case's
+id and version), so asking again without a change costs one S3 read. An archive import rebuilds the index,
+which changes the digest: every current case is checked again on the next GET.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..domain import originality as domain
+from ..domain.competition import CHINA, Competition
+from ..domain.errors import Invalid
+from ..store import cases as case_store
+from ..store import originality as store
+from ..store.models import ArchiveCase
+from .accounts import Principal
+
+CHECKED_STATUSES = ("submitted", "advanced", "not_advanced", "awarded", "not_awarded")
+MAX_CASES = 5000
+MAX_ITEMS = 20
+MAX_TITLE = 200
+MAX_FIELD = 20_000
+MAX_NAME = 200
+
+
+def settings_for(comp: Competition) -> domain.Settings:
+    return domain.settings_from_config((comp.raw or {}).get("originality"))
+
+
+def competition_year(comp: Competition) -> int:
+    raw = (comp.raw or {}).get("originality") or {}
+    if isinstance(raw.get("year"), int):
+        return int(raw["year"])
+    submission = next(w for w in comp.default_windows if w.id == "submission")
+    return submission.opens_at.astimezone(CHINA).year
+
+
+# -- import ----------------------------------------------------------------------------------------
+def _text_field(value: Any, path: str, errors: dict[str, str], required: bool, limit: int) -> str | None:
+    if value is None:
+        if required:
+            errors[path] = "必填"
+        return None
+    if not isinstance(value, str):
+        errors[path] = "应为字符串"
+        return None
+    if required and not value.strip():
+        errors[path] = "不能为空"
+        return None
+    if len(value) > limit:
+        errors[path] = f"过长（{len(value)} 字，最多 {limit} 字）"
+        return None
+    return value
+
+
+def _text_list(value: Any, path: str, errors: dict[str, str]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors[path] = "应为字符串列表"
+        return []
+    if len(value) > MAX_ITEMS:
+        errors[path] = f"最多 {MAX_ITEMS} 项"
+        return []
+    out = []
+    for n, item in enumerate(value):
+        text = _text_field(item, f"{path}[{n}]", errors, required=False, limit=MAX_FIELD)
+        if text is not None:
+            out.append(text)
+    return out
+
+
+def parse_import(raw: Any) -> tuple[int, list[dict[str, Any]]]:
+    """The year and the cases of an archive import; Invalid naming every bad field (cases[3].title)."""
+    if not isinstance(raw, dict):
+        raise Invalid("请求体应为 JSON 对象：{\"year\": 2022, \"cases\": [...]}", {"body": "应为 JSON 对象"})
+    errors: dict[str, str] = {}
+    year = raw.get("year")
+    if isinstance(year, bool) or not isinstance(year, int):
+        errors["year"] = "应为整数年份，例如 2022"
+    elif not 2000 <= year <= 2100:
+        errors["year"] = "年份应在 2000 至 2100 之间"
+    cases = raw.get("cases")
+    parsed: list[dict[str, Any]] = []
+    if not isinstance(cases, list):
+        errors["cases"] = "应为案例列表"
+    elif not 1 <= len(cases) <= MAX_CASES:
+        errors["cases"] = f"一次导入 1 至 {MAX_CASES} 个案例（本次 {len(cases)} 个）"
+    else:
+        for n, item in enumerate(cases):
+            path = f"cases[{n}]"
+            if not isinstance(item, dict):
+                errors[path] = "应为对象"
+                continue
+            case = {
+                "title": _text_field(item.get("title"), f"{path}.title", errors, True, MAX_TITLE),
+                "unit": _text_field(item.get("unit"), f"{path}.unit", errors, False, MAX_NAME),
+                "category": _text_field(item.get("category"), f"{path}.category", errors, False, MAX_NAME),
+                "background": _text_field(item.get("background"), f"{path}.background", errors, False,
+                                          MAX_FIELD) or "",
+                "innovations": _text_list(item.get("innovations"), f"{path}.innovations", errors),
+                "results": _text_list(item.get("results"), f"{path}.results", errors),
+            }
+            parsed.append(case)
+    if errors:
+        first = next(iter(errors))
+        raise Invalid(f"归档案例导入有 {len(errors)} 处需要修改（例如 {first}：{errors[first]}）", errors)
+    return year, parsed
+
+
+def archive_id(year: int, case: dict[str, Any]) -> str:
+    data = json.dumps([year, case["unit"], case["category"], case["title"], case["background"],
+                       case["innovations"], case["results"]], ensure_ascii=False, sort_keys=True)
+    return "arc-" + hashlib.sha256(data.encode("utf-8")).hexdigest()[:20]
+
+
+def _entry(row: ArchiveCase) -> domain.Entry:
+    body = json.loads(row.body)
+    return domain.Entry(row.id, row.title, int(row.year),
+                        domain.case_text(row.title, body.get("background"), body.get("innovations"),
+                                         body.get("results")))
+
+
+def import_archive(comp: Competition, principal: Principal, raw: Any, now: float, objects: store.Objects) -> int:
+    """Store the cases of an earlier year and rebuild the archive index. Returns how many were imported."""
+    year, cases = parse_import(raw)
+    rows = {}
+    for case in cases:
+        row = ArchiveCase(store.CORPUS, archive_id(year, case), year=year, unit=case["unit"],
+                          category=case["category"], title=case["title"].strip(),
+                          body=json.dumps({k: case[k] for k in ("background", "innovations", "results")},
+                                          ensure_ascii=False),
+                          imported_at=now, imported_by=principal.actor)
+        rows[row.id] = row
+    store.put_cases(list(rows.values()), principal.actor, now,
+                    {"year": year, "cases": len(cases), "distinct": len(rows)})
+    rebuild_index(settings_for(comp), objects, [_entry(r) for r in rows.values()])
+    return len(cases)
+
+
+def rebuild_index(s: domain.Settings, objects: store.Objects,
+                  added: list[domain.Entry] | None = None) -> tuple[domain.ArchiveIndex, str]:
+    """Build and store the index: the stored index's documents plus `added` when they account for the
+    whole archive table, else every archived case read back from the table."""
+    entries: dict[str, domain.Entry] = {}
+    loaded = objects.load_index()
+    if loaded is not None:
+        entries = {e.id: e for e in loaded[0].entries}
+    for e in added or ():
+        entries[e.id] = e
+    if loaded is None or len(entries) != store.count_cases():
+        entries = {row.id: _entry(row) for row in store.list_cases()}
+    index = domain.build_index(list(entries.values()), s)
+    return index, objects.save_index(index)
+
+
+def archive_index(s: domain.Settings, objects: store.Objects) -> tuple[domain.ArchiveIndex, str]:
+    """The stored index when it is usable; rebuilt (and stored) when missing or built with other settings."""
+    loaded = objects.load_index()
+    if loaded is not None and loaded[0].params == s.index_params():
+        return loaded
+    if loaded is None and store.count_cases() == 0:
+        return domain.empty_index(s), "empty"
+    if loaded is not None:
+        index = domain.build_index(loaded[0].entries, s)
+        return index, objects.save_index(index)
+    return rebuild_index(s, objects)
+
+
+# -- the check -------------------------------------------------------------------------------------
+def checked_cases(comp: Competition, year: int) -> list[tuple[domain.Entry, int]]:
+    """Every case submitted and not withdrawn, whatever its later status, with its version."""
+    out = []
+    for case in case_store.list_for_competition(comp.id):
+        if case.status not in CHECKED_STATUSES:
+            continue
+        body = json.loads(case.body)
+        title = body.get("title") or ""
+        out.append((domain.Entry(case.id, title, year,
+                                 domain.case_text(title, body.get("background"), body.get("innovations"),
+                                                  body.get("results"))), int(case.version)))
+    return out
+
+
+def report(comp: Competition, objects: store.Objects) -> dict[str, Any]:
+    """The flags of the contract, with the threshold and how many cases were compared."""
+    s = settings_for(comp)
+    year = competition_year(comp)
+    index, version = archive_index(s, objects)
+    checked = checked_cases(comp, year)
+    digest = hashlib.sha256(json.dumps({
+        "index": version, "settings": s.as_dict(), "year": year,
+        "cases": sorted([e.id, v] for e, v in checked),
+    }, sort_keys=True).encode()).hexdigest()
+    cached = objects.cached_flags(digest)
+    if cached is not None:
+        return cached
+    flags = domain.find_flags(index, [e for e, _ in checked], s)
+    result = {"flags": domain.flags_view(flags), "threshold": s.threshold, "checked": len(checked),
+              "archived": index.size, "measure": "overlap"}
+    objects.save_flags(digest, result)
+    return result

@@ -1,0 +1,62 @@
+"""The live final's stored facts: presentation-order draws (抽签) and a unit's replies to coaching.
+
+A draw is an audit row (object `draw#<competition>#final#<category>`, action `final.draw`) whose
+detail holds the seed, the sorted case ids it was drawn from and the resulting order: the log of
+every draw and the record of the current one (the newest row) in one place, read by key, no Scan.
+Its sort key is the draw's sequence number (not the time), so the newest draw is well defined even
+for two draws in the same millisecond; two simultaneous draws cannot both take the same number.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from ..domain.errors import Conflict, NotFound, StageClosed
+from . import audit, db, stages
+from .models import AuditEntry, Case, Stage
+
+
+def draw_key(competition_id: str, category: str) -> str:
+    return f"draw#{competition_id}#final#{category}"
+
+
+def save_draw(competition_id: str, category: str, record: dict[str, Any], actor: str, now: float) -> int:
+    """Log a draw as the category's next one; returns its sequence number (1, 2, …)."""
+    latest = latest_draw(competition_id, category)
+    sequence = (int(latest[1].entry_key.split("#", 1)[0]) if latest else 0) + 1
+    row = audit.entry(draw_key(competition_id, category), actor, "final.draw", now, after=record,
+                      detail={**record, "sequence": sequence})
+    row.entry_key = f"{sequence:015d}#draw"
+    try:
+        row.save(condition=AuditEntry.entry_key.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("另一场抽签刚刚完成，请刷新后查看结果，需要时再重新抽签") from exc
+        raise
+    return sequence
+
+
+def latest_draw(competition_id: str, category: str) -> tuple[dict[str, Any], AuditEntry] | None:
+    for row in AuditEntry.query(draw_key(competition_id, category), scan_index_forward=False, limit=1,
+                                consistent_read=True):
+        if row.detail:
+            return json.loads(row.detail), row
+    return None
+
+
+def save_replies(case: Case, replies_json: str, competition_id: str, actor: str, now: float,
+                 before: Any, after: Any) -> None:
+    """The unit's replies on an advanced case, while the coaching stage is open (checked in the write)."""
+    try:
+        with db.transaction() as t:
+            t.condition_check(Stage, competition_id, "coaching", condition=stages.open_condition(now),
+                              label="stage")
+            t.update(case, actions=[Case.feedback_replies.set(replies_json), Case.updated_at.set(now)],
+                     condition=(Case.status == "advanced") & (Case.owner_id == case.owner_id), label="case")
+            t.save(audit.entry(f"case#{case.id}", actor, "feedback.reply", now, before=before, after=after))
+    except db.Refused as exc:
+        if "stage" in exc.labels:
+            raise StageClosed("专家辅导阶段未开放或已截止，不能再回复辅导意见") from exc
+        raise NotFound("这个案例当前不能回复辅导意见（未进入综合评选）") from exc

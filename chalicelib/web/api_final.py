@@ -1,0 +1,72 @@
+"""JSON API (under /api/v1) for the live final and judge import: the presentation-order draw (抽签), the
+big-screen scoreboard's data, the judges' .xlsx import, and a unit's replies to coaching feedback."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from .. import bootstrap
+from ..services import coaching, final_stage, judging
+from ..services.judge_import import XLSX, RowsInvalid, import_judges
+from .http import endpoint, error_body, json_response, principal, read_json
+
+api_final = Blueprint(__name__)
+ORGANISER = ("organiser",)
+
+
+def _request():
+    return api_final.current_request
+
+
+@api_final.route("/admin/stages/{stage_id}/draw", methods=["POST"])
+@endpoint
+def draw(stage_id):
+    who = principal(_request(), ORGANISER)
+    final_stage.require_stage(stage_id)
+    raw = read_json(_request(), required=False)
+    return 200, final_stage.draw(bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
+
+
+@api_final.route("/admin/stages/{stage_id}/draw", methods=["GET"])
+@endpoint
+def get_draw(stage_id):
+    principal(_request(), ORGANISER)
+    final_stage.require_stage(stage_id)
+    return 200, final_stage.draws(bootstrap.competition())
+
+
+@api_final.route("/admin/final/scoreboard", methods=["GET"])
+@endpoint
+def scoreboard():
+    principal(_request(), ORGANISER)
+    category = (_request().query_params or {}).get("category")
+    return 200, final_stage.scoreboard(bootstrap.competition(), category)
+
+
+@api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])
+@endpoint
+def import_judge_list():
+    who = principal(_request(), ORGANISER)
+    raw = _request().raw_body or b""
+    try:
+        judges = import_judges(bootstrap.competition(), raw if isinstance(raw, bytes) else raw.encode(),
+                               who.actor, bootstrap.now())
+    except RowsInvalid as refused:
+        body = error_body(refused)
+        body["error"]["rows"] = [e.view() for e in refused.rows]
+        return json_response(400, body)
+    return 201, {"imported": len(judges), "judges": [judging.judge_view(j) for j in judges]}
+
+
+@api_final.route("/cases/{case_id}/feedback/replies", methods=["GET"])
+@endpoint
+def feedback_replies(case_id):
+    who = principal(_request(), ("unit", "organiser"))
+    return 200, coaching.feedback(bootstrap.competition(), who, case_id, bootstrap.now_dt())
+
+
+@api_final.route("/cases/{case_id}/feedback/replies", methods=["PUT"])
+@endpoint
+def save_feedback_replies(case_id):
+    who = principal(_request(), ("unit",))
+    return 200, coaching.save_replies(bootstrap.competition(), who, case_id, read_json(_request()),
+                                      bootstrap.now_dt())
