@@ -1,16 +1,41 @@
 """saiping: registers the blueprints, schedules and async functions. Nothing else happens here."""
 from chalice import Chalice, Rate
 
+from chalicelib.web.admin_pages import admin_pages
 from chalicelib.web.api import api
+from chalicelib.web.api_exports import api_exports
+from chalicelib.web.api_final import api_final
+from chalicelib.web.api_originality import api_originality
+from chalicelib.web.judge_pages import judge_pages
 from chalicelib.web.pages import pages
+from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
-app.api.binary_types = ["application/octet-stream", "image/png", "application/pdf"]
+app.api.binary_types = ["application/octet-stream", "image/png", "application/pdf",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 app.register_blueprint(api, url_prefix="/api/v1")
+app.register_blueprint(api_exports, url_prefix="/api/v1")
+app.register_blueprint(api_originality, url_prefix="/api/v1")
+app.register_blueprint(api_final, url_prefix="/api/v1")
 app.register_blueprint(pages)
+app.register_blueprint(judge_pages)
+app.register_blueprint(admin_pages)
+app.register_blueprint(verify)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="close_due_stages")
 def close_due_stages(event):
     from chalicelib.jobs import schedules
     schedules.close_due_stages()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="send_reminders")
+def send_reminders(event):
+    from chalicelib.jobs import reminders
+    return reminders.send_reminders()
+
+
+@app.lambda_function(name="exports")
+def exports(event, context):
+    from chalicelib.jobs import exports as export_jobs
+    return export_jobs.handle(event)

@@ -63,18 +63,19 @@ def files() -> Any:
 
 @lru_cache(maxsize=1)
 def mail_transport() -> Any:
-    from .mail.outbox import SesTransport, SmtpTransport
+    from .mail.outbox import SesTransport, SmtpTransport, Throttled
     s = config()
     if s.mail_transport == "smtp":
-        return SmtpTransport(s.smtp_host, s.smtp_port)
-    return SesTransport(client("ses"))
+        return Throttled(SmtpTransport(s.smtp_host, s.smtp_port), s.mail_rate_per_second)
+    return Throttled(SesTransport(client("ses")), s.mail_rate_per_second)
 
 
 def result_ports() -> Any:
     """What closing a stage writes besides tables: ranking records in S3, mail."""
     from .services.results import Ports
     s = config()
-    return Ports(put_object=files().put, transport=mail_transport(), sender=s.mail_sender, site_url=s.site_url)
+    return Ports(put_object=files().put, transport=mail_transport(), sender=s.mail_sender, site_url=s.site_url,
+                 signing_key=s.signing_keys[0])
 
 
 @lru_cache(maxsize=8)

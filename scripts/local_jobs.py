@@ -2,6 +2,8 @@
 
 The schedules are read from the Chalice app itself (`@app.schedule(Rate(...))`), so the local stack
 runs exactly what the deployment declares, at the same rates; each runs once at start-up too.
+Queued export jobs (ASYNC_MODE=poll) are found with a Query of the jobs' by_status index and handed to
+the app's `exports` function with the event the API would send it in AWS ({"id": <job id>}).
 """
 from __future__ import annotations
 
@@ -34,11 +36,27 @@ def scheduled_event(name: str, now: float) -> dict[str, Any]:
 
 
 def run_due(now: float) -> list[str]:
-    """Run every schedule whose period has passed since it last ran here. Returns the names run."""
+    """Run every schedule whose period has passed since it last ran here, then the queued export jobs.
+    Returns the names run (an export as "exports:<job id>")."""
     ran = []
     for name, period, handler in schedules():
         if now - _last_run.get(name, 0.0) >= period:
             _last_run[name] = now
             handler(scheduled_event(name, now), None)
             ran.append(name)
+    ran += [f"exports:{job_id}" for job_id in run_queued_exports()]
+    return ran
+
+
+def run_queued_exports(limit: int = 5) -> list[str]:
+    """Invoke the app's `exports` function for each queued job, oldest first (what Lambda does in AWS)."""
+    from chalicelib import bootstrap
+    from chalicelib.store import exports as export_store
+
+    bootstrap.config()
+    handler = getattr(importlib.import_module("app"), "exports")
+    ran = []
+    for job in export_store.queued(limit):
+        handler({"id": job.id}, None)
+        ran.append(job.id)
     return ran

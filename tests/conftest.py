@@ -14,6 +14,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ["ARGON2_TIME_COST"] = "1"
 os.environ["ARGON2_MEMORY_KIB"] = "8192"
+os.environ.setdefault("MAIL_RATE_PER_SECOND", "0")   # no throttle in tests (tests/unit/test_mail_throttle.py)
 
 CHINA = timezone(timedelta(hours=8))
 

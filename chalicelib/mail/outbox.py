@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import smtplib
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from pynamodb.exceptions import PutError
 
@@ -18,6 +20,9 @@ from ..store.models import MailRecord
 from .render import render
 
 ADDRESS = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Names the mail-log row in the message itself: an SES bounce notification carries the original headers
+# (identity setting "headers in notifications"), so a bounce finds its row without SES's message id.
+MAIL_KEY_HEADER = "X-Saiping-Mail"
 
 
 class Transport(Protocol):
@@ -43,6 +48,32 @@ class SmtpTransport:
         return str(message["Message-ID"])
 
 
+class Throttled:
+    """At most `rate` messages a second through `transport` (a sleep-based limiter, per process).
+
+    SES refuses sends above the account's rate (Throttling: Maximum sending rate exceeded) and relays
+    drop bursts; spacing the sends is simpler than retrying them. Each Lambda instance has its own limiter:
+    keep MAIL_RATE_PER_SECOND at the account's rate divided by the functions that send at once.
+    """
+
+    def __init__(self, transport: Transport, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.transport = transport
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.clock, self.sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> str:
+        with self._lock:
+            now = self.clock()
+            if now < self._next:
+                self.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+        return self.transport.send(message)
+
+
 @dataclass(frozen=True)
 class Outcome:
     sent: bool
@@ -60,6 +91,10 @@ def build_message(sender: str, recipient: str, subject: str, text: str, html: st
     return message
 
 
+def mail_key(kind: str, object_key: str, recipient: str) -> str:
+    return f"{kind}#{object_key}#{recipient.lower()}"
+
+
 def send_once(transport: Transport, sender: str, competition_id: str, kind: str, object_key: str,
               recipient: str, context: dict[str, Any], now: float) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
@@ -67,7 +102,7 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
     if not ADDRESS.match(recipient or ""):
         return Outcome(False, "invalid_address")
     subject, text, html = render(kind, context)
-    record = MailRecord(f"{kind}#{object_key}#{recipient.lower()}", competition_id=competition_id, kind=kind,
+    record = MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
                         recipient=recipient, subject=subject, status="sending", created_at=now)
     try:
         record.save(condition=MailRecord.mail_key.does_not_exist() | (MailRecord.status == "failed"))
@@ -75,14 +110,52 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
         if "ConditionalCheckFailed" in str(exc):
             return Outcome(False, "already_sent")
         raise
+    message = build_message(sender, recipient, subject, text, html)
+    message[MAIL_KEY_HEADER] = record.mail_key
     try:
-        message_id = transport.send(build_message(sender, recipient, subject, text, html))
+        message_id = transport.send(message)
     except Exception as exc:
         record.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__)])
         raise
     record.update(actions=[MailRecord.status.set("sent"), MailRecord.message_id.set(message_id),
                            MailRecord.sent_at.set(now)])
     return Outcome(True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A mail whose log row rides in the caller's own transaction (no call of its own), sent afterwards.
+
+    For mail that a state change makes happen exactly once (a case going draft -> submitted): the change's
+    condition is the once-only key, so the row needs no claim, and a request stays within its budget of
+    DynamoDB calls. The row says "sent" from the start; `deliver` flips it to "failed" if the send fails.
+    """
+    record: MailRecord
+    message: EmailMessage
+
+
+def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipient: str | None,
+            context: dict[str, Any], now: float) -> Prepared | None:
+    """Render and build the mail and its log row; None for an invalid address. No I/O."""
+    if not ADDRESS.match(recipient or ""):
+        return None
+    subject, text, html = render(kind, context)
+    message = build_message(sender, recipient, subject, text, html)
+    key = mail_key(kind, object_key, recipient)
+    message[MAIL_KEY_HEADER] = key
+    record = MailRecord(key, competition_id=competition_id, kind=kind, recipient=recipient, subject=subject,
+                        status="sent", message_id=str(message["Message-ID"]), created_at=now, sent_at=now)
+    return Prepared(record, message)
+
+
+def deliver(transport: Transport, prepared: Prepared) -> bool:
+    """Send a prepared mail (its row is already written). A failure is recorded on the row, not raised."""
+    try:
+        transport.send(prepared.message)
+        return True
+    except Exception as exc:
+        prepared.record.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__)])
+        return False
 
 
 def recent(competition_id: str, limit: int = 200) -> list[MailRecord]:

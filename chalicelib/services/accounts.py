@@ -23,6 +23,7 @@ class Principal:
     stage: str | None = None
     link_hash: str | None = None
     csrf: str | None = None
+    email: str | None = None
 
     @property
     def actor(self) -> str:
@@ -46,6 +47,8 @@ def register(raw: object, cfg: Settings, now: float) -> Account:
         contact_name=reg.contact_name, email=reg.email, mobile=reg.mobile, created_at=now,
     )
     store.create(account, unit_key(reg.unit_name), f"unit:{reg.username}", now)
+    from . import notifications
+    notifications.registered(account, now)   # best effort: never raises, the account stands without it
     return account
 
 
@@ -82,7 +85,8 @@ def _open(account: Account, cfg: Settings, now: float) -> NewSession:
     token, csrf = new_token(), new_token()
     expires = now + cfg.session_hours * 3600
     session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
-                      unit_name=account.unit_name, csrf=csrf, created_at=now, expires_at=int(expires))
+                      unit_name=account.unit_name, email=account.email, csrf=csrf, created_at=now,
+                      expires_at=int(expires))
     store.open_session(session, account.username)
     return NewSession(token, csrf, principal_of(session), expires)
 
@@ -90,7 +94,7 @@ def _open(account: Account, cfg: Settings, now: float) -> NewSession:
 def principal_of(session: Session) -> Principal:
     return Principal(role=session.role, token_hash=session.token_hash, account_id=session.account_id,
                      username=session.username, unit_name=session.unit_name, judge_id=session.judge_id,
-                     stage=session.stage, link_hash=session.link_hash, csrf=session.csrf)
+                     stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email)
 
 
 def authenticate(token: str | None, now: float) -> Principal:

@@ -162,11 +162,12 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
         raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再提交")
     validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
     ts = now.timestamp()
-    store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
-                     extra=[Case.submitted_at.set(ts)])
-    case.status, case.submitted_at, case.updated_at = "submitted", ts, ts
     from . import notifications
-    notifications.submitted(comp, principal.username, case, now)   # best effort: never raises
+    receipt = notifications.receipt(comp, principal, case, window, now)   # no I/O; None if it cannot be made
+    store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
+                     extra=[Case.submitted_at.set(ts)], also=[receipt.record] if receipt else None)
+    case.status, case.submitted_at, case.updated_at = "submitted", ts, ts
+    notifications.deliver(receipt)   # best effort: never raises, the submission stands without it
     return case
 
 

@@ -42,6 +42,7 @@ class Ports:
     transport: Any
     sender: str
     site_url: str
+    signing_key: str = ""          # certificate verification codes (services/certificates.py)
 
 
 # -- ranking --------------------------------------------------------------------------------
@@ -204,16 +205,19 @@ def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient
 
 def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
+    from . import certificates
     emails = {a.id: a.email for a in account_store.list_units()}
     sent = skipped = 0
-    prize_names = {p["id"]: p["name"] for p in comp.raw["prizes"]}
-    for case in case_store.list_for_competition(comp.id):
-        if case.status != "awarded":
-            continue
-        body = json.loads(case.body)
+    awarded = [c for c in case_store.list_for_competition(comp.id) if c.status == "awarded"]
+    issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
+    certificates.record(comp, issued.values(), now)   # the mail's /verify/<code> link must confirm at once
+    for case in awarded:
+        award = issued.get(case.id)
         outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id), {
-            "competition": comp.short_name, "title": body.get("title", ""),
-            "unit": body.get("recommending_unit", ""), "prize": prize_names.get(case.prize or "", ""),
+            "competition": comp.short_name, "title": award.title if award else "",
+            "unit": award.unit if award else "", "prize": award.prize_name if award else "",
+            "verify_url": f"{ports.site_url}/verify/{award.code}" if award else "",
+            "code": certificates.display(award.code) if award else "",
             "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
         sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
     return {"sent": sent, "skipped": skipped}

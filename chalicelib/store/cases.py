@@ -97,11 +97,14 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
 
 
 def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor: str, now: float,
-               extra: list | None = None) -> None:
+               extra: list | None = None, also: list | None = None) -> None:
+    """`also`: more items to put in the same transaction (the mail-log row of a submission receipt)."""
     def build(t):
         t.update(case, actions=[Case.status.set(status), Case.updated_at.set(now), *(extra or [])],
                  condition=(Case.version == int(case.version)) & (Case.status == case.status), label="case")
         t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status, after=status))
+        for item in also or []:
+            t.save(item)
     _write(stage_key, now, build)
 
 

@@ -67,6 +67,7 @@ class Session(Model):
     account_id = UnicodeAttribute(null=True)
     username = UnicodeAttribute(null=True)
     unit_name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)       # the unit's address, for mail its own requests cause (receipts)
     judge_id = UnicodeAttribute(null=True)
     stage = UnicodeAttribute(null=True)
     link_hash = UnicodeAttribute(null=True)
@@ -119,6 +120,7 @@ class Case(Model):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)
+    feedback_replies = UnicodeAttribute(null=True)  # JSON: coaching point key -> the unit's reply
     by_owner = ByOwner()
     by_competition = ByCompetition()
 
@@ -238,17 +240,26 @@ class MailRecord(Model):
         competition_id = UnicodeAttribute(hash_key=True)
         created_at = NumberAttribute(range_key=True)
 
+    class ByMessage(GlobalSecondaryIndex):
+        """Sparse: only sent mail has a message id; an SES bounce names the mail by it."""
+        class Meta:
+            index_name = "by_message"
+            projection = AllProjection()
+        message_id = UnicodeAttribute(hash_key=True)
+
     mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<object>#<recipient>"
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     recipient = UnicodeAttribute()
     subject = UnicodeAttribute()
-    status = UnicodeAttribute()                            # "sending" | "sent" | "failed"
+    status = UnicodeAttribute()                            # "sending" | "sent" | "failed" | "bounced"
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
+    bounced_at = NumberAttribute(null=True)
     by_competition = ByCompetition()
+    by_message = ByMessage()
 
 
 class Ranking(Model):
@@ -266,8 +277,76 @@ class Ranking(Model):
     computed_at = NumberAttribute()
 
 
+class ExportJob(Model):
+    """An export (xlsx, pdf, docx) requested by an organiser, run by the `exports` function.
+
+    The queue is the `by_status` index: the local runner Queries status "queued" (never a Scan); a run
+    claims the job with a condition on its status, so a retried or doubled invocation builds it once.
+    """
+    class Meta(_Meta):
+        logical = "export_jobs"
+
+    class ByStatus(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_status"
+            projection = AllProjection()
+        status = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
+
+    id = UnicodeAttribute(hash_key=True)
+    competition_id = UnicodeAttribute()
+    kind = UnicodeAttribute()                  # results_xlsx | scores_xlsx | registrations_xlsx | ...
+    status = UnicodeAttribute()                # "queued" | "running" | "done" | "failed"
+    percent = NumberAttribute(default=0)
+    key = UnicodeAttribute(null=True)          # exports/<id>/<file> once done
+    filename = UnicodeAttribute(null=True)     # the Chinese download name
+    error = UnicodeAttribute(null=True)
+    requested_by = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    started_at = NumberAttribute(null=True)
+    finished_at = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    by_status = ByStatus()
+
+
+class Certificate(Model):
+    """An issued 荣誉证书's verification code -> what it certifies (the public /verify/<code> page reads it).
+
+    The code is an HMAC of case id and prize; rows stay when signing keys rotate, so printed codes keep
+    verifying."""
+    class Meta(_Meta):
+        logical = "certificates"
+
+    code = UnicodeAttribute(hash_key=True)
+    competition_id = UnicodeAttribute()
+    case_id = UnicodeAttribute()
+    prize = UnicodeAttribute()
+    title = UnicodeAttribute()
+    unit = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    issued_at = NumberAttribute()
+
+
+class ArchiveCase(Model):
+    """An earlier year's case, imported by the organiser as the corpus of the originality check.
+
+    The id is a digest of the year and the text, so importing the same case again overwrites it."""
+    class Meta(_Meta):
+        logical = "archive_cases"
+
+    corpus = UnicodeAttribute(hash_key=True)               # "archive": one corpus for every competition
+    id = UnicodeAttribute(range_key=True)                  # "arc-<digest>"
+    year = NumberAttribute()
+    unit = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()                              # JSON {"background","innovations","results"}
+    imported_at = NumberAttribute()
+    imported_by = UnicodeAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry, Judge,
-                                   Assignment, Link, MailRecord, Ranking)
+                                   Assignment, Link, MailRecord, Ranking, ExportJob, Certificate, ArchiveCase)
 TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 

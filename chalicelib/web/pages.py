@@ -41,7 +41,8 @@ pages = Blueprint(__name__)
 
 FORM = ["application/x-www-form-urlencoded"]
 MAX_FORM = 256 * 1024
-STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+                "admin.css": "text/css; charset=utf-8", "admin.js": "text/javascript; charset=utf-8"}
 CSRF_MESSAGE = "安全校验失败（CSRF）：页面已过期或来源不明。请返回并刷新页面后再提交。"
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
@@ -296,12 +297,6 @@ def logout() -> Response:
             raise PageError(403, CSRF_MESSAGE)
         accounts.logout(who)
     return redirect("/login?done=logged_out", [_cookie(SESSION_COOKIE, "", max_age=0)])
-
-
-@pages.route("/admin", methods=["GET"])
-@page
-def admin() -> Response:
-    return html("admin.html", who=_who(("organiser",)))
 
 
 # -- a unit's cases ---------------------------------------------------------------------------------

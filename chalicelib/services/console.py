@@ -1,0 +1,259 @@
+"""Read models of the organiser console (管理台): the dashboard, the case browser, judges' progress, and the
+organisers' final list of organisation-award units. Everything here is Queries (by competition, by role,
+by stage and category) and arithmetic over their results; no Scan.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from ..domain.cases import ENTERED, STATUS_NAMES
+from ..domain.competition import CHINA, Competition, format_time
+from ..domain.errors import Invalid, NotFound
+from ..store import accounts as account_store
+from ..store import audit
+from ..store import cases as case_store
+from ..store import console as store
+from ..store import db
+from ..store.models import Case
+from . import cases as case_service
+from . import judging, results
+from . import stages as stage_service
+from .accounts import Principal
+
+PAGE_SIZE = 50
+ACTION_NAMES = {
+    "case.create": "新建草稿", "case.edit": "修改文本", "case.submitted": "提交", "case.withdrawn": "撤回",
+    "case.advanced": "进入综合评选", "case.not_advanced": "未入围", "case.awarded": "获奖",
+    "case.not_awarded": "未获奖", "case.provincial": "省赛推荐标记", "score.save": "评委评分",
+    "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
+    "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
+    "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件",
+}
+
+
+def _day(epoch: Any) -> str:
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d")
+
+
+def _time(epoch: Any) -> str:
+    return format_time(datetime.fromtimestamp(float(epoch), tz=timezone.utc)) if epoch else ""
+
+
+def _body(case: Case) -> dict[str, Any]:
+    return json.loads(case.body)
+
+
+# -- dashboard -------------------------------------------------------------------------------------
+def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
+    cases = case_store.list_for_competition(comp.id)
+    bodies = {c.id: _body(c) for c in cases}
+    matrix = {cat: Counter() for cat in comp.category_ids}
+    for case in cases:
+        matrix.setdefault(bodies[case.id].get("category") or "", Counter())[case.status] += 1
+    per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
+    days = sorted(per_day.items())
+    return {
+        "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
+        "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
+        "per_day": days, "per_day_max": max(per_day.values(), default=0),
+        "units_without": units_without_submission(cases),
+        "progress": judge_progress(comp, now),
+        "windows": [stage_service.stage_view(w, now) | {"closed_by_organiser": w.closed}
+                    for w in stage_service.windows(comp).values()],
+    }
+
+
+def units_without_submission(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """Registered unit accounts with no case submitted (withdrawn cases do not count), with their drafts."""
+    entered = {c.owner_id for c in cases if c.status in ENTERED}
+    drafts = Counter(c.owner_id for c in cases if c.status in ("draft", "withdrawn"))
+    units = [a for a in account_store.list_units() if a.id not in entered]
+    return [{"unit_name": a.unit_name, "username": a.username, "contact_name": a.contact_name, "email": a.email,
+             "mobile": a.mobile, "drafts": drafts.get(a.id, 0), "registered_at": _time(a.created_at)}
+            for a in sorted(units, key=lambda a: (a.unit_name or "", a.username))]
+
+
+def judge_progress(comp: Competition, now: datetime) -> list[dict[str, Any]]:
+    """Per judged stage: each judge's scored / assigned (recusals apart) and who is behind.
+
+    While a stage is open a judge is behind when their share scored is below the share of the window
+    that has passed; once it has closed, when anything is left unscored; before it opens, nobody is."""
+    windows = stage_service.windows(comp)
+    names = {j.judge_id: j.name for j in judging.list_judges(comp)}
+    stages = []
+    for stage in judging.JUDGED_STAGES:
+        window = windows[stage]
+        status = window.status(now)
+        span = (window.closes_at - window.opens_at).total_seconds()
+        elapsed = min(1.0, max(0.0, (now - window.opens_at).total_seconds() / span)) if span > 0 else 1.0
+        per: dict[str, dict[str, Any]] = {}
+        for slot in judging.list_assignments(comp, stage)["assignments"]:
+            judge_id = slot["judge_id"]
+            row = per.setdefault(judge_id, {"judge_id": judge_id, "name": names.get(judge_id, judge_id),
+                                            "assigned": 0, "scored": 0, "recused": 0})
+            if slot["recused"]:
+                row["recused"] += 1
+                continue
+            row["assigned"] += 1
+            row["scored"] += 1 if slot["scored"] else 0
+        for row in per.values():
+            done = row["scored"] / row["assigned"] if row["assigned"] else 1.0
+            row["percent"] = round(done * 100)
+            row["behind"] = row["scored"] < row["assigned"] and (
+                status == "closed" or (status == "open" and done < elapsed))
+        judges = sorted(per.values(), key=lambda r: (not r["behind"], r["percent"], r["name"]))
+        stages.append({"stage": stage, "name": window.name, "status": status, "expected": round(elapsed * 100),
+                       "judges": judges, "assigned": sum(r["assigned"] for r in judges),
+                       "scored": sum(r["scored"] for r in judges), "behind": sum(r["behind"] for r in judges)})
+    return stages
+
+
+# -- cases -----------------------------------------------------------------------------------------
+def _fold(text: Any) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).casefold()
+
+
+def browse(comp: Competition, who: Principal, category: str | None, status: str | None, query: str,
+           page: int = 1) -> dict[str, Any]:
+    """The organiser's case list: a Query by competition (and category), then status and a substring
+    search over title, recommending unit and account (every word must match), best for ~10,000 cases."""
+    if category and category not in comp.category_ids:
+        raise Invalid("没有这个案例类别，请从列表中选择", {"category": "没有这个类别"})
+    if status and status not in STATUS_NAMES:
+        raise Invalid("没有这个案例状态，请从列表中选择", {"status": "没有这个状态"})
+    words = [_fold(w) for w in query.split() if w]
+    rows = []
+    for case in case_service.list_cases(comp, who, category or None):
+        if status and case.status != status:
+            continue
+        body = _body(case)
+        haystack = _fold(" ".join((body.get("title", ""), body.get("recommending_unit", ""), case.owner_username)))
+        if all(w in haystack for w in words):
+            rows.append({"id": case.id, "title": body.get("title", ""), "unit": body.get("recommending_unit", ""),
+                         "account": case.owner_username, "category": body.get("category", ""),
+                         "status": case.status, "status_name": STATUS_NAMES[case.status], "prize": case.prize,
+                         "submitted_at": _time(case.submitted_at), "updated_at": float(case.updated_at or 0)})
+    rows.sort(key=lambda r: (-r["updated_at"], r["id"]))
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return {"rows": rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], "count": len(rows), "page": page, "pages": pages}
+
+
+def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
+    """The case as stored, with its audit trail (who did what, when), newest first."""
+    case = case_service.get(who, case_id)
+    view = case_service.case_view(case)
+    names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
+    trail = [{"at": _time(e.at), "actor": names.get(e.actor, e.actor), "action": ACTION_NAMES.get(e.action, e.action)}
+             for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
+    return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
+
+
+# -- judges, assignments and links -----------------------------------------------------------------
+def judge(comp: Competition, judge_id: str) -> dict[str, Any]:
+    found = next((j for j in judging.list_judges(comp) if j.judge_id == judge_id), None)
+    if found is None:
+        raise NotFound("没有这位评委")
+    return judging.judge_view(found)
+
+
+def add_override(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+    """One more judge on one case (回避 still applies); the pair may not be assigned already."""
+    if not judge_id or not case_id:
+        fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
+        raise Invalid("请选择评委和案例", fields)
+    try:
+        judging.add_assignment(comp, stage, judge_id, case_id, actor, now)
+    except db.Refused:
+        raise Invalid("该评委已分配到这个案例", {"case_id": "已分配"}) from None
+
+
+def remove_override(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+    try:
+        judging.remove_assignment(comp, stage, judge_id, case_id, actor, now)
+    except db.Refused:
+        raise NotFound("没有这个分配（可能已被取消），请刷新页面") from None
+
+
+def assignments(comp: Competition, stage: str) -> dict[str, Any]:
+    """A stage's slots grouped by case, with the judges and cases the override form offers."""
+    listed = judging.list_assignments(comp, stage)["assignments"]
+    judges = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
+    names = {j.judge_id: j.name for j in judges}
+    by_case: dict[str, dict[str, Any]] = {}
+    for slot in listed:
+        row = by_case.setdefault(slot["case_id"], {"case_id": slot["case_id"], "title": slot["title"],
+                                                   "category": slot["category"], "slots": []})
+        row["slots"].append({**slot, "name": names.get(slot["judge_id"], slot["judge_id"])})
+    cases = [c for c in case_store.list_for_competition(comp.id) if c.status in judging.CASES_FOR_STAGE[stage]]
+    return {"cases": sorted(by_case.values(), key=lambda r: (r["category"], r["title"], r["case_id"])),
+            "count": len(listed), "recused": sum(1 for s in listed if s["recused"]),
+            "judges": [judging.judge_view(j) for j in judges],
+            "candidates": sorted(({"id": c.id, "title": _body(c).get("title", "")} for c in cases),
+                                 key=lambda c: (c["title"], c["id"]))}
+
+
+def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
+    """Per judged stage, the judges with at least one (non-recused) assignment: those who get a link."""
+    names = {j.judge_id: j for j in judging.list_judges(comp)}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for stage in judging.JUDGED_STAGES:
+        counts = Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
+                         if not s["recused"])
+        found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
+                                "email": names[j].email if j in names else ""} for j, n in counts.items()),
+                              key=lambda r: (r["name"], r["judge_id"]))
+    return found
+
+
+# -- results ---------------------------------------------------------------------------------------
+def titles(comp: Competition) -> dict[str, dict[str, str]]:
+    return {c.id: {"title": _body(c).get("title", ""), "unit": _body(c).get("recommending_unit", "")}
+            for c in case_store.list_for_competition(comp.id)}
+
+
+def honors(comp: Competition) -> dict[str, Any]:
+    """The honors of the final (services.results.honors) with case titles and the honors' Chinese names."""
+    found = results.honors(comp)
+    rules = {r["id"]: r["name"] for r in comp.raw.get("honors", {}).get("rules", [])}
+    return {**found, "honor_names": rules, "titles": titles(comp)}
+
+
+def organisation_awards(comp: Competition, s3: Any, bucket: str) -> dict[str, Any]:
+    """The tally and the suggestion, with the organisers' saved list (None until they save one)."""
+    found = results.organisation_awards(comp)
+    saved = store.read_award_list(s3, bucket, comp.id)
+    return {**found, "saved": saved}
+
+
+def save_organisation_awards(comp: Competition, s3: Any, bucket: str, units: list[str], actor: str,
+                             now: float) -> dict[str, Any]:
+    """Store the organisers' final list: units from the tally only, in the tally's order."""
+    known = [u["unit"] for u in results.organisation_awards(comp)["units"]]
+    unknown = [u for u in units if u not in known]
+    if unknown:
+        raise Invalid(f"以下单位不在统计名单中：{'、'.join(unknown)}，请刷新页面后重新选择", {"units": "含未知单位"})
+    chosen = [u for u in known if u in set(units)]
+    before = store.read_award_list(s3, bucket, comp.id)
+    record = {"units": chosen, "saved_by": actor, "saved_at": _time(now)}
+    store.write_award_list(s3, bucket, comp.id, record, before, actor, now)
+    return record
+
+
+def latest_exports(comp: Competition, limit: int = 10) -> list[Any]:
+    return store.latest_jobs(comp.id, limit)
+
+
+def originality(comp: Competition, s3: Any, bucket: str) -> dict[str, Any] | None:
+    """The originality flags (services/originality.py), or None where that service is not deployed."""
+    try:
+        from ..store.originality import Objects
+        from . import originality as checker
+    except ImportError:
+        return None
+    report = checker.report(comp, Objects(s3, bucket))
+    return {**report, "titles": {k: v["title"] for k, v in titles(comp).items()}}

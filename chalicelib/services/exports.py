@@ -1,0 +1,409 @@
+"""Exports for the organisers: request one (a queued job), run it (the `exports` function, or the local
+runner), and report its progress and a download link.
+
+A run claims its job with a conditional update (queued -> running), so a retried or doubled invocation
+builds the file once; a run that died is claimed again after the lease (store/exports.py). The file goes
+to S3 under exports/<job id>/<file>; the organiser downloads it through a short-lived presigned GET whose
+Content-Disposition carries the Chinese file name.
+
+The data comes from the tables here; the files are made by chalicelib/exports/ (openpyxl, fpdf2,
+python-docx), imported inside `build` only, so the API's cold start never loads them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from fractions import Fraction
+from typing import Any, Callable, Iterator
+
+from ..domain.accounts import UNIT_SYSTEMS
+from ..domain.cases import STATUS_NAMES
+from ..domain.competition import CHINA, Competition
+from ..domain.errors import Conflict, DomainError, Invalid, NotFound
+from ..domain import ranking as ranking_rules
+from ..exports import data
+from ..security import new_id
+from ..store import accounts as account_store
+from ..store import exports as store
+from ..store import judging as judging_store
+from ..store.models import Case, ExportJob
+from . import certificates
+from . import results
+from . import stages as stage_service
+
+log = logging.getLogger("saiping")
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str            # the Chinese file name's stem
+    file: str             # the S3 object's name
+    content_type: str
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KINDS: dict[str, Kind] = {
+    "results_xlsx": Kind("评审结果", "results.xlsx", XLSX),
+    "scores_xlsx": Kind("评分明细", "scores.xlsx", XLSX),
+    "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX),
+    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", "application/pdf"),
+    "award_list_docx": Kind("获奖名单", "award-list.docx",
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
+YES_NO = {True: "是", False: "否", None: ""}
+
+
+@dataclass(frozen=True)
+class RunPorts:
+    """What a run needs besides the tables."""
+    put_object: Callable[[str, bytes, str], None]
+    signing_key: str
+    site_url: str
+    now: Callable[[], float]
+
+
+# -- requesting and reporting -------------------------------------------------------------------
+def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind not in KINDS:
+        raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
+    job = ExportJob(new_id(), competition_id=comp.id, kind=kind, status="queued", percent=0,
+                    requested_by=actor, created_at=now, attempts=0)
+    store.create(job)
+    return job
+
+
+def not_started(job: ExportJob, now: float) -> None:
+    """The function could not be invoked: the job fails at once instead of waiting for ever."""
+    store.fail(job, "导出任务未能启动，请稍后重新导出", now)
+
+
+def get(comp: Competition, job_id: str) -> ExportJob:
+    job = store.get(job_id) if job_id and len(job_id) <= 64 else None
+    if job is None or job.competition_id != comp.id:
+        raise NotFound("没有这个导出任务")
+    return job
+
+
+def download_name(comp: Competition, job: ExportJob) -> str:
+    kind = KINDS[job.kind]
+    day = datetime.fromtimestamp(float(job.finished_at or job.created_at), tz=timezone.utc).astimezone(CHINA)
+    return f"{comp.short_name}-{kind.label}-{day:%Y%m%d}.{kind.file.rsplit('.', 1)[1]}"
+
+
+def view(job: ExportJob, download_url: Callable[[str, str], str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": job.status, "percent": int(job.percent or 0)}
+    if job.status == "done" and job.key and download_url is not None:
+        body["url"] = download_url(job.key, job.filename or KINDS[job.kind].file)
+        body["filename"] = job.filename
+    if job.status == "failed" and job.error:
+        body["error"] = job.error
+    return body
+
+
+# -- running ------------------------------------------------------------------------------------
+def run_queued(comp: Competition, ports: RunPorts, limit: int = 5) -> list[str]:
+    """The local runner's turn: run the oldest queued jobs (Query of by_status). Returns their ids."""
+    ran = []
+    for job in store.queued(limit):
+        if job.competition_id == comp.id:
+            run(comp, ports, job.id)
+            ran.append(job.id)
+    return ran
+
+
+def run(comp: Competition, ports: RunPorts, job_id: str) -> str:
+    """Build one export. Returns what happened: done | failed | already_done | busy | missing."""
+    job = store.get(job_id)
+    if job is None:
+        return "missing"
+    if job.status in ("done", "failed"):
+        return "already_done"
+    if not store.claim(job, ports.now()):
+        return "busy"
+    reporter = _Reporter(job)
+    try:
+        payload = build(comp, ports, job.kind, reporter)
+        kind = KINDS[job.kind]
+        key = f"exports/{job.id}/{kind.file}"
+        ports.put_object(key, payload, kind.content_type)
+        job.finished_at = ports.now()
+        store.finish(job, key, download_name(comp, job), ports.now())
+        return "done"
+    except DomainError as error:
+        store.fail(job, error.message, ports.now())
+        return "failed"
+    except Exception as exc:
+        log.exception("export %s (%s) failed", job.id, job.kind)
+        store.fail(job, f"导出失败（{type(exc).__name__}），请稍后重试或联系技术支持", ports.now())
+        return "failed"
+
+
+class _Reporter:
+    """Progress into the job row: at most every 5 percent and every half second."""
+
+    def __init__(self, job: ExportJob):
+        self.job = job
+        self.last_percent = 0
+        self.last_time = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(max(0.0, min(1.0, fraction)) * 99)
+        now = time.monotonic()
+        if percent - self.last_percent >= 5 and now - self.last_time >= 0.5:
+            self.last_percent, self.last_time = percent, now
+            store.progress(self.job, percent)
+
+    def part(self, start: float, end: float) -> data.Progress:
+        return lambda fraction: self(start + (end - start) * fraction)
+
+
+def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None) -> bytes:
+    """The file of one kind, from the tables (imports its builder only now)."""
+    progress = progress or _Silent()
+    if kind == "results_xlsx":
+        book = results_book(comp)
+        progress(0.3)
+        from ..exports.workbooks import results_workbook
+        return results_workbook(book, progress.part(0.3, 0.95))
+    if kind == "scores_xlsx":
+        book = scores_book(comp)
+        progress(0.3)
+        from ..exports.workbooks import scores_workbook
+        return scores_workbook(book, progress.part(0.3, 0.95))
+    if kind == "registrations_xlsx":
+        book = registrations_book(comp)
+        progress(0.3)
+        from ..exports.workbooks import registrations_workbook
+        return registrations_workbook(book, progress.part(0.3, 0.95))
+    if kind == "certificates_pdf":
+        book = certificate_book(comp, ports)
+        progress(0.2)
+        from ..exports.certificates_pdf import certificates_pdf
+        return certificates_pdf(book, progress.part(0.2, 0.95))
+    if kind == "award_list_docx":
+        award_list = award_list_of(comp, ports.now())
+        progress(0.3)
+        from ..exports.award_list_docx import award_list_docx
+        return award_list_docx(award_list, progress.part(0.3, 0.95))
+    raise Invalid(f"不支持的导出类型：{kind}")
+
+
+class _Silent:
+    def __call__(self, fraction: float) -> None:
+        return None
+
+    def part(self, start: float, end: float) -> data.Progress:
+        return data.no_progress
+
+
+# -- the data of each kind ----------------------------------------------------------------------
+def iter_cases(competition_id: str) -> Iterator[Case]:
+    """Every case of the competition, page by page (a Query of by_competition; nothing held at once)."""
+    return Case.by_competition.query(competition_id)
+
+
+def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
+    window = stage_service.windows(comp)["final"]
+    return window.closed, window.closed_at
+
+
+def results_book(comp: Competition) -> data.ResultsBook:
+    final_closed, _ = _final_closed(comp)
+    leaders = {c.id: json.loads(c.body).get("leader", {}).get("name", "") for c in iter_cases(comp.id)}
+    prize_names = certificates.prize_names(comp)
+    review = results.ranking(comp, "text_review")
+    final = results.ranking(comp, "final") if final_closed else None
+    sheets = []
+    for category in comp.categories:
+        rows: list[data.ResultRow] = []
+        in_final: set[str] = set()
+        if final is not None:
+            for e in final["categories"].get(category.id, []):
+                in_final.add(e["case_id"])
+                rows.append(data.ResultRow(e["rank"], e["title"], e["unit"], leaders.get(e["case_id"], ""),
+                                           e["score"], prize_names.get(e["prize"] or "", ""), "是",
+                                           "是" if e.get("provincial") else "否", "综合评选"))
+        for e in review["categories"].get(category.id, []):
+            if e["case_id"] in in_final:
+                continue
+            advanced = e.get("advanced")
+            rows.append(data.ResultRow(e["rank"], e["title"], e["unit"], leaders.get(e["case_id"], ""),
+                                       e["score"], "", YES_NO.get(advanced, ""),
+                                       "否" if final is not None else "", "文本评审"))
+        sheets.append((category.name, rows))
+    if final is not None:
+        subtitle = "综合评选结果"
+    else:
+        subtitle = "文本评审排名" + ("" if review["final"] else "（暂定，文本评审尚未结束）")
+    return data.ResultsBook(comp.short_name, subtitle, sheets)
+
+
+def _points(tenths: Any) -> float | None:
+    return None if tenths is None else float(Fraction(int(tenths), ranking_rules.TENTHS_PER_POINT))
+
+
+def _title_unit(case: Case) -> tuple[str, str]:
+    body = json.loads(case.body)
+    return body.get("title", ""), body.get("recommending_unit", "")
+
+
+def criterion_columns(comp: Competition) -> list[data.CriterionColumn]:
+    """One column per criterion id in config order; categories sharing an id (effectiveness) share it."""
+    names: dict[str, list[str]] = {}
+    maxima: dict[str, set[int]] = {}
+    for category in comp.categories:
+        for criterion in category.criteria:
+            if criterion.name not in names.setdefault(criterion.id, []):
+                names[criterion.id].append(criterion.name)
+            maxima.setdefault(criterion.id, set()).add(criterion.max)
+    return [data.CriterionColumn((cid,), f"{'/'.join(names[cid])}（满分{'/'.join(map(str, sorted(maxima[cid])))}）")
+            for cid in names]
+
+
+def scores_book(comp: Competition) -> data.ScoresBook:
+    judges = {j.judge_id: j.name for j in judging_store.list_judges(comp.id)}
+    cases = {c.id: _title_unit(c) for c in iter_cases(comp.id)}     # only what the rows show, not the texts
+    category_names = {c.id: c.name for c in comp.categories}
+    stages, summary = [], []
+    for stage in results.RANKED_STAGES:
+        rows = []
+        for category in comp.categories:
+            for slot in sorted(judging_store.slots_of_category(stage, category.id),
+                               key=lambda s: (s.case_id, s.judge_id)):
+                title, unit = cases.get(slot.case_id, (slot.title or "", ""))
+                criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria or {})
+                counted = bool(slot.scored and not slot.recused and slot.criteria is not None)
+                state = "回避" if slot.recused else ("已评" if slot.scored else "未评")
+                rows.append(data.ScoreRow(
+                    category.name, slot.case_id, title, unit,
+                    slot.judge_id, judges.get(slot.judge_id, ""), {k: _points(v) for k, v in criteria.items()},
+                    _points(slot.total) if slot.total is not None else
+                    (_points(sum(int(v) for v in criteria.values())) if criteria else None),
+                    state, "是" if counted else "否", slot.comment or ""))
+        stages.append((STAGE_NAMES[stage], rows))
+        ranking = results.ranking(comp, stage)
+        for category in comp.categories:
+            for e in ranking["categories"].get(category.id, []):
+                if stage == "final":
+                    outcome = certificates.prize_names(comp).get(e.get("prize") or "", "") or "未获奖"
+                else:
+                    outcome = {True: "入围", False: "未入围"}.get(e.get("advanced"), "")
+                summary.append(data.SummaryRow(
+                    STAGE_NAMES[stage], category_names[category.id], e["rank"], e["case_id"], e["title"],
+                    e["scores_count"], e["score"], e.get("plain_mean"), e.get("tie_break_mean"),
+                    "是" if e.get("tie") else "", outcome + ("" if ranking["final"] else "（暂定）")))
+    return data.ScoresBook(comp.short_name, criterion_columns(comp), stages, summary, rules_of(comp))
+
+
+def rules_of(comp: Competition) -> list[tuple[str, str]]:
+    """The 说明 sheet: how the scores become the ranking, from the competition's own settings."""
+    rows = [("数据", "“文本评审”“综合评选”两张表列出每位评委对每个案例的每项指标得分（分，保留一位小数）、合计、"
+                     "评语。状态为“已评”且未回避的评分计入排名（“计入排名”为“是”）。")]
+    for stage in results.RANKED_STAGES:
+        settings = ranking_rules.from_config(comp.raw, stage)
+        if settings.method is ranking_rules.Method.TRIMMED_MEAN:
+            method = (f"案例的有效评分不少于 {settings.trim_min_scores} 个时，去掉一个最高分和一个最低分，"
+                      f"取其余评分的算术平均；少于 {settings.trim_min_scores} 个时取全部评分的算术平均。")
+        elif settings.method is ranking_rules.Method.MEAN:
+            method = "取全部有效评分的算术平均。"
+        else:
+            method = ("每位评委的评分先按该评委在本类别全部案例上的平均分和标准差标准化（z 分数），"
+                      "再取案例各评委 z 分数的平均。")
+        outcome = (f"每个类别得分前 {settings.advance_quota} 名入围综合评选；与第 {settings.advance_quota} 名"
+                   f"并列的案例一并入围。" if settings.advance_quota else "")
+        bands = "；".join(f"第 {b.first_rank}–{b.last_rank} 名：{certificates.prize_names(comp).get(b.prize, b.prize)}"
+                         for b in settings.prize_bands)
+        rows.append((f"{STAGE_NAMES[stage]}：聚合", "一位评委对一个案例的评分 = 各项指标得分之和。案例得分：" + method))
+        if outcome:
+            rows.append((f"{STAGE_NAMES[stage]}：入围", outcome))
+        if bands:
+            rows.append((f"{STAGE_NAMES[stage]}：奖项", bands + "（每个类别分别评定）。"))
+    tie = ranking_rules.from_config(comp.raw, "final").tie_break_criterion
+    rows += [
+        ("排序与并列", f"按案例得分从高到低排序。得分相同时，依次比较：全部评分的算术平均（高者在前）；"
+                       f"指标“{tie}”（成效性/实效性）的平均分（高者在前）。仍相同则名次并列，"
+                       f"下一名次顺延（如 7、7、9），不以编号或时间区分。"),
+        ("精度", "计算使用精确分数运算，不做中间舍入；表中得分四舍五入保留两位小数显示。"),
+        ("复核方法", "在“文本评审”或“综合评选”表中筛选同一案例且“计入排名”为“是”的行，按上述规则由“合计”列"
+                     "计算案例得分，与“排名汇总”表对照。"),
+    ]
+    return rows
+
+
+def registrations_book(comp: Competition) -> data.RegistrationsBook:
+    """Accounts in registration order, each followed (in the 案例 sheet) by its cases in creation order.
+    Cases are read page by page and reduced to their row at once (10,000 bodies are never held)."""
+    accounts = sorted(account_store.list_units(), key=lambda a: (a.created_at, a.username))
+    order = {a.id: i for i, a in enumerate(accounts)}
+    by_id = {a.id: a for a in accounts}
+    category_names = {c.id: c.name for c in comp.categories}
+    prize_names = certificates.prize_names(comp)
+    counts: dict[str, list[int]] = {a.id: [0, 0] for a in accounts}
+    keyed: list[tuple[tuple, data.CaseRow]] = []
+    for c in iter_cases(comp.id):
+        account = by_id.get(c.owner_id)
+        if account is None:
+            continue
+        counts[c.owner_id][0] += 1
+        counts[c.owner_id][1] += c.status not in ("draft", "withdrawn")
+        body = json.loads(c.body)
+        leader, contact = body.get("leader") or {}, body.get("contact") or {}
+        keyed.append(((order[c.owner_id], float(c.created_at), c.id), data.CaseRow(
+            account.unit_name or "", account.username, c.id, body.get("title", ""),
+            category_names.get(body.get("category", ""), ""), body.get("recommending_unit", ""),
+            STATUS_NAMES.get(c.status, c.status), prize_names.get(c.prize or "", ""), _time(c.submitted_at),
+            leader.get("name", ""), leader.get("mobile", ""), contact.get("name", ""), contact.get("mobile", ""),
+            int(c.char_count or 0))))
+    account_rows = [data.AccountRow(
+        a.username, a.unit_name or "", UNIT_SYSTEMS.get(a.unit_system or "", a.unit_system or ""), a.district or "",
+        a.contact_name or "", a.email or "", a.mobile or "", _time(a.created_at), *counts[a.id]) for a in accounts]
+    keyed.sort(key=lambda pair: pair[0])
+    return data.RegistrationsBook(comp.short_name, account_rows, [row for _, row in keyed])
+
+
+def _time(epoch: Any) -> str:
+    if not epoch:
+        return ""
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook:
+    final_closed, closed_at = _final_closed(comp)
+    if not final_closed:
+        raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
+    final = results.ranking(comp, "final")
+    ranks = {e["case_id"]: int(e["rank"]) for entries in final["categories"].values() for e in entries}
+    awarded = certificates.awards(comp, ports.signing_key, ranks=ranks)
+    if not awarded:
+        raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
+    certificates.record(comp, awarded, ports.now())
+    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, certificates.display(a.code),
+                                  f"{ports.site_url}/verify/{a.code}") for a in awarded]
+    return data.CertificateBook(comp.name, tuple(comp.hosts), certificates.chinese_date(day), items)
+
+
+def award_list_of(comp: Competition, now: float) -> data.AwardList:
+    final_closed, closed_at = _final_closed(comp)
+    if not final_closed:
+        raise Conflict("综合评选结束后才能生成获奖名单")
+    final = results.ranking(comp, "final")
+    prize_order = [p["id"] for p in comp.raw.get("prizes", [])]
+    prize_names = certificates.prize_names(comp)
+    groups = []
+    for category in comp.categories:
+        entries = final["categories"].get(category.id, [])
+        prizes = []
+        for prize in prize_order:
+            won = [data.AwardEntry(e["rank"], e["title"], e["unit"]) for e in entries if e.get("prize") == prize]
+            if won:
+                prizes.append((prize_names[prize], won))
+        if prizes:
+            groups.append((category.name, prizes))
+    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
+    return data.AwardList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), groups)

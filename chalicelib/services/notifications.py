@@ -1,0 +1,285 @@
+"""Mail beyond the stage engine's: registration, submission receipt, deadline and judge reminders, coaching
+feedback available, and SES bounces.
+
+Every mail goes through the mail port's once-only key (kind, object, recipient), so a retried request or a
+doubled schedule sends nothing twice:
+  registration        object = account id
+  submission_receipt  object = case id @ submission time (a case withdrawn and submitted again gets a new one)
+  deadline_reminder   object = submission@<close time>#<3d|1d>#<account id>  (moving the deadline re-arms it)
+  judge_reminder      object = <stage>@<close time>#<judge id>
+  feedback_available  object = case id
+
+`registered` and `submitted` are called from the account and case services after the write succeeded.
+They never raise: a unit's account or submission must stand even when mail is down (the failure is logged
+and the mail log row says "failed"). They build their adapters lazily from bootstrap (tests replace
+`ports_and_competition`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from ..domain.competition import CHINA, Competition, StageWindow
+from ..mail import outbox
+from ..store import accounts as account_store
+from ..store import cases as case_store
+from ..store import judging as judging_store
+from ..store.models import Account, Case, MailRecord
+from . import stages as stage_service
+
+log = logging.getLogger("saiping")
+REMINDER_DAYS = (3, 1)
+JUDGE_REMINDER_BEFORE = timedelta(days=1)
+FEEDBACK_GRACE = timedelta(hours=2)     # feedback saved in the coaching window's last hour still gets its mail
+SCORED_STAGES = ("text_review", "final")
+
+
+def ports_and_competition() -> tuple[Any, Competition]:
+    from .. import bootstrap
+    return bootstrap.result_ports(), bootstrap.competition()
+
+
+def _when(value: datetime | float | None) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        value = datetime.fromtimestamp(float(value), tz=timezone.utc)
+    return value.astimezone(CHINA).strftime("%Y年%m月%d日 %H:%M")
+
+
+def _common(comp: Competition, ports: Any) -> dict[str, Any]:
+    return {"competition": comp.short_name, "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}
+
+
+def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
+          context: dict[str, Any], now: float) -> bool:
+    if not recipient:
+        return False
+    try:
+        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient,
+                                {**_common(comp, ports), **context}, now).sent
+    except Exception:
+        log.exception("%s mail to %s failed", kind, object_key)
+        return False
+
+
+# -- after a unit's own actions (best effort) ---------------------------------------------------
+def registered(account: Account, now: float) -> bool:
+    """The welcome mail, claimed and sent through the port (two calls: the account's request stays within
+    its budget of three DynamoDB calls)."""
+    try:
+        ports, comp = ports_and_competition()
+        return _send(ports, comp, "registration", account.id, account.email, {
+            "unit": account.unit_name or "", "username": account.username, "contact": account.contact_name or ""},
+            now)
+    except Exception:
+        log.exception("registration mail for %s not sent", account.username)
+        return False
+
+
+def receipt(comp: Competition, principal: Any, case: Case, window: StageWindow,
+            now: datetime) -> outbox.Prepared | None:
+    """The submission receipt, prepared for the submit's own transaction (services/cases.submit): the
+    draft -> submitted change happens once, so it is the once-only key, and the request makes no call for
+    mail but the send itself. The address comes from the session (no read). None when it cannot be made."""
+    try:
+        ports, _ = ports_and_competition()
+        body = json.loads(case.body)
+        category = comp.category(body.get("category", ""))
+        at = now.timestamp()
+        return outbox.prepare(ports.sender, comp.id, "submission_receipt", f"{case.id}@{int(at)}",
+                              getattr(principal, "email", None), {
+                                  **_common(comp, ports), "unit": principal.unit_name or "",
+                                  "title": body.get("title", ""), "case_id": case.id,
+                                  "category": category.name if category else "", "submitted_at": _when(at),
+                                  "closes_at": _when(window.closes_at)}, at)
+    except Exception:
+        log.exception("submission receipt for %s not prepared", case.id)
+        return None
+
+
+def deliver(prepared: outbox.Prepared | None) -> bool:
+    if prepared is None:
+        return False
+    try:
+        ports, _ = ports_and_competition()
+        return outbox.deliver(ports.transport, prepared)
+    except Exception:
+        log.exception("submission receipt %s not sent", prepared.record.mail_key)
+        return False
+
+
+# -- the hourly schedule ------------------------------------------------------------------------
+def send_reminders(comp: Competition, ports: Any, now: datetime) -> dict[str, int]:
+    """Deadline reminders (3 days and 1 day before submission closes), judge reminders (1 day before a
+    scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
+    windows = stage_service.windows(comp)
+    counts = {"deadline_reminder": 0, "judge_reminder": 0, "feedback_available": 0}
+    submission = windows["submission"]
+    days = reminder_days(submission, now)
+    if days is not None:
+        counts["deadline_reminder"] = deadline_reminders(comp, ports, submission, days, now)
+    for stage in SCORED_STAGES:
+        window = windows[stage]
+        if window.is_open(now) and window.closes_at - now <= JUDGE_REMINDER_BEFORE:
+            counts["judge_reminder"] += judge_reminders(comp, ports, window, now)
+    coaching = windows["coaching"]
+    if coaching.opens_at <= now < coaching.closes_at + FEEDBACK_GRACE:
+        counts["feedback_available"] = feedback_notices(comp, ports, coaching, now)
+    return counts
+
+
+def reminder_days(submission: StageWindow, now: datetime) -> int | None:
+    """1 within the last day, 3 within the last three days, else None (and None once it is closed)."""
+    if not submission.is_open(now):
+        return None
+    left = submission.closes_at - now
+    for days in sorted(REMINDER_DAYS):
+        if left <= timedelta(days=days):
+            return days
+    return None
+
+
+def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, days: int, now: datetime) -> int:
+    """Units with a draft and no submitted case."""
+    by_owner: dict[str, list[Case]] = {}
+    for case in case_store.list_for_competition(comp.id):
+        by_owner.setdefault(case.owner_id, []).append(case)
+    sent = 0
+    close_key = int(submission.closes_at.timestamp())
+    for account in account_store.list_units():
+        owned = by_owner.get(account.id, [])
+        drafts = [c for c in owned if c.status == "draft"]
+        if not drafts or any(c.status == "submitted" for c in owned):
+            continue
+        titles = [json.loads(c.body).get("title") or "（未命名草稿）" for c in drafts]
+        sent += _send(ports, comp, "deadline_reminder", f"submission@{close_key}#{days}d#{account.id}",
+                      account.email, {"unit": account.unit_name or "", "days": days,
+                                      "closes_at": _when(submission.closes_at), "drafts": titles},
+                      now.timestamp())
+    return sent
+
+
+def judge_reminders(comp: Competition, ports: Any, window: StageWindow, now: datetime) -> int:
+    """Judges with unscored (and not recused) assignments in the stage."""
+    totals: dict[str, int] = {}
+    unscored: dict[str, int] = {}
+    for slot in judging_store.slots_of_stage(window.id, comp.category_ids):
+        if slot.recused:
+            continue
+        totals[slot.judge_id] = totals.get(slot.judge_id, 0) + 1
+        if not slot.scored:
+            unscored[slot.judge_id] = unscored.get(slot.judge_id, 0) + 1
+    if not unscored:
+        return 0
+    judges = {j.judge_id: j for j in judging_store.list_judges(comp.id)}
+    close_key = int(window.closes_at.timestamp())
+    sent = 0
+    for judge_id, count in sorted(unscored.items()):
+        judge = judges.get(judge_id)
+        if judge is None:
+            continue
+        sent += _send(ports, comp, "judge_reminder", f"{window.id}@{close_key}#{judge_id}", judge.email, {
+            "judge_name": judge.name, "stage_name": window.name, "closes_at": _when(window.closes_at),
+            "total": totals[judge_id], "unscored": count}, now.timestamp())
+    return sent
+
+
+def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: datetime) -> int:
+    """One notice per case that has coaching feedback, to the unit that submitted it."""
+    case_ids = sorted({s.case_id for s in judging_store.slots_of_stage("coaching", comp.category_ids) if s.feedback})
+    if not case_ids:
+        return 0
+    emails = {a.id: a for a in account_store.list_units()}
+    sent = 0
+    for case_id in case_ids:
+        case = case_store.get(case_id)
+        account = emails.get(case.owner_id) if case else None
+        if case is None or account is None:
+            continue
+        sent += _send(ports, comp, "feedback_available", case.id, account.email, {
+            "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
+            "closes_at": _when(coaching.closes_at)}, now.timestamp())
+    return sent
+
+
+# -- the mail log and bounces -------------------------------------------------------------------
+def mail_log(comp: Competition, limit: int = 200, kind: str | None = None) -> dict[str, Any]:
+    records = outbox.recent(comp.id, limit=max(1, min(limit, 1000)))
+    if kind:
+        records = [r for r in records if r.kind == kind]
+    return {"mail": [{
+        "kind": r.kind, "recipient": r.recipient, "subject": r.subject, "status": r.status,
+        "created_at": _iso(r.created_at), "sent_at": _iso(r.sent_at), "error": r.error,
+        "message_id": r.message_id} for r in records]}
+
+
+def _iso(epoch: Any) -> str | None:
+    if not epoch:
+        return None
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).isoformat(timespec="seconds")
+
+
+def record_bounces(notifications: Iterable[dict[str, Any]], now: float) -> int:
+    """Mark the mail-log rows that SES reports as bounced (SES -> SNS -> the bounce handler).
+
+    Each notification is SES's JSON: {"notificationType": "Bounce", "bounce": {"bounceType",
+    "bounceSubType", "bouncedRecipients": [{"emailAddress", "diagnosticCode"?}]}, "mail": {"messageId"}}.
+    The row is found by SES's message id (index by_message); other notification types are ignored.
+    """
+    marked = 0
+    for note in notifications:
+        if not isinstance(note, dict) or note.get("notificationType") != "Bounce":
+            continue
+        bounce = note.get("bounce") or {}
+        recipients = {str(r.get("emailAddress", "")).lower(): r for r in bounce.get("bouncedRecipients") or []}
+        if not recipients:
+            continue
+        for record in _bounced_rows(note.get("mail") or {}):
+            hit = recipients.get(record.recipient.lower())
+            if hit is None:
+                continue
+            reason = f"{bounce.get('bounceType', '')}/{bounce.get('bounceSubType', '')}"
+            if hit.get("diagnosticCode"):
+                reason += f": {hit['diagnosticCode']}"
+            record.update(actions=[MailRecord.status.set("bounced"), MailRecord.error.set(reason[:500]),
+                                   MailRecord.bounced_at.set(now)])
+            marked += 1
+    return marked
+
+
+def _bounced_rows(mail: dict[str, Any]) -> list[MailRecord]:
+    """The mail-log rows a notification's `mail` object names: by our X-Saiping-Mail header (present when
+    the identity includes headers in notifications), else by SES's message id or the Message-ID header."""
+    for header in mail.get("headers") or []:
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == outbox.MAIL_KEY_HEADER.lower():
+            try:
+                return [MailRecord.get(" ".join(str(header.get("value", "")).split()))]
+            except MailRecord.DoesNotExist:
+                pass
+    found: dict[str, MailRecord] = {}
+    for message_id in (mail.get("messageId"), (mail.get("commonHeaders") or {}).get("messageId")):
+        if message_id:
+            found.update({r.mail_key: r for r in MailRecord.by_message.query(str(message_id))})
+    return list(found.values())
+
+
+def sns_messages(event: Any) -> list[dict[str, Any]]:
+    """SES notifications out of an SNS event (the raw Lambda event, or Chalice's SNSEvent)."""
+    texts: list[str] = []
+    if hasattr(event, "message"):
+        texts.append(event.message)
+    elif isinstance(event, dict):
+        texts += [r.get("Sns", {}).get("Message", "") for r in event.get("Records", []) if isinstance(r, dict)]
+    found = []
+    for text in texts:
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+

@@ -1,0 +1,439 @@
+"""The organiser console (管理台): HTML pages over the same services as the organiser's JSON API.
+
+Organiser session only (anyone else is sent to /login); every form carries the session's CSRF token;
+no inline script or style (admin.js / admin.css through the static route). Handlers parse, call one
+service, and render a page or redirect (POST -> 303 -> GET); a refused form re-renders with its errors
+beside the fields. The live final's pages (draw, timer, scoreboard, QR sheet, judge import) are in
+judge_pages.py; the console links to them.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from chalice import Blueprint, Response
+
+from .. import bootstrap
+from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
+from ..domain.competition import STAGE_ORDER
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..services import console, exports, judging, notifications, results, stages
+from .http import STATUS
+from .pages import FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
+
+admin_pages = Blueprint(__name__)
+
+ORGANISER = ("organiser",)
+STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
+RANKED = ("text_review", "final")
+NOTICES = {
+    "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
+    "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
+    "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
+}
+EXPORT_KINDS = {
+    "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
+    "registrations_xlsx": "报名情况（Excel，帐号及其案例）", "certificates_pdf": "荣誉证书（PDF，每个获奖案例一页）",
+    "award_list_docx": "获奖名单（Word，按类别和奖项）",
+}
+MAIL_KINDS = {
+    "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
+    "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
+    "feedback_available": "辅导意见通知", "award": "获奖通知",
+}
+MAIL_STATUS = {"sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回"}
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+def _admin() -> Any:
+    return _who(ORGANISER)
+
+
+def _render(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
+    comp = bootstrap.competition()
+    return html(f"admin/{template}", status=status, who=who, section=section,
+                category_names={c.id: c.name for c in comp.categories},
+                stage_names={w.id: w.name for w in comp.default_windows}, status_names=STATUS_NAMES,
+                prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
+                stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(_query("done") or "")),
+                **context)
+
+
+def _int(text: str | None, default: int) -> int:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) < 7 else default
+
+
+def _ranked(stage_id: str) -> str:
+    if stage_id not in RANKED:
+        raise PageError(404, "只有文本评审和综合评选有排名")
+    return stage_id
+
+
+# -- dashboard --------------------------------------------------------------------------------------
+
+@admin_pages.route("/admin", methods=["GET"])
+@page
+def dashboard() -> Response:
+    who = _admin()
+    return _render("dashboard.html", who, "dashboard",
+                   data=console.dashboard(bootstrap.competition(), bootstrap.now_dt()))
+
+
+# -- cases ------------------------------------------------------------------------------------------
+
+@admin_pages.route("/admin/cases", methods=["GET"])
+@page
+def case_list() -> Response:
+    who = _admin()
+    filters = {k: (_query(k) or "").strip()[:100] for k in ("category", "status", "q")}
+    try:
+        found = console.browse(bootstrap.competition(), who, filters["category"], filters["status"], filters["q"],
+                               _int(_query("page"), 1))
+    except Invalid as e:
+        return _render("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
+                       message=e.message)
+    return _render("cases.html", who, "cases", filters=filters, found=found, errors={})
+
+
+@admin_pages.route("/admin/cases/{case_id}", methods=["GET"])
+@page
+def case_detail(case_id: str) -> Response:
+    who = _admin()
+    if len(case_id) > 200:
+        raise PageError(404, "没有找到这个案例")
+    return _render("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
+                   genders=GENDERS, rank_levels=RANK_LEVELS)
+
+
+@admin_pages.route("/admin/cases/{case_id}/provincial", methods=["POST"], content_types=FORM)
+@page
+def provincial(case_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    results.recommend_provincial(bootstrap.competition(), case_id, {"recommended": _one(form, "recommended") == "1"},
+                                 who.actor, bootstrap.now())
+    raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
+
+
+# -- judges -----------------------------------------------------------------------------------------
+
+def _judge_input(form: dict[str, list[str]]) -> dict[str, Any]:
+    conflicts = _one(form, "conflicts").replace("，", "、").replace(",", "、").replace("\n", "、")
+    return {"name": _one(form, "name"), "email": _one(form, "email").strip(), "mobile": _one(form, "mobile").strip(),
+            "affiliation": _one(form, "affiliation"), "categories": form.get("categories", []),
+            "conflicts": [c.strip() for c in conflicts.split("、") if c.strip()]}
+
+
+def _judges_page(who: Any, status: int = 200, values: dict[str, Any] | None = None,
+                 error: Invalid | None = None) -> Response:
+    comp = bootstrap.competition()
+    found = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
+    return _render("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
+                   values=values or {"categories": []}, errors=(error.fields or {}) if error else {},
+                   message=error.message if error else None)
+
+
+@admin_pages.route("/admin/judges", methods=["GET"])
+@page
+def judges() -> Response:
+    return _judges_page(_admin())
+
+
+@admin_pages.route("/admin/judges", methods=["POST"], content_types=FORM)
+@page
+def create_judge() -> Response:
+    who, form = _posted(ORGANISER)
+    raw = _judge_input(form)
+    try:
+        judging.create_judge(bootstrap.competition(), raw, who.actor, bootstrap.now())
+    except Invalid as e:
+        return _judges_page(who, 400, raw, e)
+    raise Redirect("/admin/judges?done=created")
+
+
+@admin_pages.route("/admin/judges/{judge_id}", methods=["GET"])
+@page
+def edit_judge(judge_id: str) -> Response:
+    who = _admin()
+    judge = console.judge(bootstrap.competition(), judge_id)
+    return _render("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
+
+
+@admin_pages.route("/admin/judges/{judge_id}", methods=["POST"], content_types=FORM)
+@page
+def update_judge(judge_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    raw = _judge_input(form)
+    try:
+        judging.update_judge(bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
+    except Invalid as e:
+        return _render("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
+                       message=e.message)
+    raise Redirect("/admin/judges?done=updated")
+
+
+# -- assignments ------------------------------------------------------------------------------------
+
+def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | None = None,
+                      values: dict[str, str] | None = None, notice: str | None = None) -> Response:
+    comp = bootstrap.competition()
+    data = console.assignments(comp, stage_id)
+    return _render("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
+                   errors=(error.fields or {}) if error else {}, message=error.message if error else None,
+                   stages=judging.JUDGED_STAGES, **({"notice": notice} if notice else {}))
+
+
+@admin_pages.route("/admin/assignments/{stage_id}", methods=["GET"])
+@page
+def assignments(stage_id: str) -> Response:
+    who = _admin()
+    added = _query("new")
+    notice = f"评审分配已完成：新增 {_int(added, 0)} 个分配。" if _query("done") == "planned" and added else None
+    return _assignments_page(who, stage_id, notice=notice)
+
+
+@admin_pages.route("/admin/assignments/{stage_id}/plan", methods=["POST"], content_types=FORM)
+@page
+def plan(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    typed = _one(form, "judges_per_case").strip()
+    raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
+    try:
+        done = judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+    except (Invalid, Conflict) as e:
+        return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, {"judges_per_case": typed})
+    raise Redirect(f"/admin/assignments/{stage_id}?done=planned&new={done['new']}")
+
+
+@admin_pages.route("/admin/assignments/{stage_id}/add", methods=["POST"], content_types=FORM)
+@page
+def add_assignment(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    values = {"judge_id": _one(form, "judge_id"), "case_id": _one(form, "case_id")}
+    try:
+        console.add_override(bootstrap.competition(), stage_id, values["judge_id"], values["case_id"], who.actor,
+                             bootstrap.now())
+    except (Invalid, NotFound) as e:
+        return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, values)
+    raise Redirect(f"/admin/assignments/{stage_id}?done=added")
+
+
+@admin_pages.route("/admin/assignments/{stage_id}/remove", methods=["POST"], content_types=FORM)
+@page
+def remove_assignment(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    console.remove_override(bootstrap.competition(), stage_id, _one(form, "judge_id"), _one(form, "case_id"),
+                            who.actor, bootstrap.now())
+    raise Redirect(f"/admin/assignments/{stage_id}?done=removed")
+
+
+# -- links ------------------------------------------------------------------------------------------
+
+@admin_pages.route("/admin/links", methods=["GET"])
+@page
+def links() -> Response:
+    who = _admin()
+    return _render("links.html", who, "links", holders=console.link_holders(bootstrap.competition()),
+                   stages=judging.JUDGED_STAGES, issued=None)
+
+
+@admin_pages.route("/admin/links/{stage_id}", methods=["POST"], content_types=FORM)
+@page
+def issue_links(stage_id: str) -> Response:
+    """Issue every assigned judge's link (earlier ones stop working) and show the URLs this once."""
+    who, _ = _posted(ORGANISER)
+    comp = bootstrap.competition()
+    issued = judging.issue_links(comp, bootstrap.config(), stage_id, who.actor, bootstrap.now_dt(),
+                                 bootstrap.mail_transport())
+    return _render("links.html", who, "links", holders=console.link_holders(comp), stages=judging.JUDGED_STAGES,
+                   issued={"stage": stage_id, "links": issued})
+
+
+@admin_pages.route("/admin/links/{stage_id}/revoke", methods=["POST"], content_types=FORM)
+@page
+def revoke_link(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    judging.revoke_link(bootstrap.competition(), _one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+    raise Redirect("/admin/links?done=revoked")
+
+
+# -- stages -----------------------------------------------------------------------------------------
+
+def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None, message: str | None = None) -> Response:
+    now = bootstrap.now_dt()
+    found = stages.windows(bootstrap.competition())
+    views = [{**stages.stage_view(w, now), "closed_by_organiser": w.closed} for w in found.values()]
+    return _render("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
+                   errors=errors or {}, message=message)
+
+
+def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """Errors of a moved window placed beside this stage's own fields: a clash with the next stage's
+    opening belongs to this stage's closing time, one with the previous stage to its opening time."""
+    placed: dict[str, str] = {}
+    for key, text in fields.items():
+        other, _, part = key.rpartition(".")
+        if not other:
+            target = part
+        else:
+            target = "closes_at" if STAGE_ORDER.index(other) > STAGE_ORDER.index(stage_id) else "opens_at"
+        placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
+    for key in ("opens_at", "closes_at"):
+        if not values.get(key):
+            placed[key] = "请填写日期和时间（北京时间）"
+    return placed
+
+
+@admin_pages.route("/admin/stages", methods=["GET"])
+@page
+def stage_windows() -> Response:
+    return _stages_page(_admin())
+
+
+@admin_pages.route("/admin/stages/{stage_id}/window", methods=["POST"], content_types=FORM)
+@page
+def move_window(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    values = {k: _one(form, k).strip() for k in ("opens_at", "closes_at")}
+    try:
+        stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
+    except (Invalid, StageClosed) as e:
+        errors = window_errors(stage_id, e.fields or {}, values)
+        return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, e.message)
+    raise Redirect("/admin/stages?done=moved")
+
+
+@admin_pages.route("/admin/stages/{stage_id}/close", methods=["GET"])
+@page
+def confirm_close(stage_id: str) -> Response:
+    who = _admin()
+    window = stages.windows(bootstrap.competition()).get(stage_id)
+    if window is None:
+        raise PageError(404, "没有这个阶段")
+    return _render("close_stage.html", who, "stages", window=window, stage=stage_id)
+
+
+@admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
+@page
+def close_stage(stage_id: str) -> Response:
+    who, form = _posted(ORGANISER)
+    if _one(form, "confirm") != "yes":
+        raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
+    results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor, bootstrap.now_dt())
+    raise Redirect("/admin/stages?done=closed")
+
+
+# -- results ----------------------------------------------------------------------------------------
+
+@admin_pages.route("/admin/rankings/{stage_id}", methods=["GET"])
+@page
+def rankings(stage_id: str) -> Response:
+    who = _admin()
+    comp = bootstrap.competition()
+    stage = _ranked(stage_id)
+    return _render("rankings.html", who, "rankings", stage=stage, ranking=results.ranking(comp, stage),
+                   fairness=results.fairness(comp, stage), advance=comp.advance_per_category,
+                   judge_names={j.judge_id: j.name for j in judging.list_judges(comp)})
+
+
+@admin_pages.route("/admin/honors", methods=["GET"])
+@page
+def honors() -> Response:
+    who = _admin()
+    try:
+        found = console.honors(bootstrap.competition())
+    except Conflict as e:
+        return _render("honors.html", who, "honors", found=None, message=e.message)
+    return _render("honors.html", who, "honors", found=found)
+
+
+@admin_pages.route("/admin/organisation-awards", methods=["GET"])
+@page
+def organisation_awards() -> Response:
+    return _awards_page(_admin())
+
+
+def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
+    cfg = bootstrap.config()
+    found = console.organisation_awards(bootstrap.competition(), bootstrap.s3(), cfg.bucket)
+    return _render("organisation_awards.html", who, "awards", status, found=found,
+                   message=error.message if error else None)
+
+
+@admin_pages.route("/admin/organisation-awards", methods=["POST"], content_types=FORM)
+@page
+def save_organisation_awards() -> Response:
+    who, form = _posted(ORGANISER)
+    try:
+        console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
+                                         form.get("units", []), who.actor, bootstrap.now())
+    except Invalid as e:
+        return _awards_page(who, 400, e)
+    raise Redirect("/admin/organisation-awards?done=saved")
+
+
+@admin_pages.route("/admin/originality", methods=["GET"])
+@page
+def originality() -> Response:
+    who = _admin()
+    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket)
+    return _render("originality.html", who, "originality", report=report)
+
+
+# -- exports and mail -------------------------------------------------------------------------------
+
+def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kind: str = "") -> Response:
+    comp, cfg = bootstrap.competition(), bootstrap.config()
+    url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
+    jobs = [exports.view(job, url) | {"created_at": job.created_at} for job in console.latest_exports(comp)]
+    return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
+                   current=_query("job") or "", errors=(error.fields or {}) if error else {},
+                   message=error.message if error else None)
+
+
+@admin_pages.route("/admin/exports", methods=["GET"])
+@page
+def export_list() -> Response:
+    return _exports_page(_admin())
+
+
+@admin_pages.route("/admin/exports", methods=["POST"], content_types=FORM)
+@page
+def start_export() -> Response:
+    """Queue the export and start it as the API does (asynchronous in AWS; the local runner otherwise)."""
+    from .api_exports import dispatch
+    who, form = _posted(ORGANISER)
+    kind = _one(form, "kind")
+    try:
+        job = exports.request(bootstrap.competition(), {"kind": kind}, who.actor, bootstrap.now())
+    except Invalid as e:
+        return _exports_page(who, 400, e, kind)
+    try:
+        dispatch(job.id)
+    except Exception:
+        exports.not_started(job, bootstrap.now())
+        raise
+    raise Redirect(f"/admin/exports?job={quote(job.id)}")
+
+
+def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
+    kind = _query("kind") or ""
+    log = notifications.mail_log(bootstrap.competition(), 200, kind if kind in MAIL_KINDS else None)
+    return _render("mail.html", who, "mail", mail=log["mail"], kinds=MAIL_KINDS, kind=kind,
+                   mail_status=MAIL_STATUS, result=result)
+
+
+@admin_pages.route("/admin/mail", methods=["GET"])
+@page
+def mail() -> Response:
+    return _mail_page(_admin())
+
+
+@admin_pages.route("/admin/notifications/awards", methods=["POST"], content_types=FORM)
+@page
+def award_mail() -> Response:
+    who, _ = _posted(ORGANISER)
+    result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
+    return _mail_page(who, result)

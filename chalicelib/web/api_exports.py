@@ -1,0 +1,62 @@
+"""Organiser JSON API for exports and mail (registered under /api/v1): request an export, follow it,
+read the mail log. docs/EXPORTS.md and docs/MAIL.md describe them."""
+from __future__ import annotations
+
+import json
+import logging
+
+from chalice import Blueprint
+
+from .. import bootstrap
+from ..services import exports, notifications
+from .http import endpoint, int_param, principal, read_json
+
+log = logging.getLogger("saiping")
+api_exports = Blueprint(__name__)
+ORGANISER = ("organiser",)
+
+
+def _request():
+    return api_exports.current_request
+
+
+def dispatch(job_id: str) -> None:
+    """Start the export: in AWS an asynchronous invocation of the `exports` function; locally (poll) the
+    runner finds the queued job by itself."""
+    cfg = bootstrap.config()
+    if cfg.async_mode != "lambda":
+        return
+    bootstrap.client("lambda").invoke(FunctionName=cfg.export_function_name, InvocationType="Event",
+                                      Payload=json.dumps({"id": job_id}).encode("utf-8"))
+
+
+@api_exports.route("/admin/exports", methods=["POST"])
+@endpoint
+def request_export():
+    who = principal(_request(), ORGANISER)
+    job = exports.request(bootstrap.competition(), read_json(_request()), who.actor, bootstrap.now())
+    try:
+        dispatch(job.id)
+    except Exception:
+        exports.not_started(job, bootstrap.now())
+        raise
+    return 202, {"id": job.id, "status": job.status}
+
+
+@api_exports.route("/admin/exports/{job_id}", methods=["GET"])
+@endpoint
+def export_status(job_id):
+    principal(_request(), ORGANISER)
+    job = exports.get(bootstrap.competition(), job_id)
+    cfg = bootstrap.config()
+    return 200, exports.view(job, lambda key, name: bootstrap.files().download_url(key, name,
+                                                                                    cfg.download_url_seconds))
+
+
+@api_exports.route("/admin/mail", methods=["GET"])
+@endpoint
+def mail_log():
+    principal(_request(), ORGANISER)
+    params = _request().query_params or {}
+    limit = int_param(params["limit"], "limit") if params.get("limit") else 200
+    return 200, notifications.mail_log(bootstrap.competition(), limit, params.get("kind") or None)
