@@ -31,6 +31,8 @@ def _env() -> dict[str, str]:
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "ap-southeast-1"),
         "SAIPING_LOCAL": "1", "SITE_URL": f"http://127.0.0.1:{port}",
         "ASYNC_MODE": "poll", "MAIL_TRANSPORT": os.environ.get("MAIL_TRANSPORT", "ses"),
+        # The emulator has no sending quota to respect: no throttle unless asked for.
+        "MAIL_RATE_PER_SECOND": os.environ.get("MAIL_RATE_PER_SECOND", "0"),
     }
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)

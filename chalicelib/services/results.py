@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Callable
@@ -154,6 +155,7 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
         if not window.closed and now >= window.closes_at:
             close_stage(comp, ports, stage, "system:schedule", now)
             closed.append(stage)
+    notify_results(comp, ports, now.timestamp())
     return closed
 
 
@@ -176,20 +178,34 @@ def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: dateti
             changes = [(by_id[e["case_id"]], "awarded" if e["prize"] else "not_awarded", e["prize"])
                        for e in entries]
             store.apply_outcomes(changes, ("advanced",), actor, ts)
-        _notify(comp, ports, stage, entries, by_id, ts)
 
 
-def _notify(comp: Competition, ports: Ports, stage: str, entries: list[dict], by_id: dict[str, Case],
-            now: float) -> None:
-    if stage != "text_review":
-        return  # award mail is sent on the organiser's command (POST /admin/notifications/awards)
+def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: float = 240.0) -> int:
+    """Mail each unit whether its case advanced, for text-review rankings not yet fully notified.
+
+    Runs from the 5-minute schedule, not inside the close request: a competition's hundreds of mails
+    at the configured send rate would outlast an HTTP request. Each mail is once-only (the mail port's
+    key), so a run cut short by its time budget is simply continued by the next one; a ranking is
+    marked notified when all its mail is through.
+    """
+    started, sent = time.monotonic(), 0
+    pending = [r for r in (store.get_ranking(comp.id, "text_review", c) for c in comp.category_ids)
+               if r is not None and not r.notified]
+    if not pending:
+        return 0
+    owners = {c.id: c.owner_id for c in case_store.list_for_competition(comp.id)}
     emails = {a.id: a.email for a in account_store.list_units()}
-    for entry in entries:
-        case = by_id[entry["case_id"]]
-        kind = "advance" if entry["advanced"] else "not_advance"
-        _send(ports, comp, kind, case.id, emails.get(case.owner_id), {
-            "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
-            "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+    for ranking in pending:
+        for entry in store.results_of(ranking):
+            if time.monotonic() - started > budget_seconds:
+                return sent
+            kind = "advance" if entry["advanced"] else "not_advance"
+            outcome = _send(ports, comp, kind, entry["case_id"], emails.get(owners.get(entry["case_id"], "")), {
+                "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
+                "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+            sent += outcome.sent
+        store.mark_notified(ranking)
+    return sent
 
 
 def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient: str | None,

@@ -275,6 +275,7 @@ class Ranking(Model):
     record_key = UnicodeAttribute()
     results = UnicodeAttribute()                           # JSON list, best first
     computed_at = NumberAttribute()
+    notified = BooleanAttribute(default=False)             # every unit told its result (text_review)
 
 
 class ExportJob(Model):

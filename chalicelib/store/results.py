@@ -62,3 +62,7 @@ def set_provincial(case: Case, recommended: bool, actor: str, now: float) -> Non
                  condition=Case.status == "awarded", label="case")
         t.save(audit.entry(f"case#{case.id}", actor, "case.provincial", now, before=bool(case.provincial),
                            after=recommended))
+
+
+def mark_notified(ranking: Ranking) -> None:
+    ranking.update(actions=[Ranking.notified.set(True)])

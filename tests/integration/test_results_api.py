@@ -87,3 +87,23 @@ def test_full_competition_to_awards(api, clock):
     assert [e["provincial"] for e in marked] == [True] + [False] * 15
     fairness = org.call("GET", "/admin/stages/final/fairness")[1]
     assert {j["judge_id"] for j in fairness["judges"]} and fairness["categories"][0]["changes"] == []
+
+
+def test_result_mail_leaves_from_the_schedule_once(api, clock):
+    from chalicelib.jobs import schedules
+    from chalicelib.store.models import MailRecord
+
+    ids = _cases(api, 3)
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judges(org, 3)
+    org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
+    _score_all(api, org, "text_review", {cid: 80 for cid in ids})
+    assert org.call("POST", "/admin/stages/text_review/close")[0] == 200
+
+    def result_mail():
+        return sorted(r.kind for r in MailRecord.scan() if r.kind in ("advance", "not_advance"))
+    assert result_mail() == []                        # the close request itself sends none
+    schedules.close_due_stages()
+    schedules.close_due_stages()
+    assert result_mail() == ["advance"] * 3           # once each, however often the schedule runs
