@@ -6,6 +6,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+import moto  # noqa: F401  (registers moto's stub on every botocore session, including the one the store caches)
 import pytest
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -5,7 +5,6 @@ kept only for the download's Content-Disposition.
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 

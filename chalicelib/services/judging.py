@@ -233,16 +233,22 @@ class JudgeSession:
     expires_at: float
 
 
-def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: datetime) -> JudgeSession:
-    """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
+def valid_link(comp: Competition, cfg: Settings, link_token: Any, now: datetime):
+    """(judge id, stage, current link row, stage window) of a link that may open a session now; else 401."""
     claims = read_link(cfg, link_token)
     judge_id, stage = claims["j"], claims["s"]
     link, row = store.link_and_stage(judge_id, stage, comp.id)
     if link is None or link.link_hash != token_hash(claims["r"]):
-        raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位")
+        raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[stage]
     if window.status(now) == "closed":
         raise Unauthenticated(f"{window.name}已截止，评分链接已过期")
+    return judge_id, stage, link, window
+
+
+def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: datetime) -> JudgeSession:
+    """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
+    judge_id, stage, link, window = valid_link(comp, cfg, link_token, now)
     ts = now.timestamp()
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{judge_id}.{stage}.{new_token()}"

@@ -62,11 +62,10 @@ def _slot(comp: Competition, judge: JudgePrincipal, case_id: str):
     return slot, window
 
 
-def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, download_url) -> dict[str, Any]:
-    """The case as a judge reads it: the text, verified attachments (short-lived links), their own score."""
-    slot = store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)[0]
-    if slot is None or slot.recused:
-        raise NotFound("这个案例没有分配给您")
+def judge_case(comp: Competition, judge: JudgePrincipal, case_id: str, download_url):
+    """(the case as a judge reads it, their slot, the stage window): the text, verified attachments with
+    short-lived links, their own score and feedback."""
+    slot, window = _slot(comp, judge, case_id)
     case = case_store.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
@@ -75,8 +74,13 @@ def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, downl
     view["attachments"] = [{**a, "url": download_url(case, a["attachment_id"])}
                            for a in view["attachments"] if a["status"] == "verified"]
     view["my_score"] = score_view(slot)
+    view["my_feedback"] = list(slot.feedback or [])
     view["stage"] = judge.stage
-    return view
+    return view, slot, window
+
+
+def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, download_url) -> dict[str, Any]:
+    return judge_case(comp, judge, case_id, download_url)[0]
 
 
 def score_view(slot: Assignment) -> dict[str, Any] | None:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator
 
+import botocore.session
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
@@ -14,6 +16,11 @@ from . import models
 _state: dict[str, object] = {}
 
 
+@lru_cache(maxsize=1)
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
 def bind(settings: Settings) -> None:
     """Point the models at their tables and give them ONE botocore client.
 
@@ -22,6 +29,7 @@ def bind(settings: Settings) -> None:
     """
     models.bind(settings.table_name, settings.region, settings.endpoint_url)
     shared = Connection(region=settings.region, host=settings.endpoint_url)
+    shared._local.session = _botocore_session()   # rebinding (tests, a new endpoint) parses nothing again
     client = shared.client
     for model in models.MODELS:
         model._get_connection().connection._client = client

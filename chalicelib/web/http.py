@@ -16,7 +16,7 @@ from chalice import Response
 from pynamodb.exceptions import PynamoDBException
 
 from .. import bootstrap
-from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthenticated
+from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
 from ..security import same
 from ..services import accounts
 from ..services.accounts import Principal
@@ -109,7 +109,7 @@ def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
     return who
 
 
-def judge(request: Any) -> "JudgePrincipal":
+def judge(request: Any) -> Any:
     """The judge behind a scoring session (bearer for the API, the cookie for pages + CSRF on writes)."""
     from ..services.scoring import authenticate_judge
     token, from_cookie = bearer_or_cookie(request)

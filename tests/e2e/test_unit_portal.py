@@ -5,7 +5,6 @@ import re
 import secrets
 from pathlib import Path
 
-import pytest
 
 from .conftest import screenshot
 

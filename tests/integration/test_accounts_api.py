@@ -7,7 +7,6 @@ from typing import Any
 from chalicelib import bootstrap
 from chalicelib.store import audit
 from tests.conftest import register_unit
-from tests.integration.botocore_speed import one_botocore_session  # noqa: F401  (autouse)
 
 PASSWORD = "correct-horse-1"
 

@@ -21,7 +21,6 @@ from chalicelib.services import accounts
 from chalicelib.store import audit
 from chalicelib.store import cases as case_store
 from tests.conftest import case_body, register_unit
-from tests.integration.botocore_speed import one_botocore_session  # noqa: F401  (autouse)
 
 CHINA = timezone(timedelta(hours=8))
 SECOND = timedelta(seconds=1)

@@ -16,7 +16,6 @@ from botocore.client import BaseClient
 from chalicelib import bootstrap
 from chalicelib.services import accounts
 from tests.conftest import case_body, register_unit
-from tests.integration.botocore_speed import one_botocore_session  # noqa: F401  (autouse)
 
 MAX_DYNAMODB = 3
 PDF = b"%PDF-1.7\n" + b"0" * 100
