@@ -95,8 +95,14 @@ def download_name(comp: Competition, job: ExportJob) -> str:
     return f"{comp.short_name}-{kind.label}-{day:%Y%m%d}.{kind.file.rsplit('.', 1)[1]}"
 
 
+def public_status(job: ExportJob) -> str:
+    """The contract's three states: a job waiting for its function counts as running."""
+    return "running" if job.status == "queued" else job.status
+
+
 def view(job: ExportJob, download_url: Callable[[str, str], str] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": job.status, "percent": int(job.percent or 0)}
+    body: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": public_status(job),
+                            "percent": int(job.percent or 0)}
     if job.status == "done" and job.key and download_url is not None:
         body["url"] = download_url(job.key, job.filename or KINDS[job.kind].file)
         body["filename"] = job.filename

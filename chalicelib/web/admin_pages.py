@@ -387,7 +387,7 @@ def originality() -> Response:
 def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kind: str = "") -> Response:
     comp, cfg = bootstrap.competition(), bootstrap.config()
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
-    jobs = [exports.view(job, url) | {"created_at": job.created_at} for job in console.latest_exports(comp)]
+    jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
                    current=_query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)

@@ -40,7 +40,7 @@ def request_export():
     except Exception:
         exports.not_started(job, bootstrap.now())
         raise
-    return 202, {"id": job.id, "status": job.status}
+    return 202, {"id": job.id, "status": exports.public_status(job)}
 
 
 @api_exports.route("/admin/exports/{job_id}", methods=["GET"])
