@@ -87,7 +87,7 @@ def _open(account: Account, cfg: Settings, now: float) -> NewSession:
     session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
                       unit_name=account.unit_name, email=account.email, csrf=csrf, created_at=now,
                       expires_at=int(expires))
-    store.open_session(session, account.username)
+    store.open_session(session, account.username, now)
     return NewSession(token, csrf, principal_of(session), expires)
 
 
@@ -107,5 +107,6 @@ def authenticate(token: str | None, now: float) -> Principal:
     return principal_of(session)
 
 
-def logout(principal: Principal) -> None:
-    store.delete_session(principal.token_hash)
+def logout(principal: Principal, now: float) -> None:
+    object_key = f"judge#{principal.judge_id}" if principal.role == "judge" else f"account#{principal.username}"
+    store.delete_session(principal.token_hash, object_key, principal.actor, now)

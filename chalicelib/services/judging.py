@@ -25,6 +25,7 @@ from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..security import new_id, new_token, token_hash
+from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as store
 from ..store.models import Assignment, Judge, Session
@@ -253,8 +254,9 @@ def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: d
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{judge_id}.{stage}.{new_token()}"
     csrf = new_token()
-    Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage, link_hash=link.link_hash, csrf=csrf,
-            created_at=ts, expires_at=int(expires)).save()
+    account_store.open_judge_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
+                                             link_hash=link.link_hash, csrf=csrf, created_at=ts,
+                                             expires_at=int(expires)), ts)
     return JudgeSession(token, csrf, judge_id, stage, expires)
 
 

@@ -50,18 +50,25 @@ def record_failure(username: str, failures_before: int, max_failures: int, coold
     locked_until = now + cooldown if failures >= max_failures else 0
     actions = [Guard.failures.set(failures), Guard.locked_until.set(locked_until),
                Guard.expires_at.set(int(now) + cooldown * 4)]
-    guard.update(actions=actions)
+    with db.transaction() as t:
+        t.update(guard, actions=actions)
+        t.save(audit.entry(f"account#{username}", "anonymous", "login.failed", now,
+                           after={"failures": failures, "locked": bool(locked_until)}))
 
 
-def open_session(session: Session, username: str) -> None:
-    """The new session and the end of the failure count, in one call."""
+def open_session(session: Session, username: str, now: float) -> None:
+    """The new session, the end of the failure count and the audit row, in one call."""
     with db.transaction() as t:
         t.save(session)
         t.delete(Guard(f"login#{username}"))
+        t.save(audit.entry(f"account#{username}", f"{session.role}:{username}", "session.open", now))
 
 
-def save_session(session: Session) -> None:
-    session.save()
+def open_judge_session(session: Session, now: float) -> None:
+    with db.transaction() as t:
+        t.save(session)
+        t.save(audit.entry(f"judge#{session.judge_id}", f"judge:{session.judge_id}", "session.open", now,
+                           detail={"stage": session.stage}))
 
 
 def get_session(token_hash: str) -> Session | None:
@@ -71,8 +78,10 @@ def get_session(token_hash: str) -> Session | None:
         return None
 
 
-def delete_session(token_hash: str) -> None:
-    Session(token_hash).delete()
+def delete_session(token_hash: str, object_key: str, actor: str, now: float) -> None:
+    with db.transaction() as t:
+        t.delete(Session(token_hash))
+        t.save(audit.entry(object_key, actor, "session.close", now))
 
 
 def list_units() -> list[Account]:

@@ -64,7 +64,7 @@ def login():
 @api.route("/sessions/current", methods=["DELETE"])
 @endpoint
 def logout():
-    accounts.logout(principal(_request()))
+    accounts.logout(principal(_request()), bootstrap.now())
     return 204, None
 
 

@@ -150,7 +150,7 @@ def judge_logout() -> Response:
         who = None
     if who is not None:
         from ..services.accounts import Principal, logout
-        logout(Principal(role="judge", token_hash=who.token_hash))
+        logout(Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
     return _html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
                  set_cookies=[_cookie(SESSION_COOKIE, "", max_age=0)])
 

@@ -279,7 +279,7 @@ def login() -> Response:
 
 def _end_previous_session() -> None:
     try:
-        accounts.logout(_session())
+        accounts.logout(_session(), bootstrap.now())
     except Unauthenticated:
         pass
 
@@ -295,7 +295,7 @@ def logout() -> Response:
     if who is not None:
         if not same(_one(form, "csrf_token"), who.csrf):
             raise PageError(403, CSRF_MESSAGE)
-        accounts.logout(who)
+        accounts.logout(who, bootstrap.now())
     return redirect("/login?done=logged_out", [_cookie(SESSION_COOKIE, "", max_age=0)])
 
 

@@ -124,8 +124,9 @@ def test_register_second_account_for_one_unit_is_duplicate(api) -> None:
 def test_register_duplicate_unit_leaves_no_account_behind(api) -> None:
     api.call("POST", "/accounts", registration(1))
     api.call("POST", "/accounts", registration(2, unit_name="深圳市第1局"))
-    assert login(api, username="unit2")[0] == 401
     assert [e.action for e in audit.history("account#unit2")] == []
+    assert login(api, username="unit2")[0] == 401
+    assert [e.action for e in audit.history("account#unit2")] == ["login.failed"]
 
 
 def test_register_different_units_both_succeed(api) -> None:
@@ -318,3 +319,13 @@ def test_logout_ends_only_that_session(api) -> None:
     first.call("DELETE", "/sessions/current")
     assert api.as_(second["token"]).call("GET", "/cases")[0] == 200
     assert first.call("GET", "/cases")[0] == 401
+
+
+def test_sessions_opened_and_closed_are_audited(api) -> None:
+    api.call("POST", "/accounts", registration(1))
+    status, session = login(api, username="unit1")
+    assert status == 200
+    assert api.call("DELETE", "/sessions/current", token=session["token"])[0] == 204
+    # the test clock stands still, so the rows share a time: compare them as a set
+    assert sorted(e.action for e in audit.history("account#unit1")) == ["account.create", "session.close",
+                                                                         "session.open"]
