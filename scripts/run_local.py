@@ -11,9 +11,11 @@ Stops on SIGINT/SIGTERM: saves the data, then stops everything it started.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -37,6 +39,16 @@ def _env() -> dict[str, str]:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     return env
+
+
+SCORING_LINK = re.compile(r"/j/[^\s?\"']+")
+
+
+def _print_redacted(stream) -> None:
+    """The app's log lines, with scoring-link tokens cut out of the request lines it prints."""
+    for line in stream:
+        sys.stdout.write(SCORING_LINK.sub("/j/<link>", line))
+        sys.stdout.flush()
 
 
 def _wait(url: str, seconds: float, proc: subprocess.Popen) -> None:
@@ -76,9 +88,12 @@ class Runner:
         _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 60, self.children[0])
         self.provision()
         chalice = Path(sys.executable).with_name("chalice")
-        self.children.append(subprocess.Popen(
+        app = subprocess.Popen(
             [str(chalice), "local", "--host", "127.0.0.1", "--port", str(self.port), "--no-autoreload",
-             "--stage", "local"], cwd=ROOT, start_new_session=True))
+             "--stage", "local"], cwd=ROOT, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        threading.Thread(target=_print_redacted, args=(app.stdout,), daemon=True).start()
+        self.children.append(app)
         _wait(f"http://127.0.0.1:{self.port}/api/v1/health", 60, self.children[1])
 
     def provision(self) -> None:
