@@ -121,3 +121,30 @@ def case_body(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
+
+
+@pytest.fixture(autouse=True)
+def no_scan_in_product_code(monkeypatch):
+    """Fails any test during which product code (chalicelib/, except the backup tool) makes a DynamoDB Scan:
+    request paths, schedules and jobs Query by key or index only (docs/DATA.md)."""
+    import sys
+
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+    scans: list[str] = []
+
+    def guarded(self, operation, params):
+        if operation == "Scan":
+            frame = sys._getframe(1)
+            while frame is not None:
+                name = frame.f_code.co_filename
+                if "/chalicelib/" in name and not name.endswith("/chalicelib/store/backup.py"):
+                    scans.append(f"{params.get('TableName')} from {name}:{frame.f_lineno}")
+                    break
+                frame = frame.f_back
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", guarded)
+    yield
+    assert scans == [], "a Scan on a product code path"
