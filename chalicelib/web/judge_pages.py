@@ -12,17 +12,14 @@ Every page sends the security headers of pages.py (Referrer-Policy: no-referrer,
 """
 from __future__ import annotations
 
-import functools
 import logging
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
-from pynamodb.exceptions import PynamoDBException
 
 from .. import bootstrap
 from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
@@ -35,7 +32,7 @@ from ..services.judge_import import XLSX, template
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .pages import (
     CSRF_MESSAGE, FORM, PageError, Redirect, _anon_form, _anon_token, _cookie, _end_previous_session, _form,
-    _one, _posted, _who, html, page, redirect,
+    _one, _posted, _who, html, page, page_decorator, redirect,
 )
 from .templating import _digest, find_static
 
@@ -76,26 +73,8 @@ def _judge_error(status: int, message: str) -> Response:
                  message=message)
 
 
-def judge_page(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Like pages.page, but a bad link or an ended session is a Chinese 401 page (no unit login here)."""
-    @functools.wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            bootstrap.config()
-            return handler(*args, **kwargs)
-        except Redirect as r:
-            return redirect(r.location)
-        except PageError as e:
-            return _judge_error(e.status, e.message)
-        except DomainError as e:
-            return _judge_error(STATUS.get(e.code, 400), e.message)
-        except (ClientError, BotoCoreError, PynamoDBException):
-            log.exception("AWS dependency failed in page %s", handler.__name__)
-            return _judge_error(503, "服务暂时繁忙，请稍后重试")
-        except Exception:
-            log.exception("unexpected error in page %s", handler.__name__)
-            return _judge_error(500, "服务器内部错误，请稍后重试")
-    return wrapped
+# A bad link or an ended session is a Chinese 401 page here (judges have no login page to go to).
+judge_page = page_decorator(_judge_error, unauthenticated_to_login=False)
 
 
 # -- judges: the link and the session ----------------------------------------------------------------

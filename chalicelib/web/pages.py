@@ -112,28 +112,35 @@ def error_page(status: int, message: str) -> Response:
     return html("error.html", status=status, status_code=status, message=message)
 
 
-def page(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Domain errors become pages (an expired session goes to /login); nothing escapes as a bare 500."""
-    @functools.wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            bootstrap.config()
-            return handler(*args, **kwargs)
-        except Redirect as r:
-            return redirect(r.location)
-        except PageError as e:
-            return error_page(e.status, e.message)
-        except Unauthenticated:
-            return redirect("/login")
-        except DomainError as e:
-            return error_page(STATUS.get(e.code, 400), e.message)
-        except (ClientError, BotoCoreError, PynamoDBException):
-            log.exception("AWS dependency failed in page %s", handler.__name__)
-            return error_page(503, "服务暂时繁忙，请稍后重试")
-        except Exception:
-            log.exception("unexpected error in page %s", handler.__name__)
-            return error_page(500, "服务器内部错误，请稍后重试")
-    return wrapped
+def page_decorator(show_error: Callable[[int, str], Response],
+                   unauthenticated_to_login: bool) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A page handler's wrapper: domain errors become Chinese error pages (an ended session goes to
+    /login where there is one to go to), AWS failures a 503 page, nothing escapes as a bare 500."""
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                bootstrap.config()
+                return handler(*args, **kwargs)
+            except Redirect as r:
+                return redirect(r.location)
+            except PageError as e:
+                return show_error(e.status, e.message)
+            except Unauthenticated as e:
+                return redirect("/login") if unauthenticated_to_login else show_error(401, e.message)
+            except DomainError as e:
+                return show_error(STATUS.get(e.code, 400), e.message)
+            except (ClientError, BotoCoreError, PynamoDBException):
+                log.exception("AWS dependency failed in page %s", handler.__name__)
+                return show_error(503, "服务暂时繁忙，请稍后重试")
+            except Exception:
+                log.exception("unexpected error in page %s", handler.__name__)
+                return show_error(500, "服务器内部错误，请稍后重试")
+        return wrapped
+    return decorate
+
+
+page = page_decorator(error_page, unauthenticated_to_login=True)
 
 
 # -- cookies, forms, CSRF ---------------------------------------------------------------------------
