@@ -17,7 +17,6 @@ from ..store import accounts as account_store
 from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
-from ..store import db
 from ..store.models import Case
 from . import cases as case_service
 from . import judging, results
@@ -166,17 +165,11 @@ def add_override(comp: Competition, stage: str, judge_id: str, case_id: str, act
     if not judge_id or not case_id:
         fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
         raise Invalid("请选择评委和案例", fields)
-    try:
-        judging.add_assignment(comp, stage, judge_id, case_id, actor, now)
-    except db.Refused:
-        raise Invalid("该评委已分配到这个案例", {"case_id": "已分配"}) from None
+    judging.add_assignment(comp, stage, judge_id, case_id, actor, now)
 
 
 def remove_override(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
-    try:
-        judging.remove_assignment(comp, stage, judge_id, case_id, actor, now)
-    except db.Refused:
-        raise NotFound("没有这个分配（可能已被取消），请刷新页面") from None
+    judging.remove_assignment(comp, stage, judge_id, case_id, actor, now)
 
 
 def assignments(comp: Competition, stage: str) -> dict[str, Any]:

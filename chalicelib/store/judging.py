@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..domain.errors import NotFound, StageClosed
+from ..domain.errors import Invalid, NotFound, StageClosed
 from . import audit, db, stages
 from .models import Assignment, Judge, Link, Session, Stage
 
@@ -74,17 +74,23 @@ def create_slots(slots: list[Assignment], actor: str, now: float, detail: dict[s
 
 
 def add_slot(slot: Assignment, actor: str, now: float) -> None:
-    with db.transaction() as t:
-        t.save(slot, condition=Assignment.case_id.does_not_exist())
-        t.save(audit.entry(f"assignments#{slot.stage}", actor, "assignment.add", now,
-                           after={"judge_id": slot.judge_id, "case_id": slot.case_id}))
+    try:
+        with db.transaction() as t:
+            t.save(slot, condition=Assignment.case_id.does_not_exist())
+            t.save(audit.entry(f"assignments#{slot.stage}", actor, "assignment.add", now,
+                               after={"judge_id": slot.judge_id, "case_id": slot.case_id}))
+    except db.Refused:
+        raise Invalid("该评委已分配到这个案例", {"case_id": "已分配"}) from None
 
 
 def remove_slot(stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
-    with db.transaction() as t:
-        t.delete(Assignment(slot_key(stage, judge_id), case_id), condition=Assignment.case_id.exists())
-        t.save(audit.entry(f"assignments#{stage}", actor, "assignment.remove", now,
-                           before={"judge_id": judge_id, "case_id": case_id}))
+    try:
+        with db.transaction() as t:
+            t.delete(Assignment(slot_key(stage, judge_id), case_id), condition=Assignment.case_id.exists())
+            t.save(audit.entry(f"assignments#{stage}", actor, "assignment.remove", now,
+                               before={"judge_id": judge_id, "case_id": case_id}))
+    except db.Refused:
+        raise NotFound("没有这个分配（可能已被取消），请刷新页面") from None
 
 
 def get_slot_and_stage(stage: str, judge_id: str, case_id: str, competition_id: str):
