@@ -87,10 +87,9 @@ class Runner:
             start_new_session=True))
         _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 60, self.children[0])
         self.provision()
-        chalice = Path(sys.executable).with_name("chalice")
         app = subprocess.Popen(
-            [str(chalice), "local", "--host", "127.0.0.1", "--port", str(self.port), "--no-autoreload",
-             "--stage", "local"], cwd=ROOT, start_new_session=True,
+            [sys.executable, "-m", "scripts.chalice_local", "local", "--host", "127.0.0.1", "--port",
+             str(self.port), "--no-autoreload", "--stage", "local"], cwd=ROOT, start_new_session=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         threading.Thread(target=_print_redacted, args=(app.stdout,), daemon=True).start()
         self.children.append(app)
