@@ -245,15 +245,17 @@ def honors(comp: Competition) -> dict[str, Any]:
     if not window.closed:
         raise Conflict("综合评选结束（关闭）后才能生成荣誉提名")
     candidates = []
+    finalists = _cases_of(comp, "final")   # one Query for every category's leaders
+    bodies = {c.id: json.loads(c.body) for group in finalists.values() for c in group}
     for category in comp.category_ids:
         stored = store.get_ranking(comp.id, "final", category)
         for entry in store.results_of(stored) if stored else []:
-            case = case_store.get(entry["case_id"])
-            if case is None:
+            case_id = entry["case_id"]
+            if case_id not in bodies:
                 continue
-            leader = json.loads(case.body).get("leader", {})
+            leader = bodies[case_id].get("leader", {})
             candidates.append(honor_rules.HonorCandidate(
-                case.id, category, int(entry["rank"]), leader.get("name", ""), leader.get("mobile", ""),
+                case_id, category, int(entry["rank"]), leader.get("name", ""), leader.get("mobile", ""),
                 leader.get("gender") or None, leader.get("rank_level") or None, _date(leader.get("birth_date"))))
     result = honor_rules.solve_honors(candidates, honor_rules.settings_from_config(comp.raw))
     return {"nominations": [{"honor": n.honor, "case_id": n.case_id, "leader_name": n.leader_name,
