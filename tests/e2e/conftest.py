@@ -107,10 +107,10 @@ def browser(stack):
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, stack):
-    """A fresh browser context (no cookies) on the stack; fails the test on a CSP violation or a JS error."""
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+def fresh_page(browser, stack, **options):
+    """A fresh browser context (no cookies) on the stack; fails the test on a CSP violation or a JS error.
+    A generator for fixtures: `yield from fresh_page(browser, stack, viewport=…)`."""
+    context = browser.new_context(base_url=stack.url, locale="zh-CN", **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems: list[str] = []
@@ -119,6 +119,11 @@ def page(browser, stack):
     yield page
     context.close()
     assert problems == []
+
+
+@pytest.fixture
+def page(browser, stack):
+    yield from fresh_page(browser, stack, viewport={"width": 1280, "height": 900})
 
 
 def screenshot(page, name: str) -> Path:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import LAUNCH_ARGS, screenshot
+from .conftest import LAUNCH_ARGS, fresh_page, screenshot
 
 CHINA = timezone(timedelta(hours=8))
 PHONE = {"width": 390, "height": 844}
@@ -103,16 +103,7 @@ def restore(state: dict) -> None:
 
 @pytest.fixture
 def phone(browser, stack):
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
-    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    yield page
-    context.close()
-    assert problems == []
+    yield from fresh_page(browser, stack, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
 
 
 def fits(page) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import CHINA, case_body, register_unit
 from tests.integration.test_judging_api import ORGANISER, organiser
-from tests.integration.test_pages import Browser, csrf_of, text
+from tests.browser import Browser, csrf_of, text
 
 PAGES = {
     "/admin": "主办单位管理台", "/admin/cases": "案例浏览", "/admin/judges": "评委",

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.finished_competition import finished_world
 from tests.integration.test_admin_pages import log_in
-from tests.integration.test_pages import text
+from tests.browser import text
 
 
 @pytest.fixture(scope="module")

@@ -1,63 +1,18 @@
 """Judge pages, the unit's coaching pages and the live final through chalice's test client (moto)."""
 from __future__ import annotations
 
-import html as htmllib
 import io
 import json
 import re
 from datetime import datetime
-from urllib.parse import urlencode
 
 import pytest
 
+from tests.browser import Browser, csrf_of, set_cookies, text
 from tests.conftest import CHINA, case_body, register_unit
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ORGANISER = ("boss", "organiser-pass-1")
-
-
-class Browser:
-    """A cookie jar over the test client: sends back the cookies it was given, like a browser."""
-
-    def __init__(self, client):
-        self.http = client.http
-        self.jar: dict[str, str] = {}
-
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        headers = dict(extra or {})
-        if self.jar:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
-        return headers
-
-    def _keep(self, response):
-        for cookie in set_cookies(response):
-            name, _, rest = cookie.partition("=")
-            if "Max-Age=0" in cookie:
-                self.jar.pop(name, None)
-            else:
-                self.jar[name] = rest.split(";")[0]
-        return response
-
-    def get(self, path: str, headers: dict[str, str] | None = None):
-        return self._keep(self.http.get(path, headers=self._headers(headers)))
-
-    def post(self, path: str, fields=None):
-        body = urlencode(fields or {}, doseq=True).encode()
-        return self._keep(self.http.post(path, headers=self._headers(FORM), body=body))
-
-
-def set_cookies(response) -> list[str]:
-    raw = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
-    return raw if isinstance(raw, list) else ([raw] if raw else [])
-
-
-def text(response) -> str:
-    return response.body.decode("utf-8")
-
-
-def csrf_of(page: str) -> str:
-    return htmllib.unescape(re.search(r'name="csrf_token" value="([^"]*)"', page).group(1))
 
 
 def progress(page: str) -> str:
