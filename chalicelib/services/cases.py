@@ -164,8 +164,11 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
     ts = now.timestamp()
     from . import notifications
     receipt = notifications.receipt(comp, principal, case, window, now)   # no I/O; None if it cannot be made
-    store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
-                     extra=[Case.submitted_at.set(ts)], also=[receipt.record] if receipt else None)
+    try:
+        store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
+                         extra=[Case.submitted_at.set(ts)], also=[receipt.record] if receipt else None)
+    except VersionConflict as conflict:
+        return _already(comp, case_id, "submitted", conflict)
     case.status, case.submitted_at, case.updated_at = "submitted", ts, ts
     notifications.deliver(receipt)   # best effort: never raises, the submission stands without it
     return case
@@ -182,9 +185,21 @@ def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetim
     window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再撤回")
-    store.set_status(case, "withdrawn", (comp.id, "submission"), principal.actor, now.timestamp())
+    try:
+        store.set_status(case, "withdrawn", (comp.id, "submission"), principal.actor, now.timestamp())
+    except VersionConflict as conflict:
+        return _already(comp, case_id, "withdrawn", conflict)
     case.status, case.updated_at = "withdrawn", now.timestamp()
     return case
+
+
+def _already(comp: Competition, case_id: str, status: str, conflict: VersionConflict) -> Case:
+    """After a refused status change: the case if a concurrent request of the same kind made the change
+    (a double click that lands twice at once is answered like a repeated request); else the conflict."""
+    current, _ = store.get_with_stages(case_id, comp.id, ())   # a transactional, hence consistent, read
+    if current is not None and current.status == status:
+        return current
+    raise conflict
 
 
 def version_view(principal: Principal, case_id: str, version: int) -> dict[str, Any]:
