@@ -1,6 +1,7 @@
 """saiping: registers the blueprints, schedules and async functions. Nothing else happens here."""
 from chalice import Chalice, Rate
 
+from chalicelib import media
 from chalicelib.web.admin_pages import admin_pages
 from chalicelib.web.api import api
 from chalicelib.web.api_exports import api_exports
@@ -11,8 +12,7 @@ from chalicelib.web.pages import pages
 from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
-app.api.binary_types = ["application/octet-stream", "image/png", "application/pdf",
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX]
 app.register_blueprint(api, url_prefix="/api/v1")
 app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")

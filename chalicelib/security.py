@@ -5,13 +5,15 @@ import hashlib
 import hmac
 import secrets
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 
 @lru_cache(maxsize=4)
 def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    from argon2 import PasswordHasher  # the API's cold start does not pay for it (chalicelib/lazy.py)
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
 
 
@@ -21,6 +23,7 @@ def hash_password(password: str, time_cost: int, memory_kib: int) -> str:
 
 def verify_password(stored_hash: str | None, password: str, time_cost: int, memory_kib: int) -> bool:
     """Verify; with no stored hash (unknown user) still spend the same work so timing tells nothing."""
+    from argon2.exceptions import InvalidHashError, VerificationError
     hasher = _hasher(time_cost, memory_kib)
     if stored_hash is None:
         stored_hash = _dummy_hash(time_cost, memory_kib)

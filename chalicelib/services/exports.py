@@ -25,6 +25,7 @@ from ..domain.competition import CHINA, Competition
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
 from ..domain import ranking as ranking_rules
 from ..exports import data
+from ..media import DOCX, PDF, XLSX
 from ..security import new_id
 from ..store import accounts as account_store
 from ..store import exports as store
@@ -44,14 +45,12 @@ class Kind:
     content_type: str
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS: dict[str, Kind] = {
     "results_xlsx": Kind("评审结果", "results.xlsx", XLSX),
     "scores_xlsx": Kind("评分明细", "scores.xlsx", XLSX),
     "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX),
-    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", "application/pdf"),
-    "award_list_docx": Kind("获奖名单", "award-list.docx",
-                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF),
+    "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX),
 }
 STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
 YES_NO = {True: "是", False: "否", None: ""}

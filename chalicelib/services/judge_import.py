@@ -18,7 +18,6 @@ from ..security import new_id
 from ..store import judging as store
 from ..store.models import Judge
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "评委名单"
 COLUMNS = (("name", "姓名"), ("email", "电子邮箱"), ("mobile", "手机"), ("affiliation", "工作单位"),
            ("categories", "评审类别"), ("conflicts", "回避单位"))

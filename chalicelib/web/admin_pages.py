@@ -13,13 +13,20 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from .. import bootstrap
-from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
-from ..domain.competition import STAGE_ORDER
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
-from ..services import console, exports, judging, notifications, results, stages
+from ..lazy import lazy_module
 from .http import STATUS
 from .pages import FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+case_rules = lazy_module("chalicelib.domain.cases")
+competition_rules = lazy_module("chalicelib.domain.competition")
+console = lazy_module("chalicelib.services.console")
+exports = lazy_module("chalicelib.services.exports")
+judging = lazy_module("chalicelib.services.judging")
+notifications = lazy_module("chalicelib.services.notifications")
+results = lazy_module("chalicelib.services.results")
+stages = lazy_module("chalicelib.services.stages")
 
 admin_pages = Blueprint(__name__)
 
@@ -54,7 +61,7 @@ def _render(template: str, who: Any, section: str, status: int = 200, **context:
     comp = bootstrap.competition()
     return html(f"admin/{template}", status=status, who=who, section=section,
                 category_names={c.id: c.name for c in comp.categories},
-                stage_names={w.id: w.name for w in comp.default_windows}, status_names=STATUS_NAMES,
+                stage_names={w.id: w.name for w in comp.default_windows}, status_names=case_rules.STATUS_NAMES,
                 prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
                 stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(_query("done") or "")),
                 **context)
@@ -104,7 +111,7 @@ def case_detail(case_id: str) -> Response:
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
     return _render("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
-                   genders=GENDERS, rank_levels=RANK_LEVELS)
+                   genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
 @admin_pages.route("/admin/cases/{case_id}/provincial", methods=["POST"], content_types=FORM)
@@ -278,7 +285,8 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str])
         if not other:
             target = part
         else:
-            target = "closes_at" if STAGE_ORDER.index(other) > STAGE_ORDER.index(stage_id) else "opens_at"
+            order = competition_rules.STAGE_ORDER
+            target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
         placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
     for key in ("opens_at", "closes_at"):
         if not values.get(key):

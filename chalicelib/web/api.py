@@ -6,10 +6,18 @@ from functools import partial
 
 from chalice import Blueprint
 
-from .. import bootstrap
-from ..domain.competition import format_time
-from ..services import accounts, attachments, cases, judging, results, scoring, stages
+from ..lazy import lazy_module
 from .http import endpoint, int_param, judge, principal, read_json
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+competition_rules = lazy_module("chalicelib.domain.competition")
+accounts = lazy_module("chalicelib.services.accounts")
+attachments = lazy_module("chalicelib.services.attachments")
+cases = lazy_module("chalicelib.services.cases")
+judging = lazy_module("chalicelib.services.judging")
+results = lazy_module("chalicelib.services.results")
+scoring = lazy_module("chalicelib.services.scoring")
+stages = lazy_module("chalicelib.services.stages")
 
 api = Blueprint(__name__)
 ORGANISER = ("organiser",)
@@ -245,7 +253,8 @@ def open_judge_session():
     link = raw.get("link") if isinstance(raw, dict) else None
     session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), link, bootstrap.now_dt())
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
-                 "expires_at": format_time(datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
+                 "expires_at": competition_rules.format_time(
+                         datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
                  "csrf_token": session.csrf}
 
 

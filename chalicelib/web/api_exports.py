@@ -7,9 +7,12 @@ import logging
 
 from chalice import Blueprint
 
-from .. import bootstrap
-from ..services import exports, notifications
+from ..lazy import lazy_module
 from .http import endpoint, int_param, principal, read_json
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+exports = lazy_module("chalicelib.services.exports")
+notifications = lazy_module("chalicelib.services.notifications")
 
 log = logging.getLogger("saiping")
 api_exports = Blueprint(__name__)

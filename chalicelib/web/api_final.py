@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from .. import bootstrap
-from ..services import coaching, final_stage, judging
-from ..services.judge_import import XLSX, RowsInvalid, import_judges
+from ..lazy import lazy_module
+from ..media import XLSX
 from .http import endpoint, error_body, json_response, principal, read_json
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+coaching = lazy_module("chalicelib.services.coaching")
+final_stage = lazy_module("chalicelib.services.final_stage")
+judge_import = lazy_module("chalicelib.services.judge_import")
+judging = lazy_module("chalicelib.services.judging")
 
 api_final = Blueprint(__name__)
 ORGANISER = ("organiser",)
@@ -48,9 +53,9 @@ def import_judge_list():
     who = principal(_request(), ORGANISER)
     raw = _request().raw_body or b""
     try:
-        judges = import_judges(bootstrap.competition(), raw if isinstance(raw, bytes) else raw.encode(),
+        judges = judge_import.import_judges(bootstrap.competition(), raw if isinstance(raw, bytes) else raw.encode(),
                                who.actor, bootstrap.now())
-    except RowsInvalid as refused:
+    except judge_import.RowsInvalid as refused:
         body = error_body(refused)
         body["error"]["rows"] = [e.view() for e in refused.rows]
         return json_response(400, body)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from .. import bootstrap
+from ..lazy import lazy_module
 from .http import endpoint, principal, read_json
+
+bootstrap = lazy_module("chalicelib.bootstrap")
 
 api_originality = Blueprint(__name__)
 ORGANISER = ("organiser",)

@@ -9,17 +9,20 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
-from pynamodb.exceptions import PynamoDBException
 
-from .. import bootstrap
 from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
+from ..lazy import lazy_module
 from ..security import same
-from ..services import accounts
-from ..services.accounts import Principal
+
+if TYPE_CHECKING:
+    from ..services.accounts import Principal
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+accounts = lazy_module("chalicelib.services.accounts")
 
 log = logging.getLogger("saiping")
 
@@ -38,6 +41,12 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+def dependency_errors() -> tuple[type[Exception], ...]:
+    """What a failing AWS dependency raises (botocore, PynamoDB): a 503 to retry, not a 500."""
+    from pynamodb.exceptions import PynamoDBException
+    return ClientError, BotoCoreError, PynamoDBException
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -131,7 +140,7 @@ def endpoint(handler: Callable[..., Any]) -> Callable[..., Any]:
             result = handler(*args, **kwargs)
         except DomainError as error:
             return error_response(error)
-        except (ClientError, BotoCoreError, PynamoDBException):
+        except dependency_errors():
             log.exception("AWS dependency failed in %s", handler.__name__)
             return error_response(DomainError("服务暂时繁忙，请稍后重试", code="unavailable"))
         except Exception:

@@ -21,20 +21,28 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from .. import bootstrap
-from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
-from ..domain.competition import format_time
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
+from ..lazy import lazy_module
+from ..media import XLSX
 from ..security import same
-from ..services import attachments, cases, coaching, final_stage, judging, scoring
-from ..services import judge_portal as portal
-from ..services.judge_import import XLSX, template
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .pages import (
     CSRF_MESSAGE, FORM, PageError, Redirect, _anon_form, _anon_token, _cookie, _end_previous_session, _form,
     _one, _posted, _who, html, page, page_decorator, redirect,
 )
 from .templating import _digest, find_static
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+case_rules = lazy_module("chalicelib.domain.cases")
+competition_rules = lazy_module("chalicelib.domain.competition")
+attachments = lazy_module("chalicelib.services.attachments")
+cases = lazy_module("chalicelib.services.cases")
+coaching = lazy_module("chalicelib.services.coaching")
+final_stage = lazy_module("chalicelib.services.final_stage")
+judge_import = lazy_module("chalicelib.services.judge_import")
+judging = lazy_module("chalicelib.services.judging")
+portal = lazy_module("chalicelib.services.judge_portal")
+scoring = lazy_module("chalicelib.services.scoring")
 
 log = logging.getLogger("saiping")
 judge_pages = Blueprint(__name__)
@@ -87,7 +95,8 @@ def landing(token: str) -> Response:
     preview = portal.preview_link(comp, bootstrap.config(), token, now)
     csrf, set_cookies = _anon_token()
     return _html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
-                 opens_at=format_time(preview.window.opens_at), closes_at=format_time(preview.window.closes_at),
+                 opens_at=competition_rules.format_time(preview.window.opens_at),
+                     closes_at=competition_rules.format_time(preview.window.closes_at),
                  window_status=preview.window.status(now))
 
 
@@ -142,7 +151,8 @@ def my_cases() -> Response:
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
     return _html("cases.html", bar=_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
-                 total=len(found), window_status=window.status(now), closes_at=format_time(window.closes_at),
+                 total=len(found), window_status=window.status(now),
+                     closes_at=competition_rules.format_time(window.closes_at),
                  notice=NOTICES.get(_query("done") or ""))
 
 
@@ -169,7 +179,8 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         points=points if points is not None else (view["my_feedback"] or [""]),
         reason=reason, errors=errors, message=error.message if error else None, form=form,
         scoring_stage=who.stage in SCORED_STAGES, open_now=open_now, window_name=window.name,
-        closes_at=format_time(window.closes_at), genders=GENDERS, rank_levels=RANK_LEVELS,
+        closes_at=competition_rules.format_time(window.closes_at), genders=case_rules.GENDERS,
+        rank_levels=case_rules.RANK_LEVELS,
         total=_total(values), max_total=sum(k.max for k in category.criteria) if category else 0,
     )
 
@@ -310,8 +321,8 @@ def version(case_id: str, version: str) -> Response:
     if not version.isdigit() or len(version) > 6:
         raise PageError(404, "没有这个版本")
     old = cases.version_view(who, case_id, int(version))
-    return _html("version.html", who=who, case=old, genders=GENDERS, rank_levels=RANK_LEVELS,
-                 status_names=STATUS_NAMES)
+    return _html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
+                 status_names=case_rules.STATUS_NAMES)
 
 
 # -- organiser: the live final ----------------------------------------------------------------------
@@ -403,7 +414,7 @@ def _attr(text: str) -> str:
 def judges_template() -> Response:
     _who(("organiser",))
     name = quote("评委名单导入模板.xlsx")
-    return Response(body=template(bootstrap.competition()), status_code=200, headers={
+    return Response(body=judge_import.template(bootstrap.competition()), status_code=200, headers={
         **SECURITY_HEADERS, "Content-Type": XLSX,
         "Content-Disposition": f"attachment; filename=\"judges-template.xlsx\"; filename*=UTF-8''{name}"})
 

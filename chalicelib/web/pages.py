@@ -14,27 +14,30 @@ import logging
 import re
 import secrets
 from functools import lru_cache
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
-from pynamodb.exceptions import PynamoDBException
 
-from .. import bootstrap
-from ..domain.accounts import UNIT_SYSTEMS
-from ..domain.cases import (
-    FIELD_LABELS, GENDERS, LEADER_FIELDS, PERSON_FIELDS, RANK_LEVELS, STATUS_NAMES, count_chars,
-)
 from ..domain.errors import (
     Conflict, DomainError, Duplicate, Invalid, RateLimited, StageClosed, TooLarge, Unauthenticated,
     VersionConflict,
 )
+from ..lazy import lazy_module
 from ..security import same
-from ..services import accounts, attachments, cases, stages
-from ..services.accounts import Principal
-from .http import CSRF_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
+from .http import CSRF_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies, dependency_errors
 from .templating import find_static, render, static_url
+
+if TYPE_CHECKING:
+    from ..services.accounts import Principal
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+account_rules = lazy_module("chalicelib.domain.accounts")
+case_rules = lazy_module("chalicelib.domain.cases")
+accounts = lazy_module("chalicelib.services.accounts")
+attachments = lazy_module("chalicelib.services.attachments")
+cases = lazy_module("chalicelib.services.cases")
+stages = lazy_module("chalicelib.services.stages")
 
 log = logging.getLogger("saiping")
 pages = Blueprint(__name__)
@@ -130,9 +133,11 @@ def page_decorator(show_error: Callable[[int, str], Response],
                 return redirect("/login") if unauthenticated_to_login else show_error(401, e.message)
             except DomainError as e:
                 return show_error(STATUS.get(e.code, 400), e.message)
-            except (ClientError, BotoCoreError, PynamoDBException):
+            except dependency_errors():
                 log.exception("AWS dependency failed in page %s", handler.__name__)
-                return show_error(503, "服务暂时繁忙，请稍后重试")
+                busy = show_error(503, "服务暂时繁忙，请稍后重试")
+                busy.headers["Retry-After"] = "5"    # as the API's 503 (http.error_response)
+                return busy
             except Exception:
                 log.exception("unexpected error in page %s", handler.__name__)
                 return show_error(500, "服务器内部错误，请稍后重试")
@@ -244,7 +249,7 @@ def home() -> Response:
 @page
 def register_form() -> Response:
     token, set_cookies = _anon_token()
-    return html("register.html", csrf_token=token, values={}, errors={}, unit_systems=UNIT_SYSTEMS,
+    return html("register.html", csrf_token=token, values={}, errors={}, unit_systems=account_rules.UNIT_SYSTEMS,
                 set_cookies=set_cookies)
 
 
@@ -257,7 +262,7 @@ def register() -> Response:
         accounts.register({**values, "password": _one(form, "password")}, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"), values=values,
-                    errors=e.fields or {}, message=e.message, unit_systems=UNIT_SYSTEMS)
+                    errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS)
     raise Redirect("/login?done=registered")
 
 
@@ -372,8 +377,8 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 def case_status(case_id: str) -> Response:
     who = _who()
     view = cases.case_view(cases.get(who, case_id))
-    return html("case.html", who=who, case=view, categories=_category_names(), genders=GENDERS,
-                rank_levels=RANK_LEVELS)
+    return html("case.html", who=who, case=view, categories=_category_names(), genders=case_rules.GENDERS,
+                rank_levels=case_rules.RANK_LEVELS)
 
 
 @pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
@@ -400,8 +405,9 @@ def _category_names() -> dict[str, str]:
 
 
 def _blank() -> dict[str, Any]:
-    return {"category": "", "recommending_unit": "", "title": "", "leader": dict.fromkeys(LEADER_FIELDS, ""),
-            "contact": dict.fromkeys(PERSON_FIELDS, ""), "background": "", "innovations": [""], "results": [""],
+    return {"category": "", "recommending_unit": "", "title": "", "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""),
+            "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""), "background": "", "innovations": [""],
+            "results": [""],
             "originality_pledge": False}
 
 
@@ -410,8 +416,8 @@ def _values(form: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "category": _one(form, "category"), "recommending_unit": _one(form, "recommending_unit"),
         "title": _one(form, "title"),
-        "leader": {k: _one(form, f"leader.{k}") for k in LEADER_FIELDS},
-        "contact": {k: _one(form, f"contact.{k}") for k in PERSON_FIELDS},
+        "leader": {k: _one(form, f"leader.{k}") for k in case_rules.LEADER_FIELDS},
+        "contact": {k: _one(form, f"contact.{k}") for k in case_rules.PERSON_FIELDS},
         "background": _one(form, "background"),
         "innovations": [v.replace("\r\n", "\n") for v in form.get("innovations", [])],
         "results": [v.replace("\r\n", "\n") for v in form.get("results", [])],
@@ -431,8 +437,8 @@ def field_id(path: str) -> str:
 def _label(path: str) -> str:
     point = re.fullmatch(r"(\w+)\[(\d+)\]", path)
     if point:
-        return f"{FIELD_LABELS.get(point[1], point[1])}{int(point[2]) + 1}"
-    return FIELD_LABELS.get(path, "字数" if path == "text" else path)
+        return f"{case_rules.FIELD_LABELS.get(point[1], point[1])}{int(point[2]) + 1}"
+    return case_rules.FIELD_LABELS.get(path, "字数" if path == "text" else path)
 
 
 def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainError | None = None,
@@ -453,11 +459,11 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
     return html(
         "case_form.html", status=STATUS.get(error.code, 400) if error else 200, who=who, case=view,
         values=values, points=points, errors=errors, message=message, summary=summary, notice=notice,
-        version=version or "", char_count=count_chars([t for t in counted if isinstance(t, str)]),
+        version=version or "", char_count=case_rules.count_chars([t for t in counted if isinstance(t, str)]),
         action=f"/cases/{case.id}/edit" if case is not None else "/cases/new",
         category_options=[(c.id, c.name) for c in comp.categories], conflict=isinstance(error, VersionConflict),
-        genders=GENDERS, rank_levels=RANK_LEVELS, status_names=STATUS_NAMES,
-        field_id=field_id, labels=FIELD_LABELS, editable_problem=_editable_problem(who, case),
+        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, status_names=case_rules.STATUS_NAMES,
+        field_id=field_id, labels=case_rules.FIELD_LABELS, editable_problem=_editable_problem(who, case),
     )
 
 

@@ -9,9 +9,10 @@ import hashlib
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PACKAGED = Path(__file__).resolve().parents[1] / "templates"
 CHECKOUT = Path(__file__).resolve().parents[2] / "templates"
@@ -20,6 +21,8 @@ ROOTS = (PACKAGED, CHECKOUT)
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader  # on the first page, not on `import app`
+
     env = Environment(
         loader=FileSystemLoader([str(root) for root in ROOTS]),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,

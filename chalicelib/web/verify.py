@@ -9,9 +9,11 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from .. import bootstrap
-from ..services import certificates
+from ..lazy import lazy_module
 from .pages import html, page, redirect
+
+bootstrap = lazy_module("chalicelib.bootstrap")
+certificates = lazy_module("chalicelib.services.certificates")
 
 verify = Blueprint(__name__)
 
