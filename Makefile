@@ -24,7 +24,8 @@ test-fast: install
 	$(PY) -m pytest tests/unit tests/integration -q
 
 # Deployable artefacts in build/: sam.json (Chalice's SAM output merged with infra/), deployment.zip (the
-# functions' code) and layer-deployment.zip (requirements.txt). STAGE=dev|prod. docs/DEPLOY.md.
+# functions' code) and layer-deployment.zip (requirements.txt), both with compiled bytecode (infra/bytecode.py:
+# Lambda cannot cache what it compiles). STAGE=dev|prod. docs/DEPLOY.md.
 STAGE ?= dev
 PACKAGE_REGION := $(or $(AWS_DEFAULT_REGION),$(AWS_REGION),ap-southeast-1)
 
@@ -35,6 +36,7 @@ package: install
 	status=0; AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
 	    --merge-template build/merge-template.json build/ || status=$$?; \
 	rm -rf chalicelib/templates; exit $$status
+	$(PY) -m infra.bytecode build/sam.json build/deployment.zip build/layer-deployment.zip
 	$(VENV)/bin/cfn-lint build/sam.json
 	@ls -l build/sam.json build/deployment.zip build/layer-deployment.zip
 

@@ -124,3 +124,21 @@ def test_cfn_lint_finds_no_error(build):
     done = subprocess.run([str(lint), "--format", "parseable", str(SAM)], capture_output=True, text=True, timeout=600)
     errors = [line for line in done.stdout.splitlines() if ":E" in line]
     assert errors == [] and done.returncode in (0, 4, 8, 12), done.stdout + done.stderr
+
+
+def test_every_module_ships_with_bytecode_lambda_need_not_compile(build):
+    """infra/bytecode.py: an unchecked-hash .pyc for the running Python beside every module of both zips."""
+    import importlib.util
+    from infra.bytecode import pyc_name
+    for path in (ZIP, LAYER):
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            sources = [n for n in names if n.endswith(".py")]
+            assert sources
+            compiled = [n for n in sources if pyc_name(n) in names]
+            assert len(compiled) >= 0.99 * len(sources), path   # a few files of test data may not compile
+            for name in ("app.py", "chalicelib/web/api.py") if path == ZIP else compiled[:50]:
+                header = archive.read(pyc_name(name))[:16]
+                assert header[:4] == importlib.util.MAGIC_NUMBER
+                assert int.from_bytes(header[4:8], "little") == 0b01       # hash-based, source not checked
+                assert header[8:16] == importlib.util.source_hash(archive.read(name))
