@@ -10,7 +10,9 @@ from .cases import MOBILE
 from .errors import Invalid
 
 USERNAME = re.compile(r"^[\w.@-]{2,64}$")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# One address rule for registration, judges and the mail that goes to them: characters that quote,
+# separate or bracket addresses in a mail header (<>"',;) are refused, so every stored address is mailable.
+EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 UNIT_SYSTEMS = {"municipal": "市直", "district": "区直"}

@@ -5,7 +5,6 @@ skips. Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, govern
 """
 from __future__ import annotations
 
-import re
 import smtplib
 import threading
 import time
@@ -16,10 +15,10 @@ from typing import Any, Callable, Protocol
 
 from pynamodb.exceptions import PutError
 
+from ..domain.accounts import EMAIL
 from ..store.models import MailRecord
 from .render import render
 
-ADDRESS = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Names the mail-log row in the message itself: an SES bounce notification carries the original headers
 # (identity setting "headers in notifications"), so a bounce finds its row without SES's message id.
 MAIL_KEY_HEADER = "X-Saiping-Mail"
@@ -99,7 +98,7 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
               recipient: str, context: dict[str, Any], now: float) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
     `object_key`; a send that failed may be tried again."""
-    if not ADDRESS.match(recipient or ""):
+    if not EMAIL.match(recipient or ""):
         return Outcome(False, "invalid_address")
     subject, text, html = render(kind, context)
     record = MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
@@ -137,7 +136,7 @@ class Prepared:
 def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipient: str | None,
             context: dict[str, Any], now: float) -> Prepared | None:
     """Render and build the mail and its log row; None for an invalid address. No I/O."""
-    if not ADDRESS.match(recipient or ""):
+    if not EMAIL.match(recipient or ""):
         return None
     subject, text, html = render(kind, context)
     message = build_message(sender, recipient, subject, text, html)

@@ -768,7 +768,7 @@ def test_certificates_and_the_award_list_show_the_payload_as_literal_text(world)
 # -- mail -------------------------------------------------------------------------------------------
 
 def test_every_mail_has_clean_headers_an_escaped_html_part_and_a_literal_text_part(world):
-    from chalicelib.mail.outbox import ADDRESS
+    from chalicelib.domain.accounts import EMAIL as ADDRESS
     from tests.integration.mailbox import bodies, ses_messages
 
     messages = ses_messages()
