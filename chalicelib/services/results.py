@@ -155,8 +155,17 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
         if not window.closed and now >= window.closes_at:
             close_stage(comp, ports, stage, "system:schedule", now)
             closed.append(stage)
+        elif window.closed and not decided(comp, stage):
+            # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
+            _decide(comp, ports, stage, "system:schedule", now)
     notify_results(comp, ports, now.timestamp())
     return closed
+
+
+def decided(comp: Competition, stage: str) -> bool:
+    """Every category's ranking row is there. `_decide` writes it after the category's outcomes, so a close
+    interrupted before it finished shows as a missing row."""
+    return all(store.get_ranking(comp.id, stage, category) is not None for category in comp.category_ids)
 
 
 def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
@@ -166,9 +175,6 @@ def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: dateti
         entries, record = compute(comp, stage, category, cases)
         key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
         ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
-        store.save_ranking(Ranking(comp.id, f"{stage}#{category}", method=record["method"], digest=record["digest"],
-                                   record_key=key, results=json.dumps(entries, ensure_ascii=False),
-                                   computed_at=ts))
         by_id = {c.id: c for c in cases}
         if stage == "text_review":
             changes = [(by_id[e["case_id"]], "advanced" if e["advanced"] else "not_advanced", None)
@@ -178,6 +184,10 @@ def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: dateti
             changes = [(by_id[e["case_id"]], "awarded" if e["prize"] else "not_awarded", e["prize"])
                        for e in entries]
             store.apply_outcomes(changes, ("advanced",), actor, ts)
+        # last: the ranking row says this category is decided (see `decided`) and lets its mail go out
+        store.save_ranking(Ranking(comp.id, f"{stage}#{category}", method=record["method"], digest=record["digest"],
+                                   record_key=key, results=json.dumps(entries, ensure_ascii=False),
+                                   computed_at=ts))
 
 
 def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: float = 240.0) -> int:
@@ -196,6 +206,7 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
     owners = {c.id: c.owner_id for c in case_store.list_for_competition(comp.id)}
     emails = {a.id: a.email for a in account_store.list_units()}
     for ranking in pending:
+        failed = 0
         for entry in store.results_of(ranking):
             if time.monotonic() - started > budget_seconds:
                 return sent
@@ -204,7 +215,9 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
                 "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
                 "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
             sent += outcome.sent
-        store.mark_notified(ranking)
+            failed += outcome.reason == "failed"
+        if not failed:   # a mail that failed is tried again by the next run (its row says "failed")
+            store.mark_notified(ranking)
     return sent
 
 
