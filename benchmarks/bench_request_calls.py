@@ -1,0 +1,111 @@
+"""AWS calls per request, for every route of the app's route table (API and pages), as the role that uses it.
+
+    .venv/bin/python benchmarks/bench_request_calls.py [--markdown] [--json FILE]
+
+In-process moto; a small competition run through its five stages by tests/integration/route_tour.py, every
+request metered with botocore events (benchmarks/aws_calls.py). Prints one row per route: method, path, role,
+status, DynamoDB calls by operation, S3 calls, SES calls, Scans. Goals (issue 8): a write 1-2 calls, a list 1
+Query, 0 Scans anywhere. Rows with `plain` were not used by the scripted competition: the sweep called them
+with an empty body at the end (a refusal path is what is measured then).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SHORT = {"GetItem": "Get", "Query": "Query", "PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete",
+         "TransactWriteItems": "TxWrite", "TransactGetItems": "TxGet", "BatchWriteItem": "BatchWrite",
+         "BatchGetItem": "BatchGet", "Scan": "SCAN", "DescribeTable": "Describe"}
+
+
+def tour():
+    import tests.conftest  # noqa: F401  (the test environment: no endpoint, cheap argon2, moto registered)
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from benchmarks.aws_calls import Meter
+    from chalicelib import bootstrap
+    from chalicelib.services import stages
+    from chalicelib.store import schema
+    from tests.conftest import CHINA, Clock
+    from tests.integration.route_tour import Tour
+
+    with mock_aws():
+        bootstrap.reset()
+        cfg = bootstrap.config()
+        schema.create_tables(bootstrap.client("dynamodb"))
+        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
+        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
+        comp = bootstrap.competition()
+        stages.seed(comp, comp.default_windows)
+        clock = Clock(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
+        bootstrap.set_clock(clock)
+        meter = Meter()
+        meter.attach_app()
+        import os
+        os.environ["ASYNC_MODE"] = "poll"
+        bootstrap.reset()
+        bootstrap.set_clock(clock)
+        meter.attach_app()
+        with Client(app) as client:
+            visits = Tour(client, meter, clock).run()
+        bootstrap.reset()
+    return visits
+
+
+def summarise(visits):
+    """One row per (method, route): the visit with the most calls stands for the route (worst case)."""
+    rows = {}
+    for v in visits:
+        key = (v.method, v.route)
+        if key not in rows or v.tally.total() > rows[key].tally.total():
+            rows[key] = v
+    return [rows[k] for k in sorted(rows, key=lambda k: (k[1], k[0]))]
+
+
+def dynamo_text(v) -> str:
+    ops = v.tally.by_service("dynamodb")
+    return " ".join(f"{SHORT.get(op, op)}×{n}" if n > 1 else SHORT.get(op, op) for op, n in sorted(ops.items())) or "–"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    visits = tour()
+    rows = summarise(visits)
+    scans = sum(v.tally.by_service("dynamodb").get("Scan", 0) for v in visits)
+    if args.markdown:
+        print("| Method | Path | Role | Stage | Status | DynamoDB calls | S3 | SES | Scans | Visit |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    for v in rows:
+        s3 = sum(v.tally.by_service("s3").values())
+        ses = sum(v.tally.by_service("ses").values())
+        scan = v.tally.by_service("dynamodb").get("Scan", 0)
+        if args.markdown:
+            print(f"| {v.method} | `{v.route}` | {v.role} | {v.stage} | {v.status} | {dynamo_text(v)} "
+                  f"| {s3 or '–'} | {ses or '–'} | {scan} | {v.how} |")
+        else:
+            print(f"{v.method:6s} {v.route:58s} {v.role:10s} {v.stage:11s} {v.status:3d}  "
+                  f"{dynamo_text(v):40s} s3={s3} ses={ses} scans={scan} {v.how}")
+    total = Counter()
+    for v in visits:
+        total.update(v.tally.calls)
+    print(f"\n{len(rows)} routes, {len(visits)} requests; Scans on request paths: {scans}")
+    if args.json:
+        args.json.write_text(json.dumps([{"method": v.method, "route": v.route, "role": v.role, "stage": v.stage,
+                                          "status": v.status, "how": v.how, **v.tally.as_dict()} for v in rows],
+                                        ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
