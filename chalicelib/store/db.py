@@ -1,6 +1,7 @@
 """Connections and transactions over the bound models, and the mapping of refused conditions."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
@@ -82,20 +83,31 @@ class Refused(Exception):
         self.cause = cause
 
 
+# DynamoDB cancels a transaction that meets another one on the same item (TransactionConflict) or is
+# throttled on an item (ThrottlingError); botocore does not retry a cancelled transaction, so the store does,
+# after these pauses (seconds). Conditions are evaluated afresh each time; still cancelled, it raises (503).
+TRANSIENT_CANCELLATIONS = {"TransactionConflict", "ThrottlingError"}
+RETRY_PAUSES = (0.05, 0.1, 0.2)
+
+
 @contextmanager
 def transaction() -> Iterator[LabelledWrite]:
     """A write transaction; a failed condition raises Refused with the failing items' labels."""
     writer = LabelledWrite(connection=connection())
     yield writer
-    try:
-        writer._commit()
-    except TransactWriteError as exc:
-        reasons = getattr(exc, "cancellation_reasons", None) or []
-        failed = {writer.labels[i] for i, r in enumerate(reasons)
-                  if r is not None and r.code == "ConditionalCheckFailed" and i < len(writer.labels)}
-        if failed:
-            raise Refused(failed, exc) from exc
-        raise
+    for pause in (*RETRY_PAUSES, None):
+        try:
+            writer._commit()
+            return
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) for r in getattr(exc, "cancellation_reasons", None) or []]
+            failed = {writer.labels[i] for i, code in enumerate(reasons)
+                      if code == "ConditionalCheckFailed" and i < len(writer.labels)}
+            if failed:
+                raise Refused(failed, exc) from exc
+            if pause is None or not TRANSIENT_CANCELLATIONS & set(reasons):
+                raise
+            time.sleep(pause)
 
 
 @contextmanager

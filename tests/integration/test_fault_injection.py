@@ -649,11 +649,16 @@ def test_pages_answer_503_under_persistent_faults(api, client, harness):
 
 # -- transactions DynamoDB cancels for a reason other than a condition -------------------------------------
 @pytest.mark.parametrize("reason", ["TransactionConflict", "ThrottlingError"])
-def test_a_cancelled_transaction_is_503_not_500(api, harness, reason):
+@pytest.mark.parametrize("cancelled", [1, 3, 4])
+def test_a_cancelled_transaction_is_tried_again_then_503_not_500(api, harness, monkeypatch, reason, cancelled):
     """DynamoDB cancels a transaction that collides with another one on an item (TransactionConflict) or is
-    throttled on one (ThrottlingError); botocore does not retry a TransactionCanceledException. The store maps
-    only ConditionalCheckFailed to domain errors: these are 503 `unavailable`, and the client's retry works."""
+    throttled on one (ThrottlingError); botocore does not retry a TransactionCanceledException, the store
+    does (chalicelib/store/db.py: 3 more tries). Cancelled fewer than 4 times: one write, 200. Cancelled
+    every time: 503 `unavailable`, nothing written, and the client's retry works."""
+    from chalicelib.store import db
     from tests.integration.faults import transaction_cancelled
+    pauses: list[float] = []
+    monkeypatch.setattr(db.time, "sleep", pauses.append)
     unit = api.as_(register_unit(api, 1))
     status, case = unit.call("POST", "/cases", case_body())
     assert status == 201
@@ -662,10 +667,19 @@ def test_a_cancelled_transaction_is_503_not_500(api, harness, reason):
     status, view = unit.call("GET", f"/cases/{case['id']}")
     reads = len(harness.faults.disarm())
     before = snapshot()
-    harness.faults.arm().answer(reads, transaction_cancelled(reason))   # the edit's first call after its reads
+    harness.faults.arm()
+    for attempt in range(cancelled):           # the edit's transaction comes right after its reads
+        harness.faults.answer(reads + attempt, transaction_cancelled(reason))
     answer = edit()
     calls = harness.faults.disarm()
-    assert calls[reads].operation == "TransactWriteItems" and calls[reads].attempts == 1
+    tries = calls[reads:reads + min(cancelled + 1, 4)]
+    assert [c.operation for c in tries] == ["TransactWriteItems"] * len(tries)
+    assert all(c.attempts == 1 for c in tries)
+    assert pauses == list(db.RETRY_PAUSES[:min(cancelled, 3)])
+    if cancelled < 4:
+        assert answer.status == 200
+        assert unit.call("GET", f"/cases/{case['id']}")[1]["version"] == 2
+        return
     assert_unavailable(answer)
     assert snapshot() == before
     assert edit().status == 200
