@@ -385,12 +385,13 @@ def simulate(args: argparse.Namespace, where: str) -> dict[str, Any]:
             idle[name] = {"seconds": round(spent, 4), "aws_seconds": round(t.aws_seconds, 4), **t.as_dict()}
 
     total_wall = time.perf_counter() - begun
+    table_bytes = stored_bytes(cfg)
     durations = sorted(run.durations)
     return {
         "where": where, "cases": args.cases, "judges": args.judges, "units": units,
         "date": datetime.now().strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_end": os.getloadavg(), "wall_seconds": round(total_wall, 1),
-        "stages": stages_report, "idle_schedules": idle,
+        "stages": stages_report, "idle_schedules": idle, "table_bytes": table_bytes,
         "requests": len(durations), "request_seconds": round(sum(durations), 2),
         "request_app_seconds": round(run.app_seconds, 2),
         "request_p50": durations[len(durations) // 2] if durations else 0,
@@ -400,6 +401,21 @@ def simulate(args: argparse.Namespace, where: str) -> dict[str, Any]:
         "total": meter.tally.as_dict(),
         "routes": {k: {"n": len(v), "mean_s": round(sum(v) / len(v), 4)} for k, v in sorted(run.by_route.items())},
     }
+
+
+def stored_bytes(cfg: Any) -> int:
+    """DynamoDB's billable size of every item at the end (the benchmark's own Scan, unmetered client)."""
+    import boto3
+
+    from aws_calls import item_size
+    from chalicelib.store import models
+    ddb = boto3.client("dynamodb", region_name=cfg.region, endpoint_url=cfg.endpoint_url)
+    ddb.meter_ignore = True
+    total = 0
+    for model in models.MODELS:
+        for page in ddb.get_paginator("scan").paginate(TableName=model.Meta.table_name):
+            total += sum(item_size(i) + 100 for i in page["Items"])    # + 100 bytes of index overhead per item
+    return total
 
 
 def certificate_codes(cfg: Any) -> list[str]:

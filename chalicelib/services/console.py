@@ -55,14 +55,15 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
         matrix.setdefault(bodies[case.id].get("category") or "", Counter())[case.status] += 1
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
+    windows = stage_service.windows(comp)          # one Query, shared with the judges' progress
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
         "per_day": days, "per_day_max": max(per_day.values(), default=0),
         "units_without": units_without_submission(cases),
-        "progress": judge_progress(comp, now),
+        "progress": judge_progress(comp, now, windows),
         "windows": [stage_service.stage_view(w, now) | {"closed_by_organiser": w.closed}
-                    for w in stage_service.windows(comp).values()],
+                    for w in windows.values()],
     }
 
 
@@ -76,12 +77,13 @@ def units_without_submission(cases: Iterable[Case]) -> list[dict[str, Any]]:
             for a in sorted(units, key=lambda a: (a.unit_name or "", a.username))]
 
 
-def judge_progress(comp: Competition, now: datetime) -> list[dict[str, Any]]:
+def judge_progress(comp: Competition, now: datetime,
+                   windows: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per judged stage: each judge's scored / assigned (recusals apart) and who is behind.
 
     While a stage is open a judge is behind when their share scored is below the share of the window
     that has passed; once it has closed, when anything is left unscored; before it opens, nobody is."""
-    windows = stage_service.windows(comp)
+    windows = windows if windows is not None else stage_service.windows(comp)
     names = {j.judge_id: j.name for j in judging.list_judges(comp)}
     stages = []
     for stage in judging.JUDGED_STAGES:
