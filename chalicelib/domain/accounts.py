@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from .cases import MOBILE
 from .errors import Invalid
+from .text import single_line
 
 USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 # One address rule for registration, judges and the mail that goes to them: characters that quote,
@@ -38,7 +39,7 @@ def unit_key(unit_name: str) -> str:
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
-    return value.strip() if isinstance(value, str) else None
+    return single_line(value) if isinstance(value, str) else None
 
 
 def parse_registration(raw: Any) -> Registration:

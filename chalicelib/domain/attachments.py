@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass
 
 from .errors import Invalid, TooLarge
+from .text import single_line
 
 MB = 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -79,7 +80,7 @@ def declare(filename: object, content_type: object, size: object) -> DeclaredFil
 
 def display_name(filename: str) -> str:
     """The file's own name without any path a browser or a hostile client put in front of it."""
-    name = re.split(r"[\\/]", filename.strip())[-1].strip()
+    name = single_line(re.split(r"[\\/]", filename.strip())[-1])
     return name.lstrip(".") or "附件"
 
 

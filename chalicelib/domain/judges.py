@@ -9,6 +9,7 @@ from .accounts import EMAIL
 from .cases import MOBILE
 from .competition import Category
 from .errors import Invalid
+from .text import single_line
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,16 @@ def parse_judge(raw: Any, category_ids: tuple[str, ...]) -> JudgeInput:
 
     def text(key: str, label: str, required: bool, limit: int = 100) -> str:
         value = raw.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if isinstance(value, str):
+            value = single_line(value)
+        if value is None or value == "":
             if required:
                 errors[key] = f"请填写{label}"
             return ""
-        if not isinstance(value, str) or len(value.strip()) > limit:
+        if not isinstance(value, str) or len(value) > limit:
             errors[key] = f"{label}应为不超过{limit}个字符的文字"
             return ""
-        return value.strip()
+        return value
 
     name = text("name", "评委姓名", True, 50)
     email = text("email", "电子邮箱", True, 254)
