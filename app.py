@@ -1,4 +1,4 @@
-"""saiping: registers the blueprints, schedules and async functions. Nothing else happens here."""
+"""saiping: registers the blueprints, schedules, async functions and event handlers. Nothing else happens here."""
 from chalice import Chalice, Rate
 
 from chalicelib import media
@@ -39,3 +39,12 @@ def send_reminders(event):
 def exports(event, context):
     from chalicelib.jobs import exports as export_jobs
     return export_jobs.handle(event)
+
+
+# The stage's topic saiping-<stage>-bounces (infra/base.json: SES's bounce and complaint events of the
+# configuration set). Chalice would make the ARN of a topic literally named "bounces"; infra/build_template.py
+# points the subscription at the stack's topic instead, and creates the function only where SES exists.
+@app.on_sns_message(topic="bounces", name="record_bounces")
+def record_bounces(event):
+    from chalicelib.jobs import bounces
+    return bounces.handle(event)

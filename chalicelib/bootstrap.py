@@ -67,7 +67,7 @@ def mail_transport() -> Any:
     s = config()
     if s.mail_transport == "smtp":
         return Throttled(SmtpTransport(s.smtp_host, s.smtp_port), s.mail_rate_per_second)
-    return Throttled(SesTransport(client("ses")), s.mail_rate_per_second)
+    return Throttled(SesTransport(client("ses"), s.mail_configuration_set), s.mail_rate_per_second)
 
 
 def result_ports() -> Any:

@@ -19,6 +19,7 @@ class Settings:
     site_url: str                     # public base URL of the pages, for links in mail
     mail_sender: str
     mail_transport: str               # "ses" | "smtp"
+    mail_configuration_set: str       # SES configuration set every mail names ("" = none: the local emulator)
     smtp_host: str
     smtp_port: int
     mail_rate_per_second: float       # throttle of the mail port (SES sandbox allows 1/s, production more)
@@ -91,6 +92,7 @@ def settings() -> Settings:
         site_url=env.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
         mail_sender=env.get("MAIL_SENDER", "saiping@example.org"),
         mail_transport=env.get("MAIL_TRANSPORT", "ses"),
+        mail_configuration_set=env.get("MAIL_CONFIGURATION_SET", ""),
         smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("SMTP_PORT", "25")),
         mail_rate_per_second=float(env.get("MAIL_RATE_PER_SECOND", "10")),

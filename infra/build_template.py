@@ -12,6 +12,10 @@ touching infra/:
     TTL_ATTRIBUTES says, point-in-time recovery, deletion protection, KMS encryption, Retain;
   - for every function the app declares: its name `saiping-${Stage}[-<function>]` (Chalice's own naming,
     so policies and logs can name it without a reference cycle) and its log group with retention.
+  - for every `@app.on_sns_message(topic="<t>")`: the subscription points at this template's topic
+    `saiping-${Stage}-<t>` (its ARN; Chalice alone would build the ARN of a topic literally named <t>),
+    and when that topic has a Condition (UseSes: aws-cn has no SES), the function, its role and its log group
+    get the same one.
 The policy files (.chalice/policy-<function>.json, named in .chalice/config.json) come from
 infra/functions.json: only the actions and resources each function uses, ARNs with ${AWS::Partition}.
 """
@@ -163,6 +167,15 @@ def app_functions() -> dict[str, str]:
     return found
 
 
+def app_topics() -> dict[str, tuple[str, str]]:
+    """Every SNS subscription the app declares: function -> (its event's name in Chalice's SAM output, topic)."""
+    _importable()
+    import app as app_module
+    from chalice.app import SNSEventConfig
+    return {source.name: (_camel(source.name + "-sns-subscription"), source.topic)
+            for source in app_module.app.event_sources if isinstance(source, SNSEventConfig)}
+
+
 def function_name(function: str) -> dict[str, str]:
     """Chalice's naming (saiping-<stage> for the API, saiping-<stage>-<name> for the others)."""
     suffix = "" if function == API_HANDLER else f"-{function}"
@@ -173,7 +186,8 @@ def _function_name_text(function: str) -> str:
     return function_name(function)["Fn::Sub"]
 
 
-def function_resources(functions: dict[str, str]) -> dict[str, dict[str, Any]]:
+def function_resources(functions: dict[str, str], base_resources: dict[str, Any] | None = None,
+                       topics: dict[str, tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
     resources: dict[str, dict[str, Any]] = {}
     for function, resource_id in sorted(functions.items()):
         resources[resource_id] = {"Properties": {"FunctionName": function_name(function)}}
@@ -184,7 +198,35 @@ def function_resources(functions: dict[str, str]) -> dict[str, dict[str, Any]]:
             "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/" + _function_name_text(function)},
                            "RetentionInDays": {"Ref": "LogRetentionDays"}},
         }
+    for function, (event_id, topic) in sorted((topics or {}).items()):
+        if function not in functions or re.match(r"^arn:", topic):
+            continue                                # an ARN stays as the app wrote it
+        topic_id = topic_resource(base_resources or {}, topic)
+        resource_id = functions[function]
+        # Fn::Sub, not Ref: Chalice's `chalice package --merge-template` merges dictionaries key by key, so
+        # {"Ref": ...} would sit beside Chalice's own {"Fn::Sub": "arn:...:<topic>"}; replacing the Fn::Sub's
+        # text replaces the ARN (and keeps the dependency on the topic).
+        topic_arn = {"Fn::Sub": "${%s}" % topic_id}
+        resources[resource_id]["Properties"]["Events"] = {event_id: {"Properties": {"Topic": topic_arn}}}
+        condition = (base_resources or {})[topic_id].get("Condition")
+        if condition:
+            # The function exists only where its topic does: the function, Chalice's role for it
+            # (<Function>Role) and its log group. SAM passes the condition on to the subscription and the
+            # invoke permission it makes from the event.
+            for conditioned in (resource_id, resource_id + "Role", resource_id + "Logs"):
+                resources.setdefault(conditioned, {})["Condition"] = condition
     return resources
+
+
+def topic_resource(base_resources: dict[str, Any], topic: str) -> str:
+    """The resource id of the AWS::SNS::Topic named saiping-${Stage}-<topic> in infra/base.json."""
+    wanted = {"Fn::Sub": f"{APP_NAME}-${{Stage}}-{topic}"}
+    found = [resource_id for resource_id, resource in base_resources.items()
+             if resource.get("Type") == "AWS::SNS::Topic" and resource.get("Properties", {}).get("TopicName") == wanted]
+    if len(found) != 1:
+        raise ConfigError(f"app.py subscribes to the SNS topic {topic!r}: infra/base.json needs exactly one "
+                          f'AWS::SNS::Topic with "TopicName": {json.dumps(wanted)} (found {len(found)})')
+    return found[0]
 
 
 # -- policies --------------------------------------------------------------------------------------
@@ -362,12 +404,14 @@ def write_policies(functions: dict[str, str]) -> list[str]:
 
 
 # -- the merge template ----------------------------------------------------------------------------
-def build(stage: str = "dev", functions: dict[str, str] | None = None) -> dict[str, Any]:
+def build(stage: str = "dev", functions: dict[str, str] | None = None,
+          topics: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     functions = app_functions() if functions is None else functions
+    topics = app_topics() if topics is None else topics
     template = json.loads(BASE.read_text(encoding="utf-8"))
     template["Parameters"]["Stage"]["Default"] = stage
     resources = template["Resources"]
-    for resource_id, resource in {**tables(), **function_resources(functions)}.items():
+    for resource_id, resource in {**tables(), **function_resources(functions, resources, topics)}.items():
         if resource_id in resources:
             raise ConfigError(f"{resource_id} is both in infra/base.json and generated")
         resources[resource_id] = resource

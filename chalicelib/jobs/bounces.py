@@ -1,5 +1,5 @@
-"""SES bounce notifications (SES -> SNS topic -> this handler) into the mail log: docs/MAIL.md says how
-to wire it (`@app.on_sns_message(topic=...)` in app.py calling `handle`)."""
+"""SES bounce events (the stage's configuration set -> SNS topic saiping-<stage>-bounces -> the function
+record_bounces of app.py -> `handle`) into the mail log: docs/MAIL.md, "Bounces"."""
 from __future__ import annotations
 
 from typing import Any

@@ -19,8 +19,9 @@ from ..domain.accounts import EMAIL
 from ..store.models import MailRecord
 from .render import render
 
-# Names the mail-log row in the message itself: an SES bounce notification carries the original headers
-# (identity setting "headers in notifications"), so a bounce finds its row without SES's message id.
+# Names the mail-log row in the message itself: an SES bounce event carries the original headers (event
+# publishing always includes them; identity notifications when "headers in notifications" is on), so a bounce
+# finds its row without SES's message id.
 MAIL_KEY_HEADER = "X-Saiping-Mail"
 
 
@@ -29,11 +30,18 @@ class Transport(Protocol):
 
 
 class SesTransport:
-    def __init__(self, ses: Any):
+    """SES's SendRawEmail, naming the stage's configuration set: its event destination reports bounces and
+    complaints to the stage's topic (infra/base.json), whatever the identity's default set is."""
+
+    def __init__(self, ses: Any, configuration_set: str = ""):
         self.ses = ses
+        self.configuration_set = configuration_set
 
     def send(self, message: EmailMessage) -> str:
-        answer = self.ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        request: dict[str, Any] = {"RawMessage": {"Data": message.as_bytes()}}
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        answer = self.ses.send_raw_email(**request)
         return answer.get("MessageId", "")
 
 

@@ -225,13 +225,25 @@ def _iso(epoch: Any) -> str | None:
 def record_bounces(notifications: Iterable[dict[str, Any]], now: float) -> int:
     """Mark the mail-log rows that SES reports as bounced (SES -> SNS -> the bounce handler).
 
-    Each notification is SES's JSON: {"notificationType": "Bounce", "bounce": {"bounceType",
-    "bounceSubType", "bouncedRecipients": [{"emailAddress", "diagnosticCode"?}]}, "mail": {"messageId"}}.
-    The row is found by SES's message id (index by_message); other notification types are ignored.
+    Each notification is SES's JSON, in either of SES's two shapes: the configuration set's event publishing
+    (what the stack sets up: {"eventType": "Bounce", ...}, the original headers always in `mail.headers`) or an
+    identity's feedback notification ({"notificationType": "Bounce", ...}). Both carry {"bounce": {"bounceType",
+    "bounceSubType", "bouncedRecipients": [{"emailAddress", "diagnosticCode"?}]}, "mail": {"messageId",
+    "headers"?}}. The row is found by our X-Saiping-Mail header, else by SES's message id (index by_message).
+    Complaints are logged (SES's suppression list already stops further mail to the address); other types
+    are ignored.
     """
     marked = 0
     for note in notifications:
-        if not isinstance(note, dict) or note.get("notificationType") != "Bounce":
+        if not isinstance(note, dict):
+            continue
+        kind = note.get("eventType") or note.get("notificationType")
+        if kind == "Complaint":
+            complaint = note.get("complaint") or {}
+            log.warning("SES complaint (%s) about message %s", complaint.get("complaintFeedbackType", "no type"),
+                        (note.get("mail") or {}).get("messageId"))
+            continue
+        if kind != "Bounce":
             continue
         bounce = note.get("bounce") or {}
         recipients = {str(r.get("emailAddress", "")).lower(): r for r in bounce.get("bouncedRecipients") or []}
@@ -251,8 +263,9 @@ def record_bounces(notifications: Iterable[dict[str, Any]], now: float) -> int:
 
 
 def _bounced_rows(mail: dict[str, Any]) -> list[MailRecord]:
-    """The mail-log rows a notification's `mail` object names: by our X-Saiping-Mail header (present when
-    the identity includes headers in notifications), else by SES's message id or the Message-ID header."""
+    """The mail-log rows a notification's `mail` object names: by our X-Saiping-Mail header (always there in
+    event publishing; in identity notifications when headers are included), else by SES's message id or the
+    Message-ID header."""
     for header in mail.get("headers") or []:
         if isinstance(header, dict) and str(header.get("name", "")).lower() == outbox.MAIL_KEY_HEADER.lower():
             try:

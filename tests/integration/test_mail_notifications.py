@@ -230,6 +230,108 @@ def test_an_ses_bounce_marks_the_mail_log_row(api, clock):
     assert bounces.handle(delivery) == 0
 
 
+def ses_event(event_type: str, message_id: str, recipient: str, mail_key: str | None = None) -> dict:
+    """An SNS delivery to a Lambda function of an SES event-publishing record (what the configuration set's
+    event destination sends: `eventType`, the original headers always in `mail.headers`), shaped like the
+    examples of the SES Developer Guide ("Examples of event data that Amazon SES publishes to Amazon SNS")."""
+    headers = [{"name": "From", "value": "=?utf-8?b?6LWb6K+EIHNhaXBpbmc=?= <saiping@example.org>"},
+               {"name": "To", "value": recipient},
+               {"name": "Subject", "value": "=?utf-8?b?5Y+C6LWb5biQ5Y+35rOo5YaM5oiQ5Yqf?="},
+               {"name": "Message-ID", "value": "<169999999999.1.2@example.org>"},
+               {"name": "MIME-Version", "value": "1.0"},
+               {"name": "Content-Type", "value": 'multipart/alternative; boundary="===============1=="'}]
+    if mail_key:
+        headers.append({"name": "X-Saiping-Mail", "value": mail_key})
+    record = {
+        "eventType": event_type,
+        "mail": {
+            "timestamp": "2023-06-01T02:00:00.000Z", "source": "saiping@example.org",
+            "sourceArn": "arn:aws:ses:ap-southeast-1:123456789012:identity/example.org",
+            "sendingAccountId": "123456789012", "messageId": message_id, "destination": [recipient],
+            "headersTruncated": False, "headers": headers,
+            "commonHeaders": {"from": ["赛评 saiping <saiping@example.org>"], "to": [recipient],
+                              "messageId": "<169999999999.1.2@example.org>", "subject": "参赛帐号注册成功"},
+            "tags": {"ses:configuration-set": ["saiping-dev"], "ses:source-ip": ["203.0.113.9"],
+                     "ses:from-domain": ["example.org"], "ses:caller-identity": ["saiping-dev-api_handler"]},
+        },
+    }
+    if event_type == "Bounce":
+        record["bounce"] = {
+            "bounceType": "Permanent", "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": recipient, "action": "failed", "status": "5.1.1",
+                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "timestamp": "2023-06-01T02:00:01.669Z",
+            "feedbackId": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
+            "reportingMTA": "dsn; a8-70.smtp-out.amazonses.com"}
+    elif event_type == "Complaint":
+        record["complaint"] = {
+            "complainedRecipients": [{"emailAddress": recipient}], "timestamp": "2023-06-02T02:00:00.000Z",
+            "feedbackId": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000001",
+            "userAgent": "Mozilla/5.0", "complaintFeedbackType": "abuse", "arrivalDate": "2023-06-02T01:59:00.000Z"}
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                         "EventSubscriptionArn": "arn:aws:sns:ap-southeast-1:123456789012:saiping-dev-bounces:"
+                                                 "2bcfbf39-05c3-41de-beaa-fcfcc21c8f55", "Sns": {
+        "Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+        "TopicArn": "arn:aws:sns:ap-southeast-1:123456789012:saiping-dev-bounces",
+        "Subject": "Amazon SES Email Event Notification", "Message": json.dumps(record),
+        "Timestamp": "2023-06-01T02:00:02.000Z", "SignatureVersion": "1", "Signature": "EXAMPLE",
+        "SigningCertUrl": "https://sns.ap-southeast-1.amazonaws.com/SimpleNotificationService-example.pem",
+        "UnsubscribeUrl": "https://sns.ap-southeast-1.amazonaws.com/?Action=Unsubscribe", "MessageAttributes": {}}}]}
+
+
+def test_the_app_function_records_an_ses_event_publishing_bounce(api, clock):
+    """What the stack wires: the configuration set's event destination -> the stage's topic -> record_bounces."""
+    from app import record_bounces
+    register_unit(api, 1)
+    org = organiser(api)
+
+    def registration() -> dict:
+        return next(m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "registration")
+
+    [welcome] = _messages("参赛帐号注册成功")
+    key = welcome["X-Saiping-Mail"]
+    # a complaint is logged, not recorded: the row stays "sent"
+    assert record_bounces(ses_event("Complaint", registration()["message_id"], "u1@example.gov.cn", key), None) == 0
+    assert registration()["status"] == "sent"
+    # the row is found by its own header, whatever SES's message id
+    assert record_bounces(ses_event("Bounce", "ses-id-unknown-to-the-log", "u1@example.gov.cn", key), None) == 1
+    row = registration()
+    assert (row["status"], row["error"]) == ("bounced", "Permanent/General: smtp; 550 5.1.1 user unknown")
+
+
+def test_an_ses_event_publishing_bounce_without_our_header_is_found_by_the_message_id(api, clock):
+    from chalicelib.jobs import bounces
+    register_unit(api, 1)
+    org = organiser(api)
+    [row] = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "registration"]
+    assert bounces.handle(ses_event("Bounce", row["message_id"], "someone-else@example.org")) == 0
+    assert bounces.handle(ses_event("Delivery", row["message_id"], "u1@example.gov.cn")) == 0
+    assert bounces.handle(ses_event("Bounce", row["message_id"], "u1@example.gov.cn")) == 1
+    [row] = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "registration"]
+    assert row["status"] == "bounced"
+
+
+def test_every_ses_mail_names_the_stages_configuration_set(aws, monkeypatch):
+    """Without the configuration set on the send, its event destination never hears of the mail."""
+    from botocore.stub import Stubber
+
+    from chalicelib import bootstrap
+    from chalicelib.mail.outbox import SesTransport, build_message
+    message = build_message("saiping@example.org", "u1@example.gov.cn", "主题", "正文", "<p>正文</p>")
+    monkeypatch.setenv("MAIL_CONFIGURATION_SET", "saiping-dev")
+    bootstrap.reset()
+    transport = bootstrap.mail_transport().transport
+    assert isinstance(transport, SesTransport) and transport.configuration_set == "saiping-dev"
+    with Stubber(transport.ses) as ses:
+        ses.add_response("send_raw_email", {"MessageId": "id-1"},
+                         {"RawMessage": {"Data": message.as_bytes()}, "ConfigurationSetName": "saiping-dev"})
+        assert transport.send(message) == "id-1"
+        ses.assert_no_pending_responses()
+    with Stubber(transport.ses) as ses:           # no set configured (the local emulator): none named
+        ses.add_response("send_raw_email", {"MessageId": "id-2"}, {"RawMessage": {"Data": message.as_bytes()}})
+        assert SesTransport(transport.ses).send(message) == "id-2"
+
+
 def test_mail_log_is_for_organisers_newest_first(api, clock):
     register_unit(api, 1)
     clock.set(datetime(2023, 6, 1, 11, 0, tzinfo=CHINA))

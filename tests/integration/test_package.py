@@ -142,3 +142,26 @@ def test_every_module_ships_with_bytecode_lambda_need_not_compile(build):
                 assert header[:4] == importlib.util.MAGIC_NUMBER
                 assert int.from_bytes(header[4:8], "little") == 0b01       # hash-based, source not checked
                 assert header[8:16] == importlib.util.source_hash(archive.read(name))
+
+
+def test_sns_subscriptions_point_at_the_stacks_own_topics(sam):
+    """Chalice alone builds arn:...:<topic name as written in app.py>; the merge template replaces it with the
+    stage's topic (infra/build_template.py), and the function exists only where that topic does."""
+    from infra import build_template as infra
+    resources = sam["Resources"]
+    topics = infra.app_topics()
+    assert topics, "app.py subscribes to no SNS topic (record_bounces?)"
+    for function, (event_id, topic) in topics.items():
+        resource_id = infra.app_functions()[function]
+        [(name, event)] = resources[resource_id]["Properties"]["Events"].items()
+        assert (name, event["Type"]) == (event_id, "SNS")
+        [topic_id] = [rid for rid, r in resources.items() if r["Type"] == "AWS::SNS::Topic"
+                      and r["Properties"]["TopicName"] == {"Fn::Sub": f"saiping-${{Stage}}-{topic}"}]
+        assert event["Properties"]["Topic"] == {"Fn::Sub": "${%s}" % topic_id}
+        condition = resources[topic_id].get("Condition")
+        for conditioned in (resource_id, resource_id + "Role", resource_id + "Logs"):
+            assert resources[conditioned].get("Condition") == condition, conditioned
+        assert resources[resource_id + "Role"]["Type"] == "AWS::IAM::Role"
+    assert ":sns:${AWS::Region}:${AWS::AccountId}:bounces" not in SAM.read_text(encoding="utf-8")
+    destination = resources["MailEventsToBounceTopic"]["Properties"]["EventDestination"]
+    assert destination["SnsDestination"] == {"TopicARN": {"Ref": "BounceTopic"}}

@@ -273,3 +273,117 @@ def test_the_api_may_invoke_the_export_function_the_environment_names(template, 
     assert invoke["Action"] == ["lambda:InvokeFunction"]
     assert invoke["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
                                                + name["Fn::Sub"]}]
+
+
+# -- SES bounces and complaints: configuration set -> topic -> record_bounces ---------------------------
+def references(value: Any) -> set[str]:
+    """The logical ids a value names: Ref, Fn::GetAtt, and ${Name} in Fn::Sub text."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found |= {n.split(".")[0] for n in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                if isinstance(inner, list):
+                    found |= references(inner[1])
+            else:
+                found |= references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= references(inner)
+    return found
+
+
+def test_bounce_topic_exists_only_where_ses_does_and_only_ses_of_this_stage_may_publish(template):
+    resources = template["Resources"]
+    topic = resources["BounceTopic"]
+    assert (topic["Type"], topic["Condition"]) == ("AWS::SNS::Topic", "UseSes")
+    assert topic["Properties"]["TopicName"] == {"Fn::Sub": "saiping-${Stage}-bounces"}
+    policy = resources["BounceTopicPolicy"]
+    assert (policy["Type"], policy["Condition"]) == ("AWS::SNS::TopicPolicy", "UseSes")
+    assert policy["Properties"]["Topics"] == [{"Ref": "BounceTopic"}]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "BounceTopic"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                                                 ":configuration-set/${MailConfigurationSet}"}},
+    }
+
+
+def test_configuration_set_sends_bounces_and_complaints_to_the_topic(template):
+    destination = template["Resources"]["MailEventsToBounceTopic"]
+    assert (destination["Type"], destination["Condition"]) == ("AWS::SES::ConfigurationSetEventDestination", "UseSes")
+    assert destination["DependsOn"] == "BounceTopicPolicy"          # SES may publish before it is told to
+    props = destination["Properties"]
+    assert props["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    event_destination = props["EventDestination"]
+    assert event_destination["Enabled"] is True
+    # lower case: what CloudFormation's SES resource has always accepted (its upper-case forms came later)
+    assert sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "BounceTopic"}}
+
+
+def test_every_mail_names_the_configuration_set_the_functions_may_use(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    configuration_set = template["Resources"]["MailConfigurationSet"]["Properties"]["Name"]
+    assert variables["MAIL_CONFIGURATION_SET"] == configuration_set == {"Fn::Sub": "saiping-${Stage}"}
+    document = json.loads((ROOT / ".chalice" / "policy-api_handler.json").read_text(encoding="utf-8"))
+    [mail] = [s for s in statements(document) if s["Sid"] == "Mail"]
+    assert {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/saiping-${Stage}"} \
+        in mail["Resource"]
+
+
+def test_record_bounces_is_subscribed_to_the_stages_topic_under_its_condition(template, functions):
+    assert functions["record_bounces"] == "RecordBounces"
+    assert infra.app_topics() == {"record_bounces": ("RecordBouncesSnsSubscription", "bounces")}
+    resources = template["Resources"]
+    function = resources["RecordBounces"]
+    assert function["Properties"]["Events"] == {
+        "RecordBouncesSnsSubscription": {"Properties": {"Topic": {"Fn::Sub": "${BounceTopic}"}}}}
+    # the function, Chalice's role for it and its log group exist only where the topic does
+    for resource_id in ("RecordBounces", "RecordBouncesRole", "RecordBouncesLogs"):
+        assert resources[resource_id]["Condition"] == "UseSes", resource_id
+    for other in set(functions.values()) - {"RecordBounces"}:
+        assert "Condition" not in resources[other] and "Events" not in resources[other]["Properties"]
+
+
+def test_a_resource_naming_a_conditional_resource_has_its_condition(template):
+    """aws-cn (MailTransport=smtp) must deploy: nothing may name a resource that is not created there."""
+    resources = template["Resources"]
+    conditional = {rid: r["Condition"] for rid, r in resources.items() if "Condition" in r}
+    assert {"MailConfigurationSet", "BounceTopic", "BounceTopicPolicy", "MailEventsToBounceTopic"} <= set(conditional)
+    for resource_id, resource in resources.items():
+        named = references(resource.get("Properties", {})) | set(as_list(resource.get("DependsOn", [])))
+        for target in named & set(conditional):
+            assert resource.get("Condition") in (conditional[target], "CreateIdentity"), (resource_id, target)
+    for name, output in template["Outputs"].items():
+        for target in references(output["Value"]) & set(conditional):
+            assert output.get("Condition") in (conditional[target], "CreateIdentity"), (name, target)
+
+
+def test_a_subscription_to_a_topic_the_template_lacks_is_refused():
+    with pytest.raises(infra.ConfigError, match="saiping-\\$\\{Stage\\}-complaints"):
+        infra.function_resources({"f": "F"}, infra.build("dev")["Resources"], {"f": ("FSnsSubscription", "complaints")})
+    # a topic given as an ARN stays as the app wrote it
+    resources = infra.function_resources({"f": "F"}, {}, {"f": ("FSnsSubscription", "arn:aws:sns:r:1:t")})
+    assert "Events" not in resources["F"]["Properties"]
+
+
+def test_record_bounces_may_touch_the_mail_log_only():
+    document = json.loads((ROOT / ".chalice" / "policy-record_bounces.json").read_text(encoding="utf-8"))
+    by_sid = {s["Sid"]: s for s in statements(document)}
+    assert set(by_sid) == {"Logs", "TablesRead", "IndexesRead", "TablesWrite", "SigningKeys"}
+    tables = {r["Fn::Sub"].split(":table/", 1)[1] for sid in ("TablesRead", "IndexesRead", "TablesWrite")
+              for r in by_sid[sid]["Resource"]}
+    assert {t.split("/", 1)[0] for t in tables} == {"saiping-${Stage}-mail_log"}
+    assert "dynamodb:UpdateItem" in by_sid["TablesWrite"]["Action"] and "dynamodb:Scan" not in json.dumps(document)
+    assert by_sid["Logs"]["Resource"][0]["Fn::Sub"].endswith(":log-group:/aws/lambda/saiping-${Stage}-record_bounces:*")
+    assert by_sid["SigningKeys"]["Resource"] == [{"Ref": "SigningKeys"}]   # every function reads it at cold start
