@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any, Callable, Protocol
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import UpdateError
 
 from ..domain.accounts import EMAIL
 from ..store.models import MailRecord
@@ -23,6 +23,9 @@ from .render import render
 # publishing always includes them; identity notifications when "headers in notifications" is on), so a bounce
 # finds its row without SES's message id.
 MAIL_KEY_HEADER = "X-Saiping-Mail"
+# Send calls of one once-only mail at most: a failed send is tried again by the next run of its job (the
+# result mail every 5 minutes), and a mail SES keeps refusing stays "failed" in the mail log after this many.
+MAX_ATTEMPTS = 5
 
 
 class Transport(Protocol):
@@ -105,15 +108,21 @@ def mail_key(kind: str, object_key: str, recipient: str) -> str:
 def send_once(transport: Transport, sender: str, competition_id: str, kind: str, object_key: str,
               recipient: str, context: dict[str, Any], now: float) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
-    `object_key`; a send that failed may be tried again."""
+    `object_key`; a send that failed is tried again by later calls, MAX_ATTEMPTS send calls in all."""
     if not EMAIL.match(recipient or ""):
         return Outcome(False, "invalid_address")
     subject, text, html = render(kind, context)
-    record = MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
-                        recipient=recipient, subject=subject, status="sending", created_at=now)
-    try:
-        record.save(condition=MailRecord.mail_key.does_not_exist() | (MailRecord.status == "failed"))
-    except PutError as exc:
+    record = MailRecord(mail_key(kind, object_key, recipient))
+    retry = (MailRecord.status == "failed") & (MailRecord.attempts.does_not_exist()
+                                               | (MailRecord.attempts < MAX_ATTEMPTS))
+    try:   # the claim: one UpdateItem creates the row or takes a failed one back, counting the attempt
+        record.update(actions=[
+            MailRecord.competition_id.set(competition_id), MailRecord.kind.set(kind),
+            MailRecord.recipient.set(recipient), MailRecord.subject.set(subject),
+            MailRecord.status.set("sending"), MailRecord.created_at.set(MailRecord.created_at | now),
+            MailRecord.attempts.set((MailRecord.attempts | 0) + 1),
+        ], condition=MailRecord.mail_key.does_not_exist() | retry)
+    except UpdateError as exc:
         if "ConditionalCheckFailed" in str(exc):
             return Outcome(False, "already_sent")
         raise
@@ -125,7 +134,7 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
         record.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__)])
         raise
     record.update(actions=[MailRecord.status.set("sent"), MailRecord.message_id.set(message_id),
-                           MailRecord.sent_at.set(now)])
+                           MailRecord.sent_at.set(now), MailRecord.error.remove()])
     return Outcome(True)
 
 

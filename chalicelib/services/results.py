@@ -216,7 +216,7 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
                 "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
             sent += outcome.sent
             failed += outcome.reason == "failed"
-        if not failed:   # a mail that failed is tried again by the next run (its row says "failed")
+        if not failed:   # a failed mail is tried by the next run again (outbox.MAX_ATTEMPTS calls in all)
             store.mark_notified(ranking)
     return sent
 

@@ -255,6 +255,7 @@ class MailRecord(Model):
     status = UnicodeAttribute()                            # "sending" | "sent" | "failed" | "bounced"
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(null=True)                 # send calls made (once-only mail; capped)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
     bounced_at = NumberAttribute(null=True)

@@ -560,7 +560,7 @@ def test_lost_answers_show_the_precise_mail_guarantee(api, harness):
 
     SES: botocore retries the SendRawEmail in the same call, and SES would send the same raw message again
     (same Message-ID): the one window in which a mail can arrive twice, below the mail port. The mail log
-    keeps one row. DynamoDB: a lost answer to the mail port's claim (a conditional put) makes the retry find
+    keeps one row. DynamoDB: a lost answer to the mail port's claim (a conditional update) makes the retry find
     the row; the mail is then not sent and its row stays "sending" (at most once, never twice). A transaction
     is retried with the same ClientRequestToken (botocore fills it in), which real DynamoDB deduplicates for
     10 minutes (moto does not, hence no lost-answer test of transactions here)."""
@@ -575,7 +575,7 @@ def test_lost_answers_show_the_precise_mail_guarantee(api, harness):
     harness.faults.arm()
     assert call(api, "POST", "/accounts", body(1)).status == 201
     calls = harness.faults.disarm()
-    claim = next(i for i, c in enumerate(calls) if c.operation == "PutItem")
+    claim = next(i for i, c in enumerate(calls) if c.operation == "UpdateItem")
     send = next(i for i, c in enumerate(calls) if c.operation == "SendRawEmail")
     assert len(welcome(1)) == 1
 

@@ -358,3 +358,42 @@ def test_every_template_renders_a_subject_without_user_text(kind):
     subject, text, html = render(kind, context)
     assert user not in subject and "<script>" not in html
     assert subject.startswith("【竞赛】") and text.strip() and html.startswith("<!doctype html>")
+
+
+def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
+    """send_once: a failed send may be claimed again by a later run, MAX_ATTEMPTS send calls in all; a
+    sent mail is never claimed again; the row counts the attempts and drops the error once sent."""
+    from chalicelib.mail import outbox
+    from chalicelib.store.models import MailRecord
+
+    class Flaky:
+        def __init__(self, failures):
+            self.failures, self.calls = failures, 0
+
+        def send(self, message):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise ConnectionError("mail relay down")
+            return f"<m{self.calls}@example.org>"
+
+    def attempt(transport, key="case-1"):
+        try:
+            return outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "advance", key,
+                                    "unit@example.gov.cn", {"competition": "党建杯", "title": "案例", "unit": "某局",
+                                                            "site_url": SITE, "hosts": "主办"}, 1.0)
+        except ConnectionError:
+            return None
+
+    flaky = Flaky(failures=2)
+    assert [attempt(flaky), attempt(flaky)] == [None, None]
+    assert attempt(flaky) == outbox.Outcome(True)
+    row = MailRecord.get(outbox.mail_key("advance", "case-1", "unit@example.gov.cn"))
+    assert (row.status, row.attempts, row.error) == ("sent", 3, None)
+    assert attempt(flaky).reason == "already_sent" and flaky.calls == 3
+
+    down = Flaky(failures=10**6)
+    outcomes = [attempt(down, "case-2") for _ in range(outbox.MAX_ATTEMPTS + 3)]
+    assert down.calls == outbox.MAX_ATTEMPTS
+    assert outcomes[outbox.MAX_ATTEMPTS:] == [outbox.Outcome(False, "already_sent")] * 3
+    row = MailRecord.get(outbox.mail_key("advance", "case-2", "unit@example.gov.cn"))
+    assert (row.status, row.attempts, row.error) == ("failed", outbox.MAX_ATTEMPTS, "ConnectionError")
