@@ -68,7 +68,7 @@ class RunPorts:
 # -- requesting and reporting -------------------------------------------------------------------
 def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
     kind = raw.get("kind") if isinstance(raw, dict) else None
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
     job = ExportJob(new_id(), competition_id=comp.id, kind=kind, status="queued", percent=0,
                     requested_by=actor, created_at=now, attempts=0)

@@ -98,8 +98,9 @@ def test_results_before_the_final_come_from_the_text_review(api, clock):
 
 def test_export_requests_are_checked(api, clock):
     org = organiser(api)
-    status, body = org.call("POST", "/admin/exports", {"kind": "everything"})
-    assert status == 400 and body["error"]["fields"] == {"kind": "不支持的导出类型"}
+    for kind in ("everything", {}, ["results_xlsx"], 1, None):    # {} and [] once were a 500 (unhashable)
+        status, body = org.call("POST", "/admin/exports", {"kind": kind})
+        assert status == 400 and body["error"]["fields"] == {"kind": "不支持的导出类型"}, kind
     assert org.call("POST", "/admin/exports", raw=b"{")[0] == 400
     assert org.call("GET", "/admin/exports/nope")[0] == 404
     unit = api.as_(register_unit(api, 1))
