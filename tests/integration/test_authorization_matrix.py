@@ -2,8 +2,8 @@
 
 A route is public, organiser-only, judge-only or unit-or-organiser by its path (RULES); a route the rules do
 not place fails the test, so a new route must be placed here before it can land. `{case_id}` is filled with
-a real case of unit A, so unit B, the judge (not assigned to it) and anonymous callers are tried on
-someone else's object; other ids are dummies.
+a real case of unit A, so unit B, the other judge (assigned to unit B's case only) and anonymous callers
+are tried on someone else's object; other ids are dummies.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ RULES = [
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
 ]
-ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "judge")
+ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "judge", "other_judge")
 
 
 def rule_for(method: str, path: str) -> str | None:
@@ -55,8 +55,8 @@ def may_succeed(who: str, role: str, path: str) -> bool:
         return role != "anonymous"
     if who == ORGANISER:
         return role == "organiser"
-    if who == JUDGE:
-        return role == "judge"
+    if who == JUDGE:   # the judge assigned to unit A's case; the other judge only where no case is named
+        return role == "judge" or (role == "other_judge" and "{case_id}" not in path)
     if who == OWNER:
         return role == "unit_a" or (role == "organiser" and "{case_id}" in path) or (
             role in ("unit_b", "organiser") and "{case_id}" not in path)
@@ -72,7 +72,8 @@ def test_every_route_is_placed_by_a_rule():
 
 @pytest.fixture
 def world(api, clock):
-    """Unit A with a submitted case, unit B with its own, an organiser, and a judge holding a live session."""
+    """Unit A with a submitted case, unit B with its own, an organiser, and two judges with live sessions:
+    `judge` scores unit A's case, `other_judge` unit B's."""
     cases = []
     for n, unit in ((1, "甲单位"), (2, "乙单位")):
         unit_api = api.as_(register_unit(api, n, unit_name=unit))
@@ -81,13 +82,18 @@ def world(api, clock):
         cases.append(case["id"])
     clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))       # text review open
     org = organiser(api)
-    judges(org, 1)
+    judges(org, 2)
     org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
-    link = org.call("POST", "/admin/stages/text_review/links")[1]["links"][0]["url"].rsplit("/j/", 1)[1]
+    slots = org.call("GET", "/admin/stages/text_review/assignments")[1]["assignments"]
+    judge_of = {slot["case_id"]: slot["judge_id"] for slot in slots}
+    assert len(slots) == 2 and judge_of[cases[0]] != judge_of[cases[1]], slots
+    links = {link["judge_id"]: link["url"].rsplit("/j/", 1)[1]
+             for link in org.call("POST", "/admin/stages/text_review/links")[1]["links"]}
     tokens = {f"unit_{name}": api.call("POST", "/sessions", {"username": user, "password": "correct-horse-1"})[1]["token"]
               for name, user in (("a", "unit1"), ("b", "unit2"))}
     tokens.update(organiser=org.token, anonymous=None,
-                  judge=api.call("POST", "/judge/sessions", {"link": link})[1]["token"])
+                  judge=api.call("POST", "/judge/sessions", {"link": links[judge_of[cases[0]]]})[1]["token"],
+                  other_judge=api.call("POST", "/judge/sessions", {"link": links[judge_of[cases[1]]]})[1]["token"])
     return {"tokens": tokens, "case_id": cases[0]}
 
 
@@ -112,7 +118,8 @@ def test_the_roles_tokens_work_where_they_have_rights(client, world):
     tokens, case_id = world["tokens"], world["case_id"]
     allowed = [("organiser", "GET", "/api/v1/admin/judges"), ("organiser", "GET", "/admin"),
                ("unit_a", "GET", f"/api/v1/cases/{case_id}"), ("unit_a", "GET", "/cases"),
-               ("unit_b", "GET", "/api/v1/cases"), ("judge", "GET", "/api/v1/judge/cases"), ("judge", "GET", "/judge")]
+               ("unit_b", "GET", "/api/v1/cases"), ("judge", "GET", "/api/v1/judge/cases"), ("judge", "GET", "/judge"),
+               ("judge", "GET", f"/api/v1/judge/cases/{case_id}"), ("other_judge", "GET", "/api/v1/judge/cases")]
     assert [(role, path, _call(client, method, path, tokens[role]).status_code) for role, method, path in allowed] == [
         (role, path, 200) for role, _, path in allowed]
 
