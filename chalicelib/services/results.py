@@ -1,8 +1,8 @@
 """The stage engine and the results: closing stages (by the organiser or on schedule), rankings,
 advancement, prizes, honors and the organisation award.
 
-Closing is idempotent: the stage row is closed once (a condition), the ranking is recomputed from
-frozen scores (so it is the same), case outcomes are conditional on the case's previous status, and
+Closing is idempotent: the stage row is closed once (a condition), each category is ranked once (a
+repeated close keeps the stored ranking), case outcomes are conditional on the case's previous status, and
 every notification goes through the mail port's once-only key. A doubled or retried run changes
 nothing and sends nothing twice.
 """
@@ -169,9 +169,15 @@ def decided(comp: Competition, stage: str) -> bool:
 
 
 def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
+    """Rank each category and move its cases to their outcomes, once. A category whose ranking row is
+    there was decided by an earlier close and is left alone: closing again (the endpoint is idempotent)
+    neither re-ranks it from cases changed since (a coaching revision's title, cases that advanced only
+    after the final closed) nor moves them."""
     by_category = _cases_of(comp, stage)
     ts = now.timestamp()
     for category, cases in by_category.items():
+        if store.get_ranking(comp.id, stage, category) is not None:
+            continue
         entries, record = compute(comp, stage, category, cases)
         key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
         ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
