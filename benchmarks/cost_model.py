@@ -1,6 +1,6 @@
 """The AWS bill of one competition, line by line, from the calls the full simulation counted.
 
-    .venv/bin/python benchmarks/cost_model.py [benchmarks/results/simulation-300.json] [--cases 300]
+    .venv/bin/python benchmarks/cost_model.py [benchmarks/results/simulation-150.json] [--cases 300]
         [--attachment-mb 20 --attachments 2 --downloads-per-attachment 6] [--months 4]
 
 Reads what benchmarks/bench_simulation.py wrote (requests, AWS calls by operation, DynamoDB request units, S3 and
@@ -177,7 +177,7 @@ def idle_month(sim: dict, stored_gb: float, table_gb: float) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("json", nargs="?", type=Path, default=ROOT / "benchmarks/results/simulation-300.json")
+    parser.add_argument("json", nargs="?", type=Path, default=ROOT / "benchmarks/results/simulation-150.json")
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--attachment-mb", type=float, default=20.0)
     parser.add_argument("--attachments", type=int, default=2, help="attachments per case")
@@ -202,7 +202,8 @@ def main() -> None:
     print(f"{'  the rest (requests, compute, mail)':{width}s}  {total - transfer - storage:9.4f}")
     stored_gb = args.cases * args.attachments * args.attachment_mb / 1024
     print("\nA month with nothing going on (after the competition):")
-    idle = idle_month(sim, stored_gb, args.cases * 60e3 / 1e9)
+    table_gb = sim.get("table_bytes", 0) * args.cases / sim["cases"] / 1e9 or args.cases * 60e3 / 1e9
+    idle = idle_month(sim, stored_gb, table_gb)
     for name, how, usd in idle:
         print(f"{name:{width}s}  {usd:9.4f}  {how}")
     print(f"{'TOTAL per idle month':{width}s}  {sum(u for _, _, u in idle):9.4f}")
