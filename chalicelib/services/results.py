@@ -135,7 +135,12 @@ def close_stage(comp: Competition, ports: Ports, stage: str, actor: str, now: da
     windows = stage_service.windows(comp)
     if stage not in windows:
         raise NotFound(f"没有这个阶段：{stage}")
-    stage_store.close(comp.id, stage, actor, now.timestamp())
+    if stage == "final" and not windows["text_review"].closed and now >= windows["text_review"].closes_at:
+        close_stage(comp, ports, "text_review", actor, now)   # due anyway: what the schedule does first
+    try:   # the final ranks the cases the text review advanced: it closes after it, never before
+        stage_store.close(comp.id, stage, actor, now.timestamp(), after="text_review" if stage == "final" else None)
+    except stage_store.EarlierStageOpen:
+        raise Conflict("文本评审尚未截止：综合评选的入围案例在文本评审截止时才确定，请先截止文本评审") from None
     if stage == "text_review":
         _decide(comp, ports, "text_review", actor, now)
     elif stage == "final":

@@ -46,15 +46,25 @@ def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: 
         raise
 
 
-def close(competition_id: str, stage_id: str, actor: str, now: float) -> bool:
-    """Close a stage for good. Returns False when it was closed already (closing is idempotent)."""
+class EarlierStageOpen(Exception):
+    """The stage that must close first (`after`) is not closed."""
+
+
+def close(competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
+    """Close a stage for good, only once the stage `after` is closed (checked in the same transaction).
+    Returns False when it was closed already (closing is idempotent); raises EarlierStageOpen."""
     try:
         with db.transaction() as t:
+            if after is not None:
+                t.condition_check(Stage, competition_id, after, condition=Stage.closed == True,  # noqa: E712
+                                  label="after")
             t.update(Stage(competition_id, stage_id), actions=[Stage.closed.set(True), Stage.closed_at.set(now)],
                      condition=(Stage.closed == False) & Stage.stage_id.exists(), label="stage")  # noqa: E712
             t.save(audit.entry(f"stage#{stage_id}", actor, "stage.close", now))
     except db.Refused as exc:
         if "stage" in exc.labels:
             return False
+        if "after" in exc.labels:
+            raise EarlierStageOpen(after) from exc
         raise
     return True

@@ -79,7 +79,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.windows = {w.id: (w.opens_at.timestamp(), w.closes_at.timestamp()) for w in self.comp.default_windows}
         self.boundaries = sorted({t for pair in self.windows.values() for t in pair})
         self.closed: set[str] = set()                     # closed for good (endpoint or schedule)
-        self.final_before_review = False
         self.tokens: dict[str, tuple[str, float]] = {}    # username -> (token, issued at)
         self.units: list[str] = []
         self.cases: dict[str, dict[str, Any]] = {}        # id -> owner, status, version, category, title
@@ -381,8 +380,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         if self.now < self.windows[stage][0]:
             return
         status, data = self.org().call("POST", f"/admin/stages/{stage}/close")
+        first: list[str] = []
+        if stage == "final" and "text_review" not in self.closed:     # the final closes after the text review
+            if self.now < self.windows["text_review"][1]:
+                assert (status, data["error"]["code"]) == (409, "conflict"), data
+                return
+            first = ["text_review"]                                   # closed first, as the schedule would
         assert (status, data) == (200, {"stage": stage, "status": "closed"}), data
-        self.after_close([stage], [] if stage in self.closed else [stage])
+        self.after_close([*first, stage], [*first, *([] if stage in self.closed else [stage])])
 
     def run_schedule(self) -> None:
         from chalicelib.jobs import schedules
@@ -395,8 +400,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         the outcome audit rows and the rankings with what closing may change."""
         before = {cid: c["status"] for cid, c in self.cases.items()}
         for stage in newly:
-            if stage == "final" and "text_review" not in self.closed:
-                self.final_before_review = True   # the final closed with no finalists (none advanced yet)
+            assert stage != "final" or "text_review" in self.closed, "the final closed before the text review"
             self.closed.add(stage)
             self.expect(f"stage#{stage}", "stage.close")
         status, listed = self.org().call("GET", "/cases")
@@ -409,10 +413,15 @@ class LifecycleMachine(RuleBasedStateMachine):
             old, new = before[cid], after[cid]["status"]
             if old == new:
                 continue
-            allowed = [s for s in newly if s in moves and old in moves[s][0] and new in moves[s][1]]
-            assert allowed, f"case {cid} moved {old} -> {new} when {stages} closed (newly {newly})"
+            path = [old]            # the statuses it passed through, one move per stage newly closed
+            for stage in newly:
+                if stage in moves and path[-1] in moves[stage][0]:
+                    path.append(new if new in moves[stage][1] else "advanced")
+            assert path[-1] == new and "not_advanced" not in path[1:-1], \
+                f"case {cid} moved {old} -> {new} when {stages} closed (newly {newly})"
             case["status"] = new
-            self.expect(f"case#{cid}", f"case.{new}")
+            for status in path[1:]:
+                self.expect(f"case#{cid}", f"case.{status}")
         for stage in stages:
             if stage in RANKED and stage in self.closed:
                 ranking = self.read_ranking(stage)
@@ -448,8 +457,6 @@ class LifecycleMachine(RuleBasedStateMachine):
             again = [(r.case_id, r.rank, r.tie, r.advanced if stage == "text_review" else True, r.prize)
                      for r in ranking_rules.rank_from_record(record)]
             assert again == [(e["case_id"], e["rank"], e["tie"], e["advanced"], e["prize"]) for e in entries]
-            if stage == "final" and self.final_before_review:
-                continue   # cases advanced after the final had closed: not its inputs (see after_close)
             now_entries, now_record = results.compute(self.comp, stage, category, cases[category])
             assert now_record == record, (stage, category, "the inputs of a closed stage changed")
             shown = [{k: v for k, v in e.items() if k != "title"} for e in entries]   # a revision may retitle
@@ -546,17 +553,20 @@ def test_closing_text_review_again_keeps_its_ranking_after_a_coaching_revision(a
     assert org.call("GET", "/admin/stages/text_review/ranking")[1] == ranking
 
 
-def test_closing_the_final_again_moves_no_case_that_advanced_after_it_closed(api, clock):
-    from chalicelib.jobs import schedules
+def test_the_final_closes_only_after_the_text_review(api, clock):
+    """The final ranks the cases the text review advanced. While the text review is open, closing the final
+    is refused (409, checked in the close's transaction) and nothing moves; once the text review's window
+    has passed, closing the final closes the text review first (what the schedule would do), then ranks."""
     from tests.integration.test_judging_api import organiser
 
-    ids, org = _two_scored_cases(api, clock)
+    ids, org = _two_scored_cases(api, clock)                # text review open
+    status, body = org.call("POST", "/admin/stages/final/close")
+    assert (status, body["error"]["code"]) == (409, "conflict") and "文本评审" in body["error"]["message"]
+    assert {s["id"]: s["status"] for s in org.call("GET", "/competition")[1]["stages"]}["final"] != "closed"
+    assert [org.call("GET", f"/cases/{i}")[1]["status"] for i in ids] == ["submitted", "submitted"]
     clock.set(datetime(2023, 6, 25, 9, 0, tzinfo=CHINA))   # text review over by time, not closed yet
     org = organiser(api)
-    assert org.call("POST", "/admin/stages/final/close")[0] == 200      # no finalists: nothing to rank
-    final = org.call("GET", "/admin/stages/final/ranking")[1]
-    assert schedules.close_due_stages() == ["text_review"]               # now the two cases advance
-    assert [org.call("GET", f"/cases/{i}")[1]["status"] for i in ids] == ["advanced", "advanced"]
-    assert org.call("POST", "/admin/stages/final/close")[0] == 200
-    assert [org.call("GET", f"/cases/{i}")[1]["status"] for i in ids] == ["advanced", "advanced"]
-    assert org.call("GET", "/admin/stages/final/ranking")[1] == final
+    assert org.call("POST", "/admin/stages/final/close") == (200, {"stage": "final", "status": "closed"})
+    assert org.call("GET", "/admin/stages/text_review/ranking")[1]["final"] is True
+    # advanced by the text review, then decided by the final (no final scores: no prize)
+    assert [org.call("GET", f"/cases/{i}")[1]["status"] for i in ids] == ["not_awarded", "not_awarded"]
