@@ -138,6 +138,9 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
     case = target.case
     if int(case.version) != version:
         raise VersionConflict(f"案例已被修改（当前版本 {int(case.version)}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
+    if target.stage_id == "coaching" and body.category != json.loads(case.body).get("category"):
+        # judged, ranked and advanced in its category: a revision cannot move it to another one's final
+        raise Invalid("辅导阶段不能更改申报类别（案例已在原类别中评审和入围）", {"category": "辅导阶段不能更改申报类别"})
     if case.status in ("submitted", "advanced"):
         validate_for_submit(body, _today(now))
     text, chars, ts = _json(body), count_chars(body.counted_texts), now.timestamp()

@@ -405,10 +405,9 @@ def _category_names() -> dict[str, str]:
 
 
 def _blank() -> dict[str, Any]:
-    return {"category": "", "recommending_unit": "", "title": "", "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""),
-            "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""), "background": "", "innovations": [""],
-            "results": [""],
-            "originality_pledge": False}
+    return {"category": "", "recommending_unit": "", "title": "",
+            "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""), "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""),
+            "background": "", "innovations": [""], "results": [""], "originality_pledge": False}
 
 
 def _values(form: dict[str, list[str]]) -> dict[str, Any]:

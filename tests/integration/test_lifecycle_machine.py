@@ -570,3 +570,19 @@ def test_the_final_closes_only_after_the_text_review(api, clock):
     assert org.call("GET", "/admin/stages/text_review/ranking")[1]["final"] is True
     # advanced by the text review, then decided by the final (no final scores: no prize)
     assert [org.call("GET", f"/cases/{i}")[1]["status"] for i in ids] == ["not_awarded", "not_awarded"]
+
+
+def test_a_coaching_revision_keeps_the_case_in_its_category(api, clock):
+    """An advanced case was judged and ranked in its category: a revision during coaching may change the
+    text, not the category (it would move the case into another category's final)."""
+    ids, org = _two_scored_cases(api, clock)
+    assert org.call("POST", "/admin/stages/text_review/close")[0] == 200
+    clock.set(datetime(2023, 6, 18, 9, 0, tzinfo=CHINA))           # coaching open
+    unit = api.as_(api.call("POST", "/sessions", {"username": "unit1", "password": "correct-horse-1"})[1]["token"])
+    case = unit.call("GET", f"/cases/{ids[0]}")[1]
+    assert case["status"] == "advanced"
+    revised = {k: case[k] for k in case_body()} | {"version": case["version"]}
+    other = next(c for c in ("development", "service", "empowerment") if c != case["category"])
+    status, body = unit.call("PUT", f"/cases/{ids[0]}", revised | {"category": other})
+    assert status == 400 and set(body["error"]["fields"]) == {"category"}, body
+    assert unit.call("PUT", f"/cases/{ids[0]}", revised | {"title": "辅导后的案例名称"})[0] == 200
