@@ -28,9 +28,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_emulator() -> tuple[subprocess.Popen, int]:
+def start_emulator(script: Path | None = None) -> tuple[subprocess.Popen, int]:
+    """moto's server on a free port (or `script`, a wrapper of it that takes the same arguments)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    command = [str(script)] if script else ["-m", "moto.server"]
+    proc = subprocess.Popen([sys.executable, *command, "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:

@@ -119,9 +119,11 @@ def case_body(rng: random.Random, category: str, unit: str, n: int) -> dict[str,
     }
 
 
-def start_emulator():
+def start_emulator(rollback_copies: bool):
+    """moto's server; by default with the item-level rollback of benchmarks/moto_server.py (moto's own
+    copies every touched table per transaction: --moto-rollback keeps that)."""
     from bench_close_stage import start_emulator as start
-    return start()
+    return start() if rollback_copies else start(Path(__file__).with_name("moto_server.py"))
 
 
 def run_schedules(run: Run, stage_tally: Tally, jobs: Counter) -> None:
@@ -143,6 +145,8 @@ def main() -> None:
     parser.add_argument("--judges", type=int, default=30)
     parser.add_argument("--cases-per-unit", type=int, default=6)
     parser.add_argument("--inprocess", action="store_true")
+    parser.add_argument("--moto-rollback", action="store_true",
+                        help="moto's own transaction rollback (copies whole tables; slow, memory-hungry)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.judges % 3:
@@ -159,9 +163,10 @@ def main() -> None:
         mock.start()
         where = "moto in process"
     else:
-        proc, port = start_emulator()
+        proc, port = start_emulator(args.moto_rollback)
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-        where = f"moto server over HTTP (127.0.0.1:{port})"
+        where = (f"moto server over HTTP (127.0.0.1:{port}), "
+                 f"{'its own' if args.moto_rollback else 'item-level (benchmarks/moto_server.py)'} transaction rollback")
     try:
         report = simulate(args, where)
     finally:

@@ -1,6 +1,6 @@
 """The AWS bill of one competition, line by line, from the calls the full simulation counted.
 
-    .venv/bin/python benchmarks/cost_model.py [benchmarks/results/simulation-150.json] [--cases 300]
+    .venv/bin/python benchmarks/cost_model.py [benchmarks/results/simulation-600.json] [--cases 300]
         [--attachment-mb 20 --attachments 2 --downloads-per-attachment 6] [--months 4]
 
 Reads what benchmarks/bench_simulation.py wrote (requests, AWS calls by operation, DynamoDB request units, S3 and
@@ -177,7 +177,7 @@ def idle_month(sim: dict, stored_gb: float, table_gb: float) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("json", nargs="?", type=Path, default=ROOT / "benchmarks/results/simulation-150.json")
+    parser.add_argument("json", nargs="?", type=Path, default=ROOT / "benchmarks/results/simulation-600.json")
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--attachment-mb", type=float, default=20.0)
     parser.add_argument("--attachments", type=int, default=2, help="attachments per case")
