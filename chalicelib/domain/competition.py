@@ -38,6 +38,7 @@ class StageWindow:
     closes_at: datetime
     closed: bool = False          # closed through the organiser's close endpoint (final)
     closed_at: datetime | None = None
+    settled: bool = False         # closed and everything its close sets in motion done (the schedule skips it)
 
     def status(self, now: datetime) -> str:
         if self.closed or now >= self.closes_at:

@@ -153,18 +153,39 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
     for good here; the other windows close by time alone, so an organiser can still extend them.
+    A stage whose consequences are all done is marked settled and skipped from then on, so a run with
+    nothing to do reads the stage rows only (one Query).
     """
     closed = []
+    windows = stage_service.windows(comp)
+    if all(windows[stage].settled for stage in RANKED_STAGES):
+        return closed
     for stage in RANKED_STAGES:
-        window = stage_service.windows(comp)[stage]
+        window = windows[stage]
+        if window.settled:
+            continue
         if not window.closed and now >= window.closes_at:
             close_stage(comp, ports, stage, "system:schedule", now)
             closed.append(stage)
         elif window.closed and not decided(comp, stage):
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
             _decide(comp, ports, stage, "system:schedule", now)
-    notify_results(comp, ports, now.timestamp())
+    if not windows["text_review"].settled:
+        notify_results(comp, ports, now.timestamp())
+    _settle(comp)
     return closed
+
+
+def _settle(comp: Competition) -> None:
+    """Mark the ranked stages whose close is fully done: closed for good, every category decided (its
+    ranking row written last), and for the text review every ranking's result mail through."""
+    windows = stage_service.windows(comp)          # again: this run may have closed a stage
+    for stage in RANKED_STAGES:
+        if windows[stage].settled or not windows[stage].closed:
+            continue
+        rankings = [store.get_ranking(comp.id, stage, category) for category in comp.category_ids]
+        if all(r is not None and (r.notified or stage != "text_review") for r in rankings):
+            stage_store.settle(comp.id, stage)
 
 
 def decided(comp: Competition, stage: str) -> bool:

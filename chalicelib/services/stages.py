@@ -19,7 +19,7 @@ def _dt(epoch: float) -> datetime:
 
 def to_window(comp: Competition, row: Stage) -> StageWindow:
     return StageWindow(row.stage_id, comp.stage_name(row.stage_id), _dt(row.opens_at), _dt(row.closes_at),
-                       bool(row.closed), _dt(row.closed_at) if row.closed_at else None)
+                       bool(row.closed), _dt(row.closed_at) if row.closed_at else None, bool(row.settled))
 
 
 def windows_from_rows(comp: Competition, rows: list[Stage]) -> dict[str, StageWindow]:

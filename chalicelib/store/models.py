@@ -148,6 +148,7 @@ class Stage(Model):
     closes_at = NumberAttribute()
     closed = BooleanAttribute(default=False)  # closed through the close endpoint: stays closed
     closed_at = NumberAttribute(null=True)
+    settled = BooleanAttribute(default=False)  # closed, every category decided, its result mail through
 
 
 class AuditEntry(Model):

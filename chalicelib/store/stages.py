@@ -46,6 +46,12 @@ def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: 
         raise
 
 
+def settle(competition_id: str, stage_id: str) -> None:
+    """Mark a closed stage whose consequences are all done (see Stage.settled); the schedule then skips it."""
+    Stage(competition_id, stage_id).update(actions=[Stage.settled.set(True)],
+                                           condition=Stage.closed == True)  # noqa: E712
+
+
 class EarlierStageOpen(Exception):
     """The stage that must close first (`after`) is not closed."""
 

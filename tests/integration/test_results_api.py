@@ -107,3 +107,36 @@ def test_result_mail_leaves_from_the_schedule_once(api, clock):
     schedules.close_due_stages()
     schedules.close_due_stages()
     assert result_mail() == ["advance"] * 3           # once each, however often the schedule runs
+
+
+def test_a_settled_stage_costs_the_schedule_one_query(api, clock, monkeypatch):
+    """Once the text review is closed, decided and its result mail through, its stage row says settled;
+    with both ranked stages settled a run of close_due_stages reads the stage rows only (idle cost ~0)."""
+    from botocore.client import BaseClient
+
+    from chalicelib import bootstrap
+    from chalicelib.jobs import schedules
+    from chalicelib.services import stages
+
+    ids = _cases(api, 2)
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judges(org, 3)
+    org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
+    _score_all(api, org, "text_review", {cid: 80 for cid in ids})
+    assert org.call("POST", "/admin/stages/text_review/close")[0] == 200
+    settled = lambda: {s: w.settled for s, w in stages.windows(bootstrap.competition()).items()  # noqa: E731
+                       if s in ("text_review", "final")}
+    assert settled() == {"text_review": False, "final": False}     # its result mail has not gone yet
+    schedules.close_due_stages()
+    assert settled() == {"text_review": True, "final": False}
+    clock.set(datetime(2023, 7, 20, 9, 0, tzinfo=CHINA))            # every window over: the final closes
+    schedules.close_due_stages()
+    assert settled() == {"text_review": True, "final": True}
+
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+    monkeypatch.setattr(BaseClient, "_make_api_call",
+                        lambda self, name, params: calls.append(name) or original(self, name, params))
+    assert schedules.close_due_stages() == []
+    assert calls == ["Query"]
