@@ -12,10 +12,13 @@ from tests.integration.route_tour import Tour, routes
 
 # Calls of one request (DynamoDB + S3 + SES). The tour has 9 cases and 9 judges; the bulk routes below send one
 # mail per judge or per awarded case and write its log row (docs/MAIL.md), so they grow with those counts.
+# Closing a ranked stage works per category (3): its stored ranking looked up, its scores read, the record
+# put to S3, the outcomes written (a transaction per 50 cases), the ranking row saved.
 MAX_CALLS = 16
 BULK = {("POST", "/api/v1/admin/stages/{stage_id}/links"), ("POST", "/admin/links/{stage_id}"),
         ("POST", "/admin/stages/{stage_id}/links/qr"), ("POST", "/api/v1/admin/notifications/awards"),
-        ("POST", "/admin/notifications/awards")}
+        ("POST", "/admin/notifications/awards"),
+        ("POST", "/api/v1/admin/stages/{stage_id}/close"), ("POST", "/admin/stages/{stage_id}/close")}
 MAX_BULK = 6 * 9 + 12
 
 

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+import boto3
 import pytest
 from botocore.client import BaseClient
 
@@ -31,6 +32,7 @@ def files(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)   # its credentials were resolved by earlier tests
     bootstrap.reset()
     yield bootstrap.files()
     bootstrap.reset()
