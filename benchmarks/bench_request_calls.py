@@ -69,11 +69,11 @@ def note(v) -> str:
     if v.how == "plain":
         return "sweep: empty body, refusal path" if v.status >= 400 else "sweep"
     if "/links" in r and v.method == "POST":
-        return "bulk: per judge a link + audit (TxWrite), a mail claim (Put), SES, a sent mark (Update)"
+        return "bulk: per judge a link + audit (TxWrite), a mail claim (Update), SES, a sent mark (Update)"
     if "notifications/awards" in r:
-        return "bulk: per awarded case a mail claim (Put), SES, a sent mark (Update)"
+        return "bulk: per awarded case a mail claim (Update), SES, a sent mark (Update)"
     if r.endswith("/close"):
-        return "bulk: per category a Query, per 50 cases a TxWrite, a ranking (Put) and its S3 record"
+        return "bulk, per category: stored ranking (Get), scores (Query), a TxWrite per 50 cases, ranking (Put) + S3"
     if r.endswith("/draw") and v.method == "POST":
         return "per category: the finalists (Query) and one Put; organiser, once per final"
     if r.startswith("/admin") or "/admin/" in r:
