@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,21 +32,12 @@ def tour():
     from app import app
     from benchmarks.aws_calls import Meter
     from chalicelib import bootstrap
-    from chalicelib.services import stages
-    from chalicelib.store import schema
-    from tests.conftest import CHINA, Clock
+    from tests.conftest import create_aws_resources, start_competition
     from tests.integration.route_tour import Tour
 
     with mock_aws():
-        bootstrap.reset()
-        cfg = bootstrap.config()
-        schema.create_tables(bootstrap.client("dynamodb"))
-        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
-        comp = bootstrap.competition()
-        stages.seed(comp, comp.default_windows)
-        clock = Clock(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
-        bootstrap.set_clock(clock)
+        create_aws_resources()
+        clock = start_competition()
         meter = Meter()
         meter.attach_app()
         import os

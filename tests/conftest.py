@@ -33,19 +33,44 @@ class Clock:
         self.t = when.timestamp()
 
 
+IN_SUBMISSION = datetime(2023, 6, 1, 10, 0, tzinfo=CHINA)
+
+
+def create_aws_resources() -> None:
+    """What infra/ creates in AWS, in the emulator the environment points at (a moto mock or server):
+    the tables, the bucket and the mail sender. Settings and clients are bound afresh."""
+    from chalicelib import bootstrap
+    from chalicelib.store import schema
+
+    bootstrap.reset()
+    cfg = bootstrap.config()
+    schema.create_tables(bootstrap.client("dynamodb"))
+    s3 = bootstrap.s3()
+    if cfg.bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
+    bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
+
+
+def start_competition(start: datetime = IN_SUBMISSION) -> Clock:
+    """Seeds the 2023 windows and starts a clock the test moves by hand (default: in the submission window)."""
+    from chalicelib import bootstrap
+    from chalicelib.services import stages
+
+    comp = bootstrap.competition()
+    stages.seed(comp, comp.default_windows)
+    c = Clock(start)
+    bootstrap.set_clock(c)
+    return c
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from chalicelib.store import schema
 
     with mock_aws():
-        bootstrap.reset()
-        cfg = bootstrap.config()
-        schema.create_tables(bootstrap.client("dynamodb"))
-        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
+        create_aws_resources()
         yield
         bootstrap.reset()
 
@@ -53,14 +78,7 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def clock(aws) -> Clock:
     """Seeds the 2023 windows and starts the clock inside the submission window."""
-    from chalicelib import bootstrap
-    from chalicelib.services import stages
-
-    comp = bootstrap.competition()
-    stages.seed(comp, comp.default_windows)
-    c = Clock(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
-    bootstrap.set_clock(c)
-    return c
+    return start_competition()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import CHINA, Api, Clock, case_body, register_unit
+from tests.conftest import CHINA, Api, case_body, create_aws_resources, register_unit, start_competition
 from tests.integration.test_judging_api import organiser
 
 DEVELOPMENT = [
@@ -134,20 +134,11 @@ def finished_world() -> Iterator[tuple[Finished, object]]:
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from chalicelib.services import stages
-    from chalicelib.store import schema
 
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         patch.setenv("ASYNC_MODE", "poll")
-        bootstrap.reset()
-        cfg = bootstrap.config()
-        schema.create_tables(bootstrap.client("dynamodb"))
-        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
-        comp = bootstrap.competition()
-        stages.seed(comp, comp.default_windows)
-        clock = Clock(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
-        bootstrap.set_clock(clock)
+        create_aws_resources()
+        clock = start_competition()
         from app import app
         try:
             with Client(app) as client:

@@ -30,12 +30,11 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.conftest import CHINA, Api, Clock, case_body, register_unit
+from tests.conftest import CHINA, Api, Clock, case_body, create_aws_resources, register_unit, start_competition
 
 K = 20
 SECOND = timedelta(seconds=1)
 CLOSES = datetime(2023, 6, 9, 23, 59, 59, tzinfo=CHINA)      # submission closes_at, seeded from the config
-IN_SUBMISSION = datetime(2023, 6, 1, 10, 0, tzinfo=CHINA)
 IN_TEXT_REVIEW = datetime(2023, 6, 12, 9, 0, tzinfo=CHINA)
 ORGANISER = ("organiser", "organiser-password-1")
 RUN_SECONDS = 120        # the longest one round of 20 processes may take before the test fails
@@ -86,25 +85,13 @@ _tests = itertools.count(1)
 def stack(emulator) -> Iterator[Clock]:
     """Fresh tables (a prefix per test) on the shared emulator, the 2023 windows and a clock in the parent."""
     from chalicelib import bootstrap
-    from chalicelib.services import stages
-    from chalicelib.store import schema
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ENDPOINT_URL", emulator)
         env.setenv("TABLE_PREFIX", f"conc{next(_tests)}-")
-        bootstrap.reset()
         try:
-            cfg = bootstrap.config()
-            schema.create_tables(bootstrap.client("dynamodb"))
-            s3 = bootstrap.s3()
-            if cfg.bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-                s3.create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-            bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
-            comp = bootstrap.competition()
-            stages.seed(comp, comp.default_windows)
-            clock = Clock(IN_SUBMISSION)
-            bootstrap.set_clock(clock)
-            yield clock
+            create_aws_resources()
+            yield start_competition()
         finally:
             bootstrap.reset()
     bootstrap.reset()   # the environment is restored: forget the emulator's settings and clients

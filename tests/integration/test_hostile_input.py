@@ -30,7 +30,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.browser import Browser, csrf_of, text
-from tests.conftest import CHINA, Api, Clock, case_body
+from tests.conftest import CHINA, Api, Clock, case_body, create_aws_resources, start_competition
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -598,20 +598,11 @@ def hostile_world() -> Iterator[World]:
     from moto import mock_aws
 
     from chalicelib import bootstrap
-    from chalicelib.services import stages
-    from chalicelib.store import schema
 
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         patch.setenv("ASYNC_MODE", "poll")
-        bootstrap.reset()
-        cfg = bootstrap.config()
-        schema.create_tables(bootstrap.client("dynamodb"))
-        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
-        comp = bootstrap.competition()
-        stages.seed(comp, comp.default_windows)
-        clock = Clock(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
-        bootstrap.set_clock(clock)
+        create_aws_resources()
+        clock = start_competition()
         from app import app
         try:
             with Client(app) as client:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
     run_state_machine_as_test
 
-from tests.conftest import CHINA, Api, Clock, case_body
+from tests.conftest import CHINA, Api, case_body, create_aws_resources, start_competition
 from tests.integration.test_judging_api import ORGANISER
 
 CATEGORIES = ("development", "service")
@@ -59,20 +59,14 @@ class LifecycleMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         from chalicelib import bootstrap
-        from chalicelib.services import accounts, stages
-        from chalicelib.store import schema
+        from chalicelib.services import accounts
 
         mock, client = self.world
         mock.reset()
-        cfg = bootstrap.config()
-        schema.create_tables(bootstrap.client("dynamodb"))
-        bootstrap.s3().create_bucket(Bucket=cfg.bucket, CreateBucketConfiguration={"LocationConstraint": cfg.region})
-        bootstrap.client("ses").verify_email_identity(EmailAddress=cfg.mail_sender)
+        create_aws_resources()
         self.comp = bootstrap.competition()
-        stages.seed(self.comp, self.comp.default_windows)
-        self.clock = Clock(datetime.fromtimestamp(START, tz=CHINA))
-        bootstrap.set_clock(self.clock)
-        accounts.ensure_organiser(*ORGANISER, cfg, bootstrap.now())
+        self.clock = start_competition(datetime.fromtimestamp(START, tz=CHINA))
+        accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
         self.api = Api(client)
 
         # the model
