@@ -40,6 +40,7 @@ ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 TABLE_ACTIONS = {
     "read": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query"],
     "write": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    "update": ["dynamodb:UpdateItem"],
     "scan": ["dynamodb:Scan"],
 }
 OBJECT_ACTIONS = {"read": ["s3:GetObject"], "write": ["s3:PutObject"], "delete": ["s3:DeleteObject"]}
@@ -272,7 +273,7 @@ def policy_document(function: str, spec: dict[str, Any], functions: dict[str, st
             if unknown:
                 raise ConfigError(f"infra/functions.json: {function}: unknown table access {sorted(unknown)}")
             wanted.setdefault(logical, set()).update(kinds)
-    for kind in ("read", "write", "scan"):
+    for kind in ("read", "write", "update", "scan"):
         logicals = sorted(t for t, kinds in wanted.items() if kind in kinds)
         if not logicals:
             continue

@@ -378,12 +378,13 @@ def test_a_subscription_to_a_topic_the_template_lacks_is_refused():
 
 
 def test_record_bounces_may_touch_the_mail_log_only():
+    """It finds a row and marks it bounced: reads and UpdateItem on mail_log, nothing that creates or deletes."""
     document = json.loads((ROOT / ".chalice" / "policy-record_bounces.json").read_text(encoding="utf-8"))
     by_sid = {s["Sid"]: s for s in statements(document)}
-    assert set(by_sid) == {"Logs", "TablesRead", "IndexesRead", "TablesWrite", "SigningKeys"}
-    tables = {r["Fn::Sub"].split(":table/", 1)[1] for sid in ("TablesRead", "IndexesRead", "TablesWrite")
+    assert set(by_sid) == {"Logs", "TablesRead", "IndexesRead", "TablesUpdate", "SigningKeys"}
+    tables = {r["Fn::Sub"].split(":table/", 1)[1] for sid in ("TablesRead", "IndexesRead", "TablesUpdate")
               for r in by_sid[sid]["Resource"]}
     assert {t.split("/", 1)[0] for t in tables} == {"saiping-${Stage}-mail_log"}
-    assert "dynamodb:UpdateItem" in by_sid["TablesWrite"]["Action"] and "dynamodb:Scan" not in json.dumps(document)
+    assert by_sid["TablesUpdate"]["Action"] == ["dynamodb:UpdateItem"] and "dynamodb:Scan" not in json.dumps(document)
     assert by_sid["Logs"]["Resource"][0]["Fn::Sub"].endswith(":log-group:/aws/lambda/saiping-${Stage}-record_bounces:*")
     assert by_sid["SigningKeys"]["Resource"] == [{"Ref": "SigningKeys"}]   # every function reads it at cold start
