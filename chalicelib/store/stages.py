@@ -1,9 +1,12 @@
 """Stage windows in the database, and the condition that keeps a write inside one."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pynamodb.exceptions import PutError
 
-from ..domain.errors import StageClosed
+from ..domain.competition import format_time
+from ..domain.errors import Conflict, StageClosed
 from . import audit, db
 from .models import Stage
 
@@ -52,25 +55,62 @@ def settle(competition_id: str, stage_id: str) -> None:
                                            condition=Stage.closed == True)  # noqa: E712
 
 
+CLOSE_ATTEMPTS = 3     # reads of the window when it keeps moving between the read and the close
+
+
 class EarlierStageOpen(Exception):
     """The stage that must close first (`after`) is not closed."""
 
 
 def close(competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
     """Close a stage for good, only once the stage `after` is closed (checked in the same transaction).
-    Returns False when it was closed already (closing is idempotent); raises EarlierStageOpen."""
-    try:
-        with db.transaction() as t:
-            if after is not None:
-                t.condition_check(Stage, competition_id, after, condition=Stage.closed == True,  # noqa: E712
-                                  label="after")
-            t.update(Stage(competition_id, stage_id), actions=[Stage.closed.set(True), Stage.closed_at.set(now)],
-                     condition=(Stage.closed == False) & Stage.stage_id.exists(), label="stage")  # noqa: E712
-            t.save(audit.entry(f"stage#{stage_id}", actor, "stage.close", now))
-    except db.Refused as exc:
-        if "stage" in exc.labels:
+
+    Closing before the window's end ends the window at that moment: `closes_at` becomes `now` in the same
+    transaction (the audit row holds the window before and after), so the next stage may open at once. A
+    close after the end (the schedule's) leaves the window as it is. The write is conditional on the window
+    read just before; a window moved in between is read again. Returns False when it was closed already
+    (closing is idempotent and then changes nothing); raises EarlierStageOpen."""
+    for _ in range(CLOSE_ATTEMPTS):
+        row = _read(competition_id, stage_id)
+        if row is None or row.closed:
             return False
-        if "after" in exc.labels:
-            raise EarlierStageOpen(after) from exc
-        raise
-    return True
+        try:
+            _close_row(row, actor, now, after)
+            return True
+        except db.Refused as exc:
+            if "after" in exc.labels:
+                raise EarlierStageOpen(after) from exc
+            if "stage" not in exc.labels:
+                raise
+    raise Conflict("阶段时间正在被修改，未能关闭，请刷新后重试")
+
+
+def _read(competition_id: str, stage_id: str) -> Stage | None:
+    try:
+        return Stage.get(competition_id, stage_id, consistent_read=True)
+    except Stage.DoesNotExist:
+        return None
+
+
+def _window(opens_at: float, closes_at: float) -> dict[str, str]:
+    return {"opens_at": format_time(_dt(opens_at)), "closes_at": format_time(_dt(closes_at))}
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc)
+
+
+def _close_row(row: Stage, actor: str, now: float, after: str | None) -> None:
+    read_closes_at = float(row.closes_at)
+    closes_at = min(read_closes_at, now)
+    before, moved = _window(row.opens_at, read_closes_at), _window(row.opens_at, closes_at)
+    with db.transaction() as t:
+        if after is not None:
+            t.condition_check(Stage, row.competition_id, after, condition=Stage.closed == True,  # noqa: E712
+                              label="after")
+        t.update(Stage(row.competition_id, row.stage_id),
+                 actions=[Stage.closed.set(True), Stage.closed_at.set(now), Stage.closes_at.set(closes_at)],
+                 condition=(Stage.closed == False) & (Stage.closes_at == read_closes_at),  # noqa: E712
+                 label="stage")
+        t.save(audit.entry(f"stage#{row.stage_id}", actor, "stage.close", now, before=before, after=moved,
+                           detail={"before": before, "after": moved, "ended_early": closes_at < read_closes_at}))

@@ -8,6 +8,7 @@ judge_pages.py; the console links to them.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -36,7 +37,7 @@ RANKED = ("text_review", "final")
 NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
-    "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
+    "closed": "阶段已关闭，其截止时间已改为关闭的时刻。", "opened": "阶段已开始。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
 }
 EXPORT_KINDS = {
     "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
@@ -267,16 +268,32 @@ def revoke_link(stage_id: str) -> Response:
 
 # -- stages -----------------------------------------------------------------------------------------
 
+def chinese_time(value: datetime) -> str:
+    """2023年6月9日 18:00 (Beijing time), as the console's tables show a moment."""
+    local = value.astimezone(competition_rules.CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """Each window as the stages page shows it; `may_open_now` when it has not begun and the one before is over."""
+    rows, previous = [], None
+    for w in found.values():
+        view = stages.stage_view(w, now)
+        rows.append({**view, "closed_by_organiser": w.closed, "opens_text": chinese_time(w.opens_at),
+                     "closes_text": chinese_time(w.closes_at),
+                     "may_open_now": view["status"] == "pending" and previous == "closed"})
+        previous = view["status"]
+    return rows
+
+
 def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None) -> Response:
-    now = bootstrap.now_dt()
-    found = stages.windows(bootstrap.competition())
-    views = [{**stages.stage_view(w, now), "closed_by_organiser": w.closed} for w in found.values()]
+    views = _stage_rows(stages.windows(bootstrap.competition()), bootstrap.now_dt())
     return _render("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
                    errors=errors or {}, message=message)
 
 
-def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str] | None = None) -> dict[str, str]:
     """Errors of a moved window placed beside this stage's own fields: a clash with the next stage's
     opening belongs to this stage's closing time, one with the previous stage to its opening time."""
     placed: dict[str, str] = {}
@@ -289,7 +306,7 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str])
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
         placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
     for key in ("opens_at", "closes_at"):
-        if not values.get(key):
+        if values is not None and not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
     return placed
 
@@ -311,6 +328,19 @@ def move_window(stage_id: str) -> Response:
         errors = window_errors(stage_id, e.fields or {}, values)
         return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, e.message)
     raise Redirect("/admin/stages?done=moved")
+
+
+@admin_pages.route("/admin/stages/{stage_id}/open", methods=["POST"], content_types=FORM)
+@page
+def open_stage_now(stage_id: str) -> Response:
+    """立即开始: a stage that has not begun opens now (after the one before it was closed early)."""
+    who, _ = _posted(ORGANISER)
+    try:
+        stages.open_now(bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
+    except (Invalid, Conflict, StageClosed) as e:
+        return _stages_page(who, STATUS.get(e.code, 400), stage_id, None, window_errors(stage_id, e.fields or {}),
+                            e.message)
+    raise Redirect("/admin/stages?done=opened")
 
 
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["GET"])
