@@ -176,3 +176,14 @@ def deliver(transport: Transport, prepared: Prepared) -> bool:
 
 def recent(competition_id: str, limit: int = 200) -> list[MailRecord]:
     return list(MailRecord.by_competition.query(competition_id, scan_index_forward=False, limit=limit))
+
+
+def would_skip(kind: str, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (object, recipient) pairs `send_once` would skip now, read without claiming anything: the mail
+    was sent, is being sent, bounced, or failed MAX_ATTEMPTS times. One BatchGetItem per 100 pairs."""
+    keys = {mail_key(kind, obj, recipient): (obj, recipient) for obj, recipient in pairs}
+    skipped = set()
+    for row in MailRecord.batch_get(list(keys)):
+        if row.status != "failed" or (row.attempts or 0) >= MAX_ATTEMPTS:
+            skipped.add(keys[row.mail_key])
+    return skipped

@@ -22,7 +22,9 @@ from ..domain import ranking as ranking_rules
 from ..domain.cases import ENTERED
 from ..domain.competition import Competition
 from ..domain.errors import Conflict, Invalid, NotFound
+from ..domain.accounts import EMAIL
 from ..mail import outbox
+from ..mail.render import render
 from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as judging_store
@@ -273,15 +275,42 @@ def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, in
     issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
     certificates.record(comp, issued.values(), now)   # the mail's /verify/<code> link must confirm at once
     for case in awarded:
-        award = issued.get(case.id)
-        outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id), {
-            "competition": comp.short_name, "title": award.title if award else "",
+        outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id),
+                        _award_context(comp, ports, issued.get(case.id)), now)
+        sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
+    return {"sent": sent, "skipped": skipped}
+
+
+def _award_context(comp: Competition, ports: Ports, award: Any) -> dict[str, Any]:
+    from . import certificates
+    return {"competition": comp.short_name, "title": award.title if award else "",
             "unit": award.unit if award else "", "prize": award.prize_name if award else "",
             "verify_url": f"{ports.site_url}/verify/{award.code}" if award else "",
             "code": certificates.display(award.code) if award else "",
-            "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
-        sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
-    return {"sent": sent, "skipped": skipped}
+            "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}
+
+
+def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
+    """What 发送获奖通知 would do now, sending and writing nothing: the awarded cases, how many mails would go,
+    how many would be skipped (mailed already, or the unit has no valid address), and the first mail that
+    would go (else the first awarded case's), rendered as its unit gets it."""
+    from . import certificates
+    emails = {a.id: a.email for a in account_store.list_units()}
+    awarded = [c for c in case_store.list_for_competition(comp.id) if c.status == "awarded"]
+    ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
+    recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
+    reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
+    mailed = {case_id for case_id, _ in outbox.would_skip("award", [(c, recipients[c]) for c in reachable])}
+    going = [a for a in ordered if a.case_id in reachable and a.case_id not in mailed]
+    shown = going[0] if going else (ordered[0] if ordered else None)
+    preview = None
+    if shown is not None:
+        subject, text, _ = render("award", _award_context(comp, ports, shown))
+        preview = {"case_id": shown.case_id, "title": shown.title, "recipient": recipients[shown.case_id],
+                   "subject": subject, "text": text, "already_sent": shown.case_id in mailed}
+    to_send = len(set(reachable) - mailed)
+    return {"awarded": len(awarded), "to_send": to_send, "already_sent": len(mailed),
+            "no_address": len(awarded) - len(reachable), "preview": preview}
 
 
 # -- honors and organisation award ----------------------------------------------------------

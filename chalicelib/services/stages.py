@@ -1,6 +1,7 @@
 """Stage windows: read them (with the config's defaults for rows not yet seeded), move them, seed them."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -9,8 +10,10 @@ from ..domain.competition import (
     STAGE_ORDER, Competition, StageWindow, check_windows_do_not_overlap, format_time, parse_time,
 )
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..store import cases as case_store
+from ..store import judging as judging_store
 from ..store import stages as store
-from ..store.models import Stage
+from ..store.models import Assignment, Case, Stage
 
 
 def _dt(epoch: float) -> datetime:
@@ -98,3 +101,69 @@ def _move(comp: Competition, stage_id: str, opens_at: datetime, closes_at: datet
                       now.timestamp(), before={"opens_at": format_time(before.opens_at),
                                                "closes_at": format_time(before.closes_at)})
     return moved
+
+
+# -- what closing a stage leaves undone ---------------------------------------------------------------
+UNSUBMITTED = {"draft": "草稿", "returned": "退回修改"}
+
+
+def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
+    """What is still open in a stage, per category, for the organiser to see before closing it.
+
+    The judged stages: each assignment not yet scored (coaching: no feedback yet) with the judge's name and
+    the case's title, recusals apart, and the stage's cases that no judge has; submission: the cases not yet
+    submitted (drafts, cases returned for correction). Other stages have nothing to list (`kind` "none")."""
+    from .judging import CASES_FOR_STAGE, JUDGED_STAGES   # judging imports this module
+    if stage_id not in STAGE_ORDER:
+        raise NotFound(f"没有这个阶段：{stage_id}")
+    if stage_id not in JUDGED_STAGES and stage_id != "submission":
+        return {"stage": stage_id, "kind": "none", "categories": [], "totals": {}}
+    cases = case_store.list_for_competition(comp.id)
+    titles = {c.id: json.loads(c.body).get("title", "") for c in cases}
+    by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
+    for case in cases:
+        by_category.setdefault(case.category_key.split("#", 1)[0], []).append(case)
+    if stage_id == "submission":
+        categories = [_drafts(category if comp.category(category) else "", _category_name(comp, category), found,
+                              titles) for category, found in by_category.items()]
+        return {"stage": stage_id, "kind": "drafts", "categories": categories,
+                "totals": {"drafts": sum(len(c["drafts"]) for c in categories)}}
+    names = {j.judge_id: j.name for j in judging_store.list_judges(comp.id)}
+    categories = []
+    for category in comp.category_ids:
+        slots = [s for s in judging_store.slots_of_category(stage_id, category) if not s.recused]
+        entered = [c for c in by_category.get(category, []) if c.status in CASES_FOR_STAGE[stage_id]]
+        categories.append(_unscored(comp, category, slots, entered, names, titles))
+    totals = {"assigned": sum(c["assigned"] for c in categories), "done": sum(c["done"] for c in categories),
+              "open": sum(len(c["open"]) for c in categories),
+              "unassigned": sum(len(c["unassigned"]) for c in categories)}
+    return {"stage": stage_id, "kind": "feedback" if stage_id == "coaching" else "scores",
+            "categories": categories, "totals": totals}
+
+
+def _unscored(comp: Competition, category: str, slots: list[Assignment], entered: list[Case],
+              names: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+    waiting = sorted((s for s in slots if not s.scored),
+                     key=lambda s: (names.get(s.judge_id, ""), titles.get(s.case_id, s.title or ""), s.case_id))
+    covered = {s.case_id for s in slots}
+    return {
+        "id": category, "name": _category_name(comp, category),
+        "assigned": len(slots), "done": len(slots) - len(waiting),
+        "open": [{"judge": names.get(s.judge_id, "（已删除的评委）"), "case_id": s.case_id,
+                  "title": titles.get(s.case_id) or s.title or "（未填写案例名称）"} for s in waiting],
+        "unassigned": sorted(({"case_id": c.id, "title": titles.get(c.id) or "（未填写案例名称）"}
+                              for c in entered if c.id not in covered), key=lambda c: (c["title"], c["case_id"])),
+    }
+
+
+def _category_name(comp: Competition, category: str) -> str:
+    found = comp.category(category)
+    return found.name if found else "未选案例类别"
+
+
+def _drafts(category: str, name: str, cases: list[Case], titles: dict[str, str]) -> dict[str, Any]:
+    drafts = sorted((c for c in cases if c.status in UNSUBMITTED), key=lambda c: (titles.get(c.id, ""), c.id))
+    return {"id": category, "name": name,
+            "drafts": [{"case_id": c.id, "title": titles.get(c.id) or "（未填写案例名称）",
+                        "unit": json.loads(c.body).get("recommending_unit", ""), "status": UNSUBMITTED[c.status]}
+                       for c in drafts]}

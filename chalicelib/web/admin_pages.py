@@ -347,10 +347,13 @@ def open_stage_now(stage_id: str) -> Response:
 @page
 def confirm_close(stage_id: str) -> Response:
     who = _admin()
-    window = stages.windows(bootstrap.competition()).get(stage_id)
+    comp = bootstrap.competition()
+    window = stages.windows(comp).get(stage_id)
     if window is None:
         raise PageError(404, "没有这个阶段")
-    return _render("close_stage.html", who, "stages", window=window, stage=stage_id)
+    return _render("close_stage.html", who, "stages", window=window, stage=stage_id,
+                   work=None if window.closed else stages.open_work(comp, stage_id),
+                   closes_text=chinese_time(window.closes_at))
 
 
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
@@ -458,9 +461,11 @@ def start_export() -> Response:
 
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = _query("kind") or ""
-    log = notifications.mail_log(bootstrap.competition(), 200, kind if kind in MAIL_KINDS else None)
+    comp = bootstrap.competition()
+    log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
     return _render("mail.html", who, "mail", mail=log["mail"], kinds=MAIL_KINDS, kind=kind,
-                   mail_status=MAIL_STATUS, result=result)
+                   mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
+                   award=results.award_mail_preview(comp, bootstrap.result_ports()))
 
 
 @admin_pages.route("/admin/mail", methods=["GET"])
@@ -472,6 +477,9 @@ def mail() -> Response:
 @admin_pages.route("/admin/notifications/awards", methods=["POST"], content_types=FORM)
 @page
 def award_mail() -> Response:
-    who, _ = _posted(ORGANISER)
+    """Sends only when confirmed (the confirm panel of /admin/mail, after its count and preview)."""
+    who, form = _posted(ORGANISER)
+    if _one(form, "confirm") != "yes":
+        raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
     return _mail_page(who, result)

@@ -390,7 +390,9 @@ def test_an_export_starts_from_the_form_and_shows_its_progress_then_the_link(pol
 def test_award_mail_button_reports_sent_and_skipped_and_the_log_lists_mail(api, console):
     submit(api, 1)
     browser, token = console
-    page = text(browser.post("/admin/notifications/awards", {"csrf_token": token}))
+    page = text(browser.get("/admin/mail"))
+    assert "目前没有获奖案例（综合评选关闭后才有），不会发送任何邮件。" in page and 'id="mail-preview-body"' not in page
+    page = text(browser.post("/admin/notifications/awards", {"csrf_token": token, "confirm": "yes"}))
     assert "获奖通知已处理：发送 0 封，跳过 0 封" in page
     log = text(browser.get("/admin/mail"))
     assert re.search(r"<td>注册成功</td><td>u1@example\.gov\.cn</td>", log)

@@ -1,6 +1,6 @@
 """The console's results pages on one finished competition (tests/integration/finished_competition.py):
 rankings with the prize lines, the fairness report, honors, the organisation award list kept in S3,
-the provincial mark, award mail twice, and an export of the award list followed to its link."""
+the provincial mark, award mail (count, preview, confirm) twice, and an export of the award list followed to its link."""
 from __future__ import annotations
 
 import html as htmllib
@@ -109,12 +109,50 @@ def test_an_awarded_case_can_be_recommended_to_the_provincial_round(finished, co
     browser.post(f"/admin/cases/{case_id}/provincial", {"csrf_token": token, "recommended": "0"})
 
 
-def test_award_mail_twice_sends_once_per_awarded_case(finished, console):
+def _plain(fragment: str) -> str:
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _by_id(page: str, tag: str, element_id: str) -> str:
+    return _plain(re.search(rf'<{tag}[^>]* id="{element_id}"[^>]*>(.*?)</{tag}>', page, re.S).group(1))
+
+
+def test_award_mail_shows_the_count_and_a_preview_asks_to_confirm_and_sends_once_per_case(finished, console):
+    from chalicelib import bootstrap
+    from tests.integration.mailbox import bodies, ses_messages
     browser, token = console
-    first = text(browser.post("/admin/notifications/awards", {"csrf_token": token}))
-    assert "获奖通知已处理：发送 8 封，跳过 0 封" in first
-    second = text(browser.post("/admin/notifications/awards", {"csrf_token": token}))
+    before = text(browser.get("/admin/mail"))
+    assert _by_id(before, "p", "award-mail-count") == \
+        "获奖案例 8 个：将发送 8 封；跳过 0 封（已发送过 0 封，单位没有有效邮箱 0 封）。"
+    first = min((finished.titles[c], c) for c in finished.ids["development"][:5])[1]   # 一等奖, by title
+    competition = bootstrap.competition().short_name
+    assert _by_id(before, "dd", "mail-preview-to") == finished.emails[first]
+    assert _by_id(before, "dd", "mail-preview-subject") == f"【{competition}】获奖通知：贵单位推报的案例荣获一等奖"
+    preview = _by_id(before, "pre", "mail-preview-body")
+    assert preview.startswith(f"{finished.units[first]}：您好！\n\n祝贺！贵单位推报的案例“{finished.titles[first]}”"
+                              "在综合评选中荣获一等奖。\n")
+    assert '<button type="submit" class="primary">发送获奖通知…</button>' in before and "确认发送" not in before
+
+    unconfirmed = browser.post("/admin/notifications/awards", {"csrf_token": token})
+    assert unconfirmed.headers["Location"] == "/admin/mail?confirm=awards#award-confirm"
+    assert [m for m in ses_messages() if "获奖通知" in m["Subject"]] == []
+    confirming = text(browser.get("/admin/mail?confirm=awards"))
+    assert _by_id(confirming, "p", "award-confirm-title") == "确认发送获奖通知？将发送 8 封，跳过 0 封。邮件发出后不能撤回。"
+    assert f'<input type="hidden" name="csrf_token" value="{token}">' in confirming
+    assert "确认发送获奖通知（8 封）" in confirming
+    assert browser.post("/admin/notifications/awards", {"confirm": "yes"}).status_code == 403    # no CSRF token
+
+    sent = text(browser.post("/admin/notifications/awards", {"csrf_token": token, "confirm": "yes"}))
+    assert "获奖通知已处理：发送 8 封，跳过 0 封" in sent
+    mailed = [m for m in ses_messages() if "获奖通知" in m["Subject"]]
+    assert len(mailed) == 8
+    that = next(m for m in mailed if m["To"] == finished.emails[first])
+    assert (that["Subject"], bodies(that)[0]) == (f"【{competition}】获奖通知：贵单位推报的案例荣获一等奖", preview)
+    assert _by_id(sent, "p", "award-mail-count") == \
+        "获奖案例 8 个：将发送 0 封；跳过 8 封（已发送过 8 封，单位没有有效邮箱 0 封）。"
+    second = text(browser.post("/admin/notifications/awards", {"csrf_token": token, "confirm": "yes"}))
     assert "获奖通知已处理：发送 0 封，跳过 8 封" in second
+    assert len([m for m in ses_messages() if "获奖通知" in m["Subject"]]) == 8
     log = text(browser.get("/admin/mail?kind=award"))
     assert len(re.findall(r"<td>获奖通知</td>", log)) == 8
 

@@ -492,9 +492,13 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @staticmethod
     def inside(row, at: float) -> bool:
-        """`at` inside the stage's window and not after the organiser / schedule closed it."""
-        return (float(row.opens_at) <= at < float(row.closes_at)
-                and not (row.closed and row.closed_at is not None and at > float(row.closed_at)))
+        """`at` inside the stage's window and not after the organiser / schedule closed it. A close before the
+        window's end ends the window then (closes_at = closed_at): a write at that very instant came before
+        the close (the close found the stage open), so it is inside."""
+        closed_at = float(row.closed_at) if row.closed and row.closed_at is not None else None
+        ended_by_close = closed_at is not None and closed_at == float(row.closes_at)
+        return (float(row.opens_at) <= at and (at < float(row.closes_at) or (ended_by_close and at == closed_at))
+                and not (closed_at is not None and at > closed_at))
 
 
 def test_lifecycle_state_machine():
