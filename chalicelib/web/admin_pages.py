@@ -463,7 +463,9 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = _query("kind") or ""
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
-    return _render("mail.html", who, "mail", mail=log["mail"], kinds=MAIL_KINDS, kind=kind,
+    mail = [{**m, "at_text": chinese_time(datetime.fromisoformat(m["sent_at"] or m["created_at"]))}
+            for m in log["mail"]]
+    return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))
 

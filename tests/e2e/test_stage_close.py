@@ -1,10 +1,13 @@
 """The organiser closes stages early from the console in Chromium at 1280×800 and opens the next one at once:
-文本申报 关闭 → 立即开始文本评审 → the close page of 文本评审 names the unscored assignments → 关闭 →
-立即开始专家辅导. Only the unit's own case is set up over the API (a unit's job); every organiser step is in
-the console. Closing for good cannot be undone, so this module runs on a local stack of its own."""
+文本申报 关闭 → 立即开始文本评审 → the close page of 文本评审 names the unscored assignment → 关闭 →
+立即开始专家辅导. Every organiser step is in the console; the unit's case and a judge's score are their own
+parts, over the API. Then the final is run over the API and the award mail is previewed, confirmed and sent
+from /admin/mail. Closing for good cannot be undone, so this module runs on a local stack of its own, its
+tests in order."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -55,6 +58,27 @@ def a_submitted_case(stack) -> str:
         "originality_pledge": True}, status=201)
     unit.ok("POST", f"/cases/{case['id']}/submit")
     return title
+
+
+def organiser_api(stack) -> Api:
+    public = Api(stack.url)
+    return Api(stack.url, public.ok("POST", "/sessions", {"username": stack.organiser[0],
+                                                          "password": stack.organiser[1]})["token"])
+
+
+def score_as(stack, org: Api, stage: str, judge_name: str) -> None:
+    """The judge's own part, over the API: open the judge's link and score every assigned case."""
+    judges = {j["id"]: j["name"] for j in org.ok("GET", "/admin/judges")["judges"]}
+    links = {judges[link["judge_id"]]: link["url"].rsplit("/j/", 1)[1]
+             for link in org.ok("POST", f"/admin/stages/{stage}/links")["links"]}
+    judge = Api(stack.url, Api(stack.url).ok("POST", "/judge/sessions", {"link": links[judge_name]})["token"])
+    for case in judge.ok("GET", "/judge/cases")["cases"]:
+        judge.ok("PUT", f"/judge/cases/{case['id']}/score",
+                 {"criteria": {"foresight": 25, "practicality": 25, "effectiveness": 35}})
+
+
+def a_judge_scores(stack, judge_name: str) -> None:
+    score_as(stack, organiser_api(stack), "text_review", judge_name)
 
 
 def log_in(page, stack) -> None:
@@ -121,12 +145,14 @@ def test_closing_early_from_the_console_lets_the_next_stage_open_at_once(desk, o
     expect()(page.locator("p.notice[role=status]")).to_have_text("阶段已开始。")
     assert cells(page, "text_review")[2] == "进行中"
 
+    a_judge_scores(own_stack, "甲评委")
+
     page.get_by_role("link", name="关闭文本评审…").click()
     expect()(page.get_by_role("heading", name="关闭文本评审")).to_be_visible()
     expect()(page.locator("#open-work-summary")).to_have_text(
-        "已评分 0 / 2；尚未评分 2 个（评委 × 案例）；没有分配评委的案例 0 个。")
+        "已评分 1 / 2；尚未评分 1 个（评委 × 案例）；没有分配评委的案例 0 个。")
     table = page.get_by_role("table").filter(has_text="评委")
-    assert [r.split("\t") for r in table.locator("tbody tr").all_inner_texts()] == [["乙评委", title], ["甲评委", title]]   # by name, code point order
+    assert [r.split("\t") for r in table.locator("tbody tr").all_inner_texts()] == [["乙评委", title]]
     no_sideways_scroll(page)
     screenshot(page, "admin-close-text-review-1280")
     before = datetime.now(CHINA)
@@ -149,3 +175,52 @@ def test_closing_early_from_the_console_lets_the_next_stage_open_at_once(desk, o
     home = page.locator("table.stages")
     expect()(home.locator("tr", has_text="专家辅导")).to_contain_text("进行中")
     expect()(home.locator("tr", has_text="文本评审")).to_contain_text("已截止")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(CHINA).isoformat(timespec="seconds")
+
+
+def run_the_final_over_the_api(stack) -> None:
+    """After the walk above (专家辅导 open): close it, open 综合评选 now, a judge scores the case, close it."""
+    org = organiser_api(stack)
+    org.ok("POST", "/admin/stages/coaching/close")
+    windows = {s["id"]: s for s in Api(stack.url).ok("GET", "/competition")["stages"]}
+    org.ok("PUT", "/admin/stages/final", {"opens_at": iso(datetime.now(CHINA) + timedelta(seconds=1)),
+                                          "closes_at": windows["final"]["closes_at"]})
+    org.ok("POST", "/admin/stages/final/assignments", {})
+    for _ in range(50):                          # the window opens at the next whole second
+        if Api(stack.url).ok("GET", "/competition")["stages"][3]["status"] == "open":
+            break
+        time.sleep(0.1)
+    score_as(stack, org, "final", "甲评委")
+    org.ok("POST", "/admin/stages/final/close")
+
+
+def test_award_mail_shows_the_count_and_the_mail_then_asks_before_sending(desk, own_stack):
+    page = desk
+    run_the_final_over_the_api(own_stack)
+    log_in(page, own_stack)
+    page.goto("/admin/mail")
+    expect()(page.locator("#award-mail-count")).to_have_text(
+        "获奖案例 1 个：将发送 1 封；跳过 0 封（已发送过 0 封，单位没有有效邮箱 0 封）。")
+    expect()(page.locator("#mail-preview-to")).to_have_text("stage-unit@example.gov.cn")
+    expect()(page.locator("#mail-preview-subject")).to_have_text(
+        "【2023年深圳市“党建杯”机关创新创优竞赛】获奖通知：贵单位推报的案例荣获一等奖")
+    expect()(page.locator("#mail-preview-body")).to_contain_text(
+        "深圳市阶段测试局：您好！\n\n祝贺！贵单位推报的案例“党建引领“阶段提前关闭”测试案例”在综合评选中荣获一等奖。")
+    no_sideways_scroll(page)
+    screenshot(page, "admin-mail-preview-1280")
+
+    page.get_by_role("button", name="发送获奖通知").click()
+    panel = page.get_by_role("alertdialog")
+    expect()(panel).to_contain_text("确认发送获奖通知？将发送 1 封，跳过 0 封。邮件发出后不能撤回。")
+    expect()(page.get_by_text("获奖通知已处理")).to_have_count(0)       # nothing sent before the confirm
+    screenshot(page, "admin-mail-confirm-1280")
+    panel.get_by_role("button", name="确认发送获奖通知（1 封）").click()
+    expect()(page.locator("#award-mail-result")).to_have_text(
+        "获奖通知已处理：发送 1 封，跳过 0 封（此前已发送或单位没有有效邮箱）。")
+    expect()(page.locator("#award-mail-count")).to_have_text(
+        "获奖案例 1 个：将发送 0 封；跳过 1 封（已发送过 1 封，单位没有有效邮箱 0 封）。")
+    expect()(page.locator("#mail-log")).to_contain_text("获奖通知")
+    screenshot(page, "admin-mail-sent-1280")
