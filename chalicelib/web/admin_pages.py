@@ -268,19 +268,14 @@ def revoke_link(stage_id: str) -> Response:
 
 # -- stages -----------------------------------------------------------------------------------------
 
-def chinese_time(value: datetime) -> str:
-    """2023年6月9日 18:00 (Beijing time), as the console's tables show a moment."""
-    local = value.astimezone(competition_rules.CHINA)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     """Each window as the stages page shows it; `may_open_now` when it has not begun and the one before is over."""
     rows, previous = [], None
     for w in found.values():
         view = stages.stage_view(w, now)
-        rows.append({**view, "closed_by_organiser": w.closed, "opens_text": chinese_time(w.opens_at),
-                     "closes_text": chinese_time(w.closes_at),
+        rows.append({**view, "closed_by_organiser": w.closed,
+                     "opens_text": competition_rules.chinese_time(w.opens_at),
+                     "closes_text": competition_rules.chinese_time(w.closes_at),
                      "may_open_now": view["status"] == "pending" and previous == "closed"})
         previous = view["status"]
     return rows
@@ -353,7 +348,7 @@ def confirm_close(stage_id: str) -> Response:
         raise PageError(404, "没有这个阶段")
     return _render("close_stage.html", who, "stages", window=window, stage=stage_id,
                    work=None if window.closed else stages.open_work(comp, stage_id),
-                   closes_text=chinese_time(window.closes_at))
+                   closes_text=competition_rules.chinese_time(window.closes_at))
 
 
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
@@ -463,8 +458,8 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = _query("kind") or ""
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
-    mail = [{**m, "at_text": chinese_time(datetime.fromisoformat(m["sent_at"] or m["created_at"]))}
-            for m in log["mail"]]
+    when = competition_rules.chinese_time
+    mail = [{**m, "at_text": when(datetime.fromisoformat(m["sent_at"] or m["created_at"]))} for m in log["mail"]]
     return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))

@@ -39,6 +39,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(CHINA).isoformat(timespec="seconds")
 
 
+def chinese(moment: datetime) -> str:
+    local = moment.astimezone(CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
+
+
 def public_stages(api) -> dict[str, dict]:
     status, body = api.call("GET", "/competition")
     assert status == 200
@@ -81,7 +86,7 @@ def test_closing_a_stage_early_ends_its_window_then_and_the_next_stage_opens_at_
         overlapping = org.call("PUT", f"/admin/stages/{nxt}", {"opens_at": iso(moment - timedelta(seconds=1)),
                                                              "closes_at": CONFIG[nxt][1]})
         assert overlapping[0] == 400 and overlapping[1]["error"]["fields"] == {"opens_at": (
-            f"{NAMES[nxt]}的开始时间必须晚于{NAMES[stage]}的截止时间（{iso(moment)}），阶段时间不能重叠")}
+            f"{NAMES[nxt]}的开始时间必须晚于{NAMES[stage]}的截止时间（{chinese(moment)}），阶段时间不能重叠")}
         opens = moment + timedelta(seconds=1)
         status, moved = org.call("PUT", f"/admin/stages/{nxt}", {"opens_at": iso(opens), "closes_at": CONFIG[nxt][1]})
         assert status == 200, moved
