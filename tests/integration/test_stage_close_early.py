@@ -223,3 +223,27 @@ def test_the_console_form_moves_the_next_stage_to_open_right_after_an_early_clos
     assert moved.headers["Location"] == "/admin/stages?done=moved"
     from tests.conftest import Api
     assert public_stages(Api(client))["coaching"]["status"] == "open"
+
+
+def test_the_coaching_feedback_mail_after_an_early_close_names_the_new_end(api, clock):
+    """The feedback notices run for a grace period after coaching ends: they name the end it really had."""
+    from app import send_reminders
+    from scripts.local_jobs import scheduled_event
+    from tests.integration.mailbox import bodies, ses_messages
+    from tests.integration.test_judge_pages import set_status
+    case_id = submit(api, 1, title="辅导案例")
+    set_status([case_id], "advanced")
+    clock.set(INSIDE["coaching"])
+    org = organiser(api)
+    coach = make_judges(org, 1)[0]
+    assert org.call("POST", "/admin/stages/coaching/assignments", {})[0] == 200
+    status, session = api.call("POST", "/judge/sessions", {"link": links(org, "coaching")[coach]})
+    assert status == 200
+    assert api.as_(session["token"]).call("PUT", f"/judge/cases/{case_id}/feedback", {"points": ["补充数据"]})[0] == 200
+    assert org.call("POST", "/admin/stages/coaching/close")[0] == 200
+    later = INSIDE["coaching"] + timedelta(minutes=30)
+    clock.set(later)
+    assert send_reminders(scheduled_event("send_reminders", later.timestamp()), None)["feedback_available"] == 1
+    mail = [m for m in ses_messages() if "专家辅导意见已发布" in m["Subject"]]
+    assert len(mail) == 1
+    assert re.search(r"专家辅导阶段截止（2023年0?6月20日 15:00）", bodies(mail[0])[0])
