@@ -37,7 +37,7 @@ RANKED = ("text_review", "final")
 NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
-    "closed": "阶段已关闭（在截止时间之前关闭的，截止时间已改为关闭的时刻）。", "opened": "阶段已开始。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
+    "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
 }
 EXPORT_KINDS = {
     "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
@@ -267,6 +267,9 @@ def revoke_link(stage_id: str) -> Response:
 
 
 # -- stages -----------------------------------------------------------------------------------------
+
+NOTICES["opened"] = "阶段已开始。"          # after 立即开始
+
 
 def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     """Each window as the stages page shows it; `may_open_now` when it has not begun and the one before is over."""
