@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -63,14 +64,21 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     if os.environ.get("SAIPING_E2E_URL"):
         yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER)
         return
+    with running_stack(tmp_path_factory.mktemp("local-data"), "e2e-stack") as started:
+        yield started
+
+
+@contextmanager
+def running_stack(data_dir: Path, name: str) -> Iterator[Stack]:
+    """A local stack of its own (free ports, `data_dir` for its data; log in test-artifacts/<name>.log)."""
     ARTIFACTS.mkdir(exist_ok=True)
     port, emulator = _free_port(), _free_port()
     python = ROOT / ".venv" / "bin" / "python"
     env = {**os.environ, "PORT": str(port), "AWS_EMULATOR_PORT": str(emulator),
-           "LOCAL_DATA_DIR": str(tmp_path_factory.mktemp("local-data")),
+           "LOCAL_DATA_DIR": str(data_dir),
            "ORGANISER_USERNAME": ORGANISER[0], "ORGANISER_PASSWORD": ORGANISER[1], "RUNNER_SAVE_SECONDS": "5"}
     env.pop("AWS_ENDPOINT_URL", None)
-    log_path = ARTIFACTS / "e2e-stack.log"
+    log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(python if python.exists() else sys.executable), "-m", "scripts.run_local"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
