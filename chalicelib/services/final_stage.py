@@ -119,13 +119,14 @@ def live_state(comp: Competition, category: str) -> tuple[live_rules.LiveState, 
     return (live_rules.state_from_record(found[0]), found[1]) if found else (live_rules.LiveState(), 0)
 
 
-def hall_action(comp: Competition, category: Any, action: str, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
+def hall_action(comp: Competition, category: Any, action: Any, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
     """One step of the live final, by the organiser: 选择现在展示的案例 (present), 计时开始 / 停止计时
     (timer_start / timer_stop), 亮分 (reveal) or the session's start time (schedule). Each change is a new
     logged state, refused if another change landed since the state it was made from."""
     category = _category(comp, category)
     if action not in LIVE_ACTIONS:
-        raise NotFound("没有这个现场操作")
+        raise Invalid("请指定现场操作 action：present（选择现在展示的案例）、timer_start（计时开始）、timer_stop（停止计时）、"
+                      "reveal（亮分）或 schedule（现场开始时间）", {"action": "没有这个现场操作"})
     raw = raw if isinstance(raw, dict) else {}
     state, sequence = live_state(comp, category)
     ts = now.timestamp()

@@ -48,13 +48,14 @@ def scoreboard():
     return 200, final_stage.scoreboard(bootstrap.competition(), category, bootstrap.now_dt())
 
 
-@api_final.route("/admin/final/live/{action}", methods=["POST"])
+@api_final.route("/admin/final/live", methods=["POST"])
 @endpoint
-def hall_action(action):
+def hall_action():
     who = principal(_request(), ORGANISER)
     raw = read_json(_request())
-    category = raw.get("category") if isinstance(raw, dict) else None
-    return 200, final_stage.hall_action(bootstrap.competition(), category, action, raw, who.actor, bootstrap.now_dt())
+    raw = raw if isinstance(raw, dict) else {}
+    return 200, final_stage.hall_action(bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
+                                        who.actor, bootstrap.now_dt())
 
 
 @api_final.route("/judge/final/live", methods=["GET"])

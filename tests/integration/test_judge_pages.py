@@ -371,8 +371,9 @@ def test_scoreboard_shows_who_scored_then_the_totals_and_the_trimmed_mean_after_
     last = sorted(sessions)[4]
     sessions[last].call("PUT", f"/judge/cases/{first_case}/score",
                         {"criteria": {"foresight": 25, "practicality": 25.5, "effectiveness": 35}})
-    assert org.call("POST", "/admin/final/live/present", {"category": "development", "case_id": first_case})[0] == 200
-    status, board = org.call("POST", "/admin/final/live/reveal", {"category": "development", "case_id": first_case})
+    hall = {"category": "development", "case_id": first_case}
+    assert org.call("POST", "/admin/final/live", {**hall, "action": "present"})[0] == 200
+    status, board = org.call("POST", "/admin/final/live", {**hall, "action": "reveal"})
     assert status == 200, board
     row = board["cases"][0]
     assert [j["total"] for j in row["judges"]] == [60.0, 70.0, 80.0, 90.0, 85.5]

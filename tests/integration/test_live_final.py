@@ -41,7 +41,7 @@ def hall(api, clock):
 
 
 def act(hall, action, **body):
-    return hall["org"].call("POST", f"/admin/final/live/{action}", {"category": "development", **body})
+    return hall["org"].call("POST", "/admin/final/live", {"category": "development", "action": action, **body})
 
 
 def score(hall, judge_id, case_id, total):
@@ -56,13 +56,13 @@ def hall_actions(competition_id: str, category: str = "development") -> list[tup
 
 
 def test_only_an_organiser_drives_the_hall(api, hall):
-    body = {"category": "development", "case_id": hall["order"][0]}
-    assert api.call("POST", "/admin/final/live/present", body)[0] == 401
+    body = {"category": "development", "action": "present", "case_id": hall["order"][0]}
+    assert api.call("POST", "/admin/final/live", body)[0] == 401
     unit_token = api.call("POST", "/sessions", {"username": hall["units"][hall["cases"][0]],
                                                 "password": "correct-horse-1"})[1]["token"]
-    assert api.as_(unit_token).call("POST", "/admin/final/live/present", body)[0] == 403
+    assert api.as_(unit_token).call("POST", "/admin/final/live", body)[0] == 403
     judge = hall["judge_sessions"][hall["judges"][0]][0]
-    status, refused = judge.call("POST", "/admin/final/live/present", body)
+    status, refused = judge.call("POST", "/admin/final/live", body)
     assert (status, refused["error"]["code"]) == (403, "forbidden")
     assert judge.call("GET", "/admin/final/scoreboard?category=development")[0] == 403
     from chalicelib import bootstrap
@@ -73,12 +73,13 @@ def test_the_presenting_case_must_be_a_finalist_of_that_category(api, hall):
     status, refused = act(hall, "present", case_id=hall["not_advanced"])
     assert (status, refused["error"]["code"], refused["error"]["fields"]) == (
         400, "invalid", {"case_id": "不是本类别进入综合评选的案例"})
-    status, refused = hall["org"].call("POST", "/admin/final/live/present",
-                                       {"category": "service", "case_id": hall["order"][0]})
+    status, refused = hall["org"].call("POST", "/admin/final/live",
+                                       {"category": "service", "action": "present", "case_id": hall["order"][0]})
     assert (status, refused["error"]["fields"]) == (400, {"case_id": "不是本类别进入综合评选的案例"})
     assert act(hall, "present")[1]["error"]["fields"] == {"case_id": "请选择案例"}
-    assert hall["org"].call("POST", "/admin/final/live/present", {"category": "nope", "case_id": "x"})[0] == 400
-    assert act(hall, "launch", case_id=hall["order"][0])[0] == 404
+    assert hall["org"].call("POST", "/admin/final/live", {"action": "present", "category": "nope", "case_id": "x"})[0] == 400
+    status, refused = act(hall, "launch", case_id=hall["order"][0])
+    assert (status, refused["error"]["fields"]) == (400, {"action": "没有这个现场操作"})
     status, board = act(hall, "present", case_id=hall["order"][1])
     assert status == 200
     assert (board["presenting"]["case_id"], board["presenting"]["position"]) == (hall["order"][1], 2)
