@@ -7,6 +7,7 @@ from chalicelib.web.api import api
 from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
+from chalicelib.web.final_pages import final_pages
 from chalicelib.web.judge_pages import judge_pages
 from chalicelib.web.pages import pages
 from chalicelib.web.verify import verify
@@ -19,6 +20,7 @@ app.register_blueprint(api_originality, url_prefix="/api/v1")
 app.register_blueprint(api_final, url_prefix="/api/v1")
 app.register_blueprint(pages)
 app.register_blueprint(judge_pages)
+app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)
 app.register_blueprint(verify)
 

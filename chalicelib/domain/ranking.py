@@ -135,6 +135,19 @@ class RankingSettings:
         return rank_category(scores_by_case, case_ids, self.method, self.trim_min_scores,
                              self.tie_break_criterion, self.advance_quota, self.prize_bands)
 
+    def dropped(self, scores: Sequence[JudgeScore]) -> tuple[JudgeScore, JudgeScore] | None:
+        """(highest, lowest): the two scores the aggregate leaves out, or None when it keeps them all.
+
+        Among equal totals the first one in ``scores`` is the one shown as dropped; the aggregate is the
+        same whichever of them it is.
+        """
+        trim_from = _trim_from(self.method, self.trim_min_scores)
+        if trim_from is None or len(scores) < trim_from:
+            return None
+        highest = max(scores, key=_TOTAL)
+        lowest = min((s for s in scores if s is not highest), key=_TOTAL)
+        return highest, lowest
+
 
 # One scored case while ranking, as a flat plain tuple (cheapest to build and to
 # sort at 10,000 cases): (-aggregate, -plain mean, -tie-break mean, case_id,
@@ -196,7 +209,7 @@ def _sorted_stats(scores_by_case: Mapping[str, Sequence[JudgeScore]], case_ids: 
     """Sums per case, sorted best first. Keys are integers that order exactly
     like the means they stand for: each mean s / n becomes s * (L // n), L the
     least common multiple of every count in play."""
-    trim_from = max(trim_min_scores, 3) if method is Method.TRIMMED_MEAN else None
+    trim_from = _trim_from(method, trim_min_scores)
     counts = {len(scores_by_case[cid]) for cid in case_ids}
     trimmed_counts = {c - 2 for c in counts if trim_from is not None and c >= trim_from}
     scale = lcm(*counts, *trimmed_counts) if counts else 1
@@ -224,6 +237,11 @@ def _sorted_stats(scores_by_case: Mapping[str, Sequence[JudgeScore]], case_ids: 
                       total_sum, tie_break_sum, agg_sum, agg_count, zc))
     stats.sort()
     return stats
+
+
+def _trim_from(method: Method, trim_min_scores: int) -> int | None:
+    """The score count from which one highest and one lowest are dropped; None when never."""
+    return max(trim_min_scores, 3) if method is Method.TRIMMED_MEAN else None
 
 
 def _rank_groups(stats: list[_Stats]) -> Iterable[tuple[int, int, Sequence[_Stats]]]:

@@ -1,12 +1,13 @@
 """JSON API (under /api/v1) for the live final and judge import: the presentation-order draw (抽签), the
-big-screen scoreboard's data, the judges' .xlsx import, and a unit's replies to coaching feedback."""
+hall's steps (现场控制: present, timer, 亮分), the big-screen scoreboard's data, what a final judge's phone
+polls, the judges' .xlsx import, and a unit's replies to coaching feedback."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from ..lazy import lazy_module
 from ..media import XLSX
-from .http import endpoint, error_body, json_response, principal, read_json
+from .http import endpoint, error_body, json_response, judge, principal, read_json
 
 bootstrap = lazy_module("chalicelib.bootstrap")
 coaching = lazy_module("chalicelib.services.coaching")
@@ -44,7 +45,24 @@ def get_draw(stage_id):
 def scoreboard():
     principal(_request(), ORGANISER)
     category = (_request().query_params or {}).get("category")
-    return 200, final_stage.scoreboard(bootstrap.competition(), category)
+    return 200, final_stage.scoreboard(bootstrap.competition(), category, bootstrap.now_dt())
+
+
+@api_final.route("/admin/final/live", methods=["POST"])
+@endpoint
+def hall_action():
+    who = principal(_request(), ORGANISER)
+    raw = read_json(_request())
+    raw = raw if isinstance(raw, dict) else {}
+    return 200, final_stage.hall_action(bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
+                                        who.actor, bootstrap.now_dt())
+
+
+@api_final.route("/judge/final/live", methods=["GET"])
+@endpoint
+def judge_live():
+    who = judge(_request())
+    return 200, {"signature": final_stage.live_signature(bootstrap.competition(), who.judge_id)}
 
 
 @api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])

@@ -5,8 +5,8 @@ token in a form field to /judge/start, which exchanges it for a judge session in
 `sp_session` (tokens never travel in query strings). Then /judge (the assigned cases, 已评 n / m) and
 /judge/cases/{id} (the case, attachments, the rubric's scoring form or the coaching feedback form, recusal).
 Units: the coaching feedback (专家1, 专家2 …) with point-by-point replies, and the case's versions.
-Organisers: the draw (抽签), the 8-minute timer, the judges' QR codes, the big-screen scoreboard, and the
-judges' .xlsx template and import.
+Organisers: the judges' QR codes and the judges' .xlsx template and import (the live final's pages:
+final_pages.py).
 
 Every page sends the security headers of pages.py (Referrer-Policy: no-referrer, Cache-Control: no-store).
 """
@@ -38,7 +38,6 @@ competition_rules = lazy_module("chalicelib.domain.competition")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
 coaching = lazy_module("chalicelib.services.coaching")
-final_stage = lazy_module("chalicelib.services.final_stage")
 judge_import = lazy_module("chalicelib.services.judge_import")
 judging = lazy_module("chalicelib.services.judging")
 portal = lazy_module("chalicelib.services.judge_portal")
@@ -50,7 +49,7 @@ judge_pages = Blueprint(__name__)
 STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8"}
 SCORED_STAGES = ("text_review", "final")
 NOTICES = {"saved": "评分已保存。", "feedback": "辅导意见已提交。", "recused": "已回避该案例，主办单位会另行安排。",
-           "replied": "回复已保存。", "drawn": "抽签完成，结果已记录。"}
+           "replied": "回复已保存。"}
 JUDGE_HEADINGS = {400: "请求有误", 401: "评分链接无效或已过期", 403: "无法完成操作", 404: "没有找到",
                   409: "操作冲突", 413: "内容过大", 503: "服务繁忙"}
 
@@ -147,6 +146,9 @@ def judge_logout() -> Response:
 @judge_page
 def my_cases() -> Response:
     who = _judge()
+    if who.stage == "final":   # the live final: the drawn order, the case now presenting on top
+        from .final_pages import final_cases_page
+        return final_cases_page(who, NOTICES.get(_query("done") or ""))
     found = scoring.my_cases(who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
@@ -325,50 +327,7 @@ def version(case_id: str, version: str) -> Response:
                  status_names=case_rules.STATUS_NAMES)
 
 
-# -- organiser: the live final ----------------------------------------------------------------------
-
-@judge_pages.route("/admin/final/draw", methods=["GET"])
-@page
-def draw_page() -> Response:
-    who = _who(("organiser",))
-    return _draw_page(who, notice=NOTICES.get(_query("done") or ""))
-
-
-def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, values: dict[str, str] | None = None,
-               notice: str | None = None) -> Response:
-    return _html("draw.html", status=status, who=who, data=final_stage.draws(bootstrap.competition()),
-                 values=values or {}, errors=dict(error.fields or {}) if error else {},
-                 message=error.message if error else None, notice=notice)
-
-
-@judge_pages.route("/admin/final/draw", methods=["POST"], content_types=FORM)
-@page
-def draw() -> Response:
-    who, form = _posted(("organiser",))
-    values = {"category": _one(form, "category"), "seed": _one(form, "seed").strip()}
-    raw = {"category": values["category"] or None, "seed": values["seed"] or None}
-    try:
-        final_stage.draw(bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
-    except Invalid as e:
-        return _draw_page(who, 400, e, values)
-    raise Redirect("/admin/final/draw?done=drawn")
-
-
-@judge_pages.route("/admin/final/timer", methods=["GET"])
-@page
-def timer() -> Response:
-    who = _who(("organiser",))
-    return _html("timer.html", who=who, seconds=8 * 60, warn_seconds=60)
-
-
-@judge_pages.route("/admin/final/scoreboard", methods=["GET"])
-@page
-def scoreboard() -> Response:
-    who = _who(("organiser",))
-    category = _query("category") or bootstrap.competition().category_ids[0]
-    board = final_stage.scoreboard(bootstrap.competition(), category)
-    return _html("scoreboard.html", who=who, board=board)
-
+# -- organiser: the judges' QR sheet (the live final's pages are in final_pages.py) ----------------------
 
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
 @page

@@ -37,6 +37,7 @@ case_rules = lazy_module("chalicelib.domain.cases")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
+final_stage = lazy_module("chalicelib.services.final_stage")
 stages = lazy_module("chalicelib.services.stages")
 
 log = logging.getLogger("saiping")
@@ -319,7 +320,8 @@ def my_cases() -> Response:
     who = _who()
     found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
-                categories=_category_names(), notice=NOTICES.get(_query("done") or ""))
+                categories=_category_names(), notice=NOTICES.get(_query("done") or ""),
+                presentations=final_stage.presentations(bootstrap.competition(), found))
 
 
 @pages.route("/cases/new", methods=["GET"])

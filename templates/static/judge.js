@@ -1,6 +1,6 @@
 /* saiping judge and live-final pages: progressive enhancement only (every form also works as a plain POST).
  * - the scoring form's live total; the coaching form's numbered points (add/remove in place, at least one)
- * - the host's 8-minute timer; the big-screen scoreboard (polls its JSON every 2 s); print; judge import.
+ * - the host's presentation timer; print; judge import (the live final's screens: final.js).
  * No inline scripts or styles anywhere (the pages' CSP allows 'self' only); text goes in via textContent. */
 (function () {
   "use strict";
@@ -167,97 +167,6 @@
       else if (event.key === "r" || event.key === "R") { reset(); }
     });
     render();
-  }
-
-  // ---- the big-screen scoreboard ----------------------------------------------------------------------
-  var board = $("board");
-  if (board) {
-    var source = board.dataset.source;
-    var statusBox = $("board-status");
-    var previous = {};
-
-    var cell = function (tag, className, text) {
-      var el = document.createElement(tag);
-      if (className) { el.className = className; }
-      if (text !== undefined && text !== null) { el.textContent = String(text); }
-      return el;
-    };
-    var renderBoard = function (data) {
-      var head = cell("tr");
-      var pos = cell("th", "col-pos", "序号"); pos.scope = "col"; head.appendChild(pos);
-      var title = cell("th", "col-title", "案例"); title.scope = "col"; head.appendChild(title);
-      data.judges.forEach(function (label) {
-        var th = cell("th", "col-judge", label); th.scope = "col"; head.appendChild(th);
-      });
-      var fin = cell("th", "col-final", "最后得分"); fin.scope = "col"; head.appendChild(fin);
-      board.tHead.replaceChildren(head);
-
-      var rows = [];
-      var seen = {};
-      data.cases.forEach(function (c) {
-        var tr = cell("tr", c.complete ? "complete" : "");
-        tr.dataset.caseId = c.case_id;
-        tr.appendChild(cell("td", "col-pos", c.position));
-        var t = cell("td", "col-title", c.title);
-        t.appendChild(cell("small", "", c.recommending_unit));
-        tr.appendChild(t);
-        c.judges.forEach(function (j, i) {
-          var key = c.case_id + "#" + i;
-          var text = !j.assigned ? "—" : (j.total === null ? "…" : String(j.total));
-          var td = cell("td", "col-judge" + (j.assigned && j.total === null ? " pending" : ""), text);
-          if (previous[key] !== undefined && previous[key] !== text && j.total !== null) { td.classList.add("fresh"); }
-          seen[key] = text;
-          tr.appendChild(td);
-        });
-        var finalText = c.complete && c.score !== null ? Number(c.score).toFixed(2) : "";
-        var fd = cell("td", "col-final", finalText);
-        if (finalText && previous[c.case_id] !== finalText && previous[c.case_id] !== undefined) { fd.classList.add("fresh"); }
-        seen[c.case_id] = finalText;
-        tr.appendChild(fd);
-        rows.push(tr);
-      });
-      if (!rows.length) {
-        var empty = cell("tr");
-        var td = cell("td", "board-empty", "该类别暂无入围案例");
-        td.colSpan = data.judges.length + 3;
-        empty.appendChild(td);
-        rows.push(empty);
-      }
-      board.tBodies[0].replaceChildren.apply(board.tBodies[0], rows);
-      previous = seen;
-    };
-    // The server-rendered table is the first state, so the first poll highlights only real changes.
-    Array.prototype.forEach.call(board.tBodies[0].rows, function (tr) {
-      var id = tr.dataset.caseId;
-      if (!id) { return; }
-      var cells = tr.querySelectorAll("td.col-judge");
-      Array.prototype.forEach.call(cells, function (td, i) { previous[id + "#" + i] = td.textContent.trim(); });
-      var fin = tr.querySelector("td.col-final");
-      previous[id] = fin ? fin.textContent.trim() : "";
-    });
-    var poll = function () {
-      fetch(source, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
-        .then(function (response) {
-          if (response.status === 401 || response.status === 403) {
-            throw new Error("登录已失效，请重新登录主办单位帐号");
-          }
-          if (!response.ok) { throw new Error("更新失败（" + response.status + "），正在重试…"); }
-          return response.json();
-        })
-        .then(function (data) {
-          renderBoard(data);
-          var now = new Date();
-          statusBox.textContent = "已更新 " + now.toLocaleTimeString("zh-CN", {hour12: false}) + " · 每 2 秒自动更新";
-          statusBox.classList.remove("is-error");
-        })
-        .catch(function (error) {
-          statusBox.textContent = error && error.message && /[\u4e00-\u9fff]/.test(error.message)
-            ? error.message : "连接中断，正在重试…";
-          statusBox.classList.add("is-error");
-        })
-        .then(function () { window.setTimeout(poll, 2000); });
-    };
-    window.setTimeout(poll, 2000);
   }
 
   // ---- the judges' spreadsheet import -----------------------------------------------------------------

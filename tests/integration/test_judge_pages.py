@@ -346,7 +346,7 @@ def test_draw_is_reproducible_from_its_seed(final):
     assert [json.loads(e.detail)["seed"] for e in logged] == ["hall-2023", "hall-2023", seed]
 
 
-def test_scoreboard_shows_totals_as_they_arrive_and_the_trimmed_mean_once_all_scored(api, client, final):
+def test_scoreboard_shows_who_scored_then_the_totals_and_the_trimmed_mean_after_the_reveal(api, client, final):
     org = final["org"]
     org.call("POST", "/admin/stages/final/draw", {"seed": "board-1"})
     order = [o["case_id"] for o in org.call("GET", "/admin/stages/final/draw")[1]["draws"]["development"]["order"]]
@@ -366,13 +366,19 @@ def test_scoreboard_shows_totals_as_they_arrive_and_the_trimmed_mean_once_all_sc
     assert board["judges"] == ["评委1", "评委2", "评委3", "评委4", "评委5"]
     assert [c["case_id"] for c in board["cases"]] == order
     row = board["cases"][0]
-    assert [j["total"] for j in row["judges"]] == [60.0, 70.0, 80.0, 90.0, None]
-    assert (row["scored"], row["assigned"], row["complete"], row["score"]) == (4, 5, False, None)
+    assert [(j["scored"], j["total"]) for j in row["judges"]] == [(True, None)] * 4 + [(False, None)]
+    assert (row["scored"], row["assigned"], row["complete"], row["revealed"], row["score"]) == (4, 5, False, False, None)
     last = sorted(sessions)[4]
     sessions[last].call("PUT", f"/judge/cases/{first_case}/score",
                         {"criteria": {"foresight": 25, "practicality": 25.5, "effectiveness": 35}})
-    row = org.call("GET", "/admin/final/scoreboard?category=development")[1]["cases"][0]
-    assert (row["complete"], row["score"]) == (True, 78.5)   # (70 + 80 + 85.5) / 3: highest and lowest dropped
+    hall = {"category": "development", "case_id": first_case}
+    assert org.call("POST", "/admin/final/live", {**hall, "action": "present"})[0] == 200
+    status, board = org.call("POST", "/admin/final/live", {**hall, "action": "reveal"})
+    assert status == 200, board
+    row = board["cases"][0]
+    assert [j["total"] for j in row["judges"]] == [60.0, 70.0, 80.0, 90.0, 85.5]
+    assert [j["dropped"] for j in row["judges"]] == ["lowest", None, None, "highest", None]
+    assert (row["complete"], row["score"], row["score_text"], row["rank"]) == (True, 78.5, "78.50", 1)  # (70+80+85.5)/3
     assert org.call("GET", "/admin/final/scoreboard?category=nope")[0] == 400
 
     page_browser = Browser(client)
@@ -380,7 +386,7 @@ def test_scoreboard_shows_totals_as_they_arrive_and_the_trimmed_mean_once_all_sc
     response = page_browser.get("/admin/final/scoreboard?category=development")
     page = text(response)
     assert response.status_code == 200
-    assert 'data-source="/api/v1/admin/final/scoreboard?category=development"' in page
+    assert 'data-live-source="/admin/final/scoreboard/board?category=development"' in page
     assert '<td class="col-final">78.50</td>' in page and "评委5" in page
     assert "评委1号" not in page and all(j not in page for j in final["judges"])   # judges stay anonymous
 
