@@ -1,10 +1,13 @@
 """The organiser's side of judging: judges, assignments (with 回避), and signed scoring links.
 
 A scoring link is `/j/<token>`: an itsdangerous HMAC-SHA256 signature (salt "judge-link", every key
-of the key list verifies, the first signs) over {judge, stage, a random 128-bit id}. The server keeps
-only the SHA-256 of the id as the judge's current link for the stage: re-issuing replaces it and
-revoking deletes it, so an old link stops working at once. A link opens sessions until its stage
+of the key list verifies, the first signs) over {judge, stage, a random 128-bit id}. The server keeps the
+judge's current link for the stage as that id and its SHA-256: the id alone opens nothing (the signature
+needs the signing key), but with the key the server can show the link in force again (the QR sheet, 显示链接)
+exactly as it was mailed, so printing a sheet never has to re-issue anything. Re-issuing replaces the row
+and revoking clears it, so an old link stops working at once. A link opens sessions until its stage
 closes; sessions opened before the close may still read (never write) for READ_GRACE afterwards.
+Links travel only in response bodies and mail, never in a URL the server logs, nor in the audit log.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -25,7 +28,6 @@ from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..security import new_id, new_token, token_hash
-from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as store
 from ..store.models import Assignment, Judge, Session
@@ -170,33 +172,131 @@ class IssuedLink:
     expires_at: str
 
 
+@dataclass(frozen=True)
+class LinkState:
+    """A judge's link for a stage as the console shows it: none (未发放), sent, opened or revoked."""
+    judge_id: str
+    state: str                      # "none" | "sent" | "opened" | "revoked"
+    issued_at: float | None
+    opened_at: float | None
+    revoked_at: float | None
+    shown: bool                     # the link in force can be shown again (rows of older releases cannot)
+
+    @property
+    def since(self) -> str | None:
+        """When the link reached its state (issued, first opened, revoked), in the competition's zone."""
+        at = {"sent": self.issued_at, "opened": self.opened_at, "revoked": self.revoked_at}.get(self.state)
+        return format_time(datetime.fromtimestamp(at, tz=timezone.utc)) if at is not None else None
+
+
+def _link_url(cfg: Settings, judge_id: str, stage: str, link_id: str) -> str:
+    """The link for a stored id: the same string every time while the signing key stays the same."""
+    return f"{cfg.site_url}/j/{_serializer(cfg).dumps({'j': judge_id, 's': stage, 'r': link_id})}"
+
+
+def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for slot in store.slots_of_stage(stage, comp.category_ids):
+        if not slot.recused:
+            counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
+    return counts
+
+
+def _issue(comp: Competition, cfg: Settings, judge: Judge | None, judge_id: str, stage: str, count: int,
+           actor: str, now: datetime, transport: Any, action: str = "link.issue") -> IssuedLink:
+    """A new link for one judge (replacing the earlier one), mailed to the judge."""
+    window = stage_service.windows(comp)[stage]
+    link_id = secrets.token_urlsafe(16)   # 128 bits
+    store.set_link(judge_id, stage, link_id, token_hash(link_id), actor, now.timestamp(), action)
+    url = _link_url(cfg, judge_id, stage, link_id)
+    if judge is not None:
+        _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", token_hash(link_id),
+                judge.email, {"competition": comp.short_name, "stage_name": window.name,
+                              "judge_name": judge.name, "count": count, "url": url,
+                              "opens_at": format_time(window.opens_at),
+                              "closes_at": format_time(window.closes_at),
+                              "hosts": "、".join(comp.hosts)}, now.timestamp())
+    return IssuedLink(judge_id, url, format_time(window.closes_at))
+
+
 def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
                 transport: Any) -> list[IssuedLink]:
     """One new link per judge assigned in the stage (revoking their earlier one), mailed to the judge."""
     _check_stage(stage)
-    window = stage_service.windows(comp)[stage]
-    slots = store.slots_of_stage(stage, comp.category_ids)
-    counts: dict[str, int] = {}
-    for slot in slots:
-        if not slot.recused:
-            counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
+    counts = _assigned_counts(comp, stage)
     judges = {j.judge_id: j for j in store.list_judges(comp.id)}
-    issued = []
-    for judge_id in sorted(counts):
-        random_id = secrets.token_urlsafe(16)   # 128 bits
-        token = _serializer(cfg).dumps({"j": judge_id, "s": stage, "r": random_id})
-        store.set_link(judge_id, stage, token_hash(random_id), actor, now.timestamp())
-        url = f"{cfg.site_url}/j/{token}"
-        issued.append(IssuedLink(judge_id, url, format_time(window.closes_at)))
-        judge = judges.get(judge_id)
-        if judge is not None:
-            _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", token_hash(random_id),
-                             judge.email, {"competition": comp.short_name, "stage_name": window.name,
-                                           "judge_name": judge.name, "count": counts[judge_id], "url": url,
-                                           "opens_at": format_time(window.opens_at),
-                                           "closes_at": format_time(window.closes_at),
-                                           "hosts": "、".join(comp.hosts)}, now.timestamp())
-    return issued
+    return [_issue(comp, cfg, judges.get(judge_id), judge_id, stage, counts[judge_id], actor, now, transport)
+            for judge_id in sorted(counts)]
+
+
+def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: datetime,
+                 transport: Any) -> IssuedLink:
+    """A new link for this one judge (only their earlier link for the stage stops working), mailed to them."""
+    _check_stage(stage)
+    judge = store.get_judge(comp.id, judge_id) if isinstance(judge_id, str) and judge_id else None
+    if judge is None:
+        raise NotFound("没有这位评委")
+    count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
+    if count == 0:
+        raise Conflict(f"该评委在{comp.stage_name(stage)}没有分配案例，无需发放评分链接")
+    return _issue(comp, cfg, judge, judge.judge_id, stage, count, actor, now, transport, "link.reissue")
+
+
+def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
+                        transport: Any) -> list[IssuedLink]:
+    """A link for each assigned judge who has none in force; links in force are left as they are."""
+    _check_stage(stage)
+    counts = _assigned_counts(comp, stage)
+    rows = store.links_of(stage, counts)
+    missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
+    judges = {j.judge_id: j for j in store.list_judges(comp.id)} if missing else {}
+    return [_issue(comp, cfg, judges.get(j), j, stage, counts[j], actor, now, transport) for j in missing]
+
+
+def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
+                   now: float) -> tuple[list[IssuedLink], list[str]]:
+    """(the links in force of the stage's assigned judges, as they were mailed; the judges whose link in
+    force cannot be shown: issued by an older release that kept no id, to be re-issued alone). For the
+    QR sheet; the showing is audited."""
+    _check_stage(stage)
+    counts = _assigned_counts(comp, stage)
+    rows = store.links_of(stage, counts)
+    closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
+    in_force = [j for j in sorted(counts) if j in rows and rows[j].link_hash]
+    shown = [IssuedLink(j, _link_url(cfg, j, stage, rows[j].link_id), closes_at) for j in in_force if rows[j].link_id]
+    if shown:
+        store.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
+    return shown, [j for j in in_force if not rows[j].link_id]
+
+
+def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: float) -> IssuedLink:
+    """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
+    _check_stage(stage)
+    if not isinstance(judge_id, str) or not judge_id or len(judge_id) > 100:
+        raise NotFound("没有这位评委")
+    row = store.links_of(stage, [judge_id]).get(judge_id)
+    if row is None or not row.link_hash:
+        raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
+    if not row.link_id:
+        raise Conflict("该链接发放于系统升级之前，无法再次显示，请为该评委重新发放")
+    store.audit_links_shown(stage, [judge_id], actor, now)
+    return IssuedLink(judge_id, _link_url(cfg, judge_id, stage, row.link_id),
+                      format_time(stage_service.windows(comp)[stage].closes_at))
+
+
+def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
+    """Each judge's link state for the stage (one batch read)."""
+    rows = store.links_of(stage, judge_ids)
+    states = {}
+    for judge_id in judge_ids:
+        row = rows.get(judge_id)
+        if row is None:
+            states[judge_id] = LinkState(judge_id, "none", None, None, None, False)
+            continue
+        state = "revoked" if not row.link_hash else "opened" if row.opened_at is not None else "sent"
+        states[judge_id] = LinkState(judge_id, state, row.issued_at, row.opened_at, row.revoked_at,
+                                     bool(row.link_hash and row.link_id))
+    return states
 
 
 def _invite(*args: Any) -> None:
@@ -207,9 +307,11 @@ def _invite(*args: Any) -> None:
         log.exception("judge invitation mail failed")
 
 
-def revoke_link(comp: Competition, judge_id: str, stage: str, actor: str, now: float) -> None:
+def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:
+    """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
-    store.revoke_link(judge_id, stage, actor, now)
+    if isinstance(judge_id, str) and 0 < len(judge_id) <= 100:
+        store.revoke_link(judge_id, stage, actor, now)
 
 
 def read_link(cfg: Settings, token: Any) -> dict[str, str]:
@@ -254,9 +356,11 @@ def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: d
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{judge_id}.{stage}.{new_token()}"
     csrf = new_token()
-    account_store.open_judge_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
-                                             link_hash=link.link_hash, csrf=csrf, created_at=ts,
-                                             expires_at=int(expires)), ts)
+    opened = store.open_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
+                                        link_hash=link.link_hash, csrf=csrf, created_at=ts,
+                                        expires_at=int(expires)), ts)
+    if not opened:   # revoked or re-issued between the check and the write
+        raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     return JudgeSession(token, csrf, judge_id, stage, expires)
 
 

@@ -370,37 +370,45 @@ def scoreboard() -> Response:
     return _html("scoreboard.html", who=who, board=board)
 
 
+def _qr_stage(stage_id: str) -> str:
+    if stage_id not in judging.JUDGED_STAGES:
+        raise PageError(404, "评分链接只用于文本评审、专家辅导和综合评选")
+    return stage_id
+
+
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
 @page
 def qr_form(stage_id: str) -> Response:
     who = _who(("organiser",))
-    if stage_id not in judging.JUDGED_STAGES:
-        raise PageError(404, "评分链接只用于文本评审（text_review）、专家辅导（coaching）和综合评选（final）")
-    return _html("qr.html", who=who, stage=stage_id, stage_name=bootstrap.competition().stage_name(stage_id),
-                 sheets=None)
+    stage = _qr_stage(stage_id)
+    return _html("qr.html", who=who, section="links", stage=stage,
+                 stage_name=bootstrap.competition().stage_name(stage), sheets=None)
 
 
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["POST"], content_types=FORM)
 @page
 def qr_sheet(stage_id: str) -> Response:
-    """Issue (or re-issue: earlier links stop working) every assigned judge's link; one QR code each."""
+    """One QR code per link in force, the very link that was mailed: nothing is revoked. Judges assigned
+    without a link in force get one first (mailed as usual)."""
     import segno
 
     who, _ = _posted(("organiser",))
-    comp = bootstrap.competition()
-    links = judging.issue_links(comp, bootstrap.config(), stage_id, who.actor, bootstrap.now_dt(),
-                                bootstrap.mail_transport())
+    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
+    stage = _qr_stage(stage_id)
+    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now, bootstrap.mail_transport())
+    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
     judges = {j.judge_id: j for j in judging.list_judges(comp)}
     sheets = []
     for link in links:
         judge = judges.get(link.judge_id)
-        name = judge.name if judge else link.judge_id
+        name = judge.name if judge else "评委"
         svg = segno.make(link.url, error="m").svg_inline(scale=4, border=2)
         svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(name)}的评分链接二维码" ', 1)
         sheets.append({"judge_id": link.judge_id, "name": name, "affiliation": judge.affiliation if judge else "",
                        "svg": svg, "expires_at": link.expires_at})
     sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
-    return _html("qr.html", who=who, stage=stage_id, stage_name=comp.stage_name(stage_id), sheets=sheets)
+    return _html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
+                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
 
 
 def _attr(text: str) -> str:
@@ -424,7 +432,7 @@ def judges_template() -> Response:
 def judges_import() -> Response:
     who = _who(("organiser",))
     found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
-    return _html("judges_import.html", who=who, judges=[judging.judge_view(j) for j in found])
+    return _html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])
 
 
 # -- static -----------------------------------------------------------------------------------------
