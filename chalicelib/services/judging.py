@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
-from ..domain.competition import Competition, format_time
+from ..domain.competition import CHINA, Competition, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -213,9 +213,9 @@ def _issue(comp: Competition, cfg: Settings, judge: Judge | None, judge_id: str,
         _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", token_hash(link_id),
                 judge.email, {"competition": comp.short_name, "stage_name": window.name,
                               "judge_name": judge.name, "count": count, "url": url,
-                              "opens_at": format_time(window.opens_at),
-                              "closes_at": format_time(window.closes_at),
-                              "hosts": "、".join(comp.hosts)}, now.timestamp())
+                              "opens_at": _mail_time(window.opens_at),
+                              "closes_at": _mail_time(window.closes_at),
+                              "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}, now.timestamp())
     return IssuedLink(judge_id, url, format_time(window.closes_at))
 
 
@@ -297,6 +297,12 @@ def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
         states[judge_id] = LinkState(judge_id, state, row.issued_at, row.opened_at, row.revoked_at,
                                      bool(row.link_hash and row.link_id))
     return states
+
+
+def _mail_time(value: datetime) -> str:
+    """A time as the invitation says it: 2023年6月16日 23:59 (Beijing time)."""
+    local = value.astimezone(CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _invite(*args: Any) -> None:

@@ -47,7 +47,8 @@ scoring = lazy_module("chalicelib.services.scoring")
 log = logging.getLogger("saiping")
 judge_pages = Blueprint(__name__)
 
-STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8"}
+STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8",
+          "judge-draft.js": "text/javascript; charset=utf-8"}
 SCORED_STAGES = ("text_review", "final")
 NOTICES = {"saved": "评分已保存。", "feedback": "辅导意见已提交。", "recused": "已回避该案例，主办单位会另行安排。",
            "replied": "回复已保存。", "drawn": "抽签完成，结果已记录。"}
@@ -153,7 +154,7 @@ def my_cases() -> Response:
     return _html("cases.html", bar=_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
-                 notice=NOTICES.get(_query("done") or ""))
+                 notice=NOTICES.get(_query("done") or ""), draft_done=_query("done") in ("saved", "feedback"))
 
 
 # -- judges: a case ----------------------------------------------------------------------------------
@@ -173,6 +174,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         values = {k: _plain(v) for k, v in (mine.get("criteria") or {}).items()}
     errors = dict(error.fields or {}) if error else {}
     open_now = window.is_open(bootstrap.now_dt())
+    saved = _saved_pairs(who.stage, category, mine, view["my_feedback"])
     return _html(
         "case.html", status=status, bar=_bar(who), case=view, category=category, values=values,
         comment=(mine.get("comment") or "") if comment is None else comment,
@@ -182,7 +184,20 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         closes_at=competition_rules.format_time(window.closes_at), genders=case_rules.GENDERS,
         rank_levels=case_rules.RANK_LEVELS,
         total=_total(values), max_total=sum(k.max for k in category.criteria) if category else 0,
+        draft_key=f"saiping-draft:{who.judge_id}:{who.stage}:{case_id}", saved=saved,
     )
+
+
+def _saved_pairs(stage: str, category: Any, score: dict[str, Any], feedback: list[str] | None) -> list | None:
+    """What the judge has saved, as the form's [name, value] pairs in field order (judge-draft.js compares a
+    draft with it, to show 已保存 / 未保存); None while nothing is saved."""
+    if stage not in SCORED_STAGES:
+        return [["points", p] for p in feedback] if feedback else None
+    if not score or category is None:
+        return None
+    criteria = score.get("criteria") or {}
+    return [[f"criteria.{k.id}", _plain(criteria[k.id]) if k.id in criteria else ""] for k in category.criteria] + \
+        [["comment", score.get("comment") or ""]]
 
 
 def _plain(value: float) -> str:
@@ -254,10 +269,16 @@ def save_feedback(case_id: str) -> Response:
 @judge_pages.route("/judge/cases/{case_id}/recuse", methods=["POST"], content_types=FORM)
 @judge_page
 def recuse(case_id: str) -> Response:
+    """回避 in two steps, without script: the first POST (the case page's form) only shows what will happen
+    and asks to confirm; the confirm page's POST (confirm=yes) recuses."""
     who, form = _judge_posted()
     reason = _one(form, "reason")
+    comp, now = bootstrap.competition(), bootstrap.now()
     try:
-        scoring.recuse(bootstrap.competition(), who, case_id, {"reason": reason}, bootstrap.now())
+        if _one(form, "confirm") != "yes":
+            slot, clean = scoring.check_recusal(comp, who, case_id, {"reason": reason}, now)
+            return _html("recuse_confirm.html", bar=_bar(who), case_id=case_id, title=slot.title, reason=clean)
+        scoring.recuse(comp, who, case_id, {"reason": reason}, now)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
     raise Redirect("/judge?done=recused")
