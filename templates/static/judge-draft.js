@@ -96,6 +96,8 @@
         remove.click();
       }
       Array.prototype.forEach.call(boxes(), function (box, i) { box.value = list[i] || ""; });
+      var focused = document.activeElement;
+      if (focused && focused !== document.body && form.contains(focused)) { focused.blur(); }   // no keyboard on load
     }
     fields(form).forEach(function (field) {
       if (field.name === listName) { return; }
