@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..config import Settings
 from ..domain import assignment as planner
 from ..domain.competition import CHINA, Competition, format_time
-from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..security import new_id, new_token, token_hash
@@ -233,19 +233,25 @@ def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, ac
                  transport: Any) -> IssuedLink:
     """A new link for this one judge (only their earlier link for the stage stops working), mailed to them."""
     _check_stage(stage)
-    judge = store.get_judge(comp.id, judge_id) if isinstance(judge_id, str) and judge_id else None
+    judge = store.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
     if judge is None:
         raise NotFound("没有这位评委")
+    window = stage_service.windows(comp)[stage]
+    if window.status(now) == "closed":
+        raise StageClosed(f"{window.name}已截止，评分链接不再能打开，无需重新发放")
     count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
     if count == 0:
-        raise Conflict(f"该评委在{comp.stage_name(stage)}没有分配案例，无需发放评分链接")
+        raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
     return _issue(comp, cfg, judge, judge.judge_id, stage, count, actor, now, transport, "link.reissue")
 
 
 def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
                         transport: Any) -> list[IssuedLink]:
-    """A link for each assigned judge who has none in force; links in force are left as they are."""
+    """A link for each assigned judge who has none in force; links in force are left as they are. Nothing
+    once the stage has closed (a link could no longer open a session)."""
     _check_stage(stage)
+    if stage_service.windows(comp)[stage].status(now) == "closed":
+        return []
     counts = _assigned_counts(comp, stage)
     rows = store.links_of(stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
@@ -272,7 +278,7 @@ def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
 def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: float) -> IssuedLink:
     """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
     _check_stage(stage)
-    if not isinstance(judge_id, str) or not judge_id or len(judge_id) > 100:
+    if not _plausible_id(judge_id):
         raise NotFound("没有这位评委")
     row = store.links_of(stage, [judge_id]).get(judge_id)
     if row is None or not row.link_hash:
@@ -316,8 +322,13 @@ def _invite(*args: Any) -> None:
 def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:
     """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
-    if isinstance(judge_id, str) and 0 < len(judge_id) <= 100:
+    if _plausible_id(judge_id):
         store.revoke_link(judge_id, stage, actor, now)
+
+
+def _plausible_id(value: Any) -> bool:
+    """A judge id as typed into a form or a path: a short string (the store is never asked for junk keys)."""
+    return isinstance(value, str) and 0 < len(value) <= 100
 
 
 def read_link(cfg: Settings, token: Any) -> dict[str, str]:

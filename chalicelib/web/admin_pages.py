@@ -239,7 +239,7 @@ def remove_assignment(stage_id: str) -> Response:
 # -- links ------------------------------------------------------------------------------------------
 
 def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
-                error: Conflict | NotFound | None = None) -> Response:
+                error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
                    stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
@@ -270,7 +270,7 @@ def reissue_link(stage_id: str) -> Response:
     try:
         link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
                                     who.actor, bootstrap.now_dt(), bootstrap.mail_transport())
-    except (Conflict, NotFound) as e:
+    except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     return _links_page(who, shown={"stage": stage_id, "kind": "reissued", "links": [link]})
 

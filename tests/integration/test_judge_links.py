@@ -129,6 +129,23 @@ def test_reissuing_refuses_unknown_judges_stages_and_callers(api, review):
     status, body = org.call("POST", f"/admin/judges/{review['judges'][0]}/links/coaching")
     assert status == 409 and body["error"]["message"] == "该评委在专家辅导没有分配案例，无需发放评分链接"
     assert api.call("POST", f"/admin/judges/{review['judges'][0]}/links/text_review")[0] == 401
+    assert org.call("POST", f"/admin/judges/{'x' * 300}/links/text_review")[0] == 404
+
+
+def test_after_the_stage_closed_nothing_is_reissued(api, client, clock, review):
+    first = review["judges"][0]
+    assert review["org"].call("DELETE", f"/admin/judges/{first}/links/text_review")[0] == 204
+    clock.set(datetime(2023, 6, 17, 9, 0, tzinfo=CHINA))
+    org, (browser, csrf) = organiser(api), log_in(client)          # fresh sessions after the days passed
+    mailed = mailed_urls()
+    status, body = org.call("POST", f"/admin/judges/{first}/links/text_review")
+    assert (status, body["error"]["code"]) == (409, "stage_closed")
+    assert body["error"]["message"] == "文本评审已截止，评分链接不再能打开，无需重新发放"
+    page = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
+    assert page.count('<figure class="qr-card"') == 2 and "已为其发放" not in page
+    assert mailed_urls() == mailed
+    refused = browser.post("/admin/links/text_review/reissue", {"csrf_token": csrf, "judge_id": first})
+    assert refused.status_code == 409 and "文本评审已截止" in text(refused)
 
 
 # -- 评分链接: states, 显示链接, 重新发放 -----------------------------------------------------------------------
