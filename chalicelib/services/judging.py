@@ -1,17 +1,21 @@
 """The organiser's side of judging: judges, assignments (with 回避), and signed scoring links.
 
 A scoring link is `/j/<token>`: an itsdangerous HMAC-SHA256 signature (salt "judge-link", every key
-of the key list verifies, the first signs) over {judge, stage, a random 128-bit id}. The server keeps the
-judge's current link for the stage as that id and its SHA-256: the id alone opens nothing (the signature
-needs the signing key), but with the key the server can show the link in force again (the QR sheet, 显示链接)
-exactly as it was mailed, so printing a sheet never has to re-issue anything. Re-issuing replaces the row
+of the key list verifies, the first signs) over {judge, stage, a 128-bit id}. That id is derived, never
+stored: HMAC-SHA256(signing key, a random seed). The server keeps the judge's current link for the stage as
+the seed (tagged with which key it was made under) and the SHA-256 of the id: neither opens anything without
+the signing key, nor does a DEBUG log of the table's traffic; with the key the server re-derives the link in
+force, signed with that same key, to show it again exactly as it was mailed (the QR sheet, 显示链接), so
+printing a sheet never has to re-issue anything. Dropping a key from the list ends its links either way. Re-issuing replaces the row
 and revoking clears it, so an old link stops working at once. A link opens sessions until its stage
 closes; sessions opened before the close may still read (never write) for READ_GRACE afterwards.
 Links travel only in response bodies and mail, never in a URL the server logs, nor in the audit log.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -165,6 +169,43 @@ def _serializer(cfg: Settings) -> URLSafeSerializer:
                              signer_kwargs={"digest_method": hashlib.sha256})
 
 
+def _key_tag(key: str) -> str:
+    """Names a signing key in a stored link row without revealing it."""
+    return hashlib.sha256(f"saiping-link-key:{key}".encode()).hexdigest()[:12]
+
+
+def _link_secret(key: str, seed: str) -> str:
+    """The link's 128-bit id for a stored seed: only the holder of the signing key can compute it."""
+    mac = hmac.new(key.encode(), f"judge-link-id:{seed}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+
+def _new_link(cfg: Settings, judge_id: str, stage: str) -> tuple[str, str, str]:
+    """(stored seed "<key tag>:<random>", the id's SHA-256, the URL) of a fresh link, under the newest key."""
+    key = cfg.signing_keys[0]
+    seed = f"{_key_tag(key)}:{secrets.token_urlsafe(16)}"
+    secret = _link_secret(key, seed)
+    return seed, token_hash(secret), _url(cfg, key, judge_id, stage, secret)
+
+
+def _url(cfg: Settings, key: str, judge_id: str, stage: str, secret: str) -> str:
+    token = URLSafeSerializer(key, salt="judge-link", signer_kwargs={"digest_method": hashlib.sha256}).dumps(
+        {"j": judge_id, "s": stage, "r": secret})
+    return f"{cfg.site_url}/j/{token}"
+
+
+def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Any) -> str | None:
+    """The link in force of a stored row, as it was mailed; None when it cannot be made again (a row of an
+    older release, without a seed, or a seed whose key has left the key list: that link is dead anyway)."""
+    if not row.link_hash or not row.link_id or ":" not in row.link_id:
+        return None
+    key = next((k for k in cfg.signing_keys if _key_tag(k) == row.link_id.split(":", 1)[0]), None)
+    if key is None:
+        return None
+    secret = _link_secret(key, row.link_id)
+    return _url(cfg, key, judge_id, stage, secret) if token_hash(secret) == row.link_hash else None
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     judge_id: str
@@ -189,11 +230,6 @@ class LinkState:
         return format_time(datetime.fromtimestamp(at, tz=timezone.utc)) if at is not None else None
 
 
-def _link_url(cfg: Settings, judge_id: str, stage: str, link_id: str) -> str:
-    """The link for a stored id: the same string every time while the signing key stays the same."""
-    return f"{cfg.site_url}/j/{_serializer(cfg).dumps({'j': judge_id, 's': stage, 'r': link_id})}"
-
-
 def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for slot in store.slots_of_stage(stage, comp.category_ids):
@@ -206,11 +242,10 @@ def _issue(comp: Competition, cfg: Settings, judge: Judge | None, judge_id: str,
            actor: str, now: datetime, transport: Any, action: str = "link.issue") -> IssuedLink:
     """A new link for one judge (replacing the earlier one), mailed to the judge."""
     window = stage_service.windows(comp)[stage]
-    link_id = secrets.token_urlsafe(16)   # 128 bits
-    store.set_link(judge_id, stage, link_id, token_hash(link_id), actor, now.timestamp(), action)
-    url = _link_url(cfg, judge_id, stage, link_id)
+    seed, link_hash, url = _new_link(cfg, judge_id, stage)
+    store.set_link(judge_id, stage, seed, link_hash, actor, now.timestamp(), action)
     if judge is not None:
-        _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", token_hash(link_id),
+        _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", link_hash,
                 judge.email, {"competition": comp.short_name, "stage_name": window.name,
                               "judge_name": judge.name, "count": count, "url": url,
                               "opens_at": _mail_time(window.opens_at),
@@ -268,11 +303,11 @@ def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
     counts = _assigned_counts(comp, stage)
     rows = store.links_of(stage, counts)
     closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
-    in_force = [j for j in sorted(counts) if j in rows and rows[j].link_hash]
-    shown = [IssuedLink(j, _link_url(cfg, j, stage, rows[j].link_id), closes_at) for j in in_force if rows[j].link_id]
+    urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
+    shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
         store.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
-    return shown, [j for j in in_force if not rows[j].link_id]
+    return shown, [j for j, url in urls.items() if not url]
 
 
 def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: float) -> IssuedLink:
@@ -283,11 +318,11 @@ def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor
     row = store.links_of(stage, [judge_id]).get(judge_id)
     if row is None or not row.link_hash:
         raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
-    if not row.link_id:
-        raise Conflict("该链接发放于系统升级之前，无法再次显示，请为该评委重新发放")
+    url = _stored_url(cfg, judge_id, stage, row)
+    if url is None:
+        raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
     store.audit_links_shown(stage, [judge_id], actor, now)
-    return IssuedLink(judge_id, _link_url(cfg, judge_id, stage, row.link_id),
-                      format_time(stage_service.windows(comp)[stage].closes_at))
+    return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
 
 
 def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
@@ -301,7 +336,7 @@ def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
             continue
         state = "revoked" if not row.link_hash else "opened" if row.opened_at is not None else "sent"
         states[judge_id] = LinkState(judge_id, state, row.issued_at, row.opened_at, row.revoked_at,
-                                     bool(row.link_hash and row.link_id))
+                                     bool(row.link_hash and row.link_id and ":" in row.link_id))
     return states
 
 

@@ -221,16 +221,17 @@ class Assignment(Model):
 class Link(Model):
     """The current scoring link of a judge for a stage and its state (sent, opened, revoked).
 
-    `link_id` is the link's random id: the link itself is the server's signature over {judge, stage, id},
-    so the row alone opens nothing, while an organiser can be shown the link in force again (the QR sheet,
-    显示链接). `link_hash` (SHA-256 of the id) is what sessions are bound to. Re-issuing overwrites the row;
-    revoking removes id and hash and keeps the row as 已撤销; sessions opened from a link die with it."""
+    `link_id` is the seed of the link's secret id ("<key tag>:<random>"; the id is an HMAC of it under the
+    signing key, services/judging.py), so the row alone opens nothing, while the server can show the link in
+    force again (the QR sheet, 显示链接). `link_hash` (SHA-256 of the id) is what sessions are bound to.
+    Re-issuing overwrites the row; revoking removes seed and hash and keeps the row as 已撤销; sessions
+    opened from a link die with it."""
     class Meta(_Meta):
         logical = "links"
 
     judge_stage = UnicodeAttribute(hash_key=True)          # "<judge id>#<stage>"
     link_hash = UnicodeAttribute(null=True)                # absent once revoked
-    link_id = UnicodeAttribute(null=True)                  # absent once revoked (and on rows of older releases)
+    link_id = UnicodeAttribute(null=True)                  # the seed; absent once revoked (and in older rows)
     issued_at = NumberAttribute()
     opened_at = NumberAttribute(null=True)                 # the first session opened from this link
     revoked_at = NumberAttribute(null=True)

@@ -186,8 +186,31 @@ def test_a_link_of_an_older_release_can_be_revoked_and_reissued_but_not_shown(ap
     assert opens(api, review["urls"][first]) == 200                          # still in force
     browser, csrf = review["browser"], review["csrf"]
     page = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
-    assert page.count('<figure class="qr-card"') == 2 and "评委1号的链接发放于系统升级之前，无法再次显示" in page
+    assert page.count('<figure class="qr-card"') == 2 and "评委1号的链接发放于系统升级或更换签名密钥之前，无法再次显示" in page
     refused = browser.post("/admin/links/text_review/show", {"csrf_token": csrf, "judge_id": first})
-    assert refused.status_code == 409 and "该链接发放于系统升级之前，无法再次显示，请为该评委重新发放" in text(refused)
+    assert refused.status_code == 409 and "该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放" in text(refused)
     assert review["org"].call("POST", f"/admin/judges/{first}/links/text_review")[0] == 200
     assert opens(api, review["urls"][first]) == 401
+
+
+def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(api, clock, review):
+    from dataclasses import replace
+
+    from chalicelib import bootstrap
+    from chalicelib.domain.errors import Conflict, Unauthenticated
+    from chalicelib.services import judging
+    from chalicelib.store.models import Link
+    comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
+    old = replace(bootstrap.config(), signing_keys=("old-key",))
+    link = judging.reissue_link(comp, old, first, "text_review", "organiser:test", now, bootstrap.mail_transport())
+    row = Link.get(f"{first}#text_review")
+    secret = judging.read_link(old, token(link.url))["r"]
+    assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
+    rotated = replace(old, signing_keys=("new-key", "old-key"))
+    assert judging.show_link(comp, rotated, first, "text_review", "organiser:test", now.timestamp()) == link
+    assert judging.open_judge_session(comp, rotated, token(link.url), now).judge_id == first
+    dropped = replace(old, signing_keys=("new-key",))
+    with pytest.raises(Conflict):
+        judging.show_link(comp, dropped, first, "text_review", "organiser:test", now.timestamp())
+    with pytest.raises(Unauthenticated):
+        judging.open_judge_session(comp, dropped, token(link.url), now)
