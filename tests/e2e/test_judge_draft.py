@@ -115,8 +115,17 @@ def test_the_links_page_and_the_qr_sheet_leave_the_mailed_link_working(page, sta
         page.get_by_role("button", name="生成评分链接二维码").click()
         expect()(page.locator(f"figure.qr-card:has-text('{name}')")).to_have_count(1)
         screenshot(page, "links-03-qr-sheet-1280px")
+        page.emulate_media(media="print")
+        expect()(page.locator("nav.admin-nav")).to_be_hidden()
+        expect()(page.get_by_role("button", name="打印")).to_be_hidden()
+        screenshot(page, "links-04-qr-sheet-print")
+        page.emulate_media(media="screen")
         assert public.call("POST", "/judge/sessions", {"link": link.rsplit("/j/", 1)[1]})[0] == 200
         page.goto("/admin/links")
         expect()(row.locator(".link-state")).to_have_text("已打开")
+        page.goto("/admin/judges/import")
+        expect()(page.locator("nav.admin-nav a[aria-current=page]")).to_have_text("评委")
+        expect()(page.get_by_label("评委名单文件（.xlsx）")).to_be_visible()
+        screenshot(page, "links-05-judge-import-1280px")
     finally:
         restore(setup)
