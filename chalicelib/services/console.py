@@ -193,14 +193,17 @@ def assignments(comp: Competition, stage: str) -> dict[str, Any]:
 
 
 def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
-    """Per judged stage, the judges with at least one (non-recused) assignment: those who get a link."""
+    """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
+    each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(comp)}
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in judging.JUDGED_STAGES:
         counts = Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
                          if not s["recused"])
+        states = judging.link_states(stage, list(counts))
         found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
-                                "email": names[j].email if j in names else ""} for j, n in counts.items()),
+                                "email": names[j].email if j in names else "", "link": states[j]}
+                               for j, n in counts.items()),
                               key=lambda r: (r["name"], r["judge_id"]))
     return found
 

@@ -1,31 +1,37 @@
 """The organiser's side of judging: judges, assignments (with 回避), and signed scoring links.
 
 A scoring link is `/j/<token>`: an itsdangerous HMAC-SHA256 signature (salt "judge-link", every key
-of the key list verifies, the first signs) over {judge, stage, a random 128-bit id}. The server keeps
-only the SHA-256 of the id as the judge's current link for the stage: re-issuing replaces it and
-revoking deletes it, so an old link stops working at once. A link opens sessions until its stage
+of the key list verifies, the first signs) over {judge, stage, a 128-bit id}. That id is derived, never
+stored: HMAC-SHA256(signing key, a random seed). The server keeps the judge's current link for the stage as
+the seed (tagged with which key it was made under) and the SHA-256 of the id: neither opens anything without
+the signing key, nor does a DEBUG log of the table's traffic; with the key the server re-derives the link in
+force, signed with that same key, to show it again exactly as it was mailed (the QR sheet, 显示链接), so
+printing a sheet never has to re-issue anything. Dropping a key from the list ends its links either way. Re-issuing replaces the row
+and revoking clears it, so an old link stops working at once. A link opens sessions until its stage
 closes; sessions opened before the close may still read (never write) for READ_GRACE afterwards.
+Links travel only in response bodies and mail, never in a URL the server logs, nor in the audit log.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
-from ..domain.competition import Competition, format_time
-from ..domain.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ..domain.competition import CHINA, Competition, format_time
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..security import new_id, new_token, token_hash
-from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as store
 from ..store.models import Assignment, Judge, Session
@@ -163,6 +169,43 @@ def _serializer(cfg: Settings) -> URLSafeSerializer:
                              signer_kwargs={"digest_method": hashlib.sha256})
 
 
+def _key_tag(key: str) -> str:
+    """Names a signing key in a stored link row without revealing it."""
+    return hashlib.sha256(f"saiping-link-key:{key}".encode()).hexdigest()[:12]
+
+
+def _link_secret(key: str, seed: str) -> str:
+    """The link's 128-bit id for a stored seed: only the holder of the signing key can compute it."""
+    mac = hmac.new(key.encode(), f"judge-link-id:{seed}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+
+def _new_link(cfg: Settings, judge_id: str, stage: str) -> tuple[str, str, str]:
+    """(stored seed "<key tag>:<random>", the id's SHA-256, the URL) of a fresh link, under the newest key."""
+    key = cfg.signing_keys[0]
+    seed = f"{_key_tag(key)}:{secrets.token_urlsafe(16)}"
+    secret = _link_secret(key, seed)
+    return seed, token_hash(secret), _url(cfg, key, judge_id, stage, secret)
+
+
+def _url(cfg: Settings, key: str, judge_id: str, stage: str, secret: str) -> str:
+    token = URLSafeSerializer(key, salt="judge-link", signer_kwargs={"digest_method": hashlib.sha256}).dumps(
+        {"j": judge_id, "s": stage, "r": secret})
+    return f"{cfg.site_url}/j/{token}"
+
+
+def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Any) -> str | None:
+    """The link in force of a stored row, as it was mailed; None when it cannot be made again (a row of an
+    older release, without a seed, or a seed whose key has left the key list: that link is dead anyway)."""
+    if not row.link_hash or not row.link_id or ":" not in row.link_id:
+        return None
+    key = next((k for k in cfg.signing_keys if _key_tag(k) == row.link_id.split(":", 1)[0]), None)
+    if key is None:
+        return None
+    secret = _link_secret(key, row.link_id)
+    return _url(cfg, key, judge_id, stage, secret) if token_hash(secret) == row.link_hash else None
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     judge_id: str
@@ -170,33 +213,137 @@ class IssuedLink:
     expires_at: str
 
 
+@dataclass(frozen=True)
+class LinkState:
+    """A judge's link for a stage as the console shows it: none (未发放), sent, opened or revoked."""
+    judge_id: str
+    state: str                      # "none" | "sent" | "opened" | "revoked"
+    issued_at: float | None
+    opened_at: float | None
+    revoked_at: float | None
+    shown: bool                     # the link in force can be shown again (rows of older releases cannot)
+
+    @property
+    def since(self) -> str | None:
+        """When the link reached its state (issued, first opened, revoked), in the competition's zone."""
+        at = {"sent": self.issued_at, "opened": self.opened_at, "revoked": self.revoked_at}.get(self.state)
+        return format_time(datetime.fromtimestamp(at, tz=timezone.utc)) if at is not None else None
+
+
+def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for slot in store.slots_of_stage(stage, comp.category_ids):
+        if not slot.recused:
+            counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
+    return counts
+
+
+def _issue(comp: Competition, cfg: Settings, judge: Judge | None, judge_id: str, stage: str, count: int,
+           actor: str, now: datetime, transport: Any, action: str = "link.issue") -> IssuedLink:
+    """A new link for one judge (replacing the earlier one), mailed to the judge."""
+    window = stage_service.windows(comp)[stage]
+    seed, link_hash, url = _new_link(cfg, judge_id, stage)
+    store.set_link(judge_id, stage, seed, link_hash, actor, now.timestamp(), action)
+    if judge is not None:
+        _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", link_hash,
+                judge.email, {"competition": comp.short_name, "stage_name": window.name,
+                              "judge_name": judge.name, "count": count, "url": url,
+                              "opens_at": _mail_time(window.opens_at),
+                              "closes_at": _mail_time(window.closes_at),
+                              "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}, now.timestamp())
+    return IssuedLink(judge_id, url, format_time(window.closes_at))
+
+
 def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
                 transport: Any) -> list[IssuedLink]:
     """One new link per judge assigned in the stage (revoking their earlier one), mailed to the judge."""
     _check_stage(stage)
-    window = stage_service.windows(comp)[stage]
-    slots = store.slots_of_stage(stage, comp.category_ids)
-    counts: dict[str, int] = {}
-    for slot in slots:
-        if not slot.recused:
-            counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
+    counts = _assigned_counts(comp, stage)
     judges = {j.judge_id: j for j in store.list_judges(comp.id)}
-    issued = []
-    for judge_id in sorted(counts):
-        random_id = secrets.token_urlsafe(16)   # 128 bits
-        token = _serializer(cfg).dumps({"j": judge_id, "s": stage, "r": random_id})
-        store.set_link(judge_id, stage, token_hash(random_id), actor, now.timestamp())
-        url = f"{cfg.site_url}/j/{token}"
-        issued.append(IssuedLink(judge_id, url, format_time(window.closes_at)))
-        judge = judges.get(judge_id)
-        if judge is not None:
-            _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", token_hash(random_id),
-                             judge.email, {"competition": comp.short_name, "stage_name": window.name,
-                                           "judge_name": judge.name, "count": counts[judge_id], "url": url,
-                                           "opens_at": format_time(window.opens_at),
-                                           "closes_at": format_time(window.closes_at),
-                                           "hosts": "、".join(comp.hosts)}, now.timestamp())
-    return issued
+    return [_issue(comp, cfg, judges.get(judge_id), judge_id, stage, counts[judge_id], actor, now, transport)
+            for judge_id in sorted(counts)]
+
+
+def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: datetime,
+                 transport: Any) -> IssuedLink:
+    """A new link for this one judge (only their earlier link for the stage stops working), mailed to them."""
+    _check_stage(stage)
+    judge = store.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
+    if judge is None:
+        raise NotFound("没有这位评委")
+    window = stage_service.windows(comp)[stage]
+    if window.status(now) == "closed":
+        raise StageClosed(f"{window.name}已截止，评分链接不再能打开，无需重新发放")
+    count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
+    if count == 0:
+        raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
+    return _issue(comp, cfg, judge, judge.judge_id, stage, count, actor, now, transport, "link.reissue")
+
+
+def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
+                        transport: Any) -> list[IssuedLink]:
+    """A link for each assigned judge who has none in force; links in force are left as they are. Nothing
+    once the stage has closed (a link could no longer open a session)."""
+    _check_stage(stage)
+    if stage_service.windows(comp)[stage].status(now) == "closed":
+        return []
+    counts = _assigned_counts(comp, stage)
+    rows = store.links_of(stage, counts)
+    missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
+    judges = {j.judge_id: j for j in store.list_judges(comp.id)} if missing else {}
+    return [_issue(comp, cfg, judges.get(j), j, stage, counts[j], actor, now, transport) for j in missing]
+
+
+def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
+                   now: float) -> tuple[list[IssuedLink], list[str]]:
+    """(the links in force of the stage's assigned judges, as they were mailed; the judges whose link in
+    force cannot be shown: issued by an older release that kept no id, to be re-issued alone). For the
+    QR sheet; the showing is audited."""
+    _check_stage(stage)
+    counts = _assigned_counts(comp, stage)
+    rows = store.links_of(stage, counts)
+    closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
+    urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
+    shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
+    if shown:
+        store.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
+    return shown, [j for j, url in urls.items() if not url]
+
+
+def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: float) -> IssuedLink:
+    """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
+    _check_stage(stage)
+    if not _plausible_id(judge_id):
+        raise NotFound("没有这位评委")
+    row = store.links_of(stage, [judge_id]).get(judge_id)
+    if row is None or not row.link_hash:
+        raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
+    url = _stored_url(cfg, judge_id, stage, row)
+    if url is None:
+        raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
+    store.audit_links_shown(stage, [judge_id], actor, now)
+    return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
+
+
+def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
+    """Each judge's link state for the stage (one batch read)."""
+    rows = store.links_of(stage, judge_ids)
+    states = {}
+    for judge_id in judge_ids:
+        row = rows.get(judge_id)
+        if row is None:
+            states[judge_id] = LinkState(judge_id, "none", None, None, None, False)
+            continue
+        state = "revoked" if not row.link_hash else "opened" if row.opened_at is not None else "sent"
+        states[judge_id] = LinkState(judge_id, state, row.issued_at, row.opened_at, row.revoked_at,
+                                     bool(row.link_hash and row.link_id and ":" in row.link_id))
+    return states
+
+
+def _mail_time(value: datetime) -> str:
+    """A time as the invitation says it: 2023年6月16日 23:59 (Beijing time)."""
+    local = value.astimezone(CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _invite(*args: Any) -> None:
@@ -207,9 +354,16 @@ def _invite(*args: Any) -> None:
         log.exception("judge invitation mail failed")
 
 
-def revoke_link(comp: Competition, judge_id: str, stage: str, actor: str, now: float) -> None:
+def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:
+    """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
-    store.revoke_link(judge_id, stage, actor, now)
+    if _plausible_id(judge_id):
+        store.revoke_link(judge_id, stage, actor, now)
+
+
+def _plausible_id(value: Any) -> bool:
+    """A judge id as typed into a form or a path: a short string (the store is never asked for junk keys)."""
+    return isinstance(value, str) and 0 < len(value) <= 100
 
 
 def read_link(cfg: Settings, token: Any) -> dict[str, str]:
@@ -254,9 +408,11 @@ def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: d
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{judge_id}.{stage}.{new_token()}"
     csrf = new_token()
-    account_store.open_judge_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
-                                             link_hash=link.link_hash, csrf=csrf, created_at=ts,
-                                             expires_at=int(expires)), ts)
+    opened = store.open_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
+                                        link_hash=link.link_hash, csrf=csrf, created_at=ts,
+                                        expires_at=int(expires)), ts)
+    if not opened:   # revoked or re-issued between the check and the write
+        raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     return JudgeSession(token, csrf, judge_id, stage, expires)
 
 

@@ -121,15 +121,22 @@ def save_feedback(comp: Competition, judge: JudgePrincipal, case_id: str, raw: A
     return {"case_id": case_id, "points": points}
 
 
-def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+def check_recusal(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float):
+    """(the slot, the reason) of a recusal that would be accepted now; nothing is written (the page's
+    confirm step shows it before the judge confirms)."""
     slot, window = _slot(comp, judge, case_id)
     reason = raw.get("reason") if isinstance(raw, dict) else None
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid("请说明回避理由（不超过 500 字）", {"reason": "请填写回避理由"})
     if not window.is_open(_dt(now)):
         raise StageClosed(f"{window.name}未开放或已截止")
-    store.write_slot(slot, [Assignment.recused.set(True), Assignment.recusal_reason.set(reason.strip())],
-                     comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason.strip())
+    return slot, reason.strip()
+
+
+def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+    slot, reason = check_recusal(comp, judge, case_id, raw, now)
+    store.write_slot(slot, [Assignment.recused.set(True), Assignment.recusal_reason.set(reason)],
+                     comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason)
     return {"case_id": case_id, "recused": True}
 
 

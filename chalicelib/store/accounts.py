@@ -64,13 +64,6 @@ def open_session(session: Session, username: str, now: float) -> None:
         t.save(audit.entry(f"account#{username}", f"{session.role}:{username}", "session.open", now))
 
 
-def open_judge_session(session: Session, now: float) -> None:
-    with db.transaction() as t:
-        t.save(session)
-        t.save(audit.entry(f"judge#{session.judge_id}", f"judge:{session.judge_id}", "session.open", now,
-                           detail={"stage": session.stage}))
-
-
 def get_session(token_hash: str) -> Session | None:
     try:
         return Session.get(token_hash)

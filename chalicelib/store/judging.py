@@ -121,16 +121,53 @@ def link_key(judge_id: str, stage: str) -> str:
     return f"{judge_id}#{stage}"
 
 
-def set_link(judge_id: str, stage: str, link_hash: str, actor: str, now: float) -> None:
+def set_link(judge_id: str, stage: str, link_id: str, link_hash: str, actor: str, now: float,
+             action: str = "link.issue") -> None:
+    """The judge's new current link for the stage (the earlier one, if any, stops working)."""
     with db.transaction() as t:
-        t.save(Link(link_key(judge_id, stage), link_hash=link_hash, issued_at=now))
-        t.save(audit.entry(f"judge#{judge_id}", actor, "link.issue", now, detail={"stage": stage}))
+        t.save(Link(link_key(judge_id, stage), link_hash=link_hash, link_id=link_id, issued_at=now))
+        t.save(audit.entry(f"judge#{judge_id}", actor, action, now, detail={"stage": stage}))
 
 
-def revoke_link(judge_id: str, stage: str, actor: str, now: float) -> None:
-    with db.transaction() as t:
-        t.delete(Link(link_key(judge_id, stage)))
-        t.save(audit.entry(f"judge#{judge_id}", actor, "link.revoke", now, detail={"stage": stage}))
+def revoke_link(judge_id: str, stage: str, actor: str, now: float) -> bool:
+    """Revoke the link in force (its row stays, marked revoked); False when there was none to revoke."""
+    try:
+        with db.transaction() as t:
+            t.update(Link(link_key(judge_id, stage)),
+                     actions=[Link.link_hash.remove(), Link.link_id.remove(), Link.revoked_at.set(now)],
+                     condition=Link.link_hash.exists())
+            t.save(audit.entry(f"judge#{judge_id}", actor, "link.revoke", now, detail={"stage": stage}))
+    except db.Refused:
+        return False
+    return True
+
+
+def links_of(stage: str, judge_ids: Iterable[str]) -> dict[str, Link]:
+    """The link rows (in force or revoked) of these judges for the stage: one BatchGet per 100 judges."""
+    keys = [link_key(j, stage) for j in sorted(set(judge_ids))]
+    if not keys:
+        return {}
+    return {link.judge_stage.rsplit("#", 1)[0]: link for link in Link.batch_get(keys)}
+
+
+def open_session(session: Session, now: float) -> bool:
+    """Store a judge's session and mark its link opened, if the link is still the one in force."""
+    try:
+        with db.transaction() as t:
+            t.save(session)
+            t.update(Link(link_key(session.judge_id, session.stage)),
+                     actions=[Link.opened_at.set(Link.opened_at | now)],
+                     condition=Link.link_hash == session.link_hash)
+            t.save(audit.entry(f"judge#{session.judge_id}", f"judge:{session.judge_id}", "session.open", now,
+                               detail={"stage": session.stage}))
+    except db.Refused:
+        return False
+    return True
+
+
+def audit_links_shown(stage: str, judge_ids: list[str], actor: str, now: float) -> None:
+    """Showing a link in force to an organiser (显示链接, the QR sheet) is recorded, never the link itself."""
+    audit.entry(f"links#{stage}", actor, "link.show", now, detail={"stage": stage, "judges": judge_ids}).save()
 
 
 def link_and_stage(judge_id: str, stage: str, competition_id: str) -> tuple[Link | None, Stage | None]:

@@ -219,14 +219,22 @@ class Assignment(Model):
 
 
 class Link(Model):
-    """The current scoring link of a judge for a stage: only the SHA-256 of its random id is kept.
-    Re-issuing overwrites it, revoking deletes it; sessions opened from a link die with it."""
+    """The current scoring link of a judge for a stage and its state (sent, opened, revoked).
+
+    `link_id` is the seed of the link's secret id ("<key tag>:<random>"; the id is an HMAC of it under the
+    signing key, services/judging.py), so the row alone opens nothing, while the server can show the link in
+    force again (the QR sheet, 显示链接). `link_hash` (SHA-256 of the id) is what sessions are bound to.
+    Re-issuing overwrites the row; revoking removes seed and hash and keeps the row as 已撤销; sessions
+    opened from a link die with it."""
     class Meta(_Meta):
         logical = "links"
 
     judge_stage = UnicodeAttribute(hash_key=True)          # "<judge id>#<stage>"
-    link_hash = UnicodeAttribute()
+    link_hash = UnicodeAttribute(null=True)                # absent once revoked
+    link_id = UnicodeAttribute(null=True)                  # the seed; absent once revoked (and in older rows)
     issued_at = NumberAttribute()
+    opened_at = NumberAttribute(null=True)                 # the first session opened from this link
+    revoked_at = NumberAttribute(null=True)
 
 
 class MailRecord(Model):

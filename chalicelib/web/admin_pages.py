@@ -50,6 +50,7 @@ MAIL_KINDS = {
     "feedback_available": "辅导意见通知", "award": "获奖通知",
 }
 MAIL_STATUS = {"sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回"}
+LINK_STATES = {"none": "未发放", "sent": "已发送", "opened": "已打开", "revoked": "已撤销"}
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -238,24 +239,54 @@ def remove_assignment(stage_id: str) -> Response:
 
 # -- links ------------------------------------------------------------------------------------------
 
+def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
+                error: Conflict | NotFound | StageClosed | None = None) -> Response:
+    """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
+    return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
+                   stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
+                   message=error.message if error else None)
+
+
 @admin_pages.route("/admin/links", methods=["GET"])
 @page
 def links() -> Response:
-    who = _admin()
-    return _render("links.html", who, "links", holders=console.link_holders(bootstrap.competition()),
-                   stages=judging.JUDGED_STAGES, issued=None)
+    return _links_page(_admin())
 
 
 @admin_pages.route("/admin/links/{stage_id}", methods=["POST"], content_types=FORM)
 @page
 def issue_links(stage_id: str) -> Response:
-    """Issue every assigned judge's link (earlier ones stop working) and show the URLs this once."""
+    """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = _posted(ORGANISER)
-    comp = bootstrap.competition()
-    issued = judging.issue_links(comp, bootstrap.config(), stage_id, who.actor, bootstrap.now_dt(),
-                                 bootstrap.mail_transport())
-    return _render("links.html", who, "links", holders=console.link_holders(comp), stages=judging.JUDGED_STAGES,
-                   issued={"stage": stage_id, "links": issued})
+    issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
+                                 bootstrap.now_dt(), bootstrap.mail_transport())
+    return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
+
+
+@admin_pages.route("/admin/links/{stage_id}/reissue", methods=["POST"], content_types=FORM)
+@page
+def reissue_link(stage_id: str) -> Response:
+    """A new link for one judge (only their earlier one stops working), mailed and shown in the response."""
+    who, form = _posted(ORGANISER)
+    try:
+        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+                                    who.actor, bootstrap.now_dt(), bootstrap.mail_transport())
+    except (Conflict, NotFound, StageClosed) as e:
+        return _links_page(who, STATUS[e.code], error=e)
+    return _links_page(who, shown={"stage": stage_id, "kind": "reissued", "links": [link]})
+
+
+@admin_pages.route("/admin/links/{stage_id}/show", methods=["POST"], content_types=FORM)
+@page
+def show_link(stage_id: str) -> Response:
+    """显示链接: the judge's link in force, in this response's body only (a POST: never in a URL or a log)."""
+    who, form = _posted(ORGANISER)
+    try:
+        link = judging.show_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+                                 who.actor, bootstrap.now())
+    except (Conflict, NotFound) as e:
+        return _links_page(who, STATUS[e.code], error=e)
+    return _links_page(who, shown={"stage": stage_id, "kind": "shown", "links": [link]})
 
 
 @admin_pages.route("/admin/links/{stage_id}/revoke", methods=["POST"], content_types=FORM)

@@ -237,6 +237,15 @@ def issue_links(stage_id):
     return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at} for l in links]}
 
 
+@api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["POST"])
+@endpoint
+def reissue_link(judge_id, stage_id):
+    who = principal(_request(), ORGANISER)
+    link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), judge_id, stage_id, who.actor,
+                                bootstrap.now_dt(), bootstrap.mail_transport())
+    return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at}
+
+
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["DELETE"])
 @endpoint
 def revoke_link(judge_id, stage_id):

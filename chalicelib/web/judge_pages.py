@@ -46,7 +46,8 @@ scoring = lazy_module("chalicelib.services.scoring")
 log = logging.getLogger("saiping")
 judge_pages = Blueprint(__name__)
 
-STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8"}
+STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8",
+          "judge-draft.js": "text/javascript; charset=utf-8"}
 SCORED_STAGES = ("text_review", "final")
 NOTICES = {"saved": "评分已保存。", "feedback": "辅导意见已提交。", "recused": "已回避该案例，主办单位会另行安排。",
            "replied": "回复已保存。"}
@@ -155,7 +156,7 @@ def my_cases() -> Response:
     return _html("cases.html", bar=_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
-                 notice=NOTICES.get(_query("done") or ""))
+                 notice=NOTICES.get(_query("done") or ""), draft_done=_query("done") in ("saved", "feedback"))
 
 
 # -- judges: a case ----------------------------------------------------------------------------------
@@ -175,6 +176,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         values = {k: _plain(v) for k, v in (mine.get("criteria") or {}).items()}
     errors = dict(error.fields or {}) if error else {}
     open_now = window.is_open(bootstrap.now_dt())
+    saved = _saved_pairs(who.stage, category, mine, view["my_feedback"])
     return _html(
         "case.html", status=status, bar=_bar(who), case=view, category=category, values=values,
         comment=(mine.get("comment") or "") if comment is None else comment,
@@ -184,7 +186,20 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         closes_at=competition_rules.format_time(window.closes_at), genders=case_rules.GENDERS,
         rank_levels=case_rules.RANK_LEVELS,
         total=_total(values), max_total=sum(k.max for k in category.criteria) if category else 0,
+        draft_key=f"saiping-draft:{who.judge_id}:{who.stage}:{case_id}", saved=saved,
     )
+
+
+def _saved_pairs(stage: str, category: Any, score: dict[str, Any], feedback: list[str] | None) -> list | None:
+    """What the judge has saved, as the form's [name, value] pairs in field order (judge-draft.js compares a
+    draft with it, to show 已保存 / 未保存); None while nothing is saved."""
+    if stage not in SCORED_STAGES:
+        return [["points", p] for p in feedback] if feedback else None
+    if not score or category is None:
+        return None
+    criteria = score.get("criteria") or {}
+    return [[f"criteria.{k.id}", _plain(criteria[k.id]) if k.id in criteria else ""] for k in category.criteria] + \
+        [["comment", score.get("comment") or ""]]
 
 
 def _plain(value: float) -> str:
@@ -256,10 +271,16 @@ def save_feedback(case_id: str) -> Response:
 @judge_pages.route("/judge/cases/{case_id}/recuse", methods=["POST"], content_types=FORM)
 @judge_page
 def recuse(case_id: str) -> Response:
+    """回避 in two steps, without script: the first POST (the case page's form) only shows what will happen
+    and asks to confirm; the confirm page's POST (confirm=yes) recuses."""
     who, form = _judge_posted()
     reason = _one(form, "reason")
+    comp, now = bootstrap.competition(), bootstrap.now()
     try:
-        scoring.recuse(bootstrap.competition(), who, case_id, {"reason": reason}, bootstrap.now())
+        if _one(form, "confirm") != "yes":
+            slot, clean = scoring.check_recusal(comp, who, case_id, {"reason": reason}, now)
+            return _html("recuse_confirm.html", bar=_bar(who), case_id=case_id, title=slot.title, reason=clean)
+        scoring.recuse(comp, who, case_id, {"reason": reason}, now)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
     raise Redirect("/judge?done=recused")
@@ -329,37 +350,45 @@ def version(case_id: str, version: str) -> Response:
 
 # -- organiser: the judges' QR sheet (the live final's pages are in final_pages.py) ----------------------
 
+def _qr_stage(stage_id: str) -> str:
+    if stage_id not in judging.JUDGED_STAGES:
+        raise PageError(404, "评分链接只用于文本评审、专家辅导和综合评选")
+    return stage_id
+
+
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
 @page
 def qr_form(stage_id: str) -> Response:
     who = _who(("organiser",))
-    if stage_id not in judging.JUDGED_STAGES:
-        raise PageError(404, "评分链接只用于文本评审（text_review）、专家辅导（coaching）和综合评选（final）")
-    return _html("qr.html", who=who, stage=stage_id, stage_name=bootstrap.competition().stage_name(stage_id),
-                 sheets=None)
+    stage = _qr_stage(stage_id)
+    return _html("qr.html", who=who, section="links", stage=stage,
+                 stage_name=bootstrap.competition().stage_name(stage), sheets=None)
 
 
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["POST"], content_types=FORM)
 @page
 def qr_sheet(stage_id: str) -> Response:
-    """Issue (or re-issue: earlier links stop working) every assigned judge's link; one QR code each."""
+    """One QR code per link in force, the very link that was mailed: nothing is revoked. Judges assigned
+    without a link in force get one first (mailed as usual)."""
     import segno
 
     who, _ = _posted(("organiser",))
-    comp = bootstrap.competition()
-    links = judging.issue_links(comp, bootstrap.config(), stage_id, who.actor, bootstrap.now_dt(),
-                                bootstrap.mail_transport())
+    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
+    stage = _qr_stage(stage_id)
+    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now, bootstrap.mail_transport())
+    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
     judges = {j.judge_id: j for j in judging.list_judges(comp)}
     sheets = []
     for link in links:
         judge = judges.get(link.judge_id)
-        name = judge.name if judge else link.judge_id
+        name = judge.name if judge else "评委"
         svg = segno.make(link.url, error="m").svg_inline(scale=4, border=2)
         svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(name)}的评分链接二维码" ', 1)
         sheets.append({"judge_id": link.judge_id, "name": name, "affiliation": judge.affiliation if judge else "",
                        "svg": svg, "expires_at": link.expires_at})
     sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
-    return _html("qr.html", who=who, stage=stage_id, stage_name=comp.stage_name(stage_id), sheets=sheets)
+    return _html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
+                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
 
 
 def _attr(text: str) -> str:
@@ -383,7 +412,7 @@ def judges_template() -> Response:
 def judges_import() -> Response:
     who = _who(("organiser",))
     found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
-    return _html("judges_import.html", who=who, judges=[judging.judge_view(j) for j in found])
+    return _html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])
 
 
 # -- static -----------------------------------------------------------------------------------------

@@ -234,7 +234,15 @@ def test_recusal_from_the_case_page(client, text_review):
     csrf = csrf_of(text(browser.get(f"/judge/cases/{case_id}")))
     empty = browser.post(f"/judge/cases/{case_id}/recuse", {"csrf_token": csrf, "reason": " "})
     assert empty.status_code == 400 and 'id="f-reason-error"' in text(empty)
-    done = browser.post(f"/judge/cases/{case_id}/recuse", {"csrf_token": csrf, "reason": "曾在该单位任职"})
+    asked = browser.post(f"/judge/cases/{case_id}/recuse", {"csrf_token": csrf, "reason": " 曾在该单位任职 "})
+    confirm_page = text(asked)
+    assert asked.status_code == 200 and "<h1>确认回避</h1>" in confirm_page     # nothing written yet
+    assert '<p class="reason">曾在该单位任职</p>' in confirm_page and ">确认回避</button>" in confirm_page
+    assert f'<a href="/judge/cases/{case_id}">取消，返回案例</a>' in confirm_page
+    assert browser.get(f"/judge/cases/{case_id}").status_code == 200
+    assert progress(text(browser.get("/judge"))) == f"已评 0 / {text_review['per_judge'][judge_id]}"
+    done = browser.post(f"/judge/cases/{case_id}/recuse", {"csrf_token": csrf_of(confirm_page),
+                                                           "reason": "曾在该单位任职", "confirm": "yes"})
     assert (done.status_code, done.headers["Location"]) == (303, "/judge?done=recused")
     assigned = text_review["per_judge"][judge_id]
     assert progress(text(browser.get("/judge"))) == f"已评 0 / {assigned - 1}"

@@ -1,0 +1,216 @@
+"""Scoring links as the organiser handles them: the QR sheet shows the very links that were mailed and
+revokes nothing, one judge's link is re-issued alone, and 评分链接 shows each link's state and the link
+again (显示链接) — through the JSON API and the console's forms (chalice's test client, moto)."""
+from __future__ import annotations
+
+import html as htmllib
+import re
+from datetime import datetime
+
+import pytest
+
+from tests.browser import text
+from tests.conftest import CHINA
+from tests.integration.mailbox import bodies, ses_messages
+from tests.integration.test_admin_pages import judges, log_in, submit
+from tests.integration.test_judging_api import organiser
+
+
+@pytest.fixture
+def review(api, client, clock):
+    """Two submitted cases, three judges on both, links issued (and mailed); the console logged in."""
+    cases = [submit(api, n, recommending_unit=f"单位{n}", title=f"案例{n}") for n in (1, 2)]
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judge_ids = judges(org, 3)
+    assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 3})[0] == 200
+    status, issued = org.call("POST", "/admin/stages/text_review/links")
+    assert status == 200, issued
+    browser, csrf = log_in(client)
+    return {"org": org, "cases": cases, "judges": judge_ids, "browser": browser, "csrf": csrf,
+            "urls": {l["judge_id"]: l["url"] for l in issued["links"]}}
+
+
+def mailed_urls() -> dict[str, list[str]]:
+    """Every scoring link mailed so far, per recipient, oldest first (text and html parts agree)."""
+    found: dict[str, list[str]] = {}
+    for message in ses_messages():
+        plain, rich = bodies(message)
+        urls = re.findall(r"https?://\S+/j/[A-Za-z0-9._-]+", plain)
+        if urls:
+            assert [htmllib.unescape(u) for u in re.findall(r'href="([^"]+/j/[^"]+)"', rich)] == urls
+            found.setdefault(str(message["To"]), []).extend(urls)
+    return found
+
+
+def token(url: str) -> str:
+    return url.rsplit("/j/", 1)[1]
+
+
+def opens(api, url: str) -> int:
+    return api.call("POST", "/judge/sessions", {"link": token(url)})[0]
+
+
+def qr_svg(url: str) -> str:
+    import segno
+    return segno.make(url, error="m").svg_inline(scale=4, border=2).replace("<svg ", "", 1)
+
+
+def states(page: str) -> dict[str, str]:
+    """评委 -> the state badge on the 文本评审 table of 评分链接."""
+    section = page.split('<h2 id="h-text_review">', 1)[1].split("</section>", 1)[0]
+    return dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<span class="badge link-state[^"]*">([^<]+)</span>',
+                           section, re.S))
+
+
+# -- the QR sheet ---------------------------------------------------------------------------------------
+
+def test_the_qr_sheet_shows_the_mailed_links_and_revokes_nothing(api, review):
+    mailed = mailed_urls()
+    assert sorted(mailed) == ["j1@example.org", "j2@example.org", "j3@example.org"]
+    assert sorted(u for urls in mailed.values() for u in urls) == sorted(review["urls"].values())
+    first = review["urls"][review["judges"][0]]
+    status, before = api.call("POST", "/judge/sessions", {"link": token(first)})   # opened before the sheet
+    assert status == 200
+    browser, csrf = review["browser"], review["csrf"]
+    page = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
+    assert page.count('<figure class="qr-card"') == 3
+    for url in review["urls"].values():
+        assert qr_svg(url) in page                        # the QR code of exactly the mailed link
+    assert "已为其发放" not in page and 'class="admin-nav"' in page
+    again = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
+    assert all(qr_svg(url) in again for url in review["urls"].values())   # printing twice changes nothing
+    assert mailed_urls() == mailed                        # no new mail
+    assert [opens(api, url) for url in review["urls"].values()] == [200, 200, 200]
+    assert api.as_(before["token"]).call("GET", "/judge/cases")[0] == 200   # the earlier session lives on
+    from chalicelib.store.models import AuditEntry
+    shown = [e for e in AuditEntry.query("links#text_review") if e.action == "link.show"]
+    assert len(shown) == 2 and all("/j/" not in (e.detail or "") for e in shown)
+
+
+def test_the_qr_sheet_issues_a_link_only_to_a_judge_without_one(api, review):
+    org, revoked = review["org"], review["judges"][1]
+    assert org.call("DELETE", f"/admin/judges/{revoked}/links/text_review")[0] == 204
+    mailed = mailed_urls()
+    page = text(review["browser"].post("/admin/stages/text_review/links/qr", {"csrf_token": review["csrf"]}))
+    assert "其中 1 位评委此前没有有效链接，已为其发放并发送邮件。" in page
+    new = mailed_urls()["j2@example.org"][-1]
+    assert new not in mailed["j2@example.org"] and qr_svg(new) in page
+    assert {k: v for k, v in mailed_urls().items() if k != "j2@example.org"} == \
+        {k: v for k, v in mailed.items() if k != "j2@example.org"}
+    assert [opens(api, review["urls"][j]) for j in review["judges"]] == [200, 401, 200]
+    assert opens(api, new) == 200
+
+
+# -- one judge's link re-issued ---------------------------------------------------------------------------
+
+def test_reissuing_one_judge_revokes_only_that_judges_link(api, review):
+    org, (first, second, third) = review["org"], review["judges"]
+    status, old_session = api.call("POST", "/judge/sessions", {"link": token(review["urls"][first])})
+    assert status == 200
+    status, other_session = api.call("POST", "/judge/sessions", {"link": token(review["urls"][second])})
+    assert status == 200
+    status, link = org.call("POST", f"/admin/judges/{first}/links/text_review")
+    assert status == 200, link
+    assert link == {"judge_id": first, "url": link["url"], "expires_at": "2023-06-16T23:59:59+08:00"}
+    assert link["url"] != review["urls"][first] and "/j/" in link["url"]
+    assert mailed_urls()["j1@example.org"][-1] == link["url"]
+    assert opens(api, review["urls"][first]) == 401
+    assert api.as_(old_session["token"]).call("GET", "/judge/cases")[0] == 401
+    assert api.as_(other_session["token"]).call("GET", "/judge/cases")[0] == 200
+    assert [opens(api, link["url"]), opens(api, review["urls"][second]), opens(api, review["urls"][third])] == \
+        [200, 200, 200]
+
+
+def test_reissuing_refuses_unknown_judges_stages_and_callers(api, review):
+    org = review["org"]
+    assert org.call("POST", "/admin/judges/nobody/links/text_review")[0] == 404
+    assert org.call("POST", f"/admin/judges/{review['judges'][0]}/links/submission")[0] == 404
+    status, body = org.call("POST", f"/admin/judges/{review['judges'][0]}/links/coaching")
+    assert status == 409 and body["error"]["message"] == "该评委在专家辅导没有分配案例，无需发放评分链接"
+    assert api.call("POST", f"/admin/judges/{review['judges'][0]}/links/text_review")[0] == 401
+    assert org.call("POST", f"/admin/judges/{'x' * 300}/links/text_review")[0] == 404
+
+
+def test_after_the_stage_closed_nothing_is_reissued(api, client, clock, review):
+    first = review["judges"][0]
+    assert review["org"].call("DELETE", f"/admin/judges/{first}/links/text_review")[0] == 204
+    clock.set(datetime(2023, 6, 17, 9, 0, tzinfo=CHINA))
+    org, (browser, csrf) = organiser(api), log_in(client)          # fresh sessions after the days passed
+    mailed = mailed_urls()
+    status, body = org.call("POST", f"/admin/judges/{first}/links/text_review")
+    assert (status, body["error"]["code"]) == (409, "stage_closed")
+    assert body["error"]["message"] == "文本评审已截止，评分链接不再能打开，无需重新发放"
+    page = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
+    assert page.count('<figure class="qr-card"') == 2 and "已为其发放" not in page
+    assert mailed_urls() == mailed
+    refused = browser.post("/admin/links/text_review/reissue", {"csrf_token": csrf, "judge_id": first})
+    assert refused.status_code == 409 and "文本评审已截止" in text(refused)
+
+
+# -- 评分链接: states, 显示链接, 重新发放 -----------------------------------------------------------------------
+
+def test_the_links_page_shows_each_state_and_the_link_again(api, review):
+    browser, csrf, (first, second, third) = review["browser"], review["csrf"], review["judges"]
+    page = text(browser.get("/admin/links"))
+    assert states(page) == {"评委1号": "已发送", "评委2号": "已发送", "评委3号": "已发送"}
+    assert "readonly value=" not in page and "/j/" not in page              # links only on request
+    assert opens(api, review["urls"][first]) == 200
+    assert review["org"].call("DELETE", f"/admin/judges/{third}/links/text_review")[0] == 204
+    page = text(browser.get("/admin/links"))
+    assert states(page) == {"评委1号": "已打开", "评委2号": "已发送", "评委3号": "已撤销"}
+    assert page.count('action="/admin/links/text_review/show"') == 2        # none for the revoked link
+    shown = browser.post("/admin/links/text_review/show", {"csrf_token": csrf, "judge_id": second})
+    assert shown.status_code == 200
+    shown_page = text(shown)
+    assert re.findall(r'readonly value="([^"]+)"', shown_page) == [review["urls"][second]]
+    assert "评分链接 · 评委2号（文本评审）" in shown_page
+    refused = browser.post("/admin/links/text_review/show", {"csrf_token": csrf, "judge_id": third})
+    assert refused.status_code == 409 and "该评委本阶段没有有效的评分链接，请先发放" in text(refused)
+    assert browser.post("/admin/links/text_review/show", {"csrf_token": "wrong", "judge_id": second}).status_code == 403
+    reissued = browser.post("/admin/links/text_review/reissue", {"csrf_token": csrf, "judge_id": third})
+    reissued_page = text(reissued)
+    assert reissued.status_code == 200 and "已重新发放 · 评委3号（文本评审）" in reissued_page
+    new = re.findall(r'readonly value="([^"]+)"', reissued_page)
+    assert new == [mailed_urls()["j3@example.org"][-1]] and opens(api, new[0]) == 200
+    assert states(text(browser.get("/admin/links"))) == {"评委1号": "已打开", "评委2号": "已发送", "评委3号": "已打开"}
+    assert [opens(api, review["urls"][first]), opens(api, review["urls"][second])] == [200, 200]
+    assert browser.post("/admin/links/text_review/reissue", {"csrf_token": "wrong", "judge_id": third}).status_code == 403
+
+
+def test_a_link_of_an_older_release_can_be_revoked_and_reissued_but_not_shown(api, review):
+    from chalicelib.store.models import Link
+    first = review["judges"][0]
+    row = Link.get(f"{first}#text_review")
+    row.update(actions=[Link.link_id.remove()])                              # as rows were before ids were kept
+    assert opens(api, review["urls"][first]) == 200                          # still in force
+    browser, csrf = review["browser"], review["csrf"]
+    page = text(browser.post("/admin/stages/text_review/links/qr", {"csrf_token": csrf}))
+    assert page.count('<figure class="qr-card"') == 2 and "评委1号的链接发放于系统升级或更换签名密钥之前，无法再次显示" in page
+    refused = browser.post("/admin/links/text_review/show", {"csrf_token": csrf, "judge_id": first})
+    assert refused.status_code == 409 and "该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放" in text(refused)
+    assert review["org"].call("POST", f"/admin/judges/{first}/links/text_review")[0] == 200
+    assert opens(api, review["urls"][first]) == 401
+
+
+def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(api, clock, review):
+    from dataclasses import replace
+
+    from chalicelib import bootstrap
+    from chalicelib.domain.errors import Conflict, Unauthenticated
+    from chalicelib.services import judging
+    from chalicelib.store.models import Link
+    comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
+    old = replace(bootstrap.config(), signing_keys=("old-key",))
+    link = judging.reissue_link(comp, old, first, "text_review", "organiser:test", now, bootstrap.mail_transport())
+    row = Link.get(f"{first}#text_review")
+    secret = judging.read_link(old, token(link.url))["r"]
+    assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
+    rotated = replace(old, signing_keys=("new-key", "old-key"))
+    assert judging.show_link(comp, rotated, first, "text_review", "organiser:test", now.timestamp()) == link
+    assert judging.open_judge_session(comp, rotated, token(link.url), now).judge_id == first
+    dropped = replace(old, signing_keys=("new-key",))
+    with pytest.raises(Conflict):
+        judging.show_link(comp, dropped, first, "text_review", "organiser:test", now.timestamp())
+    with pytest.raises(Unauthenticated):
+        judging.open_judge_session(comp, dropped, token(link.url), now)
