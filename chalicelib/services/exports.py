@@ -387,10 +387,7 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
     if not awarded:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
     certificates.record(comp, awarded, ports.now())
-    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
-    items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, certificates.display(a.code),
-                                  f"{ports.site_url}/verify/{a.code}") for a in awarded]
-    return data.CertificateBook(comp.name, tuple(comp.hosts), certificates.chinese_date(day), items)
+    return certificates.book(comp, awarded, closed_at, ports.now(), ports.site_url)
 
 
 def award_list_of(comp: Competition, now: float) -> data.AwardList:

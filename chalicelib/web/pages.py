@@ -15,7 +15,7 @@ import re
 import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from chalice import Blueprint, Response
 
@@ -24,6 +24,7 @@ from ..domain.errors import (
     VersionConflict,
 )
 from ..lazy import lazy_module
+from ..media import PDF
 from ..security import same
 from .http import CSRF_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies, dependency_errors
 from .templating import find_static, render, static_url
@@ -37,6 +38,8 @@ case_rules = lazy_module("chalicelib.domain.cases")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
+certificates = lazy_module("chalicelib.services.certificates")
+scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
 
 log = logging.getLogger("saiping")
@@ -319,7 +322,8 @@ def my_cases() -> Response:
     who = _who()
     found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
-                categories=_category_names(), notice=NOTICES.get(_query("done") or ""))
+                categories=_category_names(), notice=NOTICES.get(_query("done") or ""),
+                prize_names=certificates.prize_names(bootstrap.competition()))
 
 
 @pages.route("/cases/new", methods=["GET"])
@@ -376,15 +380,48 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 @page
 def case_status(case_id: str) -> Response:
     who = _who()
-    view = cases.case_view(cases.get(who, case_id))
-    return html("case.html", who=who, case=view, categories=_category_names(), genders=case_rules.GENDERS,
-                rank_levels=case_rules.RANK_LEVELS)
+    case = cases.get(who, case_id)
+    return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
+                genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, **_outcome(who, case))
+
+
+def _outcome(who: Principal, case: Any) -> dict[str, Any]:
+    """What the case page links after text review: the experts' feedback (once there is any), the prize by
+    name and the unit's own certificate (once the final is closed)."""
+    comp = bootstrap.competition()
+    coached = case.status in ("advanced", "awarded", "not_awarded")
+    return {"has_feedback": coached and bool(scoring.feedback_for_unit(comp, who, case.id)["feedback"]),
+            "prize_name": certificates.prize_names(comp).get(case.prize or "") if case.status == "awarded" else None,
+            "certificate": certificates.available(comp, case)}
+
+
+@pages.route("/cases/{case_id}/certificate", methods=["GET"])
+@page
+def case_certificate(case_id: str) -> Response:
+    """The unit's own 荣誉证书 (PDF), built on request; other units' cases and cases without one: 404."""
+    who = _who(("unit", "organiser"))
+    cfg = bootstrap.config()
+    pdf, filename = certificates.own_certificate(bootstrap.competition(), who, case_id, cfg.signing_keys[0],
+                                                 cfg.site_url, bootstrap.now())
+    return Response(body=pdf, status_code=200, headers={
+        **_headers(), "Content-Type": PDF, "Cache-Control": "private, no-store",
+        "Content-Disposition": f"attachment; filename=\"certificate.pdf\"; filename*=UTF-8''{quote(filename)}"})
+
+
+@pages.route("/cases/{case_id}/withdraw", methods=["GET"])
+@page
+def confirm_withdraw(case_id: str) -> Response:
+    """撤回 asks first: this page (no script needed) says what withdrawing means and posts the confirmation."""
+    who = _who()
+    return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
 
 
 @pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
 @page
 def withdraw_case(case_id: str) -> Response:
-    who, _ = _posted()
+    who, form = _posted()
+    if _one(form, "confirm") != "yes":
+        return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
     cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt())
     raise Redirect("/cases?done=withdrawn")
 

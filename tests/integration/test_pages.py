@@ -412,7 +412,14 @@ def test_the_case_page_shows_its_status_and_can_withdraw(browser):
     page = text(browser.get(f"/cases/{case_id}"))
     assert '<span class="badge status-submitted">已提交</span>' in page
     assert "<dt>案例类别</dt><dd>发展提质</dd>" in page
-    response = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf})
+    assert f'<a class="button" href="/cases/{case_id}/withdraw">撤回</a>' in page      # a link: it asks first
+    confirm = text(browser.get(f"/cases/{case_id}/withdraw"))
+    assert "确认撤回案例" in confirm and '<input type="hidden" name="confirm" value="yes">' in confirm
+    assert '<span class="badge status-submitted">已提交</span>' in text(browser.get("/cases"))   # the GET changes nothing
+    unconfirmed = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf})
+    assert unconfirmed.status_code == 200 and "确认撤回案例" in text(unconfirmed)
+    assert '<span class="badge status-submitted">已提交</span>' in text(browser.get("/cases"))
+    response = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf, "confirm": "yes"})
     assert (response.status_code, response.headers["Location"]) == (303, "/cases?done=withdrawn")
     assert '<span class="badge status-withdrawn">已撤回</span>' in text(browser.get("/cases"))
 
