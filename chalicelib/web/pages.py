@@ -253,7 +253,7 @@ def home() -> Response:
 def register_form() -> Response:
     token, set_cookies = _anon_token()
     return html("register.html", csrf_token=token, values={}, errors={}, unit_systems=account_rules.UNIT_SYSTEMS,
-                set_cookies=set_cookies)
+                rules=account_rules.RULES, set_cookies=set_cookies)
 
 
 @pages.route("/register", methods=["POST"], content_types=FORM)
@@ -265,7 +265,8 @@ def register() -> Response:
         accounts.register({**values, "password": _one(form, "password")}, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"), values=values,
-                    errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS)
+                    errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS,
+                    rules=account_rules.RULES)
     raise Redirect("/login?done=registered")
 
 
