@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Iterable
 from ..domain.competition import CHINA, Competition, StageWindow
 from ..domain.errors import NotFound
 from ..exports import data
+from ..media import PDF
 from ..store import cases as case_store
 from ..store.models import Case, Certificate
 from . import stages as stage_service
 
 if TYPE_CHECKING:
+    from ..store.files import Files
     from .accounts import Principal
 
 CODE_LENGTH = 12
@@ -154,6 +156,17 @@ def own_certificate(comp: Competition, principal: Principal, case_id: str, signi
     from ..exports.certificates_pdf import certificates_pdf
     pdf = certificates_pdf(book(comp, [award], final.closed_at, now, site_url))
     return pdf, f"{comp.short_name}-荣誉证书-{award.prize_name}-{_file_safe(award.title)}.pdf"
+
+
+def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
+                        site_url: str, expires_in: int, now: float) -> str:
+    """`own_certificate` as a short-lived presigned download (certificates/<competition>/<case id>.pdf, rewritten
+    on every request): the browser gets the PDF from S3 under its Chinese name, never as a binary body through
+    API Gateway, which would need the request's Accept header to name a binary type."""
+    pdf, filename = own_certificate(comp, principal, case_id, signing_key, site_url, now)
+    key = f"certificates/{comp.id}/{case_id}.pdf"
+    files.put(key, pdf, PDF)
+    return files.download_url(key, filename, expires_in)
 
 
 def _file_safe(title: str) -> str:

@@ -15,7 +15,7 @@ import re
 import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from chalice import Blueprint, Response
 
@@ -24,7 +24,6 @@ from ..domain.errors import (
     VersionConflict,
 )
 from ..lazy import lazy_module
-from ..media import PDF
 from ..security import same
 from .http import CSRF_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies, dependency_errors
 from .templating import find_static, render, static_url
@@ -399,14 +398,13 @@ def _outcome(who: Principal, case: Any) -> dict[str, Any]:
 @pages.route("/cases/{case_id}/certificate", methods=["GET"])
 @page
 def case_certificate(case_id: str) -> Response:
-    """The unit's own 荣誉证书 (PDF), built on request; other units' cases and cases without one: 404."""
+    """The unit's own 荣誉证书 (PDF), built on request and handed over as a presigned download (as attachments
+    are); other units' cases and cases without one: 404."""
     who = _who(("unit", "organiser"))
     cfg = bootstrap.config()
-    pdf, filename = certificates.own_certificate(bootstrap.competition(), who, case_id, cfg.signing_keys[0],
-                                                 cfg.site_url, bootstrap.now())
-    return Response(body=pdf, status_code=200, headers={
-        **_headers(), "Content-Type": PDF, "Cache-Control": "private, no-store",
-        "Content-Disposition": f"attachment; filename=\"certificate.pdf\"; filename*=UTF-8''{quote(filename)}"})
+    url = certificates.own_certificate_url(bootstrap.competition(), who, case_id, bootstrap.files(),
+                                           cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds, bootstrap.now())
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **_headers()})
 
 
 @pages.route("/cases/{case_id}/withdraw", methods=["GET"])

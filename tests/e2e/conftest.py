@@ -63,14 +63,20 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     if os.environ.get("SAIPING_E2E_URL"):
         yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER)
         return
+    yield from local_stack(tmp_path_factory.mktemp("local-data"))
+
+
+def local_stack(data_dir: Path, name: str = "e2e-stack") -> Iterator[Stack]:
+    """A local stack of its own (free ports, `data_dir`) for as long as the generator runs: for tests that move
+    the competition's stages, which the shared `stack` must never see. Its log is test-artifacts/<name>.log."""
     ARTIFACTS.mkdir(exist_ok=True)
     port, emulator = _free_port(), _free_port()
     python = ROOT / ".venv" / "bin" / "python"
     env = {**os.environ, "PORT": str(port), "AWS_EMULATOR_PORT": str(emulator),
-           "LOCAL_DATA_DIR": str(tmp_path_factory.mktemp("local-data")),
+           "LOCAL_DATA_DIR": str(data_dir),
            "ORGANISER_USERNAME": ORGANISER[0], "ORGANISER_PASSWORD": ORGANISER[1], "RUNNER_SAVE_SECONDS": "5"}
     env.pop("AWS_ENDPOINT_URL", None)
-    log_path = ARTIFACTS / "e2e-stack.log"
+    log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(python if python.exists() else sys.executable), "-m", "scripts.run_local"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -433,11 +433,9 @@ def test_a_unit_sees_its_prize_by_name_and_downloads_its_own_certificate(finishe
     assert '综合评选结果：<span class="badge prize prize-second">二等奖</span>' in page
     assert f'<a class="button primary" href="/cases/{dev[5]}/certificate" download>荣誉证书</a>' in page
     assert "专家意见" not in page                                     # no coaching feedback in this competition
-    response = second.get(f"/cases/{dev[5]}/certificate", headers={"Accept": "application/pdf"})
-    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
-    assert response.headers["Cache-Control"] == "private, no-store"
-    assert response.headers["Content-Disposition"].startswith('attachment; filename="certificate.pdf"; filename*=UTF-8')
-    reader = PdfReader(io.BytesIO(response.body))
+    response = second.get(f"/cases/{dev[5]}/certificate")
+    assert (response.status_code, response.headers["Cache-Control"]) == (302, "no-store")
+    reader = PdfReader(io.BytesIO(presigned_download(response.headers["Location"], dev[5], "二等奖")))
     assert len(reader.pages) == 1
     flat = "".join(reader.pages[0].extract_text().replace("\x00", "").split())
     assert "荣誉证书" in flat and finished.titles[dev[5]] in flat and finished.units[dev[5]] in flat
@@ -448,9 +446,9 @@ def test_a_unit_sees_its_prize_by_name_and_downloads_its_own_certificate(finishe
 
     # another unit's case, a case id that does not exist: the same 404, nothing leaks
     for path in (f"/cases/{dev[0]}/certificate", "/cases/no-such-case/certificate"):
-        refused = second.get(path, headers={"Accept": "application/pdf, text/html"})
+        refused = second.get(path)
         assert refused.status_code == 404 and "没有找到这个案例的荣誉证书" in body(refused)
-    anonymous = client.http.get(f"/cases/{dev[5]}/certificate", headers={"Accept": "application/pdf"})
+    anonymous = client.http.get(f"/cases/{dev[5]}/certificate")
     assert (anonymous.status_code, anonymous.headers["Location"]) == (303, "/login")
     # an organiser may fetch any awarded case's certificate
     from tests.browser import Browser, csrf_of
@@ -459,8 +457,26 @@ def test_a_unit_sees_its_prize_by_name_and_downloads_its_own_certificate(finishe
     csrf = csrf_of(body(organiser.get("/login")))
     assert organiser.post("/login", {"csrf_token": csrf, "username": ORGANISER[0],
                                      "password": ORGANISER[1]}).headers["Location"] == "/admin"
-    fetched = organiser.get(f"/cases/{dev[0]}/certificate", headers={"Accept": "application/pdf"})
-    assert fetched.status_code == 200 and fetched.body.startswith(b"%PDF-")
+    fetched = organiser.get(f"/cases/{dev[0]}/certificate")
+    assert fetched.status_code == 302
+    assert presigned_download(fetched.headers["Location"], dev[0], "一等奖").startswith(b"%PDF-")
+
+
+def presigned_download(url: str, case_id: str, prize: str) -> bytes:
+    """The object a certificate link points at (read from the emulated S3), after checking the presigned GET
+    names it and downloads it under its Chinese name."""
+    from urllib.parse import unquote, urlsplit
+
+    from chalicelib import bootstrap
+    comp = bootstrap.competition()
+    parts = urlsplit(url)
+    key = f"certificates/{comp.id}/{case_id}.pdf"
+    assert parts.path.endswith("/" + key) and "X-Amz-Signature=" in parts.query
+    disposition = unquote(unquote(parts.query.split("response-content-disposition=", 1)[1].split("&", 1)[0]))
+    assert disposition.startswith(f"attachment; filename*=UTF-8''{comp.short_name}-荣誉证书-{prize}-")
+    obj = bootstrap.s3().get_object(Bucket=bootstrap.config().bucket, Key=key)
+    assert obj["ContentType"] == "application/pdf"
+    return obj["Body"].read()
 
 
 def test_a_case_without_a_prize_has_no_certificate(finished, client):
@@ -470,5 +486,5 @@ def test_a_case_without_a_prize_has_no_certificate(finished, client):
     draft_id = re.search(r'data-case-id="(\w+)"', listing).group(1)
     assert "badge prize" not in listing
     assert "荣誉证书" not in body(drafter.get(f"/cases/{draft_id}"))
-    refused = drafter.get(f"/cases/{draft_id}/certificate", headers={"Accept": "application/pdf, text/html"})
+    refused = drafter.get(f"/cases/{draft_id}/certificate")
     assert refused.status_code == 404 and "没有找到这个案例的荣誉证书" in body(refused)
