@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
@@ -138,13 +138,18 @@ def available(comp: Competition, case: Case, final: StageWindow | None = None) -
     return (final or stage_service.windows(comp)["final"]).closed
 
 
-def own_certificate(comp: Competition, principal: Principal, case_id: str, signing_key: str, site_url: str,
-                    now: float) -> tuple[bytes, str]:
-    """The PDF of one awarded case's certificate (same look as the certificates_pdf export) and its file name.
+def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
+                        site_url: str, expires_in: int, now: float) -> str:
+    """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
+    export), under its Chinese file name.
 
     Only the unit that owns the case (and organisers) get it, once the final is closed and the case has a
-    prize; anyone else, and every other case, gets NotFound (existence does not leak). The code is recorded
-    so the printed /verify link confirms at once. fpdf2 and the font load here only, never on a cold start."""
+    prize; anyone else, and every other case, gets NotFound (existence does not leak). The PDF is made once
+    per content (its S3 key carries a digest of what it prints: certificates/<competition>/<case id>-<digest>.pdf),
+    and its code is recorded then, so the printed /verify link confirms at once; a later click is a HEAD.
+    fpdf2 and the font load only when a PDF is made, never on a cold start. The browser gets the file from
+    S3, not as a binary body through API Gateway (which would need the request's Accept header to name a
+    binary type)."""
     case = case_store.get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
@@ -152,21 +157,15 @@ def own_certificate(comp: Competition, principal: Principal, case_id: str, signi
     if case is None or not owner or not available(comp, case, final):
         raise NotFound(NO_CERTIFICATE)
     award = award_of(comp, signing_key, case)
-    record(comp, [award], now)
-    from ..exports.certificates_pdf import certificates_pdf
-    pdf = certificates_pdf(book(comp, [award], final.closed_at, now, site_url))
-    return pdf, f"{comp.short_name}-荣誉证书-{award.prize_name}-{_file_safe(award.title)}.pdf"
-
-
-def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
-                        site_url: str, expires_in: int, now: float) -> str:
-    """`own_certificate` as a short-lived presigned download (certificates/<competition>/<case id>.pdf, rewritten
-    on every request): the browser gets the PDF from S3 under its Chinese name, never as a binary body through
-    API Gateway, which would need the request's Accept header to name a binary type."""
-    pdf, filename = own_certificate(comp, principal, case_id, signing_key, site_url, now)
-    key = f"certificates/{comp.id}/{case_id}.pdf"
-    files.put(key, pdf, PDF)
-    return files.download_url(key, filename, expires_in)
+    printed = book(comp, [award], final.closed_at, now, site_url)
+    digest = hashlib.sha256(json.dumps(asdict(printed), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    key = f"certificates/{comp.id}/{case.id}-{digest[:16]}.pdf"
+    if files.head(key) is None:
+        from ..exports.certificates_pdf import certificates_pdf
+        record(comp, [award], now)
+        files.put(key, certificates_pdf(printed), PDF)
+    return files.download_url(key, f"{comp.short_name}-荣誉证书-{award.prize_name}-{_file_safe(award.title)}.pdf",
+                              expires_in)
 
 
 def _file_safe(title: str) -> str:

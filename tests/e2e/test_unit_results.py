@@ -222,3 +222,29 @@ def test_a_district_unit_registers_with_its_district(browser, finished):
         page.get_by_role("button", name="登录").click()
         expect()(page.locator(".who")).to_have_text(f"大鹏新区组织人事局{tag}（大鹏新区）")
         screenshot(page, "unit-results-district-cases-390")
+
+
+def test_withdraw_asks_to_confirm_first(browser, stack):
+    api = Http(stack.url)
+    username = f"wd-{secrets.token_hex(3)}"
+    api("POST", "/accounts", {"username": username, "password": PASSWORD, "unit_name": f"深圳市撤回局{username}",
+                              "unit_system": "municipal", "contact_name": "张三",
+                              "email": f"{username}@example.gov.cn", "mobile": "13800138000"})
+    unit = api.login(username, PASSWORD)
+    case = unit("POST", "/cases", _case("拟撤回的案例", "深圳市撤回局", 3))
+    unit("POST", f"/cases/{case['id']}/submit")
+    for page in fresh_page(browser, stack, **PHONE):
+        page.goto("/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.goto(f"/cases/{case['id']}")
+        page.get_by_role("link", name="撤回").click()
+        expect()(page.get_by_role("heading", name="确认撤回案例")).to_be_visible()
+        screenshot(page, "unit-results-withdraw-confirm-390")
+        page.get_by_role("link", name="不撤回，返回案例").click()
+        expect()(page.locator(".status-line .badge")).to_have_text("已提交")        # nothing happened
+        page.get_by_role("link", name="撤回").click()
+        page.get_by_role("button", name="确认撤回").click()
+        expect()(page).to_have_url(re.compile(r"/cases\?done=withdrawn$"))
+        expect()(page.locator(f'[data-case-id="{case["id"]}"] .badge')).to_have_text("已撤回")
