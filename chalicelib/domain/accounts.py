@@ -71,7 +71,7 @@ def parse_registration(raw: Any) -> Registration:
         errors["unit_name"] = "请填写单位名称（2～100 个字符）"
     unit_system = _str(raw, "unit_system") or ""
     if unit_system not in UNIT_SYSTEMS:
-        errors["unit_system"] = "单位类型只能选择：市直（municipal）或区直（district）"
+        errors["unit_system"] = "请选择单位类型：市直或区直"
     district = (_str(raw, "district") or None) if unit_system == "district" else None   # a 市直 unit has none
     if unit_system == "district" and district is None:
         errors["district"] = "单位类型为区直时请填写所属区（如 福田区、大鹏新区）"

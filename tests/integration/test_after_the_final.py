@@ -433,6 +433,7 @@ def test_a_unit_sees_its_prize_by_name_and_downloads_its_own_certificate(finishe
     assert '综合评选结果：<span class="badge prize prize-second">二等奖</span>' in page
     assert f'<a class="button primary" href="/cases/{dev[5]}/certificate" download>荣誉证书</a>' in page
     assert "专家意见" not in page                                     # no coaching feedback in this competition
+    assert f'href="/cases/{dev[5]}/edit"' not in page                  # an awarded case is not edited any more
     response = second.get(f"/cases/{dev[5]}/certificate")
     assert (response.status_code, response.headers["Cache-Control"]) == (302, "no-store")
     again = second.get(f"/cases/{dev[5]}/certificate")                    # made once: the same object

@@ -148,6 +148,8 @@ def test_the_register_hints_say_what_the_server_checks(browser):
                       "district": "单位类型为区直时请填写所属区（如 福田区、大鹏新区）",
                       "email": "电子邮箱格式不正确（如 dangjian@example.gov.cn）",
                       "mobile": "手机应为以 1 开头的 11 位号码（第二位为 3～9）"}
+    unchosen = text(browser.post("/register", {**UNIT, "unit_system": "", "csrf_token": csrf_of(page)}))
+    assert '<p class="field-error" id="f-unit-system-error">请选择单位类型：市直或区直</p>' in unchosen
     # the boundaries the hints name are accepted: a 2-character username, a 10-character password
     accepted = browser.post("/register", {**UNIT, "username": "u1", "password": "1234567890", "unit_system": "district",
                                           "district": "福田区", "csrf_token": csrf_of(page)})
