@@ -46,7 +46,7 @@ policies: install
 
 # An export from the local stack of `make run` (scripts/organiser.py; other stages: see its --help).
 export: install
-	$(if $(KIND),,$(error usage: make export KIND=results_xlsx|scores_xlsx|registrations_xlsx|certificates_pdf|award_list_docx [OUT=file]))
+	$(if $(KIND),,$(error usage: make export KIND=results_xlsx|scores_xlsx|registrations_xlsx|certificates_pdf|award_list_docx|honors_xlsx|organisation_awards_xlsx [OUT=file]))
 	$(PY) -m scripts.organiser --local export $(KIND) $(if $(OUT),--out $(OUT))
 
 bench: install

@@ -28,7 +28,8 @@ from typing import Any, TextIO
 
 from scripts import operator_env
 
-KINDS = ("results_xlsx", "scores_xlsx", "registrations_xlsx", "certificates_pdf", "award_list_docx")
+KINDS = ("results_xlsx", "scores_xlsx", "registrations_xlsx", "certificates_pdf", "award_list_docx", "honors_xlsx",
+         "organisation_awards_xlsx")
 STAGES = ("submission", "text_review", "coaching", "final", "provincial")
 ACTOR = "organiser:cli"
 

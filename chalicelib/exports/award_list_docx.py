@@ -1,7 +1,8 @@
 """获奖名单 as a Word document (python-docx), laid out to paste into the joint commendation:
 a title, then per category (一、发展提质 …) per prize (一等奖（5个）) the winning cases in rank order,
-"案例名称（推荐单位）", numbered. Official-document fonts: 方正小标宋简体 for the title, 黑体 for category
-headings, 楷体 for prize headings, 仿宋 for the list (Word falls back when a font is missing).
+"案例名称（推荐单位）", numbered; last the 优秀组织奖 section (the units the organisers chose). Official-document
+fonts: 方正小标宋简体 for the title, 黑体 for category headings, 楷体 for prize headings, 仿宋 for the list (Word
+falls back when a font is missing).
 """
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ def _numeral(n: int) -> str:
     return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
+def _organisation_section(doc, award_list: AwardList, number: int) -> None:
+    """X、优秀组织奖（n个）, then the chosen units numbered, after the categories."""
+    units = award_list.organisation_units
+    heading = f"{_numeral(number)}、优秀组织奖" + (f"（{len(units)}个）" if units else "")
+    _paragraph(doc, heading, "黑体", 16, indent_chars=2)
+    if units is None:
+        _paragraph(doc, "（优秀组织奖名单尚未确定）", "仿宋_GB2312", 16, indent_chars=2)
+    elif not units:
+        _paragraph(doc, "（无）", "仿宋_GB2312", 16, indent_chars=2)
+    for index, unit in enumerate(units or [], 1):
+        _paragraph(doc, f"{index}. {unit}", "仿宋_GB2312", 16, indent_chars=2)
+
+
 def award_list_docx(award_list: AwardList, progress: Progress = no_progress) -> bytes:
     doc = Document()
     section = doc.sections[0]
@@ -76,6 +90,7 @@ def award_list_docx(award_list: AwardList, progress: Progress = no_progress) -> 
             progress(done / total)
     if not award_list.groups:
         _paragraph(doc, "（暂无获奖案例）", "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.CENTER)
+    _organisation_section(doc, award_list, len(award_list.groups) + 1)
     _paragraph(doc, "", "仿宋_GB2312", 16)
     for host in award_list.hosts:
         _paragraph(doc, host, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)

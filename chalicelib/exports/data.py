@@ -147,3 +147,59 @@ class AwardList:
     date: str
     groups: list[tuple[str, list[tuple[str, list[AwardEntry]]]]] = field(default_factory=list)
     # [(category name, [(prize name, entries in rank order)])]
+    organisation_units: list[str] | None = None     # 优秀组织奖: the organisers' chosen units; None: not chosen yet
+
+
+class NominationRow(NamedTuple):
+    honor: str
+    leader: str
+    title: str
+    category: str
+    rank: int | None
+    unit: str
+    mobile: str
+
+
+class HonorRow(NamedTuple):
+    nominated: str       # 是 / 否
+    category: str
+    rank: int | None
+    title: str
+    unit: str
+    leader: str
+    position: str
+    gender: str          # 女 / 男
+    rank_level: str      # 科级及以下 / 处级及以上
+    birth_date: str      # 1990年1月1日
+    mobile: str
+    eligible: str        # 是 / 否 (meets the honor's rules on its own)
+    reason: str
+
+
+@dataclass(frozen=True)
+class HonorsBook:
+    competition: str
+    nominations: list[NominationRow]             # every honor's nominees, honor by honor
+    honors: list[tuple[str, list[HonorRow]]]     # (honor name, every case considered for it, nominees first)
+
+
+class OrganisationRow(NamedTuple):
+    rank: int
+    unit: str
+    cases: int
+    submitted: int
+    advanced: int
+    first: int
+    second: int
+    third: int
+    score: int
+    suggested: str       # 是 / ""
+    chosen: str          # 是 / 否 / "" (no final list saved yet)
+
+
+@dataclass(frozen=True)
+class OrganisationAwardsBook:
+    competition: str
+    rows: list[OrganisationRow]                  # best first
+    chosen: list[str] | None                     # the saved final list in tally order; None: not saved yet
+    rules: list[tuple[str, str]]                 # 说明 sheet: (item, explanation)

@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .data import (
-    AccountRow, CaseRow, Progress, RegistrationsBook, ResultsBook, ScoresBook, no_progress,
+    HonorsBook, OrganisationAwardsBook, Progress, RegistrationsBook, ResultsBook, ScoresBook, no_progress,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -203,7 +203,67 @@ def registrations_workbook(book: RegistrationsBook, progress: Progress = no_prog
     return _save(wb)
 
 
-def _texts(ws: Any, row: AccountRow | CaseRow, numeric: Iterable[str]) -> list[Any]:
+def _texts(ws: Any, row: Any, numeric: Iterable[str]) -> list[Any]:
+    """A row's cells: the named fields as numbers, every other through `safe_text` (never a formula)."""
     numbers = set(numeric)
     return [value if name in numbers else safe_text(ws, value or "")
             for name, value in zip(row._fields, row)]
+
+
+# -- honors_xlsx ----------------------------------------------------------------------------------
+NOMINATION_HEADERS = ("荣誉", "牵头人", "案例名称", "类别", "名次", "推荐单位", "牵头人手机")
+HONOR_HEADERS = ("提名", "类别", "名次", "案例名称", "推荐单位", "牵头人", "牵头人职务", "牵头人性别", "牵头人职级",
+                 "牵头人出生日期", "牵头人手机", "符合条件", "说明")
+
+
+def honors_workbook(book: HonorsBook, progress: Progress = no_progress) -> bytes:
+    """提名汇总 (every nominee), then one sheet per honor: each case considered for it, nominees first,
+    with whether it meets the honor's rules on its own and why (the sheet sent to the honor's body)."""
+    wb = Workbook(write_only=True)
+    ws = _sheet(wb, "提名汇总", NOMINATION_HEADERS, (20, 10, 40, 9, 6, 30, 13), book.competition, "每项荣誉的提名人选")
+    for row in book.nominations:
+        ws.append(_texts(ws, row, numeric=("rank",)))
+    total = sum(len(rows) for _, rows in book.honors) or 1
+    done = 0
+    for honor, rows in book.honors:
+        ws = _sheet(wb, honor, HONOR_HEADERS, (6, 10, 6, 40, 28, 10, 12, 9, 11, 14, 13, 9, 46), book.competition,
+                    f"{honor}　提名人选及审核情况")
+        for row in rows:
+            reason = WriteOnlyCell(ws, row.reason)          # the system's own words, never a formula
+            reason.alignment = WRAP
+            ws.append([*_texts(ws, row, numeric=("rank",))[:-1], reason])
+            done += 1
+        progress(done / total)
+    progress(1.0)
+    return _save(wb)
+
+
+# -- organisation_awards_xlsx ---------------------------------------------------------------------
+ORGANISATION_HEADERS = ("名次", "推荐单位", "案例数", "提交案例数", "进入综合评选数", "一等奖", "二等奖", "三等奖",
+                        "得分", "系统建议", "选定")
+
+
+def organisation_awards_workbook(book: OrganisationAwardsBook, progress: Progress = no_progress) -> bytes:
+    """优秀组织奖: 各单位统计 (every unit's figures, best first, suggested and chosen marked), 获奖单位 (the
+    organisers' final list) and 说明 (how the score is made)."""
+    wb = Workbook(write_only=True)
+    state = "" if book.chosen is not None else "（最终名单尚未保存）"
+    ws = _sheet(wb, "各单位统计", ORGANISATION_HEADERS, (6, 36, 8, 10, 14, 8, 8, 8, 8, 9, 7), book.competition,
+                f"优秀组织奖　各推荐单位统计{state}")
+    for row in book.rows:
+        ws.append(_texts(ws, row, numeric=("rank", "cases", "submitted", "advanced", "first", "second", "third",
+                                           "score")))
+    progress(0.6)
+    ws = _sheet(wb, "获奖单位", ("序号", "推荐单位"), (8, 50), book.competition, f"优秀组织奖获奖单位{state}")
+    if book.chosen is None:
+        ws.append(["", "（最终名单尚未保存：请在“优秀组织奖”页面勾选并保存后重新导出）"])
+    for number, unit in enumerate(book.chosen or [], 1):
+        ws.append([number, safe_text(ws, unit)])
+    ws = _sheet(wb, "说明", ("项目", "说明"), (22, 110), book.competition, "优秀组织奖统计说明")
+    for item, text in book.rules:
+        explanation = WriteOnlyCell(ws, text)
+        explanation.alignment = WRAP
+        ws.append([item, explanation])
+    progress(1.0)
+    return _save(wb)
+

@@ -19,6 +19,7 @@ class Principal:
     account_id: str | None = None
     username: str | None = None
     unit_name: str | None = None
+    district: str | None = None
     judge_id: str | None = None
     stage: str | None = None
     link_hash: str | None = None
@@ -85,7 +86,8 @@ def _open(account: Account, cfg: Settings, now: float) -> NewSession:
     token, csrf = new_token(), new_token()
     expires = now + cfg.session_hours * 3600
     session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
-                      unit_name=account.unit_name, email=account.email, csrf=csrf, created_at=now,
+                      unit_name=account.unit_name, district=account.district, email=account.email, csrf=csrf,
+                      created_at=now,
                       expires_at=int(expires))
     store.open_session(session, account.username, now)
     return NewSession(token, csrf, principal_of(session), expires)
@@ -93,7 +95,8 @@ def _open(account: Account, cfg: Settings, now: float) -> NewSession:
 
 def principal_of(session: Session) -> Principal:
     return Principal(role=session.role, token_hash=session.token_hash, account_id=session.account_id,
-                     username=session.username, unit_name=session.unit_name, judge_id=session.judge_id,
+                     username=session.username, unit_name=session.unit_name, district=session.district,
+                     judge_id=session.judge_id,
                      stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email)
 
 

@@ -12,13 +12,21 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Iterable
 
-from ..domain.competition import CHINA, Competition
+from ..domain.competition import CHINA, Competition, StageWindow
+from ..domain.errors import NotFound
+from ..exports import data
+from ..media import PDF
 from ..store import cases as case_store
 from ..store.models import Case, Certificate
+from . import stages as stage_service
+
+if TYPE_CHECKING:
+    from ..store.files import Files
+    from .accounts import Principal
 
 CODE_LENGTH = 12
 CODE_PATTERN = re.compile(r"^[A-Z2-7]{%d}$" % CODE_LENGTH)
@@ -108,3 +116,59 @@ def award_date(comp: Competition, closed_at: datetime | None, now: datetime) -> 
 
 def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def book(comp: Competition, issued: Iterable[Award], closed_at: datetime | None, now: float,
+         site_url: str) -> data.CertificateBook:
+    """What the PDF prints for these awards: the same for the whole set (export) and for one unit's case."""
+    day = award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
+    items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, display(a.code),
+                                  f"{site_url}/verify/{a.code}") for a in issued]
+    return data.CertificateBook(comp.name, tuple(comp.hosts), chinese_date(day), items)
+
+
+NO_CERTIFICATE = "没有找到这个案例的荣誉证书：综合评选结束后，获奖案例的推报单位可在案例页面下载"
+
+
+def available(comp: Competition, case: Case, final: StageWindow | None = None) -> bool:
+    """Whether the case's unit may download its certificate now: awarded with a prize, the final closed
+    (the final's window is read only for an awarded case, unless the caller has it)."""
+    if case.competition_id != comp.id or case.status != "awarded" or not case.prize:
+        return False
+    return (final or stage_service.windows(comp)["final"]).closed
+
+
+def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
+                        site_url: str, expires_in: int, now: float) -> str:
+    """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
+    export), under its Chinese file name.
+
+    Only the unit that owns the case (and organisers) get it, once the final is closed and the case has a
+    prize; anyone else, and every other case, gets NotFound (existence does not leak). The PDF is made once
+    per content (its S3 key carries a digest of what it prints: certificates/<competition>/<case id>-<digest>.pdf),
+    and its code is recorded then, so the printed /verify link confirms at once; a later click is a HEAD.
+    fpdf2 and the font load only when a PDF is made, never on a cold start. The browser gets the file from
+    S3, not as a binary body through API Gateway (which would need the request's Accept header to name a
+    binary type)."""
+    case = case_store.get(case_id) if case_id and len(case_id) <= 64 else None
+    owner = case is not None and (principal.role == "organiser"
+                                  or (principal.role == "unit" and case.owner_id == principal.account_id))
+    final = stage_service.windows(comp)["final"]
+    if case is None or not owner or not available(comp, case, final):
+        raise NotFound(NO_CERTIFICATE)
+    award = award_of(comp, signing_key, case)
+    printed = book(comp, [award], final.closed_at, now, site_url)
+    digest = hashlib.sha256(json.dumps(asdict(printed), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    key = f"certificates/{comp.id}/{case.id}-{digest[:16]}.pdf"
+    if files.head(key) is None:
+        from ..exports.certificates_pdf import certificates_pdf
+        record(comp, [award], now)
+        files.put(key, certificates_pdf(printed), PDF)
+    return files.download_url(key, f"{comp.short_name}-荣誉证书-{award.prize_name}-{_file_safe(award.title)}.pdf",
+                              expires_in)
+
+
+def _file_safe(title: str) -> str:
+    """A case title as part of a file name: no path or reserved characters, at most 40 characters."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "", title).strip() or "案例"
+    return cleaned[:40]

@@ -15,12 +15,12 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from fractions import Fraction
 from typing import Any, Callable, Iterator
 
 from ..domain.accounts import UNIT_SYSTEMS
-from ..domain.cases import STATUS_NAMES
+from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
 from ..domain import ranking as ranking_rules
@@ -51,6 +51,8 @@ KINDS: dict[str, Kind] = {
     "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX),
     "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF),
     "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX),
+    "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX),
+    "organisation_awards_xlsx": Kind("优秀组织奖", "organisation-awards.xlsx", XLSX),
 }
 STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
 YES_NO = {True: "是", False: "否", None: ""}
@@ -63,6 +65,7 @@ class RunPorts:
     signing_key: str
     site_url: str
     now: Callable[[], float]
+    read_award_list: Callable[[str], dict[str, Any] | None]   # the organisers' saved 优秀组织奖 list (S3), or None
 
 
 # -- requesting and reporting -------------------------------------------------------------------
@@ -191,10 +194,20 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None) -
         from ..exports.certificates_pdf import certificates_pdf
         return certificates_pdf(book, progress.part(0.2, 0.95))
     if kind == "award_list_docx":
-        award_list = award_list_of(comp, ports.now())
+        award_list = award_list_of(comp, ports)
         progress(0.3)
         from ..exports.award_list_docx import award_list_docx
         return award_list_docx(award_list, progress.part(0.3, 0.95))
+    if kind == "honors_xlsx":
+        honors = honors_book(comp)
+        progress(0.3)
+        from ..exports.workbooks import honors_workbook
+        return honors_workbook(honors, progress.part(0.3, 0.95))
+    if kind == "organisation_awards_xlsx":
+        units = organisation_awards_book(comp, ports)
+        progress(0.3)
+        from ..exports.workbooks import organisation_awards_workbook
+        return organisation_awards_workbook(units, progress.part(0.3, 0.95))
     raise Invalid(f"不支持的导出类型：{kind}")
 
 
@@ -387,13 +400,10 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
     if not awarded:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
     certificates.record(comp, awarded, ports.now())
-    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
-    items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, certificates.display(a.code),
-                                  f"{ports.site_url}/verify/{a.code}") for a in awarded]
-    return data.CertificateBook(comp.name, tuple(comp.hosts), certificates.chinese_date(day), items)
+    return certificates.book(comp, awarded, closed_at, ports.now(), ports.site_url)
 
 
-def award_list_of(comp: Competition, now: float) -> data.AwardList:
+def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成获奖名单")
@@ -410,5 +420,103 @@ def award_list_of(comp: Competition, now: float) -> data.AwardList:
                 prizes.append((prize_names[prize], won))
         if prizes:
             groups.append((category.name, prizes))
-    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
-    return data.AwardList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), groups)
+    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    return data.AwardList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), groups,
+                          chosen_units(ports.read_award_list(comp.id)))
+
+
+def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
+    """The units of the organisers' saved 优秀组织奖 list (console.save_organisation_awards), None if not saved."""
+    if not saved or not isinstance(saved.get("units"), list):
+        return None
+    return [str(u) for u in saved["units"]]
+
+
+def _chinese_day(iso: str | None) -> str:
+    """1990-01-01 -> 1990年1月1日 ("" when missing or malformed)."""
+    try:
+        day = date.fromisoformat(iso) if isinstance(iso, str) and iso else None
+    except ValueError:
+        return iso or ""
+    return certificates.chinese_date(day) if day else ""
+
+
+def _chinese_time(iso: str | None) -> str:
+    """An ISO time -> 2023年7月1日 10:00 in China ("" when missing)."""
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(CHINA) if iso else None
+    except ValueError:
+        return iso or ""
+    return f"{certificates.chinese_date(moment.date())} {moment:%H:%M}" if moment else ""
+
+
+def honors_book(comp: Competition) -> data.HonorsBook:
+    """每项荣誉的提名人选: the nominees of every honor, and per honor every case considered with the reason
+    (nominees first, then category order and rank)."""
+    found = results.honors(comp)                       # refuses (Conflict) until the final is closed
+    final = results.ranking(comp, "final")
+    entries = {e["case_id"]: (category, e) for category, group in final["categories"].items() for e in group}
+    leaders = {c.id: json.loads(c.body).get("leader") or {} for c in iter_cases(comp.id) if c.id in entries}
+    category_names = {c.id: c.name for c in comp.categories}
+    category_order = {c: i for i, c in enumerate(comp.category_ids)}
+    rules = [(r["id"], r["name"]) for r in comp.raw.get("honors", {}).get("rules", [])]
+    honor_order = {honor: i for i, (honor, _) in enumerate(rules)}
+    nominated = {(n["honor"], n["case_id"]) for n in found["nominations"]}
+
+    def order(honor: str, case_id: str) -> tuple[int, int, int, int]:
+        category, e = entries.get(case_id, ("", {}))
+        return (honor_order.get(honor, 99), (honor, case_id) not in nominated, category_order.get(category, 99),
+                e.get("rank") or 10**6)
+
+    nominations = []
+    for n in sorted(found["nominations"], key=lambda n: order(n["honor"], n["case_id"])):
+        category, e = entries.get(n["case_id"], ("", {}))
+        nominations.append(data.NominationRow(
+            dict(rules).get(n["honor"], ""), n["leader_name"], e.get("title", ""), category_names.get(category, ""),
+            n["rank"], e.get("unit", ""), leaders.get(n["case_id"], {}).get("mobile", "")))
+    sheets = []
+    for honor, name in rules:
+        rows = []
+        for c in sorted((c for c in found["considered"] if c["honor"] == honor),
+                        key=lambda c: order(honor, c["case_id"])):
+            category, e = entries.get(c["case_id"], ("", {}))
+            leader = leaders.get(c["case_id"], {})
+            rows.append(data.HonorRow(
+                YES_NO[(honor, c["case_id"]) in nominated], category_names.get(category, ""), e.get("rank"),
+                e.get("title", ""), e.get("unit", ""), leader.get("name", ""), leader.get("position", ""),
+                GENDERS.get(leader.get("gender") or "", ""), RANK_LEVELS.get(leader.get("rank_level") or "", ""),
+                _chinese_day(leader.get("birth_date")), leader.get("mobile", ""), YES_NO[bool(c["eligible"])],
+                c["reason"]))
+        sheets.append((name, rows))
+    return data.HonorsBook(comp.short_name, nominations, sheets)
+
+
+def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.OrganisationAwardsBook:
+    """优秀组织奖: every recommending unit's figures (best first; equal merit shares a rank), the system's
+    suggestion and the organisers' saved final list."""
+    found = results.organisation_awards(comp)
+    saved = ports.read_award_list(comp.id)
+    chosen = chosen_units(saved)
+    suggested = set(found["suggested"])
+    merit = [(-u["score"], -u["prizes"]["first"], -u["prizes"]["second"], -u["prizes"]["third"])
+             for u in found["units"]]
+    rows = [data.OrganisationRow(
+        1 + sum(other < mine for other in merit), u["unit"], u["cases"], u["submitted"], u["advanced"],
+        u["prizes"]["first"], u["prizes"]["second"], u["prizes"]["third"], u["score"],
+        "是" if u["unit"] in suggested else "", "" if chosen is None else YES_NO[u["unit"] in chosen])
+        for u, mine in zip(found["units"], merit)]
+    w = found["weights"]
+    final_closed, _ = _final_closed(comp)
+    rules = [
+        ("统计对象", "按案例的推荐单位统计（名称去掉首尾空格后相同即为同一单位）。案例数含草稿和已撤回的案例；"
+                     "提交案例数不含草稿和已撤回的案例；进入综合评选数为入围综合评选的案例数。"),
+        ("得分", f"得分 = 提交案例数 × {w['submitted']} + 进入综合评选数 × {w['advanced']} + 一等奖 × {w['first']}"
+                 f" + 二等奖 × {w['second']} + 三等奖 × {w['third']}。"),
+        ("排序", "按得分从高到低；得分相同时依次比较一等奖、二等奖、三等奖数量，仍相同则名次并列。"),
+        ("系统建议", f"得分最高的前 {int(comp.raw.get('organisation_award', {}).get('suggest', 10))} 个单位"
+                     "（与最后一名成绩相同的单位一并列入），仅供参考，最终名单由主办单位确定。"),
+        ("最终名单", f"主办单位于 {_chinese_time(saved.get('saved_at'))} 保存，共 {len(chosen)} 个单位（“选定”列为“是”）。"
+                     if saved and chosen is not None else "尚未保存：在“优秀组织奖”页面勾选并保存后重新导出。"),
+        ("数据时点", "综合评选已结束，奖项为最终结果。" if final_closed else "综合评选尚未结束，奖项数为当前结果（暂定）。"),
+    ]
+    return data.OrganisationAwardsBook(comp.short_name, rows, chosen, rules)

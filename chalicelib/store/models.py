@@ -67,6 +67,7 @@ class Session(Model):
     account_id = UnicodeAttribute(null=True)
     username = UnicodeAttribute(null=True)
     unit_name = UnicodeAttribute(null=True)
+    district = UnicodeAttribute(null=True)    # a 区直 unit's 所属区, shown beside its name
     email = UnicodeAttribute(null=True)       # the unit's address, for mail its own requests cause (receipts)
     judge_id = UnicodeAttribute(null=True)
     stage = UnicodeAttribute(null=True)

@@ -43,6 +43,8 @@ EXPORT_KINDS = {
     "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
     "registrations_xlsx": "报名情况（Excel，帐号及其案例）", "certificates_pdf": "荣誉证书（PDF，每个获奖案例一页）",
     "award_list_docx": "获奖名单（Word，按类别和奖项）",
+    "honors_xlsx": "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）",
+    "organisation_awards_xlsx": "优秀组织奖（Excel，各单位统计及选定名单）",
 }
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",

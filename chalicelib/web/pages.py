@@ -37,7 +37,9 @@ case_rules = lazy_module("chalicelib.domain.cases")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
+certificates = lazy_module("chalicelib.services.certificates")
 final_stage = lazy_module("chalicelib.services.final_stage")
+scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
 
 log = logging.getLogger("saiping")
@@ -251,7 +253,7 @@ def home() -> Response:
 def register_form() -> Response:
     token, set_cookies = _anon_token()
     return html("register.html", csrf_token=token, values={}, errors={}, unit_systems=account_rules.UNIT_SYSTEMS,
-                set_cookies=set_cookies)
+                rules=account_rules.RULES, set_cookies=set_cookies)
 
 
 @pages.route("/register", methods=["POST"], content_types=FORM)
@@ -263,7 +265,8 @@ def register() -> Response:
         accounts.register({**values, "password": _one(form, "password")}, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"), values=values,
-                    errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS)
+                    errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS,
+                    rules=account_rules.RULES)
     raise Redirect("/login?done=registered")
 
 
@@ -321,7 +324,8 @@ def my_cases() -> Response:
     found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 categories=_category_names(), notice=NOTICES.get(_query("done") or ""),
-                presentations=final_stage.presentations(bootstrap.competition(), found))
+                presentations=final_stage.presentations(bootstrap.competition(), found),
+                prize_names=certificates.prize_names(bootstrap.competition()))
 
 
 @pages.route("/cases/new", methods=["GET"])
@@ -378,15 +382,47 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 @page
 def case_status(case_id: str) -> Response:
     who = _who()
-    view = cases.case_view(cases.get(who, case_id))
-    return html("case.html", who=who, case=view, categories=_category_names(), genders=case_rules.GENDERS,
-                rank_levels=case_rules.RANK_LEVELS)
+    case = cases.get(who, case_id)
+    return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
+                genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, **_outcome(who, case))
+
+
+def _outcome(who: Principal, case: Any) -> dict[str, Any]:
+    """What the case page links after text review: the experts' feedback (once there is any), the prize by
+    name and the unit's own certificate (once the final is closed)."""
+    comp = bootstrap.competition()
+    coached = case.status in ("advanced", "awarded", "not_awarded")
+    return {"has_feedback": coached and bool(scoring.feedback_for_unit(comp, who, case.id)["feedback"]),
+            "prize_name": certificates.prize_names(comp).get(case.prize or "") if case.status == "awarded" else None,
+            "certificate": certificates.available(comp, case)}
+
+
+@pages.route("/cases/{case_id}/certificate", methods=["GET"])
+@page
+def case_certificate(case_id: str) -> Response:
+    """The unit's own 荣誉证书 (PDF), built on request and handed over as a presigned download (as attachments
+    are); other units' cases and cases without one: 404."""
+    who = _who(("unit", "organiser"))
+    cfg = bootstrap.config()
+    url = certificates.own_certificate_url(bootstrap.competition(), who, case_id, bootstrap.files(),
+                                           cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds, bootstrap.now())
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **_headers()})
+
+
+@pages.route("/cases/{case_id}/withdraw", methods=["GET"])
+@page
+def confirm_withdraw(case_id: str) -> Response:
+    """撤回 asks first: this page (no script needed) says what withdrawing means and posts the confirmation."""
+    who = _who()
+    return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
 
 
 @pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
 @page
 def withdraw_case(case_id: str) -> Response:
-    who, _ = _posted()
+    who, form = _posted()
+    if _one(form, "confirm") != "yes":
+        return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
     cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt())
     raise Redirect("/cases?done=withdrawn")
 

@@ -8,6 +8,17 @@
   var summary = document.querySelector("[data-autofocus]");
   if (summary) { summary.focus(); }
 
+  // /register: 所属区 only for 区直 units (without script it stays visible; the server requires it for 区直).
+  var unitSystem = document.getElementById("f-unit-system");
+  var districtBox = document.querySelector("[data-shown-for-unit-system]");
+  if (unitSystem && districtBox) {
+    var showDistrict = function () {
+      districtBox.hidden = unitSystem.value !== districtBox.getAttribute("data-shown-for-unit-system");
+    };
+    unitSystem.addEventListener("change", showDistrict);
+    showDistrict();
+  }
+
   var form = document.getElementById("case-form");
   if (!form) { return; }
 

@@ -166,3 +166,18 @@ def test_the_award_list_export_runs_and_links_its_file(finished, console):
     page = text(browser.get(started.headers["Location"]))
     assert re.search(rf'data-export-job="{job_id}" data-status="done" class="is-current">.*?下载 [^<]+获奖名单-\d{{8}}\.docx',
                      page, re.S)
+
+
+def test_the_console_offers_the_honors_and_organisation_award_workbooks(finished, console):
+    from tests.integration.test_exports_api import run_jobs
+    browser, token = console
+    page = text(browser.get("/admin/exports"))
+    assert '<input type="radio" name="kind" value="honors_xlsx"> 荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）' in page
+    assert '<input type="radio" name="kind" value="organisation_awards_xlsx"> 优秀组织奖（Excel，各单位统计及选定名单）' in page
+    for kind, name in (("honors_xlsx", "荣誉提名人选"), ("organisation_awards_xlsx", "优秀组织奖")):
+        started = browser.post("/admin/exports", {"csrf_token": token, "kind": kind})
+        job_id = started.headers["Location"].split("job=", 1)[1]
+        assert run_jobs() == [job_id]
+        page = text(browser.get(started.headers["Location"]))
+        assert re.search(rf'data-export-job="{job_id}" data-status="done" class="is-current">.*?下载 [^<]+{name}-\d{{8}}\.xlsx',
+                         page, re.S), kind

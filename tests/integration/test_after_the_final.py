@@ -199,10 +199,37 @@ def test_award_list_docx_grouped_by_category_and_prize(finished):
         "一、发展提质", "一等奖（5个）", *[line(cid, i + 1) for i, cid in enumerate(dev[:5])],
         "二等奖（1个）", line(dev[5], 1),
         "二、服务增效", "一等奖（2个）", *[line(cid, i + 1) for i, cid in enumerate(svc)],
+        "三、优秀组织奖", "（优秀组织奖名单尚未确定）",
         *HOSTS, "2023年6月25日",
     ]
     title_run = doc.paragraphs[0].runs[0]
     assert title_run.font.name == "方正小标宋简体"
+    # once the organisers save their 优秀组织奖 list, the section names those units in the tally's order
+    chosen = [finished.units[svc[1]], finished.units[dev[0]]]
+    save_award_list(chosen)
+    try:
+        _, data = export(finished.org, "award_list_docx")
+        texts = [p.text for p in Document(io.BytesIO(data)).paragraphs if p.text]
+        start = texts.index("三、优秀组织奖（2个）")
+        assert texts[start:start + 3] == ["三、优秀组织奖（2个）", f"1. {finished.units[dev[0]]}",
+                                          f"2. {finished.units[svc[1]]}"]
+        assert texts[start + 3:] == [*HOSTS, "2023年6月25日"]
+    finally:
+        delete_award_list()
+
+
+def save_award_list(units: list[str]) -> None:
+    """What 保存最终名单 on /admin/organisation-awards does (services.console)."""
+    from chalicelib import bootstrap
+    from chalicelib.services import console
+    console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket, units,
+                                     "organiser:e2e", bootstrap.now())
+
+
+def delete_award_list() -> None:
+    from chalicelib import bootstrap
+    from chalicelib.store.console import award_key
+    bootstrap.s3().delete_object(Bucket=bootstrap.config().bucket, Key=award_key(bootstrap.competition().id))
 
 
 def test_a_retried_or_doubled_invocation_builds_the_export_once(finished):
@@ -296,3 +323,171 @@ def html_escape(text: str) -> str:
     """As Jinja2 escapes it (MarkupSafe)."""
     from markupsafe import escape
     return str(escape(text))
+
+
+def test_honors_workbook_names_each_honors_nominees_and_every_considered_case(finished):
+    _, data = export(finished.org, "honors_xlsx")
+    assert_no_formulas(data)
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["提名汇总", "深圳市五一劳动奖章", "深圳青年五四奖章", "深圳市三八红旗手"]
+    dev, svc = finished.ids["development"], finished.ids["service"]
+    rank = {cid: i + 1 for ids in finished.ids.values() for i, cid in enumerate(ids)}
+    category = {cid: name for c, name in (("development", "发展提质"), ("service", "服务增效")) for cid in finished.ids[c]}
+    leader = {cid: n for n, cid in enumerate(dev + svc)}          # LEADERS index; mobile 139000000<n+1>
+
+    summary = wb["提名汇总"]
+    assert_sheet_layout(summary, ("荣誉", "牵头人", "案例名称", "类别", "名次", "推荐单位", "牵头人手机"))
+    nominees = [("深圳市五一劳动奖章", dev[0]), ("深圳市五一劳动奖章", svc[0]),
+                *[("深圳青年五四奖章", cid) for cid in (dev[1], dev[2], dev[3], dev[4], svc[1])]]
+    assert [tuple(r) for r in summary.iter_rows(min_row=2, values_only=True)] == [
+        (honor, LEADERS[leader[cid]], finished.titles[cid], category[cid], rank[cid], finished.units[cid],
+         f"139{leader[cid] + 1:08d}") for honor, cid in nominees]
+
+    considered = finished.org.call("GET", "/admin/honors")[1]["considered"]
+    reasons = {(c["honor"], c["case_id"]): (c["eligible"], c["reason"]) for c in considered}
+    headers = ("提名", "类别", "名次", "案例名称", "推荐单位", "牵头人", "牵头人职务", "牵头人性别", "牵头人职级",
+               "牵头人出生日期", "牵头人手机", "符合条件", "说明")
+    top = dev[:5] + svc                                            # ranks 1–5: category order, then rank
+    named = {"labour_medal": {dev[0], svc[0]}, "youth_medal": {dev[1], dev[2], dev[3], dev[4], svc[1]},
+             "red_banner": set()}
+    for honor, sheet in (("labour_medal", "深圳市五一劳动奖章"), ("youth_medal", "深圳青年五四奖章"),
+                         ("red_banner", "深圳市三八红旗手")):
+        ws = wb[sheet]
+        assert_sheet_layout(ws, headers)
+        assert f"{sheet}　提名人选及审核情况" in ws.oddHeader.center.text
+        expected_order = [cid for cid in top if cid in named[honor]] + [cid for cid in top if cid not in named[honor]]
+        rows = [tuple(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+        assert rows == [(
+            "是" if cid in named[honor] else "否", category[cid], rank[cid], finished.titles[cid], finished.units[cid],
+            LEADERS[leader[cid]], "科长", "女" if leader[cid] % 2 == 0 else "男", "科级及以下", "1990年1月1日",
+            f"139{leader[cid] + 1:08d}", "是" if reasons[(honor, cid)][0] else "否", reasons[(honor, cid)][1])
+            for cid in expected_order]
+    red = {r[3]: r for r in wb["深圳市三八红旗手"].iter_rows(min_row=2, values_only=True)}
+    held_back = red[finished.titles[dev[2]]]
+    assert held_back[0] == "否" and held_back[11] == "是" and "深圳青年五四奖章" in held_back[12]
+    assert red[finished.titles[dev[1]]][11] == "否"                          # a man: not eligible on its own
+    assert wb["深圳市五一劳动奖章"]["D2"].quotePrefix                          # =HYPERLINK… stays text
+
+
+def test_organisation_awards_workbook_lists_every_unit_and_the_chosen_ones(finished):
+    dev, svc = finished.ids["development"], finished.ids["service"]
+    headers = ("名次", "推荐单位", "案例数", "提交案例数", "进入综合评选数", "一等奖", "二等奖", "三等奖", "得分",
+               "系统建议", "选定")
+    firsts = sorted([finished.units[cid] for cid in dev[:5] + svc])             # 14 points each, then by name
+
+    def expected(chosen: set[str] | None) -> list[tuple]:
+        mark = (lambda unit: "") if chosen is None else (lambda unit: "是" if unit in chosen else "否")  # noqa: E731
+        return [*[(1, unit, 1, 1, 1, 1, 0, 0, 14, "是", mark(unit)) for unit in firsts],
+                (8, finished.units[dev[5]], 1, 1, 1, 0, 1, 0, 10, "是", mark(finished.units[dev[5]])),
+                (9, "深圳市某某局", 1, 0, 0, 0, 0, 0, 0, None, mark("深圳市某某局"))]
+
+    _, data = export(finished.org, "organisation_awards_xlsx")
+    assert_no_formulas(data)
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["各单位统计", "获奖单位", "说明"]
+    assert_sheet_layout(wb["各单位统计"], headers)
+    assert [tuple(r) for r in wb["各单位统计"].iter_rows(min_row=2, values_only=True)] == \
+        [tuple(None if v == "" else v for v in row) for row in expected(None)]
+    assert "最终名单尚未保存" in wb["各单位统计"].oddHeader.center.text
+    assert [tuple(r) for r in wb["获奖单位"].iter_rows(min_row=2, values_only=True)] == [
+        (None, "（最终名单尚未保存：请在“优秀组织奖”页面勾选并保存后重新导出）")]
+    rules = {r[0]: r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert rules["得分"] == "得分 = 提交案例数 × 1 + 进入综合评选数 × 3 + 一等奖 × 10 + 二等奖 × 6 + 三等奖 × 3。"
+    assert rules["数据时点"] == "综合评选已结束，奖项为最终结果。"
+    assert wb["各单位统计"]["B2"].value == "@SUM(1+1)单位" and wb["各单位统计"]["B2"].quotePrefix
+
+    chosen = [finished.units[svc[0]], finished.units[dev[5]]]
+    save_award_list(chosen)
+    try:
+        _, data = export(finished.org, "organisation_awards_xlsx")
+    finally:
+        delete_award_list()
+    wb = load_workbook(io.BytesIO(data))
+    assert [tuple(r) for r in wb["各单位统计"].iter_rows(min_row=2, values_only=True)] == \
+        [tuple(None if v == "" else v for v in row) for row in expected(set(chosen))]
+    assert [tuple(r) for r in wb["获奖单位"].iter_rows(min_row=2, values_only=True)] == [
+        (1, finished.units[svc[0]]), (2, finished.units[dev[5]])]
+    assert "尚未保存" not in wb["各单位统计"].oddHeader.center.text
+    rules = {r[0]: r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert rules["最终名单"] == "主办单位于 2023年6月25日 09:00 保存，共 2 个单位（“选定”列为“是”）。"
+
+
+def _unit_browser(client, n: int):
+    """A logged-in browser of the finished competition's unit n (tests/integration/finished_competition.py)."""
+    from tests.browser import Browser, csrf_of, text as body
+    browser = Browser(client)
+    csrf = csrf_of(body(browser.get("/login")))
+    response = browser.post("/login", {"csrf_token": csrf, "username": f"unit{n}", "password": "correct-horse-1"})
+    assert (response.status_code, response.headers["Location"]) == (303, "/cases")
+    return browser
+
+
+def test_a_unit_sees_its_prize_by_name_and_downloads_its_own_certificate(finished, client):
+    from tests.browser import text as body
+    dev = finished.ids["development"]
+    second = _unit_browser(client, 6)                                 # dev[5]: rank 6, 二等奖
+    listing = body(second.get("/cases"))
+    assert '<span class="badge status-awarded">获奖</span>' in listing
+    assert '<span class="badge prize prize-second">二等奖</span>' in listing
+    page = body(second.get(f"/cases/{dev[5]}"))
+    assert '综合评选结果：<span class="badge prize prize-second">二等奖</span>' in page
+    assert f'<a class="button primary" href="/cases/{dev[5]}/certificate" download>荣誉证书</a>' in page
+    assert "专家意见" not in page                                     # no coaching feedback in this competition
+    assert f'href="/cases/{dev[5]}/edit"' not in page                  # an awarded case is not edited any more
+    response = second.get(f"/cases/{dev[5]}/certificate")
+    assert (response.status_code, response.headers["Cache-Control"]) == (302, "no-store")
+    again = second.get(f"/cases/{dev[5]}/certificate")                    # made once: the same object
+    assert again.headers["Location"].split("?")[0] == response.headers["Location"].split("?")[0]
+    reader = PdfReader(io.BytesIO(presigned_download(response.headers["Location"], dev[5], "二等奖")))
+    assert len(reader.pages) == 1
+    flat = "".join(reader.pages[0].extract_text().replace("\x00", "").split())
+    assert "荣誉证书" in flat and finished.titles[dev[5]] in flat and finished.units[dev[5]] in flat
+    assert "发展提质类二等奖" in flat and "2023年6月25日" in flat and all(host in flat for host in HOSTS)
+    code = re.search(r"证书验证码：([A-Z2-7-]{14})", reader.pages[0].extract_text().replace("\x00", "")).group(1)
+    check = client.http.get(f"/verify/{code}", headers={"Accept": "text/html"})
+    assert check.status_code == 200 and finished.titles[dev[5]] in check.body.decode()
+
+    # another unit's case, a case id that does not exist: the same 404, nothing leaks
+    for path in (f"/cases/{dev[0]}/certificate", "/cases/no-such-case/certificate"):
+        refused = second.get(path)
+        assert refused.status_code == 404 and "没有找到这个案例的荣誉证书" in body(refused)
+    anonymous = client.http.get(f"/cases/{dev[5]}/certificate")
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (303, "/login")
+    # an organiser may fetch any awarded case's certificate
+    from tests.browser import Browser, csrf_of
+    from tests.integration.test_judging_api import ORGANISER
+    organiser = Browser(client)
+    csrf = csrf_of(body(organiser.get("/login")))
+    assert organiser.post("/login", {"csrf_token": csrf, "username": ORGANISER[0],
+                                     "password": ORGANISER[1]}).headers["Location"] == "/admin"
+    fetched = organiser.get(f"/cases/{dev[0]}/certificate")
+    assert fetched.status_code == 302
+    assert presigned_download(fetched.headers["Location"], dev[0], "一等奖").startswith(b"%PDF-")
+
+
+def presigned_download(url: str, case_id: str, prize: str) -> bytes:
+    """The object a certificate link points at (read from the emulated S3), after checking the presigned GET
+    names it and downloads it under its Chinese name."""
+    from urllib.parse import unquote, urlsplit
+
+    from chalicelib import bootstrap
+    comp = bootstrap.competition()
+    parts = urlsplit(url)
+    key = re.search(rf"certificates/{comp.id}/{case_id}-[0-9a-f]{{16}}\.pdf$", parts.path).group(0)
+    assert "X-Amz-Signature=" in parts.query
+    disposition = unquote(unquote(parts.query.split("response-content-disposition=", 1)[1].split("&", 1)[0]))
+    assert disposition.startswith(f"attachment; filename*=UTF-8''{comp.short_name}-荣誉证书-{prize}-")
+    obj = bootstrap.s3().get_object(Bucket=bootstrap.config().bucket, Key=key)
+    assert obj["ContentType"] == "application/pdf"
+    return obj["Body"].read()
+
+
+def test_a_case_without_a_prize_has_no_certificate(finished, client):
+    from tests.browser import text as body
+    drafter = _unit_browser(client, 99)                                # only a draft
+    listing = body(drafter.get("/cases"))
+    draft_id = re.search(r'data-case-id="(\w+)"', listing).group(1)
+    assert "badge prize" not in listing
+    assert "荣誉证书" not in body(drafter.get(f"/cases/{draft_id}"))
+    refused = drafter.get(f"/cases/{draft_id}/certificate")
+    assert refused.status_code == 404 and "没有找到这个案例的荣誉证书" in body(refused)

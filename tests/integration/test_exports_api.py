@@ -19,7 +19,8 @@ from tests.integration.test_judging_api import organiser
 COMPETITION = "2023年深圳市“党建杯”机关创新创优竞赛"
 HOSTS = ["中共深圳市直属机关工作委员会", "深圳市总工会", "共青团深圳市委员会", "深圳市妇女联合会"]
 FILES = {"results_xlsx": "results.xlsx", "scores_xlsx": "scores.xlsx", "registrations_xlsx": "registrations.xlsx",
-         "certificates_pdf": "certificates.pdf", "award_list_docx": "award-list.docx"}
+         "certificates_pdf": "certificates.pdf", "award_list_docx": "award-list.docx", "honors_xlsx": "honors.xlsx",
+         "organisation_awards_xlsx": "organisation-awards.xlsx"}
 
 
 @pytest.fixture(autouse=True)

@@ -633,8 +633,9 @@ def test_every_page_shows_the_payloads_only_as_text(world):
           f"{sum(len(v) for v in shown.values())} (field, page) pairs shown escaped")
     for where, found in sorted(shown.items()):
         print(f"  {len(found):3d}  {where}")
-    # registration details and the archive's units are shown on no page (the registrations xlsx has them)
-    assert never == {"联系人 contact_name", "所属区 district", "往年单位 archive unit"}
+    # the contact and the archive's units are shown on no page (the registrations xlsx has them); a 区直
+    # unit's 所属区 is shown beside its name in the page header, escaped
+    assert never == {"联系人 contact_name", "往年单位 archive unit"}
 
 
 def test_input_echoed_from_query_strings_and_refused_forms_is_escaped(world):

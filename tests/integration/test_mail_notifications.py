@@ -179,7 +179,8 @@ def test_coaching_feedback_notice_once_per_case(api, clock):
     [notice] = _messages("专家辅导意见已发布")
     check_headers(notice, "u1@example.gov.cn", "专家辅导意见已发布")
     text, html = bodies(notice)
-    assert "辅导的案例" in text and links(html) == [f"{SITE}/cases/{case['id']}"]
+    assert "辅导的案例" in text and links(html) == [f"{SITE}/cases/{case['id']}/feedback"]
+    assert f"{SITE}/cases/{case['id']}/feedback\n" in text
     assert "建议补充量化成效" not in text                      # the feedback itself stays behind the login
     assert _reminders(clock, datetime(2023, 6, 18, 11, 0, tzinfo=CHINA))["feedback_available"] == 0
 

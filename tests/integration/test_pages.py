@@ -128,9 +128,40 @@ def test_a_refused_registration_keeps_values_but_never_the_password(browser):
     assert selected(page, "f-unit-system") == "municipal"
     assert input_value(page, "f-mobile") == "12345"
     assert input_value(page, "f-password") is None and "correct-horse-1" not in page
-    assert re.search(r'id="f-mobile"[^>]*aria-describedby="f-mobile-error"[^>]*>\s*<p class="field-error" '
+    assert re.search(r'id="f-mobile"[^>]*aria-describedby="f-mobile-error f-mobile-hint"[^>]*>\s*<p class="field-error" '
                      r'id="f-mobile-error">手机应为以 1 开头的 11 位号码', page)
     assert 'id="f-email-error">电子邮箱格式不正确' in page
+
+
+def test_the_register_hints_say_what_the_server_checks(browser):
+    page = text(browser.get("/register"))
+    hints = dict(re.findall(r'<p class="hint" id="f-([\w-]+)-hint">([^<]*)</p>', page))
+    assert hints == {"username": "2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "至少 10 位，最多 128 位",
+                     "unit-name": "2～100 个字符；每个单位只能注册一个帐号",
+                     "district": "单位类型为区直时必填，如 福田区、大鹏新区（不超过 50 个字符）",
+                     "contact-name": "不超过 50 个字符", "email": "如 dangjian@example.gov.cn",
+                     "mobile": "以 1 开头的 11 位号码（第二位为 3～9）"}
+    refused = text(browser.post("/register", {**UNIT, "username": "a", "password": "123456789", "mobile": "12345",
+                                              "email": "x", "unit_system": "district", "csrf_token": csrf_of(page)}))
+    errors = dict(re.findall(r'<p class="field-error" id="f-([\w-]+)-error">([^<]*)</p>', refused))
+    assert errors == {"username": "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "密码至少 10 位",
+                      "district": "单位类型为区直时请填写所属区（如 福田区、大鹏新区）",
+                      "email": "电子邮箱格式不正确（如 dangjian@example.gov.cn）",
+                      "mobile": "手机应为以 1 开头的 11 位号码（第二位为 3～9）"}
+    unchosen = text(browser.post("/register", {**UNIT, "unit_system": "", "csrf_token": csrf_of(page)}))
+    assert '<p class="field-error" id="f-unit-system-error">请选择单位类型：市直或区直</p>' in unchosen
+    # the boundaries the hints name are accepted: a 2-character username, a 10-character password
+    accepted = browser.post("/register", {**UNIT, "username": "u1", "password": "1234567890", "unit_system": "district",
+                                          "district": "福田区", "csrf_token": csrf_of(page)})
+    assert accepted.status_code == 303
+
+
+def test_a_district_unit_is_shown_with_its_district(browser):
+    page = register_and_login(browser, unit_system="district", district="大鹏新区", unit_name="大鹏新区组织人事局")
+    assert '<span class="who">大鹏新区组织人事局（大鹏新区）</span>' in page
+    form = text(browser.get("/register"))
+    assert re.search(r'<div data-shown-for-unit-system="district">\s*<div class="field">\s*<label for="f-district">所属区</label>',
+                     form)
 
 
 def test_a_second_account_for_a_unit_is_shown_beside_the_unit_name(browser, client):
@@ -412,7 +443,14 @@ def test_the_case_page_shows_its_status_and_can_withdraw(browser):
     page = text(browser.get(f"/cases/{case_id}"))
     assert '<span class="badge status-submitted">已提交</span>' in page
     assert "<dt>案例类别</dt><dd>发展提质</dd>" in page
-    response = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf})
+    assert f'<a class="button" href="/cases/{case_id}/withdraw">撤回</a>' in page      # a link: it asks first
+    confirm = text(browser.get(f"/cases/{case_id}/withdraw"))
+    assert "确认撤回案例" in confirm and '<input type="hidden" name="confirm" value="yes">' in confirm
+    assert '<span class="badge status-submitted">已提交</span>' in text(browser.get("/cases"))   # the GET changes nothing
+    unconfirmed = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf})
+    assert unconfirmed.status_code == 200 and "确认撤回案例" in text(unconfirmed)
+    assert '<span class="badge status-submitted">已提交</span>' in text(browser.get("/cases"))
+    response = browser.post(f"/cases/{case_id}/withdraw", {"csrf_token": csrf, "confirm": "yes"})
     assert (response.status_code, response.headers["Location"]) == (303, "/cases?done=withdrawn")
     assert '<span class="badge status-withdrawn">已撤回</span>' in text(browser.get("/cases"))
 
