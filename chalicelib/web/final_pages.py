@@ -15,9 +15,9 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from ..domain.competition import format_time
-from ..domain.errors import Conflict, DomainError, Invalid, NotFound
+from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy_module
-from .http import SECURITY_HEADERS
+from .http import SECURITY_HEADERS, STATUS
 from .judge_pages import _html
 from .pages import PageError, Redirect, _one, _posted, _who, html, page
 from .templating import _digest, find_static
@@ -90,9 +90,8 @@ def control_action() -> Response:
     raw = {"case_id": values["case_id"] or None, "starts_at": values["starts_at"]}
     try:
         final_stage.hall_action(comp, category, action, raw, who.actor, bootstrap.now_dt())
-    except (Invalid, Conflict, NotFound) as e:
-        return _control_page(who, category, 404 if isinstance(e, NotFound) else 400 if isinstance(e, Invalid) else 409,
-                             e, values)
+    except (Invalid, Conflict) as e:
+        return _control_page(who, category, STATUS[e.code], e, values)
     raise Redirect(f"/admin/final/control?category={quote(category)}&done={quote(action)}")
 
 

@@ -306,6 +306,10 @@ class Tour:
         self.api("GET", "/api/v1/admin/final/scoreboard?category=development", "organiser")
         self.visits[-1].route = "/api/v1/admin/final/scoreboard"
         self.page("GET", "/admin/final/scoreboard", "organiser")
+        self.api("POST", "/api/v1/admin/final/live", "organiser",
+                 {"category": "development", "action": "present", "case_id": mine["cases"][0]["id"]})
+        self.api("GET", "/api/v1/judge/final/live", "judge")
+        self.page("GET", "/admin/final/control", "organiser")
         self._score_everything("final")
         self.api("POST", "/api/v1/admin/stages/{stage_id}/close", "organiser", stage_id="final")
 

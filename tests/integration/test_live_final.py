@@ -239,3 +239,14 @@ def test_the_timer_and_draw_pages_keep_the_console_menu(client, hall):
     for path in ("/admin/final/control", "/admin/final/control/status", "/admin/final/scoreboard/board"):
         assert anonymous.get(path).status_code == 303, path
     assert json.loads(client.http.get("/api/v1/judge/final/live").body)["error"]["code"] == "unauthenticated"
+
+
+def test_a_category_longer_than_one_screen_pages_through(hall):
+    """15 rows fit one 1080 px screen; longer categories (a tie at the cut) are split into pages for final.js."""
+    from chalicelib.web.templating import render
+    board = hall["org"].call("GET", "/admin/final/scoreboard?category=development")[1]
+    fragment = render("pages/judge/_board.html", board=board, page_rows=3)
+    assert '<div class="board-live" data-pages="2">' in fragment
+    assert re.findall(r'data-page="(\d)"', fragment) == ["0", "0", "0", "1"]
+    assert '<p class="board-page" data-board-page>第 1 / 2 页</p>' in fragment
+    assert "data-board-page" not in render("pages/judge/_board.html", board=board, page_rows=15)
