@@ -24,6 +24,7 @@ from . import stages as stage_service
 from .accounts import Principal
 
 PAGE_SIZE = 50
+ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
     "case.create": "新建草稿", "case.edit": "修改文本", "case.submitted": "提交", "case.withdrawn": "撤回",
     "case.advanced": "进入综合评选", "case.not_advanced": "未入围", "case.awarded": "获奖",
@@ -243,12 +244,26 @@ def latest_exports(comp: Competition, limit: int = 10) -> list[Any]:
     return store.latest_jobs(comp.id, limit)
 
 
-def originality(comp: Competition, s3: Any, bucket: str) -> dict[str, Any] | None:
-    """The originality flags (services/originality.py), or None where that service is not deployed."""
+def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[str, Any] | None:
+    """One page of the originality flags as pairs (services/originality.py: flag_pairs), most similar first,
+    or None where that service is not deployed."""
     try:
         from ..store.originality import Objects
         from . import originality as checker
     except ImportError:
         return None
     report = checker.report(comp, Objects(s3, bucket))
-    return {**report, "titles": {k: v["title"] for k, v in titles(comp).items()}}
+    pairs = checker.flag_pairs(report["flags"])
+    pages = max(1, -(-len(pairs) // ORIGINALITY_PAGE))
+    page = min(max(1, page), pages)
+    return {"checked": report["checked"], "archived": report["archived"], "threshold": report["threshold"],
+            "flagged": len(report["flags"]), "count": len(pairs), "page": page, "pages": pages,
+            "pairs": pairs[(page - 1) * ORIGINALITY_PAGE:page * ORIGINALITY_PAGE]}
+
+
+def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,
+                            bucket: str) -> int:
+    """Earlier years' cases from the console's workbook (services/archive_import.py)."""
+    from ..store.originality import Objects
+    from . import archive_import
+    return archive_import.import_workbook(comp, who, data, now, Objects(s3, bucket))

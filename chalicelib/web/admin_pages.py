@@ -13,11 +13,15 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, TooLarge
 from ..lazy import lazy_module
-from .http import STATUS
-from .pages import FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
+from ..media import XLSX
+from ..security import same
+from . import multipart
+from .http import SECURITY_HEADERS, STATUS
+from .pages import CSRF_MESSAGE, FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
 
+archive_import = lazy_module("chalicelib.services.archive_import")
 bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
 competition_rules = lazy_module("chalicelib.domain.competition")
@@ -33,6 +37,7 @@ admin_pages = Blueprint(__name__)
 ORGANISER = ("organiser",)
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 RANKED = ("text_review", "final")
+UPLOAD_SLACK = 64 * 1024      # the form's other fields and the multipart framing around the file
 NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
@@ -382,12 +387,55 @@ def save_organisation_awards() -> Response:
     raise Redirect("/admin/organisation-awards?done=saved")
 
 
+def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
+    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
+                                 _int(_query("page"), 1))
+    imported = _int(_query("n"), 0) if _query("done") == "imported" else None
+    notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
+    return _render("originality.html", who, "originality", status, report=report,
+                   import_error=error.message if error else None, import_rows=getattr(error, "rows", []),
+                   **notice)
+
+
 @admin_pages.route("/admin/originality", methods=["GET"])
 @page
 def originality() -> Response:
+    return _originality_page(_admin())
+
+
+@admin_pages.route("/admin/originality/template.xlsx", methods=["GET"])
+@page
+def originality_template() -> Response:
+    _admin()
+    name = quote("往年案例导入模板.xlsx")
+    return Response(body=archive_import.template(bootstrap.competition()), status_code=200, headers={
+        **SECURITY_HEADERS, "Content-Type": XLSX,
+        "Content-Disposition": f"attachment; filename=\"archive-template.xlsx\"; filename*=UTF-8''{name}"})
+
+
+@admin_pages.route("/admin/originality/import", methods=["POST"], content_types=[multipart.MEDIA])
+@page
+def import_archive() -> Response:
+    """The 往年案例 workbook from the page's form (multipart): all rows imported, or the page again with every
+    problem by row and column."""
     who = _admin()
-    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket)
-    return _render("originality.html", who, "originality", report=report)
+    request = admin_pages.current_request
+    try:
+        parts = multipart.parse((request.headers or {}).get("content-type", ""), request.raw_body,
+                                archive_import.MAX_BYTES + UPLOAD_SLACK)
+    except (Invalid, TooLarge) as e:
+        return _originality_page(who, STATUS.get(e.code, 400), e)
+    if not same(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf):
+        raise PageError(403, CSRF_MESSAGE)
+    upload = parts.get("file")
+    if upload is None or not upload.filename:
+        return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))
+    try:
+        imported = console.import_archive_workbook(bootstrap.competition(), who, upload.data, bootstrap.now(),
+                                                   bootstrap.s3(), bootstrap.config().bucket)
+    except (Invalid, TooLarge) as e:
+        return _originality_page(who, STATUS.get(e.code, 400), e)
+    raise Redirect(f"/admin/originality?done=imported&n={imported}")
 
 
 # -- exports and mail -------------------------------------------------------------------------------
