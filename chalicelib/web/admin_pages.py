@@ -19,7 +19,7 @@ from ..media import XLSX
 from ..security import same
 from . import multipart
 from .http import SECURITY_HEADERS, STATUS
-from .pages import CSRF_MESSAGE, FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
+from .pages import CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page
 
 archive_import = lazy_module("chalicelib.services.archive_import")
 bootstrap = lazy_module("chalicelib.bootstrap")
@@ -413,16 +413,23 @@ def originality_template() -> Response:
         "Content-Disposition": f"attachment; filename=\"archive-template.xlsx\"; filename*=UTF-8''{name}"})
 
 
-@admin_pages.route("/admin/originality/import", methods=["POST"], content_types=[multipart.MEDIA])
+def _upload_form() -> dict[str, multipart.Part]:
+    """The parts of a file-upload form; a plain form post (no file in it) gives its fields as parts."""
+    request = admin_pages.current_request
+    content_type = (request.headers or {}).get("content-type", "")
+    if not content_type.lower().startswith(multipart.MEDIA):
+        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in _form().items() if v}
+    return multipart.parse(content_type, request.raw_body, archive_import.MAX_BYTES + UPLOAD_SLACK)
+
+
+@admin_pages.route("/admin/originality/import", methods=["POST"], content_types=[multipart.MEDIA, *FORM])
 @page
 def import_archive() -> Response:
     """The 往年案例 workbook from the page's form (multipart): all rows imported, or the page again with every
     problem by row and column."""
     who = _admin()
-    request = admin_pages.current_request
     try:
-        parts = multipart.parse((request.headers or {}).get("content-type", ""), request.raw_body,
-                                archive_import.MAX_BYTES + UPLOAD_SLACK)
+        parts = _upload_form()
     except (Invalid, TooLarge) as e:
         return _originality_page(who, STATUS.get(e.code, 400), e)
     if not same(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf):
