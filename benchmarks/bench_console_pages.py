@@ -71,17 +71,21 @@ def stop_stack(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=300)       # it saves the data first (a few seconds per thousand items)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
 
 def seed(emulator: int, cases: int, judges: int) -> None:
-    """Accounts, cases, judges and scored text-review slots, written as the app's store would keep them."""
     os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{emulator}", "AWS_ACCESS_KEY_ID": "local",
                        "AWS_SECRET_ACCESS_KEY": "local", "SAIPING_LOCAL": "1",
                        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "ap-southeast-1")})
+    seed_tables(cases, judges)
+
+
+def seed_tables(cases: int, judges: int) -> None:
+    """Accounts, cases, judges and scored text-review slots, written as the app's store would keep them."""
     from chalicelib import bootstrap
     from chalicelib.domain.cases import count_chars
     from chalicelib.store import judging

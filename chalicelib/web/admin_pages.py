@@ -345,9 +345,9 @@ def close_stage(stage_id: str) -> Response:
 def rankings(stage_id: str) -> Response:
     who = _admin()
     comp = bootstrap.competition()
-    stage = _ranked(stage_id)
-    return _render("rankings.html", who, "rankings", stage=stage, ranking=results.ranking(comp, stage),
-                   fairness=results.fairness(comp, stage), advance=comp.advance_per_category,
+    ranking, fairness = results.ranking_with_fairness(comp, _ranked(stage_id))
+    return _render("rankings.html", who, "rankings", stage=stage_id, ranking=ranking, fairness=fairness,
+                   advance=comp.advance_per_category,
                    judge_names={j.judge_id: j.name for j in judging.list_judges(comp)})
 
 
