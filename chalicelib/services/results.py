@@ -34,10 +34,9 @@ from . import stages as stage_service
 log = logging.getLogger("saiping")
 RANKED_STAGES = ("text_review", "final")
 STAGE_CASES = {"text_review": ENTERED, "final": ("advanced", "awarded", "not_awarded")}
-# What the ranking page reads of each case and of each score slot (a projection: far fewer bytes than
-# the whole items, and on the emulator far less time); closing reads whole cases, as it writes them.
+# What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
+# emulator far less time); closing reads whole cases, as it writes them.
 RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
-SCORE_FIELDS = ("case_id", "judge_id", "criteria", "scored", "recused")
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,9 @@ def _cases_of(comp: Competition, stage: str, attributes: tuple[str, ...] | None 
 
 def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
-    for slot in judging_store.slots_of_category(stage, category, attributes=SCORE_FIELDS):
-        if slot.scored and not slot.recused and slot.criteria is not None:
-            criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
-            scores.setdefault(slot.case_id, []).append(
-                ranking_rules.JudgeScore(slot.judge_id, slot.case_id, {k: int(v) for k, v in criteria.items()}))
+    for case_id, judge_id, criteria in judging_store.scores_of_category(stage, category):
+        scores.setdefault(case_id, []).append(
+            ranking_rules.JudgeScore(judge_id, case_id, {k: int(v) for k, v in criteria.items()}))
     return scores
 
 

@@ -54,6 +54,21 @@ def slots_of_category(stage: str, category: str, case_id: str | None = None,
                                                    attributes_to_get=list(attributes) if attributes else None))
 
 
+def scores_of_category(stage: str, category: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(case id, judge id, criteria) of every scored, not recused slot of a category: one Query whose filter
+    drops the rest and whose projection returns the slot's key and criteria only (the ranking's read)."""
+    condition = (Assignment.scored == True) & ~(Assignment.recused == True)  # noqa: E712 (conditions)
+    found = []
+    for slot in Assignment.by_stage_category.query(f"{stage}#{category}", filter_condition=condition,
+                                                   attributes_to_get=["case_judge", "criteria"]):
+        if slot.criteria is None:
+            continue
+        case_id, _, judge_id = slot.case_judge.partition("#")
+        criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
+        found.append((case_id, judge_id, criteria))
+    return found
+
+
 def slots_of_stage(stage: str, categories: Iterable[str],
                    attributes: Sequence[str] | None = None) -> list[Assignment]:
     return [slot for category in categories for slot in slots_of_category(stage, category, attributes=attributes)]
