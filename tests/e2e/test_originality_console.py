@@ -4,7 +4,6 @@ case's year; a workbook with a bad row imports nothing and lists the row and col
 readable (no sideways scrolling, passages folded)."""
 from __future__ import annotations
 
-import io
 import re
 import secrets
 
