@@ -13,7 +13,7 @@ from chalicelib.web.pages import pages
 from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
-app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX]
+app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX, "multipart/form-data"]
 app.register_blueprint(api, url_prefix="/api/v1")
 app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")

@@ -1,6 +1,8 @@
-"""`chalice local`, with one difference: a request whose HTTP method the standard library's server does not
+"""`chalice local`, with two differences: a request whose HTTP method the standard library's server does not
 know (TRACE, QUERY, …) goes through the same handler as every other method, so the app answers it (405 for
-a method a route does not have) instead of the server's bare 501. API Gateway does the same in AWS.
+a method a route does not have) instead of the server's bare 501. API Gateway does the same in AWS. And the
+listening socket's backlog is 1024 instead of the standard library's 5, so a burst of connections (45 judges
+saving in the same second) waits to be accepted instead of being reset.
 
     python -m scripts.chalice_local local --host 127.0.0.1 --port 8000 --no-autoreload --stage local
 """
@@ -9,7 +11,9 @@ from __future__ import annotations
 import sys
 
 from chalice.cli import main
-from chalice.local import ChaliceRequestHandler
+from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+BACKLOG = 1024      # capped by the kernel's net.core.somaxconn
 
 
 def _any_method(self: ChaliceRequestHandler, name: str):
@@ -19,6 +23,7 @@ def _any_method(self: ChaliceRequestHandler, name: str):
 
 
 ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
+ThreadedHTTPServer.request_queue_size = BACKLOG
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,6 +17,7 @@ from ..store import accounts as account_store
 from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
+from ..store import judging as judging_store
 from ..store.models import Case
 from . import cases as case_service
 from . import judging, results
@@ -24,6 +25,9 @@ from . import stages as stage_service
 from .accounts import Principal
 
 PAGE_SIZE = 50
+SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at")
+SLOT_STATE_FIELDS = ("judge_id", "scored", "recused")
+ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
     "case.create": "新建草稿", "case.edit": "修改文本", "case.submitted": "提交", "case.withdrawn": "撤回",
     "case.advanced": "进入综合评选", "case.not_advanced": "未入围", "case.awarded": "获奖",
@@ -48,11 +52,13 @@ def _body(case: Case) -> dict[str, Any]:
 
 # -- dashboard -------------------------------------------------------------------------------------
 def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
-    cases = case_store.list_for_competition(comp.id)
-    bodies = {c.id: _body(c) for c in cases}
+    """One read of the case summaries (no bodies: the category is the index key's prefix), the unit
+    accounts, the judges, the stage windows and each judged stage's slot states."""
+    cases = case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS)
     matrix = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
-        matrix.setdefault(bodies[case.id].get("category") or "", Counter())[case.status] += 1
+        category = case.category_key.partition("#")[0]
+        matrix.setdefault("" if category == "~" else category, Counter())[case.status] += 1
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
     windows = stage_service.windows(comp)          # one Query, shared with the judges' progress
@@ -92,15 +98,15 @@ def judge_progress(comp: Competition, now: datetime,
         span = (window.closes_at - window.opens_at).total_seconds()
         elapsed = min(1.0, max(0.0, (now - window.opens_at).total_seconds() / span)) if span > 0 else 1.0
         per: dict[str, dict[str, Any]] = {}
-        for slot in judging.list_assignments(comp, stage)["assignments"]:
-            judge_id = slot["judge_id"]
+        for slot in judging_store.slots_of_stage(stage, comp.category_ids, SLOT_STATE_FIELDS):
+            judge_id = slot.judge_id
             row = per.setdefault(judge_id, {"judge_id": judge_id, "name": names.get(judge_id, judge_id),
                                             "assigned": 0, "scored": 0, "recused": 0})
-            if slot["recused"]:
+            if slot.recused:
                 row["recused"] += 1
                 continue
             row["assigned"] += 1
-            row["scored"] += 1 if slot["scored"] else 0
+            row["scored"] += 1 if slot.scored else 0
         for row in per.values():
             done = row["scored"] / row["assigned"] if row["assigned"] else 1.0
             row["percent"] = round(done * 100)
@@ -246,12 +252,26 @@ def latest_exports(comp: Competition, limit: int = 10) -> list[Any]:
     return store.latest_jobs(comp.id, limit)
 
 
-def originality(comp: Competition, s3: Any, bucket: str) -> dict[str, Any] | None:
-    """The originality flags (services/originality.py), or None where that service is not deployed."""
+def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[str, Any] | None:
+    """One page of the originality flags as pairs (services/originality.py: flag_pairs), most similar first,
+    or None where that service is not deployed."""
     try:
         from ..store.originality import Objects
         from . import originality as checker
     except ImportError:
         return None
     report = checker.report(comp, Objects(s3, bucket))
-    return {**report, "titles": {k: v["title"] for k, v in titles(comp).items()}}
+    pairs = checker.flag_pairs(report["flags"])
+    pages = max(1, -(-len(pairs) // ORIGINALITY_PAGE))
+    page = min(max(1, page), pages)
+    return {"checked": report["checked"], "archived": report["archived"], "threshold": report["threshold"],
+            "flagged": len(report["flags"]), "count": len(pairs), "page": page, "pages": pages,
+            "pairs": pairs[(page - 1) * ORIGINALITY_PAGE:page * ORIGINALITY_PAGE]}
+
+
+def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,
+                            bucket: str) -> int:
+    """Earlier years' cases from the console's workbook (services/archive_import.py)."""
+    from ..store.originality import Objects
+    from . import archive_import
+    return archive_import.import_workbook(comp, who, data, now, Objects(s3, bucket))

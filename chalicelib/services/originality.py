@@ -75,16 +75,28 @@ def _text_list(value: Any, path: str, errors: dict[str, str]) -> list[str]:
     return out
 
 
-def parse_import(raw: Any) -> tuple[int, list[dict[str, Any]]]:
-    """The year and the cases of an archive import; Invalid naming every bad field (cases[3].title)."""
+def year_problem(year: Any, before: int | None) -> str | None:
+    """Why `year` cannot be an archive's year (None when it can): an integer, and earlier than the
+    competition's own year, whose cases are compared as current ones."""
+    if isinstance(year, bool) or not isinstance(year, int):
+        return "应为整数年份，例如 2022"
+    if not 2000 <= year <= 2100:
+        return "年份应在 2000 至 2100 之间"
+    if before is not None and year >= before:
+        return f"往年案例的年份应早于本届比赛（{before} 年）；本届案例已自动参与比对"
+    return None
+
+
+def parse_import(raw: Any, before: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """The year and the cases of an archive import; Invalid naming every bad field (cases[3].title).
+    `before`: the competition's year, which an archive's year must precede."""
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象：{\"year\": 2022, \"cases\": [...]}", {"body": "应为 JSON 对象"})
     errors: dict[str, str] = {}
     year = raw.get("year")
-    if isinstance(year, bool) or not isinstance(year, int):
-        errors["year"] = "应为整数年份，例如 2022"
-    elif not 2000 <= year <= 2100:
-        errors["year"] = "年份应在 2000 至 2100 之间"
+    problem = year_problem(year, before)
+    if problem:
+        errors["year"] = problem
     cases = raw.get("cases")
     parsed: list[dict[str, Any]] = []
     if not isinstance(cases, list):
@@ -128,17 +140,26 @@ def _entry(row: ArchiveCase) -> domain.Entry:
 
 def import_archive(comp: Competition, principal: Principal, raw: Any, now: float, objects: store.Objects) -> int:
     """Store the cases of an earlier year and rebuild the archive index. Returns how many were imported."""
-    year, cases = parse_import(raw)
+    year, cases = parse_import(raw, competition_year(comp))
+    return store_archive(comp, principal, [(year, case) for case in cases], now, objects, "api")
+
+
+def store_archive(comp: Competition, principal: Principal, cases: list[tuple[int, dict[str, Any]]], now: float,
+                  objects: store.Objects, source: str) -> int:
+    """Write checked archive cases (each with its year) and rebuild the index; every import, from the API or
+    from the console's workbook, ends here. Returns how many were imported."""
     rows = {}
-    for case in cases:
+    for year, case in cases:
         row = ArchiveCase(store.CORPUS, archive_id(year, case), year=year, unit=case["unit"],
                           category=case["category"], title=case["title"].strip(),
                           body=json.dumps({k: case[k] for k in ("background", "innovations", "results")},
                                           ensure_ascii=False),
                           imported_at=now, imported_by=principal.actor)
         rows[row.id] = row
+    years = sorted({year for year, _ in cases})
     store.put_cases(list(rows.values()), principal.actor, now,
-                    {"year": year, "cases": len(cases), "distinct": len(rows)})
+                    {"year": years[0] if len(years) == 1 else years, "cases": len(cases), "distinct": len(rows),
+                     "source": source})
     rebuild_index(settings_for(comp), objects, [_entry(r) for r in rows.values()])
     return len(cases)
 
@@ -205,3 +226,20 @@ def report(comp: Competition, objects: store.Objects) -> dict[str, Any]:
               "archived": index.size, "measure": "overlap"}
     objects.save_flags(digest, result)
     return result
+
+
+def flag_pairs(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The flags as the organiser reads them: one entry per pair, most similar first. A pair of current
+    cases is flagged on both sides in the API; here it appears once (from the side listed first)."""
+    seen: set[tuple[str, str]] = set()
+    pairs = []
+    for flag in flags:
+        for match in flag["matches"]:
+            if match["source"] == "current":
+                key = (min(flag["case_id"], match["other_id"]), max(flag["case_id"], match["other_id"]))
+                if key in seen:
+                    continue
+                seen.add(key)
+            pairs.append({"case_id": flag["case_id"], "title": flag["title"], **match})
+    pairs.sort(key=lambda p: (-p["similarity"], p["case_id"], p["other_id"]))
+    return pairs

@@ -36,6 +36,9 @@ from . import stages as stage_service
 log = logging.getLogger("saiping")
 RANKED_STAGES = ("text_review", "final")
 STAGE_CASES = {"text_review": ENTERED, "final": ("advanced", "awarded", "not_awarded")}
+# What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
+# emulator far less time); closing reads whole cases, as it writes them.
+RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,11 @@ class Ports:
 
 
 # -- ranking --------------------------------------------------------------------------------
-def _cases_of(comp: Competition, stage: str) -> dict[str, list[Case]]:
+def _cases_of(comp: Competition, stage: str, attributes: tuple[str, ...] | None = None) -> dict[str, list[Case]]:
+    """The stage's cases by category, the category read from the index key (no case body parsed)."""
     by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
-    for case in case_store.list_for_competition(comp.id):
-        category = json.loads(case.body).get("category")
+    for case in case_store.list_for_competition(comp.id, attributes=attributes):
+        category = case.category_key.partition("#")[0]
         if case.status in STAGE_CASES[stage] and category in by_category:
             by_category[category].append(case)
     return by_category
@@ -60,18 +64,17 @@ def _cases_of(comp: Competition, stage: str) -> dict[str, list[Case]]:
 
 def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
-    for slot in judging_store.slots_of_category(stage, category):
-        if slot.scored and not slot.recused and slot.criteria is not None:
-            criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
-            scores.setdefault(slot.case_id, []).append(
-                ranking_rules.JudgeScore(slot.judge_id, slot.case_id, {k: int(v) for k, v in criteria.items()}))
+    for case_id, judge_id, criteria in judging_store.scores_of_category(stage, category):
+        scores.setdefault(case_id, []).append(
+            ranking_rules.JudgeScore(judge_id, case_id, {k: int(v) for k, v in criteria.items()}))
     return scores
 
 
-def compute(comp: Competition, stage: str, category: str, cases: list[Case]) -> tuple[list[dict], dict]:
+def compute(comp: Competition, stage: str, category: str, cases: list[Case],
+            scores: dict[str, list[ranking_rules.JudgeScore]] | None = None) -> tuple[list[dict], dict]:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
     settings = ranking_rules.from_config(comp.raw, stage)
-    scores = _scores(stage, category)
+    scores = _scores(stage, category) if scores is None else scores
     ids = [c.id for c in cases]
     ranked = settings.rank(scores, ids)
     titles = {c.id: json.loads(c.body) for c in cases}
@@ -87,31 +90,43 @@ def compute(comp: Competition, stage: str, category: str, cases: list[Case]) -> 
     return entries, ranking_rules.ranking_record(scores, ids, settings)
 
 
-def ranking(comp: Competition, stage: str) -> dict[str, Any]:
+def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
+            scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
-    the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final."""
+    the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final.
+    `cases` and `scores` (by category), when given, are what ranking_with_fairness read once for both."""
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
     window = stage_service.windows(comp)[stage]
-    cases = _cases_of(comp, stage)
+    cases = _cases_of(comp, stage) if cases is None else cases
     provincial = {c.id for group in cases.values() for c in group if c.provincial}
     categories: dict[str, list[dict]] = {}
     for category in comp.category_ids:
         stored = store.get_ranking(comp.id, stage, category) if window.closed else None
-        entries = store.results_of(stored) if stored is not None else compute(comp, stage, category,
-                                                                              cases[category])[0]
+        entries = store.results_of(stored) if stored is not None else compute(
+            comp, stage, category, cases[category], scores.get(category) if scores is not None else None)[0]
         categories[category] = [{**e, "provincial": e["case_id"] in provincial} for e in entries]
     return {"stage": stage, "final": window.closed, "categories": categories}
 
 
-def fairness(comp: Competition, stage: str) -> dict[str, Any]:
+def ranking_with_fairness(comp: Competition, stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ranking page's two reports from one read of the cases and one of each category's scores."""
+    if stage not in RANKED_STAGES:
+        raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
+    cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)
+    scores = {category: _scores(stage, category) for category in comp.category_ids}
+    return ranking(comp, stage, cases, scores), fairness(comp, stage, cases, scores)
+
+
+def fairness(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
+             by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     """How the outcome would move under mean / trimmed mean / z-score, and each judge's statistics."""
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有公平性报告")
-    cases = _cases_of(comp, stage)
+    cases = _cases_of(comp, stage) if cases is None else cases
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     for category in comp.category_ids:
-        scores.update(_scores(stage, category))
+        scores.update(_scores(stage, category) if by_category is None else by_category[category])
     report = fairness_rules.fairness_report({k: [c.id for c in v] for k, v in cases.items()}, scores,
                                             ranking_rules.from_config(comp.raw, stage),
                                             fairness_rules.band_edges_from_config(comp.raw))

@@ -5,7 +5,7 @@ the stage row), next to the case's own condition (its version or status) and the
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..domain.errors import StageClosed, VersionConflict, Conflict
 from . import audit, db, stages
@@ -42,9 +42,12 @@ def list_for_owner(owner_id: str) -> list[Case]:
     return list(Case.by_owner.query(owner_id))
 
 
-def list_for_competition(competition_id: str, category: str | None = None) -> list[Case]:
+def list_for_competition(competition_id: str, category: str | None = None,
+                         attributes: Sequence[str] | None = None) -> list[Case]:
+    """The competition's cases (of one category); `attributes`: only those (a summary to read, never to save)."""
     condition = Case.category_key.startswith(f"{category}#") if category else None
-    return list(Case.by_competition.query(competition_id, condition))
+    return list(Case.by_competition.query(competition_id, condition,
+                                          attributes_to_get=list(attributes) if attributes else None))
 
 
 def get_version(case_id: str, version: int) -> CaseVersion | None:

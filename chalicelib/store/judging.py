@@ -1,7 +1,7 @@
 """Judges, their assignments (score slots) and their scoring links."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from ..domain.errors import Invalid, NotFound, StageClosed
 from . import audit, db, stages
@@ -46,13 +46,32 @@ def slots_of_judge(stage: str, judge_id: str) -> list[Assignment]:
     return list(Assignment.query(slot_key(stage, judge_id)))
 
 
-def slots_of_category(stage: str, category: str, case_id: str | None = None) -> list[Assignment]:
+def slots_of_category(stage: str, category: str, case_id: str | None = None,
+                      attributes: Sequence[str] | None = None) -> list[Assignment]:
+    """A category's slots (of one case); `attributes`: only those (to read, never to save)."""
     condition = Assignment.case_judge.startswith(f"{case_id}#") if case_id else None
-    return list(Assignment.by_stage_category.query(f"{stage}#{category}", condition))
+    return list(Assignment.by_stage_category.query(f"{stage}#{category}", condition,
+                                                   attributes_to_get=list(attributes) if attributes else None))
 
 
-def slots_of_stage(stage: str, categories: Iterable[str]) -> list[Assignment]:
-    return [slot for category in categories for slot in slots_of_category(stage, category)]
+def scores_of_category(stage: str, category: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(case id, judge id, criteria) of every scored, not recused slot of a category: one Query whose filter
+    drops the rest and whose projection returns the slot's key and criteria only (the ranking's read)."""
+    condition = (Assignment.scored == True) & ~(Assignment.recused == True)  # noqa: E712 (conditions)
+    found = []
+    for slot in Assignment.by_stage_category.query(f"{stage}#{category}", filter_condition=condition,
+                                                   attributes_to_get=["case_judge", "criteria"]):
+        if slot.criteria is None:
+            continue
+        case_id, _, judge_id = slot.case_judge.partition("#")
+        criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
+        found.append((case_id, judge_id, criteria))
+    return found
+
+
+def slots_of_stage(stage: str, categories: Iterable[str],
+                   attributes: Sequence[str] | None = None) -> list[Assignment]:
+    return [slot for category in categories for slot in slots_of_category(stage, category, attributes=attributes)]
 
 
 def new_slot(stage: str, judge_id: str, case_id: str, category: str, title: str, now: float,

@@ -14,11 +14,15 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, TooLarge
 from ..lazy import lazy_module
-from .http import STATUS
-from .pages import FORM, PageError, Redirect, _one, _posted, _query, _who, html, page
+from ..media import XLSX
+from ..security import same
+from . import multipart
+from .http import SECURITY_HEADERS, STATUS
+from .pages import CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page
 
+archive_import = lazy_module("chalicelib.services.archive_import")
 bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
 competition_rules = lazy_module("chalicelib.domain.competition")
@@ -34,6 +38,7 @@ admin_pages = Blueprint(__name__)
 ORGANISER = ("organiser",)
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 RANKED = ("text_review", "final")
+UPLOAD_SLACK = 64 * 1024      # the form's other fields and the multipart framing around the file
 NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
@@ -404,9 +409,9 @@ def close_stage(stage_id: str) -> Response:
 def rankings(stage_id: str) -> Response:
     who = _admin()
     comp = bootstrap.competition()
-    stage = _ranked(stage_id)
-    return _render("rankings.html", who, "rankings", stage=stage, ranking=results.ranking(comp, stage),
-                   fairness=results.fairness(comp, stage), advance=comp.advance_per_category,
+    ranking, fairness = results.ranking_with_fairness(comp, _ranked(stage_id))
+    return _render("rankings.html", who, "rankings", stage=stage_id, ranking=ranking, fairness=fairness,
+                   advance=comp.advance_per_category,
                    judge_names={j.judge_id: j.name for j in judging.list_judges(comp)})
 
 
@@ -446,12 +451,62 @@ def save_organisation_awards() -> Response:
     raise Redirect("/admin/organisation-awards?done=saved")
 
 
+def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
+    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
+                                 _int(_query("page"), 1))
+    imported = _int(_query("n"), 0) if _query("done") == "imported" else None
+    notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
+    return _render("originality.html", who, "originality", status, report=report,
+                   import_error=error.message if error else None, import_rows=getattr(error, "rows", []),
+                   **notice)
+
+
 @admin_pages.route("/admin/originality", methods=["GET"])
 @page
 def originality() -> Response:
+    return _originality_page(_admin())
+
+
+@admin_pages.route("/admin/originality/template.xlsx", methods=["GET"])
+@page
+def originality_template() -> Response:
+    _admin()
+    name = quote("往年案例导入模板.xlsx")
+    return Response(body=archive_import.template(bootstrap.competition()), status_code=200, headers={
+        **SECURITY_HEADERS, "Content-Type": XLSX,
+        "Content-Disposition": f"attachment; filename=\"archive-template.xlsx\"; filename*=UTF-8''{name}"})
+
+
+def _upload_form() -> dict[str, multipart.Part]:
+    """The parts of a file-upload form; a plain form post (no file in it) gives its fields as parts."""
+    request = admin_pages.current_request
+    content_type = (request.headers or {}).get("content-type", "")
+    if not content_type.lower().startswith(multipart.MEDIA):
+        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in _form().items() if v}
+    return multipart.parse(content_type, request.raw_body, archive_import.MAX_BYTES + UPLOAD_SLACK)
+
+
+@admin_pages.route("/admin/originality/import", methods=["POST"], content_types=[multipart.MEDIA, *FORM])
+@page
+def import_archive() -> Response:
+    """The 往年案例 workbook from the page's form (multipart): all rows imported, or the page again with every
+    problem by row and column."""
     who = _admin()
-    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket)
-    return _render("originality.html", who, "originality", report=report)
+    try:
+        parts = _upload_form()
+    except (Invalid, TooLarge) as e:
+        return _originality_page(who, STATUS.get(e.code, 400), e)
+    if not same(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf):
+        raise PageError(403, CSRF_MESSAGE)
+    upload = parts.get("file")
+    if upload is None or not upload.filename:
+        return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))
+    try:
+        imported = console.import_archive_workbook(bootstrap.competition(), who, upload.data, bootstrap.now(),
+                                                   bootstrap.s3(), bootstrap.config().bucket)
+    except (Invalid, TooLarge) as e:
+        return _originality_page(who, STATUS.get(e.code, 400), e)
+    raise Redirect(f"/admin/originality?done=imported&n={imported}")
 
 
 # -- exports and mail -------------------------------------------------------------------------------
