@@ -1,20 +1,19 @@
 """A file upload from a plain HTML form (multipart/form-data, RFC 7578), for the console's imports.
 
-Chalice has no multipart parser. The body arrives as bytes: `chalice local` passes it through as it came,
-and API Gateway base64-encodes it (multipart/form-data is one of the app's binary types, app.py) and
-Chalice decodes it, so `raw_body` is the exact upload either way.
+Chalice has no multipart parser; the standard library's MIME parser (the email package) reads the parts.
+The body arrives as bytes: `chalice local` passes it through as it came, and API Gateway base64-encodes it
+(multipart/form-data is one of the app's binary types, app.py) and Chalice decodes it, so `raw_body` is the
+exact upload either way.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
 
 from ..domain.errors import Invalid, TooLarge
 
 MEDIA = "multipart/form-data"
-BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,70})"|([^\s;,]{1,70}))', re.IGNORECASE)
-DISPOSITION = re.compile(r'\bname="([^"]*)"', re.IGNORECASE)
-FILENAME = re.compile(r'\bfilename="([^"]*)"', re.IGNORECASE)
 MAX_PARTS = 20
 
 
@@ -36,25 +35,20 @@ def parse(content_type: str, body: bytes | str | None, max_bytes: int) -> dict[s
     body = body or b""
     if len(body) > max_bytes:
         raise TooLarge(f"上传的内容过大（超过 {max_bytes // 1024 // 1024} MB），请分成几个文件分别上传")
-    found = BOUNDARY.search(content_type or "")
-    if not (content_type or "").lower().startswith(MEDIA) or not found:
+    content_type = (content_type or "").replace("\r", " ").replace("\n", " ")
+    if not content_type.lower().startswith(MEDIA) or "boundary=" not in content_type.lower():
         raise Invalid("上传格式不正确，请在页面上选择文件后提交", {"file": "不是文件上传表单"})
-    delimiter = b"--" + (found.group(1) or found.group(2)).encode("latin-1")
-    chunks = body.split(delimiter)
-    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+    if not message.is_multipart() or message.defects or not message.get_payload():
         raise Invalid("上传的内容不完整，请重新选择文件后提交", {"file": "上传不完整"})
     parts: dict[str, Part] = {}
-    for chunk in chunks[1:-1][:MAX_PARTS]:
-        head, sep, data = chunk.partition(b"\r\n\r\n")
-        if not sep:
+    for item in message.iter_parts():
+        if len(parts) >= MAX_PARTS:
+            break
+        name = item.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
             continue
-        headers = head.decode("utf-8", "replace")
-        disposition = next((line for line in headers.split("\r\n")
-                            if line.lower().startswith("content-disposition:")), "")
-        name = DISPOSITION.search(disposition)
-        if name is None:
-            continue
-        filename = FILENAME.search(disposition)
-        data = data[:-2] if data.endswith(b"\r\n") else data
-        parts.setdefault(name.group(1), Part(name.group(1), filename.group(1) if filename else None, data))
+        data = item.get_payload(decode=True) or b""
+        parts.setdefault(name, Part(name, item.get_filename(), data))
     return parts
