@@ -25,7 +25,8 @@ test-fast: install
 
 # Deployable artefacts in build/: sam.json (Chalice's SAM output merged with infra/), deployment.zip (the
 # functions' code) and layer-deployment.zip (requirements.txt), both with compiled bytecode (infra/bytecode.py:
-# Lambda cannot cache what it compiles). STAGE=dev|prod. docs/DEPLOY.md.
+# Lambda cannot cache what it compiles). STAGE=dev|prod. The template is made for the partition of
+# AWS_DEFAULT_REGION (cn-north-1, cn-northwest-1: aws-cn, no SES) and linted for that region. docs/DEPLOY.md.
 STAGE ?= dev
 PACKAGE_REGION := $(or $(AWS_DEFAULT_REGION),$(AWS_REGION),ap-southeast-1)
 
@@ -36,8 +37,9 @@ package: install
 	status=0; AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
 	    --merge-template build/merge-template.json build/ || status=$$?; \
 	rm -rf chalicelib/templates; exit $$status
+	$(PY) -m infra.build_template --finish build/sam.json --region $(PACKAGE_REGION)
 	$(PY) -m infra.bytecode build/sam.json build/deployment.zip build/layer-deployment.zip
-	$(VENV)/bin/cfn-lint build/sam.json
+	$(VENV)/bin/cfn-lint --regions $(PACKAGE_REGION) -- build/sam.json
 	@ls -l build/sam.json build/deployment.zip build/layer-deployment.zip
 
 # Rewrites .chalice/policy-<function>.json from infra/functions.json and the models (commit the result).
