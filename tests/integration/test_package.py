@@ -1,5 +1,7 @@
-"""What `make package` produces: the deployment zip carries the templates, the competition configs and every
-other file of chalicelib/ (fonts included), stays small, and the SAM template passes cfn-lint.
+"""What `make package` produces: the deployment zip carries the templates (the page templates compiled too),
+the competition configs and every other file of chalicelib/ but the font, stays small; the dependencies come
+in a layer per need (infra/layers.py: the exports' libraries and the font only where the exports run); the
+SAM template passes cfn-lint.
 
 Runs against build/ as `make package` left it (CI: `make package` then `make test`), for the region it was
 packaged for (Metadata.saiping: the AWS partition, or aws-cn without SES); with RUN_PACKAGE=1 it runs
@@ -20,6 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 SAM, ZIP, LAYER = BUILD / "sam.json", BUILD / "deployment.zip", BUILD / "layer-deployment.zip"
+SPREADSHEETS, DOCUMENTS = BUILD / "layer-spreadsheets.zip", BUILD / "layer-documents.zip"
+EXPORT_ONLY = ("fpdf/", "fontTools/", "PIL/", "docx/", "lxml/", "defusedxml/")
+FONT = "chalicelib/fonts/"
 MAX_FUNCTION_ZIP = 5 * 1024 * 1024
 SKIPPED_PARTS = {"__pycache__"}
 
@@ -82,7 +87,8 @@ def test_zip_has_the_competition_configs_and_every_file_of_chalicelib(names):
     configs = sorted((ROOT / "chalicelib" / "competitions").glob("*.json"))
     assert configs and all(f"chalicelib/competitions/{c.name}" in names for c in configs)
     wanted = {p.relative_to(ROOT).as_posix() for p in _sources() if p.parts[len(ROOT.parts)] != "templates"}
-    assert sorted(wanted - names) == []          # fonts, data files, ... ride along with the code
+    assert sorted(n for n in wanted - names if not n.startswith(FONT)) == []   # data files ride along with the code
+    assert [n for n in names if n.startswith(FONT)] == []                     # the font is in the document layer
     assert "app.py" in names
 
 
@@ -96,8 +102,10 @@ def test_function_zip_is_small_and_dependencies_are_in_the_layer(build):
     with zipfile.ZipFile(LAYER) as layer:
         contents = layer.namelist()
     prefix = "python/lib/"
-    for package in ("pynamodb/", "jinja2/", "argon2/", "_argon2_cffi_bindings/"):
+    for package in ("pynamodb/", "jinja2/", "argon2/", "_argon2_cffi_bindings/", "segno/"):
         assert any(n.startswith(prefix) and f"/site-packages/{package}" in n for n in contents), package
+    for package in (*EXPORT_ONLY, "openpyxl/"):
+        assert not [n for n in contents if f"/site-packages/{package}" in n], package
     # Lambda's wheels (manylinux), not the ones of the machine that packaged.
     assert any(n.endswith("/_argon2_cffi_bindings/_ffi.abi3.so") for n in contents)
     assert any(re.search(r"/_cffi_backend\.cpython-3\d+-x86_64-linux-gnu\.so$", n) for n in contents)
@@ -208,3 +216,55 @@ def test_template_is_for_the_partition_of_its_region(sam, region):
     [relay] = [s for s in api_policy["Statement"] if s.get("Sid") == "MailRelay"]
     assert relay["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
                                              ":secret:saiping/${Stage}/smtp-??????"}]
+
+
+def _layers_of(sam: dict[str, Any], resource_id: str) -> list[str]:
+    return [ref["Ref"] for ref in sam["Resources"][resource_id]["Properties"]["Layers"]]
+
+
+def test_a_layer_per_need_the_exports_libraries_and_the_font_only_where_exports_run(sam):
+    """infra/layers.py: the API gets the dependencies and the spreadsheet layer (judges' xlsx import), the
+    exports function the document layer too (fpdf2, fontTools, Pillow, python-docx, lxml and the font), the
+    schedules the dependencies only."""
+    from infra import build_template as infra
+    functions = infra.app_functions()
+    assert _layers_of(sam, functions["api_handler"]) == ["ManagedLayer", "SpreadsheetLayer"]
+    assert _layers_of(sam, functions["exports"]) == ["ManagedLayer", "SpreadsheetLayer", "DocumentLayer"]
+    for schedule in ("close_due_stages", "send_reminders"):
+        assert _layers_of(sam, functions[schedule]) == ["ManagedLayer"]
+    for resource_id, archive in (("SpreadsheetLayer", SPREADSHEETS), ("DocumentLayer", DOCUMENTS)):
+        layer = sam["Resources"][resource_id]
+        assert layer["Type"] == "AWS::Serverless::LayerVersion"
+        assert layer["Properties"]["ContentUri"] == f"./{archive.name}"
+    with zipfile.ZipFile(SPREADSHEETS) as z:
+        spreadsheets = z.namelist()
+    with zipfile.ZipFile(DOCUMENTS) as z:
+        documents = z.namelist()
+    site = "python/lib/python3.11/site-packages/"
+    assert {n[len(site):].split("/")[0] for n in spreadsheets if not n.endswith(".dist-info/RECORD")} >= {
+        "openpyxl", "et_xmlfile"}
+    assert all(n.startswith((site + "openpyxl", site + "et_xmlfile")) for n in spreadsheets)
+    for package in EXPORT_ONLY:
+        assert any(n.startswith(site + package) for n in documents), package
+    fonts = sorted(n for n in documents if n.startswith("saiping-fonts/"))
+    assert fonts == ["saiping-fonts/LICENSE-OFL.txt", "saiping-fonts/NotoSansSC-subset.otf"]
+    with zipfile.ZipFile(DOCUMENTS) as z:
+        assert z.read("saiping-fonts/NotoSansSC-subset.otf") == (ROOT / FONT / "NotoSansSC-subset.otf").read_bytes()
+    from chalicelib.exports import certificates_pdf
+    assert certificates_pdf.LAYER_FONT_DIR.as_posix() == "/opt/saiping-fonts"   # where the layer unpacks
+
+
+def test_zip_has_exactly_the_page_templates_compiled_from_templates(names, tmp_path):
+    """The compiled set is what infra/templates.py makes of templates/ now: one module per page template,
+    nothing more, nothing stale."""
+    from infra import templates as precompile
+    expected = precompile.compile_pages(tmp_path / "compiled")
+    assert expected == sorted(p.relative_to(ROOT / "templates").as_posix()
+                              for p in (ROOT / "templates" / "pages").rglob("*") if p.is_file())
+    folder = "chalicelib/templates_compiled/"
+    shipped = sorted(n[len(folder):] for n in names if n.startswith(folder) and n.endswith(".py"))
+    assert shipped == sorted(p.name for p in (tmp_path / "compiled").iterdir())
+    assert len(shipped) == len(expected)
+    with zipfile.ZipFile(ZIP) as archive:
+        for module in shipped:
+            assert archive.read(folder + module) == (tmp_path / "compiled" / module).read_bytes(), module
