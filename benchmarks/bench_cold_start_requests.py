@@ -19,7 +19,8 @@ the floor runs on Chalice's dependencies layer.
 --code source: the checkout and the venv (their __pycache__ as they are).
 The emulator is moto's server (benchmarks/moto_server.py) on a free port, seeded in this process through the
 app itself: two units with a submitted case each, three judges, the text-review stage with assignments and
-links; the clock of the children is fixed inside the text review (2023-06-12 09:00) through
+links; the children get the environment a function of the stack gets (UPLOAD_ORIGIN the emulator's origin,
+SIGNING_KEYS instead of the secret: no Secrets Manager here); their clock is fixed inside the text review (2023-06-12 09:00) through
 chalicelib.bootstrap.set_clock, the one line a child runs before `import app`.
 """
 from __future__ import annotations
@@ -55,6 +56,10 @@ if os.environ.get("BENCH_CLOCK"):
     from chalicelib import bootstrap
     _at = float(os.environ["BENCH_CLOCK"])
     bootstrap.set_clock(lambda: _at)
+if os.environ.get("BENCH_PROFILE"):
+    import cProfile
+    _profile = cProfile.Profile()
+    _profile.enable()
 import app
 class Context:
     function_name, memory_limit_in_mb, aws_request_id = "bench", 1024, "cold-start"
@@ -62,6 +67,9 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 30000
 response = app.app(event, Context())
+if os.environ.get("BENCH_PROFILE"):
+    _profile.disable()
+    _profile.dump_stats(os.environ["BENCH_PROFILE"])
 sys.stdout.write(f"{response['statusCode']}\n")
 sys.stdout.flush()
 os._exit(0)
@@ -166,8 +174,8 @@ def unpack(workdir: Path) -> tuple[list[str], list[str]]:
 
 
 def run_once(python: list[str], path: list[str], event: dict[str, Any], clock: float | None,
-             environment: dict[str, str]) -> float:
-    env = {**environment, "BENCH_PATH": os.pathsep.join(path), "BENCH_EVENT": json.dumps(event),
+             environment: dict[str, str], profile: Path | None = None) -> float:
+    env = {**environment, **({"BENCH_PROFILE": str(profile)} if profile else {}), "BENCH_PATH": os.pathsep.join(path), "BENCH_EVENT": json.dumps(event),
            "PYTHONDONTWRITEBYTECODE": "1"}
     if clock is not None:
         env["BENCH_CLOCK"] = repr(clock)
@@ -188,6 +196,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="rounds (each: the five requests, each after the floor)")
     parser.add_argument("--code", choices=("package", "source"), default="package")
     parser.add_argument("--json", type=Path, help="also write the raw times here")
+    parser.add_argument("--profile", choices=REQUESTS, help="instead: one cold run of this request under cProfile "
+                                                             "(import app + the request), its top functions")
     args = parser.parse_args()
     port = free_port()
     environment = {
@@ -196,6 +206,7 @@ def main() -> None:
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "ap-southeast-1",
         "TABLE_PREFIX": "saiping-bench-", "BUCKET_NAME": "saiping-bench-files", "SIGNING_KEYS": "bench-signing-key",
         "MAIL_RATE_PER_SECOND": "0", "SITE_URL": "https://bench.example.org",
+        "UPLOAD_ORIGIN": f"http://127.0.0.1:{port}",    # as the stack sets it (infra/base.json): the bucket's origin
     }
     server = start_emulator(port)
     try:
@@ -213,6 +224,12 @@ def main() -> None:
             run = {"floor": lambda: run_once(python, floor_path, floor_event, None, environment)}
             for name in REQUESTS:
                 run[name] = (lambda n: lambda: run_once(python, app_path, events[n], clock, environment))(name)
+            if args.profile:
+                stats_file = Path(scratch) / "profile.out"
+                run_once(python, app_path, events[args.profile], clock, environment, stats_file)
+                import pstats
+                pstats.Stats(str(stats_file)).sort_stats("cumulative").print_stats(45)
+                return
             for name in ("floor", *REQUESTS):      # a round not counted: the emulator's and the disk's first time
                 run[name]()
             times: dict[str, list[float]] = {name: [] for name in ("floor", *REQUESTS)}

@@ -415,7 +415,7 @@ def write_policies(functions: dict[str, str]) -> list[str]:
 # The conditions of infra/base.json that cannot hold in a partition. aws-cn (Beijing cn-north-1, Ningxia
 # cn-northwest-1) has no SES, and CloudFormation refuses a resource type the region lacks even under a false
 # condition, so the packaged template of such a region leaves out what they guard.
-IMPOSSIBLE_CONDITIONS = {"aws-cn": frozenset({"UseSes", "CreateIdentity"})}
+IMPOSSIBLE_CONDITIONS = {"aws-cn": frozenset({"UseSes", "CreateIdentity", "S3GlobalEndpoint"})}   # (us-east-1)
 # Parameters that only those conditions read, and what the mail transport may be there.
 SES_ONLY_PARAMETERS = ("CreateSenderIdentity",)
 

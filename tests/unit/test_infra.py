@@ -509,3 +509,24 @@ def test_smtp_relay_is_a_secret_of_the_stage_not_a_parameter(template):
     assert variables["SMTP_SECRET"] == {"Fn::Sub": "saiping/${Stage}/smtp"}
     assert not [name for name in (*template["Parameters"], *variables) if "Smtp" in name and name != "SMTP_SECRET"
                 or name.startswith("SMTP_") and name != "SMTP_SECRET"]
+
+
+@pytest.mark.parametrize("region", ["ap-southeast-1", "us-east-1", "cn-north-1", "cn-northwest-1"])
+def test_upload_origin_is_where_botocore_presigns_uploads(template, region, monkeypatch):
+    """UPLOAD_ORIGIN (the pages' CSP connect-src) spares every page an S3 client; it must be the origin of
+    the presigned POST that chalicelib/store/files.py makes, in every partition."""
+    import boto3
+    from botocore.config import Config
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    bucket = f"saiping-dev-files-123456789012-{region}"
+    condition, global_form, regional_form = \
+        template["Globals"]["Function"]["Environment"]["Variables"]["UPLOAD_ORIGIN"]["Fn::If"]
+    assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    chosen = global_form if region == "us-east-1" else regional_form
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    origin = chosen["Fn::Sub"].replace("${FilesBucket}", bucket).replace("${AWS::Region}", region) \
+        .replace("${AWS::URLSuffix}", suffix)
+    s3 = boto3.client("s3", region_name=region,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    assert s3.generate_presigned_post(Bucket=bucket, Key="k")["url"] == origin + "/"
