@@ -12,7 +12,7 @@ Every round runs the five, each right after a run of the floor, in an order that
 the figure of a request is the median over the rounds of (its time / the floor's time just before it),
 which the machine's load moves far less than either time. Every response must be 200.
 
---code package (default): the code Lambda runs, unzipped from build/ (`make package`): build/deployment.zip
+--code package (the default after `make package`): the code Lambda runs, unzipped from build/ (`make package`): build/deployment.zip
 (app.py, chalicelib with its bytecode and the precompiled templates) and the API function's layers as
 build/sam.json lists them (the dependencies and their bytecode), nothing else on sys.path (python -S -E);
 the floor runs on Chalice's dependencies layer.
@@ -194,11 +194,16 @@ def run_once(python: list[str], path: list[str], event: dict[str, Any], clock: f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="rounds (each: the five requests, each after the floor)")
-    parser.add_argument("--code", choices=("package", "source"), default="package")
+    parser.add_argument("--code", choices=("package", "source"),
+                        help="package (the default when build/ has one) or source (the default without)")
     parser.add_argument("--json", type=Path, help="also write the raw times here")
     parser.add_argument("--profile", choices=REQUESTS, help="instead: one cold run of this request under cProfile "
                                                              "(import app + the request), its top functions")
     args = parser.parse_args()
+    if args.code is None:
+        args.code = "package" if (ROOT / "build" / "deployment.zip").is_file() else "source"
+        if args.code == "source":
+            print("no build/ (`make package`): measuring the checkout instead (--code source)")
     port = free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8",

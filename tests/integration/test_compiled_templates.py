@@ -13,10 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 
 
-def _pages(client, cookie: str) -> dict[str, tuple[int, str]]:
+ORGANISER_PAGES = ("/admin", "/admin/cases", "/admin/judges", "/admin/stages", "/admin/links", "/admin/exports")
+
+
+def _pages(client, cookie: str, organiser: str) -> dict[str, tuple[int, str]]:
     found = {}
     for path, headers in (("/", {}), ("/login", {}), ("/register", {}), ("/cases", {"Cookie": cookie}),
-                          ("/cases/new", {"Cookie": cookie}), ("/cases/c-missing", {"Cookie": cookie})):
+                          ("/cases/new", {"Cookie": cookie}), ("/cases/c-missing", {"Cookie": cookie}),
+                          *((page, {"Cookie": organiser}) for page in ORGANISER_PAGES)):
         response = client.http.get(path, headers=headers)
         found[path] = (response.status_code, TOKEN.sub(r"\1…\2", response.body.decode("utf-8")))
     return found
@@ -35,20 +39,22 @@ def test_pages_from_compiled_templates_are_the_pages_from_the_sources(client, ap
 
     from chalicelib.web import templating
     from infra import templates as precompile
+    from tests.integration.test_judging_api import organiser
     cookie = f"sp_session={register_unit(api, 1)}"
+    organiser_cookie = f"sp_session={organiser(api).token}"
     templating.environment.cache_clear()
     assert isinstance(templating.environment().loader, FileSystemLoader)
-    from_sources = _pages(client, cookie)
+    from_sources = _pages(client, cookie, organiser_cookie)
     precompile.compile_pages(tmp_path / "templates_compiled")
     monkeypatch.setattr(templating, "COMPILED", tmp_path / "templates_compiled")
     templating.environment.cache_clear()
     try:
         assert isinstance(templating.environment().loader, ModuleLoader)
-        from_modules = _pages(client, cookie)
+        from_modules = _pages(client, cookie, organiser_cookie)
     finally:
         monkeypatch.undo()
         templating.environment.cache_clear()
-    assert [status for status, _ in from_sources.values()] == [200, 200, 200, 200, 200, 404]
+    assert [status for status, _ in from_sources.values()] == [200, 200, 200, 200, 200, 404] + [200] * len(ORGANISER_PAGES)
     assert from_modules == from_sources
 
 
