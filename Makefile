@@ -24,21 +24,27 @@ test-fast: install
 	$(PY) -m pytest tests/unit tests/integration -q
 
 # Deployable artefacts in build/: sam.json (Chalice's SAM output merged with infra/), deployment.zip (the
-# functions' code) and layer-deployment.zip (requirements.txt), both with compiled bytecode (infra/bytecode.py:
-# Lambda cannot cache what it compiles). STAGE=dev|prod. docs/DEPLOY.md.
+# functions' code, with the page templates compiled: infra/templates.py), layer-deployment.zip (requirements.txt
+# but for what infra/layers.py moves into layer-spreadsheets.zip and layer-documents.zip, with the font), all
+# with compiled bytecode (infra/bytecode.py:
+# Lambda cannot cache what it compiles). STAGE=dev|prod. The template is made for the partition of
+# AWS_DEFAULT_REGION (cn-north-1, cn-northwest-1: aws-cn, no SES) and linted for that region. docs/DEPLOY.md.
 STAGE ?= dev
 PACKAGE_REGION := $(or $(AWS_DEFAULT_REGION),$(AWS_REGION),ap-southeast-1)
 
 package: install
-	rm -rf build chalicelib/templates
+	rm -rf build chalicelib/templates chalicelib/templates_compiled
 	$(PY) -m infra.build_template --stage $(STAGE) --check-policies --out build/merge-template.json
 	cp -r templates chalicelib/templates
-	status=0; AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
+	status=0; $(PY) -m infra.templates chalicelib/templates_compiled && \
+	    AWS_DEFAULT_REGION=$(PACKAGE_REGION) $(VENV)/bin/chalice package --stage $(STAGE) \
 	    --merge-template build/merge-template.json build/ || status=$$?; \
-	rm -rf chalicelib/templates; exit $$status
-	$(PY) -m infra.bytecode build/sam.json build/deployment.zip build/layer-deployment.zip
-	$(VENV)/bin/cfn-lint build/sam.json
-	@ls -l build/sam.json build/deployment.zip build/layer-deployment.zip
+	rm -rf chalicelib/templates chalicelib/templates_compiled; exit $$status
+	$(PY) -m infra.build_template --finish build/sam.json --region $(PACKAGE_REGION)
+	$(PY) -m infra.layers build/sam.json build/deployment.zip build/layer-deployment.zip
+	$(PY) -m infra.bytecode build/sam.json build/deployment.zip build/layer-*.zip
+	$(VENV)/bin/cfn-lint --regions $(PACKAGE_REGION) -- build/sam.json
+	@ls -l build/sam.json build/*.zip
 
 # Rewrites .chalice/policy-<function>.json from infra/functions.json and the models (commit the result).
 policies: install
@@ -62,4 +68,4 @@ restore: install
 	$(PY) -m scripts.backup load $(if $(STACK),--stack $(STACK)) $(if $(YES),--yes) $(DIR)
 
 clean:
-	rm -rf build chalicelib/templates .pytest_cache
+	rm -rf build chalicelib/templates chalicelib/templates_compiled .pytest_cache

@@ -66,7 +66,8 @@ def mail_transport() -> Any:
     from .mail.outbox import SesTransport, SmtpTransport, Throttled
     s = config()
     if s.mail_transport == "smtp":
-        return Throttled(SmtpTransport(s.smtp_host, s.smtp_port), s.mail_rate_per_second)
+        from .config import smtp_relay
+        return Throttled(SmtpTransport(smtp_relay(s)), s.mail_rate_per_second)
     return Throttled(SesTransport(client("ses"), s.mail_configuration_set), s.mail_rate_per_second)
 
 

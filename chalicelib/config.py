@@ -20,8 +20,12 @@ class Settings:
     mail_sender: str
     mail_transport: str               # "ses" | "smtp"
     mail_configuration_set: str       # SES configuration set every mail names ("" = none: the local emulator)
+    smtp_secret: str                  # the relay's secret (AWS, MailTransport=smtp); "" = the SMTP_* variables
     smtp_host: str
     smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_tls: bool                    # False only for a local relay (tests, `make run`); refused inside Lambda
     mail_rate_per_second: float       # throttle of the mail port (SES sandbox allows 1/s, production more)
     signing_keys: tuple[str, ...]     # newest first; older keys still verify during rotation
     secure_cookies: bool
@@ -34,6 +38,7 @@ class Settings:
     download_url_seconds: int
     async_mode: str                   # "lambda" (AWS) | "poll" (the local runner polls the jobs table)
     export_function_name: str
+    upload_origin: str                # where browsers post attachments (the page's CSP); "" = ask botocore
     local_mode: bool
 
     def table_name(self, logical: str) -> str:
@@ -46,6 +51,28 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+@dataclass(frozen=True)
+class SmtpRelay:
+    """Where MAIL_TRANSPORT=smtp sends (the aws-cn partition has no SES). With `tls` the connection is
+    encrypted before anything is said: implicit TLS on port 465, STARTTLS (which the relay must offer) on any
+    other port; the username and password travel only inside it."""
+    host: str
+    port: int
+    username: str
+    password: str
+    tls: bool
+
+    @property
+    def implicit_tls(self) -> bool:
+        return self.port == 465
+
+
+def _secret_string(secret_id: str, region: str, endpoint_url: str | None) -> str:
+    import boto3
+    return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url).get_secret_value(
+        SecretId=secret_id)["SecretString"]
+
+
 def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None) -> tuple[str, ...]:
     """The signing-key list from Secrets Manager (in AWS; read once per cold start, infra/base.json).
 
@@ -53,9 +80,7 @@ def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None) -> 
     """
     import json
 
-    import boto3
-    raw = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url).get_secret_value(
-        SecretId=secret_id)["SecretString"]
+    raw = _secret_string(secret_id, region, endpoint_url)
     try:
         value = json.loads(raw)
     except ValueError:
@@ -93,8 +118,12 @@ def settings() -> Settings:
         mail_sender=env.get("MAIL_SENDER", "saiping@example.org"),
         mail_transport=env.get("MAIL_TRANSPORT", "ses"),
         mail_configuration_set=env.get("MAIL_CONFIGURATION_SET", ""),
+        smtp_secret=env.get("SMTP_SECRET", ""),
         smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(env.get("SMTP_PORT", "25")),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_tls=_bool(env.get("SMTP_TLS"), True),
         mail_rate_per_second=float(env.get("MAIL_RATE_PER_SECOND", "10")),
         signing_keys=keys,
         secure_cookies=_bool(env.get("SECURE_COOKIES"), not local_mode),
@@ -107,8 +136,32 @@ def settings() -> Settings:
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         async_mode=env.get("ASYNC_MODE", "poll" if local_mode else "lambda"),
         export_function_name=env.get("EXPORT_FUNCTION_NAME", ""),
+        upload_origin=env.get("UPLOAD_ORIGIN", "").rstrip("/"),
         local_mode=local_mode,
     )
+
+
+def smtp_relay(s: Settings) -> SmtpRelay:
+    """The SMTP relay: from the secret SMTP_SECRET when set (in AWS, read on the first mail of an instance:
+    {"host": ..., "port": 465, "username": ..., "password": ...}, TLS always), else from SMTP_HOST, SMTP_PORT,
+    SMTP_USERNAME, SMTP_PASSWORD and SMTP_TLS (a local relay may go without TLS; a function may not)."""
+    if not s.smtp_secret:
+        if not s.smtp_tls and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            raise RuntimeError("SMTP_TLS=false is for a local relay only: the functions send through TLS")
+        return SmtpRelay(s.smtp_host, s.smtp_port, s.smtp_username, s.smtp_password, s.smtp_tls)
+    import json
+
+    try:
+        value = json.loads(_secret_string(s.smtp_secret, s.region, s.endpoint_url))
+        relay = SmtpRelay(str(value["host"]).strip(), int(value["port"]), str(value.get("username", "")),
+                          str(value.get("password", "")), True)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RuntimeError(f"the secret {s.smtp_secret} must hold {{\"host\": ..., \"port\": 465, "
+                           f"\"username\": ..., \"password\": ...}} ({type(exc).__name__})") from None
+    if not relay.host or not 0 < relay.port < 65536 or bool(relay.username) != bool(relay.password):
+        raise RuntimeError(f"the secret {s.smtp_secret} needs a host, a port from 1 to 65535, and a username "
+                           "with its password (or neither)")
+    return relay
 
 
 def reset() -> None:

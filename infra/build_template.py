@@ -35,6 +35,7 @@ CHALICE_DIR = ROOT / ".chalice"
 APP_NAME = "saiping"
 API_HANDLER = "api_handler"
 TABLE_PREFIX = APP_NAME + "-${Stage}-"          # the Fn::Sub form of TABLE_PREFIX
+SMTP_SECRET = "secret:" + APP_NAME + "/${Stage}/smtp"   # the relay's secret (SMTP_SECRET, infra/base.json)
 ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
 TABLE_ACTIONS = {
@@ -248,7 +249,8 @@ def policy_document(function: str, spec: dict[str, Any], functions: dict[str, st
 
     Always: its own log group, and reading the signing-key secret (chalicelib/config.py reads it at cold
     start in every function). Then what the entry lists: tables (and their indexes), bucket objects, mail
-    (an Fn::If on UseSes, so aws-cn stacks grant nothing for SES), invoking other functions of the app.
+    (an Fn::If on UseSes: SES as the sender, or else reading the SMTP relay's secret), invoking other functions
+    of the app.
     """
     unknown_keys = set(spec) - {"purpose", "tables", "bucket", "mail", "invoke"}
     if unknown_keys:
@@ -340,7 +342,12 @@ def policy_document(function: str, spec: dict[str, Any], functions: dict[str, st
                 _sub(ARN % ("ses", f"configuration-set/{APP_NAME}-${{Stage}}")),
             ],
             "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "Sender"}}},
-        }, {"Ref": "AWS::NoValue"}]})
+        }, {
+            "Sid": "MailRelay",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [_sub(ARN % ("secretsmanager", SMTP_SECRET + "-??????"))],   # the name's random suffix
+        }]})
 
     targets = sorted(t for t in spec.get("invoke", []) if t in functions)
     if targets:
@@ -404,6 +411,100 @@ def write_policies(functions: dict[str, str]) -> list[str]:
     return written
 
 
+# -- partitions ------------------------------------------------------------------------------------
+# The conditions of infra/base.json that cannot hold in a partition. aws-cn (Beijing cn-north-1, Ningxia
+# cn-northwest-1) has no SES, and CloudFormation refuses a resource type the region lacks even under a false
+# condition, so the packaged template of such a region leaves out what they guard.
+IMPOSSIBLE_CONDITIONS = {"aws-cn": frozenset({"UseSes", "CreateIdentity", "S3GlobalEndpoint"})}   # (us-east-1)
+# Parameters that only those conditions read, and what the mail transport may be there.
+SES_ONLY_PARAMETERS = ("CreateSenderIdentity",)
+
+
+def partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws"
+
+
+def _references(value: Any) -> set[str]:
+    """The logical ids a piece of template names: Ref, Fn::GetAtt, ${X} / ${X.Attr} in Fn::Sub, DependsOn."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                found.add(inner[0] if isinstance(inner, list) else inner.split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                if not isinstance(inner, str):
+                    found |= _references(inner[1])
+            elif key == "DependsOn":
+                found |= set(inner if isinstance(inner, list) else [inner])
+            else:
+                found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
+
+
+def _take_branches(value: Any, impossible: frozenset[str]) -> Any:
+    """Every {"Fn::If": [<impossible condition>, a, b]} replaced by b; AWS::NoValue entries dropped."""
+    if isinstance(value, dict):
+        branch = value.get("Fn::If")
+        if len(value) == 1 and isinstance(branch, list) and branch[0] in impossible:
+            return _take_branches(branch[2], impossible)
+        kept = {k: _take_branches(v, impossible) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v != {"Ref": "AWS::NoValue"}}
+    if isinstance(value, list):
+        kept = [_take_branches(v, impossible) for v in value]
+        return [v for v in kept if v != {"Ref": "AWS::NoValue"}]
+    return value
+
+
+def for_region(template: dict[str, Any], region: str) -> dict[str, Any]:
+    """The packaged template (Chalice's SAM output merged with infra/) made right for the region's partition.
+
+    ARNs are partition-safe already (${AWS::Partition} everywhere, ${AWS::URLSuffix} in the endpoint; the
+    service principals lambda, apigateway and events are the same in aws-cn). In aws the template is
+    unchanged. In aws-cn: MailTransport can only be smtp; every resource and output under a condition that
+    cannot hold there is left out (the SES configuration set, identity and event destination, the bounce topic,
+    the function record_bounces and its role), each Fn::If on such a condition becomes its else branch, and a
+    reference left pointing at something removed stops the build. Metadata.saiping names the region.
+    """
+    partition = partition_of(region)
+    impossible = IMPOSSIBLE_CONDITIONS.get(partition, frozenset())
+    result = json.loads(json.dumps(template))
+    result.setdefault("Metadata", {})["saiping"] = {"region": region, "partition": partition}
+    if not impossible:
+        return result
+    removed = {rid for rid, r in result["Resources"].items() if r.get("Condition") in impossible}
+    result["Resources"] = {rid: r for rid, r in result["Resources"].items() if rid not in removed}
+    result["Outputs"] = {oid: o for oid, o in result.get("Outputs", {}).items() if o.get("Condition") not in impossible}
+    result["Conditions"] = {c: v for c, v in result.get("Conditions", {}).items() if c not in impossible}
+    if not result["Conditions"]:
+        del result["Conditions"]
+    for name in SES_ONLY_PARAMETERS:
+        result["Parameters"].pop(name, None)
+    transport = result["Parameters"]["MailTransport"]
+    transport.update({"Default": "smtp", "AllowedValues": ["smtp"],
+                      "Description": f"smtp: {region} ({partition}) has no SES; mail goes through the SMTP "
+                                     "relay of the secret saiping/<stage>/smtp (docs/DEPLOY.md; TLS required)."})
+    result = _take_branches(result, impossible)
+    left = _references({k: v for k, v in result.items() if k != "Metadata"})
+    dangling = sorted(left & (removed | impossible | set(SES_ONLY_PARAMETERS)))
+    if dangling:
+        raise ConfigError(f"{region}: the template still names {', '.join(dangling)}, which {partition} cannot "
+                          "have: put what names them under the same condition (infra/base.json)")
+    return result
+
+
+def finish(sam: Path, region: str) -> None:
+    """Rewrites the packaged template `sam` for `region` (for_region)."""
+    document = json.loads(sam.read_text(encoding="utf-8"))
+    sam.write_text(json.dumps(for_region(document, region), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 # -- the merge template ----------------------------------------------------------------------------
 def build(stage: str = "dev", functions: dict[str, str] | None = None,
           topics: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -426,7 +527,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-policies", action="store_true",
                         help="fail when a .chalice/policy-*.json file is not what infra/functions.json and the models say")
     parser.add_argument("--write-policies", action="store_true", help="(re)write the .chalice/policy-*.json files")
+    parser.add_argument("--finish", type=Path, metavar="SAM",
+                        help="make Chalice's packaged template right for --region's partition (after `chalice package`)")
+    parser.add_argument("--region", help="the region the package is for (with --finish)")
     args = parser.parse_args(argv)
+    if args.finish:
+        if not args.region:
+            parser.error("--finish needs --region")
+        try:
+            finish(args.finish, args.region)
+        except ConfigError as exc:
+            print(f"infra: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.finish} for {args.region} ({partition_of(args.region)})")
+        return 0
     try:
         functions = app_functions()
         problems = check_chalice_config(functions)

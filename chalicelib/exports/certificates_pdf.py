@@ -18,7 +18,10 @@ from fpdf import FPDF
 from .data import CertificateBook, CertificateItem, Progress, no_progress
 
 log = logging.getLogger("saiping")
-FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
+# In Lambda the font comes with the exports function's document layer (/opt/saiping-fonts, infra/layers.py:
+# it is not in the code zip every function carries); in a checkout it is in chalicelib/fonts.
+LAYER_FONT_DIR = Path("/opt/saiping-fonts")
+FONT_DIR = LAYER_FONT_DIR if LAYER_FONT_DIR.is_dir() else Path(__file__).resolve().parents[1] / "fonts"
 FONT_FILE = FONT_DIR / "NotoSansSC-subset.otf"
 FONT = "notosc"
 RED = (178, 34, 34)

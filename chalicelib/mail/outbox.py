@@ -6,6 +6,7 @@ skips. Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, govern
 from __future__ import annotations
 
 import smtplib
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, Callable, Protocol
 
 from pynamodb.exceptions import UpdateError
 
+from ..config import SmtpRelay
 from ..domain.accounts import EMAIL
 from ..store.models import MailRecord
 from .render import render
@@ -49,11 +51,27 @@ class SesTransport:
 
 
 class SmtpTransport:
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
+    """One connection per mail to the relay (config.SmtpRelay). With TLS (always in AWS) the session is
+    encrypted before login and data: implicit TLS on port 465, else STARTTLS; a relay that does not offer
+    STARTTLS, or whose certificate does not verify, fails the send (the mail log says failed) instead of
+    carrying the password and the mail in clear."""
+
+    def __init__(self, relay: SmtpRelay, context: ssl.SSLContext | None = None):
+        self.relay = relay
+        self.context = context
 
     def send(self, message: EmailMessage) -> str:
-        with smtplib.SMTP(self.host, self.port, timeout=20) as smtp:
+        relay = self.relay
+        context = self.context or ssl.create_default_context()
+        if relay.tls and relay.implicit_tls:
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(relay.host, relay.port, timeout=20, context=context)
+        else:
+            connection = smtplib.SMTP(relay.host, relay.port, timeout=20)
+        with connection as smtp:
+            if relay.tls and not relay.implicit_tls:
+                smtp.starttls(context=context)      # SMTPNotSupportedError when the relay does not offer it
+            if relay.username:
+                smtp.login(relay.username, relay.password)
             smtp.send_message(message)
         return str(message["Message-ID"])
 

@@ -87,7 +87,8 @@ def _upload_origin(endpoint: str | None, bucket: str, region: str) -> str:
 
 def _csp() -> str:
     cfg = bootstrap.config()
-    upload = _upload_origin(cfg.endpoint_url, cfg.bucket, cfg.region)
+    # In AWS the stack names the bucket's origin (UPLOAD_ORIGIN): a page need not build an S3 client for it.
+    upload = cfg.upload_origin or _upload_origin(cfg.endpoint_url, cfg.bucket, cfg.region)
     return "; ".join((
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
         f"connect-src 'self' {upload}", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",

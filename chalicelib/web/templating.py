@@ -1,5 +1,7 @@
 """Jinja2 for the pages: autoescaped, loading from chalicelib/templates first (what `make package` ships
 to Lambda, aws/chalice#469), then from the checkout's top-level templates/ (development and tests).
+In the package the page templates come compiled (chalicelib/templates_compiled, infra/templates.py): a
+cold start imports their Python modules instead of lexing, parsing and compiling each template it renders.
 
 Static files (CSS, JS) live beside the templates in `static/` and are found the same way.
 """
@@ -17,14 +19,24 @@ if TYPE_CHECKING:
 PACKAGED = Path(__file__).resolve().parents[1] / "templates"
 CHECKOUT = Path(__file__).resolve().parents[2] / "templates"
 ROOTS = (PACKAGED, CHECKOUT)
+COMPILED = Path(__file__).resolve().parents[1] / "templates_compiled"   # only in the package
+PAGE_FOLDERS = ("pages",)         # what this environment renders (mail/ has its own, chalicelib/mail/render.py)
+
+
+def loader() -> Any:
+    """The compiled templates where `make package` put them, else the template sources."""
+    from jinja2 import FileSystemLoader, ModuleLoader
+    if COMPILED.is_dir():
+        return ModuleLoader(str(COMPILED))
+    return FileSystemLoader([str(root) for root in ROOTS])
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader  # on the first page, not on `import app`
+    from jinja2 import Environment  # on the first page, not on `import app`
 
     env = Environment(
-        loader=FileSystemLoader([str(root) for root in ROOTS]),
+        loader=loader(),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.globals["static_url"] = static_url

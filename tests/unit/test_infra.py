@@ -388,3 +388,145 @@ def test_record_bounces_may_touch_the_mail_log_only():
     assert by_sid["TablesUpdate"]["Action"] == ["dynamodb:UpdateItem"] and "dynamodb:Scan" not in json.dumps(document)
     assert by_sid["Logs"]["Resource"][0]["Fn::Sub"].endswith(":log-group:/aws/lambda/saiping-${Stage}-record_bounces:*")
     assert by_sid["SigningKeys"]["Resource"] == [{"Ref": "SigningKeys"}]   # every function reads it at cold start
+
+
+# -- partitions: the global template and the aws-cn one (Beijing, Ningxia) ------------------------------
+SES_TYPES = ("AWS::SES::",)
+# The service principals the packaged template names: the same in aws and aws-cn (where a service's principal
+# differs in aws-cn it ends in amazonaws.com.cn, e.g. ec2; none of these do).
+PRINCIPALS = {"aws": {"lambda.amazonaws.com", "apigateway.amazonaws.com", "ses.amazonaws.com"},
+              "aws-cn": {"lambda.amazonaws.com", "apigateway.amazonaws.com"}}
+
+
+def packaged_like_chalice(functions: dict[str, str]) -> dict[str, Any]:
+    """The merge template with what `chalice package` adds around it: each function as a SAM function with its
+    role, whose policy is the function's .chalice/policy-<function>.json, the API's invoke permission."""
+    template = infra.build("dev")
+    resources = template["Resources"]
+    for function, resource_id in functions.items():
+        policy = json.loads((ROOT / ".chalice" / infra.policy_filename(function)).read_text(encoding="utf-8"))
+        resources[resource_id + "Role"] = {
+            **({"Condition": resources[resource_id]["Condition"]} if "Condition" in resources[resource_id] else {}),
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "Policies": [{"PolicyName": resource_id + "RolePolicy", "PolicyDocument": policy}]}}
+        resources[resource_id].update({"Type": "AWS::Serverless::Function"})
+        resources[resource_id]["Properties"]["Role"] = {"Fn::GetAtt": [resource_id + "Role", "Arn"]}
+    resources["APIHandlerInvokePermission"] = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "FunctionName": {"Ref": "APIHandler"}, "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestAPI}/*"}}}
+    template["Outputs"]["EndpointURL"] = {
+        "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"}}
+    resources["RestAPI"] = {"Type": "AWS::Serverless::Api", "Properties": {"EndpointConfiguration": "REGIONAL"}}
+    return template
+
+
+@pytest.fixture(scope="module", params=["ap-southeast-1", "cn-north-1", "cn-northwest-1"])
+def regional(request, functions) -> tuple[str, dict[str, Any]]:
+    return request.param, infra.for_region(packaged_like_chalice(functions), request.param)
+
+
+def test_partition_of_a_region():
+    assert [infra.partition_of(r) for r in ("cn-north-1", "cn-northwest-1", "ap-southeast-1", "us-east-1")] \
+        == ["aws-cn", "aws-cn", "aws", "aws"]
+
+
+def test_the_global_template_is_unchanged_but_for_naming_its_region(functions):
+    template = packaged_like_chalice(functions)
+    finished = infra.for_region(template, "ap-southeast-1")
+    assert finished.pop("Metadata") == {"saiping": {"region": "ap-southeast-1", "partition": "aws"}}
+    assert finished == template
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "cn-northwest-1"])
+def test_china_template_has_no_ses_and_sends_mail_through_the_relays_secret(functions, region):
+    template = infra.for_region(packaged_like_chalice(functions), region)
+    resources = template["Resources"]
+    assert template["Metadata"] == {"saiping": {"region": region, "partition": "aws-cn"}}
+    assert [rid for rid, r in resources.items() if r["Type"].startswith(SES_TYPES)] == []
+    gone = {"MailConfigurationSet", "SenderIdentity", "MailEventsToBounceTopic", "BounceTopic", "BounceTopicPolicy",
+            "RecordBounces", "RecordBouncesRole", "RecordBouncesLogs"}
+    assert gone & set(resources) == set()
+    assert set(resources) == set(packaged_like_chalice(functions)["Resources"]) - gone
+    assert not {"MailConfigurationSetName", "BounceTopicArn", "DkimRecord1"} & set(template["Outputs"])
+    assert "Conditions" not in template and "CreateSenderIdentity" not in template["Parameters"]
+    transport = template["Parameters"]["MailTransport"]
+    assert (transport["Default"], transport["AllowedValues"]) == ("smtp", ["smtp"])
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["SMTP_SECRET"] == \
+        {"Fn::Sub": "saiping/${Stage}/smtp"}
+    text = json.dumps(template)
+    assert "UseSes" not in text and "ses:" not in text and "Fn::If" not in text
+    for function in ("api_handler", "close_due_stages", "send_reminders"):
+        [policy] = resources[functions[function] + "Role"]["Properties"]["Policies"]
+        by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+        assert by_sid["MailRelay"] == {"Sid": "MailRelay", "Effect": "Allow",
+                                       "Action": ["secretsmanager:GetSecretValue"], "Resource": [{"Fn::Sub":
+                                       "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+                                       ":secret:saiping/${Stage}/smtp-??????"}]}
+        assert "Mail" not in by_sid
+
+
+def test_partition_safe_arns_principals_and_endpoints_in_every_region(regional):
+    region, template = regional
+    partition = infra.partition_of(region)
+    texts = list(strings(template))
+    assert [t for t in texts if "arn:aws" in t] == []
+    arns = [t for t in texts if "arn:" in t and not t.startswith("^")]
+    assert arns and all(t.startswith(("arn:${AWS::Partition}:", "https://")) or "arn:${AWS::Partition}:" in t
+                        for t in arns), [t for t in arns if "arn:${AWS::Partition}:" not in t]
+    principals = {t for t in texts if t.endswith((".amazonaws.com", ".amazonaws.com.cn"))}
+    assert principals == PRINCIPALS[partition]
+    endpoints = [t for t in texts if "amazonaws" in t and t not in principals]
+    assert endpoints == []                   # hosts are ${AWS::URLSuffix} (amazonaws.com.cn in aws-cn)
+    assert template["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"].endswith(".${AWS::URLSuffix}/api/")
+
+
+def test_every_reference_resolves_in_every_region(regional):
+    region, template = regional
+    local = set(re.findall(r'"Fn::Sub": \[[^\[]*?, \{"([A-Za-z]+)"', json.dumps(template)))   # Fn::Sub's own names
+    known = set(template["Resources"]) | set(template["Parameters"]) | local
+    named = references({k: v for k, v in template.items() if k in ("Resources", "Outputs", "Globals")})
+    assert sorted(n for n in named if n not in known and not n.startswith("AWS::")) == []
+    for resource in template["Resources"].values():
+        assert resource.get("Condition") in (None, *template.get("Conditions", {}))
+
+
+def test_a_china_template_that_still_names_an_ses_resource_is_refused(functions):
+    template = packaged_like_chalice(functions)
+    template["Resources"]["Unguarded"] = {"Type": "AWS::SNS::Topic",
+                                          "Properties": {"TopicName": {"Ref": "MailConfigurationSet"}}}
+    with pytest.raises(infra.ConfigError, match="cn-north-1: the template still names MailConfigurationSet"):
+        infra.for_region(template, "cn-north-1")
+    assert "Unguarded" in infra.for_region(template, "ap-southeast-1")["Resources"]
+
+
+def test_smtp_relay_is_a_secret_of_the_stage_not_a_parameter(template):
+    """Host, port, username and password live in the secret saiping/<stage>/smtp (docs/DEPLOY.md): never in
+    a parameter or the functions' environment, which CloudFormation and Lambda show in clear."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SMTP_SECRET"] == {"Fn::Sub": "saiping/${Stage}/smtp"}
+    assert not [name for name in (*template["Parameters"], *variables) if "Smtp" in name and name != "SMTP_SECRET"
+                or name.startswith("SMTP_") and name != "SMTP_SECRET"]
+
+
+@pytest.mark.parametrize("region", ["ap-southeast-1", "us-east-1", "cn-north-1", "cn-northwest-1"])
+def test_upload_origin_is_where_botocore_presigns_uploads(template, region, monkeypatch):
+    """UPLOAD_ORIGIN (the pages' CSP connect-src) spares every page an S3 client; it must be the origin of
+    the presigned POST that chalicelib/store/files.py makes, in every partition."""
+    import boto3
+    from botocore.config import Config
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    bucket = f"saiping-dev-files-123456789012-{region}"
+    condition, global_form, regional_form = \
+        template["Globals"]["Function"]["Environment"]["Variables"]["UPLOAD_ORIGIN"]["Fn::If"]
+    assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    chosen = global_form if region == "us-east-1" else regional_form
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    origin = chosen["Fn::Sub"].replace("${FilesBucket}", bucket).replace("${AWS::Region}", region) \
+        .replace("${AWS::URLSuffix}", suffix)
+    s3 = boto3.client("s3", region_name=region,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    assert s3.generate_presigned_post(Bucket=bucket, Key="k")["url"] == origin + "/"
