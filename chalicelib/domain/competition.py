@@ -118,6 +118,7 @@ def competition_from_config(raw: Mapping[str, Any]) -> Competition:
 
 def check_windows_do_not_overlap(windows: list[StageWindow]) -> dict[str, str]:
     """Successive stages never overlap; every window opens before it closes. Returns field errors."""
+    from .readable import when     # readable.py reads CHINA from here
     errors: dict[str, str] = {}
     ordered = sorted(windows, key=lambda w: STAGE_ORDER.index(w.id))
     for w in ordered:
@@ -126,6 +127,6 @@ def check_windows_do_not_overlap(windows: list[StageWindow]) -> dict[str, str]:
     for earlier, later in zip(ordered, ordered[1:]):
         if later.opens_at <= earlier.closes_at:
             errors[f"{later.id}.opens_at"] = (
-                f"{later.name}的开始时间必须晚于{earlier.name}的截止时间（{format_time(earlier.closes_at)}），阶段时间不能重叠"
+                f"{later.name}的开始时间必须晚于{earlier.name}的截止时间（{when(earlier.closes_at)}），阶段时间不能重叠"
             )
     return errors

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from ..domain.competition import CHINA, Competition
+from ..domain.readable import day
 from ..store import cases as case_store
 from ..store.models import Case, Certificate
 
@@ -106,5 +107,5 @@ def award_date(comp: Competition, closed_at: datetime | None, now: datetime) -> 
     return (closed_at or now).astimezone(CHINA).date()
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def chinese_date(value: date) -> str:
+    return day(value)

@@ -23,6 +23,7 @@ from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import STATUS_NAMES
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
+from ..domain.readable import when
 from ..domain import ranking as ranking_rules
 from ..exports import data
 from ..media import DOCX, PDF, XLSX
@@ -372,9 +373,7 @@ def registrations_book(comp: Competition) -> data.RegistrationsBook:
 
 
 def _time(epoch: Any) -> str:
-    if not epoch:
-        return ""
-    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return when(float(epoch)) if epoch else ""
 
 
 def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook:

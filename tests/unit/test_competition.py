@@ -128,7 +128,7 @@ def test_overlap_submission_closing_after_text_review_opens(comp) -> None:
     windows = list(comp.default_windows)
     windows[0] = replace(windows[0], closes_at=parse_time("2023-06-10T12:00:00+08:00"))
     assert check_windows_do_not_overlap(windows) == {
-        "text_review.opens_at": "文本评审的开始时间必须晚于文本申报的截止时间（2023-06-10T12:00:00+08:00），阶段时间不能重叠"}
+        "text_review.opens_at": "文本评审的开始时间必须晚于文本申报的截止时间（2023年6月10日 12:00），阶段时间不能重叠"}
 
 
 def test_overlap_touching_instant_is_an_overlap(comp) -> None:
