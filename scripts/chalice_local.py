@@ -1,6 +1,7 @@
 """`chalice local`, with one difference: a request whose HTTP method the standard library's server does not
-know (TRACE, QUERY, …) goes through the same handler as every other method, so the app answers it (405 for
-a method a route does not have) instead of the server's bare 501. API Gateway does the same in AWS.
+know (TRACE, QUERY, …) goes through the same handler as every other method, so the app answers it instead of
+the server's bare 501. API Gateway does the same in AWS. And a path no route has, or a method its route lacks,
+gets the app's own Chinese 404 (as the gateway responses give in AWS), not `Missing Authentication Token`.
 
     python -m scripts.chalice_local local --host 127.0.0.1 --port 8000 --no-autoreload --stage local
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 import sys
 
 from chalice.cli import main
-from chalice.local import ChaliceRequestHandler
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGateway
+
+from chalicelib.web import not_found
 
 
 def _any_method(self: ChaliceRequestHandler, name: str):
@@ -20,5 +23,30 @@ def _any_method(self: ChaliceRequestHandler, name: str):
 
 ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
 
+
+def answer_unrouted_with_the_apps_404(gateway: type[LocalGateway] = LocalGateway) -> None:
+    """A path no route has, or a method its route lacks: the app's own Chinese 404 (chalicelib/web/not_found.py),
+    as API Gateway's gateway responses give in AWS (infra/), not chalice's `Missing Authentication Token` or its
+    English 405."""
+    handle = gateway.handle_request
+
+    def handle_request(self: LocalGateway, method: str, path: str, headers: dict, body: bytes | None) -> dict:
+        try:
+            response = handle(self, method, path, headers, body)
+        except ForbiddenError:        # raised for unrouted paths only: the app has no authorizers
+            response = None
+        if response is None or (response["statusCode"] == 405 and b"MethodNotAllowedError" in _bytes(response)):
+            return not_found.lambda_response(path, self._app_object.api.binary_types)
+        return response
+
+    gateway.handle_request = handle_request  # type: ignore[method-assign]
+
+
+def _bytes(response: dict) -> bytes:
+    body = response.get("body") or b""
+    return body if isinstance(body, bytes) else str(body).encode("utf-8")
+
+
 if __name__ == "__main__":
+    answer_unrouted_with_the_apps_404()
     sys.exit(main())

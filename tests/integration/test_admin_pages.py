@@ -177,7 +177,7 @@ def test_the_case_detail_shows_attachments_versions_and_history(api, console):
     browser, _ = console
     page = text(browser.get(f"/admin/cases/{case_id}"))
     assert "无附件" in page and f'href="/cases/{case_id}/versions"' in page
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td><td>提交</td><td>unit:unit1</td>", page)
+    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td><td>提交</td><td>unit:unit1</td>", page)
     assert "<td>新建草稿</td>" in page
     assert "推荐参加省赛" not in page                                    # only an awarded case may be recommended
     for link in (f"/cases/{case_id}/versions", f"/cases/{case_id}/versions/1", f"/cases/{case_id}/feedback"):
@@ -349,8 +349,8 @@ def test_dashboard_counts_cases_days_units_without_a_submission_and_who_is_behin
     service = re.search(r'<th scope="row">服务增效</th>(.*?)</tr>', matrix, re.S).group(1)
     assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "1"]
     assert 'href="/admin/cases?category=development&amp;status=submitted">2</a>' in matrix
-    assert re.search(r'<span class="bar-label">2023-06-01</span><meter min="0" max="2" value="1"', page)
-    assert re.search(r'<span class="bar-label">2023-06-02</span><meter min="0" max="2" value="2"', page)
+    assert re.search(r'<span class="bar-label">2023年6月1日</span><meter min="0" max="2" value="1"', page)
+    assert re.search(r'<span class="bar-label">2023年6月2日</span><meter min="0" max="2" value="2"', page)
     without = re.search(r'<table class="data" id="units-without">.*?</table>', page, re.S).group(0)
     assert re.findall(r"<tr><td>([^<]+)</td>", without) == ["深圳市空白局", "深圳市草稿局"]   # by code point
     assert "尚未提交案例的单位（2）" in page
