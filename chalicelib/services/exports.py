@@ -330,9 +330,10 @@ def rules_of(comp: Competition) -> list[tuple[str, str]]:
         if bands:
             rows.append((f"{STAGE_NAMES[stage]}：奖项", bands + "（每个类别分别评定）。"))
     tie = ranking_rules.from_config(comp.raw, "final").tie_break_criterion
+    tie = "/".join(dict.fromkeys(k.name for c in comp.categories for k in c.criteria if k.id == tie)) or tie
     rows += [
         ("排序与并列", f"按案例得分从高到低排序。得分相同时，依次比较：全部评分的算术平均（高者在前）；"
-                       f"指标“{tie}”（成效性/实效性）的平均分（高者在前）。仍相同则名次并列，"
+                       f"指标“{tie}”的平均分（高者在前）。仍相同则名次并列，"
                        f"下一名次顺延（如 7、7、9），不以编号或时间区分。"),
         ("精度", "计算使用精确分数运算，不做中间舍入；表中得分四舍五入保留两位小数显示。"),
         ("复核方法", "在“文本评审”或“综合评选”表中筛选同一案例且“计入排名”为“是”的行，按上述规则由“合计”列"

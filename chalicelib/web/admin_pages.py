@@ -283,7 +283,7 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str])
     for key, text in fields.items():
         other, _, part = key.rpartition(".")
         if not other:
-            target = part
+            target, text = part, "请填写有效的日期和时间（北京时间）"     # the API's ISO-8601 hint is not for this form
         else:
             order = competition_rules.STAGE_ORDER
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
@@ -309,7 +309,8 @@ def move_window(stage_id: str) -> Response:
         stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         errors = window_errors(stage_id, e.fields or {}, values)
-        return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, e.message)
+        summary = next(iter(errors.values()), e.message) if isinstance(e, Invalid) else e.message
+        return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, summary)
     raise Redirect("/admin/stages?done=moved")
 
 

@@ -375,7 +375,7 @@ def scoreboard() -> Response:
 def qr_form(stage_id: str) -> Response:
     who = _who(("organiser",))
     if stage_id not in judging.JUDGED_STAGES:
-        raise PageError(404, "评分链接只用于文本评审（text_review）、专家辅导（coaching）和综合评选（final）")
+        raise PageError(404, "评分链接只用于文本评审、专家辅导和综合评选")
     return _html("qr.html", who=who, stage=stage_id, stage_name=bootstrap.competition().stage_name(stage_id),
                  sheets=None)
 

@@ -177,7 +177,7 @@ def test_the_case_detail_shows_attachments_versions_and_history(api, console):
     browser, _ = console
     page = text(browser.get(f"/admin/cases/{case_id}"))
     assert "无附件" in page and f'href="/cases/{case_id}/versions"' in page
-    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td><td>提交</td><td>unit:unit1</td>", page)
+    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td><td>提交</td><td>单位帐号 unit1</td>", page)
     assert "<td>新建草稿</td>" in page
     assert "推荐参加省赛" not in page                                    # only an awarded case may be recommended
     for link in (f"/cases/{case_id}/versions", f"/cases/{case_id}/versions/1", f"/cases/{case_id}/feedback"):
