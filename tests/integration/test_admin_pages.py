@@ -297,6 +297,7 @@ def test_a_window_that_overlaps_shows_the_error_beside_the_field_and_keeps_the_v
     assert re.search(r'<p class="field-error" id="f-text_review-opens-at-error">文本评审的开始时间必须晚于文本申报的截止时间', earlier)
     blank = text(browser.post("/admin/stages/coaching/window", {"csrf_token": token, "opens_at": "", "closes_at": ""}))
     assert '<p class="field-error" id="f-coaching-opens-at-error">请填写日期和时间（北京时间）</p>' in blank
+    assert "ISO-8601" not in blank                                         # the form's words, not the API's hint
     moved = browser.post("/admin/stages/text_review/window", {"csrf_token": token, "opens_at": "2023-06-10T00:00",
                                                                "closes_at": "2023-06-15T18:00"})
     assert moved.headers["Location"] == "/admin/stages?done=moved"
