@@ -8,7 +8,7 @@ import re
 import urllib.error
 import urllib.request
 
-from tests.e2e.conftest import fresh_page, screenshot
+from tests.e2e.conftest import ARTIFACTS, fresh_page, screenshot
 
 PHONE = {"width": 390, "height": 844}
 
@@ -40,12 +40,25 @@ def test_an_unknown_api_address_gets_the_error_shape(stack):
             "code": "not_found", "message": "没有这个地址：请检查网址（和请求方法）是否正确，或从首页重新进入"}}
 
 
-def test_the_favicon_is_the_sites_icon(page):
+def test_the_favicon_is_the_sites_icon(page, stack):
     response = page.goto("/favicon.ico")
     assert (response.status, response.headers["content-type"]) == (200, "image/svg+xml")
-    page.set_viewport_size({"width": 128, "height": 128})
     assert page.locator("svg title").text_content() == "赛评"
-    screenshot(page, "words-favicon")
+    page.goto("/")
+    assert page.locator('link[rel="icon"]').get_attribute("href") == "/favicon.ico"
+    # the icon as an image on one of the site's pages, at 128 px and at a tab's 16 px
+    page.evaluate("""() => new Promise(done => {
+        document.body.replaceChildren();
+        let left = 2;
+        for (const size of [128, 16]) {
+            const img = Object.assign(new Image(size, size), {id: "icon" + size, src: "/favicon.ico"});
+            img.onload = img.onerror = () => --left === 0 && done();
+            document.body.append(img);
+        }
+    })""")
+    assert page.locator("#icon128").evaluate("img => img.naturalWidth") == 32
+    page.set_viewport_size({"width": 160, "height": 140})
+    page.screenshot(path=str(ARTIFACTS / "words-favicon.png"))
 
 
 def test_the_home_page_reads_the_stage_times_in_chinese(page):
@@ -54,3 +67,17 @@ def test_the_home_page_reads_the_stage_times_in_chinese(page):
     times = [c for c in cells if re.search(r"\d{4}", c)]
     assert times and all(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", t) for t in times), times
     screenshot(page, "words-home-desk")
+
+
+def test_the_console_reads_times_in_chinese_at_the_desk(page, stack):
+    from tests.e2e.test_admin_console import log_in
+    log_in(page, stack)
+    page.goto("/admin")
+    body = page.locator("main").inner_text()
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", body), body[:400]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", body) and "None" not in body
+    screenshot(page, "words-console-dashboard-desk")
+    page.goto("/admin/stages")
+    body = page.locator("main").inner_text()
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T", body) and "None" not in body
+    screenshot(page, "words-console-stages-desk")
