@@ -283,7 +283,7 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str])
     for key, text in fields.items():
         other, _, part = key.rpartition(".")
         if not other:
-            target, text = part, "请填写有效的日期和时间（北京时间）"     # the API's ISO-8601 hint is not for this form
+            target = part
         else:
             order = competition_rules.STAGE_ORDER
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
@@ -291,7 +291,17 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str])
     for key in ("opens_at", "closes_at"):
         if not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
+        elif not _is_time(values[key]):      # the API's hint (ISO-8601) is not for this form
+            placed[key] = "日期和时间无法识别，请重新选择（北京时间）"
     return placed
+
+
+def _is_time(value: str) -> bool:
+    try:
+        competition_rules.parse_time(value)
+        return True
+    except ValueError:
+        return False
 
 
 @admin_pages.route("/admin/stages", methods=["GET"])

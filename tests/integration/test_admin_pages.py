@@ -298,6 +298,10 @@ def test_a_window_that_overlaps_shows_the_error_beside_the_field_and_keeps_the_v
     blank = text(browser.post("/admin/stages/coaching/window", {"csrf_token": token, "opens_at": "", "closes_at": ""}))
     assert '<p class="field-error" id="f-coaching-opens-at-error">请填写日期和时间（北京时间）</p>' in blank
     assert "ISO-8601" not in blank                                         # the form's words, not the API's hint
+    typed = text(browser.post("/admin/stages/coaching/window", {"csrf_token": token, "opens_at": "2023/6/17 9:00",
+                                                                 "closes_at": "2023-06-23T23:59"}))
+    assert '<p class="field-error" id="f-coaching-opens-at-error">日期和时间无法识别，请重新选择（北京时间）</p>' in typed
+    assert "ISO-8601" not in typed
     moved = browser.post("/admin/stages/text_review/window", {"csrf_token": token, "opens_at": "2023-06-10T00:00",
                                                                "closes_at": "2023-06-15T18:00"})
     assert moved.headers["Location"] == "/admin/stages?done=moved"

@@ -132,6 +132,32 @@ class RecordingTour(Tour):
         elif "\ufffd" not in body and not body.startswith("%PDF"):
             self.seen.append(Seen(where, body))          # a plain-text answer (没有这个文件)
 
+    # -- the mails that the schedules send (as EventBridge would run them) -----------------------------
+    def submission(self) -> None:
+        """Then a draft left by unit 2 and the reminder three days before the deadline."""
+        from datetime import datetime
+
+        from chalicelib.jobs import reminders
+        from tests.conftest import CHINA, case_body
+        super().submission()
+        status, draft = self.api("POST", "/api/v1/cases", "unit2", case_body(recommending_unit="乙单位",
+                                                                               title="尚未提交的草稿"))
+        assert status == 201, draft
+        self.clock.set(datetime(2023, 6, 7, 11, 30, tzinfo=CHINA))           # 2½ days before it closes
+        assert reminders.send_reminders()["deadline_reminder"] == 1
+
+    def text_review(self) -> None:
+        """Then the results mail (advanced / not advanced) that the 5-minute schedule sends after the close."""
+        from chalicelib.jobs import schedules
+        super().text_review()
+        schedules.close_due_stages()
+
+    def coaching(self) -> None:
+        """Then the hourly notice to the unit whose case got coaching feedback."""
+        from chalicelib.jobs import reminders
+        super().coaching()
+        assert reminders.send_reminders()["feedback_available"] >= 1
+
     # -- after the tour: every page again, as each role that may see it -------------------------------
     def every_page(self) -> None:
         from tests.integration.test_authorization_matrix import rule_for
@@ -254,7 +280,8 @@ def test_no_page_mail_or_sheet_shows_an_english_id_a_python_name_or_a_raw_time(s
     assert any(s.where.startswith("GET /admin/judges/template.xlsx as organiser") for s in seen)
     assert {k for k in KINDS if not any(s.where.startswith(f"export {k}:") for s in seen)} == set()
     kinds = {s.where.split("#")[0].removeprefix("mail ") for s in seen if s.where.startswith("mail ")}
-    assert {"submission_receipt", "judge_invitation", "award"} <= kinds
+    assert {"registration", "submission_receipt", "deadline_reminder", "judge_invitation", "advance",
+            "not_advance", "feedback_available", "award"} <= kinds
     dashboard = next(s.text for s in seen if s.where.startswith("GET /admin as organiser"))
     assert "发展提质" in dashboard and "文本申报" in dashboard
 
