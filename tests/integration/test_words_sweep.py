@@ -180,7 +180,7 @@ class RecordingTour(Tour):
                     self.page("GET", route, role, how="plain", **extra)
 
     def judge_pages(self) -> None:
-        """The judge's pages with a live session (the tour's final session has ended by now)."""
+        """The judge's pages once more, the day after the final closed (what a judge coming back sees)."""
         from datetime import datetime
 
         from tests.conftest import CHINA
