@@ -25,26 +25,18 @@ ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
 
 
 def answer_unrouted_with_the_apps_404(gateway: type[LocalGateway] = LocalGateway) -> None:
-    """A path no route has, or a method its route lacks: the app's own Chinese 404 (chalicelib/web/not_found.py),
-    as API Gateway's gateway responses give in AWS (infra/), not chalice's `Missing Authentication Token` or its
-    English 405."""
+    """A path no route has: the app's own Chinese 404 (chalicelib/web/not_found.py), as API Gateway's gateway
+    responses give in AWS (infra/), not chalice's `Missing Authentication Token`. (A method its route lacks:
+    the app's middleware answers the same 404.)"""
     handle = gateway.handle_request
 
     def handle_request(self: LocalGateway, method: str, path: str, headers: dict, body: bytes | None) -> dict:
         try:
-            response = handle(self, method, path, headers, body)
+            return handle(self, method, path, headers, body)
         except ForbiddenError:        # raised for unrouted paths only: the app has no authorizers
-            response = None
-        if response is None or (response["statusCode"] == 405 and b"MethodNotAllowedError" in _bytes(response)):
             return not_found.lambda_response(path, self._app_object.api.binary_types)
-        return response
 
     gateway.handle_request = handle_request  # type: ignore[method-assign]
-
-
-def _bytes(response: dict) -> bytes:
-    body = response.get("body") or b""
-    return body if isinstance(body, bytes) else str(body).encode("utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 - `/api/…`: the contract's error shape, `{"error": {"code": "not_found", "message": API_MESSAGE}}`.
 - any other path: the pages' error page (404, 没有找到) with PAGE_MESSAGE and a link to the home page.
 
+Chalice's own English refusals (405 for a method a route lacks, 415, 400 for a download without an Accept
+header) become the same answers through the middleware `chalice_errors_in_chinese` (app.py).
+
 Where each answer is made:
 - chalice local (`make run`): scripts/chalice_local.py hands every unrouted request to `lambda_response`.
 - AWS: API Gateway answers unrouted requests itself, before any Lambda runs, and a gateway response cannot
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from chalice import Response
 
@@ -51,6 +54,31 @@ def response(path: str) -> Response:
         log.exception("the 404 page could not be rendered")
         return Response(body=PAGE_MESSAGE, status_code=404,
                         headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
+
+
+# Chalice's own refusals (app.py registers the middleware below): English bodies {"Code", "Message"}.
+CHALICE_ERRORS = {
+    "MethodNotAllowedError": None,        # a method the route lacks: the unrouted 404, as API Gateway answers it
+    "UnsupportedMediaType": "提交的内容类型不受支持：接口请用 JSON（application/json），页面请从表单提交",
+    "BadRequest": "这是一个文件下载：请在页面上点击下载（请求须带 Accept 头）",
+}
+
+
+def chalice_errors_in_chinese(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    """An http middleware: chalice's English 405 / 415 / 400 (binary download without Accept) become the app's
+    own answers — the 404 above, or the error shape (API) / error page (pages) with a Chinese message."""
+    answer = get_response(request)
+    body = answer.body
+    if answer.status_code not in (400, 405, 415) or not isinstance(body, dict) or body.get("Code") not in CHALICE_ERRORS:
+        return answer
+    path = getattr(request, "path", "") or ""
+    message = CHALICE_ERRORS[body["Code"]]
+    if message is None:
+        return response(path)
+    if is_api(path):
+        return json_response(answer.status_code, {"error": {"code": "invalid", "message": message}})
+    from .pages import error_page
+    return error_page(answer.status_code, message)
 
 
 def lambda_response(path: str, binary_types: list[str]) -> dict[str, Any]:

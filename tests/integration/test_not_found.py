@@ -78,3 +78,34 @@ def test_favicon_is_the_sites_icon(client):
 
 def test_every_page_names_the_icon(client):
     assert '<link rel="icon" href="/favicon.ico" type="image/svg+xml">' in client.http.get("/").body.decode("utf-8")
+
+
+# -- chalice's own English refusals, in the app (middleware): the same in AWS and locally --------------------
+
+def test_a_method_a_route_lacks_gets_the_404_even_without_the_local_hook(client):
+    api = client.http.request("DELETE", "/api/v1/competition")
+    assert (api.status_code, json.loads(api.body)) == (404, API_404)
+    page = client.http.request("PUT", "/login")
+    assert page.status_code == 404 and PAGE_MESSAGE in visible(page.body.decode("utf-8"))
+
+
+def test_an_unsupported_content_type_is_refused_in_chinese(client):
+    from chalicelib.web.not_found import CHALICE_ERRORS
+    message = CHALICE_ERRORS["UnsupportedMediaType"]
+    api = client.http.post("/api/v1/sessions", headers={"Content-Type": "text/plain"}, body=b"x")
+    assert (api.status_code, json.loads(api.body)) == (415, {"error": {"code": "invalid", "message": message}})
+    page = client.http.post("/login", headers={"Content-Type": "application/json"}, body=b"{}")
+    assert page.status_code == 415
+    assert f"无法识别的提交 {message} 返回首页" in visible(page.body.decode("utf-8"))
+
+
+def test_a_download_without_an_accept_header_is_refused_in_chinese(api):
+    from chalicelib.web.not_found import CHALICE_ERRORS
+    from tests.integration.test_judging_api import organiser
+    token = organiser(api).token
+    session = f"sp_session={token}"
+    bare = api.client.http.get("/admin/judges/template.xlsx", headers={"Cookie": session})
+    assert bare.status_code == 400
+    assert CHALICE_ERRORS["BadRequest"] in visible(bare.body.decode("utf-8"))
+    browser = api.client.http.get("/admin/judges/template.xlsx", headers={"Cookie": session, "Accept": "*/*"})
+    assert (browser.status_code, browser.body[:2]) == (200, b"PK")
