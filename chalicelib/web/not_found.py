@@ -4,16 +4,17 @@
 - `/api/…`: the contract's error shape, `{"error": {"code": "not_found", "message": API_MESSAGE}}`.
 - any other path: the pages' error page (404, 没有找到) with PAGE_MESSAGE and a link to the home page.
 
-Chalice's own English refusals (405 for a method a route lacks, 415, 400 for a download without an Accept
-header) become the same answers through the middleware `chalice_errors_in_chinese` (app.py).
-
 Where each answer is made:
 - chalice local (`make run`): scripts/chalice_local.py hands every unrouted request to `lambda_response`.
 - AWS: API Gateway answers unrouted requests itself, before any Lambda runs, and a gateway response cannot
   pick its body by path. infra/build_template.py sets MISSING_AUTHENTICATION_TOKEN (an unknown path or a method
   a path lacks) to 404 with the JSON shape above for every path (its message reads for a person who typed a
-  wrong page address too), and DEFAULT_4XX / DEFAULT_5XX (API Gateway's own refusals: a request over its
-  10 MB, throttling, a timed-out function; REQUEST_TOO_LARGE and THROTTLED with the contract's codes) to Chinese bodies of the same shape (`gateway_responses`).
+  wrong page address too), REQUEST_TOO_LARGE and THROTTLED to the contract's 413 / 429, and DEFAULT_4XX /
+  DEFAULT_5XX (API Gateway's other refusals, a timed-out function) to Chinese bodies of the same shape
+  (`gateway_responses`).
+- Inside the app: Chalice's own English refusals (405 for a method a route lacks, 415 for a content type a
+  route does not take, 400 for a download without an Accept header) become the same answers through the
+  middleware `chalice_errors_in_chinese` (registered in app.py).
 """
 from __future__ import annotations
 
