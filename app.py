@@ -7,6 +7,7 @@ from chalicelib.web.api import api
 from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
+from chalicelib.web import not_found
 from chalicelib.web.final_pages import final_pages
 from chalicelib.web.judge_pages import judge_pages
 from chalicelib.web.pages import pages
@@ -23,6 +24,7 @@ app.register_blueprint(judge_pages)
 app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)
 app.register_blueprint(verify)
+app.register_middleware(not_found.chalice_errors_in_chinese, "http")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="close_due_stages")

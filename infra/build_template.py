@@ -12,6 +12,8 @@ touching infra/:
     TTL_ATTRIBUTES says, point-in-time recovery, deletion protection, KMS encryption, Retain;
   - for every function the app declares: its name `saiping-${Stage}[-<function>]` (Chalice's own naming,
     so policies and logs can name it without a reference cycle) and its log group with retention.
+  - the REST API's gateway responses (what API Gateway answers by itself: an unrouted path gets the app's
+    Chinese 404, not `Missing Authentication Token`);
   - for every `@app.on_sns_message(topic="<t>")`: the subscription points at this template's topic
     `saiping-${Stage}-<t>` (its ARN; Chalice alone would build the ARN of a topic literally named <t>),
     and when that topic has a Condition (UseSes: aws-cn has no SES), the function, its role and its log group
@@ -513,11 +515,27 @@ def build(stage: str = "dev", functions: dict[str, str] | None = None,
     template = json.loads(BASE.read_text(encoding="utf-8"))
     template["Parameters"]["Stage"]["Default"] = stage
     resources = template["Resources"]
-    for resource_id, resource in {**tables(), **function_resources(functions, resources, topics)}.items():
+    for resource_id, resource in {**tables(), **function_resources(functions, resources, topics),
+                                  **rest_api(functions)}.items():
         if resource_id in resources:
             raise ConfigError(f"{resource_id} is both in infra/base.json and generated")
         resources[resource_id] = resource
     return template
+
+
+# -- the REST API ----------------------------------------------------------------------------------
+REST_API = "RestAPI"        # Chalice's AWS::Serverless::Api in its SAM output
+
+
+def rest_api(functions: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """What API Gateway answers by itself, merged into Chalice's RestAPI: SAM's GatewayResponses (they go into
+    its definition, so the deployment that SAM makes carries them). An unrouted path or method gets the app's
+    Chinese 404 instead of `Missing Authentication Token` (chalicelib/web/not_found.py says what and why)."""
+    if API_HANDLER not in functions:
+        return {}
+    _importable()
+    from chalicelib.web.not_found import gateway_responses
+    return {REST_API: {"Properties": {"GatewayResponses": gateway_responses()}}}
 
 
 def main(argv: list[str] | None = None) -> int:

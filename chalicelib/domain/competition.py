@@ -97,14 +97,6 @@ def format_time(value: datetime) -> str:
     return value.astimezone(CHINA).isoformat(timespec="seconds")
 
 
-def chinese_time(value: datetime, seconds: bool = False) -> str:
-    """A moment as people read it (Beijing time): 2023年6月9日 18:00, or 2023年6月9日 18:00:05 where the
-    seconds matter (a window that ended when a stage was closed)."""
-    local = value.astimezone(CHINA)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}" if seconds else \
-        f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def competition_from_config(raw: Mapping[str, Any]) -> Competition:
     categories = tuple(
         Category(c["id"], c["name"], tuple(Criterion(k["id"], k["name"], int(k["max"])) for k in c["criteria"]))
@@ -126,6 +118,7 @@ def competition_from_config(raw: Mapping[str, Any]) -> Competition:
 
 def check_windows_do_not_overlap(windows: list[StageWindow]) -> dict[str, str]:
     """Successive stages never overlap; every window opens before it closes. Returns field errors."""
+    from .readable import when     # readable.py reads CHINA from here
     errors: dict[str, str] = {}
     ordered = sorted(windows, key=lambda w: STAGE_ORDER.index(w.id))
     for w in ordered:
@@ -134,7 +127,7 @@ def check_windows_do_not_overlap(windows: list[StageWindow]) -> dict[str, str]:
     for earlier, later in zip(ordered, ordered[1:]):
         if later.opens_at <= earlier.closes_at:
             errors[f"{later.id}.opens_at"] = (
-                f"{later.name}的开始时间必须晚于{earlier.name}的截止时间（{chinese_time(earlier.closes_at, True)}），"
+                f"{later.name}的开始时间必须晚于{earlier.name}的截止时间（{when(earlier.closes_at, seconds=True)}），"
                 "阶段时间不能重叠"
             )
     return errors

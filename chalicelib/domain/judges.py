@@ -50,10 +50,10 @@ def parse_judge(raw: Any, category_ids: tuple[str, ...]) -> JudgeInput:
     affiliation = text("affiliation", "工作单位", True)
     categories = raw.get("categories")
     if not isinstance(categories, list) or not categories or not all(isinstance(c, str) for c in categories):
-        errors["categories"] = "请至少选择一个评审类别（development、service、empowerment）"
+        errors["categories"] = "请至少选择一个评审类别"
         categories = []
     elif any(c not in category_ids for c in categories):
-        errors["categories"] = "评审类别只能是 development（发展提质）、service（服务增效）、empowerment（党建赋能）"
+        errors["categories"] = "没有这个评审类别，请从发展提质、服务增效、党建赋能中选择"
     conflicts = raw.get("conflicts", [])
     if conflicts is None:
         conflicts = []

@@ -11,13 +11,18 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..domain.readable import day, when
+
 ROOTS = (Path(__file__).resolve().parents[1] / "templates", Path(__file__).resolve().parents[2] / "templates")
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader([str(r) for r in ROOTS]), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    env = Environment(loader=FileSystemLoader([str(r) for r in ROOTS]), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    env.filters["when"] = when      # the pages' filters: 2023年6月9日 18:00 (chalicelib/domain/readable.py)
+    env.filters["day"] = day
+    return env
 
 
 def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:

@@ -16,6 +16,7 @@ from ..domain.cases import (
 )
 from ..domain.competition import CHINA, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
+from ..domain.readable import when
 from ..security import new_id
 from ..store import cases as store
 from ..store.models import Case
@@ -83,7 +84,7 @@ def create(comp: Competition, principal: Principal, raw: Any, now: datetime) -> 
     body = _body(comp, raw)
     window = stage_service.windows(comp)["submission"]
     if not window.is_open(now):
-        raise StageClosed(f"{window.name}阶段未开放（{format_time(window.opens_at)} 至 {format_time(window.closes_at)}），不能新增案例")
+        raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
     ts = now.timestamp()
     case = Case(new_id(), competition_id=comp.id, category_key=store.category_key(body.category, ""),
                 owner_id=principal.account_id, owner_username=principal.username, status="draft", version=1,
@@ -123,8 +124,8 @@ def editable(comp: Competition, principal: Principal, case_id: str, now: datetim
 def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
     sub, coach = windows["submission"], windows["coaching"]
     if case.status == "advanced":
-        return f"案例修改仅在{coach.name}阶段开放（{format_time(coach.opens_at)} 至 {format_time(coach.closes_at)}）"
-    return f"{sub.name}阶段已截止或未开放（截止时间 {format_time(sub.closes_at)}），不能再修改"
+        return f"案例修改仅在{coach.name}阶段开放（{when(coach.opens_at)} 至 {when(coach.closes_at)}）"
+    return f"{sub.name}阶段已截止或未开放（截止时间 {when(sub.closes_at)}），不能再修改"
 
 
 def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> Case:
@@ -162,7 +163,7 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
         raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能再提交")
     window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
     if not window.is_open(now):
-        raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再提交")
+        raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再提交")
     validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
     ts = now.timestamp()
     from . import notifications
@@ -187,7 +188,7 @@ def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetim
         raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能撤回")
     window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
     if not window.is_open(now):
-        raise StageClosed(f"{window.name}已于 {format_time(window.closes_at)} 截止，不能再撤回")
+        raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再撤回")
     try:
         store.set_status(case, "withdrawn", (comp.id, "submission"), principal.actor, now.timestamp())
     except VersionConflict as conflict:

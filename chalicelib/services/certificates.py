@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..domain.competition import CHINA, Competition, StageWindow
 from ..domain.errors import NotFound
+from ..domain.readable import day
 from ..exports import data
 from ..media import PDF
 from ..store import cases as case_store
@@ -114,17 +115,17 @@ def award_date(comp: Competition, closed_at: datetime | None, now: datetime) -> 
     return (closed_at or now).astimezone(CHINA).date()
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def chinese_date(value: date) -> str:
+    return day(value)
 
 
 def book(comp: Competition, issued: Iterable[Award], closed_at: datetime | None, now: float,
          site_url: str) -> data.CertificateBook:
     """What the PDF prints for these awards: the same for the whole set (export) and for one unit's case."""
-    day = award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
+    awarded_on = award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
     items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, display(a.code),
                                   f"{site_url}/verify/{a.code}") for a in issued]
-    return data.CertificateBook(comp.name, tuple(comp.hosts), chinese_date(day), items)
+    return data.CertificateBook(comp.name, tuple(comp.hosts), chinese_date(awarded_on), items)
 
 
 NO_CERTIFICATE = "没有找到这个案例的荣誉证书：综合评选结束后，获奖案例的推报单位可在案例页面下载"

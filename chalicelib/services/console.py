@@ -150,12 +150,25 @@ def browse(comp: Competition, who: Principal, category: str | None, status: str 
     return {"rows": rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], "count": len(rows), "page": page, "pages": pages}
 
 
+ACTOR_KINDS = {"unit": "单位帐号", "organiser": "主办单位", "judge": "评委", "system": "系统"}
+SYSTEM_ACTORS = {"system:schedule": "系统（定时任务）"}
+
+
+def actor_name(actor: str) -> str:
+    """An audit row's actor (`unit:<username>`, `organiser:<username>`, `system:schedule`) as the console shows it."""
+    kind, _, who = actor.partition(":")
+    if actor in SYSTEM_ACTORS or kind not in ACTOR_KINDS:
+        return SYSTEM_ACTORS.get(actor, actor)
+    return ACTOR_KINDS[kind] if kind == "judge" else f"{ACTOR_KINDS[kind]} {who}"
+
+
 def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
     case = case_service.get(who, case_id)
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
-    trail = [{"at": _time(e.at), "actor": names.get(e.actor, e.actor), "action": ACTION_NAMES.get(e.action, e.action)}
+    trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor),
+              "action": ACTION_NAMES.get(e.action, e.action)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
     return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
 

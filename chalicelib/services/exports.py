@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any, Callable, Iterator
 
@@ -23,6 +23,7 @@ from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
+from ..domain.readable import day, when
 from ..domain import ranking as ranking_rules
 from ..exports import data
 from ..media import DOCX, PDF, XLSX
@@ -342,9 +343,10 @@ def rules_of(comp: Competition) -> list[tuple[str, str]]:
         if bands:
             rows.append((f"{STAGE_NAMES[stage]}：奖项", bands + "（每个类别分别评定）。"))
     tie = ranking_rules.from_config(comp.raw, "final").tie_break_criterion
+    tie = "/".join(dict.fromkeys(k.name for c in comp.categories for k in c.criteria if k.id == tie)) or tie
     rows += [
         ("排序与并列", f"按案例得分从高到低排序。得分相同时，依次比较：全部评分的算术平均（高者在前）；"
-                       f"指标“{tie}”（成效性/实效性）的平均分（高者在前）。仍相同则名次并列，"
+                       f"指标“{tie}”的平均分（高者在前）。仍相同则名次并列，"
                        f"下一名次顺延（如 7、7、9），不以编号或时间区分。"),
         ("精度", "计算使用精确分数运算，不做中间舍入；表中得分四舍五入保留两位小数显示。"),
         ("复核方法", "在“文本评审”或“综合评选”表中筛选同一案例且“计入排名”为“是”的行，按上述规则由“合计”列"
@@ -385,9 +387,7 @@ def registrations_book(comp: Competition) -> data.RegistrationsBook:
 
 
 def _time(epoch: Any) -> str:
-    if not epoch:
-        return ""
-    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return when(float(epoch)) if epoch else ""
 
 
 def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook:
@@ -432,22 +432,6 @@ def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
     return [str(u) for u in saved["units"]]
 
 
-def _chinese_day(iso: str | None) -> str:
-    """1990-01-01 -> 1990年1月1日 ("" when missing or malformed)."""
-    try:
-        day = date.fromisoformat(iso) if isinstance(iso, str) and iso else None
-    except ValueError:
-        return iso or ""
-    return certificates.chinese_date(day) if day else ""
-
-
-def _chinese_time(iso: str | None) -> str:
-    """An ISO time -> 2023年7月1日 10:00 in China ("" when missing)."""
-    try:
-        moment = datetime.fromisoformat(iso).astimezone(CHINA) if iso else None
-    except ValueError:
-        return iso or ""
-    return f"{certificates.chinese_date(moment.date())} {moment:%H:%M}" if moment else ""
 
 
 def honors_book(comp: Competition) -> data.HonorsBook:
@@ -485,7 +469,7 @@ def honors_book(comp: Competition) -> data.HonorsBook:
                 YES_NO[(honor, c["case_id"]) in nominated], category_names.get(category, ""), e.get("rank"),
                 e.get("title", ""), e.get("unit", ""), leader.get("name", ""), leader.get("position", ""),
                 GENDERS.get(leader.get("gender") or "", ""), RANK_LEVELS.get(leader.get("rank_level") or "", ""),
-                _chinese_day(leader.get("birth_date")), leader.get("mobile", ""), YES_NO[bool(c["eligible"])],
+                day(leader.get("birth_date")), leader.get("mobile", ""), YES_NO[bool(c["eligible"])],
                 c["reason"]))
         sheets.append((name, rows))
     return data.HonorsBook(comp.short_name, nominations, sheets)
@@ -515,7 +499,7 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
         ("排序", "按得分从高到低；得分相同时依次比较一等奖、二等奖、三等奖数量，仍相同则名次并列。"),
         ("系统建议", f"得分最高的前 {int(comp.raw.get('organisation_award', {}).get('suggest', 10))} 个单位"
                      "（与最后一名成绩相同的单位一并列入），仅供参考，最终名单由主办单位确定。"),
-        ("最终名单", f"主办单位于 {_chinese_time(saved.get('saved_at'))} 保存，共 {len(chosen)} 个单位（“选定”列为“是”）。"
+        ("最终名单", f"主办单位于 {when(saved.get('saved_at'))} 保存，共 {len(chosen)} 个单位（“选定”列为“是”）。"
                      if saved and chosen is not None else "尚未保存：在“优秀组织奖”页面勾选并保存后重新导出。"),
         ("数据时点", "综合评选已结束，奖项为最终结果。" if final_closed else "综合评选尚未结束，奖项数为当前结果（暂定）。"),
     ]

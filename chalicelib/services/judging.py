@@ -80,7 +80,7 @@ def list_judges(comp: Competition) -> list[Judge]:
 # -- assignments ----------------------------------------------------------------------------
 def _check_stage(stage: str) -> None:
     if stage not in JUDGED_STAGES:
-        raise NotFound(f"阶段 {stage} 没有评委分配（可选 text_review、coaching、final）")
+        raise NotFound("只有文本评审、专家辅导和综合评选有评委分配")
 
 
 def _refs(comp: Competition, stage: str):

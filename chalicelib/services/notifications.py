@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from ..domain.competition import CHINA, Competition, StageWindow
+from ..domain.readable import when
 from ..mail import outbox
 from ..store import accounts as account_store
 from ..store import cases as case_store
@@ -42,11 +43,7 @@ def ports_and_competition() -> tuple[Any, Competition]:
 
 
 def _when(value: datetime | float | None) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, datetime):
-        value = datetime.fromtimestamp(float(value), tz=timezone.utc)
-    return value.astimezone(CHINA).strftime("%Y年%m月%d日 %H:%M")
+    return when(value)
 
 
 def _common(comp: Competition, ports: Any) -> dict[str, Any]:

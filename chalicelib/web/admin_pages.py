@@ -26,6 +26,7 @@ archive_import = lazy_module("chalicelib.services.archive_import")
 bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
 competition_rules = lazy_module("chalicelib.domain.competition")
+readable = lazy_module("chalicelib.domain.readable")
 console = lazy_module("chalicelib.services.console")
 exports = lazy_module("chalicelib.services.exports")
 judging = lazy_module("chalicelib.services.judging")
@@ -315,8 +316,8 @@ def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     for w in found.values():
         view = stages.stage_view(w, now)
         rows.append({**view, "closed_by_organiser": w.closed,
-                     "opens_text": competition_rules.chinese_time(w.opens_at),
-                     "closes_text": competition_rules.chinese_time(w.closes_at),
+                     "opens_text": readable.when(w.opens_at),
+                     "closes_text": readable.when(w.closes_at),
                      "may_open_now": view["status"] == "pending" and previous == "closed"})
         previous = view["status"]
     return rows
@@ -344,7 +345,17 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str] 
     for key in ("opens_at", "closes_at"):
         if values is not None and not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
+        elif not _is_time(values[key]):      # the API's hint (ISO-8601) is not for this form
+            placed[key] = "日期和时间无法识别，请重新选择（北京时间）"
     return placed
+
+
+def _is_time(value: str) -> bool:
+    try:
+        competition_rules.parse_time(value)
+        return True
+    except ValueError:
+        return False
 
 
 @admin_pages.route("/admin/stages", methods=["GET"])
@@ -362,7 +373,8 @@ def move_window(stage_id: str) -> Response:
         stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         errors = window_errors(stage_id, e.fields or {}, values)
-        return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, e.message)
+        summary = next(iter(errors.values()), e.message) if isinstance(e, Invalid) else e.message
+        return _stages_page(who, STATUS.get(e.code, 400), stage_id, values, errors, summary)
     raise Redirect("/admin/stages?done=moved")
 
 
@@ -389,7 +401,7 @@ def confirm_close(stage_id: str) -> Response:
         raise PageError(404, "没有这个阶段")
     return _render("close_stage.html", who, "stages", window=window, stage=stage_id,
                    work=None if window.closed else stages.open_work(comp, stage_id),
-                   closes_text=competition_rules.chinese_time(window.closes_at))
+                   closes_text=readable.when(window.closes_at))
 
 
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
@@ -549,8 +561,7 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = _query("kind") or ""
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
-    when = competition_rules.chinese_time
-    mail = [{**m, "at_text": when(datetime.fromisoformat(m["sent_at"] or m["created_at"]))} for m in log["mail"]]
+    mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))

@@ -530,3 +530,14 @@ def static(name: str) -> Response:
     return Response(body=path.read_text("utf-8"), status_code=200, headers={
         **SECURITY_HEADERS, "Content-Type": kind,
         "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})
+
+
+@pages.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """The site's icon (an SVG: text, so no binary handling at API Gateway), where browsers look for it."""
+    path = find_static("favicon.svg")
+    if path is None:
+        return Response(body="没有这个文件", status_code=404,
+                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
+    return Response(body=path.read_text("utf-8"), status_code=200, headers={
+        **SECURITY_HEADERS, "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"})

@@ -8,10 +8,11 @@ Static files (CSS, JS) live beside the templates in `static/` and are found the 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..domain.readable import day, when
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -41,18 +42,9 @@ def environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["when"] = when
+    env.filters["day"] = day
     env.filters["filesize"] = filesize
     return env
-
-
-def when(value: str | None) -> str:
-    """An ISO-8601 time (already in +08:00) as the pages show it: 2023-06-09 23:59."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return value
 
 
 def filesize(value: int | float | None) -> str:

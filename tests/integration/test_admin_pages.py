@@ -177,7 +177,7 @@ def test_the_case_detail_shows_attachments_versions_and_history(api, console):
     browser, _ = console
     page = text(browser.get(f"/admin/cases/{case_id}"))
     assert "无附件" in page and f'href="/cases/{case_id}/versions"' in page
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td><td>提交</td><td>unit:unit1</td>", page)
+    assert re.search(r"<td>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d</td><td>提交</td><td>单位帐号 unit1</td>", page)
     assert "<td>新建草稿</td>" in page
     assert "推荐参加省赛" not in page                                    # only an awarded case may be recommended
     for link in (f"/cases/{case_id}/versions", f"/cases/{case_id}/versions/1", f"/cases/{case_id}/feedback"):
@@ -297,6 +297,11 @@ def test_a_window_that_overlaps_shows_the_error_beside_the_field_and_keeps_the_v
     assert re.search(r'<p class="field-error" id="f-text_review-opens-at-error">文本评审的开始时间必须晚于文本申报的截止时间', earlier)
     blank = text(browser.post("/admin/stages/coaching/window", {"csrf_token": token, "opens_at": "", "closes_at": ""}))
     assert '<p class="field-error" id="f-coaching-opens-at-error">请填写日期和时间（北京时间）</p>' in blank
+    assert "ISO-8601" not in blank                                         # the form's words, not the API's hint
+    typed = text(browser.post("/admin/stages/coaching/window", {"csrf_token": token, "opens_at": "2023/6/17 9:00",
+                                                                 "closes_at": "2023-06-23T23:59"}))
+    assert '<p class="field-error" id="f-coaching-opens-at-error">日期和时间无法识别，请重新选择（北京时间）</p>' in typed
+    assert "ISO-8601" not in typed
     moved = browser.post("/admin/stages/text_review/window", {"csrf_token": token, "opens_at": "2023-06-10T00:00",
                                                                "closes_at": "2023-06-15T18:00"})
     assert moved.headers["Location"] == "/admin/stages?done=moved"
@@ -349,8 +354,8 @@ def test_dashboard_counts_cases_days_units_without_a_submission_and_who_is_behin
     service = re.search(r'<th scope="row">服务增效</th>(.*?)</tr>', matrix, re.S).group(1)
     assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "1"]
     assert 'href="/admin/cases?category=development&amp;status=submitted">2</a>' in matrix
-    assert re.search(r'<span class="bar-label">2023-06-01</span><meter min="0" max="2" value="1"', page)
-    assert re.search(r'<span class="bar-label">2023-06-02</span><meter min="0" max="2" value="2"', page)
+    assert re.search(r'<span class="bar-label">2023年6月1日</span><meter min="0" max="2" value="1"', page)
+    assert re.search(r'<span class="bar-label">2023年6月2日</span><meter min="0" max="2" value="2"', page)
     without = re.search(r'<table class="data" id="units-without">.*?</table>', page, re.S).group(0)
     assert re.findall(r"<tr><td>([^<]+)</td>", without) == ["深圳市空白局", "深圳市草稿局"]   # by code point
     assert "尚未提交案例的单位（2）" in page

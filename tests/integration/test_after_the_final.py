@@ -122,9 +122,9 @@ def test_registrations_workbook_lists_accounts_and_cases(finished):
     rows = list(accounts.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == [f"unit{n}" for n in range(1, 9)] + ["unit99"]
     assert rows[1] == ("unit2", "深圳市政务服务数据管理局（帐号2）", "市直", None, "张三", "unit2@example.gov.cn",
-                       "13800138000", "2023-06-01 10:00", 1, 1)
+                       "13800138000", "2023年6月1日 10:00", 1, 1)
     assert rows[-1][1:] == ("深圳市草稿局（帐号99）", "市直", None, "张三", "unit99@example.gov.cn", "13800138000",
-                            "2023-06-01 10:00", 1, 0)
+                            "2023年6月1日 10:00", 1, 0)
     cases = wb["案例"]
     headers = ("单位名称", "用户名", "案例编号", "案例名称", "类别", "推荐单位", "状态", "奖项", "提交时间", "牵头人",
                "牵头人手机", "联系人", "联系人手机", "字数")
@@ -133,7 +133,7 @@ def test_registrations_workbook_lists_accounts_and_cases(finished):
     assert len(by_id) == 9
     first = by_id[finished.ids["development"][0]]
     assert (first["案例名称"], first["状态"], first["奖项"], first["类别"], first["牵头人"], first["提交时间"]) == (
-        finished.titles[finished.ids["development"][0]], "获奖", "一等奖", "发展提质", "李明", "2023-06-01 10:00")
+        finished.titles[finished.ids["development"][0]], "获奖", "一等奖", "发展提质", "李明", "2023年6月1日 10:00")
     assert cases.cell(row=2, column=4).quotePrefix   # the formula-looking title, as text
     draft = next(r for r in by_id.values() if r["案例名称"] == "未提交的草稿")
     assert (draft["状态"], draft["奖项"], draft["提交时间"], draft["用户名"]) == ("草稿", None, None, "unit99")

@@ -35,6 +35,7 @@ RULES = [
     ("*", "/cases", OWNER),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
+    ("GET", "/favicon.ico", PUBLIC),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "judge", "other_judge")
 

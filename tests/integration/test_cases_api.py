@@ -417,7 +417,7 @@ def test_deadline_submit_at_and_after_close_is_409(api, unit, case, clock) -> No
         unit = move(clock, CLOSES + offset, api)
         status, data = unit.call("POST", f"/cases/{case['id']}/submit")
         assert (status, data["error"]["code"]) == (409, "stage_closed"), offset
-        assert "2023-06-09T23:59:59+08:00" in data["error"]["message"]
+        assert "文本申报已于 2023年6月9日 23:59 截止，不能再提交" in data["error"]["message"]
         assert unit.call("GET", f"/cases/{case['id']}")[1]["status"] == "draft"
 
 

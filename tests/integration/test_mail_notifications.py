@@ -45,7 +45,7 @@ def test_registration_and_submission_mail(api, clock):
     check_headers(receipt, "u1@example.gov.cn", "案例提交回执")
     text, html = bodies(receipt)
     assert f"案例编号：{case['id']}" in text and "党建引领数字政府建设" in text and "发展提质" in text
-    assert "提交时间：2023年06月01日 10:00" in text and "2023年06月09日 23:59" in text
+    assert "提交时间：2023年6月1日 10:00" in text and "2023年6月9日 23:59" in text
     assert links(html) == [f"{SITE}/cases/{case['id']}"]
     assert receipt["X-Saiping-Mail"].strip() == f"submission_receipt#{case['id']}@{int(clock())}#u1@example.gov.cn"
     # withdrawn and submitted again: a new submission, a new receipt
@@ -97,7 +97,7 @@ def test_deadline_reminders_three_days_and_one_day_before_once_each(api, clock):
     [three] = _messages("文本申报还有3天截止")
     check_headers(three, "u1@example.gov.cn", "贵单位尚未提交案例")
     text, html = bodies(three)
-    assert "草稿一" in text and "草稿二" in text and "2023年06月09日 23:59" in text
+    assert "草稿一" in text and "草稿二" in text and "2023年6月9日 23:59" in text
     assert links(html) == [f"{SITE}/cases"]
     assert _reminders(clock, SUBMISSION_CLOSES - timedelta(days=2))["deadline_reminder"] == 0
     assert _reminders(clock, SUBMISSION_CLOSES - timedelta(hours=20))["deadline_reminder"] == 1

@@ -68,7 +68,7 @@ def test_home_shows_the_competition_stages_and_links(browser):
     page = text(response)
     assert response.status_code == 200
     assert "抓党建强队伍 促发展建新功" in page
-    assert re.search(r"<th scope=\"row\">文本申报</th>\s*<td>2023-05-19 00:00</td>\s*<td>2023-06-09 23:59</td>\s*"
+    assert re.search(r"<th scope=\"row\">文本申报</th>\s*<td>2023年5月19日 00:00</td>\s*<td>2023年6月9日 23:59</td>\s*"
                      r"<td><span class=\"badge badge-open\">进行中</span>", page)
     assert '<a class="button primary" href="/register">注册</a>' in page
     assert '<a class="button" href="/login">登录</a>' in page

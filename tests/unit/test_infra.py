@@ -530,3 +530,34 @@ def test_upload_origin_is_where_botocore_presigns_uploads(template, region, monk
     s3 = boto3.client("s3", region_name=region,
                       config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
     assert s3.generate_presigned_post(Bucket=bucket, Key="k")["url"] == origin + "/"
+
+
+def test_api_gateway_answers_an_unrouted_path_with_the_apps_chinese_404(template):
+    """API Gateway answers a path (or method) no route has before any Lambda runs: MISSING_AUTHENTICATION_TOKEN,
+    403 `Missing Authentication Token` unless the REST API says otherwise (chalicelib/web/not_found.py)."""
+    from chalicelib.web.not_found import API_MESSAGE
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    unrouted = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unrouted["StatusCode"] == "404"
+    assert unrouted["ResponseParameters"]["Headers"]["Content-Type"] == "'application/json; charset=utf-8'"
+    assert list(unrouted["ResponseTemplates"]) == ["application/json"]
+    assert json.loads(unrouted["ResponseTemplates"]["application/json"]) == {
+        "error": {"code": "not_found", "message": API_MESSAGE}}
+    assert "RestAPI" not in json.loads(infra.BASE.read_text(encoding="utf-8"))["Resources"]   # generated, merged
+
+
+def test_api_gateways_own_refusals_speak_chinese_in_the_error_shape(template):
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    shapes = {kind: (r.get("StatusCode"), json.loads(r["ResponseTemplates"]["application/json"])["error"]["code"])
+              for kind, r in responses.items()}
+    assert shapes == {"MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "REQUEST_TOO_LARGE": ("413", "too_large"),
+                      "THROTTLED": ("429", "rate_limited"), "DEFAULT_4XX": (None, "invalid"),
+                      "DEFAULT_5XX": (None, "unavailable")}
+    for kind, r in responses.items():
+        message = json.loads(r["ResponseTemplates"]["application/json"])["error"]["message"]
+        assert re.search(r"[\u4e00-\u9fff]", message) and not re.search(r"[A-Za-z]{3,}", message.replace("MB", "")), kind
+        assert "$" not in r["ResponseTemplates"]["application/json"] and "#" not in r["ResponseTemplates"]["application/json"]
+
+
+def test_no_rest_api_is_merged_where_the_app_has_no_routes():
+    assert "RestAPI" not in infra.build("dev", functions={"exports": "Exports"}, topics={})["Resources"]
