@@ -374,7 +374,7 @@ def confirm_totp(principal: Principal, raw: object, now: float) -> list[str]:
         raise Invalid("验证码不正确，请输入身份验证器中当前显示的 6 位数字", {"code": "验证码不正确"})
     codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
     try:
-        store.enable_totp(account.username, account.totp_pending, step, {_recovery_hash(c) for c in codes},
+        store.enable_totp(account.username, account.totp_pending, {_recovery_hash(c) for c in codes},
                           principal.actor, now)
     except db.Refused:
         raise Conflict("密钥已更换，请重新扫描二维码") from None

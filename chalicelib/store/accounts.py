@@ -193,16 +193,19 @@ def put_ticket(ticket_hash: str, username: str, expires_at: float) -> None:
 
 
 def take_ticket(ticket_hash: str, now: float) -> str | None:
-    """The username of a live second-step ticket, which is spent by this call (one try per password)."""
-    guard = Guard(f"mfa#{ticket_hash}")
+    """The username of a live second-step ticket, which is spent by this call (one try per password):
+    read, then deleted on the condition that it is unchanged and live, so two posts cannot both use it."""
     try:
-        old = guard.delete(condition=Guard.expires_at > int(now), return_values="ALL_OLD")
+        guard = Guard.get(f"mfa#{ticket_hash}")
+    except Guard.DoesNotExist:
+        return None
+    try:
+        guard.delete(condition=(Guard.owner == guard.owner) & (Guard.expires_at > int(now)))
     except DeleteError as exc:
         if "ConditionalCheckFailed" in str(exc):
             return None
         raise
-    owner = ((old or {}).get("Attributes") or {}).get("owner", {})
-    return owner.get("S") if isinstance(owner, dict) else None
+    return guard.owner
 
 
 # -- passwords, two-step verification, the organiser team --------------------------------------------
@@ -222,11 +225,12 @@ def set_totp_pending(username: str, secret: str, actor: str, now: float) -> None
         t.save(audit.entry(f"account#{username}", actor, "totp.setup", now))
 
 
-def enable_totp(username: str, secret: str, step: int, recovery_hashes: set[str], actor: str, now: float) -> None:
-    """Turn two-step verification on with the pending secret, if it is still the one the code matched."""
+def enable_totp(username: str, secret: str, recovery_hashes: set[str], actor: str, now: float) -> None:
+    """Turn two-step verification on with the pending secret, if it is still the one the code matched.
+    The confirming code is not spent: the first login may use it (once)."""
     with db.transaction() as t:
         t.update(Account(username), actions=[
-            Account.totp_secret.set(secret), Account.totp_pending.remove(), Account.totp_last_step.set(step),
+            Account.totp_secret.set(secret), Account.totp_pending.remove(), Account.totp_last_step.remove(),
             Account.recovery_hashes.set(recovery_hashes)], condition=Account.totp_pending == secret,
             label="pending")
         t.save(audit.entry(f"account#{username}", actor, "totp.enable", now))

@@ -32,6 +32,7 @@ STOP_SECONDS = 20
 class Stack:
     url: str
     organiser: tuple[str, str]
+    emulator: str = ""          # the AWS emulator's base URL (its /moto-api/ shows the mail SES took)
 
 
 def _free_port() -> int:
@@ -61,7 +62,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk; CI installs it)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     if os.environ.get("SAIPING_E2E_URL"):
-        yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER)
+        yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER, os.environ.get("SAIPING_E2E_EMULATOR", ""))
         return
     ARTIFACTS.mkdir(exist_ok=True)
     port, emulator = _free_port(), _free_port()
@@ -84,7 +85,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                 pytest.fail(f"the local stack did not answer {url}/api/v1/health within {START_SECONDS} s:\n"
                             f"{_tail(log_path)}")
             time.sleep(0.5)
-        yield Stack(url, ORGANISER)
+        yield Stack(url, ORGANISER, f"http://127.0.0.1:{emulator}")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
