@@ -285,3 +285,90 @@ def test_a_look_alike_organiser_username_is_refused(api):
     status, data = admin.call("POST", "/admin/organisers", {"username": "bоss", "name": "假冒",
                                                             "email": "x@example.gov.cn", "role": "admin"})
     assert (status, data["error"]["code"]) == (409, "duplicate")
+
+
+# -- the pages -----------------------------------------------------------------------------------------
+
+def _page_login(browser, username: str, password: str):
+    from tests.browser import csrf_of, text
+    page = text(browser.get("/login"))
+    return browser.post("/login", {"username": username, "password": password, "csrf_token": csrf_of(page)})
+
+
+def test_login_page_asks_for_the_code_as_a_second_step(client, api):
+    from tests.browser import Browser, csrf_of, text
+    from tests.integration.test_judging_api import ORGANISER
+    secret, _ = _turn_on_totp(organiser(api))
+    browser = Browser(client)
+    step_two = _page_login(browser, *ORGANISER)
+    page = text(step_two)
+    assert step_two.status_code == 200 and '<label for="f-totp">验证码</label>' in page
+    assert ORGANISER[1] not in page and "__Host-sp_session" not in browser.jar
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page).group(1)
+    fields = {"ticket": ticket, "username": ORGANISER[0], "csrf_token": csrf_of(page)}
+    wrong = browser.post("/login", {**fields, "totp": "000000"})
+    assert wrong.status_code == 401 and "验证码错误" in text(wrong)
+    again = browser.post("/login", {**fields, "totp": otp.code_at(secret, otp.step_of(bootstrap.now()))})
+    assert again.status_code == 401 and "登录已超时" in text(again)        # a ticket is one try
+    page = text(_page_login(browser, *ORGANISER))
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page).group(1)
+    done = browser.post("/login", {**fields, "ticket": ticket, "csrf_token": csrf_of(page),
+                                   "totp": otp.code_at(secret, otp.step_of(bootstrap.now()))})
+    assert (done.status_code, done.headers["Location"]) == (303, "/admin")
+    assert browser.get("/admin").status_code == 200
+
+
+def test_staff_gets_a_403_page_for_an_admin_only_form(client, api):
+    from tests.browser import Browser, csrf_of, text
+    admin = organiser(api)
+    member(api, admin, "staff1", "staff")
+    browser = Browser(client)
+    assert _page_login(browser, "staff1", MEMBER_PASSWORD).headers["Location"] == "/admin"
+    page = text(browser.get("/admin/team"))
+    assert "邀请成员" not in page and "staff1" in page
+    refused = browser.post("/admin/team", {"username": "x1", "name": "某", "email": "x1@example.gov.cn",
+                                           "role": "admin", "csrf_token": csrf_of(page)})
+    assert refused.status_code == 403 and "只有管理员可以进行此操作" in text(refused)
+    assert [o["username"] for o in admin.call("GET", "/admin/organisers")[1]["organisers"]] == ["boss", "staff1"]
+
+
+def test_the_reset_pages_set_a_new_password(client, api):
+    from tests.browser import Browser, csrf_of, text
+    register_unit(api)
+    browser = Browser(client)
+    page = text(browser.get("/login"))
+    assert '<a href="/password-reset">忘记密码</a>' in page
+    page = text(browser.get("/password-reset"))
+    sent = browser.post("/password-reset", {"username": "unit1", "csrf_token": csrf_of(page)})
+    assert sent.status_code == 202 and "重置密码的链接已发送到其注册邮箱" in text(sent)
+    path = f"/reset/{reset_token('u1@example.gov.cn')}"
+    page = text(browser.get(path))
+    assert '<label for="f-password">新密码</label>' in page and '<label for="f-password-again">确认新密码</label>' in page
+    done = browser.post(path, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "csrf_token": csrf_of(page)})
+    assert (done.status_code, done.headers["Location"]) == (303, "/login?done=password_set")
+    assert browser.get(path).status_code == 400
+    assert login(api, password=NEW_PASSWORD)[0] == 200
+
+
+def test_totp_required_for_organisers_sends_them_to_turn_it_on(client, api, monkeypatch):
+    from chalicelib import config
+    from tests.browser import Browser
+    from tests.integration.test_judging_api import ORGANISER
+    admin = organiser(api)
+    monkeypatch.setenv("TOTP_REQUIRED_FOR_ORGANISERS", "1")
+    config.reset()
+    bootstrap.config.cache_clear()
+    try:
+        status, data = admin.call("GET", "/admin/judges")
+        assert (status, data["error"]["message"]) == (403, "请先在“我的帐号”（/account）中启用两步验证，之后才能使用管理台")
+        browser = Browser(client)
+        assert _page_login(browser, *ORGANISER).headers["Location"] == "/admin"
+        assert browser.get("/admin").headers["Location"] == "/account?done=mfa_needed"
+        secret, _ = _turn_on_totp(admin)
+        assert admin.call("GET", "/admin/judges")[0] == 200           # this session has just proved the code
+        step = otp.step_of(bootstrap.now())
+        assert login(api, *ORGANISER, totp=otp.code_at(secret, step))[0] == 200
+    finally:
+        monkeypatch.delenv("TOTP_REQUIRED_FOR_ORGANISERS")
+        config.reset()
+        bootstrap.config.cache_clear()
