@@ -372,3 +372,19 @@ def test_totp_required_for_organisers_sends_them_to_turn_it_on(client, api, monk
         monkeypatch.delenv("TOTP_REQUIRED_FOR_ORGANISERS")
         config.reset()
         bootstrap.config.cache_clear()
+
+
+def test_a_browser_that_logged_in_before_is_not_held_back_by_a_strangers_guesses(client, api):
+    from tests.browser import Browser
+    register_unit(api)
+    owner = Browser(client)
+    assert _page_login(owner, "unit1", PASSWORD).status_code == 303
+    assert "sp_device" in owner.jar or "__Host-sp_device" in owner.jar
+    owner.post("/logout", {})
+    stranger = Browser(client)
+    for _ in range(5):
+        assert _page_login(stranger, "unit1", "wrong-password-9").status_code == 401
+    held = _page_login(stranger, "unit1", PASSWORD)
+    assert (held.status_code, held.headers["Retry-After"]) == (429, "2")
+    assert login(api)[0] == 429                                   # no device cookie: held back too
+    assert _page_login(owner, "unit1", PASSWORD).headers["Location"] == "/cases"
