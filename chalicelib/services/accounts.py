@@ -161,8 +161,8 @@ def login(username: object, password: object, cfg: Settings, now: float, client:
         raise Unauthenticated("用户名或密码错误")
     try:
         step, recovery = _second_factor(account, totp, client, now)
-    except MfaRequired:
-        store.release_attempt(f"client#{client.address}")   # the right password: not a failure of the client
+    except MfaRequired:   # the right password: not a failure (the code's attempt is counted in its turn)
+        store.release_attempts([f"client#{client.address}", *([] if known_device else [f"login#{key}"])])
         raise
     return _open(account, cfg, now, client, step, recovery)
 

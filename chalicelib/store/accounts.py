@@ -112,9 +112,12 @@ def record_failure(username: str, failures: int, client: str, now: float) -> Non
                 detail={"failures": failures, "client": client}).save()
 
 
-def release_attempt(key: str) -> None:
-    """Take back the attempt counted for a password that was right (the second factor comes next)."""
-    Guard(key).update(actions=[Guard.failures.add(-1)])
+def release_attempts(keys: list[str]) -> None:
+    """Take back the attempts counted for a password that was right (the second factor comes next), and
+    the back-off those attempts set: a right password is not a failure."""
+    with db.transaction() as t:
+        for key in keys:
+            t.update(Guard(key), actions=[Guard.failures.add(-1), Guard.locked_until.set(0)])
 
 
 def open_session(session: Session, username: str, client_key: str | None, now: float,
@@ -125,7 +128,8 @@ def open_session(session: Session, username: str, client_key: str | None, now: f
         t.save(session)
         t.delete(Guard(f"login#{username}"))
         if client_key is not None:
-            t.update(Guard(client_key), actions=[Guard.failures.add(-1)])   # this attempt counted +1
+            # this attempt counted +1 and set a back-off before its password was known to be right
+            t.update(Guard(client_key), actions=[Guard.failures.add(-1), Guard.locked_until.set(0)])
         if totp_step is not None:
             t.update(Account(username), actions=[Account.totp_last_step.set(totp_step)],
                      condition=Account.totp_last_step.does_not_exist() | (Account.totp_last_step < totp_step),

@@ -398,3 +398,13 @@ def test_sessions_opened_and_closed_are_audited(api) -> None:
     # the test clock stands still, so the rows share a time: compare them as a set
     assert sorted(e.action for e in audit.history("account#unit1")) == ["account.create", "session.close",
                                                                          "session.open"]
+
+
+def test_a_right_password_from_a_client_past_its_free_failures_leaves_no_back_off(api, clock) -> None:
+    """The attempt is counted (and a back-off set) before the password is checked; a right one takes both back."""
+    api.call("POST", "/accounts", registration(1))
+    for n in range(10):
+        assert login(api, username=f"spray{n}", password="wrong-password")[0] == 401
+    advance(clock, 2)
+    assert login(api)[0] == 200
+    assert login(api)[0] == 200
