@@ -2,8 +2,10 @@
 from chalice import Chalice, Rate
 
 from chalicelib import media
+from chalicelib.web.account_pages import account_pages
 from chalicelib.web.admin_pages import admin_pages
 from chalicelib.web.api import api
+from chalicelib.web.api_accounts import api_accounts
 from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
@@ -11,11 +13,13 @@ from chalicelib.web import not_found
 from chalicelib.web.final_pages import final_pages
 from chalicelib.web.judge_pages import judge_pages
 from chalicelib.web.pages import pages
+from chalicelib.web.http import strict_transport
 from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
 app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX, "multipart/form-data"]
 app.register_blueprint(api, url_prefix="/api/v1")
+app.register_blueprint(api_accounts, url_prefix="/api/v1")
 app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")
 app.register_blueprint(api_final, url_prefix="/api/v1")
@@ -25,6 +29,8 @@ app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)
 app.register_blueprint(verify)
 app.register_middleware(not_found.chalice_errors_in_chinese, "http")
+app.register_blueprint(account_pages)
+app.register_middleware(strict_transport, "http")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="close_due_stages")

@@ -32,8 +32,11 @@ class Settings:
     session_hours: int
     argon2_time_cost: int
     argon2_memory_kib: int
-    login_max_failures: int
-    login_cooldown_seconds: int
+    login_max_failures: int           # failed logins of one username before the back-off starts
+    login_cooldown_seconds: int       # the longest back-off between attempts (the delays double up to it)
+    login_client_max_failures: int    # failed logins from one address (any usernames) before its back-off
+    organiser_idle_minutes: int       # an organiser's session ends after this long unused
+    totp_required_for_organisers: bool
     upload_url_seconds: int
     download_url_seconds: int
     async_mode: str                   # "lambda" (AWS) | "poll" (the local runner polls the jobs table)
@@ -132,6 +135,9 @@ def settings() -> Settings:
         argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", "19456")),
         login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
         login_cooldown_seconds=int(env.get("LOGIN_COOLDOWN_SECONDS", "900")),
+        login_client_max_failures=int(env.get("LOGIN_CLIENT_MAX_FAILURES", "10")),
+        organiser_idle_minutes=int(env.get("ORGANISER_IDLE_MINUTES", "30")),
+        totp_required_for_organisers=_bool(env.get("TOTP_REQUIRED_FOR_ORGANISERS"), False),
         upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         async_mode=env.get("ASYNC_MODE", "poll" if local_mode else "lambda"),

@@ -23,7 +23,7 @@ def credentials() -> tuple[str, str]:
     if not username and interactive:
         username = input("组织者用户名 (organiser username): ").strip()
     if not password and interactive:
-        password = getpass.getpass("密码 (password, at least 10 characters): ")
+        password = getpass.getpass("密码 (password, at least 12 characters): ")
         if password != getpass.getpass("再次输入密码 (again): "):
             raise SystemExit("create_organiser: the two passwords differ; nothing changed")
     if not username or not password:

@@ -58,7 +58,23 @@ class TooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many attempts; `retry_after` is the true wait in seconds (the HTTP Retry-After)."""
     code = "rate_limited"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None,
+                 retry_after: int = 5):
+        super().__init__(message, fields, code)
+        self.retry_after = max(1, int(retry_after))
+
+
+class MfaRequired(Unauthenticated):
+    """The password was right; the account's second factor (a TOTP code) is still needed."""
+    code = "mfa_required"
+
+
+class InvalidToken(DomainError):
+    """A reset or invitation link that is used, expired or was never issued."""
+    code = "invalid_token"
 
 
 class Unavailable(DomainError):

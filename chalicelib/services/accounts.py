@@ -1,14 +1,41 @@
-"""Use cases of accounts: register a unit, log in (with a cool-down), log out, resolve a session."""
+"""Use cases of accounts: register a unit, log in (soft back-off, second factor), sessions, password reset
+and change, two-step verification, the organiser team."""
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
+import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import Settings
-from ..domain.accounts import parse_registration, unit_key
-from ..domain.errors import RateLimited, Unauthenticated
+from ..domain import totp as otp
+from ..domain.accounts import (
+    EMAIL, ORGANISER_ROLES, USERNAME, backoff_seconds, parse_registration, password_problem, unit_key,
+    username_key, username_skeleton,
+)
+from ..domain.text import single_line
+from ..domain.errors import (
+    Conflict, Forbidden, Invalid, InvalidToken, MfaRequired, NotFound, RateLimited, Unauthenticated,
+)
 from ..security import hash_password, new_id, new_token, token_hash, verify_password
 from ..store import accounts as store
+from ..store import db
 from ..store.models import Account, Session
+
+log = logging.getLogger("saiping")
+
+RESET_SECONDS = 30 * 60                 # a reset link lives 30 minutes
+INVITATION_SECONDS = 72 * 3600          # an organiser's invitation 72 hours
+RESET_PER_ACCOUNT = 3                   # reset mails per account an hour
+RESET_PER_CLIENT = 10                   # reset requests per client address an hour
+RESET_WINDOW = 3600
+FORGET_FAILURES_AFTER = 24 * 3600       # a failure count nobody adds to is forgotten after a day
+TICKET_SECONDS = 5 * 60                 # the login page's second step must follow within 5 minutes
+TOUCH_EVERY = 60                        # an organiser's idle deadline is moved at most once a minute
+RECOVERY_CODES = 10
+UNUSABLE_PASSWORD = "!invited"          # no Argon2 hash: nothing verifies until the invitation is used
 
 
 @dataclass(frozen=True)
@@ -25,6 +52,8 @@ class Principal:
     link_hash: str | None = None
     csrf: str | None = None
     email: str | None = None
+    organiser_role: str | None = None
+    mfa: bool = False
 
     @property
     def actor(self) -> str:
@@ -39,77 +68,402 @@ class NewSession:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from: the address (for the per-client limits) and the browser, shortened."""
+    address: str = "unknown"
+    agent: str = ""
+
+
+def _hash_password(password: str, cfg: Settings) -> str:
+    return hash_password(password, cfg.argon2_time_cost, cfg.argon2_memory_kib)
+
+
+def _password_or_invalid(password: Any, username: str, field: str) -> str:
+    password = password if isinstance(password, str) else ""
+    problem = password_problem(password, username)
+    if problem:
+        raise Invalid(problem, {field: problem})
+    return password
+
+
+# -- registration and the organiser from the environment --------------------------------------------
+
 def register(raw: object, cfg: Settings, now: float) -> Account:
     reg = parse_registration(raw)
     account = Account(
-        reg.username, id=new_id(), role="unit",
-        password_hash=hash_password(reg.password, cfg.argon2_time_cost, cfg.argon2_memory_kib),
+        reg.username, id=new_id(), role="unit", password_hash=_hash_password(reg.password, cfg),
         unit_name=reg.unit_name, unit_system=reg.unit_system, district=reg.district,
         contact_name=reg.contact_name, email=reg.email, mobile=reg.mobile, created_at=now,
     )
-    store.create(account, unit_key(reg.unit_name), f"unit:{reg.username}", now)
+    store.create(account, unit_key(reg.unit_name), username_skeleton(reg.username), f"unit:{reg.username}", now)
     from . import notifications
     notifications.registered(account, now)   # best effort: never raises, the account stands without it
     return account
 
 
 def ensure_organiser(username: str, password: str, cfg: Settings, now: float) -> Account:
-    """Create the organiser account, or set its password (organisers are never self-registered)."""
+    """Create the first organiser (an admin), or set its password (organisers are never self-registered)."""
+    username = username_key(username)
     existing = store.get(username)
     if existing is not None and existing.role != "organiser":
         raise ValueError(f"username {username!r} belongs to a unit account")
-    account = existing or Account(username, id=new_id(), role="organiser", created_at=now, unit_name="主办单位")
-    account.password_hash = hash_password(password, cfg.argon2_time_cost, cfg.argon2_memory_kib)
-    store.save_organiser(account)
+    account = existing or Account(username, id=new_id(), role="organiser", created_at=now, unit_name="主办单位",
+                                  organiser_role="admin", name="管理员")
+    account.password_hash = _hash_password(password, cfg)
+    store.save_organiser(account, username_skeleton(username))
     return account
 
 
-def login(username: object, password: object, cfg: Settings, now: float) -> NewSession:
+# -- login --------------------------------------------------------------------------------------------
+
+def _wait(locked_until: float, now: float) -> int:
+    return max(0, math.ceil(locked_until - now))
+
+
+def _rate_limited(wait: int) -> RateLimited:
+    shown = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
+    return RateLimited(f"登录失败次数较多，请 {shown}后再试", retry_after=wait)
+
+
+def _reserve(account_t: store.Throttle | None, client_t: store.Throttle, cfg: Settings, now: float) -> None:
+    """Count this attempt (account and client) before the password is checked, or refuse it (429)."""
+    limits = [(client_t, cfg.login_client_max_failures)]
+    if account_t is not None:
+        limits.insert(0, (account_t, cfg.login_max_failures))
+    wait = max(_wait(t.locked_until, now) for t, _ in limits)
+    if wait > 0:
+        raise _rate_limited(wait)
+    pairs = []
+    for throttle, free in limits:
+        delay = backoff_seconds(throttle.failures + 1, free, cfg.login_cooldown_seconds)
+        pairs.append((throttle, now + delay if delay else 0))
+    try:
+        store.reserve_attempts(pairs, FORGET_FAILURES_AFTER, now)
+    except db.Refused:   # a parallel attempt counted first: tell the truth about the wait it set
+        fresh = store.read_throttles([t.key for t, _ in limits], now)
+        raise _rate_limited(max([1, *(_wait(t.locked_until, now) for t in fresh)])) from None
+
+
+def login(username: object, password: object, cfg: Settings, now: float, client: Client = Client(),
+          totp: object = None, known_device: bool = False) -> NewSession:
+    """Password (and TOTP code once it is on). Failures back off softly per username and per client
+    address; a browser the account logged in from before (`known_device`) skips the username's back-off,
+    so a stranger's guesses cannot keep the owner out."""
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise Unauthenticated("用户名或密码错误")
-    account, guard = store.get_for_login(username[:64])
-    if guard is not None and guard.locked_until and guard.locked_until > now:
-        wait = int(guard.locked_until - now) // 60 + 1
-        raise RateLimited(f"登录失败次数过多，请 {wait} 分钟后再试")
+    key = username_key(username[:64])
+    account, account_t, client_t = store.get_for_login(key, client.address, now)
+    _reserve(None if known_device else account_t, client_t, cfg, now)
     ok = verify_password(account.password_hash if account else None, password,
                          cfg.argon2_time_cost, cfg.argon2_memory_kib)
-    if not ok:
-        failures = int(guard.failures) if guard is not None else 0
-        if guard is not None and guard.locked_until and guard.locked_until <= now:
-            failures = 0 if failures >= cfg.login_max_failures else failures
-        store.record_failure(username[:64], failures, cfg.login_max_failures, cfg.login_cooldown_seconds, now)
+    if not ok or account is None:
+        store.record_failure(key, account_t.failures + 1, client.address, now)
         raise Unauthenticated("用户名或密码错误")
-    return _open(account, cfg, now)
+    try:
+        step, recovery = _second_factor(account, totp, client, now)
+    except MfaRequired:   # the right password: not a failure (the code's attempt is counted in its turn)
+        store.release_attempts([f"client#{client.address}", *([] if known_device else [f"login#{key}"])])
+        raise
+    return _open(account, cfg, now, client, step, recovery)
 
 
-def _open(account: Account, cfg: Settings, now: float) -> NewSession:
+def _second_factor(account: Account, code: object, client: Client, now: float) -> tuple[int | None, str | None]:
+    """(TOTP step, recovery code hash) of the code given, or (None, None) when the account has no TOTP."""
+    if not account.totp_secret:
+        return None, None
+    if not isinstance(code, str) or not code.strip():
+        raise MfaRequired("请输入两步验证的验证码（身份验证器中的 6 位数字）")
+    step = otp.matching_step(account.totp_secret, code, now)
+    if step is not None:
+        return step, None
+    recovery = _recovery_hash(code)
+    if recovery in (account.recovery_hashes or set()):
+        return None, recovery
+    store.record_failure(account.username, 0, client.address, now)
+    raise Unauthenticated("验证码错误或已过期，请输入身份验证器中当前的 6 位数字")
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(otp.normalise_recovery_code(code).encode()).hexdigest()
+
+
+def start_second_step(username: str, now: float) -> str:
+    """A ticket for the login page's second step (the password was right; the code comes next)."""
+    ticket = new_token()
+    store.put_ticket(token_hash(ticket), username_key(username), now + TICKET_SECONDS)
+    return ticket
+
+
+def finish_second_step(ticket: object, code: object, cfg: Settings, now: float, client: Client = Client()) -> NewSession:
+    username = store.take_ticket(token_hash(ticket), now) if isinstance(ticket, str) and ticket else None
+    account = store.get(username) if username else None
+    if account is None:
+        raise Unauthenticated("登录已超时，请重新输入用户名和密码")
+    step, recovery = _second_factor(account, code, client, now)
+    return _open(account, cfg, now, client, step, recovery)
+
+
+def _open(account: Account, cfg: Settings, now: float, client: Client, step: int | None = None,
+          recovery: str | None = None) -> NewSession:
     token, csrf = new_token(), new_token()
-    expires = now + cfg.session_hours * 3600
+    ends = now + cfg.session_hours * 3600
+    expires = min(ends, now + idle_seconds(account.role, cfg))
     session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
-                      unit_name=account.unit_name, district=account.district, email=account.email, csrf=csrf,
-                      created_at=now,
-                      expires_at=int(expires))
-    store.open_session(session, account.username, now)
+                      unit_name=account.unit_name, district=account.district, email=account.email, csrf=csrf, created_at=now,
+                      expires_at=int(expires), ends_at=int(ends), last_seen=now, session_id=new_id(),
+                      client=client.address[:64], agent=client.agent[:200] or None,
+                      organiser_role=(account.organiser_role or "admin") if account.role == "organiser" else None,
+                      mfa=step is not None or recovery is not None)
+    try:
+        store.open_session(session, account.username, f"client#{client.address}", now, step, recovery)
+    except db.Refused:
+        raise Unauthenticated("该验证码已使用过，请等待身份验证器显示下一个验证码") from None
     return NewSession(token, csrf, principal_of(session), expires)
+
+
+def idle_seconds(role: str, cfg: Settings) -> int:
+    """Organisers' sessions end after ORGANISER_IDLE_MINUTES unused; units' after the session hours."""
+    return cfg.organiser_idle_minutes * 60 if role == "organiser" else cfg.session_hours * 3600
 
 
 def principal_of(session: Session) -> Principal:
     return Principal(role=session.role, token_hash=session.token_hash, account_id=session.account_id,
                      username=session.username, unit_name=session.unit_name, district=session.district,
                      judge_id=session.judge_id,
-                     stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email)
+                     stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email,
+                     organiser_role=session.organiser_role, mfa=bool(session.mfa))
 
 
 def authenticate(token: str | None, now: float) -> Principal:
-    """The principal of a live session; one read. Judge sessions are re-checked by the judging service."""
+    """The principal of a live session; one read (and, for an organiser, at most one write a minute that
+    moves the idle deadline). Judge sessions are re-checked by the judging service."""
     if not token or len(token) > 200:
         raise Unauthenticated("请先登录")
     session = store.get_session(token_hash(token))
     if session is None or session.expires_at <= now:
         raise Unauthenticated("登录已失效，请重新登录")
+    if session.role == "organiser" and session.ends_at and now - float(session.last_seen or 0) >= TOUCH_EVERY:
+        from .. import bootstrap
+        idle = idle_seconds("organiser", bootstrap.config())
+        if not store.touch_session(session.token_hash, min(float(session.ends_at), now + idle), now):
+            raise Unauthenticated("登录已失效，请重新登录")
     return principal_of(session)
 
 
 def logout(principal: Principal, now: float) -> None:
     object_key = f"judge#{principal.judge_id}" if principal.role == "judge" else f"account#{principal.username}"
     store.delete_session(principal.token_hash, object_key, principal.actor, now)
+
+
+# -- sessions on /account -----------------------------------------------------------------------------
+
+def my_sessions(principal: Principal, now: float) -> list[Session]:
+    """The account's live sessions, newest first."""
+    live = [s for s in store.sessions_of(principal.account_id or "") if s.expires_at > now]
+    return sorted(live, key=lambda s: -float(s.created_at))
+
+
+def end_session(principal: Principal, session_id: object, now: float) -> None:
+    found = [s for s in store.sessions_of(principal.account_id or "") if s.session_id == session_id]
+    if not found:
+        raise NotFound("没有找到这个登录设备（可能已退出）")
+    store.end_sessions([found[0].token_hash], f"account#{principal.username}", principal.actor, "ended", now)
+
+
+def end_sessions(account: Account | Principal, actor: str, reason: str, now: float,
+                 keep: str | None = None) -> int:
+    """End every session of the account (but `keep`, a token hash). Returns how many ended."""
+    hashes = [s.token_hash for s in store.sessions_of(account.account_id if isinstance(account, Principal)
+                                                        else account.id) if s.token_hash != keep]
+    store.end_sessions(hashes, f"account#{account.username}", actor, reason, now)
+    return len(hashes)
+
+
+# -- password reset and change ------------------------------------------------------------------------
+
+def request_reset(raw: object, cfg: Settings, now: float, client: Client = Client()) -> None:
+    """Mail a reset link to the account's address. Answers the same whether or not the account exists;
+    limited per account and per client address (over the limit: silently nothing, as for an unknown user)."""
+    username = raw.get("username") if isinstance(raw, dict) else None
+    if not isinstance(username, str) or not username.strip() or len(username) > 200:
+        raise Invalid("请填写用户名", {"username": "请填写用户名"})
+    key = username_key(username)
+    if not store.count_in_window(f"resetclient#{client.address}", RESET_PER_CLIENT, RESET_WINDOW, now):
+        raise RateLimited("重置请求过于频繁，请一小时后再试", retry_after=RESET_WINDOW)
+    account = store.get(key)
+    if account is None or not account.email or not EMAIL.match(account.email):
+        return
+    if not store.count_in_window(f"reset#{key}", RESET_PER_ACCOUNT, RESET_WINDOW, now):
+        return
+    _send_link(account, "reset", RESET_SECONDS, "anonymous", cfg, now)
+
+
+def _send_link(account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings, now: float,
+               token: str | None = None) -> None:
+    """Store the token (hashed) unless the caller did, and mail the link; each request gets its own mail."""
+    if token is None:
+        token = secrets.token_urlsafe(16)       # 128 random bits
+        store.put_token(store.token_item(token_hash(token), account.username, purpose, now + lifetime), actor, now)
+    from . import notifications
+    kind = "password_reset" if purpose == "reset" else "organiser_invitation"
+    ports, comp = notifications.ports_and_competition()
+    context = {"name": account.name or account.contact_name or account.unit_name or account.username,
+               "username": account.username, "link": f"{cfg.site_url}/reset/{token}",
+               "valid_until": notifications._when(now + lifetime),
+               "role": ORGANISER_ROLES.get(account.organiser_role or "", "")}
+    # The mail's once-only key is the token itself: one mail per request, never two for one link.
+    if not notifications._send(ports, comp, kind, token_hash(token)[:32], account.email, context, now):
+        log.warning("%s mail for %s not sent", kind, account.username)
+
+
+def check_reset_token(token: object, now: float) -> Any:
+    """The live token item of a reset or invitation link, or InvalidToken."""
+    item = store.get_token(token_hash(token)) if isinstance(token, str) and 0 < len(token) <= 200 else None
+    if item is None or not item.expires_at or item.expires_at <= now:
+        raise InvalidToken("该链接无效或已过期（每个链接只能使用一次，重置链接 30 分钟内有效），请重新申请")
+    return item
+
+
+def reset_password(token: object, raw: object, cfg: Settings, now: float) -> Account:
+    """Set the password through a link: the link is spent, every session of the account ends."""
+    item = check_reset_token(token, now)
+    account = store.get(item.owner)
+    if account is None:
+        raise InvalidToken("该链接无效或已过期，请重新申请")
+    password = _password_or_invalid(raw.get("password") if isinstance(raw, dict) else None,
+                                    account.username, "password")
+    try:
+        store.use_token(item, _hash_password(password, cfg), now)
+    except db.Refused:
+        raise InvalidToken("该链接已使用过或已过期，请重新申请") from None
+    end_sessions(account, f"token:{account.username}", "password_reset", now)
+    return account
+
+
+def change_password(principal: Principal, raw: object, cfg: Settings, now: float) -> None:
+    """A new password for one's own account: the current one is required; other sessions end."""
+    body = raw if isinstance(raw, dict) else {}
+    account = store.get(principal.username or "")
+    if account is None or principal.role not in ("unit", "organiser"):
+        raise Forbidden("当前帐号不能修改密码")
+    current = body.get("current_password")
+    if not isinstance(current, str) or not verify_password(account.password_hash, current, cfg.argon2_time_cost,
+                                                           cfg.argon2_memory_kib):
+        raise Invalid("当前密码不正确", {"current_password": "当前密码不正确"})
+    password = _password_or_invalid(body.get("new_password"), account.username, "new_password")
+    store.set_password(account.username, _hash_password(password, cfg), principal.actor, now)
+    end_sessions(principal, principal.actor, "password_change", now, keep=principal.token_hash)
+
+
+# -- two-step verification ----------------------------------------------------------------------------
+
+def start_totp(principal: Principal, now: float) -> dict[str, str]:
+    _own_account(principal)
+    secret = otp.secret_from(secrets.token_bytes(20))
+    store.set_totp_pending(principal.username or "", secret, principal.actor, now)
+    return {"secret": secret, "otpauth_uri": otp.otpauth_uri(secret, principal.username or "")}
+
+
+def confirm_totp(principal: Principal, raw: object, now: float) -> list[str]:
+    """Turn TOTP on with a code of the pending secret; returns the recovery codes (shown once)."""
+    account = _own_account(principal)
+    code = raw.get("code") if isinstance(raw, dict) else None
+    if not account.totp_pending:
+        raise Conflict("请先点击“启用两步验证”获取密钥", {"code": "请先获取密钥"})
+    step = otp.matching_step(account.totp_pending, code, now) if isinstance(code, str) else None
+    if step is None:
+        raise Invalid("验证码不正确，请输入身份验证器中当前显示的 6 位数字", {"code": "验证码不正确"})
+    codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
+    try:
+        store.enable_totp(account.username, account.totp_pending, {_recovery_hash(c) for c in codes},
+                          principal.actor, now)
+    except db.Refused:
+        raise Conflict("密钥已更换，请重新扫描二维码") from None
+    store.mark_session_mfa(principal.token_hash)
+    return codes
+
+
+def _own_account(principal: Principal) -> Account:
+    account = store.get(principal.username or "") if principal.role in ("unit", "organiser") else None
+    if account is None:
+        raise Forbidden("当前帐号不能设置两步验证")
+    return account
+
+
+def account_of(principal: Principal) -> Account:
+    return _own_account(principal)
+
+
+# -- the organiser team --------------------------------------------------------------------------------
+
+def team() -> list[Account]:
+    return sorted(store.list_organisers(), key=lambda a: float(a.created_at))
+
+
+def _role(raw: dict[str, Any]) -> str:
+    role = raw.get("role")
+    if role not in ORGANISER_ROLES:
+        raise Invalid("角色只能选择：管理员（admin）、工作人员（staff）或只读成员（viewer）",
+                      {"role": "请选择角色"})
+    return role
+
+
+def invite_organiser(principal: Principal, raw: object, cfg: Settings, now: float) -> Account:
+    """A new organiser with a role; the invitation mail is a link (72 hours) to set the password."""
+    body = raw if isinstance(raw, dict) else {}
+    errors: dict[str, str] = {}
+    username = username_key(body.get("username")) if isinstance(body.get("username"), str) else ""
+    if not USERNAME.match(username):
+        errors["username"] = "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）"
+    name = single_line(body.get("name")) if isinstance(body.get("name"), str) else ""
+    if not 1 <= len(name) <= 50:
+        errors["name"] = "请填写姓名（不超过 50 个字符）"
+    email = body.get("email").strip() if isinstance(body.get("email"), str) else ""
+    if len(email) > 254 or not EMAIL.match(email):
+        errors["email"] = "电子邮箱格式不正确（如 dangjian@example.gov.cn）"
+    try:
+        role = _role(body)
+    except Invalid as e:
+        errors.update(e.fields or {})
+    if errors:
+        raise Invalid(next(iter(errors.values())) if len(errors) == 1 else
+                      f"{next(iter(errors.values()))}（共{len(errors)}处需要修改）", errors)
+    account = Account(username, id=new_id(), role="organiser", password_hash=UNUSABLE_PASSWORD,
+                      unit_name="主办单位", organiser_role=role, name=name, email=email, created_at=now)
+    token = secrets.token_urlsafe(16)
+    item = store.token_item(token_hash(token), username, "invitation", now + INVITATION_SECONDS)
+    store.create(account, None, username_skeleton(username), principal.actor, now, token=item)
+    _send_link(account, "invitation", INVITATION_SECONDS, principal.actor, cfg, now, token=token)
+    return account
+
+
+def _other_organiser(principal: Principal, username: str) -> Account:
+    account = store.get(username_key(username)) if isinstance(username, str) else None
+    if account is None or account.role != "organiser":
+        raise NotFound("没有找到这位团队成员")
+    if account.username == principal.username:
+        raise Conflict("不能修改或移除自己的帐号（请另一位管理员操作）")
+    return account
+
+
+def change_organiser_role(principal: Principal, username: str, raw: object, now: float) -> Account:
+    account = _other_organiser(principal, username)
+    role = _role(raw if isinstance(raw, dict) else {})
+    store.set_organiser_role(account.username, role, principal.actor, now)
+    store.set_sessions_role([s.token_hash for s in store.sessions_of(account.id)], role)
+    account.organiser_role = role
+    return account
+
+
+def remove_organiser(principal: Principal, username: str, now: float) -> None:
+    """Remove a team member: the account goes and every session of it ends at once."""
+    account = _other_organiser(principal, username)
+    store.remove_organiser(account.username, username_skeleton(account.username), principal.actor, now)
+    end_sessions(account, principal.actor, "removed", now)
+
+
+def organiser_view(account: Account) -> dict[str, Any]:
+    return {"username": account.username, "name": account.name, "email": account.email,
+            "role": account.organiser_role or "admin",
+            "invited": account.password_hash == UNUSABLE_PASSWORD}

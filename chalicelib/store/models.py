@@ -6,7 +6,7 @@ class is defined, so the classes start with placeholders and nothing here reads 
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
+    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -43,10 +43,19 @@ class Account(Model):
     mobile = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     by_role = ByRole()
+    organiser_role = UnicodeAttribute(null=True)   # "admin" | "staff" | "viewer" (organisers; none = admin)
+    name = UnicodeAttribute(null=True)             # an organiser's own name (the audit shows it)
+    totp_secret = UnicodeAttribute(null=True)      # base32, once two-step verification is on
+    totp_pending = UnicodeAttribute(null=True)     # the secret being set up, until a code confirms it
+    totp_last_step = NumberAttribute(null=True)    # the last time step used: a code works once
+    recovery_hashes = UnicodeSetAttribute(null=True)   # SHA-256 of the unused recovery codes
+    password_changed_at = NumberAttribute(null=True)
 
 
 class Guard(Model):
-    """Uniqueness keys ("unit#<name>") and login throttles ("login#<username>")."""
+    """Uniqueness keys ("unit#<name>", "username#<skeleton>"), login and mail throttles ("login#<username>",
+    "client#<address>", "reset#<username>", "resetclient#<address>"), one-use tokens ("token#<SHA-256>":
+    reset links and invitations, with `purpose`) and second-step tickets ("mfa#<SHA-256>")."""
     class Meta(_Meta):
         logical = "guards"
 
@@ -55,12 +64,21 @@ class Guard(Model):
     failures = NumberAttribute(default=0)
     locked_until = NumberAttribute(default=0)
     expires_at = NumberAttribute(null=True)   # TTL for throttles
+    purpose = UnicodeAttribute(null=True)     # tokens: "reset" | "invitation"; tickets: "mfa"
 
 
 class Session(Model):
     """A revocable server-side session; the client holds the token, the table its SHA-256."""
     class Meta(_Meta):
         logical = "sessions"
+
+    class ByAccount(GlobalSecondaryIndex):
+        """An account's sessions (sparse: judges' sessions have no account)."""
+        class Meta:
+            index_name = "by_account"
+            projection = AllProjection()
+        account_id = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
 
     token_hash = UnicodeAttribute(hash_key=True)
     role = UnicodeAttribute()                 # "unit" | "organiser" | "judge"
@@ -74,7 +92,15 @@ class Session(Model):
     link_hash = UnicodeAttribute(null=True)
     csrf = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
-    expires_at = NumberAttribute()            # also the table's TTL attribute
+    expires_at = NumberAttribute()            # also the table's TTL attribute; organisers' slides while in use
+    by_account = ByAccount()
+    session_id = UnicodeAttribute(null=True)  # names the session on /account (never the token or its hash)
+    ends_at = NumberAttribute(null=True)      # the latest end, however active (idle sessions end earlier)
+    last_seen = NumberAttribute(null=True)
+    client = UnicodeAttribute(null=True)      # the address it was opened from
+    agent = UnicodeAttribute(null=True)       # the browser or program, shortened
+    organiser_role = UnicodeAttribute(null=True)
+    mfa = BooleanAttribute(null=True)         # opened with a second factor
 
 
 class AttachmentMap(MapAttribute):

@@ -56,6 +56,7 @@ MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
     "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
     "feedback_available": "辅导意见通知", "award": "获奖通知",
+    "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
 MAIL_STATUS = {"sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回"}
 LINK_STATES = {"none": "未发放", "sent": "已发送", "opened": "已打开", "revoked": "已撤销"}

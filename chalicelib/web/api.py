@@ -7,7 +7,7 @@ from functools import partial
 from chalice import Blueprint
 
 from ..lazy import lazy_module
-from .http import endpoint, int_param, judge, principal, read_json
+from .http import client_of, endpoint, int_param, judge, principal, read_json
 
 bootstrap = lazy_module("chalicelib.bootstrap")
 competition_rules = lazy_module("chalicelib.domain.competition")
@@ -64,7 +64,8 @@ def register():
 def login():
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    session = accounts.login(raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now())
+    session = accounts.login(raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now(),
+                             client_of(_request()), totp=raw.get("totp"))
     return 200, {"token": session.token, "role": session.principal.role,
                  "account_id": session.principal.account_id, "csrf_token": session.csrf}
 

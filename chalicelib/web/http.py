@@ -19,9 +19,10 @@ from ..lazy import lazy_module
 from ..security import same
 
 if TYPE_CHECKING:
-    from ..services.accounts import Principal
+    from ..services.accounts import Client, Principal
 
 bootstrap = lazy_module("chalicelib.bootstrap")
+account_rules = lazy_module("chalicelib.domain.accounts")
 accounts = lazy_module("chalicelib.services.accounts")
 
 log = logging.getLogger("saiping")
@@ -29,11 +30,13 @@ log = logging.getLogger("saiping")
 STATUS = {
     "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stage_closed": 409,
     "version_conflict": 409, "duplicate": 409, "not_submitted": 409, "conflict": 409, "too_large": 413,
-    "rate_limited": 429, "unavailable": 503,
+    "rate_limited": 429, "unavailable": 503, "invalid_token": 400, "mfa_required": 401,
 }
 MAX_BODY = 256 * 1024
 MAX_PATH_ID = 512          # bytes; no id is longer (DynamoDB refuses keys over 2048 bytes)
 SESSION_COOKIE = "sp_session"
+SECURE_SESSION_COOKIE = "__Host-sp_session"    # over https: bound to this host, Secure, Path=/
+HSTS = "max-age=31536000; includeSubDomains"
 CSRF_COOKIE = "sp_csrf"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -63,7 +66,8 @@ def error_body(error: DomainError) -> dict[str, Any]:
 
 
 def error_response(error: DomainError) -> Response:
-    headers = {"Retry-After": "5"} if error.code in ("unavailable", "rate_limited") else {}
+    headers = {"Retry-After": str(getattr(error, "retry_after", 5))} if error.code in (
+        "unavailable", "rate_limited") else {}
     return json_response(STATUS.get(error.code, 400), error_body(error), headers)
 
 
@@ -91,8 +95,48 @@ def bearer_or_cookie(request: Any) -> tuple[str | None, bool]:
     header = (request.headers or {}).get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip(), False
-    token = cookies(request).get(SESSION_COOKIE)
+    jar = cookies(request)
+    token = jar.get(SECURE_SESSION_COOKIE) or jar.get(SESSION_COOKIE)
     return token, token is not None
+
+
+def session_cookie_name() -> str:
+    """`__Host-sp_session` where cookies are Secure (https); browsers refuse that prefix over http."""
+    return SECURE_SESSION_COOKIE if bootstrap.config().secure_cookies else SESSION_COOKIE
+
+
+def client_of(request: Any) -> Client:
+    """The caller's address (API Gateway's source IP; chalice local: 127.0.0.1) and browser, for limits
+    and the account's list of sessions."""
+    identity = (getattr(request, "context", None) or {}).get("identity") or {}
+    agent = (request.headers or {}).get("user-agent", "")
+    return accounts.Client(str(identity.get("sourceIp") or "unknown")[:64], agent[:200])
+
+
+def route_of(request: Any) -> str:
+    return str((getattr(request, "context", None) or {}).get("resourcePath") or "")
+
+
+def authorize_organiser(who: Principal, request: Any) -> None:
+    """The organiser team's roles, by route and method, for every console page and organiser API route
+    (domain/accounts.organiser_refusal names the admin-only ones); TOTP first where it is required."""
+    if who.role != "organiser":
+        return
+    route = route_of(request)
+    if bootstrap.config().totp_required_for_organisers and not who.mfa and not account_rules.own_account_route(route):
+        raise Forbidden("请先在“我的帐号”（/account）中启用两步验证，之后才能使用管理台")
+    refusal = account_rules.organiser_refusal(who.organiser_role, request.method, route)
+    if refusal:
+        raise Forbidden(refusal)
+
+
+def strict_transport(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: HSTS on every response served over https (API Gateway says so in X-Forwarded-Proto)."""
+    response = get_response(event)
+    if ((event.headers or {}).get("x-forwarded-proto", "").lower() == "https"
+            and "Strict-Transport-Security" not in (response.headers or {})):
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
 
 
 def cookies(request: Any) -> dict[str, str]:
@@ -115,6 +159,7 @@ def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
         if who.role == "judge" and "judge" not in roles:
             raise Forbidden("评委链接只能用于评分")
         raise Forbidden("当前帐号无权进行此操作")
+    authorize_organiser(who, request)
     return who
 
 

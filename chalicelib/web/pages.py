@@ -20,12 +20,15 @@ from urllib.parse import parse_qs, urlsplit
 from chalice import Blueprint, Response
 
 from ..domain.errors import (
-    Conflict, DomainError, Duplicate, Invalid, RateLimited, StageClosed, TooLarge, Unauthenticated,
-    VersionConflict,
+    Conflict, DomainError, Duplicate, Forbidden, Invalid, MfaRequired, RateLimited, StageClosed, TooLarge,
+    Unauthenticated, VersionConflict,
 )
 from ..lazy import lazy_module
 from ..security import same
-from .http import CSRF_COOKIE, SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies, dependency_errors
+from .http import (
+    CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, client_of, cookies,
+    dependency_errors, session_cookie_name,
+)
 from .templating import find_static, render, static_url
 
 if TYPE_CHECKING:
@@ -52,7 +55,10 @@ STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript
 CSRF_MESSAGE = "安全校验失败（CSRF）：页面已过期或来源不明。请返回并刷新页面后再提交。"
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
-           "registered": "注册成功，请登录。", "logged_out": "您已退出登录。"}
+           "registered": "注册成功，请登录。", "logged_out": "您已退出登录。",
+           "password_set": "密码已设置，请用新密码登录。", "ended": "登录已结束，请重新登录。"}
+DEVICE_COOKIE = "sp_device"               # a browser this account logged in from: skips the username's back-off
+DEVICE_DAYS = 180
 REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_name", "email", "mobile")
 # A refused form keeps the user's values; these errors re-render it instead of showing an error page.
 FORM_ERRORS = (Invalid, StageClosed, Conflict, VersionConflict, TooLarge)
@@ -216,17 +222,25 @@ def _anon_form() -> dict[str, list[str]]:
 
 
 def _session() -> Principal:
-    return accounts.authenticate(cookies(_request()).get(SESSION_COOKIE), bootstrap.now())
+    token, _ = bearer_or_cookie(_request())
+    return accounts.authenticate(token, bootstrap.now())
 
 
 def _who(roles: tuple[str, ...] = ("unit",)) -> Principal:
-    """The logged-in principal; anyone else goes to /login (an organiser on a unit page: to /admin)."""
+    """The logged-in principal; anyone else goes to /login (an organiser on a unit page: to /admin).
+    An organiser's role is checked here for every console page (http.authorize_organiser)."""
     try:
         who = _session()
     except Unauthenticated:
         raise Redirect("/login") from None
     if who.role not in roles:
         raise Redirect("/admin" if who.role == "organiser" else "/login")
+    try:
+        authorize_organiser(who, _request())
+    except Forbidden as e:
+        if bootstrap.config().totp_required_for_organisers and not who.mfa:
+            raise Redirect("/account?done=mfa_needed") from None
+        raise PageError(403, e.message) from None
     return who
 
 
@@ -282,16 +296,51 @@ def login_form() -> Response:
 @pages.route("/login", methods=["POST"], content_types=FORM)
 @page
 def login() -> Response:
+    """Step one (用户名, 密码); where the account has TOTP, step two (验证码) on a one-use ticket."""
     form = _anon_form()
     username = _one(form, "username").strip()
+    cfg, now, client = bootstrap.config(), bootstrap.now(), client_of(_request())
     try:
-        session = accounts.login(username, _one(form, "password"), bootstrap.config(), bootstrap.now())
+        if _one(form, "ticket"):
+            session = accounts.finish_second_step(_one(form, "ticket"), _one(form, "totp"), cfg, now, client)
+        else:
+            session = accounts.login(username, _one(form, "password"), cfg, now, client,
+                                     known_device=_known_device(username))
+    except MfaRequired:
+        return html("login.html", status=200, csrf_token=_one(form, "csrf_token"), username=username,
+                    ticket=accounts.start_second_step(username, now))
     except (Unauthenticated, RateLimited) as e:
-        return html("login.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"), username=username,
-                    message=e.message)
+        response = html("login.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"),
+                        username=username, message=e.message)
+        if isinstance(e, RateLimited):
+            response.headers["Retry-After"] = str(e.retry_after)
+        return response
     _end_previous_session()
-    cookie = _cookie(SESSION_COOKIE, session.token, max_age=bootstrap.config().session_hours * 3600)
-    return redirect("/admin" if session.principal.role == "organiser" else "/cases", [cookie])
+    cookies_out = [_cookie(session_cookie_name(), session.token, max_age=cfg.session_hours * 3600),
+                   _device_cookie(session.principal.username or "")]
+    return redirect("/admin" if session.principal.role == "organiser" else "/cases", cookies_out)
+
+
+def _device_mac(key: str, username: str, nonce: str) -> str:
+    folded = account_rules.username_key(username)
+    return hmac.new(key.encode(), f"device:{folded}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _device_cookie(username: str) -> str:
+    nonce = secrets.token_urlsafe(12)
+    value = f"{nonce}.{_device_mac(bootstrap.config().signing_keys[0], username, nonce)}"
+    return _cookie(_device_cookie_name(), value, same_site="Strict", max_age=DEVICE_DAYS * 86400)
+
+
+def _device_cookie_name() -> str:
+    return f"__Host-{DEVICE_COOKIE}" if bootstrap.config().secure_cookies else DEVICE_COOKIE
+
+
+def _known_device(username: str) -> bool:
+    """Whether this browser logged in as `username` before (a cookie only the server can make)."""
+    nonce, _, mac = (cookies(_request()).get(_device_cookie_name()) or "").partition(".")
+    return bool(nonce and username) and any(hmac.compare_digest(_device_mac(k, username, nonce), mac)
+                                            for k in bootstrap.config().signing_keys)
 
 
 def _end_previous_session() -> None:
@@ -313,7 +362,7 @@ def logout() -> Response:
         if not same(_one(form, "csrf_token"), who.csrf):
             raise PageError(403, CSRF_MESSAGE)
         accounts.logout(who, bootstrap.now())
-    return redirect("/login?done=logged_out", [_cookie(SESSION_COOKIE, "", max_age=0)])
+    return redirect("/login?done=logged_out", [_cookie(session_cookie_name(), "", max_age=0)])
 
 
 # -- a unit's cases ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ STOP_SECONDS = 20
 class Stack:
     url: str
     organiser: tuple[str, str]
+    emulator: str = ""          # the AWS emulator's base URL (its /moto-api/ shows the mail SES took)
 
 
 def _free_port() -> int:
@@ -62,7 +63,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk; CI installs it)")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     if os.environ.get("SAIPING_E2E_URL"):
-        yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER)
+        yield Stack(os.environ["SAIPING_E2E_URL"].rstrip("/"), ORGANISER, os.environ.get("SAIPING_E2E_EMULATOR", ""))
         return
     with running_stack(tmp_path_factory.mktemp("local-data"), "e2e-stack") as started:
         yield started
@@ -92,7 +93,7 @@ def running_stack(data_dir: Path, name: str) -> Iterator[Stack]:
                 pytest.fail(f"the local stack did not answer {url}/api/v1/health within {START_SECONDS} s:\n"
                             f"{_tail(log_path)}")
             time.sleep(0.5)
-        yield Stack(url, ORGANISER)
+        yield Stack(url, ORGANISER, f"http://127.0.0.1:{emulator}")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -349,12 +349,13 @@ class Tour:
         self.ids.setdefault("version", "1")
         self.ids.setdefault("name", "app.css")
         seen = {(v.method, v.route) for v in self.visits}
-        ends_a_session = ("/api/v1/sessions/current", "/logout", "/judge/logout")
+        ends_a_session = ("/api/v1/sessions/current", "/logout", "/judge/logout", "/api/v1/account/sessions",
+                          "/account/sessions/end-all")
         for method, route in sorted(routes(), key=lambda r: r[1] in ends_a_session):
             if (method, route) in seen:
                 continue
             role = {"public": "anonymous", "organiser": "organiser", "judge": "judge", "owner": "unit",
-                    "any-session": "unit"}[rule_for(method, route)]
+                    "any-session": "unit", "account": "unit"}[rule_for(method, route)]
             if route.startswith("/api/"):
                 self.api(method, route, role, {} if method in ("POST", "PUT") else None, how="plain")
             else:

@@ -1,5 +1,9 @@
 """Every route × every role, generated from the app's route table: no role gets a 2xx where it has no right.
 
+The organiser team has three roles: `organiser` here is the first admin; `staff` may do everything an admin
+may but the admin-only actions (ADMIN_ONLY below: the team, stage windows, closing, award mail); `viewer`
+only reads (GET) and makes exports.
+
 A route is public, organiser-only, judge-only or unit-or-organiser by its path (RULES); a route the rules do
 not place fails the test, so a new route must be placed here before it can land. `{case_id}` is filled with
 a real case of unit A, so unit B, the other judge (assigned to unit B's case only) and anonymous callers
@@ -13,17 +17,30 @@ import pytest
 
 from app import app
 from tests.conftest import CHINA, case_body, register_unit
+from tests.integration.team import member
 from tests.integration.test_judging_api import judges, organiser
 
 PUBLIC = "public"
 ORGANISER = "organiser"
 JUDGE = "judge"
 OWNER = "owner"          # the unit that owns the case (and the organiser, read-only)
+ACCOUNT = "account"      # one's own account: any unit or organiser session
+ADMIN_ONLY = {
+    ("POST", "/api/v1/admin/organisers"), ("PUT", "/api/v1/admin/organisers/{username}"),
+    ("DELETE", "/api/v1/admin/organisers/{username}"), ("POST", "/admin/team"),
+    ("POST", "/admin/team/{username}/role"), ("POST", "/admin/team/{username}/remove"),
+    ("PUT", "/api/v1/admin/stages/{stage_id}"), ("POST", "/admin/stages/{stage_id}/window"),
+    ("POST", "/api/v1/admin/stages/{stage_id}/close"), ("POST", "/admin/stages/{stage_id}/close"),
+    ("POST", "/api/v1/admin/notifications/awards"), ("POST", "/admin/notifications/awards"),
+}
+VIEWER_POSTS = {("POST", "/api/v1/admin/exports"), ("POST", "/admin/exports")}
 
 # (method or *, path prefix, who may get a 2xx). The first matching row wins.
 RULES = [
     ("*", "/api/v1/health", PUBLIC), ("*", "/api/v1/competition", PUBLIC),
     ("POST", "/api/v1/accounts", PUBLIC), ("POST", "/api/v1/sessions", PUBLIC),
+    ("POST", "/api/v1/password-resets", PUBLIC), ("*", "/api/v1/account", ACCOUNT), ("*", "/account", ACCOUNT),
+    ("*", "/password-reset", PUBLIC), ("*", "/reset/", PUBLIC),
     ("DELETE", "/api/v1/sessions/current", "any-session"),
     ("POST", "/api/v1/judge/sessions", PUBLIC),
     ("*", "/api/v1/judge/", JUDGE),
@@ -37,7 +54,8 @@ RULES = [
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
     ("GET", "/favicon.ico", PUBLIC),
 ]
-ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "judge", "other_judge")
+ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "staff", "viewer", "judge", "other_judge")
+ORGANISERS = ("organiser", "staff", "viewer")
 
 
 def rule_for(method: str, path: str) -> str | None:
@@ -49,18 +67,29 @@ def rule_for(method: str, path: str) -> str | None:
     return None
 
 
-def may_succeed(who: str, role: str, path: str) -> bool:
+def organiser_may(role: str, method: str, path: str) -> bool:
+    if role == "staff":
+        return (method, path) not in ADMIN_ONLY
+    if role == "viewer":
+        return method == "GET" or (method, path) in VIEWER_POSTS
+    return role == "organiser"
+
+
+def may_succeed(who: str, role: str, path: str, method: str = "GET") -> bool:
     if who == PUBLIC:
         return True
     if who == "any-session":
         return role != "anonymous"
+    if who == ACCOUNT:
+        return role in ("unit_a", "unit_b", *ORGANISERS)
     if who == ORGANISER:
-        return role == "organiser"
+        return organiser_may(role, method, path)
     if who == JUDGE:   # the judge assigned to unit A's case; the other judge only where no case is named
         return role == "judge" or (role == "other_judge" and "{case_id}" not in path)
-    if who == OWNER:
-        return role == "unit_a" or (role == "organiser" and "{case_id}" in path) or (
-            role in ("unit_b", "organiser") and "{case_id}" not in path)
+    if who == OWNER:   # organisers read (every role); writes on /cases are the units' own
+        organiser = role in ORGANISERS and organiser_may(role, method, path)
+        return role == "unit_a" or (organiser and "{case_id}" in path) or (
+            (role == "unit_b" or organiser) and "{case_id}" not in path)
     raise AssertionError(who)
 
 
@@ -92,7 +121,8 @@ def world(api, clock):
              for link in org.call("POST", "/admin/stages/text_review/links")[1]["links"]}
     tokens = {f"unit_{name}": api.call("POST", "/sessions", {"username": user, "password": "correct-horse-1"})[1]["token"]
               for name, user in (("a", "unit1"), ("b", "unit2"))}
-    tokens.update(organiser=org.token, anonymous=None,
+    tokens.update(organiser=org.token, anonymous=None, staff=member(api, org, "staff1", "staff"),
+                  viewer=member(api, org, "viewer1", "viewer"),
                   judge=api.call("POST", "/judge/sessions", {"link": links[judge_of[cases[0]]]})[1]["token"],
                   other_judge=api.call("POST", "/judge/sessions", {"link": links[judge_of[cases[1]]]})[1]["token"])
     return {"tokens": tokens, "case_id": cases[0]}
@@ -120,7 +150,10 @@ def test_the_roles_tokens_work_where_they_have_rights(client, world):
     allowed = [("organiser", "GET", "/api/v1/admin/judges"), ("organiser", "GET", "/admin"),
                ("unit_a", "GET", f"/api/v1/cases/{case_id}"), ("unit_a", "GET", "/cases"),
                ("unit_b", "GET", "/api/v1/cases"), ("judge", "GET", "/api/v1/judge/cases"), ("judge", "GET", "/judge"),
-               ("judge", "GET", f"/api/v1/judge/cases/{case_id}"), ("other_judge", "GET", "/api/v1/judge/cases")]
+               ("judge", "GET", f"/api/v1/judge/cases/{case_id}"), ("other_judge", "GET", "/api/v1/judge/cases"),
+               ("staff", "GET", "/api/v1/admin/judges"), ("staff", "GET", "/admin/stages"),
+               ("viewer", "GET", "/api/v1/admin/judges"), ("viewer", "GET", "/admin"), ("viewer", "GET", "/admin/team"),
+               ("viewer", "GET", "/api/v1/account"), ("staff", "GET", "/account")]
     assert [(role, path, _call(client, method, path, tokens[role]).status_code) for role, method, path in allowed] == [
         (role, path, 200) for role, _, path in allowed]
 
@@ -132,14 +165,15 @@ def test_no_role_gets_a_2xx_where_it_has_no_right(client, world):
         who = rule_for(method, route)
         path = route.replace("{case_id}", world["case_id"]).replace("{stage_id}", "text_review")
         path = path.replace("{version}", "1").replace("{name}", "app.css")
-        for placeholder in ("{attachment_id}", "{judge_id}", "{job_id}", "{token}", "{code}"):
+        for placeholder in ("{attachment_id}", "{judge_id}", "{job_id}", "{token}", "{code}", "{username}",
+                            "{session_id}"):
             path = path.replace(placeholder, "x0")
         for role in ROLES:
-            if may_succeed(who, role, route):
+            if may_succeed(who, role, route, method):
                 continue
             tried += 1
             response = _call(client, method, path, world["tokens"][role])
             if 200 <= response.status_code < 300:
                 wrong.append((role, method, route, response.status_code))
     assert wrong == []
-    assert tried > 300
+    assert tried > 500

@@ -42,5 +42,5 @@ def test_refuses_a_short_password_and_changes_nothing(aws, monkeypatch, capsys):
     monkeypatch.setenv("ORGANISER_USERNAME", "chief")
     monkeypatch.setenv("ORGANISER_PASSWORD", "short")
     assert create_organiser.main([]) == 2
-    assert "at least 10" in capsys.readouterr().err
+    assert "at least 12" in capsys.readouterr().err
     assert accounts.get("chief") is None

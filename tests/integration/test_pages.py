@@ -102,7 +102,7 @@ def test_register_and_login_through_the_forms(browser):
     response = browser.post("/login", {"username": "unit1", "password": "correct-horse-1",
                                        "csrf_token": csrf_of(text(login_page))})
     assert (response.status_code, response.headers["Location"]) == (303, "/cases")
-    session_cookie = next(c for c in set_cookies(response) if c.startswith("sp_session="))
+    session_cookie = next(c for c in set_cookies(response) if c.startswith("__Host-sp_session="))
     assert session_cookie.split("; ")[1:] == ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=43200", "Secure"]
 
     cases_page = browser.get("/cases")
@@ -365,11 +365,11 @@ def test_a_wrong_password_keeps_the_username_only(browser, api):
 
 def test_logout_ends_the_session(browser):
     page = register_and_login(browser)
-    token = browser.jar["sp_session"]
+    token = browser.jar["__Host-sp_session"]
     response = browser.post("/logout", {"csrf_token": csrf_of(page)})
     assert (response.status_code, response.headers["Location"]) == (303, "/login?done=logged_out")
-    assert "sp_session" not in browser.jar
-    browser.jar["sp_session"] = token  # the old cookie no longer works
+    assert "__Host-sp_session" not in browser.jar
+    browser.jar["__Host-sp_session"] = token  # the old cookie no longer works
     assert browser.get("/cases").headers["Location"] == "/login"
 
 
