@@ -41,13 +41,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-SCORING_LINK = re.compile(r"/j/[^\s?\"']+")
+# Paths that carry a secret (a judge's scoring link, a password-reset or invitation link): cut from the log.
+SECRET_PATHS = ((re.compile(r"/j/[^\s?\"']+"), "/j/<link>"), (re.compile(r"/reset/[^\s?\"']+"), "/reset/<token>"))
 
 
 def _print_redacted(stream) -> None:
-    """The app's log lines, with scoring-link tokens cut out of the request lines it prints."""
+    """The app's log lines, with scoring-link and reset-link tokens cut out of the request lines it prints."""
     for line in stream:
-        sys.stdout.write(SCORING_LINK.sub("/j/<link>", line))
+        for pattern, placeholder in SECRET_PATHS:
+            line = pattern.sub(placeholder, line)
+        sys.stdout.write(line)
         sys.stdout.flush()
 
 

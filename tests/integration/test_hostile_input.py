@@ -315,11 +315,13 @@ def test_the_local_runner_cuts_link_tokens_out_of_request_lines(capsys):
     from scripts.run_local import _print_redacted
     lines = ['127.0.0.1 - - [26/Nov/2026 10:00:00] "GET /j/eyJqIjoiYWJjIn0.Zm9v-bar_baz HTTP/1.1" 200 -\n',
              '127.0.0.1 - - [26/Nov/2026 10:00:01] "GET /j/abc.def?x=1 HTTP/1.1" 401 -\n',
-             '127.0.0.1 - - [26/Nov/2026 10:00:02] "POST /judge/start HTTP/1.1" 303 -\n']
+             '127.0.0.1 - - [26/Nov/2026 10:00:02] "POST /judge/start HTTP/1.1" 303 -\n',
+             '127.0.0.1 - - [26/Nov/2026 10:00:03] "GET /reset/Q29kZS1yZXNldA-_x HTTP/1.1" 200 -\n',
+             '127.0.0.1 - - [26/Nov/2026 10:00:04] "POST /reset/Q29kZS1yZXNldA-_x HTTP/1.1" 303 -\n']
     _print_redacted(io.StringIO("".join(lines)))
     out = capsys.readouterr().out
-    assert "eyJqIjoiYWJjIn0" not in out and "abc.def" not in out
-    assert out.count("/j/<link>") == 2 and "POST /judge/start" in out
+    assert "eyJqIjoiYWJjIn0" not in out and "abc.def" not in out and "Q29kZS1yZXNldA" not in out
+    assert out.count("/j/<link>") == 2 and "POST /judge/start" in out and out.count("/reset/<token>") == 2
 
 
 # -- the world --------------------------------------------------------------------------------------
