@@ -343,8 +343,8 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str] 
             order = competition_rules.STAGE_ORDER
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
         placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
-    for key in ("opens_at", "closes_at"):
-        if values is not None and not values.get(key):
+    for key in ("opens_at", "closes_at") if values is not None else ():
+        if not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
         elif not _is_time(values[key]):      # the API's hint (ISO-8601) is not for this form
             placed[key] = "日期和时间无法识别，请重新选择（北京时间）"
@@ -387,8 +387,7 @@ def open_stage_now(stage_id: str) -> Response:
     try:
         stages.open_now(bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict, StageClosed) as e:
-        return _stages_page(who, STATUS.get(e.code, 400), stage_id, None, window_errors(stage_id, e.fields or {}),
-                            e.message)
+        return _stages_page(who, STATUS.get(e.code, 400), stage_id, message=e.message)
     raise Redirect("/admin/stages?done=opened")
 
 

@@ -105,15 +105,25 @@ def running_stack(data_dir: Path, name: str) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def browser(stack):
+def chromium():
+    """One Chromium for the whole run (Playwright's sync API allows one running instance per thread), shared
+    by the tests on the shared `stack` and those on a stack of their own."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk; CI installs it)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(stack, chromium):
+    return chromium
 
 
 def fresh_page(browser, stack, **options):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM, LAUNCH_ARGS, fresh_page, running_stack, screenshot
+from .conftest import CHROMIUM, fresh_page, running_stack, screenshot
 from .test_judge_phone import Api, iso
 
 PHONE = {"width": 390, "height": 844}
@@ -45,14 +45,8 @@ def hall_stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hall_browser(hall_stack):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def hall_browser(hall_stack, chromium):
+    return chromium
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +200,7 @@ def test_a_finalist_sees_its_presentation_order_and_time(hall_browser, hall_stac
         log_in(page, hall_stack, hall["units"][fifth], PASSWORD)
         expect()(page).to_have_url(re.compile(r"/cases$"))
         expect()(page.locator("[data-presentation]")).to_have_text(
-            "综合评选现场展示：发展提质第 5 个展示（共 15 个），预计 2023-06-28 10:10 开始，展示时间不超过 8 分钟。")
+            "综合评选现场展示：发展提质第 5 个展示（共 15 个），预计 2023年6月28日 10:10 开始，展示时间不超过 8 分钟。")
         screenshot(page, "final-unit-cases-390px")
 
 

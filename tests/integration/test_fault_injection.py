@@ -42,7 +42,13 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 # -- the world as data ----------------------------------------------------------------------------
-def snapshot() -> dict[str, Any]:
+# Login counts an attempt before it checks the password (one conditional update per username and per client,
+# so parallel guesses cannot all be checked: docs/SECURITY of the accounts): an attempt that then meets a fault
+# stays counted, as it would on DynamoDB. Those counters are left out where a login's writes are compared.
+ATTEMPT_COUNTERS = ('[{"S": "login#', '[{"S": "client#')
+
+
+def snapshot(skip_attempt_counters: bool = False) -> dict[str, Any]:
     """Every table's items, every object in the bucket, every mail sent, read from moto's backends (no
     request, so no fault and quick)."""
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -57,7 +63,8 @@ def snapshot() -> dict[str, Any]:
         for item in table.all_items():
             key = json.dumps([item.hash_key.to_json(), item.range_key.to_json() if item.range_key else None],
                              sort_keys=True)
-            rows[key] = json.dumps(item.to_json(), sort_keys=True)
+            if not (skip_attempt_counters and key.startswith(ATTEMPT_COUNTERS)):
+                rows[key] = json.dumps(item.to_json(), sort_keys=True)
         tables[name] = rows
     bucket = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets[cfg.bucket]
     objects = {key: bucket.keys[key].etag for key in list(bucket.keys.keys())}
@@ -122,14 +129,18 @@ class Harness:
         self.faults.install(Faults.app_clients())
 
     def exercise(self, name: str, prepare: Callable[[], Any], act: Callable[[Any], Answer],
-                 ok: tuple[int, ...] = (200, 201), transient_trials: int = 3) -> dict[str, Any]:
+                 ok: tuple[int, ...] = (200, 201), transient_trials: int = 3,
+                 skip_attempt_counters: bool = False) -> dict[str, Any]:
         """The clean run, every persistent fault point, a few seeded transient ones. Returns counts."""
+        def shot() -> dict[str, Any]:
+            return snapshot(skip_attempt_counters)
+
         subject = prepare()
-        before = snapshot()
+        before = shot()
         self.faults.arm()
         answer = act(subject)
         calls = self.faults.disarm()
-        clean = delta(before, snapshot())
+        clean = delta(before, shot())
         assert answer.status in ok, (name, answer.status, answer.body)
         assert all(not c.faults for c in calls)
         counts = {"calls": len(calls), "unavailable": 0, "succeeded_despite": 0, "transient_ok": 0,
@@ -138,11 +149,11 @@ class Harness:
         for k in range(len(calls)):                      # every call point, persistent faults from there on
             self.fresh_clients()
             subject = prepare()
-            before = snapshot()
+            before = shot()
             self.faults.arm().persistent_from(k)
             answer = act(subject)
             self.faults.disarm()
-            after = snapshot()
+            after = shot()
             if answer.status in ok:
                 # only best-effort work failed (a mail): the request's own writes all landed
                 counts["succeeded_despite"] += 1
@@ -157,20 +168,20 @@ class Harness:
             self.fresh_clients()
             again = act(subject)                         # the client's retry, faults gone
             assert again.status in ok, (name, k, again.status, again.body)
-            assert delta(before, snapshot()) == clean, (name, k)
+            assert delta(before, shot()) == clean, (name, k)
 
         for _ in range(transient_trials):                # fewer faults than the retry budget: retried, once
             self.fresh_clients()
             subject = prepare()
             k = self.rng.randrange(len(calls))
             failures = self.rng.randint(1, RETRIES[calls[k].service])
-            before = snapshot()
+            before = shot()
             self.faults.arm().transient(k, failures)
             answer = act(subject)
             seen = self.faults.disarm()
             assert answer.status in ok, (name, k, failures, answer.status, answer.body)
             assert len(seen[k].faults) == failures and seen[k].reached, (name, k, seen[k])
-            assert delta(before, snapshot()) == clean, (name, k, failures)
+            assert delta(before, shot()) == clean, (name, k, failures)
             counts["transient_ok"] += 1
             counts["retries"] += failures
         self.report.append(f"{name}: {counts}")
@@ -199,7 +210,8 @@ def test_register_and_login_under_faults(api, harness):
 
     register_unit(api, 1)
     login = {"username": "unit1", "password": "correct-horse-1"}
-    logged_in = harness.exercise("login", lambda: login, lambda body: call(api, "POST", "/sessions", body))
+    logged_in = harness.exercise("login", lambda: login, lambda body: call(api, "POST", "/sessions", body),
+                                 skip_attempt_counters=True)
     assert logged_in["unavailable"] >= 1
 
 

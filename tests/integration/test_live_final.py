@@ -198,7 +198,7 @@ def test_finalists_see_their_presentation_order_and_time_on_their_cases(api, cli
     unit = Browser(client)
     unit.jar["sp_session"] = token
     page = text(unit.get("/cases"))
-    assert "综合评选现场展示：发展提质第 3 个展示（共 4 个），预计 2023-06-28 09:50 开始，展示时间不超过 8 分钟。" in page
+    assert "综合评选现场展示：发展提质第 3 个展示（共 4 个），预计 2023年6月28日 09:50 开始，展示时间不超过 8 分钟。" in page
     assert act(hall, "schedule", starts_at="")[0] == 200
     page = text(unit.get("/cases"))
     assert "综合评选现场展示：发展提质第 3 个展示（共 4 个），展示时间不超过 8 分钟。" in page

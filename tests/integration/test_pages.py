@@ -136,7 +136,7 @@ def test_a_refused_registration_keeps_values_but_never_the_password(browser):
 def test_the_register_hints_say_what_the_server_checks(browser):
     page = text(browser.get("/register"))
     hints = dict(re.findall(r'<p class="hint" id="f-([\w-]+)-hint">([^<]*)</p>', page))
-    assert hints == {"username": "2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "至少 10 位，最多 128 位",
+    assert hints == {"username": "2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "至少 12 位、最多 128 位，不能是常见密码、用户名或同一字符重复",
                      "unit-name": "2～100 个字符；每个单位只能注册一个帐号",
                      "district": "单位类型为区直时必填，如 福田区、大鹏新区（不超过 50 个字符）",
                      "contact-name": "不超过 50 个字符", "email": "如 dangjian@example.gov.cn",
@@ -144,21 +144,21 @@ def test_the_register_hints_say_what_the_server_checks(browser):
     refused = text(browser.post("/register", {**UNIT, "username": "a", "password": "123456789", "mobile": "12345",
                                               "email": "x", "unit_system": "district", "csrf_token": csrf_of(page)}))
     errors = dict(re.findall(r'<p class="field-error" id="f-([\w-]+)-error">([^<]*)</p>', refused))
-    assert errors == {"username": "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "密码至少 10 位",
+    assert errors == {"username": "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）", "password": "密码至少 12 位",
                       "district": "单位类型为区直时请填写所属区（如 福田区、大鹏新区）",
                       "email": "电子邮箱格式不正确（如 dangjian@example.gov.cn）",
                       "mobile": "手机应为以 1 开头的 11 位号码（第二位为 3～9）"}
     unchosen = text(browser.post("/register", {**UNIT, "unit_system": "", "csrf_token": csrf_of(page)}))
     assert '<p class="field-error" id="f-unit-system-error">请选择单位类型：市直或区直</p>' in unchosen
-    # the boundaries the hints name are accepted: a 2-character username, a 10-character password
-    accepted = browser.post("/register", {**UNIT, "username": "u1", "password": "1234567890", "unit_system": "district",
+    # the boundaries the hints name are accepted: a 2-character username, a 12-character password
+    accepted = browser.post("/register", {**UNIT, "username": "u1", "password": "kq7-Vd2p!xRz", "unit_system": "district",
                                           "district": "福田区", "csrf_token": csrf_of(page)})
     assert accepted.status_code == 303
 
 
 def test_a_district_unit_is_shown_with_its_district(browser):
     page = register_and_login(browser, unit_system="district", district="大鹏新区", unit_name="大鹏新区组织人事局")
-    assert '<span class="who">大鹏新区组织人事局（大鹏新区）</span>' in page
+    assert '<a href="/account" class="who">大鹏新区组织人事局（大鹏新区）</a>' in page
     form = text(browser.get("/register"))
     assert re.search(r'<div data-shown-for-unit-system="district">\s*<div class="field">\s*<label for="f-district">所属区</label>',
                      form)

@@ -101,6 +101,7 @@ def test_closing_again_is_idempotent_and_changes_nothing(api, clock, stage):
     assert org.call("POST", f"/admin/stages/{stage}/close")[0] == 200
     seen = public_stages(api)
     clock.set(INSIDE[stage] + timedelta(hours=2))
+    org = organiser(api)          # an organiser's session ends after 30 idle minutes
     assert org.call("POST", f"/admin/stages/{stage}/close") == (200, {"stage": stage, "status": "closed"})
     assert public_stages(api) == seen and seen[stage]["closes_at"] == iso(INSIDE[stage])
     assert len(closes(stage)) == 1

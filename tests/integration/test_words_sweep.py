@@ -172,7 +172,8 @@ class RecordingTour(Tour):
         for route in page_routes:
             who = rule_for("GET", route)
             roles = {"public": ("anonymous", "unit", "organiser"), "organiser": ("organiser",),
-                     "judge": ("judge",), "owner": ("unit", "organiser"), "any-session": ("unit", "organiser")}[who]
+                     "judge": ("judge",), "owner": ("unit", "organiser"), "any-session": ("unit", "organiser"),
+                     "account": ("unit", "organiser")}[who]
             stages = STAGE_ORDER if "{stage_id}" in route or "{stage}" in route else (None,)
             for role in roles:
                 for stage in stages:
