@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
-from ..domain.competition import CHINA, Competition, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -39,7 +39,6 @@ from . import stages as stage_service
 
 log = logging.getLogger("saiping")
 READ_GRACE_SECONDS = 24 * 3600
-JUDGED_STAGES = ("text_review", "coaching", "final")
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),
                    "final": ("advanced", "awarded", "not_awarded")}
