@@ -140,14 +140,6 @@ def link_key(judge_id: str, stage: str) -> str:
     return f"{judge_id}#{stage}"
 
 
-def set_link(judge_id: str, stage: str, link_id: str, link_hash: str, actor: str, now: float,
-             action: str = "link.issue") -> None:
-    """The judge's new current link for the stage (the earlier one, if any, stops working)."""
-    with db.transaction() as t:
-        t.save(Link(link_key(judge_id, stage), link_hash=link_hash, link_id=link_id, issued_at=now))
-        t.save(audit.entry(f"judge#{judge_id}", actor, action, now, detail={"stage": stage}))
-
-
 TRANSACTION_ITEMS = 100   # DynamoDB's limit of one TransactWriteItems
 
 
