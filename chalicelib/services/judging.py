@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
-from ..domain.competition import CHINA, JUDGED_STAGES, Competition, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -258,7 +258,8 @@ def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str,
     return [IssuedLink(judge_id, url, format_time(window.closes_at)) for judge_id, (_, _, url) in made.items()]
 
 
-def _invitation(comp: Competition, window: Any, judge: Judge, count: int, url: str, stage: str) -> dict[str, Any]:
+def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int, url: str,
+                stage: str) -> dict[str, Any]:
     return {"competition": comp.short_name, "stage_name": window.name, "judge_name": judge.name, "count": count,
             "url": url, "opens_at": _mail_time(window.opens_at), "closes_at": _mail_time(window.closes_at),
             "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}

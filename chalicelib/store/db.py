@@ -134,7 +134,8 @@ def get_many(keys: list[tuple[type, str, str | None]]) -> list[object | None]:
         for model, hash_key, range_key in keys[start:start + 100]:
             request.setdefault(model.Meta.table_name, {"Keys": []})["Keys"].append(_key(model, hash_key, range_key))
         for pause in (0.0, *RETRY_PAUSES, *RETRY_PAUSES[-1:] * 5):
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
             answer = connection().client.batch_get_item(RequestItems=request)
             for table, items in answer.get("Responses", {}).items():
                 model = models_of[table]
