@@ -59,7 +59,10 @@ def note(v) -> str:
     if v.how == "plain":
         return "sweep: empty body, refusal path" if v.status >= 400 else "sweep"
     if "/links" in r and v.method == "POST":
-        return "bulk: per judge a link + audit (TxWrite), a mail claim (Update), SES, a sent mark (Update)"
+        return ("bulk: the links, audit rows and mail-log rows of 33 judges per TxWrite (100 items), "
+                "then one SES call per judge")
+    if r.endswith("/ranking"):
+        return "the stage row + the categories' stored rankings (1 BatchGet); live: the cases and scores (Query)"
     if "notifications/awards" in r:
         return "bulk: per awarded case a mail claim (Update), SES, a sent mark (Update)"
     if r.endswith("/close"):

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 STAGE_ORDER = ("submission", "text_review", "coaching", "final", "provincial")
+JUDGED_STAGES = ("text_review", "coaching", "final")   # the stages with judges, assignments and links
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,29 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..domain.cases import ENTERED, STATUS_NAMES
-from ..domain.competition import CHINA, Competition, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
+from ..lazy import lazy_module
 from ..store import accounts as account_store
 from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
 from ..store import judging as judging_store
-from ..store.models import Case
-from . import cases as case_service
-from . import judging, results
+from ..store.models import Account, Assignment, Case, Judge
 from . import stages as stage_service
-from .accounts import Principal
+
+if TYPE_CHECKING:
+    from .accounts import Principal
+
+# The dashboard (a cold start's most frequent organiser page) uses none of these: imported on first use.
+case_service = lazy_module("chalicelib.services.cases")
+judging = lazy_module("chalicelib.services.judging")
+results = lazy_module("chalicelib.services.results")
 
 PAGE_SIZE = 50
 SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at")
@@ -51,54 +58,72 @@ def _body(case: Case) -> dict[str, Any]:
 
 
 # -- dashboard -------------------------------------------------------------------------------------
+READERS = 8   # the dashboard's reads in flight at once (13 for three categories; botocore's pool holds 10)
+
+
+def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run independent reads side by side (each is a Query waiting on the network); the first error raises.
+
+    The models share one botocore client (store/db.py: bind), and botocore clients are thread-safe."""
+    with ThreadPoolExecutor(max_workers=min(READERS, len(reads))) as pool:
+        futures = {name: pool.submit(read) for name, read in reads.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
-    """One read of the case summaries (no bodies: the category is the index key's prefix), the unit
-    accounts, the judges, the stage windows and each judged stage's slot states."""
-    cases = case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS)
+    """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
+    judges, the stage windows and each judged stage's slot states per category: all read at once."""
+    slots = {(stage, cat): (lambda s=stage, c=cat: judging_store.slots_of_category(s, c, attributes=SLOT_STATE_FIELDS))
+             for stage in JUDGED_STAGES for cat in comp.category_ids}
+    found = read_concurrently({
+        "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
+        "windows": lambda: stage_service.windows(comp), "units": account_store.list_units,
+        "judges": lambda: judging_store.list_judges(comp.id), **{f"{s}#{c}": read for (s, c), read in slots.items()}})
+    cases, windows = found["cases"], found["windows"]
     matrix = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
         matrix.setdefault("" if category == "~" else category, Counter())[case.status] += 1
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
-    windows = stage_service.windows(comp)          # one Query, shared with the judges' progress
+    stage_slots = {stage: [slot for cat in comp.category_ids for slot in found[f"{stage}#{cat}"]]
+                   for stage in JUDGED_STAGES}
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
         "per_day": days, "per_day_max": max(per_day.values(), default=0),
-        "units_without": units_without_submission(cases),
-        "progress": judge_progress(comp, now, windows),
+        "units_without": units_without_submission(cases, found["units"]),
+        "progress": judge_progress(now, windows, found["judges"], stage_slots),
         "windows": [stage_service.stage_view(w, now) | {"closed_by_organiser": w.closed}
                     for w in windows.values()],
     }
 
 
-def units_without_submission(cases: Iterable[Case]) -> list[dict[str, Any]]:
+def units_without_submission(cases: Iterable[Case], units: Iterable[Account]) -> list[dict[str, Any]]:
     """Registered unit accounts with no case submitted (withdrawn cases do not count), with their drafts."""
     entered = {c.owner_id for c in cases if c.status in ENTERED}
     drafts = Counter(c.owner_id for c in cases if c.status in ("draft", "withdrawn"))
-    units = [a for a in account_store.list_units() if a.id not in entered]
+    without = [a for a in units if a.id not in entered]
     return [{"unit_name": a.unit_name, "username": a.username, "contact_name": a.contact_name, "email": a.email,
              "mobile": a.mobile, "drafts": drafts.get(a.id, 0), "registered_at": _time(a.created_at)}
-            for a in sorted(units, key=lambda a: (a.unit_name or "", a.username))]
+            for a in sorted(without, key=lambda a: (a.unit_name or "", a.username))]
 
 
-def judge_progress(comp: Competition, now: datetime,
-                   windows: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def judge_progress(now: datetime, windows: dict[str, StageWindow], judges: Iterable[Judge],
+                   stage_slots: dict[str, list[Assignment]]) -> list[dict[str, Any]]:
     """Per judged stage: each judge's scored / assigned (recusals apart) and who is behind.
 
     While a stage is open a judge is behind when their share scored is below the share of the window
     that has passed; once it has closed, when anything is left unscored; before it opens, nobody is."""
-    windows = windows if windows is not None else stage_service.windows(comp)
-    names = {j.judge_id: j.name for j in judging.list_judges(comp)}
+    names = {j.judge_id: j.name for j in judges}
     stages = []
-    for stage in judging.JUDGED_STAGES:
+    for stage in JUDGED_STAGES:
         window = windows[stage]
         status = window.status(now)
         span = (window.closes_at - window.opens_at).total_seconds()
         elapsed = min(1.0, max(0.0, (now - window.opens_at).total_seconds() / span)) if span > 0 else 1.0
         per: dict[str, dict[str, Any]] = {}
-        for slot in judging_store.slots_of_stage(stage, comp.category_ids, SLOT_STATE_FIELDS):
+        for slot in stage_slots[stage]:
             judge_id = slot.judge_id
             row = per.setdefault(judge_id, {"judge_id": judge_id, "name": names.get(judge_id, judge_id),
                                             "assigned": 0, "scored": 0, "recused": 0})
@@ -112,10 +137,11 @@ def judge_progress(comp: Competition, now: datetime,
             row["percent"] = round(done * 100)
             row["behind"] = row["scored"] < row["assigned"] and (
                 status == "closed" or (status == "open" and done < elapsed))
-        judges = sorted(per.values(), key=lambda r: (not r["behind"], r["percent"], r["name"]))
+        judges_rows = sorted(per.values(), key=lambda r: (not r["behind"], r["percent"], r["name"]))
         stages.append({"stage": stage, "name": window.name, "status": status, "expected": round(elapsed * 100),
-                       "judges": judges, "assigned": sum(r["assigned"] for r in judges),
-                       "scored": sum(r["scored"] for r in judges), "behind": sum(r["behind"] for r in judges)})
+                       "judges": judges_rows, "assigned": sum(r["assigned"] for r in judges_rows),
+                       "scored": sum(r["scored"] for r in judges_rows),
+                       "behind": sum(r["behind"] for r in judges_rows)})
     return stages
 
 
@@ -216,7 +242,7 @@ def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
     each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(comp)}
     found: dict[str, list[dict[str, Any]]] = {}
-    for stage in judging.JUDGED_STAGES:
+    for stage in JUDGED_STAGES:
         counts = Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
                          if not s["recused"])
         states = judging.link_states(stage, list(counts))

@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
-from ..domain.competition import CHINA, Competition, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -39,7 +39,6 @@ from . import stages as stage_service
 
 log = logging.getLogger("saiping")
 READ_GRACE_SECONDS = 24 * 3600
-JUDGED_STAGES = ("text_review", "coaching", "final")
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),
                    "final": ("advanced", "awarded", "not_awarded")}
@@ -238,20 +237,32 @@ def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
     return counts
 
 
-def _issue(comp: Competition, cfg: Settings, judge: Judge | None, judge_id: str, stage: str, count: int,
-           actor: str, now: datetime, transport: Any, action: str = "link.issue") -> IssuedLink:
-    """A new link for one judge (replacing the earlier one), mailed to the judge."""
+def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str, Judge | None, int]], actor: str,
+           now: datetime, transport: Any, action: str = "link.issue") -> list[IssuedLink]:
+    """A new link for each (judge id, judge, cases assigned), replacing their earlier one: the rows written
+    in transactions of up to 100 items (store.set_links), then each invitation mailed."""
     window = stage_service.windows(comp)[stage]
-    seed, link_hash, url = _new_link(cfg, judge_id, stage)
-    store.set_link(judge_id, stage, seed, link_hash, actor, now.timestamp(), action)
-    if judge is not None:
-        _invite(transport, cfg.mail_sender, comp.id, "judge_invitation", link_hash,
-                judge.email, {"competition": comp.short_name, "stage_name": window.name,
-                              "judge_name": judge.name, "count": count, "url": url,
-                              "opens_at": _mail_time(window.opens_at),
-                              "closes_at": _mail_time(window.closes_at),
-                              "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}, now.timestamp())
-    return IssuedLink(judge_id, url, format_time(window.closes_at))
+    at = now.timestamp()
+    made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
+    mails: dict[str, outbox.Prepared] = {}
+    for judge_id, judge, count in chosen:
+        prepared = outbox.prepare(cfg.mail_sender, comp.id, "judge_invitation", made[judge_id][1],
+                                  judge.email, _invitation(comp, window, judge, count, made[judge_id][2], stage),
+                                  at) if judge is not None else None
+        if prepared is not None:
+            mails[judge_id] = prepared
+    store.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()],
+                    {j: p.record for j, p in mails.items()}, stage, actor, at, action)
+    for prepared in mails.values():
+        _invite(transport, prepared)
+    return [IssuedLink(judge_id, url, format_time(window.closes_at)) for judge_id, (_, _, url) in made.items()]
+
+
+def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int, url: str,
+                stage: str) -> dict[str, Any]:
+    return {"competition": comp.short_name, "stage_name": window.name, "judge_name": judge.name, "count": count,
+            "url": url, "opens_at": _mail_time(window.opens_at), "closes_at": _mail_time(window.closes_at),
+            "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}
 
 
 def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
@@ -260,8 +271,7 @@ def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: d
     _check_stage(stage)
     counts = _assigned_counts(comp, stage)
     judges = {j.judge_id: j for j in store.list_judges(comp.id)}
-    return [_issue(comp, cfg, judges.get(judge_id), judge_id, stage, counts[judge_id], actor, now, transport)
-            for judge_id in sorted(counts)]
+    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now, transport)
 
 
 def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: datetime,
@@ -277,7 +287,7 @@ def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, ac
     count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
     if count == 0:
         raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
-    return _issue(comp, cfg, judge, judge.judge_id, stage, count, actor, now, transport, "link.reissue")
+    return _issue(comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, transport, "link.reissue")[0]
 
 
 def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
@@ -291,7 +301,7 @@ def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str
     rows = store.links_of(stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
     judges = {j.judge_id: j for j in store.list_judges(comp.id)} if missing else {}
-    return [_issue(comp, cfg, judges.get(j), j, stage, counts[j], actor, now, transport) for j in missing]
+    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now, transport)
 
 
 def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
@@ -346,10 +356,11 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _invite(*args: Any) -> None:
-    """Mail a link; a failed mail never undoes the issued link (the console shows it, it can be re-sent)."""
+def _invite(transport: Any, prepared: outbox.Prepared) -> None:
+    """Mail a link; a failed mail never undoes the issued link (the console shows it, it can be re-sent):
+    the mail log says failed."""
     try:
-        outbox.send_once(*args)
+        outbox.deliver(transport, prepared)
     except Exception:
         log.exception("judge invitation mail failed")
 

@@ -39,6 +39,7 @@ STAGE_CASES = {"text_review": ENTERED, "final": ("advanced", "awarded", "not_awa
 # What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
 # emulator far less time); closing reads whole cases, as it writes them.
 RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
+MARK_CASE_FIELDS = ("id", "category_key", "status", "provincial")
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,15 @@ def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None =
     `cases` and `scores` (by category), when given, are what ranking_with_fairness read once for both."""
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
-    window = stage_service.windows(comp)[stage]
-    cases = _cases_of(comp, stage) if cases is None else cases
+    row, rankings = store.stage_and_rankings(comp.id, stage, comp.category_ids)
+    window = stage_service.windows_from_rows(comp, [row] if row is not None else [])[stage]
+    if cases is None:   # a closed stage's stored rankings need only the cases' 省赛 marks
+        stored_all = window.closed and all(rankings.values())
+        cases = _cases_of(comp, stage, MARK_CASE_FIELDS if stored_all else RANKED_CASE_FIELDS)
     provincial = {c.id for group in cases.values() for c in group if c.provincial}
     categories: dict[str, list[dict]] = {}
     for category in comp.category_ids:
-        stored = store.get_ranking(comp.id, stage, category) if window.closed else None
+        stored = rankings[category] if window.closed else None
         entries = store.results_of(stored) if stored is not None else compute(
             comp, stage, category, cases[category], scores.get(category) if scores is not None else None)[0]
         categories[category] = [{**e, "provincial": e["case_id"] in provincial} for e in entries]

@@ -117,6 +117,40 @@ def read_together() -> Iterator[TransactGet]:
         yield reader
 
 
+def _key(model: type, hash_key: str, range_key: str | None) -> dict[str, dict[str, str]]:
+    key = {model._hash_key_attribute().attr_name: {"S": hash_key}}
+    if range_key is not None:
+        key[model._range_key_attribute().attr_name] = {"S": range_key}
+    return key
+
+
+def get_many(keys: list[tuple[type, str, str | None]]) -> list[object | None]:
+    """Items of several models (tables; string keys) in BatchGetItem calls of up to 100 keys, in the keys'
+    order, None where there is none; what DynamoDB leaves unprocessed is asked for again, after a pause."""
+    models_of = {model.Meta.table_name: model for model, _, _ in keys}
+    found: dict[tuple[str, str], object] = {}
+    for start in range(0, len(keys), 100):
+        request: dict[str, dict[str, list]] = {}
+        for model, hash_key, range_key in keys[start:start + 100]:
+            request.setdefault(model.Meta.table_name, {"Keys": []})["Keys"].append(_key(model, hash_key, range_key))
+        for pause in (0.0, *RETRY_PAUSES, *RETRY_PAUSES[-1:] * 5):
+            if pause:
+                time.sleep(pause)
+            answer = connection().client.batch_get_item(RequestItems=request)
+            for table, items in answer.get("Responses", {}).items():
+                model = models_of[table]
+                names = list(_key(model, "", "" if model._range_key_attribute() else None))
+                for item in items:
+                    found[(table, "\x00".join(item[n]["S"] for n in names))] = model.from_raw_data(item)
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise RuntimeError("BatchGetItem: keys still unprocessed after retries")
+    return [found.get((model.Meta.table_name, "\x00".join(k for k in (h, r) if k is not None)))
+            for model, h, r in keys]
+
+
 def future_or_none(future):
     try:
         return future.get()

@@ -5,7 +5,7 @@ from typing import Any, Iterable, Sequence
 
 from ..domain.errors import Invalid, NotFound, StageClosed
 from . import audit, db, stages
-from .models import Assignment, Judge, Link, Session, Stage
+from .models import Assignment, Judge, Link, MailRecord, Session, Stage
 
 
 # -- judges ---------------------------------------------------------------------------------
@@ -140,12 +140,34 @@ def link_key(judge_id: str, stage: str) -> str:
     return f"{judge_id}#{stage}"
 
 
-def set_link(judge_id: str, stage: str, link_id: str, link_hash: str, actor: str, now: float,
-             action: str = "link.issue") -> None:
-    """The judge's new current link for the stage (the earlier one, if any, stops working)."""
+TRANSACTION_ITEMS = 100   # DynamoDB's limit of one TransactWriteItems
+
+
+def set_links(links: list[tuple[str, str, str]], mails: dict[str, MailRecord], stage: str, actor: str, now: float,
+              action: str = "link.issue") -> None:
+    """New current links (judge id, seed, link hash) for many judges: each judge's Link row, audit row and the
+    log row of their invitation mail (`mails` by judge id) together, in transactions of up to 100 items."""
+    batch: list[tuple[str, str, str]] = []
+    items = 0
+    for link in links:
+        size = 2 + (link[0] in mails)
+        if items + size > TRANSACTION_ITEMS:
+            _write_links(batch, mails, stage, actor, now, action)
+            batch, items = [], 0
+        batch.append(link)
+        items += size
+    if batch:
+        _write_links(batch, mails, stage, actor, now, action)
+
+
+def _write_links(links: list[tuple[str, str, str]], mails: dict[str, MailRecord], stage: str, actor: str,
+                 now: float, action: str) -> None:
     with db.transaction() as t:
-        t.save(Link(link_key(judge_id, stage), link_hash=link_hash, link_id=link_id, issued_at=now))
-        t.save(audit.entry(f"judge#{judge_id}", actor, action, now, detail={"stage": stage}))
+        for judge_id, seed, link_hash in links:
+            t.save(Link(link_key(judge_id, stage), link_hash=link_hash, link_id=seed, issued_at=now))
+            t.save(audit.entry(f"judge#{judge_id}", actor, action, now, detail={"stage": stage}))
+            if judge_id in mails:   # a new link's mail key is new: the row needs no claim
+                t.save(mails[judge_id])
 
 
 def revoke_link(judge_id: str, stage: str, actor: str, now: float) -> bool:

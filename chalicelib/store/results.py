@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from . import audit, db
-from .models import Case, Ranking
+from .models import Case, Ranking, Stage
 
 
 def save_ranking(ranking: Ranking) -> None:
@@ -17,6 +17,14 @@ def get_ranking(competition_id: str, stage: str, category: str) -> Ranking | Non
         return Ranking.get(competition_id, f"{stage}#{category}")
     except Ranking.DoesNotExist:
         return None
+
+
+def stage_and_rankings(competition_id: str, stage: str,
+                       categories: tuple[str, ...]) -> tuple[Stage | None, dict[str, Ranking | None]]:
+    """The stage's row and its categories' stored rankings in one BatchGetItem."""
+    found = db.get_many([(Stage, competition_id, stage),
+                         *((Ranking, competition_id, f"{stage}#{category}") for category in categories)])
+    return found[0], dict(zip(categories, found[1:]))  # type: ignore[return-value]
 
 
 def results_of(ranking: Ranking) -> list[dict[str, Any]]:

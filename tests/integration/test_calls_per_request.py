@@ -49,3 +49,14 @@ def test_the_scripted_uses_succeed(visits):
     refused = [(v.method, v.route, v.role, v.status) for v in visits if v.how == "scripted" and v.status >= 400
                and v.route != "/judge/cases/{case_id}/attachments/{attachment_id}"]   # judge 1 is not on that case: 404
     assert refused == []
+
+
+def test_the_ranking_of_a_closed_stage_is_three_dynamodb_calls(visits):
+    """The session, one BatchGetItem for the stage's row and the categories' stored rankings, one Query for
+    the cases' 省赛 marks; while the stage runs the live ranking reads the scores as well."""
+    ranked = [dict(v.tally.by_service("dynamodb")) for v in visits
+              if (v.method, v.route, v.how) == ("GET", "/api/v1/admin/stages/{stage_id}/ranking", "scripted")]
+    assert len(ranked) == 2
+    live, closed = ranked
+    assert closed == {"GetItem": 1, "BatchGetItem": 1, "Query": 1}
+    assert live == {"GetItem": 1, "BatchGetItem": 1, "Query": 1 + 3}

@@ -214,3 +214,59 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
         judging.show_link(comp, dropped, first, "text_review", "organiser:test", now.timestamp())
     with pytest.raises(Unauthenticated):
         judging.open_judge_session(comp, dropped, token(link.url), now)
+
+
+# -- issuing to many judges ----------------------------------------------------------------------------
+def test_links_for_many_judges_are_written_in_few_transactions_and_each_mailed_once(api, clock, monkeypatch):
+    """40 judges: each judge's link row, audit row and mail-log row go in transactions of up to 100 items
+    (120 items: 2 transactions, the stage window read once), then one mail each with the judge's link."""
+    from botocore.client import BaseClient
+
+    from chalicelib.store import audit
+
+    [submit(api, n, recommending_unit=f"单位{n}", title=f"案例{n}") for n in (1, 2)]
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judge_ids = judges(org, 40)
+    assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 20})[0] == 200
+    made: list[str] = []
+    original = BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        made.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    status, issued = org.call("POST", "/admin/stages/text_review/links")
+    monkeypatch.setattr(BaseClient, "_make_api_call", original)
+    assert status == 200, issued
+    assert (made.count("TransactWriteItems"), made.count("UpdateItem"), made.count("SendRawEmail")) == (2, 0, 40)
+    urls = {l["judge_id"]: l["url"] for l in issued["links"]}
+    assert sorted(urls) == sorted(judge_ids)
+    mailed = mailed_urls()
+    assert {f"j{n}@example.org": [urls[judge_id]] for n, judge_id in enumerate(judge_ids, 1)} == mailed
+    assert [opens(api, urls[judge_ids[0]]), opens(api, urls[judge_ids[-1]])] == [200, 200]
+    assert all([e.action for e in audit.history(f"judge#{j}")].count("link.issue") == 1 for j in judge_ids)
+    log = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "judge_invitation"]
+    assert (len(log), {m["status"] for m in log}) == (40, {"sent"})
+
+
+def test_a_failed_invitation_leaves_the_link_issued_and_the_mail_log_says_failed(api, clock, monkeypatch):
+    from chalicelib import bootstrap
+
+    class Broken:
+        def send(self, message):
+            raise ConnectionError("mail relay down")
+
+    submit(api, 1, recommending_unit="单位1", title="案例1")
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judges(org, 2)
+    assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})[0] == 200
+    monkeypatch.setattr(bootstrap.mail_transport(), "transport", Broken())   # behind the send-rate limiter
+    status, issued = org.call("POST", "/admin/stages/text_review/links")
+    assert status == 200, issued
+    assert [opens(api, link["url"]) for link in issued["links"]] == [200, 200]
+    log = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "judge_invitation"]
+    assert sorted((m["recipient"], m["status"], m["error"]) for m in log) == [
+        ("j1@example.org", "failed", "ConnectionError"), ("j2@example.org", "failed", "ConnectionError")]
