@@ -15,11 +15,13 @@ import re
 from typing import Any
 
 from ..domain.competition import Competition
-from ..domain.errors import Invalid, TooLarge
+from ..domain.errors import Invalid
 from ..store import originality as store
 from . import originality
 from .accounts import Principal
 from .judge_import import RowError
+from . import workbook_rows
+from .workbook_rows import Workbook
 
 SHEET = "往年案例"
 COLUMNS = (("year", "年份"), ("title", "案例名称"), ("unit", "单位"), ("category", "案例类别"),
@@ -29,6 +31,9 @@ LABEL = dict(COLUMNS)
 POINTS = ("innovations", "results")
 MAX_ROWS = 2000
 MAX_BYTES = 4 * 1024 * 1024       # a Lambda's 6 MB request, once API Gateway has base64-encoded the upload
+WORKBOOK = Workbook(SHEET, HEADER, tuple(h for _, h in COLUMNS), MAX_BYTES, MAX_ROWS, "往年案例模板",
+                    empty="请选择往年案例 .xlsx 文件（上传的文件为空）", too_large="请分成几个文件分别导入",
+                    too_many=f"一次最多导入 {MAX_ROWS} 个往年案例，请分多个文件导入")
 LINES = re.compile(r"\r\n|\r|\n")
 YEAR = re.compile(r"^(\d{4})\s*年?$")
 EXAMPLE = {"year": 2022, "title": "示例：“党建+网格”推动基层治理提质增效", "unit": "深圳市××局机关党委",
@@ -96,51 +101,9 @@ def template(comp: Competition) -> bytes:
 
 # -- reading the workbook -------------------------------------------------------------------------
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """(Excel row number, {field: text}) for every non-empty row under the header row."""
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    if not data:
-        raise Invalid("请选择往年案例 .xlsx 文件（上传的文件为空）", {"file": "文件为空"})
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB），请分成几个文件分别导入")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
-        raise Invalid("文件不是有效的 .xlsx 表格，请使用下载的往年案例模板（Excel 2007 及以上格式）",
-                      {"file": "不是有效的 .xlsx 文件"}) from exc
-    except Exception as exc:  # openpyxl raises its own InvalidFileException and others for broken files
-        raise Invalid("文件无法读取，请使用下载的往年案例模板重新填写", {"file": "无法读取"}) from exc
-    try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_text(v) for v in next(rows, ())]
-        columns = {HEADER[h]: i for i, h in enumerate(header) if h in HEADER}
-        missing = [h for _, h in COLUMNS if HEADER[h] not in columns]
-        if missing:
-            raise Invalid(f"第一行缺少表头：{'、'.join(missing)}。请使用下载的模板，不要修改表头",
-                          {"file": "缺少表头 " + "、".join(missing)})
-        found: list[tuple[int, dict[str, str]]] = []
-        for number, values in enumerate(rows, 2):
-            cells = {field: _text(values[i]) if i < len(values) else "" for field, i in columns.items()}
-            if not any(cells.values()):
-                continue
-            if len(found) >= MAX_ROWS:
-                raise Invalid(f"一次最多导入 {MAX_ROWS} 个往年案例，请分多个文件导入", {"file": "行数过多"})
-            found.append((number, cells))
-        return found
-    finally:
-        book.close()
+    return workbook_rows.read_rows(data, WORKBOOK)
 
 
 # -- checking the rows ----------------------------------------------------------------------------

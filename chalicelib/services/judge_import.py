@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.competition import Competition
-from ..domain.errors import Invalid, TooLarge
+from ..domain.errors import Invalid
 from ..domain.judges import parse_judge
 from ..security import new_id
 from ..store import judging as store
 from ..store.models import Judge
+from . import workbook_rows
+from .workbook_rows import Workbook
 
 SHEET = "评委名单"
 COLUMNS = (("name", "姓名"), ("email", "电子邮箱"), ("mobile", "手机"), ("affiliation", "工作单位"),
@@ -27,6 +29,9 @@ REQUIRED = ("姓名", "电子邮箱", "工作单位", "评审类别")
 SEPARATORS = re.compile(r"[、,，;；/\n]+")
 MAX_ROWS = 2000
 MAX_BYTES = 5 * 1024 * 1024
+WORKBOOK = Workbook(SHEET, HEADER, REQUIRED, MAX_BYTES, MAX_ROWS, "评委名单模板",
+                    empty="请上传评委名单 .xlsx 文件（请求体为空）", too_large="请删去多余内容后重新上传",
+                    too_many=f"一次最多导入 {MAX_ROWS} 位评委，请分多个文件导入")
 
 
 @dataclass(frozen=True)
@@ -96,53 +101,9 @@ def template(comp: Competition) -> bytes:
 
 # -- the import -----------------------------------------------------------------------------------
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     """(Excel row number, {field: text}) for every non-empty row under the header row."""
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    if not data:
-        raise Invalid("请上传评委名单 .xlsx 文件（请求体为空）", {"file": "请求体为空"})
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB），请删去多余内容后重新上传")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
-        raise Invalid("文件不是有效的 .xlsx 表格，请使用下载的评委名单模板（Excel 2007 及以上格式）",
-                      {"file": "不是有效的 .xlsx 文件"}) from exc
-    except Exception as exc:  # openpyxl raises its own InvalidFileException and others for broken files
-        raise Invalid("文件无法读取，请使用下载的评委名单模板重新填写", {"file": "无法读取"}) from exc
-    try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_text(v) for v in next(rows, ())]
-        columns = {HEADER[h]: i for i, h in enumerate(header) if h in HEADER}
-        missing = [h for h in REQUIRED if HEADER[h] not in columns]
-        if missing:
-            raise Invalid(f"第一行缺少表头：{'、'.join(missing)}。请使用下载的模板，不要修改表头",
-                          {"file": "缺少表头 " + "、".join(missing)})
-        found: list[tuple[int, dict[str, str]]] = []
-        for number, values in enumerate(rows, 2):
-            cells = {field: _text(values[i]) if i < len(values) else "" for field, i in columns.items()}
-            if not any(cells.values()):
-                continue
-            if len(found) >= MAX_ROWS:
-                raise Invalid(f"一次最多导入 {MAX_ROWS} 位评委，请分多个文件导入", {"file": "行数过多"})
-            found.append((number, cells))
-        return found
-    finally:
-        book.close()
+    return workbook_rows.read_rows(data, WORKBOOK)
 
 
 def _categories(text: str, comp: Competition) -> tuple[list[str], str | None]:

@@ -20,7 +20,7 @@ from ..lazy import lazy_module
 from .http import SECURITY_HEADERS, STATUS
 from .judge_pages import _html
 from .pages import PageError, Redirect, _one, _posted, _who, html, page
-from .templating import _digest, find_static
+from .templating import _digest, static_response
 
 bootstrap = lazy_module("chalicelib.bootstrap")
 final_stage = lazy_module("chalicelib.services.final_stage")
@@ -179,13 +179,5 @@ def final_cases_page(who: Any, notice: str | None) -> Response:
 
 @final_pages.route("/static/final/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    kind = STATIC.get(name)
-    path = find_static(name) if kind else None
-    if path is None:
-        return Response(body="没有这个文件", status_code=404,
-                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
-    fresh = (_request().query_params or {}).get("v") == _digest(name)
-    return Response(body=path.read_text("utf-8"), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": kind,
-        "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})
+    return static_response(name, STATIC, (_request().query_params or {}).get("v"), SECURITY_HEADERS)
 

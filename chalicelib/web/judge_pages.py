@@ -30,7 +30,7 @@ from .pages import (
     CSRF_MESSAGE, FORM, PageError, Redirect, _anon_form, _anon_token, _cookie, _end_previous_session, _form,
     _one, _posted, _who, html, page, page_decorator, redirect,
 )
-from .templating import _digest, find_static
+from .templating import _digest, static_response
 
 bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
@@ -419,12 +419,4 @@ def judges_import() -> Response:
 
 @judge_pages.route("/static/judge/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    kind = STATIC.get(name)
-    path = find_static(name) if kind else None
-    if path is None:
-        return Response(body="没有这个文件", status_code=404,
-                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
-    fresh = (judge_pages.current_request.query_params or {}).get("v") == _digest(name)
-    return Response(body=path.read_text("utf-8"), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": kind,
-        "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})
+    return static_response(name, STATIC, (judge_pages.current_request.query_params or {}).get("v"), SECURITY_HEADERS)

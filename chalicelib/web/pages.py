@@ -29,7 +29,7 @@ from .http import (
     CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, client_of, cookies,
     dependency_errors, session_cookie_name,
 )
-from .templating import find_static, render, static_url
+from .templating import find_static, render, static_response
 
 if TYPE_CHECKING:
     from ..services.accounts import Principal
@@ -570,15 +570,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 
 @pages.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    kind = STATIC_TYPES.get(name)
-    path = find_static(name) if kind else None
-    if path is None:
-        return Response(body="没有这个文件", status_code=404,
-                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
-    fresh = (pages.current_request.query_params or {}).get("v") == static_url(name).rsplit("=", 1)[1]
-    return Response(body=path.read_text("utf-8"), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": kind,
-        "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})
+    return static_response(name, STATIC_TYPES, (pages.current_request.query_params or {}).get("v"), SECURITY_HEADERS)
 
 
 @pages.route("/favicon.ico", methods=["GET"])

@@ -78,3 +78,19 @@ def _digest(name: str) -> str:
 def static_url(name: str) -> str:
     """`/static/<name>?v=<content hash>`: a deploy changes the URL, so browsers may cache the file."""
     return f"/static/{name}?v={_digest(name)}"
+
+
+def static_response(name: str, kinds: dict[str, str], version: str | None, headers: dict[str, str]) -> Any:
+    """A whitelisted file of static/ (`kinds`: name -> media type), cached for good when the request names
+    its current content hash (`?v=`, see static_url), else revalidated; anything else is a 404."""
+    from chalice import Response
+
+    kind = kinds.get(name)
+    path = find_static(name) if kind else None
+    if path is None:
+        return Response(body="没有这个文件", status_code=404,
+                        headers={"Content-Type": "text/plain; charset=utf-8", **headers})
+    fresh = version == _digest(name)
+    return Response(body=path.read_text("utf-8"), status_code=200, headers={
+        **headers, "Content-Type": kind,
+        "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})
