@@ -527,15 +527,32 @@ def build(stage: str = "dev", functions: dict[str, str] | None = None,
 REST_API = "RestAPI"        # Chalice's AWS::Serverless::Api in its SAM output
 
 
+# The doors a password is tried at (the API's sessions and the login page, and both ways to ask for a reset
+# mail): API Gateway throttles each before any Lambda runs, in front of the app's own per-account and
+# per-client back-off (services/accounts.py), so a flood of guesses costs neither invocations nor mail.
+PASSWORD_DOORS = (("/api/v1/sessions", "POST"), ("/login", "POST"), ("/api/v1/password-resets", "POST"),
+                  ("/password-reset", "POST"))
+PASSWORD_DOOR_RATE = 10      # requests a second, steady, for each door across all clients
+PASSWORD_DOOR_BURST = 20
+
+
+def method_settings() -> list[dict[str, Any]]:
+    """The stage's MethodSettings: every door of PASSWORD_DOORS throttled (ResourcePath with / as ~1)."""
+    return [{"ResourcePath": path.replace("/", "~1"), "HttpMethod": method,
+             "ThrottlingRateLimit": PASSWORD_DOOR_RATE, "ThrottlingBurstLimit": PASSWORD_DOOR_BURST}
+            for path, method in PASSWORD_DOORS]
+
+
 def rest_api(functions: dict[str, str]) -> dict[str, dict[str, Any]]:
     """What API Gateway answers by itself, merged into Chalice's RestAPI: SAM's GatewayResponses (they go into
     its definition, so the deployment that SAM makes carries them). An unrouted path or method gets the app's
-    Chinese 404 instead of `Missing Authentication Token` (chalicelib/web/not_found.py says what and why)."""
+    Chinese 404 instead of `Missing Authentication Token` (chalicelib/web/not_found.py says what and why).
+    And the stage's throttles on the doors a password is tried at (method_settings)."""
     if API_HANDLER not in functions:
         return {}
     _importable()
     from chalicelib.web.not_found import gateway_responses
-    return {REST_API: {"Properties": {"GatewayResponses": gateway_responses()}}}
+    return {REST_API: {"Properties": {"GatewayResponses": gateway_responses(), "MethodSettings": method_settings()}}}
 
 
 def main(argv: list[str] | None = None) -> int:

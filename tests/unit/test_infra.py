@@ -561,3 +561,14 @@ def test_api_gateways_own_refusals_speak_chinese_in_the_error_shape(template):
 
 def test_no_rest_api_is_merged_where_the_app_has_no_routes():
     assert "RestAPI" not in infra.build("dev", functions={"exports": "Exports"}, topics={})["Resources"]
+
+
+def test_api_gateway_throttles_every_door_a_password_is_tried_at(template):
+    """Before any Lambda runs: POST /api/v1/sessions, /login and both reset requests, each a route of the app."""
+    from app import app
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings == [{"ResourcePath": path.replace("/", "~1"), "HttpMethod": "POST", "ThrottlingRateLimit": 10,
+                         "ThrottlingBurstLimit": 20}
+                        for path in ("/api/v1/sessions", "/login", "/api/v1/password-resets", "/password-reset")]
+    for path, method in infra.PASSWORD_DOORS:
+        assert method in app.routes[path], path
