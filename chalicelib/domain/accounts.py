@@ -157,6 +157,7 @@ ADMIN_ONLY: tuple[tuple[str, str], ...] = (
     ("POST", "/api/v1/admin/organisers"), ("PUT", "/api/v1/admin/organisers/*"),
     ("DELETE", "/api/v1/admin/organisers/*"), ("POST", "/admin/team*"),
     ("PUT", "/api/v1/admin/stages/{stage_id}"), ("POST", "/admin/stages/{stage_id}/window"),
+    ("POST", "/admin/stages/{stage_id}/open"),
     ("POST", "/api/v1/admin/stages/{stage_id}/close"), ("POST", "/admin/stages/{stage_id}/close"),
     ("POST", "/api/v1/admin/notifications/awards"), ("POST", "/admin/notifications/awards"),
 )

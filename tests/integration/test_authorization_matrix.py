@@ -30,7 +30,7 @@ ADMIN_ONLY = {
     ("DELETE", "/api/v1/admin/organisers/{username}"), ("POST", "/admin/team"),
     ("POST", "/admin/team/{username}/role"), ("POST", "/admin/team/{username}/remove"),
     ("PUT", "/api/v1/admin/stages/{stage_id}"), ("POST", "/admin/stages/{stage_id}/window"),
-    ("POST", "/api/v1/admin/stages/{stage_id}/close"), ("POST", "/admin/stages/{stage_id}/close"),
+    ("POST", "/admin/stages/{stage_id}/open"), ("POST", "/api/v1/admin/stages/{stage_id}/close"), ("POST", "/admin/stages/{stage_id}/close"),
     ("POST", "/api/v1/admin/notifications/awards"), ("POST", "/admin/notifications/awards"),
 }
 VIEWER_POSTS = {("POST", "/api/v1/admin/exports"), ("POST", "/admin/exports")}
