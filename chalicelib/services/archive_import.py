@@ -10,7 +10,6 @@ here only, lazily.
 """
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
@@ -19,9 +18,8 @@ from ..domain.errors import Invalid
 from ..store import originality as store
 from . import originality
 from .accounts import Principal
-from .judge_import import RowError
 from . import workbook_rows
-from .workbook_rows import Workbook
+from .workbook_rows import RowError, Workbook
 
 SHEET = "往年案例"
 COLUMNS = (("year", "年份"), ("title", "案例名称"), ("unit", "单位"), ("category", "案例类别"),
@@ -42,45 +40,26 @@ EXAMPLE = {"year": 2022, "title": "示例：“党建+网格”推动基层治�
            "innovations": "创新点一：……\n创新点二：……", "results": "成果一：……\n成果二：……"}
 
 
-class RowsInvalid(Invalid):
-    """A refused import: `rows` lists every problem; nothing was imported."""
-
+class RowsInvalid(workbook_rows.RowsInvalid):
     def __init__(self, rows: list[RowError]):
-        first = rows[0]
-        where = f"第 {first.row} 行“{first.field}”：" if first.row else ""
-        super().__init__(f"未导入任何往年案例：共 {len(rows)} 处错误，{where}{first.message}。请修改后重新上传整个文件",
-                         {f"rows[{e.row}].{e.column}": e.message for e in rows})
-        self.rows = rows
+        super().__init__(rows, "往年案例")
 
 
 # -- the template ---------------------------------------------------------------------------------
 
 def template(comp: Competition) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment
 
     names = "、".join(c.name for c in comp.categories)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
-    sheet.append([header for _, header in COLUMNS])
-    sheet.append([EXAMPLE[field] for field, _ in COLUMNS])
     notes = {"年份": "必填，四位数字，早于本届比赛的年份", "案例名称": "必填", "单位": "选填，推荐单位",
              "案例类别": f"必填，填写类别名称：{names}", "案例背景": "案例背景、创新点、成果至少填写一项",
              "案例创新点": "每行一条（单元格内换行：Alt+Enter）", "案例取得的成果": "每行一条（单元格内换行：Alt+Enter）"}
     widths = {"年份": 8, "案例名称": 30, "单位": 22, "案例类别": 12, "案例背景": 50, "案例创新点": 40, "案例取得的成果": 40}
-    for index, (_, header) in enumerate(COLUMNS, 1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B3261E")
-        cell.alignment = Alignment(horizontal="center")
-        cell.comment = Comment(notes[header], "saiping")
-        sheet.column_dimensions[cell.column_letter].width = widths[header]
+    book, sheet = workbook_rows.template_book(SHEET, [header for _, header in COLUMNS], notes, widths)
+    sheet.append([EXAMPLE[field] for field, _ in COLUMNS])
+    for index in range(1, len(COLUMNS) + 1):
         sheet.cell(row=2, column=index).alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    guide = book.create_sheet("填写说明")
-    for line in (
+    return workbook_rows.template_bytes(book, [
         "往年案例导入说明",
         "1. 在“往年案例”工作表中每行填写一个往年参赛案例，不要修改第一行的表头。",
         "2. 第 2 行是示例，导入前请删除或替换为真实案例（保留示例行会被拒绝导入）。",
@@ -91,12 +70,7 @@ def template(comp: Competition) -> bytes:
         f"{originality.MAX_TITLE} 字，案例背景和每一条不超过 {originality.MAX_FIELD} 字，每格最多 {originality.MAX_ITEMS} 条。",
         "7. 上传后逐行校验：任何一行有错误时不会导入任何案例，请按提示修改后重新上传整个文件。",
         "8. 同一案例重复导入不会产生重复记录；导入后所有已提交案例会重新比对。",
-    ):
-        guide.append([line])
-    guide.column_dimensions["A"].width = 110
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    ], 110)
 
 
 # -- reading the workbook -------------------------------------------------------------------------

@@ -6,9 +6,7 @@ problem by row number (as Excel numbers it) and column. openpyxl is imported her
 """
 from __future__ import annotations
 
-import io
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain.competition import Competition
@@ -18,7 +16,7 @@ from ..security import new_id
 from ..store import judging as store
 from ..store.models import Judge
 from . import workbook_rows
-from .workbook_rows import Workbook
+from .workbook_rows import RowError, Workbook
 
 SHEET = "评委名单"
 COLUMNS = (("name", "姓名"), ("email", "电子邮箱"), ("mobile", "手机"), ("affiliation", "工作单位"),
@@ -34,56 +32,24 @@ WORKBOOK = Workbook(SHEET, HEADER, REQUIRED, MAX_BYTES, MAX_ROWS, "评委名单�
                     too_many=f"一次最多导入 {MAX_ROWS} 位评委，请分多个文件导入")
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str      # the field: name, email, mobile, affiliation, categories, conflicts (or "file")
-    field: str       # the column's Chinese header
-    message: str
-
-    def view(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
-
-
-class RowsInvalid(Invalid):
-    """A refused import: `rows` lists every problem; nothing was imported."""
-
+class RowsInvalid(workbook_rows.RowsInvalid):
     def __init__(self, rows: list[RowError]):
-        first = rows[0]
-        where = f"第 {first.row} 行“{first.field}”：" if first.row else ""
-        super().__init__(f"未导入任何评委：共 {len(rows)} 处错误，{where}{first.message}。请修改后重新上传整个文件",
-                         {f"rows[{e.row}].{e.column}": e.message for e in rows})
-        self.rows = rows
+        super().__init__(rows, "评委")
 
 
 # -- the template ---------------------------------------------------------------------------------
 
 def template(comp: Competition) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     names = "、".join(c.name for c in comp.categories)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
-    sheet.append([header for _, header in COLUMNS])
     notes = {"姓名": "必填", "电子邮箱": "必填，评分链接发到这个邮箱", "手机": "选填，11 位手机号",
              "工作单位": "必填；不评本单位推荐的案例（回避）",
              "评审类别": f"必填，可多选，用“、”分隔：{names}", "回避单位": "选填，需回避的其他单位，多个用“、”分隔"}
-    for index, (_, header) in enumerate(COLUMNS, 1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B3261E")
-        cell.alignment = Alignment(horizontal="center")
-        cell.comment = Comment(notes[header], "saiping")
-        column = sheet.column_dimensions[cell.column_letter]
-        column.width = 24 if header in ("电子邮箱", "工作单位", "评审类别", "回避单位") else 14
-        if header == "手机":
-            column.number_format = "@"   # a typed mobile number stays text (no 1.38E+10)
-    sheet.freeze_panes = "A2"
-    guide = book.create_sheet("填写说明")
-    for line in (
+    headers = [header for _, header in COLUMNS]
+    widths = {h: 24 if h in ("电子邮箱", "工作单位", "评审类别", "回避单位") else 14 for h in headers}
+    book, sheet = workbook_rows.template_book(SHEET, headers, notes, widths)
+    sheet.column_dimensions[sheet.cell(row=1, column=headers.index("手机") + 1).column_letter].number_format = "@"
+    # (a typed mobile number stays text: no 1.38E+10)
+    return workbook_rows.template_bytes(book, [
         "评委名单导入说明",
         "1. 在“评委名单”工作表中每行填写一位评委，不要修改第一行的表头。",
         "2. 姓名、电子邮箱、工作单位、评审类别为必填；手机、回避单位选填。",
@@ -91,12 +57,7 @@ def template(comp: Competition) -> bytes:
         "4. 回避单位填写评委需要回避的单位全称，多个用“、”分隔；评委也不会评审其工作单位推荐的案例。",
         "5. 上传后逐行校验：任何一行有错误时不会导入任何评委，请按提示修改后重新上传整个文件。",
         "6. 电子邮箱不能与表中其他行或已有评委重复。",
-    ):
-        guide.append([line])
-    guide.column_dimensions["A"].width = 100
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    ], 100)
 
 
 # -- the import -----------------------------------------------------------------------------------

@@ -74,3 +74,58 @@ def read_rows(data: bytes, shape: Workbook) -> list[tuple[int, dict[str, str]]]:
         return found
     finally:
         book.close()
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str      # the field of the import's columns (or "file")
+    field: str       # the column's Chinese header
+    message: str
+
+    def view(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+
+
+class RowsInvalid(Invalid):
+    """A refused import: `rows` lists every problem; nothing was imported. `what`: 评委, 往年案例."""
+
+    def __init__(self, rows: list[RowError], what: str):
+        first = rows[0]
+        where = f"第 {first.row} 行“{first.field}”：" if first.row else ""
+        super().__init__(f"未导入任何{what}：共 {len(rows)} 处错误，{where}{first.message}。请修改后重新上传整个文件",
+                         {f"rows[{e.row}].{e.column}": e.message for e in rows})
+        self.rows = rows
+
+
+def template_book(sheet_title: str, headers: list[str], notes: Mapping[str, str], widths: Mapping[str, int]) -> Any:
+    """An import template: a workbook whose first sheet has the styled header row (each header's rule as its
+    comment, the column's width), frozen under it. Returns (workbook, sheet)."""
+    from openpyxl import Workbook as Book
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Book()
+    sheet = book.active
+    sheet.title = sheet_title
+    sheet.append(headers)
+    for index, header in enumerate(headers, 1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="B3261E")
+        cell.alignment = Alignment(horizontal="center")
+        cell.comment = Comment(notes[header], "saiping")
+        sheet.column_dimensions[cell.column_letter].width = widths[header]
+    sheet.freeze_panes = "A2"
+    return book, sheet
+
+
+def template_bytes(book: Any, guide: list[str], guide_width: int) -> bytes:
+    """The template with its 填写说明 sheet (one line a row), as .xlsx bytes."""
+    sheet = book.create_sheet("填写说明")
+    for line in guide:
+        sheet.append([line])
+    sheet.column_dimensions["A"].width = guide_width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
