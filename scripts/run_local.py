@@ -4,15 +4,22 @@ run on its own (the app's schedules and async functions), with the data kept bet
     make run            # or: .venv/bin/python -m scripts.run_local
 
 Environment: PORT (app, 8000), AWS_EMULATOR_PORT (moto, 5000), LOCAL_DATA_DIR (.local),
-ORGANISER_USERNAME / ORGANISER_PASSWORD (organiser / saiping-2023-organiser),
-RUNNER_SAVE_SECONDS (how often data is saved while running, 60).
-Stops on SIGINT/SIGTERM: saves the data, then stops everything it started.
+ORGANISER_USERNAME / ORGANISER_PASSWORD (organiser / saiping-2023-organiser).
+
+Durability is the emulator's (scripts/local_emulator.py): every acknowledged change is in its journal,
+fsynced before the answer leaves, and replayed over the last snapshot at the next start. Both children stay
+in the runner's process group and get SIGKILL if the runner dies (PR_SET_PDEATHSIG), so none outlives it;
+they ignore SIGINT (a terminal's Ctrl-C reaches the whole group) and are stopped by the runner in order.
+A start refuses (exit 2) when either port is taken, before anything is started or loaded.
+Stops on SIGINT/SIGTERM: stops the app, then the emulator, which writes the snapshot.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -68,6 +75,37 @@ def _wait(url: str, seconds: float, proc: subprocess.Popen) -> None:
     raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
 
 
+PORT_TAKEN = 2
+PR_SET_PDEATHSIG = 1
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def refuse_taken_ports(ports: dict[str, int]) -> None:
+    """Exit 2, naming the port and the variable to change, when another process holds one of the ports."""
+    for variable, port in ports.items():
+        if _port_taken(port):
+            print(f"saiping: 端口 {port} 已被占用，未启动也未加载任何数据；请停止占用它的进程，或设置 {variable}=<其他端口>。\n"
+                  f"saiping: port {port} is already in use; nothing was started or loaded. Stop what uses it "
+                  f"(an earlier `make run`?) or choose another port with {variable}=<port>.", file=sys.stderr,
+                  flush=True)
+            raise SystemExit(PORT_TAKEN)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the runner dies (even by kill -9); Ctrl-C is the runner's."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Runner:
     def __init__(self) -> None:
         os.environ.update(_env())
@@ -76,35 +114,39 @@ class Runner:
         data = Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".local")
         self.data_dir = data if data.is_absolute() else ROOT / data
         self.snapshot = self.data_dir / "snapshot"
-        self.save_every = float(os.environ.get("RUNNER_SAVE_SECONDS", "60"))
+        self.journal = self.data_dir / "journal"
         self.children: list[subprocess.Popen] = []
         self.stopping = False
+        self.saved = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        restored = self.has_data()
         emulator_env = {**os.environ, "MOTO_RECORDER_FILEPATH": str(self.data_dir / "moto_recording")}
         self.children.append(subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.emulator_port)],
-            cwd=ROOT, env=emulator_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True))
-        _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 60, self.children[0])
-        self.provision()
+            [sys.executable, "-m", "scripts.local_emulator", "--host", "127.0.0.1", "--port", str(self.emulator_port),
+             "--data", str(self.data_dir)], cwd=ROOT, env=emulator_env, preexec_fn=_die_with_parent))
+        _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 600, self.children[0])
+        self.provision(restored)
         app = subprocess.Popen(
             [sys.executable, "-m", "scripts.chalice_local", "local", "--host", "127.0.0.1", "--port",
-             str(self.port), "--no-autoreload", "--stage", "local"], cwd=ROOT, start_new_session=True,
+             str(self.port), "--no-autoreload", "--stage", "local"], cwd=ROOT, preexec_fn=_die_with_parent,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        threading.Thread(target=_print_redacted, args=(app.stdout,), daemon=True).start()
         self.children.append(app)
+        threading.Thread(target=_print_redacted, args=(app.stdout,), daemon=True).start()
         _wait(f"http://127.0.0.1:{self.port}/api/v1/health", 60, self.children[1])
 
-    def provision(self) -> None:
+    def has_data(self) -> bool:
+        from chalicelib.store import backup
+        return backup.exists(self.snapshot) or (self.journal.exists() and self.journal.stat().st_size > 0)
+
+    def provision(self, restored: bool) -> None:
+        """The tables, bucket and sender are the emulator's (created before its snapshot loads)."""
         from chalicelib import bootstrap
         from scripts import local_stack
 
         bootstrap.reset()
-        local_stack.create_resources(f"http://127.0.0.1:{self.port}")
-        restored = self.load()
         seeded = local_stack.seed_competition(bootstrap.now_dt())
         user, password = self.organiser()
         local_stack.ensure_organiser(user, password)
@@ -119,7 +161,7 @@ class Runner:
         site = f"http://127.0.0.1:{self.port}"
         user, _ = self.organiser()
         print("\n".join([
-            "", "saiping is running (Ctrl-C stops it and saves the data):",
+            "", "saiping is running (every change is kept as it is made; Ctrl-C stops it):",
             f"  competition     {site}/",
             f"  register a unit {site}/register",
             f"  log in          {site}/login",
@@ -133,36 +175,23 @@ class Runner:
         self.stopping = True
 
     def shutdown(self) -> None:
-        try:
-            if len(self.children) >= 1 and self.children[0].poll() is None:
-                self.save()
-        finally:
-            for proc in reversed(self.children):
-                if proc.poll() is None:
-                    proc.terminate()
-            for proc in reversed(self.children):
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        """The app first (no more changes), then the emulator, which writes the snapshot as it exits."""
+        for proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=600 if proc is self.children[0] else 10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.saved = bool(self.children) and self.children[0].returncode == 0
 
-    # -- data ------------------------------------------------------------------------------
-    def _stores(self):
-        from chalicelib import bootstrap
-        from chalicelib.store import schema
-        cfg = bootstrap.config()
-        return bootstrap.client("dynamodb"), bootstrap.s3(), schema.table_names(), cfg.bucket
-
-    def load(self) -> bool:
-        from chalicelib.store import backup
-        if not backup.exists(self.snapshot):
-            return False
-        backup.load(self.snapshot, *self._stores())
-        return True
-
-    def save(self) -> None:
-        from chalicelib.store import backup
-        backup.dump(self.snapshot, *self._stores())
+    def farewell(self) -> str:
+        if self.saved:
+            return f"saiping: stopped, data saved in {self.snapshot}"
+        code = self.children[0].returncode
+        return (f"saiping: stopped; the emulator exited with {code} and wrote no snapshot. Every acknowledged "
+                f"change is in the journal {self.journal} and is replayed at the next start")
 
     # -- what AWS would run by itself ------------------------------------------------------
     def run_background_work(self) -> None:
@@ -170,24 +199,21 @@ class Runner:
         local_jobs.run_due(time.time())
 
     def loop(self) -> None:
-        last_save = time.time()
         while not self.stopping:
             time.sleep(0.5)
             for proc in self.children:
                 if proc.poll() is not None:
-                    print(f"saiping: {proc.args[0]} exited with {proc.returncode}; stopping", flush=True)
+                    print(f"saiping: {proc.args[2]} exited with {proc.returncode}; stopping", flush=True)
                     return
             try:
                 self.run_background_work()
             except Exception as exc:  # keep the stack up; the next round retries
                 print(f"saiping: background work failed: {exc!r}", flush=True)
-            if time.time() - last_save >= self.save_every:
-                self.save()
-                last_save = time.time()
 
 
 def main() -> None:
     runner = Runner()
+    refuse_taken_ports({"PORT": runner.port, "AWS_EMULATOR_PORT": runner.emulator_port})
     signal.signal(signal.SIGINT, runner.stop)
     signal.signal(signal.SIGTERM, runner.stop)
     try:
@@ -196,7 +222,7 @@ def main() -> None:
         runner.loop()
     finally:
         runner.shutdown()
-        print("saiping: stopped, data saved", flush=True)
+        print(runner.farewell(), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,17 @@ Layout: `manifest.json` (tables, object keys with content types, when), `tables/
 (one item per line in DynamoDB's typed JSON) and `objects/<key>` (the bytes). The local runner
 keeps its data between runs with this; operators use it through `scripts/backup.py`.
 Scans are fine here: this is an operator's tool, never a request path.
+
+A dump is crash-safe: it is written beside the target (`<name>.saving`), every file fsynced, and only then
+swapped in (the old copy is moved to `<name>.old` for the instant of the swap). A crash at any point keeps
+a whole copy: `.saving` is discarded, and an `.old` left without its target is the one loaded.
 """
 from __future__ import annotations
 
 import base64
 import io
 import json
+import os
 import shutil
 import time
 import zipfile
@@ -26,7 +31,10 @@ class _FolderSink:
     def write(self, name: str, data: bytes) -> None:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
 
 
 class _ZipSink:
@@ -76,8 +84,9 @@ def _from_json(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _typed(v, base64.b64decode) for k, v in item.items()}
 
 
-def _dump_into(sink: Any, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str) -> dict[str, Any]:
-    manifest: dict[str, Any] = {"format": FORMAT, "saved_at": time.time(), "tables": {}, "objects": {}}
+def _dump_into(sink: Any, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str,
+               extra: dict[str, Any]) -> dict[str, Any]:
+    manifest: dict[str, Any] = {"format": FORMAT, "saved_at": time.time(), **extra, "tables": {}, "objects": {}}
     for logical, physical in sorted(tables.items()):
         lines = [json.dumps(_to_json(item), ensure_ascii=False, sort_keys=True) for item in _scan(dynamodb, physical)]
         sink.write(f"tables/{logical}.jsonl", ("\n".join(lines) + ("\n" if lines else "")).encode())
@@ -91,25 +100,52 @@ def _dump_into(sink: Any, dynamodb: Any, s3: Any, tables: dict[str, str], bucket
     return manifest
 
 
-def dump(target: Path, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str) -> dict[str, Any]:
-    """Write everything to `target` (a folder, or a .zip). The old copy is replaced only when the new one is whole."""
+def dump(target: Path, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str,
+         extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write everything to `target` (a folder, or a .zip); `extra` goes into the manifest. The old copy is
+    replaced only when the new one is whole and on disk."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    recover(target)
     staging = target.with_name(target.name + ".saving")
     _remove(staging)
     if target.suffix == ".zip":
         with zipfile.ZipFile(staging, "w", zipfile.ZIP_DEFLATED) as archive:
-            manifest = _dump_into(_ZipSink(archive), dynamodb, s3, tables, bucket)
+            manifest = _dump_into(_ZipSink(archive), dynamodb, s3, tables, bucket, extra or {})
+        _fsync(staging)
     else:
         staging.mkdir()
-        manifest = _dump_into(_FolderSink(staging), dynamodb, s3, tables, bucket)
-    old = target.with_name(target.name + ".old")
+        manifest = _dump_into(_FolderSink(staging), dynamodb, s3, tables, bucket, extra or {})
+        for folder in [*(p for p in staging.rglob("*") if p.is_dir()), staging]:
+            _fsync(folder)
+    old = _old(target)
     _remove(old)
     if target.exists():
         target.rename(old)
     staging.rename(target)
+    _fsync(target.parent)
     _remove(old)
     return manifest
+
+
+def recover(target: Path) -> None:
+    """After a crash between the two renames of `dump`: the previous copy (`.old`) becomes the target again."""
+    target, old = Path(target), _old(Path(target))
+    if not target.exists() and old.exists():
+        old.rename(target)
+        _fsync(target.parent)
+
+
+def _old(target: Path) -> Path:
+    return target.with_name(target.name + ".old")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove(path: Path) -> None:
@@ -137,11 +173,13 @@ class _Source:
 
 def exists(source: Path) -> bool:
     source = Path(source)
+    recover(source)
     return source.exists() and _Source(source).exists()
 
 
 def load(source: Path, dynamodb: Any, s3: Any, tables: dict[str, str], bucket: str) -> dict[str, Any]:
     """Put every saved item and object back (overwriting same keys). Returns the manifest."""
+    recover(Path(source))
     src = _Source(Path(source))
     manifest = json.loads(src.read("manifest.json"))
     for logical in manifest["tables"]:

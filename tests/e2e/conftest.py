@@ -73,35 +73,50 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 def running_stack(data_dir: Path, name: str) -> Iterator[Stack]:
     """A local stack of its own (free ports, its own data), stopped with SIGINT afterwards; for tests that
     change what cannot be undone (a stage closed for good) use one beside the shared `stack`."""
+    proc, started = start_stack(data_dir, name)
+    try:
+        yield started
+    finally:
+        stop_stack(proc)
+
+
+def start_stack(data_dir: Path, name: str, ports: tuple[int, int] | None = None,
+                **popen: object) -> tuple[subprocess.Popen, Stack]:
+    """`python -m scripts.run_local` on free ports (or `ports`: app, emulator), its log in test-artifacts/,
+    once /api/v1/health answers."""
     ARTIFACTS.mkdir(exist_ok=True)
-    port, emulator = _free_port(), _free_port()
+    port, emulator = ports or (_free_port(), _free_port())
     python = ROOT / ".venv" / "bin" / "python"
     env = {**os.environ, "PORT": str(port), "AWS_EMULATOR_PORT": str(emulator), "LOCAL_DATA_DIR": str(data_dir),
-           "ORGANISER_USERNAME": ORGANISER[0], "ORGANISER_PASSWORD": ORGANISER[1], "RUNNER_SAVE_SECONDS": "5"}
+           "ORGANISER_USERNAME": ORGANISER[0], "ORGANISER_PASSWORD": ORGANISER[1]}
     env.pop("AWS_ENDPOINT_URL", None)
     log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(python if python.exists() else sys.executable), "-m", "scripts.run_local"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, **popen)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + START_SECONDS
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"the local stack exited with {proc.returncode}:\n{_tail(log_path)}")
-            if time.time() > deadline:
-                pytest.fail(f"the local stack did not answer {url}/api/v1/health within {START_SECONDS} s:\n"
-                            f"{_tail(log_path)}")
-            time.sleep(0.5)
-        yield Stack(url, ORGANISER, f"http://127.0.0.1:{emulator}")
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    deadline = time.time() + START_SECONDS
+    while not _healthy(url):
+        if proc.poll() is not None:
+            pytest.fail(f"the local stack exited with {proc.returncode}:\n{_tail(log_path)}")
+        if time.time() > deadline:
+            stop_stack(proc)
+            pytest.fail(f"the local stack did not answer {url}/api/v1/health within {START_SECONDS} s:\n"
+                        f"{_tail(log_path)}")
+        time.sleep(0.5)
+    return proc, Stack(url, ORGANISER, f"http://127.0.0.1:{emulator}")
+
+
+def stop_stack(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    """Stop the runner as Ctrl-C does (or with `sig`); its return code."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
 
 
 @pytest.fixture(scope="session")
