@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -247,9 +248,12 @@ def test_a_taken_port_refuses_the_start_before_anything_loads(tmp_path, taken):
 
 
 def edit_until_accepted(base: str, token: str, case_id: str, n: int) -> int:
-    """One writer: read the case's version, PUT with it; on 409 read again. Returns the attempts."""
+    """One writer: read the case's version, PUT with it; on 409 wait a little (jittered) and read again.
+    Returns the attempts."""
     attempts = 0
     while True:
+        if attempts:
+            time.sleep(random.uniform(0, 0.05 * attempts))
         attempts += 1
         status, case = call(base, "GET", f"/cases/{case_id}", token=token)
         assert status == 200, case
@@ -277,7 +281,7 @@ def test_30_processes_editing_one_case_lose_no_update(tmp_path):
         token = login(stack.url, "durable1", "correct-horse-1")
         status, case = call(stack.url, "POST", "/cases", case_body(), token)
         assert status == 201, case
-        with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
+        with multiprocessing.get_context("fork").Pool(WRITERS) as pool:
             attempts = pool.starmap(edit_until_accepted, [(stack.url, token, case["id"], n) for n in range(WRITERS)])
         final = call(stack.url, "GET", f"/cases/{case['id']}", token=token)[1]
         assert (final["version"], len(final["history"]), audit_edits(stack.emulator, case["id"])) == \

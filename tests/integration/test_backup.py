@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.store import models, schema
+from chalicelib.store import backup, models, schema
 from scripts import backup as cli
 
 SAMPLES = {"S": lambda n: {"S": f"值-{n}"}, "N": lambda n: {"N": str(1_690_000_000 + n)}}
@@ -205,3 +205,23 @@ def test_archive_exports_every_submitted_case_as_the_archive_import_body(aws, tm
         entry(5, "深圳市第1局", "service"),
     ]}
     assert all(list(c) == list(cli.CASE_FIELDS) for c in body["cases"])
+
+
+def test_a_crash_between_the_renames_of_a_dump_keeps_the_previous_copy_and_loads_it(seeded, tmp_path):
+    target = tmp_path / "snapshot"
+    cli.dump(target)
+    # The next dump died after moving the old copy aside, with its new copy half written:
+    target.rename(tmp_path / "snapshot.old")
+    (tmp_path / "snapshot.saving" / "tables").mkdir(parents=True)
+    (tmp_path / "snapshot.saving" / "tables" / "accounts.jsonl").write_text('{"username": {"S": "ha')
+    _wipe()
+    assert backup.exists(target)
+    backup.load(target, *_stores())
+    assert _state() == seeded
+    backup.dump(target, *_stores(), extra={"journal_seq": 7})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snapshot"]
+    assert json.loads((target / "manifest.json").read_text())["journal_seq"] == 7
+
+
+def _stores() -> tuple[Any, Any, dict[str, str], str]:
+    return bootstrap.client("dynamodb"), bootstrap.s3(), schema.table_names(), bootstrap.config().bucket
