@@ -127,19 +127,43 @@ def kill_everything(proc: subprocess.Popen) -> set[int]:
     return pids
 
 
+PDF = b"%PDF-1.4\n" + b"1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 40 + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def upload(base: str, token: str, case_id: str) -> str:
+    """An attachment as the browser sends it: the presigned POST straight to the emulator, then confirm."""
+    status, grant = call(base, "POST", f"/cases/{case_id}/attachments",
+                         {"filename": "说明.pdf", "content_type": "application/pdf", "size": len(PDF)}, token)
+    assert status == 201, grant
+    boundary = "durable-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in grant["upload"]["fields"].items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+                 f'Content-Type: application/pdf\r\n\r\n'.encode() + PDF + f"\r\n--{boundary}--\r\n".encode())
+    request = urllib.request.Request(grant["upload"]["url"], data=b"".join(parts), method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status in (200, 201, 204)
+    status, data = call(base, "POST", f"/cases/{case_id}/attachments/{grant['attachment_id']}/confirm", {}, token)
+    assert status == 200, data
+    return grant["attachment_id"]
+
+
 def acknowledged_writes(base: str) -> dict:
-    """20 writes, each answered 2xx: 6 accounts, 6 cases, 7 judges, 1 export (202, then done)."""
+    """20 writes, each answered 2xx: 6 accounts, 6 cases, 6 judges, 1 attachment (posted to the emulator,
+    confirmed) and 1 export (202, then done)."""
     organiser = login(base, *ORGANISER)
     acknowledged = {"accounts": [], "cases": {}, "judges": [], "export": None}
     for n in range(6):
         status, data = call(base, "POST", "/accounts", account(n))
         assert status == 201, data
         acknowledged["accounts"].append(account(n)["username"])
-        status, data = call(base, "POST", "/cases", case_body(title=f"案例{n}"), login(base, f"durable{n}",
-                                                                                       "correct-horse-1"))
+        token = login(base, f"durable{n}", "correct-horse-1")
+        status, data = call(base, "POST", "/cases", case_body(title=f"案例{n}"), token)
         assert status == 201, data
         acknowledged["cases"][f"durable{n}"] = data["id"]
-    for n in range(7):
+    acknowledged["attachment"] = upload(base, token, data["id"])
+    for n in range(6):
         status, data = call(base, "POST", "/admin/judges", judge(n), organiser)
         assert status == 201, data
         acknowledged["judges"].append(data["id"])
@@ -163,6 +187,12 @@ def kept(base: str, acknowledged: dict) -> int:
         count += 1
         cases = call(base, "GET", "/cases", token=data["token"])[1]["cases"]
         count += [c["id"] for c in cases] == [acknowledged["cases"][username]]
+    token = call(base, "POST", "/sessions", {"username": "durable5", "password": "correct-horse-1"})[1]["token"]
+    case_id = acknowledged["cases"]["durable5"]
+    status, link = call(base, "GET", f"/cases/{case_id}/attachments/{acknowledged['attachment']}", token=token)
+    if status == 200:
+        with urllib.request.urlopen(link["url"], timeout=30) as download:
+            count += download.read() == PDF
     organiser = login(base, *ORGANISER)
     judges = {j["id"] for j in call(base, "GET", "/admin/judges", token=organiser)[1]["judges"]}
     count += len(judges & set(acknowledged["judges"]))
