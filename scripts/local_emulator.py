@@ -11,7 +11,8 @@ written atomically and the journal emptied. Exit code 0 only when that last snap
 
     python -m scripts.local_emulator --host 127.0.0.1 --port 5000 --data .local
 
-The tables, the bucket and the SES sender are created here (scripts/local_stack.create_resources, through
+Transactions roll back item by item (scripts/moto_rollback.py) instead of copying whole tables, which moto
+does for every transaction (safe here: one request at a time). The tables, the bucket and the SES sender are created here (scripts/local_stack.create_resources, through
 moto's in-process mock, which shares moto's backends with the app served here) before the snapshot loads.
 Reads are not journaled: GET/HEAD/OPTIONS, DynamoDB's Get*/BatchGet*/Query/Scan/Describe*/List*, query
 protocol (SES, STS) Get*/List*/Describe*; nor moto's own /moto-api/ (the emulator's dashboard, not AWS data).
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from chalicelib.store import backup
+    from scripts import moto_rollback  # noqa: F401  (transactions roll back item by item: no table copies)
 
     args.data.mkdir(parents=True, exist_ok=True)
     snapshot, journal = args.data / "snapshot", Journal(args.data / "journal")
@@ -231,14 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     seq = 0
     if backup.exists(snapshot):
         seq = int(backup.load(snapshot, *_stores()).get("journal_seq", 0))
+    loaded = f"snapshot loaded (changes up to {seq})" if backup.exists(snapshot) else "no snapshot yet"
     durable.seq = max(durable.seq, seq)
     replayed, refused = durable.replay(seq)
     if replayed or journal.entries:
         save(snapshot, durable)
-    print(f"saiping: emulator ready in {time.perf_counter() - started:.1f} s (snapshot up to change {seq}"
-          f"{'' if backup.exists(snapshot) else ', none yet'}; {replayed} journaled changes replayed"
-          f"{f', {refused} of them refused again' if refused else ''})", flush=True)
-
+    print(f"saiping: emulator ready in {time.perf_counter() - started:.1f} s: {loaded}, {replayed} journaled "
+          f"changes replayed{f'; WARNING: {refused} of them were refused this time' if refused else ''}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -80,10 +80,10 @@ def running_stack(data_dir: Path, name: str) -> Iterator[Stack]:
         stop_stack(proc)
 
 
-def start_stack(data_dir: Path, name: str, ports: tuple[int, int] | None = None,
+def start_stack(data_dir: Path, name: str, ports: tuple[int, int] | None = None, checkout: Path = ROOT,
                 **popen: object) -> tuple[subprocess.Popen, Stack]:
-    """`python -m scripts.run_local` on free ports (or `ports`: app, emulator), its log in test-artifacts/,
-    once /api/v1/health answers."""
+    """`python -m scripts.run_local` of `checkout` on free ports (or `ports`: app, emulator), its log in
+    test-artifacts/, once /api/v1/health answers."""
     ARTIFACTS.mkdir(exist_ok=True)
     port, emulator = ports or (_free_port(), _free_port())
     python = ROOT / ".venv" / "bin" / "python"
@@ -93,7 +93,7 @@ def start_stack(data_dir: Path, name: str, ports: tuple[int, int] | None = None,
     log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(python if python.exists() else sys.executable), "-m", "scripts.run_local"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, **popen)
+                                cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT, **popen)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + START_SECONDS
     while not _healthy(url):
