@@ -106,6 +106,13 @@ def _die_with_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _import_the_app() -> None:
+    """What provisioning and the background work import (the app, for its schedules and functions)."""
+    import importlib
+    from scripts import local_jobs, local_stack  # noqa: F401
+    importlib.import_module("app")
+
+
 class Runner:
     def __init__(self) -> None:
         os.environ.update(_env())
@@ -127,6 +134,7 @@ class Runner:
         self.children.append(subprocess.Popen(
             [sys.executable, "-m", "scripts.local_emulator", "--host", "127.0.0.1", "--port", str(self.emulator_port),
              "--data", str(self.data_dir)], cwd=ROOT, env=emulator_env, preexec_fn=_die_with_parent))
+        _import_the_app()       # while the emulator loads, on the other CPU
         _wait(f"http://127.0.0.1:{self.emulator_port}/moto-api/", 600, self.children[0])
         self.provision(restored)
         app = subprocess.Popen(
