@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
           f"changes replayed{f'; WARNING: {refused} of them were refused this time' if refused else ''}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        if signal.getsignal(sig) is not signal.SIG_IGN:   # the runner's children leave Ctrl-C to the runner
+            signal.signal(sig, lambda *_: stop.set())
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     stop.wait()
