@@ -38,6 +38,7 @@ MAGIC = b"SPJ1"
 HEADER = struct.Struct(">4sQIQI")       # magic, seq, meta length, body length, crc32(meta + body)
 READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List")
 EXIT_PORT_TAKEN = 2
+BACKLOG = 1024      # as the app's server (scripts/chalice_local.py): a burst of uploads waits to be accepted
 
 
 # -- the journal -------------------------------------------------------------------------------
@@ -123,11 +124,11 @@ def _with_body(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
 # -- the serialising, journaling middleware ----------------------------------------------------
 
 class DurableApp:
-    def __init__(self, app: Callable, journal: Journal):
+    def __init__(self, app: Callable, journal: Journal | None = None):
         self.app = app
         self.journal = journal
         self.lock = threading.Lock()
-        self.seq = journal.last_seq
+        self.seq = journal.last_seq if journal else 0
 
     def _call(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         answer: dict[str, Any] = {}
@@ -197,15 +198,21 @@ def save(snapshot: Path, durable: DurableApp) -> dict[str, Any]:
 # -- the process -------------------------------------------------------------------------------
 
 def _bind(host: str, port: int, app: Callable):
+    """The listening socket first (connections wait in its backlog until the data is loaded), then the server."""
+    import socket
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        listener.bind((host, port))
     except OSError as error:
         print(f"saiping: 模拟器端口 {port} 已被占用，未加载任何数据；请停止占用它的进程，或用 AWS_EMULATOR_PORT 换一个端口。"
               f"\nsaiping: the emulator's port {port} is already in use ({error.strerror}); nothing was loaded. "
               f"Stop what uses it or choose another port with AWS_EMULATOR_PORT.", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_PORT_TAKEN)
+    listener.listen(BACKLOG)
+    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,11 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.store import backup
     from scripts import moto_rollback  # noqa: F401  (transactions roll back item by item: no table copies)
 
+    durable = DurableApp(DomainDispatcherApplication(create_backend_app))
+    server = _bind(args.host, args.port, durable)      # before anything is read: a taken port refuses here
+    started = time.perf_counter()
     args.data.mkdir(parents=True, exist_ok=True)
     snapshot, journal = args.data / "snapshot", Journal(args.data / "journal")
-    durable = DurableApp(DomainDispatcherApplication(create_backend_app), journal)
-    server = _bind(args.host, args.port, durable)      # before anything loads: a taken port refuses here
-    started = time.perf_counter()
+    durable.journal, durable.seq = journal, journal.last_seq
     mock_aws().start()
     _provision(args.site)
     seq = 0

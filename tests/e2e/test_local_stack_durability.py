@@ -332,3 +332,17 @@ def test_30_processes_editing_one_case_lose_no_update(tmp_path):
         assert sum(attempts) > WRITERS     # they did collide
     finally:
         stop_stack(proc)
+
+
+def test_the_emulator_itself_refuses_a_taken_port_before_reading_its_data(tmp_path):
+    """The runner checks both ports first; the emulator binds before it reads anything, for a port taken
+    in between."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "scripts.local_emulator", "--port", str(port), "--data",
+                               str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert f"the emulator's port {port} is already in use" in done.stderr and "AWS_EMULATOR_PORT" in done.stderr
+    assert not (tmp_path / "data").exists()
