@@ -12,8 +12,9 @@ written atomically and the journal emptied. Exit code 0 only when that last snap
     python -m scripts.local_emulator --host 127.0.0.1 --port 5000 --data .local
 
 Transactions roll back item by item (scripts/moto_rollback.py) instead of copying whole tables, which moto
-does for every transaction (safe here: one request at a time). The tables, the bucket and the SES sender are created here (scripts/local_stack.create_resources, through
-moto's in-process mock, which shares moto's backends with the app served here) before the snapshot loads.
+does for every transaction (safe here: one request at a time). The tables, the bucket and the SES sender
+are created here (scripts/local_stack.create_resources, through moto's in-process mock, which shares moto's
+backends with the app served here) before the snapshot loads.
 Reads are not journaled: GET/HEAD/OPTIONS, DynamoDB's Get*/BatchGet*/Query/Scan/Describe*/List*, query
 protocol (SES, STS) Get*/List*/Describe*; nor moto's own /moto-api/ (the emulator's dashboard, not AWS data).
 """
@@ -225,45 +226,53 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ.pop("AWS_ENDPOINT_URL", None)        # the in-process clients go to the mock, not to a port
 
-    from moto import mock_aws
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from chalicelib.store import backup
     from scripts import moto_rollback  # noqa: F401  (transactions roll back item by item: no table copies)
 
     durable = DurableApp(DomainDispatcherApplication(create_backend_app))
     server = _bind(args.host, args.port, durable)      # before anything is read: a taken port refuses here
-    started = time.perf_counter()
-    args.data.mkdir(parents=True, exist_ok=True)
-    snapshot, journal = args.data / "snapshot", Journal(args.data / "journal")
-    durable.journal, durable.seq = journal, journal.last_seq
-    mock_aws().start()
-    _provision(args.site)
-    seq = 0
-    if backup.exists(snapshot):
-        seq = int(backup.load(snapshot, *_stores()).get("journal_seq", 0))
-    loaded = f"snapshot loaded (changes up to {seq})" if backup.exists(snapshot) else "no snapshot yet"
-    durable.seq = max(durable.seq, seq)
-    replayed, refused = durable.replay(seq)
-    if replayed or journal.entries:
-        save(snapshot, durable)
-    print(f"saiping: emulator ready in {time.perf_counter() - started:.1f} s: {loaded}, {replayed} journaled "
-          f"changes replayed{f'; WARNING: {refused} of them were refused this time' if refused else ''}", flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        if signal.getsignal(sig) is not signal.SIG_IGN:   # the runner's children leave Ctrl-C to the runner
-            signal.signal(sig, lambda *_: stop.set())
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    stop.wait()
-    server.shutdown()
+    snapshot = args.data / "snapshot"
+    restore(durable, snapshot, args.data / "journal", args.site)
+    _serve_until_stopped(server)
     durable.lock.acquire()      # kept to the end: nothing runs after the snapshot
     try:
         save(snapshot, durable)
     except Exception as error:  # the journal still holds every acknowledged change
-        print(f"saiping: emulator could not write the snapshot ({error!r}); the journal "
-              f"{journal.path} keeps every change and is replayed at the next start", file=sys.stderr, flush=True)
+        print(f"saiping: emulator could not write the snapshot ({error!r}); the journal {durable.journal.path} "
+              f"keeps every change and is replayed at the next start", file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+def restore(durable: DurableApp, snapshot: Path, journal_path: Path, site: str) -> None:
+    """Resources, the snapshot, the journal's later changes; a new snapshot if anything was replayed."""
+    from moto import mock_aws
+    from chalicelib.store import backup
+
+    started = time.perf_counter()
+    journal_path.parent.mkdir(parents=True, exist_ok=True)
+    durable.journal = journal = Journal(journal_path)
+    mock_aws().start()
+    _provision(site)
+    seq = int(backup.load(snapshot, *_stores()).get("journal_seq", 0)) if backup.exists(snapshot) else 0
+    loaded = f"snapshot loaded (changes up to {seq})" if backup.exists(snapshot) else "no snapshot yet"
+    durable.seq = max(journal.last_seq, seq)
+    replayed, refused = durable.replay(seq)
+    if journal.entries:
+        save(snapshot, durable)
+    print(f"saiping: emulator ready in {time.perf_counter() - started:.1f} s: {loaded}, {replayed} journaled "
+          f"changes replayed{f'; WARNING: {refused} of them were refused this time' if refused else ''}", flush=True)
+
+
+def _serve_until_stopped(server: Any) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(sig) is not signal.SIG_IGN:   # the runner's children leave Ctrl-C to the runner
+            signal.signal(sig, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop.wait()
+    server.shutdown()
+
 
 if __name__ == "__main__":
     code = main()

@@ -85,13 +85,16 @@ def descendants(pid: int) -> set[int]:
 
 
 def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running: a zombie counts as gone once its last thread has exited (a killed
+    process's leader turns zombie before its other threads are gone, and its sockets go with the last one)."""
     living = set()
     for pid in pids:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            threads = len(os.listdir(f"/proc/{pid}/task"))
         except OSError:
             continue
-        if state != "Z":
+        if state != "Z" or threads > 1:
             living.add(pid)
     return living
 
