@@ -6,8 +6,9 @@ A mutating request that succeeds (status < 400) is appended to the journal (`LOC
 fsynced before its answer leaves: an acknowledged write survives kill -9 of every process. At start the
 last snapshot (`LOCAL_DATA_DIR/snapshot`, chalicelib/store/backup.py's format, recording the last journal
 sequence number it holds) is loaded and the journal's later entries are replayed through the same app,
-in-process, before the port serves anything; after a replay, and on SIGTERM/SIGINT, a new snapshot is
-written atomically and the journal emptied. Exit code 0 only when that last snapshot was written.
+in-process, before the port serves anything; after a replay, and when stopped (SIGTERM, SIGINT, or SIGUSR1 as
+the runner does), a new snapshot is written atomically and the journal emptied. Exit code 0 only when that
+last snapshot was written.
 
     python -m scripts.local_emulator --host 127.0.0.1 --port 5000 --data .local
 
@@ -266,8 +267,8 @@ def restore(durable: DurableApp, snapshot: Path, journal_path: Path, site: str) 
 
 def _serve_until_stopped(server: Any) -> None:
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        if signal.getsignal(sig) is not signal.SIG_IGN:   # the runner's children leave Ctrl-C to the runner
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+        if signal.getsignal(sig) is not signal.SIG_IGN:   # the runner's: SIGUSR1 only (scripts/run_local.py)
             signal.signal(sig, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop.wait()

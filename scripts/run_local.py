@@ -9,7 +9,8 @@ ORGANISER_USERNAME / ORGANISER_PASSWORD (organiser / saiping-2023-organiser).
 Durability is the emulator's (scripts/local_emulator.py): every acknowledged change is in its journal,
 fsynced before the answer leaves, and replayed over the last snapshot at the next start. Both children stay
 in the runner's process group and get SIGKILL if the runner dies (PR_SET_PDEATHSIG), so none outlives it;
-they ignore SIGINT (a terminal's Ctrl-C reaches the whole group) and are stopped by the runner in order.
+they ignore SIGINT and SIGTERM (a terminal's Ctrl-C or a kill of the whole group reaches them too) and are
+stopped by the runner in order, with SIGUSR1.
 A start refuses (exit 2) when either port is taken, before anything is started or loaded.
 Stops on SIGINT/SIGTERM: stops the app, then the emulator, which writes the snapshot.
 """
@@ -100,10 +101,16 @@ def refuse_taken_ports(ports: dict[str, int]) -> None:
             raise SystemExit(PORT_TAKEN)
 
 
+STOP = signal.SIGUSR1      # how the runner stops a child: SIGINT and SIGTERM sent to the group are its own
+
+
 def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL when the runner dies (even by kill -9); Ctrl-C is the runner's."""
+    """In the child before exec: SIGKILL when the runner dies (even by kill -9). SIGINT and SIGTERM are
+    ignored: a terminal's Ctrl-C or a `kill` of the whole group reaches the runner, which stops the app, then
+    the emulator (with STOP), in that order."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _import_the_app() -> None:
@@ -186,7 +193,7 @@ class Runner:
         """The app first (no more changes), then the emulator, which writes the snapshot as it exits."""
         for proc in reversed(self.children):
             if proc.poll() is None:
-                proc.terminate()
+                proc.send_signal(STOP)
             try:
                 proc.wait(timeout=600 if proc is self.children[0] else 10)
             except subprocess.TimeoutExpired:
