@@ -1,17 +1,20 @@
 """The local stack keeps what it acknowledged and leaves nothing behind (scripts/run_local.py,
 scripts/local_emulator.py): real stacks on free ports, killed the hard way.
 
-- 20 acknowledged writes (accounts, cases, judges, an export accepted with 202 and done), then SIGKILL of
-  every process of the stack, a restart on the same LOCAL_DATA_DIR: all 20 are there, the export downloads.
+- 20 acknowledged writes (accounts, cases, judges, an attachment posted straight to the emulator and
+  confirmed, an export accepted with 202 and done), then SIGKILL of every process of the stack, a restart on
+  the same LOCAL_DATA_DIR: all 20 are there, the attachment and the export download.
 - A crash in the middle of a snapshot (a half-written `snapshot.saving`, the previous one moved aside to
   `snapshot.old`) keeps the previous snapshot, which is used, and the journal's later changes on top of it.
-- SIGTERM of the runner: exit 0, "data saved", no process of the stack left, both ports free; Ctrl-C
-  (SIGINT to the whole process group) stops the app, then the emulator, in that order.
+- SIGTERM of the runner: exit 0, "data saved", no process of the stack left, both ports free; SIGINT or
+  SIGTERM to the whole process group (a terminal's Ctrl-C) is the runner's: it stops the app, then the
+  emulator, and nothing fails on the way.
 - SIGKILL of the runner alone: its children go with it.
-- A port already taken: exit 2 naming the port and its variable, before the emulator starts or loads.
+- A port already taken: exit 2 naming the port and its variable, before the emulator starts or loads
+  (the runner's check, and the emulator's own for a port taken in between).
 - 30 processes editing one case with its version, retrying on 409: version 31, 30 history entries and
   30 audit rows — none lost.
-The whole file takes 1–3 minutes (eight starts of a stack; 2 min 41 s at load 10 on 2 CPUs).
+The whole file starts 9 stacks: about 2–4 minutes on 2 busy CPUs (4 min 13 s at load 12).
 """
 from __future__ import annotations
 
