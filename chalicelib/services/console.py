@@ -245,9 +245,12 @@ def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
     for stage in JUDGED_STAGES:
         counts = Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
                          if not s["recused"])
-        states = judging.link_states(stage, list(counts))
+        rows = judging.link_rows(stage, list(counts))
+        states = judging.link_states(stage, list(counts), rows)
+        mails = judging.mail_states(stage, {j: names[j].email for j in counts if j in names}, rows)
         found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
-                                "email": names[j].email if j in names else "", "link": states[j]}
+                                "email": names[j].email if j in names else "", "link": states[j],
+                                "mail": mails.get(j)}
                                for j, n in counts.items()),
                               key=lambda r: (r["name"], r["judge_id"]))
     return found

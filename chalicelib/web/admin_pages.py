@@ -30,6 +30,7 @@ readable = lazy_module("chalicelib.domain.readable")
 console = lazy_module("chalicelib.services.console")
 exports = lazy_module("chalicelib.services.exports")
 judging = lazy_module("chalicelib.services.judging")
+mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 notifications = lazy_module("chalicelib.services.notifications")
 results = lazy_module("chalicelib.services.results")
 stages = lazy_module("chalicelib.services.stages")
@@ -59,7 +60,9 @@ MAIL_KINDS = {
     "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
 MAIL_STATUS = {"sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回"}
-LINK_STATES = {"none": "未发放", "sent": "已发送", "opened": "已打开", "revoked": "已撤销"}
+LINK_STATES = {"none": "未发放", "sent": "已发放", "opened": "已打开", "revoked": "已撤销"}
+MAIL_STATES = {"queued": "已排队", "sending": "已排队", "sent": "已发送", "failed": "发送失败", "bounced": "被退回",
+               "dropped": "未发送"}
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -253,6 +256,7 @@ def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
                    stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
+                   mail_states=MAIL_STATES,
                    message=error.message if error else None)
 
 
@@ -268,7 +272,8 @@ def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = _posted(ORGANISER)
     issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                 bootstrap.now_dt(), bootstrap.mail_transport())
+                                 bootstrap.now_dt())
+    mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
 
@@ -279,9 +284,10 @@ def reissue_link(stage_id: str) -> Response:
     who, form = _posted(ORGANISER)
     try:
         link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
-                                    who.actor, bootstrap.now_dt(), bootstrap.mail_transport())
+                                    who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
+    mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "reissued", "links": [link]})
 
 

@@ -15,6 +15,7 @@ accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
 judging = lazy_module("chalicelib.services.judging")
+mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 results = lazy_module("chalicelib.services.results")
 scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
@@ -233,9 +234,10 @@ def remove_assignment(stage_id, judge_id, case_id):
 @endpoint
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
-    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                bootstrap.now_dt(), bootstrap.mail_transport())
-    return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at} for l in links]}
+    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor, bootstrap.now_dt())
+    mail_queue.start()
+    return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at, "mail": l.mail}
+                           for l in links]}
 
 
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["POST"])
@@ -243,8 +245,9 @@ def issue_links(stage_id):
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
     link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), judge_id, stage_id, who.actor,
-                                bootstrap.now_dt(), bootstrap.mail_transport())
-    return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at}
+                                bootstrap.now_dt())
+    mail_queue.start()
+    return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
 
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["DELETE"])

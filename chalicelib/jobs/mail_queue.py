@@ -1,0 +1,34 @@
+"""The queued sender: the 1-minute schedule `send_queued_mail` of app.py, also started asynchronously right
+after a request that queued mail (ASYNC_MODE=lambda), and polled by the local runner (scripts/local_jobs.py).
+Each run mails what is queued at MAIL_RATE_PER_SECOND; the claims make overlapping runs harmless."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+
+from .. import bootstrap
+from ..services import judging
+
+log = logging.getLogger("saiping")
+BUDGET_SECONDS = 240      # of the function's 300 s: a run never stops between a claim and its send
+
+
+def send_queued_mail() -> dict[str, int]:
+    cfg = bootstrap.config()
+    limit = int(cfg.mail_rate_per_second * BUDGET_SECONDS) if cfg.mail_rate_per_second > 0 else 1000
+    return asdict(judging.send_invitations(bootstrap.competition(), cfg, bootstrap.mail_transport(),
+                                           bootstrap.now, max(limit, 1)))
+
+
+def start() -> None:
+    """Start a run now (an asynchronous invocation of the function) instead of at the next minute. A failure
+    to start is logged, not raised: the schedule sends the mail within a minute anyway."""
+    cfg = bootstrap.config()
+    if cfg.async_mode != "lambda" or not cfg.mail_function_name:
+        return
+    try:
+        bootstrap.client("lambda").invoke(FunctionName=cfg.mail_function_name, InvocationType="Event",
+                                          Payload=json.dumps({"source": "saiping.api"}).encode("utf-8"))
+    except Exception:
+        log.exception("could not start the queued mail sender; the schedule will send the mail")
