@@ -14,6 +14,7 @@ competition_rules = lazy_module("chalicelib.domain.competition")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
+extra_judges = lazy_module("chalicelib.services.extra_judges")
 judging = lazy_module("chalicelib.services.judging")
 mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 results = lazy_module("chalicelib.services.results")
@@ -205,6 +206,15 @@ def plan_assignments(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+
+
+@api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
+@endpoint
+def add_extra_judges(stage_id):
+    """加评: more judges on the cases ranked around the advance line (text review, while it is open)."""
+    who = principal(_request(), ORGANISER)
+    raw = read_json(_request(), required=False)
+    return 200, extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage_id)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
