@@ -267,12 +267,12 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
                 compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float]) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
     becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls."""
-    # The pause comes before the claim and the composing, so that what is sent is read just before it goes.
+    # A dropped mail takes no sending slot; a sent one waits for its slot (at most one interval) after it was
+    # composed, so what goes out was read just before.
     pace, send = ((transport.pace, transport.transport.send) if isinstance(transport, Throttled)
                   else ((lambda: None), transport.send))
     sent = failed = dropped = skipped = 0
     for row in rows:
-        pace()
         if not _claim(row, now()):
             skipped += 1
             continue
@@ -284,6 +284,7 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
         subject, text, html = render(row.kind, context)
         message = build_message(sender, row.recipient, subject, text, html)
         message[MAIL_KEY_HEADER] = row.mail_key
+        pace()
         try:
             message_id = send(message)
         except Exception as exc:
