@@ -178,7 +178,7 @@ def test_staff_may_ask_for_extra_judges_and_viewers_may_not(api, clock):
 def test_the_console_previews_then_adds_on_confirmation(client, scored):
     browser, csrf = log_in(client)
     page = text(browser.get("/admin/rankings/text_review"))
-    assert "为第13–17名增加评委…" in page
+    assert "默认为第13–17名，即入围线前后各 2 名" in page and ">增加评委…</button>" in page
     form = {"csrf_token": csrf, "judges_per_case": "2", "from_rank": "13", "to_rank": "17"}
     preview = browser.post("/admin/rankings/text_review/extra", form)
     shown = text(preview)
