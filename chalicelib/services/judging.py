@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,7 +37,6 @@ from ..store import judging as store
 from ..store.models import Assignment, Judge, Session
 from . import stages as stage_service
 
-log = logging.getLogger("saiping")
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),

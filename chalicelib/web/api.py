@@ -246,8 +246,8 @@ def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
     links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor, bootstrap.now_dt())
     mail_queue.start()
-    return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at, "mail": l.mail}
-                           for l in links]}
+    return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
+                            "mail": link.mail} for link in links]}
 
 
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["POST"])

@@ -258,12 +258,12 @@ def test_links_for_many_judges_are_queued_by_the_request_and_each_mailed_once_by
     status, issued = org.call("POST", "/admin/stages/text_review/links")
     assert status == 200, issued
     assert (made.count("TransactWriteItems"), made.count("UpdateItem"), made.count("SendRawEmail")) == (2, 0, 0)
-    assert {l["mail"] for l in issued["links"]} == {"queued"}
+    assert {link["mail"] for link in issued["links"]} == {"queued"}
     assert invitations(org) == sorted((f"j{n}@example.org", "queued", None) for n in range(1, 41))
     made.clear()
     assert send_queued() == {"sent": 40, "failed": 0, "dropped": 0, "skipped": 0}
     assert made.count("SendRawEmail") == 40
-    urls = {l["judge_id"]: l["url"] for l in issued["links"]}
+    urls = {link["judge_id"]: link["url"] for link in issued["links"]}
     assert sorted(urls) == sorted(judge_ids)
     mailed = mailed_urls()                                   # runs the sender once more: nothing new
     assert {f"j{n}@example.org": [urls[judge_id]] for n, judge_id in enumerate(judge_ids, 1)} == mailed
@@ -339,7 +339,7 @@ def test_the_links_page_shows_each_invitations_mail_state(api, review, monkeypat
         return dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<span class="badge mail-state[^"]*">([^<]+)</span>',
                                section, re.S))
 
-    browser, org, (first, second, third) = review["browser"], review["org"], review["judges"]
+    browser, org, (_, second, third) = review["browser"], review["org"], review["judges"]
     assert mail_badges(text(browser.get("/admin/links"))) == {"评委1号": "已排队", "评委2号": "已排队",
                                                              "评委3号": "已排队"}
     send_queued()
@@ -370,6 +370,6 @@ def test_lambda_mode_starts_the_queued_sender_right_after_the_request(api, revie
     with stub:
         assert org.call("POST", "/admin/stages/text_review/links")[0] == 200
         status, body = org.call("POST", "/admin/stages/text_review/links")   # not started: the schedule sends
-        assert status == 200 and {l["mail"] for l in body["links"]} == {"queued"}
+        assert status == 200 and {link["mail"] for link in body["links"]} == {"queued"}
     stub.assert_no_pending_responses()
     assert {status for _, status, _ in invitations(org)} == {"queued"}
