@@ -51,6 +51,7 @@ def main() -> None:
         from chalice.test import Client
 
         from app import app, send_queued_mail
+        from chalicelib.jobs import mail_queue
         from chalicelib import bootstrap
         from tests.conftest import CHINA, Api, create_aws_resources, start_competition
         from tests.integration.test_judging_api import judges, organiser, submitted_cases
@@ -85,7 +86,7 @@ def main() -> None:
             requested = dict(made)
             made.clear()
             start = time.perf_counter()
-            drained = send_queued_mail({}, None)
+            drained = send_queued_mail(mail_queue.start_event(time.time()), None)
             drain_time = time.perf_counter() - start
             BaseClient._make_api_call = original
         print(f"{len(issued['links'])} judges, {CASES} cases, mail rate {args.mail_rate or 'unlimited'}/s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from datetime import datetime, timezone
 
 from .. import bootstrap
 from ..services import judging
@@ -21,6 +22,14 @@ def send_queued_mail() -> dict[str, int]:
                                            bootstrap.now, max(limit, 1)))
 
 
+def start_event(now: float) -> dict:
+    """The event the API starts the function with: shaped as its schedule's (Chalice reads a scheduled
+    function's event as an EventBridge event and refuses one without these fields)."""
+    at = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"version": "0", "id": f"saiping-api-{int(now)}", "detail-type": "Scheduled Event",
+            "source": "saiping.api", "account": "", "time": at, "region": "", "resources": [], "detail": {}}
+
+
 def start() -> None:
     """Start a run now (an asynchronous invocation of the function) instead of at the next minute. A failure
     to start is logged, not raised: the schedule sends the mail within a minute anyway."""
@@ -29,6 +38,6 @@ def start() -> None:
         return
     try:
         bootstrap.client("lambda").invoke(FunctionName=cfg.mail_function_name, InvocationType="Event",
-                                          Payload=json.dumps({"source": "saiping.api"}).encode("utf-8"))
+                                          Payload=json.dumps(start_event(bootstrap.now())).encode("utf-8"))
     except Exception:
         log.exception("could not start the queued mail sender; the schedule will send the mail")
