@@ -12,14 +12,15 @@ from .. import bootstrap
 from ..services import judging
 
 log = logging.getLogger("saiping")
-BUDGET_SECONDS = 240      # of the function's 300 s: a run never stops between a claim and its send
+BUDGET_SECONDS = 240      # of the function's 300 s: no claim after it, so a run never stops between a claim and
+                          # its send; what is left waits for the next run
+BATCH = 1000              # rows read per run (one Query)
 
 
 def send_queued_mail() -> dict[str, int]:
     cfg = bootstrap.config()
-    limit = int(cfg.mail_rate_per_second * BUDGET_SECONDS) if cfg.mail_rate_per_second > 0 else 1000
     return asdict(judging.send_invitations(bootstrap.competition(), cfg, bootstrap.mail_transport(),
-                                           bootstrap.now, max(limit, 1)))
+                                           bootstrap.now, BATCH, BUDGET_SECONDS))
 
 
 def start_event(now: float) -> dict:

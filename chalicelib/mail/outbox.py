@@ -264,15 +264,20 @@ class Drained:
 
 
 def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
-                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float]) -> Drained:
+                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
+                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
-    becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls."""
+    becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls.
+    After `budget_seconds` no further row is claimed (the rest wait for the next run)."""
+    started = elapsed()
     # A dropped mail takes no sending slot; a sent one waits for its slot (at most one interval) after it was
     # composed, so what goes out was read just before.
     pace, send = ((transport.pace, transport.transport.send) if isinstance(transport, Throttled)
                   else ((lambda: None), transport.send))
     sent = failed = dropped = skipped = 0
     for row in rows:
+        if budget_seconds is not None and elapsed() - started > budget_seconds:
+            break
         if not _claim(row, now()):
             skipped += 1
             continue

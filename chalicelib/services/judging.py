@@ -338,9 +338,9 @@ def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor
     return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
 
 
-def link_rows(stage: str, judge_ids: list[str]) -> dict[str, Any]:
-    """The judges' link rows of the stage (one batch read), for `link_states` and `mail_states`."""
-    return store.links_of(stage, judge_ids)
+def link_rows(judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """The link rows of these judges in these stages (one BatchGet per 100), by stage then judge."""
+    return store.links_of_stages(judges_by_stage)
 
 
 def link_states(stage: str, judge_ids: list[str], rows: dict[str, Any] | None = None) -> dict[str, LinkState]:
@@ -364,8 +364,8 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: Any,
-                     limit: int = 1000) -> outbox.Drained:
+def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: Any, limit: int = 1000,
+                     budget_seconds: float | None = None) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
     or revoked since, whose stage has closed or whose judge's address changed is dropped, never sent."""
@@ -390,20 +390,25 @@ def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: An
         count = counts[stage].get(judge_id, 0)
         return _invitation(comp, window, judge, count, url, stage) if url and count else None
 
-    return outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock)
+    return outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
 
 
 def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(stage: str, holders: dict[str, Any], rows: dict[str, Any]) -> dict[str, str]:
-    """Each judge's invitation state for their link in force ("queued", "sending", "sent", "failed",
-    "bounced"; absent without a link in force or a mail): `holders` maps judge id -> email. One BatchGet."""
-    keys = {j: outbox.mail_key("judge_invitation", rows[j].link_hash, email)
-            for j, email in holders.items() if j in rows and rows[j].link_hash and email}
+def mail_states(rows: dict[str, dict[str, Any]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
+    "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
+    One BatchGet per 100 mails."""
+    keys = {(stage, j): outbox.mail_key("judge_invitation", row.link_hash, emails[j])
+            for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
     found = outbox.states(list(keys.values()))
-    return {j: found[key] for j, key in keys.items() if key in found}
+    states: dict[str, dict[str, str]] = {stage: {} for stage in rows}
+    for (stage, j), key in keys.items():
+        if key in found:
+            states[stage][j] = found[key]
+    return states
 
 
 def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:

@@ -212,6 +212,17 @@ def links_of(stage: str, judge_ids: Iterable[str]) -> dict[str, Link]:
     return {link.judge_stage.rsplit("#", 1)[0]: link for link in Link.batch_get(keys)}
 
 
+def links_of_stages(judges_by_stage: dict[str, Iterable[str]]) -> dict[str, dict[str, Link]]:
+    """The link rows of several stages' judges, by stage then judge: one BatchGet per 100 keys in all."""
+    keys = sorted({link_key(j, stage) for stage, judges in judges_by_stage.items() for j in judges})
+    found: dict[str, dict[str, Link]] = {stage: {} for stage in judges_by_stage}
+    for link in Link.batch_get(keys) if keys else []:
+        judge_id, stage = link.judge_stage.rsplit("#", 1)
+        if stage in found:
+            found[stage][judge_id] = link
+    return found
+
+
 def open_session(session: Session, now: float) -> bool:
     """Store a judge's session and mark its link opened, if the link is still the one in force."""
     try:

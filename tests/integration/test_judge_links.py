@@ -377,3 +377,14 @@ def test_lambda_mode_starts_the_queued_sender_right_after_the_request(api, revie
     from chalicelib.jobs import mail_queue
     event = mail_queue.start_event(bootstrap.now())         # what the function is started with, as Lambda hands it
     assert app.send_queued_mail(event, None) == {"sent": 3, "failed": 0, "dropped": 6, "skipped": 0}
+
+
+def test_a_run_past_its_time_budget_claims_nothing_more_and_the_rest_waits(api, review):
+    from chalicelib import bootstrap
+    from chalicelib.mail import outbox
+    from chalicelib.services import judging
+    comp, cfg = bootstrap.competition(), bootstrap.config()
+    assert judging.send_invitations(comp, cfg, bootstrap.mail_transport(), bootstrap.now,
+                                    budget_seconds=-1) == outbox.Drained()
+    assert len(outbox.queued(comp.id, 10)) == 3
+    assert send_queued() == {"sent": 3, "failed": 0, "dropped": 0, "skipped": 0}
