@@ -255,6 +255,21 @@ def _claim(record: MailRecord, now: float) -> bool:
     return True
 
 
+def drop(rows: list[MailRecord]) -> int:
+    """Mark queued rows whose object is already gone "dropped" without claiming them (one conditional
+    UpdateItem each: a row another sender has taken meanwhile is left to it). Returns how many."""
+    dropped = 0
+    for row in rows:
+        try:
+            row.update(actions=[MailRecord.status.set("dropped"), MailRecord.queued_for.remove()],
+                       condition=MailRecord.queued_for.exists() & (MailRecord.status == "queued"))
+            dropped += 1
+        except UpdateError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+    return dropped
+
+
 @dataclass(frozen=True)
 class Drained:
     sent: int = 0

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -372,6 +372,8 @@ def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: An
     rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
     if not rows:
         return outbox.Drained()
+    rows, gone = _stale_invitations(rows)
+    dropped = outbox.drop(gone)
     judges = {j.judge_id: j for j in store.list_judges(comp.id)}
     windows = stage_service.windows(comp)
     counts: dict[str, dict[str, int]] = {}
@@ -390,7 +392,25 @@ def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: An
         count = counts[stage].get(judge_id, 0)
         return _invitation(comp, window, judge, count, url, stage) if url and count else None
 
-    return outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
+    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
+    return replace(drained, dropped=drained.dropped + dropped)
+
+
+def _stale_invitations(rows: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(the queued invitations whose link is still the one in force, those whose link was re-issued or revoked
+    already): one BatchGet of the links for the whole run, so that re-issuing every link before the sender
+    ran costs one write per old invitation."""
+    wanted: dict[str, list[str]] = {}
+    for row in rows:
+        judge_id, stage = row.ref.rsplit("#", 1)
+        wanted.setdefault(stage, []).append(judge_id)
+    links = store.links_of_stages(wanted)
+    live, gone = [], []
+    for row in rows:
+        judge_id, stage = row.ref.rsplit("#", 1)
+        link = links.get(stage, {}).get(judge_id)
+        (live if link is not None and link.link_hash == outbox.object_of(row) else gone).append(row)
+    return live, gone
 
 
 def _utc(at: float) -> datetime:
