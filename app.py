@@ -45,6 +45,13 @@ def send_reminders(event):
     return reminders.send_reminders()
 
 
+# Also invoked asynchronously right after a request queued mail (chalicelib/jobs/mail_queue.start).
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="send_queued_mail")
+def send_queued_mail(event):
+    from chalicelib.jobs import mail_queue
+    return mail_queue.send_queued_mail()
+
+
 @app.lambda_function(name="exports")
 def exports(event, context):
     from chalicelib.jobs import exports as export_jobs

@@ -41,6 +41,7 @@ class Settings:
     download_url_seconds: int
     async_mode: str                   # "lambda" (AWS) | "poll" (the local runner polls the jobs table)
     export_function_name: str
+    mail_function_name: str           # the queued mail sender, started after a request queued mail (lambda mode)
     upload_origin: str                # where browsers post attachments (the page's CSP); "" = ask botocore
     local_mode: bool
 
@@ -142,6 +143,7 @@ def settings() -> Settings:
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         async_mode=env.get("ASYNC_MODE", "poll" if local_mode else "lambda"),
         export_function_name=env.get("EXPORT_FUNCTION_NAME", ""),
+        mail_function_name=env.get("MAIL_FUNCTION_NAME", ""),
         upload_origin=env.get("UPLOAD_ORIGIN", "").rstrip("/"),
         local_mode=local_mode,
     )

@@ -3,7 +3,8 @@
 The schedules are read from the Chalice app itself (`@app.schedule(Rate(...))`), so the local stack
 runs exactly what the deployment declares, at the same rates; each runs once at start-up too.
 Queued export jobs (ASYNC_MODE=poll) are found with a Query of the jobs' by_status index and handed to
-the app's `exports` function with the event the API would send it in AWS ({"id": <job id>}).
+the app's `exports` function with the event the API would send it in AWS ({"id": <job id>}). Queued mail
+(what the API starts the `send_queued_mail` function for in AWS) is looked for at each turn too.
 """
 from __future__ import annotations
 
@@ -45,7 +46,22 @@ def run_due(now: float) -> list[str]:
             handler(scheduled_event(name, now), None)
             ran.append(name)
     ran += [f"exports:{job_id}" for job_id in run_queued_exports()]
+    if "send_queued_mail" not in ran and run_queued_mail(now):
+        ran.append("send_queued_mail")
     return ran
+
+
+def run_queued_mail(now: float) -> bool:
+    """Run the app's `send_queued_mail` when mail is queued (one Query of the sparse index): what the API's
+    asynchronous start does in AWS. True when it ran."""
+    from chalicelib import bootstrap
+    from chalicelib.mail import outbox
+
+    bootstrap.config()
+    if not outbox.queued(bootstrap.competition().id, 1):
+        return False
+    getattr(importlib.import_module("app"), "send_queued_mail")(scheduled_event("send_queued_mail", now), None)
+    return True
 
 
 def run_queued_exports(limit: int = 5) -> list[str]:

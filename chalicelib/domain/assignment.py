@@ -50,6 +50,7 @@ __all__ = [
     "is_conflict",
     "normalise_unit",
     "plan_coaching",
+    "plan_extra",
     "plan_final",
     "plan_text_review",
 ]
@@ -479,3 +480,57 @@ def plan_final(
                 case_ids=uncovered,
             )
     return _plan(inputs.kept, new, inputs.judges)
+
+
+# --------------------------------------------------------------------------- extra judges
+
+
+def plan_extra(
+    cases: Sequence[CaseRef],
+    judges: Iterable[JudgeRef],
+    k: int,
+    assigned: Mapping[str, Iterable[str]],
+    extra: Mapping[str, Iterable[str]],
+    load: Mapping[str, int],
+) -> tuple[Pair, ...]:
+    """Extra judges for ``cases`` (the ones near the advance line): each gets judges of its category until
+    it has ``k`` extra judges (``extra``: those it already has), never one in 回避 and never one who already
+    holds a slot of the case (``assigned``: every slot, recused ones included). The lightest judge
+    (``load``: slots in the stage, all categories) goes first, ties by id; the cases with the fewest options
+    are filled first. Raises :class:`AssignmentError` (``cannot_meet_k``) before anything is planned when a
+    case cannot get its ``k``. Returns the new pairs, sorted.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"extra judges per case must be a positive integer, got {k!r}")
+    pool = _unique(judges, "judge_id")
+    blocked = {j.judge_id: _blocked_units(j) for j in pool}
+    loads = {j.judge_id: int(load.get(j.judge_id, 0)) for j in pool}
+    options: dict[str, list[str]] = {}
+    need: dict[str, int] = {}
+    short: dict[str, list[tuple[str, int, int]]] = {}
+    for case in _unique(cases, "case_id"):
+        holders = set(assigned.get(case.case_id, ())) | set(extra.get(case.case_id, ()))
+        missing = k - len(set(extra.get(case.case_id, ())))
+        if missing <= 0:
+            continue
+        unit = normalise_unit(case.recommending_unit)
+        options[case.case_id] = [j.judge_id for j in pool if case.category in j.categories
+                                 and j.judge_id not in holders and not (unit and unit in blocked[j.judge_id])]
+        need[case.case_id] = missing
+        if len(options[case.case_id]) < missing:
+            short.setdefault(case.category, []).append((case.case_id, missing, len(options[case.case_id])))
+    for category in sorted(short):
+        case_id, missing, available = short[category][0]
+        others = f"（该类别另有 {len(short[category]) - 1} 个案例同样不足）" if len(short[category]) > 1 else ""
+        raise AssignmentError(
+            "cannot_meet_k",
+            f"类别{_category_label(category)}的案例 {case_id} 要增加 {k} 名评委，还差 {missing} 名，"
+            f"但可增加的评委只有 {available} 名（已除去回避和已分配到该案例的评委）{others}。"
+            "请添加该类别评委、检查回避设置或减少每案增加的评委数。",
+            category=category, case_ids=[s[0] for s in short[category]])
+    new: list[Pair] = []
+    for case_id in sorted(need, key=lambda c: (len(options[c]) - need[c], c)):
+        for judge_id in sorted(options[case_id], key=lambda j: (loads[j], j))[: need[case_id]]:
+            new.append((judge_id, case_id))
+            loads[judge_id] += 1
+    return tuple(sorted(new))

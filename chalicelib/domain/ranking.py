@@ -446,3 +446,18 @@ def rank_from_record(record: Mapping[str, Any]) -> list[RankedCase]:
 def _digest(body: Mapping[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def in_rank_window(ranked: Sequence[tuple[str, int, int]], first: int, last: int) -> list[str]:
+    """The scored cases whose places reach into ranks ``first``..``last`` (inclusive), best first.
+
+    ``ranked``: (case id, rank, scores count) of one category, as ranked. A tied group holds the places
+    rank .. rank + size - 1 (7, 7, 9: the two 7s hold 7 and 8); the whole group is in when any of its
+    places is, so a tie is never split by the window. Unscored cases have no place and are never in.
+    """
+    sizes: dict[int, int] = {}
+    for _, rank, count in ranked:
+        if count:
+            sizes[rank] = sizes.get(rank, 0) + 1
+    return [case_id for case_id, rank, count in ranked
+            if count and rank <= last and rank + sizes[rank] - 1 >= first]

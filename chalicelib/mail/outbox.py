@@ -92,13 +92,17 @@ class Throttled:
         self._next = 0.0
         self._lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def pace(self) -> None:
+        """Wait for the next sending slot and take it."""
         with self._lock:
             now = self.clock()
             if now < self._next:
                 self.sleep(self._next - now)
                 now = self._next
             self._next = now + self.interval
+
+    def send(self, message: EmailMessage) -> str:
+        self.pace()
         return self.transport.send(message)
 
 
@@ -205,3 +209,117 @@ def would_skip(kind: str, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
         if row.status != "failed" or (row.attempts or 0) >= MAX_ATTEMPTS:
             skipped.add(keys[row.mail_key])
     return skipped
+
+
+# -- queued mail ---------------------------------------------------------------------------------
+# A request that would mail many people (issuing the links of a stage) writes each mail's log row "queued" in
+# its own transaction and returns; the queued sender (jobs/mail_queue.py: a 1-minute schedule, and an
+# asynchronous start right after the request) sends them at MAIL_RATE_PER_SECOND. A queued row carries no body:
+# the body is composed at send time from `ref` (a scoring link is never stored), so a mail whose object has
+# changed since (a link re-issued or revoked) is dropped instead of sent.
+
+def queue(competition_id: str, kind: str, object_key: str, recipient: str | None, subject: str, ref: str,
+          now: float) -> MailRecord | None:
+    """The log row of a mail to send later ("queued", in the sparse by_queue index); None for an invalid
+    address. No I/O: the row rides in the caller's transaction (a new object's key needs no claim)."""
+    if not EMAIL.match(recipient or ""):
+        return None
+    return MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
+                      recipient=recipient, subject=subject, status="queued", created_at=now,
+                      queued_for=competition_id, ref=ref, attempts=0)
+
+
+def queued(competition_id: str, limit: int) -> list[MailRecord]:
+    """The mail the queued sender owes, oldest first (one Query of the sparse by_queue index)."""
+    return list(MailRecord.by_queue.query(competition_id, limit=limit))
+
+
+def object_of(record: MailRecord) -> str:
+    """The object part of a row's key `<kind>#<object>#<recipient>`."""
+    return record.mail_key.split("#", 1)[1].rsplit("#", 1)[0]
+
+
+def _claim(record: MailRecord, now: float) -> bool:
+    """Take a queued row (or a failed one with attempts left) for sending, counting the attempt; False when
+    another sender has it, it was sent, or it left the queue."""
+    waiting = (MailRecord.status == "queued") | ((MailRecord.status == "failed")
+                                                  & (MailRecord.attempts < MAX_ATTEMPTS))
+    try:
+        record.update(actions=[MailRecord.status.set("sending"), MailRecord.attempts.set((MailRecord.attempts | 0) + 1),
+                               MailRecord.claimed_at.set(now)],
+                      condition=MailRecord.queued_for.exists() & waiting)
+    except UpdateError as exc:
+        if "ConditionalCheckFailed" in str(exc):
+            return False
+        raise
+    return True
+
+
+def drop(rows: list[MailRecord]) -> int:
+    """Mark queued rows whose object is already gone "dropped" without claiming them (one conditional
+    UpdateItem each: a row another sender has taken meanwhile is left to it). Returns how many."""
+    dropped = 0
+    for row in rows:
+        try:
+            row.update(actions=[MailRecord.status.set("dropped"), MailRecord.queued_for.remove()],
+                       condition=MailRecord.queued_for.exists() & (MailRecord.status == "queued"))
+            dropped += 1
+        except UpdateError as exc:
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+    return dropped
+
+
+@dataclass(frozen=True)
+class Drained:
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    skipped: int = 0
+
+
+def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
+                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
+                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic) -> Drained:
+    """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
+    becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls.
+    After `budget_seconds` no further row is claimed (the rest wait for the next run)."""
+    started = elapsed()
+    # A dropped mail takes no sending slot; a sent one waits for its slot (at most one interval) after it was
+    # composed, so what goes out was read just before.
+    pace, send = ((transport.pace, transport.transport.send) if isinstance(transport, Throttled)
+                  else ((lambda: None), transport.send))
+    sent = failed = dropped = skipped = 0
+    for row in rows:
+        if budget_seconds is not None and elapsed() - started > budget_seconds:
+            break
+        if not _claim(row, now()):
+            skipped += 1
+            continue
+        context = compose(row)
+        if context is None:
+            row.update(actions=[MailRecord.status.set("dropped"), MailRecord.queued_for.remove()])
+            dropped += 1
+            continue
+        subject, text, html = render(row.kind, context)
+        message = build_message(sender, row.recipient, subject, text, html)
+        message[MAIL_KEY_HEADER] = row.mail_key
+        pace()
+        try:
+            message_id = send(message)
+        except Exception as exc:
+            done = [MailRecord.queued_for.remove()] if (row.attempts or 0) >= MAX_ATTEMPTS else []
+            row.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__), *done])
+            failed += 1
+            continue
+        row.update(actions=[MailRecord.status.set("sent"), MailRecord.message_id.set(message_id or
+                                                                                   str(message["Message-ID"])),
+                            MailRecord.subject.set(subject), MailRecord.sent_at.set(now()),
+                            MailRecord.error.remove(), MailRecord.queued_for.remove()])
+        sent += 1
+    return Drained(sent, failed, dropped, skipped)
+
+
+def states(keys: list[str]) -> dict[str, str]:
+    """The status of each of these mail-log rows that exists (one BatchGetItem per 100 keys)."""
+    return {row.mail_key: row.status for row in MailRecord.batch_get(list(dict.fromkeys(keys)))} if keys else {}

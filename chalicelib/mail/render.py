@@ -35,3 +35,11 @@ def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     subject = " ".join(first[len("Subject:"):].split())
     html = env.get_template(f"mail/{kind}.html").render(subject=subject, **context)
     return subject, body.lstrip("\n"), html
+
+
+def render_subject(kind: str, context: dict[str, Any]) -> str:
+    """The subject alone (a queued mail's log row names it; the body is composed when it is sent)."""
+    first = _environment().get_template(f"mail/{kind}.txt").render(**context).partition("\n")[0]
+    if not first.startswith("Subject:"):
+        raise ValueError(f"mail/{kind}.txt must start with a 'Subject:' line")
+    return " ".join(first[len("Subject:"):].split())

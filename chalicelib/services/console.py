@@ -241,14 +241,17 @@ def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
     """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
     each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(comp)}
+    counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
+                             if not s["recused"]) for stage in JUDGED_STAGES}
+    rows = judging.link_rows({stage: list(c) for stage, c in counts.items()})
+    mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()})
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
-        counts = Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
-                         if not s["recused"])
-        states = judging.link_states(stage, list(counts))
+        states = judging.link_states(stage, list(counts[stage]), rows[stage])
         found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
-                                "email": names[j].email if j in names else "", "link": states[j]}
-                               for j, n in counts.items()),
+                                "email": names[j].email if j in names else "", "link": states[j],
+                                "mail": mails[stage].get(j)}
+                               for j, n in counts[stage].items()),
                               key=lambda r: (r["name"], r["judge_id"]))
     return found
 

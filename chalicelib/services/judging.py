@@ -17,9 +17,8 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,13 +30,13 @@ from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow,
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
+from ..mail.render import render_subject
 from ..security import new_id, new_token, token_hash
 from ..store import cases as case_store
 from ..store import judging as store
 from ..store.models import Assignment, Judge, Session
 from . import stages as stage_service
 
-log = logging.getLogger("saiping")
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),
@@ -210,6 +209,7 @@ class IssuedLink:
     judge_id: str
     url: str
     expires_at: str
+    mail: str = "none"       # the invitation: "queued" (the queued sender mails it), "none" (no valid address)
 
 
 @dataclass(frozen=True)
@@ -238,24 +238,27 @@ def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
 
 
 def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str, Judge | None, int]], actor: str,
-           now: datetime, transport: Any, action: str = "link.issue") -> list[IssuedLink]:
-    """A new link for each (judge id, judge, cases assigned), replacing their earlier one: the rows written
-    in transactions of up to 100 items (store.set_links), then each invitation mailed."""
+           now: datetime, action: str = "link.issue") -> list[IssuedLink]:
+    """A new link for each (judge id, judge, cases assigned), replacing their earlier one: each judge's link
+    row, audit row and queued invitation (its mail-log row) written in transactions of up to 100 items
+    (store.set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
     window = stage_service.windows(comp)[stage]
     at = now.timestamp()
     made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
-    mails: dict[str, outbox.Prepared] = {}
+    mails: dict[str, Any] = {}
     for judge_id, judge, count in chosen:
-        prepared = outbox.prepare(cfg.mail_sender, comp.id, "judge_invitation", made[judge_id][1],
-                                  judge.email, _invitation(comp, window, judge, count, made[judge_id][2], stage),
-                                  at) if judge is not None else None
-        if prepared is not None:
-            mails[judge_id] = prepared
-    store.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()],
-                    {j: p.record for j, p in mails.items()}, stage, actor, at, action)
-    for prepared in mails.values():
-        _invite(transport, prepared)
-    return [IssuedLink(judge_id, url, format_time(window.closes_at)) for judge_id, (_, _, url) in made.items()]
+        if judge is None:
+            continue
+        subject = render_subject("judge_invitation",
+                                 _invitation(comp, window, judge, count, made[judge_id][2], stage))
+        record = outbox.queue(comp.id, "judge_invitation", made[judge_id][1], judge.email, subject,
+                              store.link_key(judge_id, stage), at)
+        if record is not None:
+            mails[judge_id] = record
+    store.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
+                    action)
+    return [IssuedLink(judge_id, url, format_time(window.closes_at), "queued" if judge_id in mails else "none")
+            for judge_id, (_, _, url) in made.items()]
 
 
 def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int, url: str,
@@ -265,18 +268,18 @@ def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int
             "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}
 
 
-def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
-                transport: Any) -> list[IssuedLink]:
-    """One new link per judge assigned in the stage (revoking their earlier one), mailed to the judge."""
+def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime) -> list[IssuedLink]:
+    """One new link per judge assigned in the stage (revoking their earlier one), its invitation queued."""
     _check_stage(stage)
     counts = _assigned_counts(comp, stage)
     judges = {j.judge_id: j for j in store.list_judges(comp.id)}
-    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now, transport)
+    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now)
 
 
-def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: datetime,
-                 transport: Any) -> IssuedLink:
-    """A new link for this one judge (only their earlier link for the stage stops working), mailed to them."""
+def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str,
+                 now: datetime) -> IssuedLink:
+    """A new link for this one judge (only their earlier link for the stage stops working), its invitation
+    queued (the earlier link's queued invitation, if still unsent, is dropped at send time)."""
     _check_stage(stage)
     judge = store.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
     if judge is None:
@@ -287,11 +290,11 @@ def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, ac
     count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
     if count == 0:
         raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
-    return _issue(comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, transport, "link.reissue")[0]
+    return _issue(comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue")[0]
 
 
-def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime,
-                        transport: Any) -> list[IssuedLink]:
+def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str,
+                        now: datetime) -> list[IssuedLink]:
     """A link for each assigned judge who has none in force; links in force are left as they are. Nothing
     once the stage has closed (a link could no longer open a session)."""
     _check_stage(stage)
@@ -301,7 +304,7 @@ def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str
     rows = store.links_of(stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
     judges = {j.judge_id: j for j in store.list_judges(comp.id)} if missing else {}
-    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now, transport)
+    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now)
 
 
 def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
@@ -335,9 +338,14 @@ def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor
     return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
 
 
-def link_states(stage: str, judge_ids: list[str]) -> dict[str, LinkState]:
-    """Each judge's link state for the stage (one batch read)."""
-    rows = store.links_of(stage, judge_ids)
+def link_rows(judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """The link rows of these judges in these stages (one BatchGet per 100), by stage then judge."""
+    return store.links_of_stages(judges_by_stage)
+
+
+def link_states(stage: str, judge_ids: list[str], rows: dict[str, Any] | None = None) -> dict[str, LinkState]:
+    """Each judge's link state for the stage (one batch read, unless the rows are given)."""
+    rows = store.links_of(stage, judge_ids) if rows is None else rows
     states = {}
     for judge_id in judge_ids:
         row = rows.get(judge_id)
@@ -356,13 +364,71 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _invite(transport: Any, prepared: outbox.Prepared) -> None:
-    """Mail a link; a failed mail never undoes the issued link (the console shows it, it can be re-sent):
-    the mail log says failed."""
-    try:
-        outbox.deliver(transport, prepared)
-    except Exception:
-        log.exception("judge invitation mail failed")
+def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: Any, limit: int = 1000,
+                     budget_seconds: float | None = None) -> outbox.Drained:
+    """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
+    composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
+    or revoked since, whose stage has closed or whose judge's address changed is dropped, never sent."""
+    rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
+    if not rows:
+        return outbox.Drained()
+    rows, gone = _stale_invitations(rows)
+    dropped = outbox.drop(gone)
+    judges = {j.judge_id: j for j in store.list_judges(comp.id)}
+    windows = stage_service.windows(comp)
+    counts: dict[str, dict[str, int]] = {}
+
+    def compose(row: Any) -> dict[str, Any] | None:
+        judge_id, stage = row.ref.rsplit("#", 1)
+        judge, window = judges.get(judge_id), windows.get(stage)
+        if judge is None or window is None or (judge.email or "").lower() != row.recipient.lower():
+            return None
+        link = store.links_of(stage, [judge_id]).get(judge_id)
+        if link is None or link.link_hash != outbox.object_of(row) or window.status(_utc(clock())) == "closed":
+            return None
+        url = _stored_url(cfg, judge_id, stage, link)
+        if stage not in counts:
+            counts[stage] = _assigned_counts(comp, stage)
+        count = counts[stage].get(judge_id, 0)
+        return _invitation(comp, window, judge, count, url, stage) if url and count else None
+
+    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
+    return replace(drained, dropped=drained.dropped + dropped)
+
+
+def _stale_invitations(rows: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(the queued invitations whose link is still the one in force, those whose link was re-issued or revoked
+    already): one BatchGet of the links for the whole run, so that re-issuing every link before the sender
+    ran costs one write per old invitation."""
+    wanted: dict[str, list[str]] = {}
+    for row in rows:
+        judge_id, stage = row.ref.rsplit("#", 1)
+        wanted.setdefault(stage, []).append(judge_id)
+    links = store.links_of_stages(wanted)
+    live, gone = [], []
+    for row in rows:
+        judge_id, stage = row.ref.rsplit("#", 1)
+        link = links.get(stage, {}).get(judge_id)
+        (live if link is not None and link.link_hash == outbox.object_of(row) else gone).append(row)
+    return live, gone
+
+
+def _utc(at: float) -> datetime:
+    return datetime.fromtimestamp(at, tz=timezone.utc)
+
+
+def mail_states(rows: dict[str, dict[str, Any]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
+    "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
+    One BatchGet per 100 mails."""
+    keys = {(stage, j): outbox.mail_key("judge_invitation", row.link_hash, emails[j])
+            for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
+    found = outbox.states(list(keys.values()))
+    states: dict[str, dict[str, str]] = {stage: {} for stage in rows}
+    for (stage, j), key in keys.items():
+        if key in found:
+            states[stage][j] = found[key]
+    return states
 
 
 def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:

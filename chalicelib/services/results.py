@@ -63,19 +63,30 @@ def _cases_of(comp: Competition, stage: str, attributes: tuple[str, ...] | None 
     return by_category
 
 
-def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+def _read_scores(stage: str, category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
+    """(the category's scores by case, how many of each case's scores are extra judges' near the cut)."""
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
-    for case_id, judge_id, criteria in judging_store.scores_of_category(stage, category):
+    extra: dict[str, int] = {}
+    for case_id, judge_id, criteria, source in judging_store.scores_of_category(stage, category):
         scores.setdefault(case_id, []).append(
             ranking_rules.JudgeScore(judge_id, case_id, {k: int(v) for k, v in criteria.items()}))
-    return scores
+        if source == "extra":
+            extra[case_id] = extra.get(case_id, 0) + 1
+    return scores, extra
+
+
+def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+    return _read_scores(stage, category)[0]
 
 
 def compute(comp: Competition, stage: str, category: str, cases: list[Case],
-            scores: dict[str, list[ranking_rules.JudgeScore]] | None = None) -> tuple[list[dict], dict]:
+            scores: dict[str, list[ranking_rules.JudgeScore]] | None = None,
+            extra: dict[str, int] | None = None) -> tuple[list[dict], dict]:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
     settings = ranking_rules.from_config(comp.raw, stage)
-    scores = _scores(stage, category) if scores is None else scores
+    if scores is None:
+        scores, extra = _read_scores(stage, category)
+    extra = extra or {}
     ids = [c.id for c in cases]
     ranked = settings.rank(scores, ids)
     titles = {c.id: json.loads(c.body) for c in cases}
@@ -87,15 +98,19 @@ def compute(comp: Competition, stage: str, category: str, cases: list[Case],
         "cut_tie": r.cut_tie,
         "plain_mean": ranking_rules.score_display(r.plain_mean),
         "tie_break_mean": ranking_rules.score_display(r.tie_break_mean),
+        "extra_scores": extra.get(r.case_id, 0),
     } for r in ranked]
     return entries, ranking_rules.ranking_record(scores, ids, settings)
 
 
 def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
-            scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
+            scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None,
+            extra: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
     the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final.
-    `cases` and `scores` (by category), when given, are what ranking_with_fairness read once for both."""
+    `cases`, `scores` and `extra` (by category), when given, are what ranking_with_fairness read once for
+    both. `extra_scores`: how many of a case's scores come from extra judges near the cut (0 in rankings
+    stored before extra judges existed)."""
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
     row, rankings = store.stage_and_rankings(comp.id, stage, comp.category_ids)
@@ -108,8 +123,10 @@ def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None =
     for category in comp.category_ids:
         stored = rankings[category] if window.closed else None
         entries = store.results_of(stored) if stored is not None else compute(
-            comp, stage, category, cases[category], scores.get(category) if scores is not None else None)[0]
-        categories[category] = [{**e, "provincial": e["case_id"] in provincial} for e in entries]
+            comp, stage, category, cases[category], scores.get(category) if scores is not None else None,
+            extra.get(category) if extra is not None else None)[0]
+        categories[category] = [{"extra_scores": 0, **e, "provincial": e["case_id"] in provincial}
+                                for e in entries]
     return {"stage": stage, "final": window.closed, "categories": categories}
 
 
@@ -118,8 +135,10 @@ def ranking_with_fairness(comp: Competition, stage: str) -> tuple[dict[str, Any]
     if stage not in RANKED_STAGES:
         raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
     cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)
-    scores = {category: _scores(stage, category) for category in comp.category_ids}
-    return ranking(comp, stage, cases, scores), fairness(comp, stage, cases, scores)
+    read = {category: _read_scores(stage, category) for category in comp.category_ids}
+    scores = {category: found[0] for category, found in read.items()}
+    extra = {category: found[1] for category, found in read.items()}
+    return ranking(comp, stage, cases, scores, extra), fairness(comp, stage, cases, scores)
 
 
 def fairness(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from ..domain.errors import Invalid, NotFound, StageClosed
+from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
 from . import audit, db, stages
 from .models import Assignment, Judge, Link, MailRecord, Session, Stage
 
@@ -54,18 +54,19 @@ def slots_of_category(stage: str, category: str, case_id: str | None = None,
                                                    attributes_to_get=list(attributes) if attributes else None))
 
 
-def scores_of_category(stage: str, category: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(case id, judge id, criteria) of every scored, not recused slot of a category: one Query whose filter
-    drops the rest and whose projection returns the slot's key and criteria only (the ranking's read)."""
+def scores_of_category(stage: str, category: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(case id, judge id, criteria, source) of every scored, not recused slot of a category: one Query whose
+    filter drops the rest and whose projection returns the slot's key, criteria and source only (the
+    ranking's read; source "extra": an extra judge near the cut)."""
     condition = (Assignment.scored == True) & ~(Assignment.recused == True)  # noqa: E712 (conditions)
     found = []
     for slot in Assignment.by_stage_category.query(f"{stage}#{category}", filter_condition=condition,
-                                                   attributes_to_get=["case_judge", "criteria"]):
+                                                   attributes_to_get=["case_judge", "criteria", "source"]):
         if slot.criteria is None:
             continue
         case_id, _, judge_id = slot.case_judge.partition("#")
         criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria)
-        found.append((case_id, judge_id, criteria))
+        found.append((case_id, judge_id, criteria, slot.source or "plan"))
     return found
 
 
@@ -90,6 +91,26 @@ def create_slots(slots: list[Assignment], actor: str, now: float, detail: dict[s
             if start == 0:
                 t.save(audit.entry(f"assignments#{slots[0].stage}", actor, "assignments.plan", now,
                                    detail=detail))
+
+
+def create_extra_slots(slots: list[Assignment], competition_id: str, actor: str, now: float,
+                       detail: dict[str, Any]) -> None:
+    """Extra judges' slots (source "extra"), each transaction conditional on the stage being open and on
+    each slot being new, with an audit row (`assignments.extra`): 98 slots + the check + the audit row."""
+    try:
+        for start in range(0, len(slots), 98):
+            with db.transaction() as t:
+                t.condition_check(Stage, competition_id, slots[0].stage, condition=stages.open_condition(now),
+                                  label="stage")
+                for slot in slots[start:start + 98]:
+                    t.save(slot, condition=Assignment.case_id.does_not_exist())
+                t.save(audit.entry(f"assignments#{slots[0].stage}", actor, "assignments.extra", now,
+                                   detail={**detail, "part": start // 98 + 1,
+                                           "pairs": [[s.judge_id, s.case_id] for s in slots[start:start + 98]]}))
+    except db.Refused as exc:
+        if "stage" in exc.labels:
+            raise StageClosed("文本评审未在进行中，不能增加评委") from exc
+        raise Conflict("评委分配刚刚有变动，请刷新后重试") from exc
 
 
 def add_slot(slot: Assignment, actor: str, now: float) -> None:
@@ -189,6 +210,17 @@ def links_of(stage: str, judge_ids: Iterable[str]) -> dict[str, Link]:
     if not keys:
         return {}
     return {link.judge_stage.rsplit("#", 1)[0]: link for link in Link.batch_get(keys)}
+
+
+def links_of_stages(judges_by_stage: dict[str, Iterable[str]]) -> dict[str, dict[str, Link]]:
+    """The link rows of several stages' judges, by stage then judge: one BatchGet per 100 keys in all."""
+    keys = sorted({link_key(j, stage) for stage, judges in judges_by_stage.items() for j in judges})
+    found: dict[str, dict[str, Link]] = {stage: {} for stage in judges_by_stage}
+    for link in Link.batch_get(keys) if keys else []:
+        judge_id, stage = link.judge_stage.rsplit("#", 1)
+        if stage in found:
+            found[stage][judge_id] = link
+    return found
 
 
 def open_session(session: Session, now: float) -> bool:

@@ -283,20 +283,32 @@ class MailRecord(Model):
             projection = AllProjection()
         message_id = UnicodeAttribute(hash_key=True)
 
+    class ByQueue(GlobalSecondaryIndex):
+        """Sparse: only mail waiting for the sender (queued, or failed with attempts left) has `queued_for`."""
+        class Meta:
+            index_name = "by_queue"
+            projection = AllProjection()
+        queued_for = UnicodeAttribute(hash_key=True)
+        created_at = NumberAttribute(range_key=True)
+
     mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<object>#<recipient>"
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     recipient = UnicodeAttribute()
     subject = UnicodeAttribute()
-    status = UnicodeAttribute()                            # "sending" | "sent" | "failed" | "bounced"
+    status = UnicodeAttribute()        # "queued" | "sending" | "sent" | "failed" | "bounced" | "dropped"
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     attempts = NumberAttribute(null=True)                 # send calls made (once-only mail; capped)
     created_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
     bounced_at = NumberAttribute(null=True)
+    queued_for = UnicodeAttribute(null=True)              # the competition, while the queued sender owes it
+    ref = UnicodeAttribute(null=True)                      # what a queued mail is about ("<judge>#<stage>")
+    claimed_at = NumberAttribute(null=True)                # a queued mail's last claim by the sender
     by_competition = ByCompetition()
     by_message = ByMessage()
+    by_queue = ByQueue()
 
 
 class Ranking(Model):

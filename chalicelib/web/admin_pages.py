@@ -30,6 +30,8 @@ readable = lazy_module("chalicelib.domain.readable")
 console = lazy_module("chalicelib.services.console")
 exports = lazy_module("chalicelib.services.exports")
 judging = lazy_module("chalicelib.services.judging")
+extra_judges = lazy_module("chalicelib.services.extra_judges")
+mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 notifications = lazy_module("chalicelib.services.notifications")
 results = lazy_module("chalicelib.services.results")
 stages = lazy_module("chalicelib.services.stages")
@@ -58,8 +60,9 @@ MAIL_KINDS = {
     "feedback_available": "辅导意见通知", "award": "获奖通知",
     "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
-MAIL_STATUS = {"sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回"}
-LINK_STATES = {"none": "未发放", "sent": "已发送", "opened": "已打开", "revoked": "已撤销"}
+MAIL_STATUS = {"queued": "已排队", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回",
+               "dropped": "未发送（链接已失效）"}
+LINK_STATES = {"none": "未发放", "sent": "已发放", "opened": "已打开", "revoked": "已撤销"}
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -253,6 +256,7 @@ def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
                    stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
+                   mail_states=MAIL_STATUS,
                    message=error.message if error else None)
 
 
@@ -268,7 +272,8 @@ def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = _posted(ORGANISER)
     issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                 bootstrap.now_dt(), bootstrap.mail_transport())
+                                 bootstrap.now_dt())
+    mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
 
@@ -279,9 +284,10 @@ def reissue_link(stage_id: str) -> Response:
     who, form = _posted(ORGANISER)
     try:
         link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
-                                    who.actor, bootstrap.now_dt(), bootstrap.mail_transport())
+                                    who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
+    mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "reissued", "links": [link]})
 
 
@@ -419,12 +425,33 @@ def close_stage(stage_id: str) -> Response:
 @admin_pages.route("/admin/rankings/{stage_id}", methods=["GET"])
 @page
 def rankings(stage_id: str) -> Response:
-    who = _admin()
+    return _rankings_page(_admin(), _ranked(stage_id))
+
+
+def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
-    ranking, fairness = results.ranking_with_fairness(comp, _ranked(stage_id))
-    return _render("rankings.html", who, "rankings", stage=stage_id, ranking=ranking, fairness=fairness,
-                   advance=comp.advance_per_category,
-                   judge_names={j.judge_id: j.name for j in judging.list_judges(comp)})
+    ranking, fairness = results.ranking_with_fairness(comp, stage_id)
+    stage_open = stage_id == "text_review" and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
+    return _render("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
+                   advance=comp.advance_per_category, stage_open=stage_open,
+                   extra_defaults=extra_judges.defaults(comp),
+                   judge_names={j.judge_id: j.name for j in judging.list_judges(comp)}, **context)
+
+
+@admin_pages.route("/admin/rankings/{stage_id}/extra", methods=["POST"], content_types=FORM)
+@page
+def extra_judges_near_cut(stage_id: str) -> Response:
+    """加评: the first post shows what would be added and asks to confirm; with confirm=yes it is written."""
+    who, form = _posted(ORGANISER)
+    stage = _ranked(stage_id)
+    raw = {name: _int(_one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
+    confirmed = _one(form, "confirm") == "yes"
+    try:
+        found = extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage,
+                                              write=confirmed)
+    except (Invalid, NotFound, StageClosed) as e:
+        return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
+    return _rankings_page(who, stage, extra=found, extra_asked=raw)
 
 
 @admin_pages.route("/admin/honors", methods=["GET"])

@@ -14,7 +14,9 @@ competition_rules = lazy_module("chalicelib.domain.competition")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
+extra_judges = lazy_module("chalicelib.services.extra_judges")
 judging = lazy_module("chalicelib.services.judging")
+mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 results = lazy_module("chalicelib.services.results")
 scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
@@ -206,6 +208,15 @@ def plan_assignments(stage_id):
     return 200, judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
 
 
+@api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
+@endpoint
+def add_extra_judges(stage_id):
+    """加评: more judges on the cases ranked around the advance line (text review, while it is open)."""
+    who = principal(_request(), ORGANISER)
+    raw = read_json(_request(), required=False)
+    return 200, extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage_id)
+
+
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
 @endpoint
 def list_assignments(stage_id):
@@ -233,9 +244,10 @@ def remove_assignment(stage_id, judge_id, case_id):
 @endpoint
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
-    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                bootstrap.now_dt(), bootstrap.mail_transport())
-    return 200, {"links": [{"judge_id": l.judge_id, "url": l.url, "expires_at": l.expires_at} for l in links]}
+    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor, bootstrap.now_dt())
+    mail_queue.start()
+    return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
+                            "mail": link.mail} for link in links]}
 
 
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["POST"])
@@ -243,8 +255,9 @@ def issue_links(stage_id):
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
     link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), judge_id, stage_id, who.actor,
-                                bootstrap.now_dt(), bootstrap.mail_transport())
-    return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at}
+                                bootstrap.now_dt())
+    mail_queue.start()
+    return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
 
 @api.route("/admin/judges/{judge_id}/links/{stage_id}", methods=["DELETE"])

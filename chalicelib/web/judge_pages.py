@@ -33,6 +33,7 @@ from .pages import (
 from .templating import _digest, static_response
 
 bootstrap = lazy_module("chalicelib.bootstrap")
+mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 case_rules = lazy_module("chalicelib.domain.cases")
 competition_rules = lazy_module("chalicelib.domain.competition")
 attachments = lazy_module("chalicelib.services.attachments")
@@ -375,7 +376,9 @@ def qr_sheet(stage_id: str) -> Response:
     who, _ = _posted(("organiser",))
     comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
     stage = _qr_stage(stage_id)
-    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now, bootstrap.mail_transport())
+    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
+    if new:
+        mail_queue.start()
     links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
     judges = {j.judge_id: j for j in judging.list_judges(comp)}
     sheets = []

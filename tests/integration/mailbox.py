@@ -42,3 +42,10 @@ def check_headers(message: EmailMessage, recipient: str, subject_part: str) -> N
     assert message["From"].addresses[0].addr_spec == bootstrap.config().mail_sender
     assert subject_part in message["Subject"]
     assert "\n" not in message["Subject"] and message["Message-ID"]
+
+
+def send_queued() -> dict[str, int]:
+    """One run of the app's queued mail sender (the 1-minute schedule `send_queued_mail`)."""
+    import app
+    from scripts.local_jobs import scheduled_event
+    return app.send_queued_mail(scheduled_event("send_queued_mail", 0), None)

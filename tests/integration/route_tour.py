@@ -208,6 +208,8 @@ class Tour:
         status, issued = self.api("POST", "/api/v1/admin/stages/{stage_id}/links", "organiser", stage_id=stage)
         assert status == 200, issued
         links = issued["links"]
+        from tests.integration.mailbox import send_queued
+        send_queued()            # the invitations go, as the queued sender's schedule sends them (not metered)
         self.ids["token"] = links[0]["url"].rsplit("/j/", 1)[1]
         self.page("GET", "/j/{token}", "anonymous")
         status, session = self.api("POST", "/api/v1/judge/sessions", "anonymous", {"link": self.ids["token"]})

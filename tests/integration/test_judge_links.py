@@ -11,14 +11,15 @@ import pytest
 
 from tests.browser import text
 from tests.conftest import CHINA
-from tests.integration.mailbox import bodies, ses_messages
+from tests.integration.mailbox import bodies, send_queued, ses_messages
 from tests.integration.test_admin_pages import judges, log_in, submit
 from tests.integration.test_judging_api import organiser
 
 
 @pytest.fixture
 def review(api, client, clock):
-    """Two submitted cases, three judges on both, links issued (and mailed); the console logged in."""
+    """Two submitted cases, three judges on both, links issued (their invitations queued); the console
+    logged in."""
     cases = [submit(api, n, recommending_unit=f"单位{n}", title=f"案例{n}") for n in (1, 2)]
     clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
     org = organiser(api)
@@ -32,7 +33,9 @@ def review(api, client, clock):
 
 
 def mailed_urls() -> dict[str, list[str]]:
-    """Every scoring link mailed so far, per recipient, oldest first (text and html parts agree)."""
+    """Every scoring link mailed so far, per recipient, oldest first (text and html parts agree), once the
+    queued sender has run."""
+    send_queued()
     found: dict[str, list[str]] = {}
     for message in ses_messages():
         plain, rich = bodies(message)
@@ -90,8 +93,8 @@ def test_the_qr_sheet_shows_the_mailed_links_and_revokes_nothing(api, review):
 
 def test_the_qr_sheet_issues_a_link_only_to_a_judge_without_one(api, review):
     org, revoked = review["org"], review["judges"][1]
-    assert org.call("DELETE", f"/admin/judges/{revoked}/links/text_review")[0] == 204
     mailed = mailed_urls()
+    assert org.call("DELETE", f"/admin/judges/{revoked}/links/text_review")[0] == 204
     page = text(review["browser"].post("/admin/stages/text_review/links/qr", {"csrf_token": review["csrf"]}))
     assert "其中 1 位评委此前没有有效链接，已为其发放并发送邮件。" in page
     new = mailed_urls()["j2@example.org"][-1]
@@ -112,7 +115,8 @@ def test_reissuing_one_judge_revokes_only_that_judges_link(api, review):
     assert status == 200
     status, link = org.call("POST", f"/admin/judges/{first}/links/text_review")
     assert status == 200, link
-    assert link == {"judge_id": first, "url": link["url"], "expires_at": "2023-06-16T23:59:59+08:00"}
+    assert link == {"judge_id": first, "url": link["url"], "expires_at": "2023-06-16T23:59:59+08:00",
+                    "mail": "queued"}
     assert link["url"] != review["urls"][first] and "/j/" in link["url"]
     assert mailed_urls()["j1@example.org"][-1] == link["url"]
     assert opens(api, review["urls"][first]) == 401
@@ -153,12 +157,12 @@ def test_after_the_stage_closed_nothing_is_reissued(api, client, clock, review):
 def test_the_links_page_shows_each_state_and_the_link_again(api, review):
     browser, csrf, (first, second, third) = review["browser"], review["csrf"], review["judges"]
     page = text(browser.get("/admin/links"))
-    assert states(page) == {"评委1号": "已发送", "评委2号": "已发送", "评委3号": "已发送"}
+    assert states(page) == {"评委1号": "已发放", "评委2号": "已发放", "评委3号": "已发放"}
     assert "readonly value=" not in page and "/j/" not in page              # links only on request
     assert opens(api, review["urls"][first]) == 200
     assert review["org"].call("DELETE", f"/admin/judges/{third}/links/text_review")[0] == 204
     page = text(browser.get("/admin/links"))
-    assert states(page) == {"评委1号": "已打开", "评委2号": "已发送", "评委3号": "已撤销"}
+    assert states(page) == {"评委1号": "已打开", "评委2号": "已发放", "评委3号": "已撤销"}
     assert page.count('action="/admin/links/text_review/show"') == 2        # none for the revoked link
     shown = browser.post("/admin/links/text_review/show", {"csrf_token": csrf, "judge_id": second})
     assert shown.status_code == 200
@@ -173,7 +177,7 @@ def test_the_links_page_shows_each_state_and_the_link_again(api, review):
     assert reissued.status_code == 200 and "已重新发放 · 评委3号（文本评审）" in reissued_page
     new = re.findall(r'readonly value="([^"]+)"', reissued_page)
     assert new == [mailed_urls()["j3@example.org"][-1]] and opens(api, new[0]) == 200
-    assert states(text(browser.get("/admin/links"))) == {"评委1号": "已打开", "评委2号": "已发送", "评委3号": "已打开"}
+    assert states(text(browser.get("/admin/links"))) == {"评委1号": "已打开", "评委2号": "已发放", "评委3号": "已打开"}
     assert [opens(api, review["urls"][first]), opens(api, review["urls"][second])] == [200, 200]
     assert browser.post("/admin/links/text_review/reissue", {"csrf_token": "wrong", "judge_id": third}).status_code == 403
 
@@ -202,12 +206,13 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     from chalicelib.store.models import Link
     comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
     old = replace(bootstrap.config(), signing_keys=("old-key",))
-    link = judging.reissue_link(comp, old, first, "text_review", "organiser:test", now, bootstrap.mail_transport())
+    link = judging.reissue_link(comp, old, first, "text_review", "organiser:test", now)
     row = Link.get(f"{first}#text_review")
     secret = judging.read_link(old, token(link.url))["r"]
     assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
     rotated = replace(old, signing_keys=("new-key", "old-key"))
-    assert judging.show_link(comp, rotated, first, "text_review", "organiser:test", now.timestamp()) == link
+    assert judging.show_link(comp, rotated, first, "text_review", "organiser:test", now.timestamp()) == \
+        replace(link, mail="none")
     assert judging.open_judge_session(comp, rotated, token(link.url), now).judge_id == first
     dropped = replace(old, signing_keys=("new-key",))
     with pytest.raises(Conflict):
@@ -216,19 +221,10 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
         judging.open_judge_session(comp, dropped, token(link.url), now)
 
 
-# -- issuing to many judges ----------------------------------------------------------------------------
-def test_links_for_many_judges_are_written_in_few_transactions_and_each_mailed_once(api, clock, monkeypatch):
-    """40 judges: each judge's link row, audit row and mail-log row go in transactions of up to 100 items
-    (120 items: 2 transactions, the stage window read once), then one mail each with the judge's link."""
+# -- issuing to many judges: the request queues, the queued sender mails ------------------------------------
+def recorded(monkeypatch) -> list[str]:
+    """The AWS operations made from now on, in order."""
     from botocore.client import BaseClient
-
-    from chalicelib.store import audit
-
-    [submit(api, n, recommending_unit=f"单位{n}", title=f"案例{n}") for n in (1, 2)]
-    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
-    org = organiser(api)
-    judge_ids = judges(org, 40)
-    assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 20})[0] == 200
     made: list[str] = []
     original = BaseClient._make_api_call
 
@@ -237,36 +233,158 @@ def test_links_for_many_judges_are_written_in_few_transactions_and_each_mailed_o
         return original(self, operation_name, api_params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return made
+
+
+def invitations(org) -> list[tuple[str, str, str | None]]:
+    """(recipient, status, error) of every invitation in the mail log, sorted."""
+    return sorted((m["recipient"], m["status"], m["error"]) for m in org.call("GET", "/admin/mail")[1]["mail"]
+                  if m["kind"] == "judge_invitation")
+
+
+def test_links_for_many_judges_are_queued_by_the_request_and_each_mailed_once_by_the_sender(api, clock,
+                                                                                            monkeypatch):
+    """40 judges: the request writes each judge's link row, audit row and queued mail-log row in transactions
+    of up to 100 items (120 items: 2 transactions) and sends nothing; the queued sender then mails each judge
+    their link once, and a second run sends nothing."""
+    from chalicelib.store import audit
+
+    [submit(api, n, recommending_unit=f"单位{n}", title=f"案例{n}") for n in (1, 2)]
+    clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
+    org = organiser(api)
+    judge_ids = judges(org, 40)
+    assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 20})[0] == 200
+    made = recorded(monkeypatch)
     status, issued = org.call("POST", "/admin/stages/text_review/links")
-    monkeypatch.setattr(BaseClient, "_make_api_call", original)
     assert status == 200, issued
-    assert (made.count("TransactWriteItems"), made.count("UpdateItem"), made.count("SendRawEmail")) == (2, 0, 40)
-    urls = {l["judge_id"]: l["url"] for l in issued["links"]}
+    assert (made.count("TransactWriteItems"), made.count("UpdateItem"), made.count("SendRawEmail")) == (2, 0, 0)
+    assert {link["mail"] for link in issued["links"]} == {"queued"}
+    assert invitations(org) == sorted((f"j{n}@example.org", "queued", None) for n in range(1, 41))
+    made.clear()
+    assert send_queued() == {"sent": 40, "failed": 0, "dropped": 0, "skipped": 0}
+    assert made.count("SendRawEmail") == 40
+    urls = {link["judge_id"]: link["url"] for link in issued["links"]}
     assert sorted(urls) == sorted(judge_ids)
-    mailed = mailed_urls()
+    mailed = mailed_urls()                                   # runs the sender once more: nothing new
     assert {f"j{n}@example.org": [urls[judge_id]] for n, judge_id in enumerate(judge_ids, 1)} == mailed
+    assert send_queued() == {"sent": 0, "failed": 0, "dropped": 0, "skipped": 0}
     assert [opens(api, urls[judge_ids[0]]), opens(api, urls[judge_ids[-1]])] == [200, 200]
     assert all([e.action for e in audit.history(f"judge#{j}")].count("link.issue") == 1 for j in judge_ids)
-    log = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "judge_invitation"]
-    assert (len(log), {m["status"] for m in log}) == (40, {"sent"})
+    assert invitations(org) == sorted((f"j{n}@example.org", "sent", None) for n in range(1, 41))
 
 
-def test_a_failed_invitation_leaves_the_link_issued_and_the_mail_log_says_failed(api, clock, monkeypatch):
+def test_a_failed_invitation_is_retried_then_marked_failed_and_the_link_stays_issued(api, clock, monkeypatch):
     from chalicelib import bootstrap
+    from chalicelib.mail import outbox
 
-    class Broken:
+    class Flaky:
+        def __init__(self, failures: int):
+            self.failures, self.calls = failures, 0
+
         def send(self, message):
-            raise ConnectionError("mail relay down")
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise ConnectionError("mail relay down")
+            return f"ses-{self.calls}"
 
     submit(api, 1, recommending_unit="单位1", title="案例1")
     clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
     org = organiser(api)
     judges(org, 2)
     assert org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})[0] == 200
-    monkeypatch.setattr(bootstrap.mail_transport(), "transport", Broken())   # behind the send-rate limiter
+    relay = Flaky(failures=2)
+    monkeypatch.setattr(bootstrap.mail_transport(), "transport", relay)   # behind the send-rate limiter
     status, issued = org.call("POST", "/admin/stages/text_review/links")
     assert status == 200, issued
     assert [opens(api, link["url"]) for link in issued["links"]] == [200, 200]
-    log = [m for m in org.call("GET", "/admin/mail")[1]["mail"] if m["kind"] == "judge_invitation"]
-    assert sorted((m["recipient"], m["status"], m["error"]) for m in log) == [
-        ("j1@example.org", "failed", "ConnectionError"), ("j2@example.org", "failed", "ConnectionError")]
+    assert send_queued() == {"sent": 0, "failed": 2, "dropped": 0, "skipped": 0}
+    assert invitations(org) == [("j1@example.org", "failed", "ConnectionError"),
+                                ("j2@example.org", "failed", "ConnectionError")]
+    assert send_queued() == {"sent": 2, "failed": 0, "dropped": 0, "skipped": 0}       # retried, each once
+    assert invitations(org) == [("j1@example.org", "sent", None), ("j2@example.org", "sent", None)]
+    assert relay.calls == 4
+    monkeypatch.setattr(bootstrap.mail_transport(), "transport", Flaky(failures=100))
+    status, again = org.call("POST", f"/admin/judges/{issued['links'][0]['judge_id']}/links/text_review")
+    assert status == 200
+    runs = [send_queued()["failed"] for _ in range(outbox.MAX_ATTEMPTS + 1)]
+    assert runs == [1] * outbox.MAX_ATTEMPTS + [0]          # after five send calls it leaves the queue
+    assert sorted((status, error) for _, status, error in invitations(org)) == [
+        ("failed", "ConnectionError"), ("sent", None), ("sent", None)]
+    assert outbox.queued(bootstrap.competition().id, 10) == []
+    assert opens(api, again["url"]) == 200
+
+
+def test_a_revoked_or_reissued_links_queued_invitation_is_dropped(api, review):
+    org, (first, second, third) = review["org"], review["judges"]
+    assert org.call("DELETE", f"/admin/judges/{first}/links/text_review")[0] == 204
+    status, new = org.call("POST", f"/admin/judges/{second}/links/text_review")
+    assert status == 200
+    assert send_queued() == {"sent": 2, "failed": 0, "dropped": 2, "skipped": 0}
+    assert mailed_urls() == {"j2@example.org": [new["url"]], "j3@example.org": [review["urls"][third]]}
+    log = sorted((m["recipient"], m["status"]) for m in org.call("GET", "/admin/mail")[1]["mail"]
+                 if m["kind"] == "judge_invitation")
+    assert log == [("j1@example.org", "dropped"), ("j2@example.org", "dropped"), ("j2@example.org", "sent"),
+                   ("j3@example.org", "sent")]
+
+
+def test_the_links_page_shows_each_invitations_mail_state(api, review, monkeypatch):
+    from chalicelib import bootstrap
+
+    class Broken:
+        def send(self, message):
+            raise ConnectionError("mail relay down")
+
+    def mail_badges(page: str) -> dict[str, str]:
+        section = page.split('<h2 id="h-text_review">', 1)[1].split("</section>", 1)[0]
+        return dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<span class="badge mail-state[^"]*">([^<]+)</span>',
+                               section, re.S))
+
+    browser, org, (_, second, third) = review["browser"], review["org"], review["judges"]
+    assert mail_badges(text(browser.get("/admin/links"))) == {"评委1号": "已排队", "评委2号": "已排队",
+                                                             "评委3号": "已排队"}
+    send_queued()
+    monkeypatch.setattr(bootstrap.mail_transport(), "transport", Broken())
+    assert org.call("POST", f"/admin/judges/{second}/links/text_review")[0] == 200
+    send_queued()
+    assert org.call("DELETE", f"/admin/judges/{third}/links/text_review")[0] == 204
+    page = text(browser.get("/admin/links"))
+    assert mail_badges(page) == {"评委1号": "已发送", "评委2号": "发送失败"}
+    assert states(page) == {"评委1号": "已发放", "评委2号": "已发放", "评委3号": "已撤销"}
+
+
+def test_lambda_mode_starts_the_queued_sender_right_after_the_request(api, review, monkeypatch):
+    from unittest.mock import ANY
+
+    from botocore.stub import Stubber
+
+    from chalicelib import bootstrap, config
+    monkeypatch.setenv("ASYNC_MODE", "lambda")
+    monkeypatch.setenv("MAIL_FUNCTION_NAME", "saiping-dev-send_queued_mail")
+    config.reset()
+    bootstrap.config.cache_clear()
+    org = organiser(api)
+    stub = Stubber(bootstrap.client("lambda"))
+    stub.add_response("invoke", {"StatusCode": 202}, {
+        "FunctionName": "saiping-dev-send_queued_mail", "InvocationType": "Event", "Payload": ANY})
+    stub.add_client_error("invoke", "ServiceException", "down", 500)
+    with stub:
+        assert org.call("POST", "/admin/stages/text_review/links")[0] == 200
+        status, body = org.call("POST", "/admin/stages/text_review/links")   # not started: the schedule sends
+        assert status == 200 and {link["mail"] for link in body["links"]} == {"queued"}
+    stub.assert_no_pending_responses()
+    assert {status for _, status, _ in invitations(org)} == {"queued"}
+    import app
+    from chalicelib.jobs import mail_queue
+    event = mail_queue.start_event(bootstrap.now())         # what the function is started with, as Lambda hands it
+    assert app.send_queued_mail(event, None) == {"sent": 3, "failed": 0, "dropped": 6, "skipped": 0}
+
+
+def test_a_run_past_its_time_budget_claims_nothing_more_and_the_rest_waits(api, review):
+    from chalicelib import bootstrap
+    from chalicelib.mail import outbox
+    from chalicelib.services import judging
+    comp, cfg = bootstrap.competition(), bootstrap.config()
+    assert judging.send_invitations(comp, cfg, bootstrap.mail_transport(), bootstrap.now,
+                                    budget_seconds=-1) == outbox.Drained()
+    assert len(outbox.queued(comp.id, 10)) == 3
+    assert send_queued() == {"sent": 3, "failed": 0, "dropped": 0, "skipped": 0}

@@ -262,17 +262,18 @@ def test_unknown_table_in_infra_functions_json_is_refused():
         infra.policy_document("api_handler", {"tables": {"nonexistent": ["read"]}}, {})
 
 
-def test_the_api_may_invoke_the_export_function_the_environment_names(template, functions):
-    """EXPORT_FUNCTION_NAME must be the name the template gives the app's asynchronous export function."""
-    name = template["Globals"]["Function"]["Environment"]["Variables"]["EXPORT_FUNCTION_NAME"]
-    exporters = [f for f in functions if infra.function_name(f) == name]
-    if not exporters:
-        pytest.skip("the app declares no export function yet")
+def test_the_api_may_invoke_the_functions_the_environment_names(template, functions):
+    """EXPORT_FUNCTION_NAME and MAIL_FUNCTION_NAME must be the names the template gives the app's export
+    function and its queued mail sender: the API invokes those two and nothing else."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    names = [variables["EXPORT_FUNCTION_NAME"], variables["MAIL_FUNCTION_NAME"]]
+    assert [[f for f in functions if infra.function_name(f) == name] for name in names] == [
+        ["exports"], ["send_queued_mail"]]
     document = json.loads((ROOT / ".chalice" / "policy-api_handler.json").read_text(encoding="utf-8"))
     [invoke] = [s for s in statements(document) if s["Sid"] == "Invoke"]
     assert invoke["Action"] == ["lambda:InvokeFunction"]
     assert invoke["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-                                               + name["Fn::Sub"]}]
+                                               + name["Fn::Sub"]} for name in names]
 
 
 # -- SES bounces and complaints: configuration set -> topic -> record_bounces ---------------------------
