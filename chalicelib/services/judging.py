@@ -27,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
+from ..domain.cases import STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
@@ -146,6 +147,10 @@ def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, a
     case = case_store.get(case_id)
     if judge is None or case is None:
         raise NotFound("没有这位评委或这个案例")
+    if case.status not in CASES_FOR_STAGE[stage]:
+        # a case returned or rejected at 审核 (or not submitted, or not advanced) is never assigned
+        raise Invalid(f"该案例当前状态为“{STATUS_NAMES[case.status]}”，不参加{comp.stage_name(stage)}，不能分配评委",
+                      {"case_id": "该案例不参加本阶段评审"})
     body = json.loads(case.body)
     ref = planner.CaseRef(case.id, body.get("category", ""), body.get("recommending_unit", ""))
     judge_ref = planner.JudgeRef(judge.judge_id, frozenset(judge.categories or []), judge.affiliation,

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..domain import originality as domain
+from ..domain.cases import SUBMITTED_ONCE
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Invalid
 from ..store import cases as case_store
@@ -20,7 +21,9 @@ from ..store import originality as store
 from ..store.models import ArchiveCase
 from .accounts import Principal
 
-CHECKED_STATUSES = ("submitted", "advanced", "not_advanced", "awarded", "not_awarded")
+# Submitted and not withdrawn, whatever came of it: a case returned or rejected at 审核 is compared too (its
+# flags stay visible to the organiser; it is never ranked).
+CHECKED_STATUSES = SUBMITTED_ONCE
 MAX_CASES = 5000
 MAX_ITEMS = 20
 MAX_TITLE = 200
