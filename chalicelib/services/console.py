@@ -32,7 +32,7 @@ judging = lazy_module("chalicelib.services.judging")
 results = lazy_module("chalicelib.services.results")
 
 PAGE_SIZE = 50
-SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at")
+SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision")
 SLOT_STATE_FIELDS = ("judge_id", "scored", "recused")
 ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
@@ -41,7 +41,8 @@ ACTION_NAMES = {
     "case.not_awarded": "未获奖", "case.provincial": "省赛推荐标记", "score.save": "评委评分",
     "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
     "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
-    "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件",
+    "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件", "case.review": "审核",
+    "case.returned": "退回修改", "case.rejected": "不予受理",
 }
 
 
@@ -91,6 +92,7 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
+        "review_pending": sum(c.status == "submitted" and c.review_decision != "accepted" for c in cases),
         "per_day": days, "per_day_max": max(per_day.values(), default=0),
         "units_without": units_without_submission(cases, found["units"]),
         "progress": judge_progress(now, windows, found["judges"], stage_slots),
@@ -306,6 +308,21 @@ def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[
     return {"checked": report["checked"], "archived": report["archived"], "threshold": report["threshold"],
             "flagged": len(report["flags"]), "count": len(pairs), "page": page, "pages": pages,
             "pairs": pairs[(page - 1) * ORIGINALITY_PAGE:page * ORIGINALITY_PAGE]}
+
+
+def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, Any]:
+    """The 审核 page: the submitted, returned and rejected cases by category with their review state and
+    their originality matches (the same report as /admin/originality; none where that service is absent)."""
+    from . import review as review_service
+    flags: dict[str, list[dict[str, Any]]] = {}
+    try:
+        from ..store.originality import Objects
+        from . import originality as checker
+    except ImportError:
+        checker = None
+    if checker is not None:
+        flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket))["flags"]}
+    return review_service.review_list(comp, now, flags)
 
 
 def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,

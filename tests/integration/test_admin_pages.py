@@ -20,13 +20,13 @@ PAGES = {
     "/admin/links": "评分链接", "/admin/stages": "阶段时间", "/admin/stages/text_review/close": "关闭文本评审",
     "/admin/rankings/text_review": "排名 · 文本评审", "/admin/rankings/final": "排名 · 综合评选",
     "/admin/honors": "荣誉提名", "/admin/organisation-awards": "优秀组织奖", "/admin/originality": "原创性检测",
-    "/admin/exports": "导出", "/admin/mail": "邮件",
+    "/admin/exports": "导出", "/admin/mail": "邮件", "/admin/review": "审核",
 }
 POSTS = ["/admin/judges", "/admin/judges/x", "/admin/assignments/text_review/plan",
          "/admin/assignments/text_review/add",
          "/admin/assignments/text_review/remove", "/admin/links/text_review", "/admin/links/text_review/revoke",
          "/admin/stages/text_review/window", "/admin/stages/text_review/close", "/admin/cases/x/provincial",
-         "/admin/organisation-awards", "/admin/exports", "/admin/notifications/awards"]
+         "/admin/organisation-awards", "/admin/exports", "/admin/notifications/awards", "/admin/review/x"]
 
 
 def log_in(client) -> tuple[Browser, str]:
