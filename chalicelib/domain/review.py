@@ -47,7 +47,8 @@ def parse_decision(raw: Any, now: datetime, latest: datetime, parse_time) -> Dec
         raise Invalid("请求体应为 JSON 对象，含 decision、reason、resubmit_by", {"body": "应为 JSON 对象"})
     errors: dict[str, str] = {}
     decision = raw.get("decision")
-    if decision not in DECISIONS:
+    if not isinstance(decision, str) or decision not in DECISIONS:
+        decision = None
         errors["decision"] = "请选择审核结果：通过（accepted）、退回修改（returned）或不予受理（rejected）"
     reason = _reason(raw.get("reason"), decision, errors)
     resubmit_by = _deadline(raw.get("resubmit_by"), decision, now, latest, parse_time, errors)

@@ -149,10 +149,23 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     form comes back with its errors beside that case's fields."""
     cfg = bootstrap.config()
     data = console.review(bootstrap.competition(), bootstrap.s3(), cfg.bucket, bootstrap.now_dt())
-    return _render("review.html", who, "review", status, data=data, editing=case_id, values=values or {},
-                   errors=(getattr(error, "fields", None) or {}) if error else {},
-                   message=getattr(error, "message", None), states=review_rules.STATES,
+    errors = _review_field_errors(getattr(error, "fields", None) or {})
+    with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
+                                               for c in data["categories"] for r in c["rows"])
+    message = next(iter(errors.values()), None) or getattr(error, "message", None)
+    return _render("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
+                   values=values or {}, errors=errors, message=message, states=review_rules.STATES,
                    read_only=who.organiser_role == "viewer")
+
+
+def _review_field_errors(fields: dict[str, str]) -> dict[str, str]:
+    """The API's field errors in the form's words (its buttons and its date picker, not ids and ISO-8601)."""
+    placed = dict(fields)
+    if "decision" in placed:
+        placed["decision"] = "请点击“通过”“退回修改”或“不予受理”"
+    if "resubmit_by" in placed and "ISO-8601" in placed["resubmit_by"]:
+        placed["resubmit_by"] = "修改截止时间无法识别，请重新选择日期和时间（北京时间）"
+    return placed
 
 
 @admin_pages.route("/admin/review", methods=["GET"])

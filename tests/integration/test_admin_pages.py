@@ -350,9 +350,10 @@ def test_dashboard_counts_cases_days_units_without_a_submission_and_who_is_behin
     matrix = re.search(r'<table class="data numbers" id="case-matrix">.*?</table>', page, re.S).group(0)
     cells = lambda row: re.findall(r"<td>(?:<a [^>]*>)?(\d+)(?:</a>)?</td>", row)  # noqa: E731
     development = re.search(r'<th scope="row">发展提质</th>(.*?)</tr>', matrix, re.S).group(1)
-    assert cells(development) == ["1", "2", "0", "0", "0", "0", "0", "3"]      # 草稿 1, 已提交 2, …, 合计 3
+    assert cells(development) == ["1", "2", "0", "0", "0", "0", "0", "0", "0", "3"]   # 草稿 1, 已提交 2, …, 合计 3
     service = re.search(r'<th scope="row">服务增效</th>(.*?)</tr>', matrix, re.S).group(1)
-    assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "1"]
+    assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "0", "0", "1"]
+    assert '<a href="/admin/review">审核已提交的案例</a>（未审核 3 个' in page
     assert 'href="/admin/cases?category=development&amp;status=submitted">2</a>' in matrix
     assert re.search(r'<span class="bar-label">2023年6月1日</span><meter min="0" max="2" value="1"', page)
     assert re.search(r'<span class="bar-label">2023年6月2日</span><meter min="0" max="2" value="2"', page)
