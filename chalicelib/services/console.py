@@ -314,6 +314,7 @@ def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, 
     """The 审核 page: the submitted, returned and rejected cases by category with their review state and
     their originality matches (the same report as /admin/originality; none where that service is absent)."""
     from . import review as review_service
+    cases = case_store.list_for_competition(comp.id)
     flags: dict[str, list[dict[str, Any]]] = {}
     try:
         from ..store.originality import Objects
@@ -321,8 +322,8 @@ def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, 
     except ImportError:
         checker = None
     if checker is not None:
-        flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket))["flags"]}
-    return review_service.review_list(comp, now, flags)
+        flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket), cases)["flags"]}
+    return review_service.review_list(comp, now, flags, cases)
 
 
 def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,

@@ -73,14 +73,15 @@ def _check_not_assigned(case: Case) -> None:
 
 
 # -- the console's list ----------------------------------------------------------------------------
-def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The cases 审核 is about (a Query by competition), by category, each with its review state and its
-    originality matches (`flags`: case id -> matches, from services/originality.report)."""
+def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str, Any]]],
+                cases: list[Case]) -> dict[str, Any]:
+    """The cases 审核 is about (of the competition's `cases`, one Query by competition), by category, each with
+    its review state and its originality matches (`flags`: case id -> matches, from services/originality.report)."""
     windows = stage_service.windows(comp)
     categories = [{"id": c.id, "name": c.name, "rows": []} for c in comp.categories]
     by_id = {c["id"]: c for c in categories}
     counts = dict.fromkeys(rules.STATES, 0)
-    for case in case_store.list_for_competition(comp.id):
+    for case in cases:
         if case.status not in LISTED:
             continue
         body = json.loads(case.body)
