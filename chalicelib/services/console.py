@@ -42,7 +42,6 @@ ACTION_NAMES = {
     "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
     "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
     "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件", "case.review": "审核",
-    "case.returned": "退回修改", "case.rejected": "不予受理",
 }
 
 
@@ -190,13 +189,21 @@ def actor_name(actor: str) -> str:
     return ACTOR_KINDS[kind] if kind == "judge" else f"{ACTOR_KINDS[kind]} {who}"
 
 
+def action_name(entry: Any) -> str:
+    """An audit row's action as the console shows it; a 审核 row names its decision (审核：退回修改)."""
+    name = ACTION_NAMES.get(entry.action, entry.action)
+    if entry.action == "case.review" and entry.detail:
+        from ..domain.review import DECISIONS
+        name = f"{name}：{DECISIONS.get(json.loads(entry.detail).get('decision'), '')}"
+    return name
+
+
 def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
     case = case_service.get(who, case_id)
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
-    trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor),
-              "action": ACTION_NAMES.get(e.action, e.action)}
+    trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
     return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
 
