@@ -13,13 +13,18 @@ from typing import Any, Mapping
 
 from .errors import Invalid
 
-STATUSES = ("draft", "submitted", "withdrawn", "advanced", "not_advanced", "awarded", "not_awarded")
+STATUSES = ("draft", "submitted", "withdrawn", "advanced", "not_advanced", "awarded", "not_awarded",
+            "returned", "rejected")
 STATUS_NAMES = {
     "draft": "草稿", "submitted": "已提交", "withdrawn": "已撤回", "advanced": "进入综合评选",
     "not_advanced": "未入围", "awarded": "获奖", "not_awarded": "未获奖",
+    "returned": "退回修改", "rejected": "不予受理",
 }
-# Statuses of a case that took part (was submitted and not withdrawn).
+# Statuses of a case that takes part (submitted, not withdrawn, not out after 审核): what is assigned,
+# ranked, counted and exported as an entry. `returned` and `rejected` cases are not in it.
 ENTERED = ("submitted", "advanced", "not_advanced", "awarded", "not_awarded")
+# Every case that was submitted and not withdrawn, whatever came of it (the originality check compares these).
+SUBMITTED_ONCE = (*ENTERED, "returned", "rejected")
 GENDERS = {"female": "女", "male": "男"}
 RANK_LEVELS = {"section_or_below": "科级及以下", "above_section": "处级及以上"}
 

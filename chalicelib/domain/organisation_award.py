@@ -5,7 +5,8 @@ and did well (比赛成绩好) but gives no formula; this module counts, per
 recommending unit (推荐单位):
 
 * ``cases``: every case naming the unit, whatever its status;
-* ``submitted``: cases not ``draft`` and not ``withdrawn``;
+* ``submitted``: cases not ``draft``, not ``withdrawn`` and not out after 审核
+  (``returned`` 退回修改 and not submitted again, ``rejected`` 不予受理);
 * ``advanced``: cases that reached the final (``advanced``, ``awarded``,
   ``not_awarded``);
 * ``prizes``: ``first`` / ``second`` / ``third`` prizes won;
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 PRIZES = ("first", "second", "third")
-NOT_SUBMITTED = frozenset({"draft", "withdrawn"})
+NOT_SUBMITTED = frozenset({"draft", "withdrawn", "returned", "rejected"})
 REACHED_FINAL = frozenset({"advanced", "awarded", "not_awarded"})
 
 
@@ -51,7 +52,7 @@ class UnitCase:
     """What the tally needs of one case."""
 
     unit: str           # recommending_unit
-    status: str         # draft, submitted, withdrawn, advanced, not_advanced, awarded, not_awarded
+    status: str         # draft, submitted, withdrawn, advanced, not_advanced, awarded, not_awarded, returned, rejected
     prize: str | None   # first, second, third or None
 
 

@@ -39,7 +39,7 @@ def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Prin
     key = f"cases/{case_id}/{attachment_id}"
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": key, "created_at": now.timestamp()}
-    store.put_attachment(target.case, record, (comp.id, target.stage_id), principal.actor, now.timestamp(),
+    store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          "attachment.declare")
     upload = files.upload_form(key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
@@ -60,7 +60,7 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
         files.delete(record["key"])
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
-    store.put_attachment(target.case, record, (comp.id, target.stage_id), principal.actor, now.timestamp(),
+    store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          "attachment.verify")
     return _confirmed(record)
 
@@ -98,7 +98,7 @@ def delete(comp: Competition, files: Files, principal: Principal, case_id: str, 
            now: datetime) -> None:
     target = case_service.editable(comp, principal, case_id, now)
     record = _record(target.case, attachment_id)
-    store.remove_attachment(target.case, attachment_id, (comp.id, target.stage_id), principal.actor,
+    store.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
                             now.timestamp(), "attachment.delete")
     files.delete(record["key"])
 

@@ -1,7 +1,8 @@
 """Use cases of a unit's cases: drafts, edits (versioned), submit, withdraw, read, earlier versions.
 
 Which window governs an edit: while `submission` is open a draft, submitted or withdrawn case may be
-edited; while `coaching` is open only an `advanced` case (a revision). Anything else is stage_closed.
+edited; while `coaching` is open only an `advanced` case (a revision); a case returned for correction (审核:
+退回修改) has a window of its own, until its `resubmit_by`, whatever the stages. Anything else is stage_closed.
 The service checks the window with the injected clock; the store checks it again in the transaction.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from ..domain.cases import (
     STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
 )
+from ..domain import review as review_rules
 from ..domain.competition import CHINA, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.readable import when
@@ -30,7 +32,12 @@ GOVERNING = ("submission", "coaching")
 @dataclass(frozen=True)
 class Editable:
     case: Case
-    stage_id: str
+    stage_id: str | None      # None: the case's own window (returned for correction until `resubmit_by`)
+
+    def stage_key(self, competition_id: str) -> tuple[str, str] | None:
+        """The stage row the write checks in its transaction; None where the case's own window governs it
+        (the store then checks `resubmit_by` on the case itself)."""
+        return (competition_id, self.stage_id) if self.stage_id else None
 
 
 def _dt(epoch: float | None) -> str | None:
@@ -47,9 +54,18 @@ def case_view(case: Case) -> dict[str, Any]:
         "attachments": [{"attachment_id": a["attachment_id"], "filename": a["filename"],
                          "content_type": a["content_type"], "size": int(a["size"]), "status": a["status"]}
                         for a in attachments],
-        "prize": case.prize, "account_id": case.owner_id,
+        "prize": case.prize, "account_id": case.owner_id, "review": review_view(case),
         "created_at": _dt(case.created_at), "updated_at": _dt(case.updated_at), "submitted_at": _dt(case.submitted_at),
     }
+
+
+def review_view(case: Case) -> dict[str, Any] | None:
+    """The latest 审核 decision as the unit and the API see it; None when the case was never reviewed."""
+    if not case.review_decision:
+        return None
+    return {"decision": case.review_decision, "decision_name": review_rules.DECISIONS[case.review_decision],
+            "reason": case.review_reason, "resubmit_by": _dt(case.resubmit_by), "reviewed_at": _dt(case.reviewed_at),
+            "state": review_rules.state_of(case.status, case.review_decision)}
 
 
 def _body(comp: Competition, raw: Any) -> CaseBody:
@@ -115,14 +131,31 @@ def editable(comp: Competition, principal: Principal, case_id: str, now: datetim
     case, rows = store.get_with_stages(case_id, comp.id, GOVERNING)
     case = _readable(principal, case)
     windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
+    if case.status == "returned":
+        if resubmission_open(case, now):
+            return Editable(case, None)
+        raise StageClosed(_closed_message(case, windows))
     for stage_id in GOVERNING:
         if case.status in EDITABLE_IN[stage_id] and windows[stage_id].is_open(now):
             return Editable(case, stage_id)
     raise StageClosed(_closed_message(case, windows))
 
 
+def resubmission_open(case: Case, now: datetime) -> bool:
+    """A case returned for correction may be edited and submitted again until its `resubmit_by`."""
+    return case.status == "returned" and case.resubmit_by is not None and now.timestamp() < float(case.resubmit_by)
+
+
+def _resubmission_closed(case: Case) -> str:
+    return f"退回修改的截止时间（{when(float(case.resubmit_by or 0))}）已过，不能再修改或提交"
+
+
 def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
     sub, coach = windows["submission"], windows["coaching"]
+    if case.status == "returned":
+        return _resubmission_closed(case)
+    if case.status == "rejected":
+        return "该案例经审核不予受理，不能再修改"
     if case.status == "advanced":
         return f"案例修改仅在{coach.name}阶段开放（{when(coach.opens_at)} 至 {when(coach.closes_at)}）"
     return f"{sub.name}阶段已截止或未开放（截止时间 {when(sub.closes_at)}），不能再修改"
@@ -145,7 +178,7 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
     if case.status in ("submitted", "advanced"):
         validate_for_submit(body, _today(now))
     text, chars, ts = _json(body), count_chars(body.counted_texts), now.timestamp()
-    new_version = store.save_text(case, text, chars, body.category, (comp.id, target.stage_id), principal.actor, ts)
+    new_version = store.save_text(case, text, chars, body.category, target.stage_key(comp.id), principal.actor, ts)
     # What the transaction wrote, without reading it back (one call fewer per edit).
     case.history = [*(case.history or []), int(case.version)]
     case.body, case.char_count, case.version, case.updated_at = text, chars, new_version, ts
@@ -159,17 +192,26 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
     case = _readable(principal, case)
     if case.status == "submitted":
         return case
-    if case.status not in ("draft", "withdrawn"):
+    if case.status == "rejected":
+        raise Conflict("该案例经审核不予受理，已退出本届比赛，不能再提交"
+                       + (f"（原因：{case.review_reason}）" if case.review_reason else ""))
+    if case.status not in ("draft", "withdrawn", "returned"):
         raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能再提交")
     window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
-    if not window.is_open(now):
+    if case.status == "returned":
+        if not resubmission_open(case, now):
+            raise StageClosed(_resubmission_closed(case))
+        stage_key, closes_at = None, float(case.resubmit_by)   # its own window, checked on the case itself
+    elif not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再提交")
+    else:
+        stage_key, closes_at = (comp.id, "submission"), window.closes_at.timestamp()
     validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
     ts = now.timestamp()
     from . import notifications
-    receipt = notifications.receipt(comp, principal, case, window, now)   # no I/O; None if it cannot be made
+    receipt = notifications.receipt(comp, principal, case, closes_at, now)   # no I/O; None if it cannot be made
     try:
-        store.set_status(case, "submitted", (comp.id, "submission"), principal.actor, ts,
+        store.set_status(case, "submitted", stage_key, principal.actor, ts,
                          extra=[Case.submitted_at.set(ts)], also=[receipt.record] if receipt else None)
     except VersionConflict as conflict:
         return _already(comp, case_id, "submitted", conflict)

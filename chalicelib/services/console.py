@@ -32,7 +32,7 @@ judging = lazy_module("chalicelib.services.judging")
 results = lazy_module("chalicelib.services.results")
 
 PAGE_SIZE = 50
-SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at")
+SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision")
 SLOT_STATE_FIELDS = ("judge_id", "scored", "recused")
 ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
@@ -41,7 +41,7 @@ ACTION_NAMES = {
     "case.not_awarded": "未获奖", "case.provincial": "省赛推荐标记", "score.save": "评委评分",
     "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
     "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
-    "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件",
+    "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件", "case.review": "审核",
 }
 
 
@@ -91,6 +91,7 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
+        "review_pending": sum(c.status == "submitted" and c.review_decision != "accepted" for c in cases),
         "per_day": days, "per_day_max": max(per_day.values(), default=0),
         "units_without": units_without_submission(cases, found["units"]),
         "progress": judge_progress(now, windows, found["judges"], stage_slots),
@@ -188,13 +189,21 @@ def actor_name(actor: str) -> str:
     return ACTOR_KINDS[kind] if kind == "judge" else f"{ACTOR_KINDS[kind]} {who}"
 
 
+def action_name(entry: Any) -> str:
+    """An audit row's action as the console shows it; a 审核 row names its decision (审核：退回修改)."""
+    name = ACTION_NAMES.get(entry.action, entry.action)
+    if entry.action == "case.review" and entry.detail:
+        from ..domain.review import DECISIONS
+        name = f"{name}：{DECISIONS.get(json.loads(entry.detail).get('decision'), '')}"
+    return name
+
+
 def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
     case = case_service.get(who, case_id)
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
-    trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor),
-              "action": ACTION_NAMES.get(e.action, e.action)}
+    trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
     return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
 
@@ -309,6 +318,22 @@ def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[
     return {"checked": report["checked"], "archived": report["archived"], "threshold": report["threshold"],
             "flagged": len(report["flags"]), "count": len(pairs), "page": page, "pages": pages,
             "pairs": pairs[(page - 1) * ORIGINALITY_PAGE:page * ORIGINALITY_PAGE]}
+
+
+def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, Any]:
+    """The 审核 page: the submitted, returned and rejected cases by category with their review state and
+    their originality matches (the same report as /admin/originality; none where that service is absent)."""
+    from . import review as review_service
+    cases = case_store.list_for_competition(comp.id)
+    flags: dict[str, list[dict[str, Any]]] = {}
+    try:
+        from ..store.originality import Objects
+        from . import originality as checker
+    except ImportError:
+        checker = None
+    if checker is not None:
+        flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket), cases)["flags"]}
+    return review_service.review_list(comp, now, flags, cases)
 
 
 def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,

@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterator
 
 from ..domain.accounts import UNIT_SYSTEMS
-from ..domain.cases import GENDERS, RANK_LEVELS, STATUS_NAMES
+from ..domain.cases import ENTERED, GENDERS, RANK_LEVELS, STATUS_NAMES
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
 from ..domain.readable import day, when
@@ -370,7 +370,7 @@ def registrations_book(comp: Competition) -> data.RegistrationsBook:
         if account is None:
             continue
         counts[c.owner_id][0] += 1
-        counts[c.owner_id][1] += c.status not in ("draft", "withdrawn")
+        counts[c.owner_id][1] += c.status in ENTERED
         body = json.loads(c.body)
         leader, contact = body.get("leader") or {}, body.get("contact") or {}
         keyed.append(((order[c.owner_id], float(c.created_at), c.id), data.CaseRow(

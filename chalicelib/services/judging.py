@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..config import Settings
 from ..domain import assignment as planner
+from ..domain.cases import STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
@@ -41,6 +42,7 @@ READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),
                    "final": ("advanced", "awarded", "not_awarded")}
+OUT_AFTER_REVIEW = ("returned", "rejected")   # 审核: never assigned, not even by an organiser's override
 
 
 # -- judges ---------------------------------------------------------------------------------
@@ -145,6 +147,9 @@ def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, a
     case = case_store.get(case_id)
     if judge is None or case is None:
         raise NotFound("没有这位评委或这个案例")
+    if case.status in OUT_AFTER_REVIEW:
+        raise Invalid(f"该案例经审核为“{STATUS_NAMES[case.status]}”，不参加评审，不能分配评委",
+                      {"case_id": "该案例不参加评审"})
     body = json.loads(case.body)
     ref = planner.CaseRef(case.id, body.get("category", ""), body.get("recommending_unit", ""))
     judge_ref = planner.JudgeRef(judge.judge_id, frozenset(judge.categories or []), judge.affiliation,

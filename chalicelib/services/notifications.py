@@ -8,6 +8,7 @@ doubled schedule sends nothing twice:
   deadline_reminder   object = submission@<close time>#<3d|1d>#<account id>  (moving the deadline re-arms it)
   judge_reminder      object = <stage>@<close time>#<judge id>
   feedback_available  object = case id
+  case_review         object = case id @ the decision's time in ms  (each 审核 decision its own mail)
 
 `registered` and `submitted` are called from the account and case services after the write succeeded.
 They never raise: a unit's account or submission must stand even when mail is down (the failure is logged
@@ -76,11 +77,12 @@ def registered(account: Account, now: float) -> bool:
         return False
 
 
-def receipt(comp: Competition, principal: Any, case: Case, window: StageWindow,
+def receipt(comp: Competition, principal: Any, case: Case, closes_at: float,
             now: datetime) -> outbox.Prepared | None:
     """The submission receipt, prepared for the submit's own transaction (services/cases.submit): the
     draft -> submitted change happens once, so it is the once-only key, and the request makes no call for
-    mail but the send itself. The address comes from the session (no read). None when it cannot be made."""
+    mail but the send itself. The address comes from the session (no read). None when it cannot be made.
+    `closes_at`: the end of the window the case was submitted in (a returned case's: its `resubmit_by`)."""
     try:
         ports, _ = ports_and_competition()
         body = json.loads(case.body)
@@ -91,7 +93,7 @@ def receipt(comp: Competition, principal: Any, case: Case, window: StageWindow,
                                   **_common(comp, ports), "unit": principal.unit_name or "",
                                   "title": body.get("title", ""), "case_id": case.id,
                                   "category": category.name if category else "", "submitted_at": _when(at),
-                                  "closes_at": _when(window.closes_at)}, at)
+                                  "closes_at": _when(closes_at), "resubmitted": case.status == "returned"}, at)
     except Exception:
         log.exception("submission receipt for %s not prepared", case.id)
         return None
@@ -105,6 +107,25 @@ def deliver(prepared: outbox.Prepared | None) -> bool:
         return outbox.deliver(ports.transport, prepared)
     except Exception:
         log.exception("submission receipt %s not sent", prepared.record.mail_key)
+        return False
+
+
+# -- after an organiser's decision (best effort) ---------------------------------------------------
+def reviewed(comp: Competition, case: Case, now: float) -> bool:
+    """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
+    Once per decision (the key holds the decision's time in milliseconds); never raises."""
+    from ..domain.review import DECISIONS
+    try:
+        ports, _ = ports_and_competition()
+        account = account_store.get(case.owner_username)
+        if account is None:
+            return False
+        return _send(ports, comp, "case_review", f"{case.id}@{int(float(case.reviewed_at) * 1000)}", account.email, {
+            "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
+            "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision],
+            "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now)
+    except Exception:
+        log.exception("review mail for %s not sent", case.id)
         return False
 
 

@@ -13,14 +13,17 @@ import json
 from typing import Any
 
 from ..domain import originality as domain
+from ..domain.cases import SUBMITTED_ONCE
 from ..domain.competition import CHINA, Competition
 from ..domain.errors import Invalid
 from ..store import cases as case_store
 from ..store import originality as store
-from ..store.models import ArchiveCase
+from ..store.models import ArchiveCase, Case
 from .accounts import Principal
 
-CHECKED_STATUSES = ("submitted", "advanced", "not_advanced", "awarded", "not_awarded")
+# Submitted and not withdrawn, whatever came of it: a case returned or rejected at 审核 is compared too (its
+# flags stay visible to the organiser; it is never ranked).
+CHECKED_STATUSES = SUBMITTED_ONCE
 MAX_CASES = 5000
 MAX_ITEMS = 20
 MAX_TITLE = 200
@@ -194,10 +197,11 @@ def archive_index(s: domain.Settings, objects: store.Objects) -> tuple[domain.Ar
 
 
 # -- the check -------------------------------------------------------------------------------------
-def checked_cases(comp: Competition, year: int) -> list[tuple[domain.Entry, int]]:
-    """Every case submitted and not withdrawn, whatever its later status, with its version."""
+def checked_cases(comp: Competition, year: int, cases: list[Case] | None = None) -> list[tuple[domain.Entry, int]]:
+    """Every case submitted and not withdrawn, whatever its later status, with its version (of `cases`, the
+    competition's cases when the caller has read them already)."""
     out = []
-    for case in case_store.list_for_competition(comp.id):
+    for case in case_store.list_for_competition(comp.id) if cases is None else cases:
         if case.status not in CHECKED_STATUSES:
             continue
         body = json.loads(case.body)
@@ -208,12 +212,13 @@ def checked_cases(comp: Competition, year: int) -> list[tuple[domain.Entry, int]
     return out
 
 
-def report(comp: Competition, objects: store.Objects) -> dict[str, Any]:
-    """The flags of the contract, with the threshold and how many cases were compared."""
+def report(comp: Competition, objects: store.Objects, cases: list[Case] | None = None) -> dict[str, Any]:
+    """The flags of the contract, with the threshold and how many cases were compared (`cases`: the
+    competition's cases, when the caller has read them)."""
     s = settings_for(comp)
     year = competition_year(comp)
     index, version = archive_index(s, objects)
-    checked = checked_cases(comp, year)
+    checked = checked_cases(comp, year, cases)
     digest = hashlib.sha256(json.dumps({
         "index": version, "settings": s.as_dict(), "year": year,
         "cases": sorted([e.id, v] for e, v in checked),

@@ -57,6 +57,11 @@ def get_version(case_id: str, version: int) -> CaseVersion | None:
         return None
 
 
+def _own_window(case: Case, now: float, condition):
+    """`condition`, and for a returned case its own window: its unit writes it only before `resubmit_by`."""
+    return condition & (Case.resubmit_by > now) if case.status == "returned" else condition
+
+
 def _write(stage_key: tuple[str, str] | None, now: float, build) -> None:
     """Run a transaction whose first item (when a stage governs it) is the stage's open window."""
     try:
@@ -91,7 +96,8 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
             Case.body.set(body_json), Case.char_count.set(char_count),
             Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
             Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
-        ], condition=(Case.version == old_version) & (Case.status == case.status), label="case")
+        ], condition=_own_window(case, now, (Case.version == old_version) & (Case.status == case.status)),
+           label="case")
         t.save(snapshot)
         t.save(audit.entry(f"case#{case.id}", actor, "case.edit", now, before=case.body, after=body_json,
                            detail={"version": old_version + 1}))
@@ -104,7 +110,8 @@ def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor
     """`also`: more items to put in the same transaction (the mail-log row of a submission receipt)."""
     def build(t):
         t.update(case, actions=[Case.status.set(status), Case.updated_at.set(now), *(extra or [])],
-                 condition=(Case.version == int(case.version)) & (Case.status == case.status), label="case")
+                 condition=_own_window(case, now, (Case.version == int(case.version)) & (Case.status == case.status)),
+                 label="case")
         t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status, after=status))
         for item in also or []:
             t.save(item)
@@ -115,7 +122,7 @@ def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str
                    action: str) -> None:
     def build(t):
         t.update(case, actions=[Case.attachments[record["attachment_id"]].set(record)],
-                 condition=Case.status == case.status, label="case")
+                 condition=_own_window(case, now, Case.status == case.status), label="case")
         t.save(audit.entry(f"case#{case.id}", actor, action, now, after=record))
     _write(stage_key, now, build)
 
@@ -123,6 +130,46 @@ def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str
 def remove_attachment(case: Case, attachment_id: str, stage_key: tuple[str, str] | None, actor: str,
                       now: float, action: str) -> None:
     def build(t):
-        t.update(case, actions=[Case.attachments[attachment_id].remove()])
+        t.update(case, actions=[Case.attachments[attachment_id].remove()], label="case",
+                 condition=(Case.resubmit_by > now) if case.status == "returned" else None)
         t.save(audit.entry(f"case#{case.id}", actor, action, now, before=attachment_id))
     _write(stage_key, now, build)
+
+
+def review_view(case: Case) -> dict[str, Any]:
+    """The review fields of a case (the audit's before and after)."""
+    return {"status": case.status, "decision": case.review_decision, "reason": case.review_reason,
+            "resubmit_by": float(case.resubmit_by) if case.resubmit_by is not None else None}
+
+
+def review(case: Case, status: str, decision: str, reason: str | None, resubmit_by: float | None,
+           competition_id: str, actor: str, now: float) -> None:
+    """An organiser's 审核 decision, with its audit row, in one transaction: only after `submission` has closed
+    and before `text_review` closes (both stage rows checked), only on the submitted case as it was read (its
+    version, status and previous decision)."""
+    before = review_view(case)
+    after = {"status": status, "decision": decision, "reason": reason, "resubmit_by": resubmit_by}
+    reviewed = (Case.reviewed_at.does_not_exist() if case.reviewed_at is None
+                else Case.reviewed_at == float(case.reviewed_at))
+    actions = [Case.status.set(status), Case.review_decision.set(decision), Case.reviewed_at.set(now),
+               Case.reviewed_by.set(actor), Case.updated_at.set(now),
+               Case.review_reason.set(reason) if reason else Case.review_reason.remove(),
+               Case.resubmit_by.set(resubmit_by) if resubmit_by is not None else Case.resubmit_by.remove()]
+    try:
+        with db.transaction() as t:
+            t.condition_check(Stage, competition_id, "submission", label="submission",
+                              condition=(Stage.closes_at <= now) | (Stage.closed == True))  # noqa: E712
+            t.condition_check(Stage, competition_id, "text_review", label="text_review",
+                              condition=(Stage.closes_at > now) & (Stage.closed == False))  # noqa: E712
+            t.update(case, actions=actions, label="case", condition=(
+                (Case.version == int(case.version)) & (Case.status == "submitted") & reviewed))
+            t.save(audit.entry(f"case#{case.id}", actor, "case.review", now, before=before, after=after,
+                               detail=after))
+    except db.Refused as exc:
+        if "submission" in exc.labels:
+            raise StageClosed("文本申报截止后才能审核（截止前单位仍可修改或撤回已提交的案例）") from exc
+        if "text_review" in exc.labels:
+            raise StageClosed("文本评审已截止，不能再审核") from exc
+        raise VersionConflict("案例已在别处被审核或修改，请刷新页面后重新审核") from exc
+    case.status, case.review_decision, case.review_reason = status, decision, reason
+    case.resubmit_by, case.reviewed_at, case.reviewed_by, case.updated_at = resubmit_by, now, actor, now

@@ -148,6 +148,13 @@ class Case(Model):
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)
     feedback_replies = UnicodeAttribute(null=True)  # JSON: coaching point key -> the unit's reply
+    # 审核: the latest decision ("accepted" | "returned" | "rejected"; none = not reviewed), its reason, the
+    # deadline of a returned case's corrections (its own window), when and by whom.
+    review_decision = UnicodeAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
+    resubmit_by = NumberAttribute(null=True)
+    reviewed_at = NumberAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
     by_owner = ByOwner()
     by_competition = ByCompetition()
 

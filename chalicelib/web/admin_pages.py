@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, TooLarge
+from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
 from ..lazy import lazy_module
 from ..media import XLSX
 from ..security import same
@@ -27,6 +27,7 @@ bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
 competition_rules = lazy_module("chalicelib.domain.competition")
 readable = lazy_module("chalicelib.domain.readable")
+cases = lazy_module("chalicelib.services.cases")
 console = lazy_module("chalicelib.services.console")
 exports = lazy_module("chalicelib.services.exports")
 judging = lazy_module("chalicelib.services.judging")
@@ -34,6 +35,8 @@ extra_judges = lazy_module("chalicelib.services.extra_judges")
 mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 notifications = lazy_module("chalicelib.services.notifications")
 results = lazy_module("chalicelib.services.results")
+review = lazy_module("chalicelib.services.review")
+review_rules = lazy_module("chalicelib.domain.review")
 stages = lazy_module("chalicelib.services.stages")
 
 admin_pages = Blueprint(__name__)
@@ -46,6 +49,7 @@ NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
     "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
+    "reviewed": "审核结果已保存，并已邮件通知该单位。",
 }
 EXPORT_KINDS = {
     "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
@@ -57,7 +61,7 @@ EXPORT_KINDS = {
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
     "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
-    "feedback_available": "辅导意见通知", "award": "获奖通知",
+    "feedback_available": "辅导意见通知", "award": "获奖通知", "case_review": "审核结果",
     "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
 MAIL_STATUS = {"queued": "已排队", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回",
@@ -135,6 +139,59 @@ def provincial(case_id: str) -> Response:
     results.recommend_provincial(bootstrap.competition(), case_id, {"recommended": _one(form, "recommended") == "1"},
                                  who.actor, bootstrap.now())
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
+
+
+# -- 审核 -------------------------------------------------------------------------------------------
+
+REVIEW_ERRORS = (Invalid, Conflict, NotSubmitted, StageClosed, VersionConflict)
+
+
+def _review_page(who: Any, status: int = 200, case_id: str | None = None, values: dict[str, str] | None = None,
+                 error: Exception | None = None) -> Response:
+    """审核: every submitted case by category with its review state, originality matches and a form; a refused
+    form comes back with its errors beside that case's fields."""
+    cfg = bootstrap.config()
+    data = console.review(bootstrap.competition(), bootstrap.s3(), cfg.bucket, bootstrap.now_dt())
+    errors = _review_field_errors(getattr(error, "fields", None) or {})
+    with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
+                                               for c in data["categories"] for r in c["rows"])
+    message = next(iter(errors.values()), None) or getattr(error, "message", None)
+    return _render("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
+                   values=values or {}, errors=errors, message=message, states=review_rules.STATES,
+                   read_only=who.organiser_role == "viewer")
+
+
+def _review_field_errors(fields: dict[str, str]) -> dict[str, str]:
+    """The API's field errors in the form's words (its buttons and its date picker, not ids and ISO-8601)."""
+    placed = dict(fields)
+    if "decision" in placed:
+        placed["decision"] = "请点击“通过”“退回修改”或“不予受理”"
+    if "resubmit_by" in placed and "ISO-8601" in placed["resubmit_by"]:
+        placed["resubmit_by"] = "修改截止时间无法识别，请重新选择日期和时间（北京时间）"
+    return placed
+
+
+@admin_pages.route("/admin/review", methods=["GET"])
+@page
+def review_cases() -> Response:
+    return _review_page(_admin())
+
+
+@admin_pages.route("/admin/review/{case_id}", methods=["POST"], content_types=FORM)
+@page
+def review_case(case_id: str) -> Response:
+    """通过 / 退回修改 / 不予受理 (the button pressed); 不予受理 asks for confirmation first."""
+    who, form = _posted(ORGANISER)
+    values = {k: _one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
+    raw = {k: v for k, v in values.items() if v}
+    if values["decision"] == "rejected" and values["reason"] and _one(form, "confirm") != "yes":
+        case = cases.case_view(cases.get(who, case_id))
+        return _render("review_confirm.html", who, "review", case=case, values=values)
+    try:
+        review.review(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+    except REVIEW_ERRORS as e:
+        return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
+    raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
 
 
 # -- judges -----------------------------------------------------------------------------------------

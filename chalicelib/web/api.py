@@ -18,6 +18,7 @@ extra_judges = lazy_module("chalicelib.services.extra_judges")
 judging = lazy_module("chalicelib.services.judging")
 mail_queue = lazy_module("chalicelib.jobs.mail_queue")
 results = lazy_module("chalicelib.services.results")
+review = lazy_module("chalicelib.services.review")
 scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
 
@@ -173,6 +174,14 @@ def move_stage(stage_id):
     now = bootstrap.now_dt()
     moved = stages.move_window(bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
     return 200, stages.stage_view(moved, now)
+
+
+@api.route("/admin/cases/{case_id}/review", methods=["POST"])
+@endpoint
+def review_case(case_id):
+    who = principal(_request(), ORGANISER)
+    case = review.review(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
+    return 200, cases.case_view(case)
 
 
 # -- organiser: judges, assignments, links ---------------------------------------------------

@@ -372,7 +372,9 @@ def logout() -> Response:
 def my_cases() -> Response:
     who = _who()
     found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
+    now = bootstrap.now_dt()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
+                resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
                 categories=_category_names(), notice=NOTICES.get(_query("done") or ""),
                 presentations=final_stage.presentations(bootstrap.competition(), found),
                 prize_names=certificates.prize_names(bootstrap.competition()))
@@ -434,7 +436,8 @@ def case_status(case_id: str) -> Response:
     who = _who()
     case = cases.get(who, case_id)
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
-                genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, **_outcome(who, case))
+                genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
+                resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case))
 
 
 def _outcome(who: Principal, case: Any) -> dict[str, Any]:

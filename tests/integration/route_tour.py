@@ -220,6 +220,7 @@ class Tour:
     def text_review(self) -> None:
         self.at("text_review", datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
         self.organiser()
+        self.review()
         self._judges()
         self.api("GET", "/api/v1/admin/judges", "organiser")
         self.api("PUT", "/api/v1/admin/judges/{judge_id}", "organiser", {
@@ -251,6 +252,18 @@ class Tour:
         self._score_everything("text_review")
         self.api("POST", "/api/v1/admin/stages/{stage_id}/close", "organiser", stage_id="text_review")
         self.api("GET", "/api/v1/admin/stages/{stage_id}/ranking", "organiser", stage_id="text_review")
+
+    def review(self) -> None:
+        """审核 before the assignments: one case accepted over the API, one returned from the console, corrected
+        by its unit and submitted again (so the competition goes on with all nine)."""
+        self.page("GET", "/admin/review", "organiser")
+        self.api("POST", "/api/v1/admin/cases/{case_id}/review", "organiser", {"decision": "accepted"})
+        returned = self.ids["case_of_unit3"]
+        self.page("POST", "/admin/review/{case_id}", "organiser", {
+            "decision": "returned", "reason": "请补充成果数据", "resubmit_by": "2023-06-13T18:00"}, case_id=returned)
+        self.tokens["unit3"] = self._fresh("unit3")
+        self.page("GET", "/cases/{case_id}", "unit3", case_id=returned)
+        assert self.api("POST", "/api/v1/cases/{case_id}/submit", "unit3", case_id=returned)[0] == 200
 
     def _score_everything(self, stage: str) -> None:
         """The other judges score (not metered: the visits above measured the scoring routes)."""

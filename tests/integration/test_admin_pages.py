@@ -20,13 +20,13 @@ PAGES = {
     "/admin/links": "评分链接", "/admin/stages": "阶段时间", "/admin/stages/text_review/close": "关闭文本评审",
     "/admin/rankings/text_review": "排名 · 文本评审", "/admin/rankings/final": "排名 · 综合评选",
     "/admin/honors": "荣誉提名", "/admin/organisation-awards": "优秀组织奖", "/admin/originality": "原创性检测",
-    "/admin/exports": "导出", "/admin/mail": "邮件",
+    "/admin/exports": "导出", "/admin/mail": "邮件", "/admin/review": "审核",
 }
 POSTS = ["/admin/judges", "/admin/judges/x", "/admin/assignments/text_review/plan",
          "/admin/assignments/text_review/add",
          "/admin/assignments/text_review/remove", "/admin/links/text_review", "/admin/links/text_review/revoke",
          "/admin/stages/text_review/window", "/admin/stages/text_review/close", "/admin/cases/x/provincial",
-         "/admin/organisation-awards", "/admin/exports", "/admin/notifications/awards"]
+         "/admin/organisation-awards", "/admin/exports", "/admin/notifications/awards", "/admin/review/x"]
 
 
 def log_in(client) -> tuple[Browser, str]:
@@ -350,9 +350,10 @@ def test_dashboard_counts_cases_days_units_without_a_submission_and_who_is_behin
     matrix = re.search(r'<table class="data numbers" id="case-matrix">.*?</table>', page, re.S).group(0)
     cells = lambda row: re.findall(r"<td>(?:<a [^>]*>)?(\d+)(?:</a>)?</td>", row)  # noqa: E731
     development = re.search(r'<th scope="row">发展提质</th>(.*?)</tr>', matrix, re.S).group(1)
-    assert cells(development) == ["1", "2", "0", "0", "0", "0", "0", "3"]      # 草稿 1, 已提交 2, …, 合计 3
+    assert cells(development) == ["1", "2", "0", "0", "0", "0", "0", "0", "0", "3"]   # 草稿 1, 已提交 2, …, 合计 3
     service = re.search(r'<th scope="row">服务增效</th>(.*?)</tr>', matrix, re.S).group(1)
-    assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "1"]
+    assert cells(service) == ["0", "1", "0", "0", "0", "0", "0", "0", "0", "1"]
+    assert '<a href="/admin/review">审核已提交的案例</a>（未审核 3 个' in page
     assert 'href="/admin/cases?category=development&amp;status=submitted">2</a>' in matrix
     assert re.search(r'<span class="bar-label">2023年6月1日</span><meter min="0" max="2" value="1"', page)
     assert re.search(r'<span class="bar-label">2023年6月2日</span><meter min="0" max="2" value="2"', page)

@@ -121,7 +121,7 @@ def test_create_answers_201_with_the_draft(unit, api) -> None:
     assert status == 201
     assert data == {
         "id": data["id"], **case_body(), "status": "draft", "status_name": "草稿", "version": 1,
-        "char_count": 121, "history": [], "attachments": [], "prize": None, "account_id": data["account_id"],
+        "char_count": 121, "history": [], "attachments": [], "prize": None, "account_id": data["account_id"], "review": None,
         "created_at": "2023-06-01T10:00:00+08:00", "updated_at": "2023-06-01T10:00:00+08:00", "submitted_at": None,
     }
 

@@ -70,8 +70,7 @@ def test_the_dashboard_reads_case_summaries_once_and_the_same_calls_at_any_size(
     # states of 3 judged stages x 3 categories (Queries)
     assert large.ops() == Counter({"dynamodb.GetItem": 1, "dynamodb.Query": 13})
     [cases] = large.queries("by_competition")
-    assert projected(cases) == ["category_key", "id", "owner_id", "status",
-                                                                   "submitted_at"]
+    assert projected(cases) == ["category_key", "id", "owner_id", "review_decision", "status", "submitted_at"]
     slots = large.queries("by_stage_category")
     assert len(slots) == 9 and all(projected(q) == ["judge_id", "recused", "scored"]
                                    for q in slots)
@@ -95,4 +94,27 @@ def test_the_ranking_page_reads_cases_and_scores_once_for_ranking_and_fairness(c
         f"text_review#{c}" for c in sorted(CATEGORIES)]
     assert all(projected(q) == ["case_judge", "criteria"] for q in slots)
     assert all(q["FilterExpression"] for q in slots)
+    assert not [op for op in large.ops() if op.endswith("Scan")]
+
+
+def test_the_review_page_reads_the_cases_in_one_query_and_the_same_calls_at_any_size(client, api, calls, clock):
+    from datetime import datetime
+
+    from tests.conftest import CHINA
+    file_cases(api, 1, 3)
+    clock.set(datetime(2023, 6, 10, 9, 0, tzinfo=CHINA))
+    browser, _ = log_in(client)
+    small = visit(browser, "/admin/review", calls)
+    clock.set(datetime(2023, 6, 1, 10, 0, tzinfo=CHINA))
+    file_cases(api, 4, 9)
+    clock.set(datetime(2023, 6, 10, 9, 0, tzinfo=CHINA))
+    browser, _ = log_in(client)
+    large = visit(browser, "/admin/review", calls)
+    assert small.ops() == large.ops()
+    # the session (Get); the stage windows, the cases (read once for the list and the originality report) and
+    # how many archived cases there are (Queries); the report's stored index and cached flags, written anew
+    # when the cases changed (S3)
+    assert large.ops() == {"dynamodb.GetItem": 1, "dynamodb.Query": 3,
+                           "s3.HeadObject": 1, "s3.GetObject": 1, "s3.PutObject": 1}
+    assert [q["KeyConditionExpression"] for q in large.queries("by_competition")] == ["#0 = :0"]
     assert not [op for op in large.ops() if op.endswith("Scan")]

@@ -347,7 +347,7 @@ def test_mail_log_is_for_organisers_newest_first(api, clock):
 
 
 @pytest.mark.parametrize("kind", ["registration", "submission_receipt", "deadline_reminder", "judge_reminder",
-                                  "feedback_available", "award"])
+                                  "feedback_available", "award", "case_review"])
 def test_every_template_renders_a_subject_without_user_text(kind):
     from chalicelib.mail.render import render
     user = "用户<script>文本"
@@ -355,7 +355,8 @@ def test_every_template_renders_a_subject_without_user_text(kind):
                "contact": user, "closes_at": "2023年06月09日 23:59", "title": user, "case_id": "c1",
                "category": "发展提质", "submitted_at": "x", "days": 3, "drafts": [user], "judge_name": "评委",
                "stage_name": "文本评审", "total": 3, "unscored": 1, "prize": "一等奖", "verify_url": f"{SITE}/verify/X",
-               "code": "XXXX"}
+               "code": "XXXX", "decision": "returned", "decision_name": "退回修改", "reason": user,
+               "resubmit_by": 1686564000}
     subject, text, html = render(kind, context)
     assert user not in subject and "<script>" not in html
     assert subject.startswith("【竞赛】") and text.strip() and html.startswith("<!doctype html>")

@@ -19,6 +19,12 @@ def test_tally_counts_each_stage_and_scores_with_the_default_weights() -> None:
     assert tally_units(cases) == [tally("市司法局", 8, 6, 4, 1, 0, 1, 31)]
 
 
+def test_cases_returned_or_rejected_at_review_count_as_cases_only() -> None:
+    cases = [UnitCase("市司法局", "returned", None), UnitCase("市司法局", "rejected", None),
+             UnitCase("市司法局", "submitted", None)]
+    assert tally_units(cases) == [tally("市司法局", 3, 1, 0, 0, 0, 0, 1)]
+
+
 def test_units_sort_by_score_then_prizes_then_name() -> None:
     cases = ([UnitCase("乙", "awarded", "first")]                                   # 1 + 3 + 10 = 14
              + [UnitCase("甲", "awarded", "second"), UnitCase("甲", "submitted", None),
