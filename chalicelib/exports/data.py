@@ -203,3 +203,19 @@ class OrganisationAwardsBook:
     rows: list[OrganisationRow]                  # best first
     chosen: list[str] | None                     # the saved final list in tally order; None: not saved yet
     rules: list[tuple[str, str]]                 # 说明 sheet: (item, explanation)
+
+
+class PresentationEntry(NamedTuple):
+    position: int            # in the drawn order, from 1
+    title: str
+    unit: str
+    key: str | None          # the stored file (None: the unit has not uploaded one)
+    filename: str | None     # the unit's own file name (its extension names the file in the zip)
+    size: int
+
+
+@dataclass(frozen=True)
+class PresentationFiles:
+    competition: str
+    category: str            # the category's Chinese name
+    entries: list[PresentationEntry]

@@ -31,6 +31,7 @@ GOVERNING = ("submission", "coaching")
 class Editable:
     case: Case
     stage_id: str
+    before_stage: bool = False    # the write must land before the stage opens (a presentation: before the final)
 
 
 def _dt(epoch: float | None) -> str | None:
@@ -39,7 +40,8 @@ def _dt(epoch: float | None) -> str | None:
 
 def case_view(case: Case) -> dict[str, Any]:
     body = json.loads(case.body)
-    attachments = sorted(store.attachments_of(case).values(), key=lambda a: a["created_at"])
+    attachments = sorted((a for a in store.attachments_of(case).values() if not a.get("kind")),
+                         key=lambda a: a["created_at"])   # a presentation (kind) is not an attachment
     return {
         "id": case.id, **body, "status": case.status, "status_name": STATUS_NAMES[case.status],
         "version": int(case.version), "char_count": int(case.char_count),

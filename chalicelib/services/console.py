@@ -42,6 +42,8 @@ ACTION_NAMES = {
     "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
     "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
     "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件",
+    "presentation.declare": "上传展示材料（待校验）", "presentation.verify": "展示材料校验通过",
+    "presentation.reject": "展示材料校验未通过", "presentation.replace": "替换展示材料（删除旧文件）",
 }
 
 

@@ -334,6 +334,7 @@ class ExportJob(Model):
     id = UnicodeAttribute(hash_key=True)
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()                  # results_xlsx | scores_xlsx | registrations_xlsx | ...
+    category = UnicodeAttribute(null=True)     # the category of a per-category kind (presentations_zip)
     status = UnicodeAttribute()                # "queued" | "running" | "done" | "failed"
     percent = NumberAttribute(default=0)
     key = UnicodeAttribute(null=True)          # exports/<id>/<file> once done
