@@ -533,14 +533,11 @@ def presentation_files(comp: Competition, category: str) -> data.PresentationFil
     found = comp.category(category)
     if found is None:
         raise Invalid("请指定案例类别 category", {"category": "没有这个类别"})
-    drawn = final_stage.store.latest_draw(comp.id, category)
+    drawn = final_stage.drawn_finalists(comp, category)
     if drawn is None:
         raise Conflict(f"{found.name}尚未抽签：展示材料按抽签顺序打包，请先在“抽签”页面抽签")
-    finalists = {c.id: c for c in final_stage.finalists(comp, category)}
-    order = final_stage.presentation_order(drawn[0], list(finalists))
     entries = []
-    for position, case_id in enumerate(order, 1):
-        case = finalists[case_id]
+    for position, case in enumerate(drawn, 1):
         body = json.loads(case.body)
         record = presentations.current(case)
         entries.append(data.PresentationEntry(

@@ -25,6 +25,7 @@ from ..store import cases as case_store
 from ..store import final as store
 from ..store import judging as judging_store
 from ..store.models import Case
+from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
 
 FINAL = "final"
@@ -37,7 +38,7 @@ def _category(comp: Competition, category: Any) -> str:
     return category
 
 
-def finalists(comp: Competition, category: str) -> list[Case]:
+def _finalists(comp: Competition, category: str) -> list[Case]:
     return [c for c in case_store.list_for_competition(comp.id, category) if c.status in CASES_FOR_STAGE[FINAL]]
 
 
@@ -64,7 +65,7 @@ def draw(comp: Competition, raw: Any, actor: str, now: datetime) -> dict[str, An
         raise Invalid(str(exc), {"seed": str(exc)}) from None
     ts = now.timestamp()
     for category in categories:
-        ids = sorted(c.id for c in finalists(comp, category))
+        ids = sorted(c.id for c in _finalists(comp, category))
         result = draw_rules.draw(category, ids, seed)
         store.save_draw(comp.id, category, {
             "category": category, "seed": seed, "case_ids": ids, "order": list(result.order),
@@ -94,6 +95,15 @@ def draws(comp: Competition) -> dict[str, Any]:
                       for i, cid in enumerate(record["order"], 1)],
         }
     return {"stage": FINAL, "draws": out}
+
+
+def drawn_finalists(comp: Competition, category: str) -> list[Case] | None:
+    """The category's finalists in the drawn order; None until the category is drawn."""
+    found = store.latest_draw(comp.id, category)
+    if found is None:
+        return None
+    cases = {c.id: c for c in _finalists(comp, category)}
+    return [cases[cid] for cid in presentation_order(found[0], list(cases))]
 
 
 def presentation_order(record: dict[str, Any] | None, case_ids: list[str]) -> list[str]:
@@ -132,7 +142,7 @@ def hall_action(comp: Competition, category: Any, action: Any, raw: Any, actor: 
     ts = now.timestamp()
     try:
         if action == "present":
-            finalists = [c.id for c in finalists(comp, category)]
+            finalists = [c.id for c in _finalists(comp, category)]
             case_id = _case_id(raw)
             if case_id not in finalists:
                 raise Invalid("只能选择本类别进入综合评选的案例", {"case_id": "不是本类别进入综合评选的案例"})
@@ -185,7 +195,7 @@ def scoreboard(comp: Competition, category: Any, now: datetime) -> dict[str, Any
     the final score and the rank (over the revealed cases) only for cases the organiser has revealed;
     before that only whether each judge has scored."""
     category = _category(comp, category)
-    cases = {c.id: c for c in finalists(comp, category)}
+    cases = {c.id: c for c in _finalists(comp, category)}
     slots = [s for s in judging_store.slots_of_category(FINAL, category) if not s.recused and s.case_id in cases]
     panel = sorted({s.judge_id for s in slots})
     label = {judge_id: f"评委{i}" for i, judge_id in enumerate(panel, 1)}
@@ -237,7 +247,14 @@ def _row(position: int, case: Case, panel: list[str], label: dict[str, str], min
         "rank": ranked.rank if ranked is not None and aggregate is not None else None,
         "tie": bool(ranked.tie) if ranked is not None and aggregate is not None else False,
         "expected_at": _iso(live_rules.expected_start(state.starts_at, rules, position)) if state.starts_at else None,
+        "presentation": _presentation(case),
     }
+
+
+def _presentation(case: Case) -> dict[str, Any] | None:
+    """The case's 展示材料 (its file name; the control page opens it), or None."""
+    found = current_presentation(case)
+    return {"filename": found["filename"], "size": int(found["size"])} if found else None
 
 
 def _timer(state: live_rules.LiveState, rules: live_rules.Presentation, now: float) -> dict[str, Any]:
@@ -269,7 +286,7 @@ def judge_cases(comp: Competition, judge_id: str) -> dict[str, Any]:
         found = store.latest_draw(comp.id, category)
         state, _ = live_state(comp, category)
         positions = {cid: i for i, cid in enumerate(
-            presentation_order(found[0] if found else None, [c.id for c in finalists(comp, category)]), 1)}
+            presentation_order(found[0] if found else None, [c.id for c in _finalists(comp, category)]), 1)}
         items = [{"id": cid, "title": slot.title or "", "category": category, "scored": bool(slot.scored),
                   "position": positions.get(cid), "presenting": cid == state.presenting}
                  for cid, slot in mine.items()]
@@ -301,7 +318,7 @@ def presentations(comp: Competition, cases: list[Case]) -> dict[str, dict[str, A
         found = store.latest_draw(comp.id, category) if ids else None
         if found is None:
             continue
-        order = presentation_order(found[0], [c.id for c in finalists(comp, category)])
+        order = presentation_order(found[0], [c.id for c in _finalists(comp, category)])
         state, _ = live_state(comp, category)
         for position, case_id in enumerate(order, 1):
             if case_id in ids:

@@ -51,6 +51,7 @@ EXPORT_KINDS = {
     "award_list_docx": "获奖名单（Word，按类别和奖项）",
     "honors_xlsx": "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）",
     "organisation_awards_xlsx": "优秀组织奖（Excel，各单位统计及选定名单）",
+    "presentations_zip": "综合评选展示材料（zip，所选类别按抽签顺序）",
 }
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
@@ -528,6 +529,7 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
+                   categories=[(c.id, c.name) for c in comp.categories], per_category=exports.PER_CATEGORY,
                    current=_query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
@@ -546,7 +548,8 @@ def start_export() -> Response:
     who, form = _posted(ORGANISER)
     kind = _one(form, "kind")
     try:
-        job = exports.request(bootstrap.competition(), {"kind": kind}, who.actor, bootstrap.now())
+        job = exports.request(bootstrap.competition(), {"kind": kind, "category": _one(form, "category")},
+                              who.actor, bootstrap.now())
     except Invalid as e:
         return _exports_page(who, 400, e, kind)
     try:
