@@ -29,7 +29,7 @@ from typing import Any, TextIO
 from scripts import operator_env
 
 KINDS = ("results_xlsx", "scores_xlsx", "registrations_xlsx", "certificates_pdf", "award_list_docx", "honors_xlsx",
-         "organisation_awards_xlsx", "presentations_zip")
+         "organisation_awards_xlsx", "presentations_zip", "provincial_list_xlsx", "provincial_list_docx")
 STAGES = ("submission", "text_review", "coaching", "final", "provincial")
 ACTOR = "organiser:cli"
 

@@ -219,3 +219,24 @@ class PresentationFiles:
     competition: str
     category: str            # the category's Chinese name
     entries: list[PresentationEntry]
+
+
+class ProvincialRow(NamedTuple):
+    number: int              # 序号 over the whole list
+    category: str            # the category's Chinese name
+    rank: int | None         # in the final
+    prize: str               # 一等奖 …
+    title: str
+    unit: str
+    leader: str
+    leader_position: str
+    leader_mobile: str
+    reason: str              # the organisers' 推荐理由
+
+
+@dataclass(frozen=True)
+class ProvincialList:
+    competition: str
+    hosts: tuple[str, ...]
+    date: str                # 2023年7月12日
+    rows: list[ProvincialRow]

@@ -198,7 +198,8 @@ def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, An
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor),
               "action": ACTION_NAMES.get(e.action, e.action)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
-    return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
+    return {"case": view, "trail": trail, "provincial": bool(case.provincial),
+            "provincial_reason": case.provincial_reason or ""}
 
 
 # -- judges, assignments and links -----------------------------------------------------------------

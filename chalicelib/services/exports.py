@@ -55,6 +55,8 @@ KINDS: dict[str, Kind] = {
     "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX),
     "organisation_awards_xlsx": Kind("优秀组织奖", "organisation-awards.xlsx", XLSX),
     "presentations_zip": Kind("展示材料", "presentations.zip", ZIP),
+    "provincial_list_xlsx": Kind("省赛推荐名单", "provincial-list.xlsx", XLSX),
+    "provincial_list_docx": Kind("省赛推荐名单", "provincial-list.docx", DOCX),
 }
 PER_CATEGORY = ("presentations_zip",)    # kinds made for one category (`category` in the request)
 STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
@@ -224,6 +226,14 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None, c
         progress(0.3)
         from ..exports.workbooks import organisation_awards_workbook
         return organisation_awards_workbook(units, progress.part(0.3, 0.95))
+    if kind in ("provincial_list_xlsx", "provincial_list_docx"):
+        book = provincial_list(comp, ports)
+        progress(0.3)
+        if kind == "provincial_list_xlsx":
+            from ..exports.workbooks import provincial_workbook
+            return provincial_workbook(book, progress.part(0.3, 0.95))
+        from ..exports.provincial_list_docx import provincial_list_docx
+        return provincial_list_docx(book, progress.part(0.3, 0.95))
     if kind == "presentations_zip":
         from ..exports.presentations_zip import presentations_zip
         files = presentation_files(comp, category or "")
@@ -545,3 +555,27 @@ def presentation_files(comp: Competition, category: str) -> data.PresentationFil
             record["key"] if record else None, record["filename"] if record else None,
             int(record["size"]) if record else 0))
     return data.PresentationFiles(comp.short_name, found.name, entries)
+
+
+def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
+    """省赛推荐名单: the awarded cases the organisers recommended (推荐参加省赛), by category and final rank, with
+    unit, leader, prize and the 推荐理由. Only after the final closed."""
+    final_closed, closed_at = _final_closed(comp)
+    if not final_closed:
+        raise Conflict("综合评选结束后才能生成省赛推荐名单")
+    final = results.ranking(comp, "final")
+    prize_names = certificates.prize_names(comp)
+    recommended = {c.id: c for c in iter_cases(comp.id) if c.provincial and c.status == "awarded"}
+    rows: list[data.ProvincialRow] = []
+    for category in comp.categories:
+        for e in final["categories"].get(category.id, []):
+            case = recommended.get(e["case_id"])
+            if case is None:
+                continue
+            leader = json.loads(case.body).get("leader") or {}
+            rows.append(data.ProvincialRow(
+                len(rows) + 1, category.name, e["rank"], prize_names.get(e.get("prize") or "", ""), e["title"],
+                e["unit"], leader.get("name", ""), leader.get("position", ""), leader.get("mobile", ""),
+                case.provincial_reason or ""))
+    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    return data.ProvincialList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), rows)

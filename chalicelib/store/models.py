@@ -144,6 +144,7 @@ class Case(Model):
     attachments = MapAttribute(default=dict)  # attachment id -> AttachmentMap fields
     prize = UnicodeAttribute(null=True)
     provincial = BooleanAttribute(default=False)   # recommended to the provincial competition (省赛)
+    provincial_reason = UnicodeAttribute(null=True)  # the organiser's 推荐理由 (省赛推荐名单)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)
