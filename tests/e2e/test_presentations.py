@@ -168,3 +168,40 @@ def test_the_control_page_opens_the_presenting_case_s_presentation(chromium, own
         archive = zipfile.ZipFile(io.BytesIO(page.request.get(download.get_attribute("href")).body()))
         position = order.index(uploaded) + 1
         assert archive.namelist() == ["展示顺序.txt", f"{position:02d}_{finalists['titles'][uploaded]}.pptx"]
+
+
+def test_the_organiser_recommends_a_case_and_exports_the_provincial_list(chromium, own_stack, finalists):
+    """After the final closes (one judge scores the three finalists), the organiser marks a case 推荐参加省赛
+    with its reason on the case page and makes the 省赛推荐名单 workbook on the exports page."""
+    org, public = finalists["org"], finalists["public"]
+    link = org.ok("POST", "/admin/stages/final/links")["links"][0]["url"].rsplit("/j/", 1)[1]
+    judge = Api(own_stack.url, public.ok("POST", "/judge/sessions", {"link": link})["token"])
+    for i, case_id in enumerate(finalists["units"]):
+        judge.ok("PUT", f"/judge/cases/{case_id}/score", {"criteria": {"foresight": 28 - i, "practicality": 25,
+                                                                        "effectiveness": 35}})
+    org.ok("POST", "/admin/stages/final/close")
+    chosen = next(iter(finalists["units"]))
+    reason = "以党建引领基层治理，经验可复制可推广。"
+    for page in fresh_page(chromium, own_stack, viewport=DESK):
+        log_in(page, *own_stack.organiser)
+        page.goto(f"/admin/cases/{chosen}")
+        page.get_by_role("button", name="推荐参加省赛").click()
+        expect()(page.locator("#f-reason-error")).to_have_text("请填写推荐理由")
+        page.get_by_label("推荐理由").fill(reason)
+        shot(page, "provincial-01-reason-1280px")
+        page.get_by_role("button", name="推荐参加省赛").click()
+        expect()(page.get_by_text("省赛推荐标记已保存。")).to_be_visible()
+        expect()(page.get_by_text(f"推荐理由：{reason}")).to_be_visible()
+        shot(page, "provincial-02-recommended-1280px")
+        page.goto("/admin/exports")
+        page.get_by_label("省赛推荐名单（Excel，单位、牵头人、类别、奖项、推荐理由）").check()
+        page.get_by_role("button", name="开始导出").click()
+        download = page.locator("#export-jobs tr.is-current .job-download a")
+        expect()(download).to_contain_text("省赛推荐名单", timeout=20_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= DESK["width"]
+        shot(page, "provincial-03-export-1280px")
+        from openpyxl import load_workbook
+        book = load_workbook(io.BytesIO(page.request.get(download.get_attribute("href")).body()))
+        rows = [[c.value for c in row] for row in book["省赛推荐名单"].iter_rows()]
+        assert rows[1:] == [[1, "发展提质", 1, "一等奖", finalists["titles"][chosen], "深圳市第1局", "李四", "处长",
+                             "13912345678", reason]]

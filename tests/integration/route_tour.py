@@ -336,6 +336,8 @@ class Tour:
         self.organiser()
         self.ids["stage_id"] = "final"
         self.api("PUT", "/api/v1/admin/cases/{case_id}/provincial", "organiser", {"recommended": True})
+        self.api("PUT", "/api/v1/admin/cases/{case_id}/recommendation", "organiser",
+                 {"recommended": True, "reason": "机制创新，成效显著"})
         self.api("GET", "/api/v1/admin/honors", "organiser")
         self.api("GET", "/api/v1/admin/organisation-awards", "organiser")
         self.api("POST", "/api/v1/admin/notifications/awards", "organiser")
