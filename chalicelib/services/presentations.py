@@ -9,7 +9,6 @@ The records live in the case's attachments map with `kind: "presentation"` (neve
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -140,7 +139,3 @@ def state(comp: Competition, case: Case, now: datetime) -> dict[str, Any]:
     found = current(case)
     return {**window_view(comp, case.status, now), "current": view(found) if found else None,
             "shown": case.status in ("advanced", "awarded", "not_awarded") or found is not None}
-
-
-def title_of(case: Case) -> str:
-    return json.loads(case.body).get("title", "")
