@@ -19,7 +19,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .data import (
-    HonorsBook, OrganisationAwardsBook, Progress, RegistrationsBook, ResultsBook, ScoresBook, no_progress, ProvincialList,
+    HonorsBook, OrganisationAwardsBook, Progress, ProvincialList, RegistrationsBook, ResultsBook, ScoresBook,
+    no_progress,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -266,7 +267,6 @@ def organisation_awards_workbook(book: OrganisationAwardsBook, progress: Progres
         ws.append([item, explanation])
     progress(1.0)
     return _save(wb)
-
 
 
 # -- provincial_list_xlsx -------------------------------------------------------------------------

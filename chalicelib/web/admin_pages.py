@@ -539,7 +539,7 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
-                   categories=[(c.id, c.name) for c in comp.categories], per_category=exports.PER_CATEGORY,
+                   categories=[(c.id, c.name) for c in comp.categories],
                    current=_query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
