@@ -29,7 +29,7 @@ from typing import Any, TextIO
 from scripts import operator_env
 
 KINDS = ("results_xlsx", "scores_xlsx", "registrations_xlsx", "certificates_pdf", "award_list_docx", "honors_xlsx",
-         "organisation_awards_xlsx")
+         "organisation_awards_xlsx", "presentations_zip", "provincial_list_xlsx", "provincial_list_docx")
 STAGES = ("submission", "text_review", "coaching", "final", "provincial")
 ACTOR = "organiser:cli"
 
@@ -50,14 +50,14 @@ def _local_environment() -> None:
 
 # -- export -----------------------------------------------------------------------------------------
 def export(kind: str, out: Path | None, timeout: float, stream: TextIO = sys.stderr,
-           poll_seconds: float = 0.2) -> Path:
+           poll_seconds: float = 0.2, category: str | None = None) -> Path:
     from chalicelib import bootstrap
     from chalicelib.services import exports
     from chalicelib.store import exports as export_store
 
     cfg = bootstrap.config()
     comp = bootstrap.competition()
-    job = exports.request(comp, {"kind": kind}, ACTOR, bootstrap.now())
+    job = exports.request(comp, {"kind": kind, "category": category}, ACTOR, bootstrap.now())
     worker: threading.Thread | None = None
     failure: list[BaseException] = []
     if cfg.async_mode == "lambda":
@@ -130,6 +130,8 @@ def parser() -> argparse.ArgumentParser:
     e = commands.add_parser("export", help="build an export and download it")
     e.add_argument("kind", choices=KINDS)
     e.add_argument("--out", type=Path, help="where to write the file (default: its Chinese name, here)")
+    e.add_argument("--category", choices=("development", "service", "empowerment"),
+                   help="the category of presentations_zip (its presentations in the drawn order)")
     e.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the job (900)")
     commands.add_parser("send-award-mail", help="one mail per awarded case (repeating it sends nothing twice)")
     c = commands.add_parser("close-stage", help="close a stage now (text_review: advancement; final: prizes)")
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO = 
     from chalicelib.domain.errors import DomainError
     try:
         if args.command == "export":
-            path = export(args.kind, args.out, args.timeout, stream=err)
+            path = export(args.kind, args.out, args.timeout, stream=err, category=args.category)
             print(f"{path} ({path.stat().st_size:,} bytes)", file=out)
         elif args.command == "send-award-mail":
             counts = send_award_mail()

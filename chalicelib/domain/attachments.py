@@ -51,8 +51,20 @@ class DeclaredFile:
     kind: FileKind
 
 
-def declare(filename: object, content_type: object, size: object) -> DeclaredFile:
-    """Check a declared upload; raises Invalid (400) or TooLarge (413)."""
+def presentation_kinds(limits: dict[str, int]) -> dict[str, FileKind]:
+    """The file kinds a 综合评选 presentation may be (PPT/PPTX/PDF/MP4), with the config's size limits."""
+    return {ext: FileKind(ext, KINDS[ext].content_types, mb * MB, KINDS[ext].label)
+            for ext, mb in limits.items() if ext in KINDS}
+
+
+def allowed_text(kinds: dict[str, FileKind]) -> str:
+    return "、".join(f"{k.extension}（不超过 {k.max_bytes // MB} MB）" for k in kinds.values())
+
+
+def declare(filename: object, content_type: object, size: object, kinds: dict[str, FileKind] | None = None
+            ) -> DeclaredFile:
+    """Check a declared upload (against `kinds`, by default an attachment's); raises Invalid (400) or
+    TooLarge (413)."""
     errors: dict[str, str] = {}
     if not isinstance(filename, str) or not filename.strip():
         errors["filename"] = "请提供文件名（含扩展名，如 说明书.pdf）"
@@ -66,9 +78,10 @@ def declare(filename: object, content_type: object, size: object) -> DeclaredFil
         raise Invalid(next(iter(errors.values())), errors)
     name = display_name(filename)  # type: ignore[arg-type]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    kind = KINDS.get(extension)
+    kind = (KINDS if kinds is None else kinds).get(extension)
     if kind is None:
-        raise Invalid(f"不支持的文件类型，只能上传{ALLOWED_TEXT}", {"filename": f"只能上传{ALLOWED_TEXT}"})
+        allowed = ALLOWED_TEXT if kinds is None else allowed_text(kinds)
+        raise Invalid(f"不支持的文件类型，只能上传{allowed}", {"filename": f"只能上传{allowed}"})
     if content_type.lower() not in kind.content_types:  # type: ignore[union-attr]
         raise Invalid(f"文件类型与扩展名 .{extension} 不符，应为 {kind.content_types[0]}",
                       {"content_type": f"扩展名 .{extension} 的文件类型应为 {kind.content_types[0]}"})

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 STAGE_ORDER = ("submission", "text_review", "coaching", "final", "provincial")
 JUDGED_STAGES = ("text_review", "coaching", "final")   # the stages with judges, assignments and links
+DEFAULT_PRESENTATION_MB = {"pptx": 100, "ppt": 100, "pdf": 100, "mp4": 500}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ class Competition:
     def category_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.categories)
 
+    def presentation_limits(self) -> dict[str, int]:
+        """The 综合评选 presentation's file types and their size limits in MB (config `presentation.max_mb`)."""
+        limits = (self.raw.get("presentation") or {}).get("max_mb") or DEFAULT_PRESENTATION_MB
+        return {str(ext).lower(): int(mb) for ext, mb in limits.items()}
+
     def stage_name(self, stage_id: str) -> str:
         return next(w.name for w in self.default_windows if w.id == stage_id)
 
@@ -86,6 +92,18 @@ class Competition:
             windows.append(replace(w, opens_at=start, closes_at=end - timedelta(seconds=1)))
             start = end
         return tuple(windows)
+
+
+def presentation_window(windows: Mapping[str, StageWindow]) -> tuple[datetime, datetime]:
+    """When an advanced case's unit may upload (and replace) its 综合评选 presentation: from the end of
+    text review (when the finalists are known) until the final opens, so every judge and the organiser's
+    download see the same file on the day (docs/PRESENTATIONS.md)."""
+    return windows["text_review"].closes_at, windows["final"].opens_at   # a close ends a window at that moment
+
+
+def presentation_open(status: str, windows: Mapping[str, StageWindow], now: datetime) -> bool:
+    opens_at, closes_at = presentation_window(windows)
+    return status == "advanced" and not windows["final"].closed and opens_at <= now < closes_at
 
 
 def parse_time(value: str) -> datetime:

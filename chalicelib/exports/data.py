@@ -203,3 +203,40 @@ class OrganisationAwardsBook:
     rows: list[OrganisationRow]                  # best first
     chosen: list[str] | None                     # the saved final list in tally order; None: not saved yet
     rules: list[tuple[str, str]]                 # 说明 sheet: (item, explanation)
+
+
+class PresentationEntry(NamedTuple):
+    position: int            # in the drawn order, from 1
+    title: str
+    unit: str
+    key: str | None          # the stored file (None: the unit has not uploaded one)
+    filename: str | None     # the unit's own file name (its extension names the file in the zip)
+    size: int
+
+
+@dataclass(frozen=True)
+class PresentationFiles:
+    competition: str
+    category: str            # the category's Chinese name
+    entries: list[PresentationEntry]
+
+
+class ProvincialRow(NamedTuple):
+    number: int              # 序号 over the whole list
+    category: str            # the category's Chinese name
+    rank: int | None         # in the final
+    prize: str               # 一等奖 …
+    title: str
+    unit: str
+    leader: str
+    leader_position: str
+    leader_mobile: str
+    reason: str              # the organisers' 推荐理由
+
+
+@dataclass(frozen=True)
+class ProvincialList:
+    competition: str
+    hosts: tuple[str, ...]
+    date: str                # 2023年7月12日
+    rows: list[ProvincialRow]

@@ -19,7 +19,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .data import (
-    HonorsBook, OrganisationAwardsBook, Progress, RegistrationsBook, ResultsBook, ScoresBook, no_progress,
+    HonorsBook, OrganisationAwardsBook, Progress, ProvincialList, RegistrationsBook, ResultsBook, ScoresBook,
+    no_progress,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -267,3 +268,23 @@ def organisation_awards_workbook(book: OrganisationAwardsBook, progress: Progres
     progress(1.0)
     return _save(wb)
 
+
+# -- provincial_list_xlsx -------------------------------------------------------------------------
+PROVINCIAL_HEADERS = ("序号", "案例类别", "名次", "奖项", "案例名称", "推荐单位", "牵头人", "牵头人职务", "牵头人手机",
+                      "推荐理由")
+
+
+def provincial_workbook(book: ProvincialList, progress: Progress = no_progress) -> bytes:
+    """省赛推荐名单: the cases the organisers recommend to the provincial competition, by category and rank."""
+    wb = Workbook(write_only=True)
+    ws = _sheet(wb, "省赛推荐名单", PROVINCIAL_HEADERS, (6, 10, 6, 8, 40, 28, 10, 12, 13, 50), book.competition,
+                "省赛推荐名单")
+    for row in book.rows:
+        cells = _texts(ws, row, numeric=("number", "rank"))
+        reason = WriteOnlyCell(ws, cells[-1]) if isinstance(cells[-1], str) else cells[-1]
+        reason.alignment = WRAP
+        ws.append([*cells[:-1], reason])
+    if not book.rows:
+        ws.append(["", "（尚未推荐案例）"])
+    progress(1.0)
+    return _save(wb)

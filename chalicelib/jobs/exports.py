@@ -14,7 +14,8 @@ from ..store import console as console_store
 
 def ports() -> exports.RunPorts:
     cfg = bootstrap.config()
-    return exports.RunPorts(put_object=bootstrap.files().put, signing_key=cfg.signing_keys[0],
+    return exports.RunPorts(put_object=bootstrap.files().put, open_object=bootstrap.files().open,
+                            signing_key=cfg.signing_keys[0],
                             site_url=cfg.site_url, now=bootstrap.now,
                             read_award_list=lambda competition_id: console_store.read_award_list(
                                 bootstrap.s3(), cfg.bucket, competition_id))

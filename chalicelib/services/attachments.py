@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from ..config import Settings
-from ..domain.attachments import HEAD_BYTES, KINDS, MAX_ATTACHMENTS, TAIL_BYTES, content_matches, declare
+from ..domain.attachments import (
+    HEAD_BYTES, KINDS, MAX_ATTACHMENTS, TAIL_BYTES, DeclaredFile, content_matches, declare,
+)
 from ..domain.competition import Competition
 from ..domain.errors import Invalid, NotFound
 from ..security import new_id
@@ -20,9 +22,17 @@ from . import cases as case_service
 from .accounts import Principal
 
 
-def _record(case: Case, attachment_id: str) -> dict[str, Any]:
+ATTACHMENT = "attachment"
+PRESENTATION = "presentation"     # the 综合评选 presentation (services/presentations.py), kept in the same map
+
+
+def kind_of(record: dict[str, Any]) -> str:
+    return record.get("kind") or ATTACHMENT
+
+
+def _record(case: Case, attachment_id: str, kind: str = ATTACHMENT) -> dict[str, Any]:
     record = store.attachments_of(case).get(attachment_id)
-    if record is None:
+    if record is None or kind_of(record) != kind:
         raise NotFound("没有找到这个附件")
     return dict(record)
 
@@ -33,14 +43,22 @@ def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Prin
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"))
     target = case_service.editable(comp, principal, case_id, now)
-    if len(store.attachments_of(target.case)) >= MAX_ATTACHMENTS:
+    if sum(kind_of(a) == ATTACHMENT for a in store.attachments_of(target.case).values()) >= MAX_ATTACHMENTS:
         raise Invalid(f"每个案例最多 {MAX_ATTACHMENTS} 个附件，请先删除不需要的附件", {"filename": "附件数量已达上限"})
+    return open_upload(comp, cfg, files, principal, target, declared, now)
+
+
+def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Principal, target: case_service.Editable,
+                declared: DeclaredFile, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
+    """Record the declared file as pending and answer with its presigned POST (the caller checked the case)."""
+    case_id = target.case.id
     attachment_id = new_id()
     key = f"cases/{case_id}/{attachment_id}"
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
-              "size": declared.size, "status": "pending", "key": key, "created_at": now.timestamp()}
+              "size": declared.size, "status": "pending", "key": key, "created_at": now.timestamp(),
+              **({} if kind == ATTACHMENT else {"kind": kind})}
     store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
-                         "attachment.declare")
+                         f"{kind}.declare")
     upload = files.upload_form(key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
             "expires_in": cfg.upload_url_seconds}
@@ -50,18 +68,24 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
             now: datetime) -> dict[str, Any]:
     """The stored object must exist with the declared size and the leading bytes of its type."""
     target = case_service.editable(comp, principal, case_id, now)
-    record = _record(target.case, attachment_id)
+    return verify(comp, files, principal, target, attachment_id, now)
+
+
+def verify(comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
+           attachment_id: str, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
+    """Check the stored object of a declared file (the caller checked the case may change now)."""
+    record = _record(target.case, attachment_id, kind)
     if record["status"] == "verified":
         return _confirmed(record)
     problem = _check_object(files, record)
     if problem:
         store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
-                                "attachment.reject")
+                                f"{kind}.reject")
         files.delete(record["key"])
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
-                         "attachment.verify")
+                         f"{kind}.verify")
     return _confirmed(record)
 
 

@@ -33,11 +33,15 @@ GOVERNING = ("submission", "coaching")
 class Editable:
     case: Case
     stage_id: str | None      # None: the case's own window (returned for correction until `resubmit_by`)
+    before_stage: bool = False    # the write must land before the stage opens (a presentation: before the final)
 
-    def stage_key(self, competition_id: str) -> tuple[str, str] | None:
+    def stage_key(self, competition_id: str) -> tuple[str, ...] | None:
         """The stage row the write checks in its transaction; None where the case's own window governs it
-        (the store then checks `resubmit_by` on the case itself)."""
-        return (competition_id, self.stage_id) if self.stage_id else None
+        (the store then checks `resubmit_by` on the case itself). (competition, stage, "before"): the stage
+        must not have opened yet."""
+        if not self.stage_id:
+            return None
+        return (competition_id, self.stage_id, "before") if self.before_stage else (competition_id, self.stage_id)
 
 
 def _dt(epoch: float | None) -> str | None:
@@ -46,7 +50,8 @@ def _dt(epoch: float | None) -> str | None:
 
 def case_view(case: Case) -> dict[str, Any]:
     body = json.loads(case.body)
-    attachments = sorted(store.attachments_of(case).values(), key=lambda a: a["created_at"])
+    attachments = sorted((a for a in store.attachments_of(case).values() if not a.get("kind")),
+                         key=lambda a: a["created_at"])   # a presentation (kind) is not an attachment
     return {
         "id": case.id, **body, "status": case.status, "status_name": STATUS_NAMES[case.status],
         "version": int(case.version), "char_count": int(case.char_count),

@@ -42,6 +42,8 @@ ACTION_NAMES = {
     "feedback.save": "辅导意见", "feedback.reply": "单位回复辅导意见", "assignment.recuse": "评委回避",
     "attachment.declare": "上传附件（待校验）", "attachment.verify": "附件校验通过",
     "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件", "case.review": "审核",
+    "presentation.declare": "上传展示材料（待校验）", "presentation.verify": "展示材料校验通过",
+    "presentation.reject": "展示材料校验未通过", "presentation.replace": "替换展示材料（删除旧文件）",
 }
 
 
@@ -205,7 +207,8 @@ def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, An
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
-    return {"case": view, "trail": trail, "provincial": bool(case.provincial)}
+    return {"case": view, "trail": trail, "provincial": bool(case.provincial),
+            "provincial_reason": case.provincial_reason or ""}
 
 
 # -- judges, assignments and links -----------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import ENTERED, GENDERS, RANK_LEVELS, STATUS_NAMES
@@ -26,7 +26,7 @@ from ..domain.errors import Conflict, DomainError, Invalid, NotFound
 from ..domain.readable import day, when
 from ..domain import ranking as ranking_rules
 from ..exports import data
-from ..media import DOCX, PDF, XLSX
+from ..media import DOCX, PDF, XLSX, ZIP
 from ..security import new_id
 from ..store import accounts as account_store
 from ..store import exports as store
@@ -54,7 +54,11 @@ KINDS: dict[str, Kind] = {
     "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX),
     "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX),
     "organisation_awards_xlsx": Kind("优秀组织奖", "organisation-awards.xlsx", XLSX),
+    "presentations_zip": Kind("展示材料", "presentations.zip", ZIP),
+    "provincial_list_xlsx": Kind("省赛推荐名单", "provincial-list.xlsx", XLSX),
+    "provincial_list_docx": Kind("省赛推荐名单", "provincial-list.docx", DOCX),
 }
+PER_CATEGORY = ("presentations_zip",)    # kinds made for one category (`category` in the request)
 STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
 YES_NO = {True: "是", False: "否", None: ""}
 
@@ -67,6 +71,7 @@ class RunPorts:
     site_url: str
     now: Callable[[], float]
     read_award_list: Callable[[str], dict[str, Any] | None]   # the organisers' saved 优秀组织奖 list (S3), or None
+    open_object: Callable[[str], Any] | None = None           # a stored file's bytes as a stream (presentations)
 
 
 # -- requesting and reporting -------------------------------------------------------------------
@@ -74,7 +79,11 @@ def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
-    job = ExportJob(new_id(), competition_id=comp.id, kind=kind, status="queued", percent=0,
+    category = raw.get("category") if kind in PER_CATEGORY else None
+    if kind in PER_CATEGORY and (not isinstance(category, str) or comp.category(category) is None):
+        names = "、".join(f"{c.id}（{c.name}）" for c in comp.categories)
+        raise Invalid(f"请指定案例类别 category：{names}", {"category": "请选择案例类别"})
+    job = ExportJob(new_id(), competition_id=comp.id, kind=kind, category=category, status="queued", percent=0,
                     requested_by=actor, created_at=now, attempts=0)
     store.create(job)
     return job
@@ -95,7 +104,9 @@ def get(comp: Competition, job_id: str) -> ExportJob:
 def download_name(comp: Competition, job: ExportJob) -> str:
     kind = KINDS[job.kind]
     day = datetime.fromtimestamp(float(job.finished_at or job.created_at), tz=timezone.utc).astimezone(CHINA)
-    return f"{comp.short_name}-{kind.label}-{day:%Y%m%d}.{kind.file.rsplit('.', 1)[1]}"
+    category = comp.category(job.category) if job.category else None
+    label = f"{kind.label}-{category.name}" if category else kind.label
+    return f"{comp.short_name}-{label}-{day:%Y%m%d}.{kind.file.rsplit('.', 1)[1]}"
 
 
 def public_status(job: ExportJob) -> str:
@@ -106,6 +117,8 @@ def public_status(job: ExportJob) -> str:
 def view(job: ExportJob, download_url: Callable[[str, str], str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": public_status(job),
                             "percent": int(job.percent or 0)}
+    if job.category:
+        body["category"] = job.category
     if job.status == "done" and job.key and download_url is not None:
         body["url"] = download_url(job.key, job.filename or KINDS[job.kind].file)
         body["filename"] = job.filename
@@ -136,10 +149,12 @@ def run(comp: Competition, ports: RunPorts, job_id: str) -> str:
         return "busy"
     reporter = _Reporter(job)
     try:
-        payload = build(comp, ports, job.kind, reporter)
+        payload = build(comp, ports, job.kind, reporter, job.category)
         kind = KINDS[job.kind]
         key = f"exports/{job.id}/{kind.file}"
         ports.put_object(key, payload, kind.content_type)
+        if hasattr(payload, "close"):
+            payload.close()        # a temporary file
         job.finished_at = ports.now()
         store.finish(job, key, download_name(comp, job), ports.now())
         return "done"
@@ -171,8 +186,10 @@ class _Reporter:
         return lambda fraction: self(start + (end - start) * fraction)
 
 
-def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None) -> bytes:
-    """The file of one kind, from the tables (imports its builder only now)."""
+def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None, category: str | None = None
+          ) -> bytes | BinaryIO:
+    """The file of one kind, from the tables (imports its builder only now); a zip comes as a temporary
+    file (presentations can be hundreds of MB: never held in memory)."""
     progress = progress or _Silent()
     if kind == "results_xlsx":
         book = results_book(comp)
@@ -209,6 +226,19 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None) -
         progress(0.3)
         from ..exports.workbooks import organisation_awards_workbook
         return organisation_awards_workbook(units, progress.part(0.3, 0.95))
+    if kind in ("provincial_list_xlsx", "provincial_list_docx"):
+        book = provincial_list(comp, ports)
+        progress(0.3)
+        if kind == "provincial_list_xlsx":
+            from ..exports.workbooks import provincial_workbook
+            return provincial_workbook(book, progress.part(0.3, 0.95))
+        from ..exports.provincial_list_docx import provincial_list_docx
+        return provincial_list_docx(book, progress.part(0.3, 0.95))
+    if kind == "presentations_zip":
+        from ..exports.presentations_zip import presentations_zip
+        files = presentation_files(comp, category or "")
+        progress(0.05)
+        return presentations_zip(files, ports.open_object, progress.part(0.05, 0.95))
     raise Invalid(f"不支持的导出类型：{kind}")
 
 
@@ -504,3 +534,48 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
         ("数据时点", "综合评选已结束，奖项为最终结果。" if final_closed else "综合评选尚未结束，奖项数为当前结果（暂定）。"),
     ]
     return data.OrganisationAwardsBook(comp.short_name, rows, chosen, rules)
+
+
+def presentation_files(comp: Competition, category: str) -> data.PresentationFiles:
+    """A category's presentations in the drawn order (services/final_stage.py): `01_<案例名称>.<ext>` each,
+    and who has none. Refused until the category is drawn (the order is the draw's)."""
+    from . import final_stage, presentations
+    found = comp.category(category)
+    if found is None:
+        raise Invalid("请指定案例类别 category", {"category": "没有这个类别"})
+    drawn = final_stage.drawn_finalists(comp, category)
+    if drawn is None:
+        raise Conflict(f"{found.name}尚未抽签：展示材料按抽签顺序打包，请先在“抽签”页面抽签")
+    entries = []
+    for position, case in enumerate(drawn, 1):
+        body = json.loads(case.body)
+        record = presentations.current(case)
+        entries.append(data.PresentationEntry(
+            position, body.get("title", ""), body.get("recommending_unit", ""),
+            record["key"] if record else None, record["filename"] if record else None,
+            int(record["size"]) if record else 0))
+    return data.PresentationFiles(comp.short_name, found.name, entries)
+
+
+def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
+    """省赛推荐名单: the awarded cases the organisers recommended (推荐参加省赛), by category and final rank, with
+    unit, leader, prize and the 推荐理由. Only after the final closed."""
+    final_closed, closed_at = _final_closed(comp)
+    if not final_closed:
+        raise Conflict("综合评选结束后才能生成省赛推荐名单")
+    final = results.ranking(comp, "final")
+    prize_names = certificates.prize_names(comp)
+    recommended = {c.id: c for c in iter_cases(comp.id) if c.provincial and c.status == "awarded"}
+    rows: list[data.ProvincialRow] = []
+    for category in comp.categories:
+        for e in final["categories"].get(category.id, []):
+            case = recommended.get(e["case_id"])
+            if case is None:
+                continue
+            leader = json.loads(case.body).get("leader") or {}
+            rows.append(data.ProvincialRow(
+                len(rows) + 1, category.name, e["rank"], prize_names.get(e.get("prize") or "", ""), e["title"],
+                e["unit"], leader.get("name", ""), leader.get("position", ""), leader.get("mobile", ""),
+                case.provincial_reason or ""))
+    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    return data.ProvincialList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), rows)

@@ -25,6 +25,7 @@ from ..store import cases as case_store
 from ..store import final as store
 from ..store import judging as judging_store
 from ..store.models import Case
+from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
 
 FINAL = "final"
@@ -94,6 +95,15 @@ def draws(comp: Competition) -> dict[str, Any]:
                       for i, cid in enumerate(record["order"], 1)],
         }
     return {"stage": FINAL, "draws": out}
+
+
+def drawn_finalists(comp: Competition, category: str) -> list[Case] | None:
+    """The category's finalists in the drawn order; None until the category is drawn."""
+    found = store.latest_draw(comp.id, category)
+    if found is None:
+        return None
+    cases = {c.id: c for c in _finalists(comp, category)}
+    return [cases[cid] for cid in presentation_order(found[0], list(cases))]
 
 
 def presentation_order(record: dict[str, Any] | None, case_ids: list[str]) -> list[str]:
@@ -237,7 +247,14 @@ def _row(position: int, case: Case, panel: list[str], label: dict[str, str], min
         "rank": ranked.rank if ranked is not None and aggregate is not None else None,
         "tie": bool(ranked.tie) if ranked is not None and aggregate is not None else False,
         "expected_at": _iso(live_rules.expected_start(state.starts_at, rules, position)) if state.starts_at else None,
+        "presentation": _presentation(case),
     }
+
+
+def _presentation(case: Case) -> dict[str, Any] | None:
+    """The case's 展示材料 (its file name; the control page opens it), or None."""
+    found = current_presentation(case)
+    return {"filename": found["filename"], "size": int(found["size"])} if found else None
 
 
 def _timer(state: live_rules.LiveState, rules: live_rules.Presentation, now: float) -> dict[str, Any]:

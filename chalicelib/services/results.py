@@ -156,18 +156,35 @@ def fairness(comp: Competition, stage: str, cases: dict[str, list[Case]] | None 
     return {"stage": stage, **report.to_dict()}
 
 
-def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, now: float) -> dict[str, Any]:
-    """Mark (or unmark) an awarded case as recommended to the provincial competition (省赛准备)."""
-    recommended = raw.get("recommended") if isinstance(raw, dict) else None
+MAX_REASON = 500
+
+
+def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, now: float,
+                         reason_required: bool = False) -> dict[str, Any]:
+    """Mark (or unmark) an awarded case as recommended to the provincial competition (省赛准备: 主办单位将在优秀
+    案例中择优推荐参加省赛), with the recommendation reason (推荐理由) for the 省赛推荐名单. Only after the final
+    has closed (its prizes decide which cases are 优秀案例); the store's condition: the case is awarded."""
+    raw = raw if isinstance(raw, dict) else {}
+    recommended, reason = raw.get("recommended"), raw.get("reason")
     if not isinstance(recommended, bool):
         raise Invalid("请用 recommended: true 或 false 标记是否推荐参加省赛", {"recommended": "应为 true 或 false"})
+    if reason is not None and not isinstance(reason, str):
+        raise Invalid("推荐理由应为文字", {"reason": "应为文字"})
+    reason = (reason or "").strip().replace("\r\n", "\n") or None
+    if recommended and reason_required and reason is None:
+        raise Invalid("请填写推荐理由（将写入省赛推荐名单）", {"reason": "请填写推荐理由"})
+    if reason is not None and len(reason) > MAX_REASON:
+        raise Invalid(f"推荐理由不能超过 {MAX_REASON} 字（现 {len(reason)} 字）", {"reason": f"不能超过 {MAX_REASON} 字"})
     case = case_store.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
+    if not stage_service.windows(comp)["final"].closed:
+        raise Conflict("综合评选结束并评出奖项后，才能推荐参加省赛")
     if case.status != "awarded":
         raise Conflict("只能在综合评选获奖案例中推荐参加省赛")
-    store.set_provincial(case, recommended, actor, now)
-    return {"case_id": case_id, "provincial": recommended}
+    store.set_provincial(case, recommended, actor, now, reason)
+    return {"case_id": case_id, "provincial": recommended, "recommended": recommended,
+            "reason": reason if recommended else None}
 
 
 # -- closing --------------------------------------------------------------------------------

@@ -62,13 +62,15 @@ def _own_window(case: Case, now: float, condition):
     return condition & (Case.resubmit_by > now) if case.status == "returned" else condition
 
 
-def _write(stage_key: tuple[str, str] | None, now: float, build) -> None:
-    """Run a transaction whose first item (when a stage governs it) is the stage's open window."""
+def _write(stage_key: tuple[str, ...] | None, now: float, build) -> None:
+    """Run a transaction whose first item (when a stage governs it) is the stage's open window; a key
+    (competition, stage, "before") asks instead that the stage has not opened yet."""
     try:
         with db.transaction() as t:
             if stage_key is not None:
-                t.condition_check(Stage, stage_key[0], stage_key[1], condition=stages.open_condition(now),
-                                  label="stage")
+                condition = (stages.before_condition(now) if stage_key[2:] == ("before",)
+                             else stages.open_condition(now))
+                t.condition_check(Stage, stage_key[0], stage_key[1], condition=condition, label="stage")
             build(t)
     except db.Refused as exc:
         if "stage" in exc.labels:
@@ -118,7 +120,7 @@ def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor
     _write(stage_key, now, build)
 
 
-def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str], actor: str, now: float,
+def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, ...], actor: str, now: float,
                    action: str) -> None:
     def build(t):
         t.update(case, actions=[Case.attachments[record["attachment_id"]].set(record)],
@@ -127,7 +129,7 @@ def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, str
     _write(stage_key, now, build)
 
 
-def remove_attachment(case: Case, attachment_id: str, stage_key: tuple[str, str] | None, actor: str,
+def remove_attachment(case: Case, attachment_id: str, stage_key: tuple[str, ...] | None, actor: str,
                       now: float, action: str) -> None:
     def build(t):
         t.update(case, actions=[Case.attachments[attachment_id].remove()], label="case",

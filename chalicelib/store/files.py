@@ -38,7 +38,12 @@ class Files:
     def read_range(self, key: str, byte_range: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key, Range=byte_range)["Body"].read()
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def open(self, key: str) -> Any:
+        """The stored object's bytes as a stream (read it in pieces: it may be a 500 MB video)."""
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+
+    def put(self, key: str, data: Any, content_type: str) -> None:
+        """`data`: bytes, or a file object read from its current position (a large export)."""
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def delete(self, key: str) -> None:

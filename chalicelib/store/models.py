@@ -144,6 +144,7 @@ class Case(Model):
     attachments = MapAttribute(default=dict)  # attachment id -> AttachmentMap fields
     prize = UnicodeAttribute(null=True)
     provincial = BooleanAttribute(default=False)   # recommended to the provincial competition (省赛)
+    provincial_reason = UnicodeAttribute(null=True)  # the organiser's 推荐理由 (省赛推荐名单)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)
@@ -353,6 +354,7 @@ class ExportJob(Model):
     id = UnicodeAttribute(hash_key=True)
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()                  # results_xlsx | scores_xlsx | registrations_xlsx | ...
+    category = UnicodeAttribute(null=True)     # the category of a per-category kind (presentations_zip)
     status = UnicodeAttribute()                # "queued" | "running" | "done" | "failed"
     percent = NumberAttribute(default=0)
     key = UnicodeAttribute(null=True)          # exports/<id>/<file> once done

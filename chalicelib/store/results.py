@@ -64,12 +64,15 @@ def _apply(batch: list[tuple[Case, str, str | None]], from_statuses: tuple[str, 
                                after={"status": status, "prize": prize}))
 
 
-def set_provincial(case: Case, recommended: bool, actor: str, now: float) -> None:
+def set_provincial(case: Case, recommended: bool, actor: str, now: float, reason: str | None = None) -> None:
+    """The 省赛 mark and its reason, only on an awarded case (the final has closed: its close awards)."""
+    reason_action = Case.provincial_reason.set(reason) if recommended and reason else Case.provincial_reason.remove()
     with db.transaction() as t:
-        t.update(case, actions=[Case.provincial.set(recommended), Case.updated_at.set(now)],
+        t.update(case, actions=[Case.provincial.set(recommended), reason_action, Case.updated_at.set(now)],
                  condition=Case.status == "awarded", label="case")
-        t.save(audit.entry(f"case#{case.id}", actor, "case.provincial", now, before=bool(case.provincial),
-                           after=recommended))
+        t.save(audit.entry(f"case#{case.id}", actor, "case.provincial", now,
+                           before={"recommended": bool(case.provincial), "reason": case.provincial_reason},
+                           after={"recommended": recommended, "reason": reason if recommended else None}))
 
 
 def mark_notified(ranking: Ranking) -> None:

@@ -34,6 +34,11 @@ def open_condition(now: float):
     return (Stage.opens_at <= now) & (Stage.closes_at > now) & (Stage.closed == False)  # noqa: E712
 
 
+def before_condition(now: float):
+    """True while the stage row says the stage has not opened at `now` (and was not closed)."""
+    return (Stage.opens_at > now) & (Stage.closed == False)  # noqa: E712
+
+
 def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: float, actor: str,
                 now: float, before: dict) -> None:
     try:

@@ -57,6 +57,9 @@ EXPORT_KINDS = {
     "award_list_docx": "获奖名单（Word，按类别和奖项）",
     "honors_xlsx": "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）",
     "organisation_awards_xlsx": "优秀组织奖（Excel，各单位统计及选定名单）",
+    "presentations_zip": "综合评选展示材料（zip，所选类别按抽签顺序）",
+    "provincial_list_xlsx": "省赛推荐名单（Excel，单位、牵头人、类别、奖项、推荐理由）",
+    "provincial_list_docx": "省赛推荐名单（Word，按类别和名次）",
 }
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
@@ -135,9 +138,17 @@ def case_detail(case_id: str) -> Response:
 @admin_pages.route("/admin/cases/{case_id}/provincial", methods=["POST"], content_types=FORM)
 @page
 def provincial(case_id: str) -> Response:
+    """推荐参加省赛 with its 推荐理由 (required), or 取消省赛推荐; a refusal shows the case page with the reason."""
     who, form = _posted(ORGANISER)
-    results.recommend_provincial(bootstrap.competition(), case_id, {"recommended": _one(form, "recommended") == "1"},
-                                 who.actor, bootstrap.now())
+    raw = {"recommended": _one(form, "recommended") == "1", "reason": _one(form, "reason")}
+    try:
+        results.recommend_provincial(bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
+                                     reason_required=True)
+    except (Invalid, Conflict) as e:
+        return _render("case.html", who, "cases", STATUS[e.code],
+                       detail=console.case_detail(bootstrap.competition(), who, case_id),
+                       genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
+                       errors=e.fields or {}, message=e.message, reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
 
 
@@ -612,6 +623,7 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
+                   categories=[(c.id, c.name) for c in comp.categories],
                    current=_query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
@@ -630,7 +642,8 @@ def start_export() -> Response:
     who, form = _posted(ORGANISER)
     kind = _one(form, "kind")
     try:
-        job = exports.request(bootstrap.competition(), {"kind": kind}, who.actor, bootstrap.now())
+        job = exports.request(bootstrap.competition(), {"kind": kind, "category": _one(form, "category")},
+                              who.actor, bootstrap.now())
     except Invalid as e:
         return _exports_page(who, 400, e, kind)
     try:

@@ -381,5 +381,16 @@ def fairness(stage_id):
 @endpoint
 def recommend_provincial(case_id):
     who = principal(_request(), ORGANISER)
-    return 200, results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
-                                             bootstrap.now())
+    marked = results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
+                                          bootstrap.now())
+    return 200, {"case_id": marked["case_id"], "provincial": marked["provincial"]}
+
+
+@api.route("/admin/cases/{case_id}/recommendation", methods=["PUT"])
+@endpoint
+def recommendation(case_id):
+    """省赛推荐: {"recommended": true, "reason": "…"} (the reason is required when recommending)."""
+    who = principal(_request(), ORGANISER)
+    marked = results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
+                                          bootstrap.now(), reason_required=True)
+    return 200, {"case_id": marked["case_id"], "recommended": marked["recommended"], "reason": marked["reason"]}

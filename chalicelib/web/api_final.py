@@ -1,6 +1,7 @@
 """JSON API (under /api/v1) for the live final and judge import: the presentation-order draw (抽签), the
 hall's steps (现场控制: present, timer, 亮分), the big-screen scoreboard's data, what a final judge's phone
-polls, the judges' .xlsx import, and a unit's replies to coaching feedback."""
+polls, the judges' .xlsx import, a unit's replies to coaching feedback, and the 综合评选 presentation
+materials (展示材料: the unit uploads, the unit, organisers and the case's final judges download)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -14,6 +15,7 @@ coaching = lazy_module("chalicelib.services.coaching")
 final_stage = lazy_module("chalicelib.services.final_stage")
 judge_import = lazy_module("chalicelib.services.judge_import")
 judging = lazy_module("chalicelib.services.judging")
+presentations = lazy_module("chalicelib.services.presentations")
 
 api_final = Blueprint(__name__)
 ORGANISER = ("organiser",)
@@ -93,3 +95,33 @@ def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
     return 200, coaching.save_replies(bootstrap.competition(), who, case_id, read_json(_request()),
                                       bootstrap.now_dt())
+
+
+@api_final.route("/cases/{case_id}/presentation", methods=["POST"])
+@endpoint
+def start_presentation_upload(case_id):
+    who = principal(_request(), ("unit",))
+    return 201, presentations.start_upload(bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
+                                           case_id, read_json(_request()), bootstrap.now_dt())
+
+
+@api_final.route("/cases/{case_id}/presentation/confirm", methods=["POST"])
+@endpoint
+def confirm_presentation(case_id):
+    who = principal(_request(), ("unit",))
+    return 200, presentations.confirm(bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now_dt())
+
+
+@api_final.route("/cases/{case_id}/presentation", methods=["GET"])
+@endpoint
+def presentation(case_id):
+    who = principal(_request(), ("unit", "organiser"))
+    return 200, presentations.download(bootstrap.config(), bootstrap.files(), who, case_id)
+
+
+@api_final.route("/judge/cases/{case_id}/presentation", methods=["GET"])
+@endpoint
+def judge_presentation(case_id):
+    who = judge(_request())
+    return 200, presentations.judge_download(bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
+                                            case_id)

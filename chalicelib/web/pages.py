@@ -42,6 +42,7 @@ attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
 certificates = lazy_module("chalicelib.services.certificates")
 final_stage = lazy_module("chalicelib.services.final_stage")
+presentations = lazy_module("chalicelib.services.presentations")
 scoring = lazy_module("chalicelib.services.scoring")
 stages = lazy_module("chalicelib.services.stages")
 
@@ -56,7 +57,8 @@ CSRF_MESSAGE = "安全校验失败（CSRF）：页面已过期或来源不明。
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
 NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
            "registered": "注册成功，请登录。", "logged_out": "您已退出登录。",
-           "password_set": "密码已设置，请用新密码登录。", "ended": "登录已结束，请重新登录。"}
+           "password_set": "密码已设置，请用新密码登录。", "ended": "登录已结束，请重新登录。",
+           "presentation": "展示材料已上传并通过校验。"}
 DEVICE_COOKIE = "sp_device"               # a browser this account logged in from: skips the username's back-off
 DEVICE_DAYS = 180
 REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_name", "email", "mobile")
@@ -437,7 +439,9 @@ def case_status(case_id: str) -> Response:
     case = cases.get(who, case_id)
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
-                resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case))
+                resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
+                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now_dt()),
+                notice=NOTICES.get(_query("done") or ""))
 
 
 def _outcome(who: Principal, case: Any) -> dict[str, Any]:
@@ -478,6 +482,15 @@ def withdraw_case(case_id: str) -> Response:
         return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
     cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt())
     raise Redirect("/cases?done=withdrawn")
+
+
+@pages.route("/cases/{case_id}/presentation", methods=["GET"])
+@page
+def download_presentation(case_id: str) -> Response:
+    """The case's 综合评选 presentation: forwards to a short-lived presigned download (named as uploaded)."""
+    who = _who(("unit", "organiser"))
+    found = presentations.download(bootstrap.config(), bootstrap.files(), who, case_id)
+    return Response(body="", status_code=302, headers={"Location": found["url"], **_headers()})
 
 
 @pages.route("/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])

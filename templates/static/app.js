@@ -4,6 +4,54 @@
 (function () {
   "use strict";
 
+  // The JSON API with the page's CSRF token (the session is the cookie).
+  function jsonApi(csrf, method, path, body) {
+    var options = {
+      method: method, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }
+    };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch("/api/v1" + path, options).then(function (response) {
+      if (response.status === 204) { return null; }
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error((data && data.error && data.error.message) || ("服务器返回错误（HTTP " + response.status + "）"));
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    }, function () {
+      throw new Error("网络连接失败，请检查网络后重试");
+    });
+  }
+
+  // A file posted straight to S3 with its presigned form; `onProgress` gets whole percents.
+  function postFile(upload, file, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var data = new FormData();
+      Object.keys(upload.fields).forEach(function (key) { data.append(key, upload.fields[key]); });
+      data.append("file", file);  // S3 ignores any field after the file: it goes last
+      var request = new XMLHttpRequest();
+      request.open("POST", upload.url);
+      request.upload.onprogress = function (event) {
+        if (event.lengthComputable) { onProgress(Math.floor(event.loaded * 100 / event.total)); }
+      };
+      request.onload = function () {
+        if (request.status >= 200 && request.status < 300) { resolve(); return; }
+        var error = new Error("文件存储拒绝了上传（HTTP " + request.status + "）");
+        error.definite = true;
+        reject(error);
+      };
+      // A network error, or a storage that sends no CORS headers: the confirm step tells what arrived.
+      request.onerror = function () { reject(new Error("无法连接文件存储，请检查网络后重试")); };
+      request.send(data);
+    });
+  }
+
   // A refused form shows its error summary first: move the focus there for keyboard and screen-reader users.
   var summary = document.querySelector("[data-autofocus]");
   if (summary) { summary.focus(); }
@@ -17,6 +65,42 @@
     };
     unitSystem.addEventListener("change", showDistrict);
     showDistrict();
+  }
+
+  // /cases/{id}: the 综合评选 presentation (展示材料), declared, posted straight to S3, then verified.
+  var presentationForm = document.getElementById("presentation-form");
+  if (presentationForm) {
+    var presentationInput = document.getElementById("f-presentation");
+    var presentationStatus = document.getElementById("presentation-status");
+    var presentationPath = "/cases/" + encodeURIComponent(presentationForm.dataset.caseId) + "/presentation";
+    var csrf = presentationForm.elements.csrf_token.value;
+    var PRESENTATION_TYPES = {
+      pdf: "application/pdf", ppt: "application/vnd.ms-powerpoint",
+      pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation", mp4: "video/mp4"
+    };
+    var say = function (text) { presentationStatus.textContent = text; presentationStatus.hidden = !text; };
+    presentationInput.addEventListener("change", function () {
+      var file = presentationInput.files[0];
+      if (!file) { return; }
+      var extension = file.name.split(".").pop().toLowerCase();
+      presentationInput.disabled = true;
+      say("上传中");
+      jsonApi(csrf, "POST", presentationPath, {
+        filename: file.name, content_type: PRESENTATION_TYPES[extension] || file.type || "application/octet-stream",
+        size: file.size
+      }).then(function (declared) {
+        return postFile(declared.upload, file, function (percent) { say("上传中 " + percent + "%"); });
+      }).then(function () {
+        say("校验中");
+        return jsonApi(csrf, "POST", presentationPath + "/confirm");
+      }).then(function () {
+        window.location.assign(window.location.pathname + "?done=presentation#presentation");
+      }, function (error) {
+        say("上传失败：" + error.message);
+        presentationInput.disabled = false;
+        presentationInput.value = "";
+      });
+    });
   }
 
   var form = document.getElementById("case-form");
@@ -128,27 +212,7 @@
 
   // ---- the JSON API (cookie session + the session's CSRF token in a header) ------------------------
   function api(method, path, body) {
-    var options = {
-      method: method, credentials: "same-origin",
-      headers: { "X-CSRF-Token": form.elements.csrf_token.value, "Accept": "application/json" }
-    };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch("/api/v1" + path, options).then(function (response) {
-      if (response.status === 204) { return null; }
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) {
-          var error = new Error((data && data.error && data.error.message) || ("服务器返回错误（HTTP " + response.status + "）"));
-          error.status = response.status;
-          throw error;
-        }
-        return data;
-      });
-    }, function () {
-      throw new Error("网络连接失败，请检查网络后重试");
-    });
+    return jsonApi(form.elements.csrf_token.value, method, path, body);
   }
 
   function value(name) {
@@ -257,25 +321,7 @@
   }
 
   function postToStorage(upload, file, item) {
-    return new Promise(function (resolve, reject) {
-      var data = new FormData();
-      Object.keys(upload.fields).forEach(function (key) { data.append(key, upload.fields[key]); });
-      data.append("file", file);  // S3 ignores any field after the file: it goes last
-      var request = new XMLHttpRequest();
-      request.open("POST", upload.url);
-      request.upload.onprogress = function (event) {
-        if (event.lengthComputable) { setStatus(item, "uploading", "上传中 " + Math.floor(event.loaded * 100 / event.total) + "%"); }
-      };
-      request.onload = function () {
-        if (request.status >= 200 && request.status < 300) { resolve(); return; }
-        var error = new Error("文件存储拒绝了上传（HTTP " + request.status + "）");
-        error.definite = true;
-        reject(error);
-      };
-      // A network error, or a storage that sends no CORS headers: the confirm step tells what arrived.
-      request.onerror = function () { reject(new Error("无法连接文件存储，请检查网络后重试")); };
-      request.send(data);
-    });
+    return postFile(upload, file, function (percent) { setStatus(item, "uploading", "上传中 " + percent + "%"); });
   }
 
   function upload(file) {

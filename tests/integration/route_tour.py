@@ -301,7 +301,19 @@ class Tour:
             self.page("GET", "/cases/{case_id}/feedback", "unit", case_id=case["id"])
             self.page("POST", "/cases/{case_id}/feedback", "unit", {f"reply.{keys[0]}": "已补充数据"},
                       case_id=case["id"])
+            self._presentation(case["id"])
         self.tokens["unit"] = self._fresh("unit1")
+
+    def _presentation(self, case_id: str) -> None:
+        """The advanced case's unit uploads its 综合评选 presentation (a PDF) and reads it back."""
+        status, answer = self.api("POST", "/api/v1/cases/{case_id}/presentation", "unit", {
+            "filename": "汇报.pdf", "content_type": "application/pdf", "size": len(PDF)}, case_id=case_id)
+        assert status == 201, answer
+        self._upload(answer["upload"]["fields"])
+        assert self.api("POST", "/api/v1/cases/{case_id}/presentation/confirm", "unit", case_id=case_id)[0] == 200
+        self.api("GET", "/api/v1/cases/{case_id}/presentation", "unit", case_id=case_id)
+        self.page("GET", "/cases/{case_id}/presentation", "unit", case_id=case_id)
+        self.page("GET", "/cases/{case_id}", "unit", case_id=case_id)
 
     def _fresh(self, user: str) -> str:
         response = self.client.http.post("/api/v1/sessions", headers={"Content-Type": "application/json"},
@@ -324,7 +336,13 @@ class Tour:
         self.api("POST", "/api/v1/admin/final/live", "organiser",
                  {"category": "development", "action": "present", "case_id": mine["cases"][0]["id"]})
         self.api("GET", "/api/v1/judge/final/live", "judge")
+        self.api("GET", "/api/v1/judge/cases/{case_id}/presentation", "judge", case_id=self.ids["coached_case"])
         self.page("GET", "/admin/final/control", "organiser")
+        status, job = self.api("POST", "/api/v1/admin/exports", "organiser",
+                               {"kind": "presentations_zip", "category": "development"})
+        assert status == 202, job
+        from scripts import local_jobs
+        local_jobs.run_queued_exports()
         self._score_everything("final")
         self.api("POST", "/api/v1/admin/stages/{stage_id}/close", "organiser", stage_id="final")
 
@@ -333,6 +351,8 @@ class Tour:
         self.organiser()
         self.ids["stage_id"] = "final"
         self.api("PUT", "/api/v1/admin/cases/{case_id}/provincial", "organiser", {"recommended": True})
+        self.api("PUT", "/api/v1/admin/cases/{case_id}/recommendation", "organiser",
+                 {"recommended": True, "reason": "机制创新，成效显著"})
         self.api("GET", "/api/v1/admin/honors", "organiser")
         self.api("GET", "/api/v1/admin/organisation-awards", "organiser")
         self.api("POST", "/api/v1/admin/notifications/awards", "organiser")

@@ -99,10 +99,14 @@ def test_an_awarded_case_can_be_recommended_to_the_provincial_round(finished, co
     case_id = finished.ids["service"][0]
     page = text(browser.get(f"/admin/cases/{case_id}"))
     assert ">推荐参加省赛</button>" in page
-    done = browser.post(f"/admin/cases/{case_id}/provincial", {"csrf_token": token, "recommended": "1"})
+    refused = browser.post(f"/admin/cases/{case_id}/provincial", {"csrf_token": token, "recommended": "1"})
+    assert refused.status_code == 400 and '<p class="field-error" id="f-reason-error">请填写推荐理由</p>' in text(refused)
+    done = browser.post(f"/admin/cases/{case_id}/provincial", {"csrf_token": token, "recommended": "1",
+                                                               "reason": "机制创新，群众满意度高"})
     assert done.headers["Location"] == f"/admin/cases/{case_id}?done=provincial"
     page = text(browser.get(done.headers["Location"]))
     assert "省赛推荐标记已保存。" in page and ">取消省赛推荐</button>" in page
+    assert "推荐理由：机制创新，群众满意度高" in page
     assert "<td>省赛推荐标记</td>" in page
     assert ("1", finished.titles[case_id]) == ranking_rows(text(browser.get("/admin/rankings/final")), "service")[0][:2]
     assert ranking_rows(text(browser.get("/admin/rankings/final")), "service")[0][-1] == "是"

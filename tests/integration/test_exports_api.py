@@ -20,7 +20,8 @@ COMPETITION = "2023年深圳市“党建杯”机关创新创优竞赛"
 HOSTS = ["中共深圳市直属机关工作委员会", "深圳市总工会", "共青团深圳市委员会", "深圳市妇女联合会"]
 FILES = {"results_xlsx": "results.xlsx", "scores_xlsx": "scores.xlsx", "registrations_xlsx": "registrations.xlsx",
          "certificates_pdf": "certificates.pdf", "award_list_docx": "award-list.docx", "honors_xlsx": "honors.xlsx",
-         "organisation_awards_xlsx": "organisation-awards.xlsx"}
+         "organisation_awards_xlsx": "organisation-awards.xlsx", "presentations_zip": "presentations.zip",
+         "provincial_list_xlsx": "provincial-list.xlsx", "provincial_list_docx": "provincial-list.docx"}
 
 
 @pytest.fixture(autouse=True)

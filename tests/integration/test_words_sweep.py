@@ -192,11 +192,12 @@ class RecordingTour(Tour):
 
 def export_texts(tour: RecordingTour) -> list[Seen]:
     from chalicelib import bootstrap
-    from chalicelib.services.exports import KINDS
+    from chalicelib.services.exports import KINDS, PER_CATEGORY
     from scripts import local_jobs
     seen = []
     for kind, spec in KINDS.items():
-        status, job = tour.api("POST", "/api/v1/admin/exports", "organiser", {"kind": kind})
+        status, job = tour.api("POST", "/api/v1/admin/exports", "organiser",
+                               {"kind": kind, **({"category": "development"} if kind in PER_CATEGORY else {})})
         assert status == 202, (kind, job)
         local_jobs.run_queued_exports()
         status, view = tour.api("GET", "/api/v1/admin/exports/{job_id}", "organiser", job_id=job["id"])
@@ -223,6 +224,12 @@ def document_texts(name: str, data: bytes) -> list[tuple[str, str]]:
         from pypdf import PdfReader
         reader = PdfReader(io.BytesIO(data))
         return [(f"page {n + 1}", (p.extract_text() or "").replace("\x00", "")) for n, p in enumerate(reader.pages)]
+    if name.endswith(".txt"):
+        return [("text", data.decode("utf-8"))]
+    if name == "presentations.zip":     # the units' own files are theirs; the listing is the app's
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return [(f"{inner}: {where}", text) for inner in z.namelist() if inner.endswith(".txt")
+                    for where, text in document_texts(inner, z.read(inner))]
     if name.endswith(".zip"):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             return [(f"{inner}: {where}", text) for inner in z.namelist()
