@@ -84,8 +84,8 @@ def test_the_ranking_page_reads_cases_and_scores_once_for_ranking_and_fairness(c
     large = visit(browser, "/admin/rankings/text_review", calls)
     assert small.ops() == large.ops()
     # the session (Get); the stage's row with its categories' stored rankings (1 BatchGet); the cases,
-    # 3 categories' score slots, the judges (Queries)
-    assert large.ops() == Counter({"dynamodb.GetItem": 1, "dynamodb.BatchGetItem": 1, "dynamodb.Query": 5})
+    # 3 categories' score slots, the judges, the stage windows (whether the 加评 form is offered) (Queries)
+    assert large.ops() == Counter({"dynamodb.GetItem": 1, "dynamodb.BatchGetItem": 1, "dynamodb.Query": 6})
     [cases] = large.queries("by_competition")
     assert projected(cases) == ["body", "category_key", "id", "provincial",
                                                                    "status"]
