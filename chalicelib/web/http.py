@@ -114,8 +114,8 @@ def client_of(request: Any) -> Client:
     """The caller's address (API Gateway's source IP; chalice local: 127.0.0.1) and browser, for limits
     and the account's list of sessions."""
     identity = (getattr(request, "context", None) or {}).get("identity") or {}
-    agent = (request.headers or {}).get("user-agent", "")
-    return accounts.Client(str(identity.get("sourceIp") or "unknown")[:64], agent[:200])
+    agent = "".join(ch for ch in (request.headers or {}).get("user-agent", "")[:200] if ch.isprintable())
+    return accounts.Client(str(identity.get("sourceIp") or "unknown")[:64], agent)
 
 
 def route_of(request: Any) -> str:

@@ -65,3 +65,24 @@ def test_path_and_query_parameters_hold_no_line_break_or_control():
     assert refused(inbound.check_request_params, None, {"category": ["ok", "\udc80"]}) == {
         "category": inbound.NOT_UNICODE}
     assert inbound.check_request_params({"case_id": "c-1"}, {"category": ["development"]}) is None
+
+
+def _upload(disposition: bytes, data: bytes) -> tuple[str, bytes]:
+    body = (b"--B\r\nContent-Disposition: form-data; " + disposition + b"\r\n\r\n" + data + b"\r\n--B--\r\n")
+    return "multipart/form-data; boundary=B", body
+
+
+@pytest.mark.parametrize("disposition, data, fields", [
+    (b'name="csrf_token"', b"x\xed\xa0\x80", {"csrf_token": inbound.NOT_UNICODE}),
+    (b'name="note"', b"a\x00b", {"note": inbound.CONTROL}),
+    (b'name="file"; filename="a\x07.xlsx"', b"PK", {"file": "文件名" + inbound.CONTROL}),
+])
+def test_upload_forms_that_no_field_holds_are_refused_naming_the_field(disposition, data, fields):
+    from chalicelib.web import multipart
+    assert refused(multipart.parse, *_upload(disposition, data), 1 << 20) == fields
+
+
+def test_an_uploaded_file_keeps_its_bytes():
+    from chalicelib.web import multipart
+    parts = multipart.parse(*_upload(b'name="file"; filename="\xe5\xbe\x80\xe5\xb9\xb4.xlsx"', b"PK\x00\xff"), 1 << 20)
+    assert {k: (p.filename, p.data) for k, p in parts.items()} == {"file": ("往年.xlsx", b"PK\x00\xff")}
