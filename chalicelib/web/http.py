@@ -161,14 +161,22 @@ def refuse_malformed(request: Any, get_response: Callable[[Any], Response]) -> R
             elif not is_api(path) and content_type.startswith("application/x-www-form-urlencoded"):
                 inbound.parse_form(_bytes(request.raw_body))
     except Invalid as error:
-        log.warning("malformed input refused: %s %s (%s)", request.method, path, ", ".join(error.fields or {}))
-        if is_api(path):
-            return error_response(error)
-        from .pages import error_page
-        return error_page(400, f"提交的内容无法识别：{error.message}")
+        log.warning("malformed input refused: %s %s (%s)", request.method, path, ", ".join(error.fields or {})[:80])
+        return error_response(error) if is_api(path) else _refusal_page(f"提交的内容无法识别：{error.message}")
     except ValueError:       # more form fields than any form has
         pass                 # the page's own form reader answers it
     return get_response(request)
+
+
+def _refusal_page(message: str) -> Response:
+    """The pages' Chinese 400 page; plain text when the page cannot be made (a refusal is never a 5xx)."""
+    try:
+        from .pages import error_page
+        return error_page(400, message)
+    except Exception as error:
+        log.warning("the 400 page could not be rendered (%s)", type(error).__name__)
+        return Response(body=message, status_code=400,
+                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
 
 
 def _bytes(raw: bytes | str) -> bytes:
