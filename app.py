@@ -13,7 +13,7 @@ from chalicelib.web import not_found
 from chalicelib.web.final_pages import final_pages
 from chalicelib.web.judge_pages import judge_pages
 from chalicelib.web.pages import pages
-from chalicelib.web.http import strict_transport
+from chalicelib.web.http import refuse_malformed, strict_transport
 from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
@@ -31,6 +31,7 @@ app.register_blueprint(verify)
 app.register_middleware(not_found.chalice_errors_in_chinese, "http")
 app.register_blueprint(account_pages)
 app.register_middleware(strict_transport, "http")
+app.register_middleware(refuse_malformed, "http")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="close_due_stages")

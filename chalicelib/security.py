@@ -53,7 +53,8 @@ def token_hash(token: str) -> str:
 
 
 def same(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode("utf-8", "surrogatepass"),
+                                                           str(b).encode("utf-8", "surrogatepass"))
 
 
 def new_id() -> str:

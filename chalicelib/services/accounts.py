@@ -403,7 +403,7 @@ def team() -> list[Account]:
 
 def _role(raw: dict[str, Any]) -> str:
     role = raw.get("role")
-    if role not in ORGANISER_ROLES:
+    if not isinstance(role, str) or role not in ORGANISER_ROLES:
         raise Invalid("角色只能选择：管理员（admin）、工作人员（staff）或只读成员（viewer）",
                       {"role": "请选择角色"})
     return role

@@ -17,6 +17,7 @@ from chalice import Response
 from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
 from ..lazy import lazy_module
 from ..security import same
+from . import inbound
 
 if TYPE_CHECKING:
     from ..services.accounts import Client, Principal
@@ -33,6 +34,7 @@ STATUS = {
     "rate_limited": 429, "unavailable": 503, "invalid_token": 400, "mfa_required": 401,
 }
 MAX_BODY = 256 * 1024
+PARSED = "_saiping_json"   # the request's body as read_json parsed it (the middleware reads it first)
 MAX_PATH_ID = 512          # bytes; no id is longer (DynamoDB refuses keys over 2048 bytes)
 SESSION_COOKIE = "sp_session"
 SECURE_SESSION_COOKIE = "__Host-sp_session"    # over https: bound to this host, Secure, Path=/
@@ -72,7 +74,8 @@ def error_response(error: DomainError) -> Response:
 
 
 def read_json(request: Any, required: bool = True, max_body: int = MAX_BODY) -> Any:
-    """The request's JSON body; malformed JSON, bad UTF-8 or an oversize body are 400/413, never 500."""
+    """The request's JSON body, parsed and walked once (web/inbound.py): malformed JSON, bad UTF-8, control
+    characters, numbers no field holds or an oversize body are 400/413 naming the field, never 500."""
     raw = request.raw_body or b""
     if len(raw) > max_body:
         raise TooLarge(f"请求体过大（超过 {max_body // 1024} KB）")
@@ -80,24 +83,26 @@ def read_json(request: Any, required: bool = True, max_body: int = MAX_BODY) -> 
         if required:
             raise Invalid("请求体为空，应为 JSON 对象", {"body": "请求体为空"})
         return {}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Invalid("请求体不是有效的 UTF-8 编码", {"body": "编码应为 UTF-8"}) from None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        raise Invalid("请求体不是有效的 JSON", {"body": "JSON 格式错误"}) from None
+    parsed = getattr(request, PARSED, None)
+    if parsed is None:
+        parsed = (inbound.parse_json(_bytes(raw)),)
+        setattr(request, PARSED, parsed)
+    return parsed[0]
 
 
 def bearer_or_cookie(request: Any) -> tuple[str | None, bool]:
     """The session token and whether it came from the cookie (then CSRF applies to writes)."""
     header = (request.headers or {}).get("authorization", "")
     if header[:7].lower() == "bearer ":
-        return header[7:].strip(), False
+        return _token_text(header[7:].strip()), False
     jar = cookies(request)
     token = jar.get(SECURE_SESSION_COOKIE) or jar.get(SESSION_COOKIE)
     return token, token is not None
+
+
+def _token_text(value: str) -> str | None:
+    """A token as the app makes them (printable ASCII); anything else is no token (401), not an error."""
+    return value if value.isascii() and value.isprintable() else None
 
 
 def session_cookie_name() -> str:
@@ -109,8 +114,8 @@ def client_of(request: Any) -> Client:
     """The caller's address (API Gateway's source IP; chalice local: 127.0.0.1) and browser, for limits
     and the account's list of sessions."""
     identity = (getattr(request, "context", None) or {}).get("identity") or {}
-    agent = (request.headers or {}).get("user-agent", "")
-    return accounts.Client(str(identity.get("sourceIp") or "unknown")[:64], agent[:200])
+    agent = "".join(ch for ch in (request.headers or {}).get("user-agent", "")[:200] if ch.isprintable())
+    return accounts.Client(str(identity.get("sourceIp") or "unknown")[:64], agent)
 
 
 def route_of(request: Any) -> str:
@@ -139,11 +144,50 @@ def strict_transport(event: Any, get_response: Callable[[Any], Response]) -> Res
     return response
 
 
+def refuse_malformed(request: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware, the door of every route before its handler: path parameters, the query string and
+    the body (JSON on the API, an urlencoded form on pages) are walked (web/inbound.py); what no field can
+    hold is a 400 naming the field (the error shape, or the pages' Chinese error page), logged as one
+    WARNING line without the value."""
+    from .not_found import is_api
+    path = getattr(request, "path", "") or ""
+    query = request.query_params
+    try:
+        inbound.check_request_params(request.uri_params, {k: query.getlist(k) for k in query} if query else None)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.raw_body:
+            content_type = (request.headers or {}).get("content-type", "application/json").lower()
+            if is_api(path) and content_type.startswith("application/json") and len(request.raw_body) <= MAX_BODY:
+                read_json(request, required=False)
+            elif not is_api(path) and content_type.startswith("application/x-www-form-urlencoded"):
+                inbound.parse_form(_bytes(request.raw_body))
+    except Invalid as error:
+        log.warning("malformed input refused: %s %s (%s)", request.method, path, ", ".join(error.fields or {})[:80])
+        return error_response(error) if is_api(path) else _refusal_page(f"提交的内容无法识别：{error.message}")
+    except ValueError:       # more form fields than any form has
+        pass                 # the page's own form reader answers it
+    return get_response(request)
+
+
+def _refusal_page(message: str) -> Response:
+    """The pages' Chinese 400 page; plain text when the page cannot be made (a refusal is never a 5xx)."""
+    try:
+        from .pages import error_page
+        return error_page(400, message)
+    except Exception as error:
+        log.warning("the 400 page could not be rendered (%s)", type(error).__name__)
+        return Response(body=message, status_code=400,
+                        headers={"Content-Type": "text/plain; charset=utf-8", **SECURITY_HEADERS})
+
+
+def _bytes(raw: bytes | str) -> bytes:
+    return raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+
+
 def cookies(request: Any) -> dict[str, str]:
     jar: dict[str, str] = {}
     for part in (request.headers or {}).get("cookie", "").split(";"):
         name, _, value = part.strip().partition("=")
-        if name and name not in jar:
+        if name and name not in jar and _token_text(value) is not None:   # every cookie the app sets is ASCII
             jar[name] = value
     return jar
 

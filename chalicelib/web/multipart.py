@@ -12,6 +12,7 @@ from email import policy
 from email.parser import BytesParser
 
 from ..domain.errors import Invalid, TooLarge
+from . import inbound
 
 MEDIA = "multipart/form-data"
 MAX_PARTS = 20
@@ -50,5 +51,18 @@ def parse(content_type: str, body: bytes | str | None, max_bytes: int) -> dict[s
         if not isinstance(name, str):
             continue
         data = item.get_payload(decode=True) or b""
-        parts.setdefault(name, Part(name, item.get_filename(), data))
+        parts.setdefault(name, _checked(Part(name, item.get_filename(), data)))
     return parts
+
+
+def _checked(part: Part) -> Part:
+    """A part whose name, file name and (for a plain field) text the app can store and show."""
+    if inbound.text_problem(part.name, line_breaks=False):
+        raise Invalid(f"表单{inbound.BAD_NAME}", {"form": inbound.BAD_NAME})
+    if part.filename is not None and inbound.text_problem(part.filename, line_breaks=False):
+        raise inbound.refuse("file", "文件名" + inbound.text_problem(part.filename, line_breaks=False))
+    if part.filename is None:
+        text = part.data.decode("utf-8", "surrogateescape")
+        if inbound.text_problem(text):
+            raise inbound.refuse(part.name, inbound.text_problem(text) or "")
+    return part

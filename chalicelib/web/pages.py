@@ -15,7 +15,7 @@ import re
 import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from chalice import Blueprint, Response
 
@@ -25,6 +25,7 @@ from ..domain.errors import (
 )
 from ..lazy import lazy_module
 from ..security import same
+from . import inbound
 from .http import (
     CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, client_of, cookies,
     dependency_errors, session_cookie_name,
@@ -182,9 +183,11 @@ def _form() -> dict[str, list[str]]:
     if len(raw) > MAX_FORM:
         raise PageError(413, f"提交的内容过大（超过 {MAX_FORM // 1024} KB），请删减后重试")
     try:
-        return parse_qs(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=200)
-    except ValueError:  # bad UTF-8 (raw or percent-encoded) or too many fields
-        raise PageError(400, "提交的表单无法识别（应为 UTF-8 编码），请刷新页面后重试") from None
+        return inbound.parse_form(raw)
+    except Invalid as e:  # bad UTF-8 (raw or percent-encoded), control characters
+        raise PageError(400, f"提交的内容无法识别：{e.message}") from None
+    except ValueError:  # too many fields
+        raise PageError(400, "提交的表单无法识别，请刷新页面后重试") from None
 
 
 def _one(form: dict[str, list[str]], key: str) -> str:
