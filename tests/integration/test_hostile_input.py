@@ -378,7 +378,10 @@ def _relogin(w: World) -> None:
 
 def _judge_session(w: World, stage: str) -> dict[str, Api]:
     """Issue the stage's links and open a session for each; label -> the judge's Api."""
+    from tests.integration.mailbox import send_queued
+
     links = _ok(w.org.call("POST", f"/admin/stages/{stage}/links"))["links"]
+    send_queued()     # the invitations leave through the queued sender
     by_id = {v: k for k, v in w.judge_ids.items()}
     sessions = {}
     for link in links:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser import Browser, csrf_of, text
 from tests.conftest import CHINA
-from tests.integration.mailbox import bodies, ses_messages
+from tests.integration.mailbox import bodies, send_queued, ses_messages
 from tests.integration.test_judge_pages import (
     links, make_judges, organiser, set_status, start, submitted_cases,
 )
@@ -84,6 +84,7 @@ def test_coaching_pages_and_mail_speak_of_feedback(api, client, clock):
     judge_id = make_judges(org, 1)[0]
     assert org.call("POST", "/admin/stages/coaching/assignments", {})[0] == 200
     token = links(org, "coaching")[judge_id]
+    send_queued()     # invitations leave through the queued sender
     mail = next(m for m in ses_messages() if "/j/" in bodies(m)[0])
     plain, rich = bodies(mail)
     assert mail["Subject"] == "【2023年深圳市“党建杯”机关创新创优竞赛】专家辅导邀请"
