@@ -91,12 +91,17 @@ def award_list_docx(award_list: AwardList, progress: Progress = no_progress) -> 
     if not award_list.groups:
         _paragraph(doc, "（暂无获奖案例）", "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.CENTER)
     _organisation_section(doc, award_list, len(award_list.groups) + 1)
+    return signed_and_saved(doc, award_list.hosts, award_list.date, f"{award_list.competition}获奖名单", progress)
+
+
+def signed_and_saved(doc, hosts: list[str] | tuple[str, ...], date: str, title: str, progress: Progress) -> bytes:
+    """The hosts and the date at the foot, right-aligned as an official list ends; the file's title and author."""
     _paragraph(doc, "", "仿宋_GB2312", 16)
-    for host in award_list.hosts:
+    for host in hosts:
         _paragraph(doc, host, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(doc, award_list.date, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)
-    doc.core_properties.title = f"{award_list.competition}获奖名单"
-    doc.core_properties.author = "、".join(award_list.hosts)
+    _paragraph(doc, date, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)
+    doc.core_properties.title = title
+    doc.core_properties.author = "、".join(hosts)
     buffer = io.BytesIO()
     doc.save(buffer)
     progress(1.0)

@@ -2,14 +2,12 @@
 a table (序号, 案例类别, 奖项, 案例名称, 推荐单位, 牵头人, 推荐理由) in category and rank order, hosts and date."""
 from __future__ import annotations
 
-import io
-
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 
-from .award_list_docx import _font, _paragraph
+from .award_list_docx import _font, _paragraph, signed_and_saved
 from .data import Progress, ProvincialList, no_progress
 
 HEADERS = ("序号", "案例类别", "奖项", "案例名称", "推荐单位", "牵头人", "推荐理由")
@@ -38,13 +36,4 @@ def provincial_list_docx(book: ProvincialList, progress: Progress = no_progress)
                 cell.width = Cm(width)
                 _font(cell.paragraphs[0].add_run(value), "仿宋_GB2312", 12)
             progress(index / len(book.rows))
-    _paragraph(doc, "", "仿宋_GB2312", 16)
-    for host in book.hosts:
-        _paragraph(doc, host, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(doc, book.date, "仿宋_GB2312", 16, WD_ALIGN_PARAGRAPH.RIGHT)
-    doc.core_properties.title = f"{book.competition}省赛推荐名单"
-    doc.core_properties.author = "、".join(book.hosts)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    progress(1.0)
-    return buffer.getvalue()
+    return signed_and_saved(doc, book.hosts, book.date, f"{book.competition}省赛推荐名单", progress)
