@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast package policies export bench backup restore clean
+.PHONY: install run lint test test-fast package policies export bench backup restore clean
 
 install: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: install
 	$(PY) -m scripts.run_local
+
+# ruff with the settings of pyproject.toml (.ci/run runs it before the tests).
+lint: install
+	$(VENV)/bin/ruff check .
 
 test: install
 	$(PY) -m pytest

@@ -14,7 +14,6 @@ Used by benchmarks/bench_request_calls.py (prints the table) and tests/integrati
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser import Browser, csrf_of, text
+from tests.browser import Browser, text
 from tests.conftest import CHINA
 from tests.integration.test_admin_pages import log_in, submit
 from tests.integration.test_judge_pages import links, make_judges, start
