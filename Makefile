@@ -56,7 +56,7 @@ policies: install
 
 # An export from the local stack of `make run` (scripts/organiser.py; other stages: see its --help).
 export: install
-	$(if $(KIND),,$(error usage: make export KIND=results_xlsx|scores_xlsx|registrations_xlsx|certificates_pdf|award_list_docx|honors_xlsx|organisation_awards_xlsx|presentations_zip|provincial_list_xlsx|provincial_list_docx [CATEGORY=development|service|empowerment] [OUT=file]))
+	$(if $(KIND),,$(error usage: make export KIND=<an export kind of docs/EXPORTS.md, e.g. results_xlsx> [CATEGORY=development|service|empowerment] [OUT=file]))
 	$(PY) -m scripts.organiser --local export $(KIND) $(if $(CATEGORY),--category $(CATEGORY)) $(if $(OUT),--out $(OUT))
 
 bench: install

@@ -39,26 +39,6 @@ from . import stages as stage_service
 log = logging.getLogger("saiping")
 
 
-@dataclass(frozen=True)
-class Kind:
-    label: str            # the Chinese file name's stem
-    file: str             # the S3 object's name
-    content_type: str
-
-
-KINDS: dict[str, Kind] = {
-    "results_xlsx": Kind("评审结果", "results.xlsx", XLSX),
-    "scores_xlsx": Kind("评分明细", "scores.xlsx", XLSX),
-    "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX),
-    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF),
-    "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX),
-    "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX),
-    "organisation_awards_xlsx": Kind("优秀组织奖", "organisation-awards.xlsx", XLSX),
-    "presentations_zip": Kind("展示材料", "presentations.zip", ZIP),
-    "provincial_list_xlsx": Kind("省赛推荐名单", "provincial-list.xlsx", XLSX),
-    "provincial_list_docx": Kind("省赛推荐名单", "provincial-list.docx", DOCX),
-}
-PER_CATEGORY = ("presentations_zip",)    # kinds made for one category (`category` in the request)
 STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
 YES_NO = {True: "是", False: "否", None: ""}
 
@@ -79,8 +59,9 @@ def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
-    category = raw.get("category") if kind in PER_CATEGORY else None
-    if kind in PER_CATEGORY and (not isinstance(category, str) or comp.category(category) is None):
+    per_category = KINDS[kind].per_category
+    category = raw.get("category") if per_category else None
+    if per_category and (not isinstance(category, str) or comp.category(category) is None):
         names = "、".join(f"{c.id}（{c.name}）" for c in comp.categories)
         raise Invalid(f"请指定案例类别 category：{names}", {"category": "请选择案例类别"})
     job = ExportJob(new_id(), competition_id=comp.id, kind=kind, category=category, status="queued", percent=0,
@@ -190,56 +171,114 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None, c
           ) -> bytes | BinaryIO:
     """The file of one kind, from the tables (imports its builder only now); a zip comes as a temporary
     file (presentations can be hundreds of MB: never held in memory)."""
-    progress = progress or _Silent()
-    if kind == "results_xlsx":
-        book = results_book(comp)
-        progress(0.3)
-        from ..exports.workbooks import results_workbook
-        return results_workbook(book, progress.part(0.3, 0.95))
-    if kind == "scores_xlsx":
-        book = scores_book(comp)
-        progress(0.3)
-        from ..exports.workbooks import scores_workbook
-        return scores_workbook(book, progress.part(0.3, 0.95))
-    if kind == "registrations_xlsx":
-        book = registrations_book(comp)
-        progress(0.3)
-        from ..exports.workbooks import registrations_workbook
-        return registrations_workbook(book, progress.part(0.3, 0.95))
-    if kind == "certificates_pdf":
-        book = certificate_book(comp, ports)
-        progress(0.2)
-        from ..exports.certificates_pdf import certificates_pdf
-        return certificates_pdf(book, progress.part(0.2, 0.95))
-    if kind == "award_list_docx":
-        award_list = award_list_of(comp, ports)
-        progress(0.3)
-        from ..exports.award_list_docx import award_list_docx
-        return award_list_docx(award_list, progress.part(0.3, 0.95))
-    if kind == "honors_xlsx":
-        honors = honors_book(comp)
-        progress(0.3)
-        from ..exports.workbooks import honors_workbook
-        return honors_workbook(honors, progress.part(0.3, 0.95))
-    if kind == "organisation_awards_xlsx":
-        units = organisation_awards_book(comp, ports)
-        progress(0.3)
-        from ..exports.workbooks import organisation_awards_workbook
-        return organisation_awards_workbook(units, progress.part(0.3, 0.95))
-    if kind in ("provincial_list_xlsx", "provincial_list_docx"):
-        book = provincial_list(comp, ports)
-        progress(0.3)
-        if kind == "provincial_list_xlsx":
-            from ..exports.workbooks import provincial_workbook
-            return provincial_workbook(book, progress.part(0.3, 0.95))
-        from ..exports.provincial_list_docx import provincial_list_docx
-        return provincial_list_docx(book, progress.part(0.3, 0.95))
-    if kind == "presentations_zip":
-        from ..exports.presentations_zip import presentations_zip
-        files = presentation_files(comp, category or "")
-        progress(0.05)
-        return presentations_zip(files, ports.open_object, progress.part(0.05, 0.95))
-    raise Invalid(f"不支持的导出类型：{kind}")
+    if kind not in KINDS:
+        raise Invalid(f"不支持的导出类型：{kind}")
+    return KINDS[kind].builder(comp, ports, progress or _Silent(), category)
+
+
+# -- the builders: the data from the tables, then the file (its module imported only now) --------
+def _results_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = results_book(comp)
+    progress(0.3)
+    from ..exports.workbooks import results_workbook
+    return results_workbook(book, progress.part(0.3, 0.95))
+
+
+def _scores_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = scores_book(comp)
+    progress(0.3)
+    from ..exports.workbooks import scores_workbook
+    return scores_workbook(book, progress.part(0.3, 0.95))
+
+
+def _registrations_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = registrations_book(comp)
+    progress(0.3)
+    from ..exports.workbooks import registrations_workbook
+    return registrations_workbook(book, progress.part(0.3, 0.95))
+
+
+def _certificates_pdf(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = certificate_book(comp, ports)
+    progress(0.2)
+    from ..exports.certificates_pdf import certificates_pdf
+    return certificates_pdf(book, progress.part(0.2, 0.95))
+
+
+def _award_list_docx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    award_list = award_list_of(comp, ports)
+    progress(0.3)
+    from ..exports.award_list_docx import award_list_docx
+    return award_list_docx(award_list, progress.part(0.3, 0.95))
+
+
+def _honors_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    honors = honors_book(comp)
+    progress(0.3)
+    from ..exports.workbooks import honors_workbook
+    return honors_workbook(honors, progress.part(0.3, 0.95))
+
+
+def _organisation_awards_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    units = organisation_awards_book(comp, ports)
+    progress(0.3)
+    from ..exports.workbooks import organisation_awards_workbook
+    return organisation_awards_workbook(units, progress.part(0.3, 0.95))
+
+
+def _provincial_list_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = provincial_list(comp, ports)
+    progress(0.3)
+    from ..exports.workbooks import provincial_workbook
+    return provincial_workbook(book, progress.part(0.3, 0.95))
+
+
+def _provincial_list_docx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
+    book = provincial_list(comp, ports)
+    progress(0.3)
+    from ..exports.provincial_list_docx import provincial_list_docx
+    return provincial_list_docx(book, progress.part(0.3, 0.95))
+
+
+def _presentations_zip(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> BinaryIO:
+    from ..exports.presentations_zip import presentations_zip
+    files = presentation_files(comp, category or "")
+    progress(0.05)
+    return presentations_zip(files, ports.open_object, progress.part(0.05, 0.95))
+
+
+# -- the registry: one line per export kind, read by the API, the console, the CLI and the openapi test --
+Builder = Callable[[Competition, RunPorts, Any, str | None], bytes | BinaryIO]
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str            # the Chinese file name's stem
+    file: str             # the S3 object's name
+    content_type: str
+    description: str      # what the console's export page says of it
+    builder: Builder
+    per_category: bool = False    # made for one category (`category` in the request)
+
+
+KINDS: dict[str, Kind] = {
+    "results_xlsx": Kind("评审结果", "results.xlsx", XLSX, "评审结果（Excel，每个类别一张表）", _results_xlsx),
+    "scores_xlsx": Kind("评分明细", "scores.xlsx", XLSX, "评分明细（Excel，评委 × 案例 × 评分项）", _scores_xlsx),
+    "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX, "报名情况（Excel，帐号及其案例）",
+                               _registrations_xlsx),
+    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF, "荣誉证书（PDF，每个获奖案例一页）", _certificates_pdf),
+    "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX, "获奖名单（Word，按类别和奖项）", _award_list_docx),
+    "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX,
+                        "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）", _honors_xlsx),
+    "organisation_awards_xlsx": Kind("优秀组织奖", "organisation-awards.xlsx", XLSX,
+                                     "优秀组织奖（Excel，各单位统计及选定名单）", _organisation_awards_xlsx),
+    "presentations_zip": Kind("展示材料", "presentations.zip", ZIP, "综合评选展示材料（zip，所选类别按抽签顺序）",
+                              _presentations_zip, per_category=True),
+    "provincial_list_xlsx": Kind("省赛推荐名单", "provincial-list.xlsx", XLSX,
+                                 "省赛推荐名单（Excel，单位、牵头人、类别、奖项、推荐理由）", _provincial_list_xlsx),
+    "provincial_list_docx": Kind("省赛推荐名单", "provincial-list.docx", DOCX, "省赛推荐名单（Word，按类别和名次）",
+                                 _provincial_list_docx),
+}
 
 
 class _Silent:

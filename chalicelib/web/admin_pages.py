@@ -51,16 +51,6 @@ NOTICES = {
     "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
     "reviewed": "审核结果已保存，并已邮件通知该单位。",
 }
-EXPORT_KINDS = {
-    "results_xlsx": "评审结果（Excel，每个类别一张表）", "scores_xlsx": "评分明细（Excel，评委 × 案例 × 评分项）",
-    "registrations_xlsx": "报名情况（Excel，帐号及其案例）", "certificates_pdf": "荣誉证书（PDF，每个获奖案例一页）",
-    "award_list_docx": "获奖名单（Word，按类别和奖项）",
-    "honors_xlsx": "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）",
-    "organisation_awards_xlsx": "优秀组织奖（Excel，各单位统计及选定名单）",
-    "presentations_zip": "综合评选展示材料（zip，所选类别按抽签顺序）",
-    "provincial_list_xlsx": "省赛推荐名单（Excel，单位、牵头人、类别、奖项、推荐理由）",
-    "provincial_list_docx": "省赛推荐名单（Word，按类别和名次）",
-}
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
     "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
@@ -622,7 +612,8 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     comp, cfg = bootstrap.competition(), bootstrap.config()
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
-    return _render("exports.html", who, "exports", status, jobs=jobs, kinds=EXPORT_KINDS, kind=kind,
+    kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
+    return _render("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
                    categories=[(c.id, c.name) for c in comp.categories],
                    current=_query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)

@@ -192,12 +192,12 @@ class RecordingTour(Tour):
 
 def export_texts(tour: RecordingTour) -> list[Seen]:
     from chalicelib import bootstrap
-    from chalicelib.services.exports import KINDS, PER_CATEGORY
+    from chalicelib.services.exports import KINDS
     from scripts import local_jobs
     seen = []
     for kind, spec in KINDS.items():
         status, job = tour.api("POST", "/api/v1/admin/exports", "organiser",
-                               {"kind": kind, **({"category": "development"} if kind in PER_CATEGORY else {})})
+                               {"kind": kind, **({"category": "development"} if spec.per_category else {})})
         assert status == 202, (kind, job)
         local_jobs.run_queued_exports()
         status, view = tour.api("GET", "/api/v1/admin/exports/{job_id}", "organiser", job_id=job["id"])
