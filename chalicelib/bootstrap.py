@@ -46,12 +46,10 @@ def competition() -> Competition:
 @lru_cache(maxsize=1)
 def s3() -> Any:
     import boto3
-    from botocore.config import Config
     s = config()
     return boto3.client(
         "s3", region_name=s.region, endpoint_url=s.endpoint_url,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"},
-                      retries={"max_attempts": 4, "mode": "standard"}),
+        config=s.aws_timeouts.botocore(signature_version="s3v4", s3={"addressing_style": "virtual"}),
     )
 
 
@@ -82,10 +80,8 @@ def result_ports() -> Any:
 @lru_cache(maxsize=8)
 def client(service: str) -> Any:
     import boto3
-    from botocore.config import Config
     s = config()
-    return boto3.client(service, region_name=s.region, endpoint_url=s.endpoint_url,
-                        config=Config(retries={"max_attempts": 4, "mode": "standard"}))
+    return boto3.client(service, region_name=s.region, endpoint_url=s.endpoint_url, config=s.aws_timeouts.botocore())
 
 
 def reset() -> None:

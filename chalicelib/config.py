@@ -44,9 +44,38 @@ class Settings:
     mail_function_name: str           # the queued mail sender, started after a request queued mail (lambda mode)
     upload_origin: str                # where browsers post attachments (the page's CSP); "" = ask botocore
     local_mode: bool
+    aws_timeouts: AwsTimeouts         # every AWS client's connect/read timeouts and attempts (then 503 unavailable)
 
     def table_name(self, logical: str) -> str:
         return f"{self.table_prefix}{logical}"
+
+
+@dataclass(frozen=True)
+class AwsTimeouts:
+    """How long a request waits for an AWS service before it answers 503 `unavailable` with Retry-After.
+
+    The worst case of one call is attempts × (connect or read timeout) plus botocore's back-off between them
+    (under 1 s before the second attempt): 1 s + 1 s + 1.5 s = 3.5 s with the defaults for a frozen store, which
+    keeps every answer under 5 s. DynamoDB and S3 answer in milliseconds; the read timeout is per socket read,
+    so a long download or export still streams.
+    """
+    connect_seconds: float = 1.0
+    read_seconds: float = 1.5
+    max_attempts: int = 2
+
+    def botocore(self, **extra: object) -> object:
+        """A botocore Config with these timeouts (botocore is imported only when a client is made)."""
+        from botocore.config import Config
+        return Config(connect_timeout=self.connect_seconds, read_timeout=self.read_seconds,
+                      retries={"total_max_attempts": self.max_attempts, "mode": "standard"}, **extra)
+
+
+def _aws_timeouts(env: os._Environ[str] | dict[str, str]) -> AwsTimeouts:
+    default = AwsTimeouts()
+    return AwsTimeouts(
+        connect_seconds=float(env.get("AWS_CONNECT_TIMEOUT_SECONDS", default.connect_seconds)),
+        read_seconds=float(env.get("AWS_READ_TIMEOUT_SECONDS", default.read_seconds)),
+        max_attempts=int(env.get("AWS_CALL_MAX_ATTEMPTS", default.max_attempts)))
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -71,20 +100,21 @@ class SmtpRelay:
         return self.port == 465
 
 
-def _secret_string(secret_id: str, region: str, endpoint_url: str | None) -> str:
+def _secret_string(secret_id: str, region: str, endpoint_url: str | None, timeouts: AwsTimeouts) -> str:
     import boto3
-    return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url).get_secret_value(
-        SecretId=secret_id)["SecretString"]
+    return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url,
+                        config=timeouts.botocore()).get_secret_value(SecretId=secret_id)["SecretString"]
 
 
-def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None) -> tuple[str, ...]:
+def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None,
+                      timeouts: AwsTimeouts) -> tuple[str, ...]:
     """The signing-key list from Secrets Manager (in AWS; read once per cold start, infra/base.json).
 
     The secret holds {"keys": "<newest>,<older>,..."} (CloudFormation generates one key) or the bare list.
     """
     import json
 
-    raw = _secret_string(secret_id, region, endpoint_url)
+    raw = _secret_string(secret_id, region, endpoint_url, timeouts)
     try:
         value = json.loads(raw)
     except ValueError:
@@ -101,11 +131,12 @@ def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None) -> 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     env = os.environ
+    timeouts = _aws_timeouts(env)
     keys = tuple(k for k in env.get("SIGNING_KEYS", "").split(",") if k.strip())
     if not keys and env.get("SIGNING_KEYS_SECRET"):
         keys = _keys_from_secret(env["SIGNING_KEYS_SECRET"],
                                  env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
-                                 env.get("AWS_ENDPOINT_URL") or None)
+                                 env.get("AWS_ENDPOINT_URL") or None, timeouts)
     local_mode = _bool(env.get("SAIPING_LOCAL"), False)
     if not keys:
         if env.get("AWS_LAMBDA_FUNCTION_NAME"):
@@ -146,6 +177,7 @@ def settings() -> Settings:
         mail_function_name=env.get("MAIL_FUNCTION_NAME", ""),
         upload_origin=env.get("UPLOAD_ORIGIN", "").rstrip("/"),
         local_mode=local_mode,
+        aws_timeouts=timeouts,
     )
 
 
@@ -160,7 +192,7 @@ def smtp_relay(s: Settings) -> SmtpRelay:
     import json
 
     try:
-        value = json.loads(_secret_string(s.smtp_secret, s.region, s.endpoint_url))
+        value = json.loads(_secret_string(s.smtp_secret, s.region, s.endpoint_url, s.aws_timeouts))
         relay = SmtpRelay(str(value["host"]).strip(), int(value["port"]), str(value.get("username", "")),
                           str(value.get("password", "")), True)
     except (ValueError, TypeError, KeyError) as exc:

@@ -29,7 +29,10 @@ def bind(settings: Settings) -> None:
     the DynamoDB service description again (about 0.3 s each on a cold start).
     """
     models.bind(settings.table_name, settings.region, settings.endpoint_url)
-    shared = Connection(region=settings.region, host=settings.endpoint_url)
+    timeouts = settings.aws_timeouts
+    shared = Connection(region=settings.region, host=settings.endpoint_url,
+                        connect_timeout_seconds=timeouts.connect_seconds, read_timeout_seconds=timeouts.read_seconds,
+                        max_retry_attempts=timeouts.max_attempts - 1)
     shared._local.session = _botocore_session()   # rebinding (tests, a new endpoint) parses nothing again
     client = shared.client
     for model in models.MODELS:

@@ -12,9 +12,11 @@ scripts/local_emulator.py): real stacks on free ports, killed the hard way.
 - SIGKILL of the runner alone: its children go with it.
 - A port already taken: exit 2 naming the port and its variable, before the emulator starts or loads
   (the runner's check, and the emulator's own for a port taken in between).
+- SIGSTOP of the emulator (a frozen store): the API and a page answer 503 with Retry-After in about 3 s, and
+  as before after SIGCONT.
 - 30 processes editing one case with its version, retrying on 409: version 31, 30 history entries and
   30 audit rows — none lost.
-The whole file starts 9 stacks: about 2–4 minutes on 2 busy CPUs (4 min 13 s at load 12).
+The whole file starts 10 stacks: about 2–4 minutes on 2 busy CPUs (4 min 13 s at load 12).
 """
 from __future__ import annotations
 
@@ -356,3 +358,35 @@ def test_the_emulator_itself_refuses_a_taken_port_before_reading_its_data(tmp_pa
     assert (done.returncode, done.stdout) == (2, "")
     assert f"the emulator's port {port} is already in use" in done.stderr and "AWS_EMULATOR_PORT" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_a_frozen_emulator_gives_503_with_retry_after_on_pages_and_api_then_the_stack_goes_on(tmp_path):
+    """SIGSTOP of the emulator (a store that accepts and never answers): the API and a page answer 503
+    `unavailable` with Retry-After after the clients' short timeouts, not a hung request; SIGCONT and the same
+    requests answer as before (docs/RELIABILITY.md records the seconds)."""
+    proc, stack = start_stack(tmp_path / "data", "durable-frozen")
+    try:
+        emulator = next(pid for pid in descendants(proc.pid)
+                        if b"scripts.local_emulator" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        os.kill(emulator, signal.SIGSTOP)
+        try:
+            answers = []
+            for path in ("/api/v1/competition", "/"):
+                started = time.monotonic()
+                try:
+                    urllib.request.urlopen(f"{stack.url}{path}", timeout=60)
+                    raise AssertionError(f"{path} answered although the emulator is frozen")
+                except urllib.error.HTTPError as error:
+                    answers.append((path, error.code, error.headers.get("Retry-After"),
+                                    round(time.monotonic() - started, 2), error.read().decode("utf-8")))
+        finally:
+            os.kill(emulator, signal.SIGCONT)
+        print("\nfrozen emulator:", [(p, code, retry, seconds) for p, code, retry, seconds, _ in answers])
+        for path, code, retry, _, body in answers:
+            assert code == 503 and retry and retry.isdigit(), (path, code, retry)
+            assert "服务暂时繁忙" in body, body[:200]
+        assert call(stack.url, "GET", "/competition")[0] == 200
+        with urllib.request.urlopen(f"{stack.url}/", timeout=60) as home:
+            assert home.status == 200
+    finally:
+        stop_stack(proc)

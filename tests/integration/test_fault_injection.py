@@ -28,16 +28,16 @@ from typing import Any, Callable
 
 import boto3
 import pytest
-
+from chalicelib.config import AwsTimeouts
 from tests.conftest import CHINA, Api, case_body, register_unit
 from tests.integration.faults import Faults
 from tests.integration.mailbox import ses_messages
 from tests.integration.test_judging_api import judges, organiser
 
 PDF_BYTES = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
-# attempts per call: the store's PynamoDB client makes 1 + 3 (PynamoDB's max_retry_attempts), bootstrap's
-# boto3 clients 1 + 4 (retries max_attempts 4, standard mode)
-RETRIES = {"dynamodb": 3, "s3": 4, "ses": 4}
+# retries per call: every client (the store's PynamoDB connection and bootstrap's boto3 clients) makes the
+# config's AwsTimeouts.max_attempts in all (standard mode), so a fault is tried again that many times less one
+RETRIES = {service: AwsTimeouts().max_attempts - 1 for service in ("dynamodb", "s3", "ses")}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -617,10 +617,11 @@ def test_lost_answers_show_the_precise_mail_guarantee(api, harness):
     assert call(unit, "POST", "/cases", case_body()).status == 201
     transaction = next(i for i, c in enumerate(harness.faults.disarm()) if c.operation == "TransactWriteItems")
     tokens.clear()
-    harness.faults.arm().transient(transaction, 3)
+    retries = RETRIES["dynamodb"]
+    harness.faults.arm().transient(transaction, retries)
     assert call(unit, "POST", "/cases", case_body()).status == 201
     harness.faults.disarm()
-    assert len(tokens) == 4 and len(set(tokens)) == 1 and tokens[0]
+    assert len(tokens) == retries + 1 and len(set(tokens)) == 1 and tokens[0]
 
 
 def _mail_log_statuses(kind: str) -> dict[str, str]:
