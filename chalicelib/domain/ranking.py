@@ -27,7 +27,7 @@ Aggregation methods (``Method``, chosen by name in the competition config):
 
 Order (the contract's Ranking rules): aggregate, higher first; ties are broken
 by the plain mean of all the case's scores, then by the mean of the
-tie-break criterion (``effectiveness``, 成效性/实效性). Cases still equal share
+tie-break criterion (``effectiveness``, 成效性/实效性): ``RankKey``. Cases still equal share
 a rank and are flagged ``tie``; they are never separated by id or time, and
 the next rank skips (7, 7, 9). Cases with no score at all come after every
 scored case and share one rank; they never advance nor win a prize.
@@ -149,14 +149,28 @@ class RankingSettings:
         return highest, lowest
 
 
-# One scored case while ranking, as a flat plain tuple (cheapest to build and to
-# sort at 10,000 cases): (-aggregate, -plain mean, -tie-break mean, case_id,
-# count, total_sum, tie_break_sum, agg_sum, agg_count, z). The first three are
-# the rescaled, negated sort key, so an ascending sort puts the best case first;
-# case_id then orders equal keys for output stability only. Sums are in tenths;
-# agg_sum/agg_count are the scores the method keeps (all, or all but the
-# highest and lowest); z is the zscore aggregate or None.
-_Stats = tuple
+class RankKey(NamedTuple):
+    """Where a scored case stands, as an ascending sort key (best case first): the contract's Ranking rules in
+    order. Each part is negated; the means are rescaled to integers that order exactly like the Fractions
+    (``_sorted_stats``), a zscore aggregate stays an exact Fraction. Cases with equal keys share a rank and are
+    flagged ``tie``: nothing else (not the id, not a time) separates them."""
+    aggregate: int | Fraction     # 1. the method's aggregate (mean, trimmed mean or z), higher first
+    plain_mean: int               # 2. the plain mean of all the case's scores
+    tie_break_mean: int           # 3. the mean of the tie-break criterion (effectiveness: 成效性 / 实效性)
+
+
+class _Scored(NamedTuple):
+    """One scored case while ranking. ``case_id`` after the key orders equal keys for output stability only.
+    Sums are in tenths; ``agg_sum`` / ``agg_count`` are the scores the method keeps (all, or all but the
+    highest and lowest); ``z`` is the zscore aggregate or None."""
+    key: RankKey
+    case_id: str
+    count: int
+    total_sum: int
+    tie_break_sum: int
+    agg_sum: int
+    agg_count: int
+    z: Fraction | None
 
 
 # --------------------------------------------------------------------------- ranking
@@ -184,11 +198,11 @@ def rank_category(scores_by_case: Mapping[str, Sequence[JudgeScore]],
     for rank, size, group in _rank_groups(stats):
         tie = size > 1
         advanced, prize, cut_tie = place(rank, size)
-        for _, _, _, case_id, count, total_sum, tie_break_sum, agg_sum, agg_count, z in group:
-            per_point = count * TENTHS_PER_POINT
-            aggregate = z if z is not None else fraction(agg_sum, agg_count * TENTHS_PER_POINT)
-            ranked.append(RankedCase(case_id, rank, aggregate, fraction(total_sum, per_point),
-                                     fraction(tie_break_sum, per_point), count, tie,
+        for case in group:
+            per_point = case.count * TENTHS_PER_POINT
+            aggregate = case.z if case.z is not None else fraction(case.agg_sum, case.agg_count * TENTHS_PER_POINT)
+            ranked.append(RankedCase(case.case_id, rank, aggregate, fraction(case.total_sum, per_point),
+                                     fraction(case.tie_break_sum, per_point), case.count, tie,
                                      advanced, prize, cut_tie))
     if len(scored) < len(ids):
         scored_ids = set(scored)
@@ -205,7 +219,7 @@ def parse_method(method: str | Method) -> Method:
 
 
 def _sorted_stats(scores_by_case: Mapping[str, Sequence[JudgeScore]], case_ids: list[str],
-                  method: Method, trim_min_scores: int, criterion: str) -> list[_Stats]:
+                  method: Method, trim_min_scores: int, criterion: str) -> list[_Scored]:
     """Sums per case, sorted best first. Keys are integers that order exactly
     like the means they stand for: each mean s / n becomes s * (L // n), L the
     least common multiple of every count in play."""
@@ -233,8 +247,8 @@ def _sorted_stats(scores_by_case: Mapping[str, Sequence[JudgeScore]], case_ids: 
         per = scale // count
         zc = z.get(cid)
         neg_aggregate = -zc if zc is not None else -agg_sum * (scale // agg_count)
-        stats.append((neg_aggregate, -total_sum * per, -tie_break_sum * per, cid, count,
-                      total_sum, tie_break_sum, agg_sum, agg_count, zc))
+        stats.append(_Scored(RankKey(neg_aggregate, -total_sum * per, -tie_break_sum * per), cid, count,
+                             total_sum, tie_break_sum, agg_sum, agg_count, zc))
     stats.sort()
     return stats
 
@@ -244,14 +258,14 @@ def _trim_from(method: Method, trim_min_scores: int) -> int | None:
     return max(trim_min_scores, 3) if method is Method.TRIMMED_MEAN else None
 
 
-def _rank_groups(stats: list[_Stats]) -> Iterable[tuple[int, int, Sequence[_Stats]]]:
+def _rank_groups(stats: list[_Scored]) -> Iterable[tuple[int, int, Sequence[_Scored]]]:
     """Yield (rank, size, cases) for each run of equal keys; rank = 1 + cases strictly better."""
     position, n = 0, len(stats)
     while position < n:
         first = stats[position]
         end = position + 1
-        if end < n and _same_key(stats[end], first):
-            while end < n and _same_key(stats[end], first):
+        if end < n and stats[end].key == first.key:
+            while end < n and stats[end].key == first.key:
                 end += 1
             yield position + 1, end - position, stats[position:end]
         else:
@@ -270,10 +284,6 @@ def _fraction_cache() -> Callable[[int, int], Fraction]:
             value = cache[numerator, denominator] = Fraction(numerator, denominator)
         return value
     return fraction
-
-
-def _same_key(a: _Stats, b: _Stats) -> bool:
-    return a[0] == b[0] and a[1] == b[1] and a[2] == b[2]
 
 
 class _Placer:
