@@ -7,8 +7,10 @@ fsynced before its answer leaves: an acknowledged write survives kill -9 of ever
 last snapshot (`LOCAL_DATA_DIR/snapshot`, chalicelib/store/backup.py's format, recording the last journal
 sequence number it holds) is loaded and the journal's later entries are replayed through the same app,
 in-process, before the port serves anything; after a replay, and when stopped (SIGTERM, SIGINT, or SIGUSR1 as
-the runner does), a new snapshot is written atomically and the journal emptied. Exit code 0 only when that
-last snapshot was written.
+the runner does), a new snapshot is written atomically and the journal emptied. While it runs, once the
+journal holds more than `LOCAL_JOURNAL_MAX_MB` (64) megabytes, the same happens between two requests, so a stack
+that runs for weeks keeps a short journal and restarts quickly after a crash. Exit code 0 only when the last
+snapshot was written.
 
     python -m scripts.local_emulator --host 127.0.0.1 --port 5000 --data .local
 
@@ -41,6 +43,7 @@ HEADER = struct.Struct(">4sQIQI")       # magic, seq, meta length, body length, 
 READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List")
 EXIT_PORT_TAKEN = 2
 BACKLOG = 1024      # as the app's server (scripts/chalice_local.py): a burst of uploads waits to be accepted
+MB = 1024 * 1024
 
 
 # -- the journal -------------------------------------------------------------------------------
@@ -78,6 +81,10 @@ class Journal:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.last_seq = seq
+
+    @property
+    def size(self) -> int:
+        return self.file.tell()
 
     def clear(self) -> None:
         self.file.truncate(0)
@@ -126,9 +133,15 @@ def _with_body(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
 # -- the serialising, journaling middleware ----------------------------------------------------
 
 class DurableApp:
-    def __init__(self, app: Callable, journal: Journal | None = None):
+    """Serialises every request, journals each acknowledged change, and calls `compact` (a snapshot that
+    empties the journal) between two requests once the journal holds `max_journal_bytes`."""
+
+    def __init__(self, app: Callable, journal: Journal | None = None, compact: Callable[[], None] | None = None,
+                 max_journal_bytes: int = 64 * MB):
         self.app = app
         self.journal = journal
+        self.compact = compact
+        self.max_journal_bytes = max_journal_bytes
         self.lock = threading.Lock()
         self.seq = journal.last_seq if journal else 0
 
@@ -155,6 +168,8 @@ class DurableApp:
                 self.seq += 1
                 meta = {k: v for k, v in environ.items() if isinstance(v, str)}
                 self.journal.append(self.seq, meta, body)
+                if self.compact is not None and self.journal.size >= self.max_journal_bytes:
+                    self.compact()      # after the change is on disk, before the next request runs
         start_response(status, headers)
         return [content]
 
@@ -197,6 +212,20 @@ def save(snapshot: Path, durable: DurableApp) -> dict[str, Any]:
     return manifest
 
 
+def _compact(snapshot: Path, durable: DurableApp) -> None:
+    """A snapshot while serving (the lock is held by the request that filled the journal). If it fails, the
+    journal keeps every change as before and the next change tries again."""
+    started, size = time.perf_counter(), durable.journal.size
+    try:
+        save(snapshot, durable)
+    except Exception as error:
+        print(f"saiping: emulator could not write a snapshot ({error!r}); the journal keeps every change",
+              file=sys.stderr, flush=True)
+        return
+    print(f"saiping: emulator wrote a snapshot (changes up to {durable.seq}, {size / MB:.1f} MB of journal) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
 # -- the process -------------------------------------------------------------------------------
 
 def _bind(host: str, port: int, app: Callable):
@@ -230,10 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from scripts import moto_rollback  # noqa: F401  (transactions roll back item by item: no table copies)
 
-    durable = DurableApp(DomainDispatcherApplication(create_backend_app))
-    server = _bind(args.host, args.port, durable)      # before anything is read: a taken port refuses here
     snapshot = args.data / "snapshot"
+    durable = DurableApp(DomainDispatcherApplication(create_backend_app),
+                         max_journal_bytes=int(float(os.environ.get("LOCAL_JOURNAL_MAX_MB", "64")) * MB))
+    server = _bind(args.host, args.port, durable)      # before anything is read: a taken port refuses here
     restore(durable, snapshot, args.data / "journal", args.site)
+    durable.compact = lambda: _compact(snapshot, durable)
     _serve_until_stopped(server)
     durable.lock.acquire()      # kept to the end: nothing runs after the snapshot
     try:

@@ -4,6 +4,7 @@ scripts/local_emulator.py): real stacks on free ports, killed the hard way.
 - 20 acknowledged writes (accounts, cases, judges, an attachment posted straight to the emulator and
   confirmed, an export accepted with 202 and done), then SIGKILL of every process of the stack, a restart on
   the same LOCAL_DATA_DIR: all 20 are there, the attachment and the export download.
+- The same with snapshots written while the stack runs (LOCAL_JOURNAL_MAX_MB small): nothing lost.
 - A crash in the middle of a snapshot (a half-written `snapshot.saving`, the previous one moved aside to
   `snapshot.old`) keeps the previous snapshot, which is used, and the journal's later changes on top of it.
 - SIGTERM of the runner: exit 0, "data saved", no process of the stack left, both ports free; SIGINT or
@@ -16,7 +17,7 @@ scripts/local_emulator.py): real stacks on free ports, killed the hard way.
   as before after SIGCONT.
 - 30 processes editing one case with its version, retrying on 409: version 31, 30 history entries and
   30 audit rows — none lost.
-The whole file starts 10 stacks: about 2–4 minutes on 2 busy CPUs (4 min 13 s at load 12).
+The whole file starts 12 stacks: about 2–4 minutes on 2 busy CPUs (4 min 13 s at load 12).
 """
 from __future__ import annotations
 
@@ -219,6 +220,23 @@ def test_20_acknowledged_writes_survive_kill_9_of_every_process(tmp_path):
         kill_everything(proc)
         assert port_free(ports_of(stack)[0]) and port_free(ports_of(stack)[1])
         proc, stack = start_stack(tmp_path / "data", "durable-kill-restart")
+        assert kept(stack.url, acknowledged) == 20
+    finally:
+        stop_stack(proc)
+
+
+def test_snapshots_taken_while_running_keep_the_journal_short_and_lose_nothing(tmp_path, monkeypatch):
+    """LOCAL_JOURNAL_MAX_MB small: the emulator writes snapshots between requests while it serves; the same
+    20 acknowledged writes survive kill -9 of every process, and the journal never grew past the limit."""
+    monkeypatch.setenv("LOCAL_JOURNAL_MAX_MB", "0.05")
+    proc, stack = start_stack(tmp_path / "data", "durable-compact", start_new_session=True)
+    try:
+        acknowledged = acknowledged_writes(stack.url)
+        log = (ROOT / "test-artifacts" / "durable-compact.log").read_text("utf-8", "replace")
+        assert log.count("emulator wrote a snapshot") >= 2, _tail(ROOT / "test-artifacts" / "durable-compact.log")
+        assert (tmp_path / "data" / "journal").stat().st_size < 0.05 * 1024 * 1024 + 64 * 1024
+        kill_everything(proc)
+        proc, stack = start_stack(tmp_path / "data", "durable-compact-restart")
         assert kept(stack.url, acknowledged) == 20
     finally:
         stop_stack(proc)

@@ -65,3 +65,30 @@ def test_a_change_is_on_disk_before_its_answer_and_a_refused_one_is_not_journale
         durable(environ, lambda status, headers: seen_on_disk.append(len(Journal(tmp_path / "journal").entries)))
     assert seen_on_disk == [1, 1]
     assert [(seq, body) for seq, _, body in Journal(tmp_path / "journal").entries] == [(1, b'{"TableName": "t"}')]
+
+
+def test_a_full_journal_is_compacted_after_the_change_that_filled_it_and_before_the_next_request(tmp_path):
+    order: list[str] = []
+
+    def app(environ, start_response):
+        order.append(f"request {len(order)}")
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    journal = Journal(tmp_path / "journal")
+    durable = DurableApp(app, journal, max_journal_bytes=300)
+
+    def compact():
+        on_disk = Journal(tmp_path / "journal")
+        order.append(f"snapshot at {durable.seq} with {len(on_disk.entries)} on disk")
+        journal.clear()
+
+    durable.compact = compact
+    for _ in range(5):
+        environ = _environ("POST", body=b"x" * 100, HTTP_X_AMZ_TARGET="DynamoDB_20120810.PutItem")
+        durable(environ, lambda status, headers: None)
+        durable(_environ("GET", "/bucket/key"), lambda status, headers: None)   # a read never fills it
+    assert [o for o in order if o.startswith("snapshot")] == ["snapshot at 2 with 2 on disk",
+                                                              "snapshot at 4 with 2 on disk"]
+    assert order.index("snapshot at 2 with 2 on disk") == order.index("request 2") + 1
+    assert [seq for seq, _, _ in Journal(tmp_path / "journal").entries] == [5]
