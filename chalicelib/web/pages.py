@@ -570,6 +570,7 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
         category_options=[(c.id, c.name) for c in comp.categories], conflict=isinstance(error, VersionConflict),
         genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, status_names=case_rules.STATUS_NAMES,
         field_id=field_id, labels=case_rules.FIELD_LABELS, editable_problem=_editable_problem(who, case),
+        pledge=case_rules.ORIGINALITY_PLEDGE,
     )
 
 
