@@ -15,7 +15,7 @@ import re
 import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from chalice import Blueprint, Response
 
@@ -24,6 +24,7 @@ from ..domain.errors import (
     Unauthenticated, VersionConflict,
 )
 from ..lazy import lazy_module
+from ..media import DOCX
 from ..security import same
 from . import inbound
 from .http import (
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 bootstrap = lazy_module("chalicelib.bootstrap")
 account_rules = lazy_module("chalicelib.domain.accounts")
 case_rules = lazy_module("chalicelib.domain.cases")
+documents = lazy_module("chalicelib.domain.documents")
+competitions = lazy_module("chalicelib.competitions")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
@@ -264,8 +267,10 @@ def _posted(roles: tuple[str, ...] = ("unit",)) -> tuple[Principal, dict[str, li
 @page
 def home() -> Response:
     now = bootstrap.now_dt()
-    views = [stages.stage_view(w, now) for w in stages.windows(bootstrap.competition()).values()]
-    return html("home.html", stages=views, stage_status=STAGE_STATUS)
+    comp = bootstrap.competition()
+    views = [stages.stage_view(w, now) for w in stages.windows(comp).values()]
+    return html("home.html", stages=views, stage_status=STAGE_STATUS, contacts=documents.contacts(comp.raw),
+                downloads=documents.downloads(comp))
 
 
 @pages.route("/register", methods=["GET"])
@@ -587,6 +592,20 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 
 
 # -- static files -----------------------------------------------------------------------------------
+
+@pages.route("/downloads/{name}", methods=["GET"])
+@page
+def download(name: str) -> Response:
+    """大赛通知 and the 参赛案例说明书 template that `/` links: Word files made by `make downloads`, as they are."""
+    comp = bootstrap.competition()
+    offered = documents.download(comp, name)
+    path = competitions.download_path(comp.id, name) if offered else None
+    if path is None or not path.is_file():
+        raise PageError(404, "没有这个文件：请从首页的下载链接进入。")
+    return Response(body=path.read_bytes(), status_code=200, headers={
+        **SECURITY_HEADERS, "Content-Type": DOCX, "Cache-Control": "public, max-age=3600",
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(offered.filename)}"})
+
 
 @pages.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:

@@ -52,7 +52,7 @@ RULES = [
     ("*", "/cases", OWNER),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
-    ("GET", "/favicon.ico", PUBLIC),
+    ("GET", "/favicon.ico", PUBLIC), ("GET", "/downloads/", PUBLIC),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "staff", "viewer", "judge", "other_judge")
 ORGANISERS = ("organiser", "staff", "viewer")
