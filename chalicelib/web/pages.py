@@ -15,7 +15,7 @@ import re
 import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from chalice import Blueprint, Response
 
@@ -24,7 +24,6 @@ from ..domain.errors import (
     Unauthenticated, VersionConflict,
 )
 from ..lazy import lazy_module
-from ..media import DOCX
 from ..security import same
 from . import inbound
 from .http import (
@@ -40,11 +39,11 @@ bootstrap = lazy_module("chalicelib.bootstrap")
 account_rules = lazy_module("chalicelib.domain.accounts")
 case_rules = lazy_module("chalicelib.domain.cases")
 documents = lazy_module("chalicelib.domain.documents")
-competitions = lazy_module("chalicelib.competitions")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
 certificates = lazy_module("chalicelib.services.certificates")
+downloads = lazy_module("chalicelib.services.downloads")
 final_stage = lazy_module("chalicelib.services.final_stage")
 presentations = lazy_module("chalicelib.services.presentations")
 scoring = lazy_module("chalicelib.services.scoring")
@@ -596,15 +595,10 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 @pages.route("/downloads/{name}", methods=["GET"])
 @page
 def download(name: str) -> Response:
-    """大赛通知 and the 参赛案例说明书 template that `/` links: Word files made by `make downloads`, as they are."""
-    comp = bootstrap.competition()
-    offered = documents.download(comp, name)
-    path = competitions.download_path(comp.id, name) if offered else None
-    if path is None or not path.is_file():
-        raise PageError(404, "没有这个文件：请从首页的下载链接进入。")
-    return Response(body=path.read_bytes(), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": DOCX, "Cache-Control": "public, max-age=3600",
-        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(offered.filename)}"})
+    """大赛通知 and the 参赛案例说明书 template that `/` links (made by `make downloads`), from S3."""
+    cfg = bootstrap.config()
+    url = downloads.download_url(bootstrap.competition(), name, bootstrap.files(), cfg.download_url_seconds)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **_headers()})
 
 
 @pages.route("/static/{name}", methods=["GET"])

@@ -1,11 +1,12 @@
 """`/` as a visitor meets it: the competition's contacts (from the config) and its two Word downloads, 大赛通知 and
-the 参赛案例说明书 template (served from chalicelib/competitions/downloads/, made by `make downloads`); the notice's
+the 参赛案例说明书 template (made by `make downloads` into chalicelib/competitions/downloads/, handed out from S3 by
+a presigned GET); the notice's
 words in the unit's menu (案例 › 案例报送) and on registration (选手注册)."""
 from __future__ import annotations
 
 import io
 import re
-from urllib.parse import quote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -17,7 +18,6 @@ from scripts import make_downloads
 from tests.browser import Browser, text
 from tests.integration.test_pages import register_and_login
 
-ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"     # what Chromium sends
 CONFIG = competitions.load("shenzhen-2023")
 FORM_LABELS = ["案例类别", "推荐单位", "案例名称", "牵头人姓名", "牵头人职务", "牵头人办公电话", "牵头人手机",
                "牵头人性别", "牵头人职级", "牵头人出生日期", "联系人姓名", "联系人职务", "联系人办公电话",
@@ -30,8 +30,24 @@ def browser(client) -> Browser:
     return Browser(client)
 
 
-def download(client, name: str):
-    return client.http.get(f"/downloads/{name}", headers={"Accept": ACCEPT})
+def presigned(url: str) -> tuple[str, str]:
+    """The object key a download link points at, and the Content-Disposition S3 will answer with."""
+    parts = urlsplit(url)
+    assert "X-Amz-Signature=" in parts.query
+    key = re.search(r"downloads/shenzhen-2023/[0-9a-f]{16}/[\w.-]+\.docx$", parts.path).group(0)
+    return key, unquote(unquote(parts.query.split("response-content-disposition=", 1)[1].split("&", 1)[0]))
+
+
+def stored(key: str):
+    from chalicelib import bootstrap
+    return bootstrap.s3().get_object(Bucket=bootstrap.config().bucket, Key=key)
+
+
+def download(client, name: str) -> bytes:
+    """What a click on the link saves: the object the redirect points at."""
+    response = client.http.get(f"/downloads/{name}")
+    assert response.status_code == 302, response.body
+    return stored(presigned(response.headers["Location"])[0])["Body"].read()
 
 
 def table_labels(data: bytes) -> list[str]:
@@ -71,19 +87,23 @@ def test_home_links_both_downloads_and_keeps_the_contracts_links(browser):
     ("notice.docx", "2023年深圳市“党建杯”机关创新创优竞赛通知.docx"),
     ("case-form.docx", "2023年深圳市“党建杯”机关创新创优竞赛参赛案例说明书.docx"),
 ])
-def test_a_download_is_a_word_file_under_its_chinese_name(client, name, filename):
-    response = download(client, name)
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == DOCX
-    assert response.headers["Content-Disposition"] == f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(filename)}"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.body == competitions.download_path("shenzhen-2023", name).read_bytes()
-    assert document_text(response.body)         # python-docx opens it
+def test_a_download_is_the_packaged_word_file_from_s3_under_its_chinese_name(client, name, filename):
+    response = client.http.get(f"/downloads/{name}")
+    assert (response.status_code, response.headers["Cache-Control"]) == (302, "no-store")
+    key, disposition = presigned(response.headers["Location"])
+    assert disposition == f"attachment; filename*=UTF-8''{filename}"
+    obj = stored(key)
+    assert obj["ContentType"] == DOCX
+    data = obj["Body"].read()
+    assert data == competitions.download_path("shenzhen-2023", name).read_bytes()
+    assert document_text(data)                  # python-docx opens it
+    again = client.http.get(f"/downloads/{name}")           # stored once: the same object
+    assert presigned(again.headers["Location"])[0] == key
 
 
 def test_the_notice_has_its_number_title_sections_and_attachment(client):
     from docx import Document
-    doc = Document(io.BytesIO(download(client, "notice.docx").body))
+    doc = Document(io.BytesIO(download(client, "notice.docx")))
     paragraphs = [p.text for p in doc.paragraphs if p.text]
     assert paragraphs[:2] == ["深直工字〔2023〕3号", "关于开展2023年深圳市“党建杯”机关创新创优竞赛暨第十一届广东省市直机关"
                               "“先锋杯”工作创新大赛深圳选拔赛的通知"]
@@ -98,7 +118,7 @@ def test_the_notice_has_its_number_title_sections_and_attachment(client):
 
 
 def test_the_case_form_template_is_a_table_of_the_forms_fields_in_order(client):
-    data = download(client, "case-form.docx").body
+    data = download(client, "case-form.docx")
     assert table_labels(data) == FORM_LABELS
     texts = document_text(data)
     assert "□发展提质　□服务增效　□党建赋能" in texts and "□女　□男" in texts and "□科级及以下　□处级及以上" in texts
@@ -128,7 +148,7 @@ def test_the_committed_downloads_are_what_the_config_makes_now():
 
 @pytest.mark.parametrize("name", ["x0", "notice.pdf", "..%2Fshenzhen-2023.json", "%2E%2E", "NOTICE.DOCX"])
 def test_an_unknown_download_is_the_chinese_404_page(client, name):
-    response = download(client, name)
+    response = client.http.get(f"/downloads/{name}")
     assert response.status_code == 404
     assert "没有这个文件：请从首页的下载链接进入。" in text(response)
 
