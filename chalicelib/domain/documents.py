@@ -54,10 +54,11 @@ class Contact:
 
 
 def downloads(comp: Competition) -> tuple[Download, ...]:
-    return (
-        Download("notice.docx", f"大赛通知（{comp.raw.get('notice_number', '')}）", f"{comp.short_name}通知.docx"),
-        Download("case-form.docx", "参赛案例说明书（模板）", f"{comp.short_name}参赛案例说明书.docx"),
-    )
+    """What `/` offers: the notice when the config keeps its text (`notice_text`), and the 说明书 template."""
+    number = comp.raw.get("notice_number")
+    notice = Download("notice.docx", f"大赛通知（{number}）" if number else "大赛通知", f"{comp.short_name}通知.docx")
+    template = Download("case-form.docx", "参赛案例说明书（模板）", f"{comp.short_name}参赛案例说明书.docx")
+    return (notice, template) if comp.raw.get("notice_text") else (template,)
 
 
 def download(comp: Competition, name: str) -> Download | None:

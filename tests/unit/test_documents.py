@@ -43,3 +43,9 @@ def test_the_downloads_are_named_after_the_competition():
     comp = competition_from_config(CONFIG)
     assert [(d.name, d.title) for d in downloads(comp)] == [
         ("notice.docx", "大赛通知（深直工字〔2023〕3号）"), ("case-form.docx", "参赛案例说明书（模板）")]
+
+
+def test_a_competition_without_the_notices_text_offers_only_the_template():
+    bare = {k: v for k, v in CONFIG.items() if k not in ("notice_text", "notice_number")}
+    assert [d.name for d in downloads(competition_from_config(bare))] == ["case-form.docx"]
+    assert downloads(competition_from_config({**bare, "notice_text": "x.txt"}))[0].title == "大赛通知"
