@@ -17,8 +17,7 @@ from chalicelib.web.http import refuse_malformed, strict_transport
 from chalicelib.web.verify import verify
 
 app = Chalice(app_name="saiping")
-app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX, media.DOCX,
-                        "multipart/form-data"]
+app.api.binary_types = ["application/octet-stream", "image/png", media.PDF, media.XLSX, "multipart/form-data"]
 app.register_blueprint(api, url_prefix="/api/v1")
 app.register_blueprint(api_accounts, url_prefix="/api/v1")
 app.register_blueprint(api_exports, url_prefix="/api/v1")
