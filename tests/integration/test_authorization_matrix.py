@@ -50,9 +50,10 @@ RULES = [
     ("POST", "/judge/logout", PUBLIC), ("POST", "/judge/start", PUBLIC),
     ("*", "/judge", JUDGE),
     ("*", "/cases", OWNER),
+    ("GET", "/downloads/", PUBLIC),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
-    ("GET", "/favicon.ico", PUBLIC), ("GET", "/downloads/", PUBLIC),
+    ("GET", "/favicon.ico", PUBLIC),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "staff", "viewer", "judge", "other_judge")
 ORGANISERS = ("organiser", "staff", "viewer")
