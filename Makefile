@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run lint test test-fast package policies export bench backup restore clean
+.PHONY: install run lint test test-fast package policies downloads export bench backup restore clean
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ package: install
 # Rewrites .chalice/policy-<function>.json from infra/functions.json and the models (commit the result).
 policies: install
 	$(PY) -m infra.build_template --write-policies
+
+# The Word files that / offers (大赛通知, 参赛案例说明书 template) from the configs, into
+# chalicelib/competitions/downloads/ (commit the result; tests/integration/test_downloads.py checks they match).
+downloads: install
+	$(PY) -m scripts.make_downloads
 
 # An export from the local stack of `make run` (scripts/organiser.py; other stages: see its --help).
 export: install

@@ -45,6 +45,8 @@ FIELD_LABELS = {
     "contact.office_phone": "联系人办公电话", "contact.mobile": "联系人手机", "background": "案例背景",
     "innovations": "案例创新点", "results": "案例取得的成果", "originality_pledge": "坚持原创承诺",
 }
+# The notice's 坚持原创 (八、申报事项（三）) as the unit pledges it: the case form's box and the 说明书 template.
+ORIGINALITY_PLEDGE = "本单位承诺：案例坚持原创，不抄袭、不复制往年案例，所填内容真实。"
 
 
 @dataclass

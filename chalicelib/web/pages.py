@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 bootstrap = lazy_module("chalicelib.bootstrap")
 account_rules = lazy_module("chalicelib.domain.accounts")
 case_rules = lazy_module("chalicelib.domain.cases")
+documents = lazy_module("chalicelib.domain.documents")
 accounts = lazy_module("chalicelib.services.accounts")
 attachments = lazy_module("chalicelib.services.attachments")
 cases = lazy_module("chalicelib.services.cases")
 certificates = lazy_module("chalicelib.services.certificates")
+downloads = lazy_module("chalicelib.services.downloads")
 final_stage = lazy_module("chalicelib.services.final_stage")
 presentations = lazy_module("chalicelib.services.presentations")
 scoring = lazy_module("chalicelib.services.scoring")
@@ -264,8 +266,10 @@ def _posted(roles: tuple[str, ...] = ("unit",)) -> tuple[Principal, dict[str, li
 @page
 def home() -> Response:
     now = bootstrap.now_dt()
-    views = [stages.stage_view(w, now) for w in stages.windows(bootstrap.competition()).values()]
-    return html("home.html", stages=views, stage_status=STAGE_STATUS)
+    comp = bootstrap.competition()
+    views = [stages.stage_view(w, now) for w in stages.windows(comp).values()]
+    return html("home.html", stages=views, stage_status=STAGE_STATUS, contacts=documents.contacts(comp.raw),
+                downloads=documents.downloads(comp))
 
 
 @pages.route("/register", methods=["GET"])
@@ -570,6 +574,7 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
         category_options=[(c.id, c.name) for c in comp.categories], conflict=isinstance(error, VersionConflict),
         genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS, status_names=case_rules.STATUS_NAMES,
         field_id=field_id, labels=case_rules.FIELD_LABELS, editable_problem=_editable_problem(who, case),
+        pledge=case_rules.ORIGINALITY_PLEDGE,
     )
 
 
@@ -586,6 +591,15 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 
 
 # -- static files -----------------------------------------------------------------------------------
+
+@pages.route("/downloads/{name}", methods=["GET"])
+@page
+def download(name: str) -> Response:
+    """大赛通知 and the 参赛案例说明书 template that `/` links (made by `make downloads`), from S3."""
+    cfg = bootstrap.config()
+    url = downloads.download_url(bootstrap.competition(), name, bootstrap.files(), cfg.download_url_seconds)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **_headers()})
+
 
 @pages.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:

@@ -81,3 +81,18 @@ def test_the_console_reads_times_in_chinese_at_the_desk(page, stack):
     body = page.locator("main").inner_text()
     assert not re.search(r"\d{4}-\d{2}-\d{2}T", body) and "None" not in body
     screenshot(page, "words-console-stages-desk")
+
+
+def test_the_way_in_reads_as_the_notice_says_on_a_phone(browser, stack):
+    """八、申报事项: 选手注册, then 案例—案例报送—新增案例; the contract's button and link words stay (注册, 登录)."""
+    for page in fresh_page(browser, stack, viewport=PHONE, is_mobile=True, device_scale_factor=2):
+        page.goto("/")
+        steps = page.locator("section.downloads ol.steps li").all_inner_texts()
+        assert [s.split("：")[0] for s in steps] == ["选手注册", "填报案例", "坚持原创"]
+        assert "案例—案例报送—新增案例" in steps[1]
+        page.goto("/login")
+        page.get_by_role("link", name="选手注册").click()
+        page.wait_for_url(re.compile(r"/register$"))
+        assert page.get_by_role("heading", level=1).inner_text() == "选手注册"
+        assert page.get_by_role("button").all_inner_texts() == ["注册"]
+        screenshot(page, "words-register-phone")

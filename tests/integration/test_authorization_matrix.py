@@ -50,6 +50,7 @@ RULES = [
     ("POST", "/judge/logout", PUBLIC), ("POST", "/judge/start", PUBLIC),
     ("*", "/judge", JUDGE),
     ("*", "/cases", OWNER),
+    ("GET", "/downloads/", PUBLIC),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
     ("GET", "/favicon.ico", PUBLIC),

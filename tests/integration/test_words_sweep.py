@@ -180,6 +180,15 @@ class RecordingTour(Tour):
                     extra = {"stage_id": stage, "stage": stage} if stage else {}
                     self.page("GET", route, role, how="plain", **extra)
 
+    def downloads(self) -> None:
+        """The Word files that `/` offers (大赛通知, the 参赛案例说明书 template), read as a visitor opens them."""
+        from chalicelib import bootstrap
+        from chalicelib.domain.documents import downloads
+        from tests.integration.test_downloads import download
+        for offered in downloads(bootstrap.competition()):
+            self.seen += [Seen(f"GET /downloads/{offered.name}: {where}", text)
+                          for where, text in document_texts(offered.name, download(self.client, offered.name))]
+
     def judge_pages(self) -> None:
         """The judge's pages once more, the day after the final closed (what a judge coming back sees)."""
         from datetime import datetime
@@ -277,6 +286,7 @@ def swept(client, clock) -> tuple[RecordingTour, list[Seen]]:
     tour = RecordingTour(AsBrowser(client), meter, clock)
     tour.run()
     tour.every_page()
+    tour.downloads()
     mails = mail_texts()
     exports = export_texts(tour)
     tour.judge_pages()
@@ -291,6 +301,10 @@ def test_no_page_mail_or_sheet_shows_an_english_id_a_python_name_or_a_raw_time(s
     page_routes = {r for m, r in routes() if m == "GET" and not r.startswith(("/api/", "/static/"))}
     assert page_routes - tour.pages_seen == set()
     assert any(s.where.startswith("GET /admin/judges/template.xlsx as organiser") for s in seen)
+    assert {n for n in ("notice.docx", "case-form.docx") if any(s.where.startswith(f"GET /downloads/{n}: ") for s in seen)} \
+        == {"notice.docx", "case-form.docx"}
+    home = next(s.text for s in seen if s.where.startswith("GET / as anonymous"))
+    assert "联系人" in home and "选手注册" in home and "参赛案例说明书（模板）" in home
     assert {k for k in KINDS if not any(s.where.startswith(f"export {k}:") for s in seen)} == set()
     kinds = {s.where.split("#")[0].removeprefix("mail ") for s in seen if s.where.startswith("mail ")}
     # (not_advance: the tour's 9 cases all advance within the quota of 15; test_results_api.py sends it)
