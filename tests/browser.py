@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -49,3 +49,17 @@ def text(response) -> str:
 
 def csrf_of(page: str) -> str:
     return htmllib.unescape(re.search(r'name="csrf_token" value="([^"]*)"', page).group(1))
+
+
+def followed_download(response) -> tuple[bytes, str]:
+    """What a click on a download link saves: the page answers 302 to a presigned S3 GET; the object it names
+    (read from the emulator) and the Content-Disposition S3 will answer with."""
+    assert response.status_code == 302, (response.status_code, response.body[:200])
+    parts = urlsplit(response.headers["Location"])
+    assert "X-Amz-Signature=" in parts.query, parts
+    key = unquote(parts.path.lstrip("/"))
+    disposition = unquote(parts.query.split("response-content-disposition=", 1)[1].split("&", 1)[0])
+
+    from chalicelib import bootstrap
+    data = bootstrap.s3().get_object(Bucket=bootstrap.config().bucket, Key=key)["Body"].read()
+    return data, disposition

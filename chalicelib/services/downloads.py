@@ -1,4 +1,5 @@
-"""The competition's Word files that `/` offers (大赛通知, the 参赛案例说明书 template), handed out from S3.
+"""Files people download from a page, handed out from S3: the competition's Word files that `/` offers
+(大赛通知, the 参赛案例说明书 template) and the console's import templates (评委名单, 往年案例).
 
 They are made ahead of time (`make downloads`) and packaged in chalicelib/competitions/downloads/<competition>/.
 A click gets a short-lived presigned GET under the file's Chinese name, as a certificate does: the browser takes
@@ -29,8 +30,14 @@ def download_url(comp: Competition, name: str, files: Files, expires_in: int) ->
     path = competitions.download_path(comp.id, name) if offered else None
     if offered is None or path is None or not path.is_file():
         raise NotFound(NO_FILE)
-    data = path.read_bytes()
-    key = f"downloads/{comp.id}/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
+    return handed_out(files, f"downloads/{comp.id}", name, path.read_bytes(), offered.filename, DOCX, expires_in)
+
+
+def handed_out(files: Files, folder: str, name: str, data: bytes, filename: str, content_type: str,
+               expires_in: int) -> str:
+    """A presigned GET of `data` stored under `folder`/<digest of data>/`name` (stored on the first click
+    after it changed), downloaded as `filename`."""
+    key = f"{folder}/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
     if files.head(key) is None:
-        files.put(key, data, DOCX)
-    return files.download_url(key, offered.filename, expires_in)
+        files.put(key, data, content_type)
+    return files.download_url(key, filename, expires_in)

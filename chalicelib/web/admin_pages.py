@@ -16,11 +16,12 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
 from ..lazy import lazy_module
-from ..media import XLSX
 from ..security import same
 from . import multipart
-from .http import SECURITY_HEADERS, STATUS
-from .pages import CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page
+from .http import STATUS
+from .pages import (
+    CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page, template_download,
+)
 
 archive_import = lazy_module("chalicelib.services.archive_import")
 bootstrap = lazy_module("chalicelib.bootstrap")
@@ -568,10 +569,8 @@ def originality() -> Response:
 @page
 def originality_template() -> Response:
     _admin()
-    name = quote("往年案例导入模板.xlsx")
-    return Response(body=archive_import.template(bootstrap.competition()), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": XLSX,
-        "Content-Disposition": f"attachment; filename=\"archive-template.xlsx\"; filename*=UTF-8''{name}"})
+    return template_download("archive-template.xlsx", "往年案例导入模板.xlsx",
+                             archive_import.template(bootstrap.competition()))
 
 
 def _upload_form() -> dict[str, multipart.Part]:

@@ -23,12 +23,11 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
 from ..lazy import lazy_module
-from ..media import XLSX
 from ..security import same
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .pages import (
     CSRF_MESSAGE, FORM, PageError, Redirect, _anon_form, _anon_token, _cookie, _end_previous_session, _form,
-    _one, _posted, _who, html, page, page_decorator, redirect,
+    _one, _posted, _who, html, page, page_decorator, redirect, template_download,
 )
 from .templating import _digest, static_response
 
@@ -404,10 +403,8 @@ def _attr(text: str) -> str:
 @page
 def judges_template() -> Response:
     _who(("organiser",))
-    name = quote("评委名单导入模板.xlsx")
-    return Response(body=judge_import.template(bootstrap.competition()), status_code=200, headers={
-        **SECURITY_HEADERS, "Content-Type": XLSX,
-        "Content-Disposition": f"attachment; filename=\"judges-template.xlsx\"; filename*=UTF-8''{name}"})
+    return template_download("judges-template.xlsx", "评委名单导入模板.xlsx",
+                             judge_import.template(bootstrap.competition()))
 
 
 @judge_pages.route("/admin/judges/import", methods=["GET"])

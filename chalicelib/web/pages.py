@@ -24,6 +24,7 @@ from ..domain.errors import (
     Unauthenticated, VersionConflict,
 )
 from ..lazy import lazy_module
+from ..media import XLSX
 from ..security import same
 from . import inbound
 from .http import (
@@ -597,8 +598,22 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 def download(name: str) -> Response:
     """大赛通知 and the 参赛案例说明书 template that `/` links (made by `make downloads`), from S3."""
     cfg = bootstrap.config()
-    url = downloads.download_url(bootstrap.competition(), name, bootstrap.files(), cfg.download_url_seconds)
+    return to_download(downloads.download_url(bootstrap.competition(), name, bootstrap.files(),
+                                              cfg.download_url_seconds))
+
+
+def to_download(url: str) -> Response:
+    """A file download: a redirect to its presigned S3 GET. A page never answers with the file's bytes: a link
+    with `download` sends no Accept header, so chalice (and API Gateway, which converts a binary body only for
+    an Accept header that names a binary type) would refuse or mangle it."""
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **_headers()})
+
+
+def template_download(name: str, filename: str, data: bytes) -> Response:
+    """An import template of the console (.xlsx), handed out from S3 under templates/."""
+    cfg = bootstrap.config()
+    return to_download(downloads.handed_out(bootstrap.files(), f"downloads/{cfg.competition_id}/templates", name,
+                                            data, filename, XLSX, cfg.download_url_seconds))
 
 
 @pages.route("/static/{name}", methods=["GET"])

@@ -67,3 +67,21 @@ def test_an_export_started_from_the_console_is_followed_to_its_download_link(pag
     expect()(current.locator(".job-status")).to_have_text("已完成")
     assert "exports/" in link.get_attribute("href")
     screenshot(page, "admin-exports-done")
+
+
+def test_the_console_templates_download_in_chromium(page, stack, tmp_path):
+    """评委名单 and 往年案例 import templates: a click saves an .xlsx under its Chinese name (a link with
+    `download` sends no Accept header: the page hands the file out from S3, not as a binary body)."""
+    from openpyxl import load_workbook
+    log_in(page, stack)
+    for path, link, filename, sheet in (
+            ("/admin/judges", "下载评委名单模板（.xlsx）", "评委名单导入模板.xlsx", "评委名单"),
+            ("/admin/originality", "下载模板", "往年案例导入模板.xlsx", "往年案例")):
+        page.goto(path)
+        with page.expect_download() as info:
+            page.get_by_role("link", name=link).first.click()
+        download = info.value
+        assert (download.suggested_filename, download.failure()) == (filename, None)
+        saved = tmp_path / filename
+        download.save_as(saved)
+        assert sheet in load_workbook(saved).sheetnames

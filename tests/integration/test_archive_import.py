@@ -2,6 +2,7 @@
 upload, all rows or none with every problem by row and column, and the flags one entry per pair, paged."""
 from __future__ import annotations
 
+from urllib.parse import unquote
 import html as htmllib
 import io
 import re
@@ -72,10 +73,10 @@ def error_rows(page: str) -> list[tuple[str, str, str]]:
 def test_the_template_opens_with_the_header_an_example_row_and_a_guide(client):
     from openpyxl import load_workbook
     browser, _ = log_in(client)
-    response = browser.get("/admin/originality/template.xlsx", headers={"Accept": XLSX})
-    assert (response.status_code, response.headers["Content-Type"]) == (200, XLSX)
-    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
-    book = load_workbook(io.BytesIO(response.body))
+    from tests.browser import followed_download
+    data, disposition = followed_download(browser.get("/admin/originality/template.xlsx"))
+    assert "filename*=UTF-8''" in disposition and "往年案例导入模板.xlsx" in unquote(disposition)
+    book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["往年案例", "填写说明"]
     rows = list(book["往年案例"].iter_rows(values_only=True))
     assert [list(r) for r in rows] == [HEADER, [archive_import.EXAMPLE[f] for f, _ in archive_import.COLUMNS]]

@@ -1,6 +1,7 @@
 """Judge pages, the unit's coaching pages and the live final through chalice's test client (moto)."""
 from __future__ import annotations
 
+from urllib.parse import unquote
 import io
 import json
 import re
@@ -484,12 +485,11 @@ def test_import_with_a_bad_row_imports_nothing(api, client, clock):
 def test_template_has_the_chinese_headers(api, client, clock):
     from openpyxl import load_workbook
     _, session = organiser(api)
-    response = client.http.get("/admin/judges/template.xlsx",
-                               headers={"Cookie": f"sp_session={session['token']}", "Accept": XLSX})
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == XLSX
-    assert "attachment" in response.headers["Content-Disposition"]
-    book = load_workbook(io.BytesIO(response.body))
+    from tests.browser import followed_download
+    data, disposition = followed_download(client.http.get("/admin/judges/template.xlsx",
+                                                          headers={"Cookie": f"sp_session={session['token']}"}))
+    assert disposition.startswith("attachment; filename*=UTF-8''") and "评委名单导入模板.xlsx" in unquote(disposition)
+    book = load_workbook(io.BytesIO(data))
     assert [c.value for c in book["评委名单"][1]] == ["姓名", "电子邮箱", "手机", "工作单位", "评审类别", "回避单位"]
     page = text(client.http.get("/admin/judges/import", headers={"Cookie": f"sp_session={session['token']}"}))
     assert '<label for="f-judge-file">评委名单文件（.xlsx）</label>' in page

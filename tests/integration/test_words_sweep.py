@@ -120,12 +120,14 @@ class RecordingTour(Tour):
         return status, data
 
     def keep(self, where: str, route: str, body: str) -> None:
-        if route.startswith("/static/") or route == "/favicon.ico" or not body:
-            return
-        if route.endswith(".xlsx") and body.startswith("PK"):          # a download: read it as a sheet
-            path = fill(route, self.ids)
-            data = self.client.http.get(path, headers={"Cookie": f"sp_session={self.tokens['organiser']}"}).body
+        if route.endswith(".xlsx") and "(302," in where:                 # a download: read it as a sheet
+            from tests.browser import followed_download
+            response = self.client.http.get(fill(route, self.ids),
+                                            headers={"Cookie": f"sp_session={self.tokens['organiser']}"})
+            data, _ = followed_download(response)
             self.seen += [Seen(f"{where}: {cell}", text) for cell, text in document_texts(route, data)]
+            return
+        if route.startswith("/static/") or route == "/favicon.ico" or not body:
             return
         if re.match(r"\s*<!doctype html", body, re.I):
             self.seen.append(Seen(where, visible(body)))
