@@ -72,19 +72,20 @@ def matches(shown: Mapping[str, Any], terms: list[str], category: str | None) ->
     return all(term in text for term in terms)
 
 
-def ordered(shown: list[dict[str, Any]], category_ids: tuple[str, ...],
-            prize_ids: tuple[str, ...]) -> list[dict[str, Any]]:
-    """By category (the competition's order), then prize (一等奖 first), then title."""
-    def key(e: dict[str, Any]) -> tuple[int, int, str]:
-        return (_index(category_ids, e["category"]), _index(prize_ids, e["prize"] or ""), e["title"])
+def ordered(shown: list[dict[str, Any]], category_ids: tuple[str, ...], prize_ids: tuple[str, ...],
+            ranks: Mapping[str, int]) -> list[dict[str, Any]]:
+    """By category (the competition's order), then prize (一等奖 first), then the final's rank (`ranks`: case id ->
+    rank), then title."""
+    def key(e: dict[str, Any]) -> tuple[int, int, int, str]:
+        return (_index(category_ids, e["category"]), _index(prize_ids, e["prize"] or ""),
+                int(ranks.get(e["id"], 10 ** 6)), e["title"])
     return sorted(shown, key=key)
 
 
-def grouped(shown: list[dict[str, Any]], category_ids: tuple[str, ...],
-            prize_ids: tuple[str, ...]) -> list[tuple[str, list[tuple[str, list[dict[str, Any]]]]]]:
-    """[(category, [(prize, cases)])], only the groups that hold a case, in the showcase's order."""
+def grouped(shown: list[dict[str, Any]]) -> list[tuple[str, list[tuple[str, list[dict[str, Any]]]]]]:
+    """[(category, [(prize, cases)])] of cases in the showcase's order (`ordered`), only groups that hold a case."""
     groups: list[tuple[str, list[tuple[str, list[dict[str, Any]]]]]] = []
-    for case in ordered(shown, category_ids, prize_ids):
+    for case in shown:
         if not groups or groups[-1][0] != case["category"]:
             groups.append((case["category"], []))
         prizes = groups[-1][1]

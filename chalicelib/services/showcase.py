@@ -10,6 +10,7 @@ from ..domain import showcase as rules
 from ..domain.competition import Competition, format_time
 from ..domain.errors import Forbidden, NotFound
 from ..store import cases as case_store
+from ..store import results as result_store
 from ..store import showcase as store
 from ..store.models import Case
 from . import cases as case_service
@@ -22,16 +23,19 @@ def _prize_ids(comp: Competition) -> tuple[str, ...]:
 
 
 def showcase(comp: Competition, raw_q: Any, raw_category: Any, now: datetime) -> dict[str, Any]:
-    """The shown cases that match the search, in order (category, prize, title); before the final is closed
-    none (`open` false) and the time it is due to close (`opens_at`)."""
+    """The shown cases that match the search, in order (category, prize, the final's rank); before the final is
+    closed none (`open` false) and the time it is due to close (`opens_at`). Reads: the final's stage row and its
+    stored rankings (one BatchGetItem), the awarded cases (one Query)."""
     terms, category = rules.search_terms(raw_q, raw_category, comp.category_ids)
-    final = stage_service.windows(comp)["final"]
+    row, rankings = result_store.stage_and_rankings(comp.id, "final", comp.category_ids)
+    final = stage_service.windows_from_rows(comp, [row] if row is not None else [])["final"]
     opened = final.status(now) == "closed"
     shown = _shown(comp) if opened else []
     found = [e for e in shown if rules.matches(e, terms, category)]
+    ranks = {e["case_id"]: e["rank"] for r in rankings.values() if r is not None for e in result_store.results_of(r)}
     return {"open": opened, "opens_at": format_time(final.closes_at), "q": raw_q if isinstance(raw_q, str) else "",
             "category": category, "count": len(found), "total": len(shown),
-            "cases": rules.ordered(found, comp.category_ids, _prize_ids(comp))}
+            "cases": rules.ordered(found, comp.category_ids, _prize_ids(comp), ranks)}
 
 
 def _shown(comp: Competition) -> list[dict[str, Any]]:
@@ -43,10 +47,6 @@ def _shown(comp: Competition) -> list[dict[str, Any]]:
         if rules.on_show(case.status, body.get("showcase_consent", False), case.showcase_choice, case.showcase_hidden):
             shown.append(rules.entry(case.id, body, case.prize, category_names, prize_names))
     return shown
-
-
-def grouped(comp: Competition, cases: list[dict[str, Any]]) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
-    return rules.grouped(cases, comp.category_ids, _prize_ids(comp))
 
 
 def state(case: Case) -> dict[str, Any]:

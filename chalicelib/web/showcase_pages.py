@@ -14,6 +14,7 @@ from .pages import FORM, Redirect, _one, _posted, html, page
 
 bootstrap = lazy_module("chalicelib.bootstrap")
 case_rules = lazy_module("chalicelib.domain.cases")
+showcase_rules = lazy_module("chalicelib.domain.showcase")
 console = lazy_module("chalicelib.services.console")
 showcase = lazy_module("chalicelib.services.showcase")
 
@@ -35,7 +36,7 @@ def shown_cases() -> Response:
         data = {**showcase.showcase(comp, "", "", bootstrap.now_dt()), "q": q, "category": category, "cases": []}
         return html("showcase.html", status=400, data=data, groups=[], errors=e.fields or {}, message=e.message,
                     searching=True, **names)
-    return html("showcase.html", data=data, groups=showcase.grouped(comp, data["cases"]), errors={},
+    return html("showcase.html", data=data, groups=showcase_rules.grouped(data["cases"]), errors={},
                 searching=bool(q.strip() or category), **names)
 
 
