@@ -94,3 +94,23 @@ def test_a_read_only_organiser_cannot_take_a_case_down(api):
     status, body = viewer.call("PUT", f"/admin/cases/{case['id']}/showcase", {"shown": False, "reason": "待核实"})
     assert (status, body["error"]["code"]) == (403, "forbidden")
     assert org.call("GET", f"/cases/{case['id']}")[1]["showcase"]["hidden"] is False
+
+
+def test_the_ticked_checkbox_is_saved_with_the_draft_and_unticking_it_saves_false(api, client):
+    from urllib.parse import urlencode
+
+    from tests.browser import csrf_of
+    token = register_unit(api)
+    page = client.http.get("/cases/new", headers={"Cookie": f"sp_session={token}"}).body.decode()
+    cookie = {"Cookie": f"sp_session={token}", "Content-Type": "application/x-www-form-urlencoded"}
+    form = {"csrf_token": csrf_of(page), "action": "save",
+            "category": "development", "title": "党建引领数字政府建设", "showcase_consent": "1"}
+    response = client.http.post("/cases/new", headers=cookie, body=urlencode(form).encode())
+    assert response.status_code == 303, response.body
+    case_id = response.headers["Location"].split("/")[2]
+    unit = api.as_(token)
+    assert (unit.call("GET", f"/cases/{case_id}")[1]["showcase_consent"]) is True
+    form = {**{k: v for k, v in form.items() if k != "showcase_consent"}, "version": "1"}
+    assert client.http.post(f"/cases/{case_id}/edit", headers=cookie, body=urlencode(form).encode()).status_code == 303
+    view = unit.call("GET", f"/cases/{case_id}")[1]
+    assert (view["version"], view["showcase_consent"]) == (2, False)
