@@ -44,6 +44,7 @@ FIELD_LABELS = {
     "leader.birth_date": "牵头人出生日期", "contact.name": "联系人姓名", "contact.position": "联系人职务",
     "contact.office_phone": "联系人办公电话", "contact.mobile": "联系人手机", "background": "案例背景",
     "innovations": "案例创新点", "results": "案例取得的成果", "originality_pledge": "坚持原创承诺",
+    "showcase_consent": "同意在成果展示中公开",
 }
 # The notice's 坚持原创 (八、申报事项（三）) as the unit pledges it: the case form's box and the 说明书 template.
 ORIGINALITY_PLEDGE = "本单位承诺：案例坚持原创，不抄袭、不复制往年案例，所填内容真实。"
@@ -75,6 +76,7 @@ class CaseBody:
     innovations: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     originality_pledge: bool = False
+    showcase_consent: bool = False     # 优秀案例展示: the unit agrees that an awarded case is shown publicly
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +121,17 @@ def _choice(raw: Mapping[str, Any], key: str, path: str, allowed: Mapping[str, s
     return value
 
 
+def _flag(raw: Mapping[str, Any], key: str, errors: dict[str, str]) -> bool:
+    """A yes/no field: true or false (absent or null: false)."""
+    value = raw.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        errors[key] = f"{_label(key)}应为 true 或 false"
+        return False
+    return value
+
+
 def _points(raw: Mapping[str, Any], key: str, max_points: int, errors: dict[str, str]) -> list[str]:
     value = raw.get(key)
     if value is None:
@@ -157,12 +170,6 @@ def parse_case_body(raw: Any, category_ids: tuple[str, ...], max_chars: int, max
     if not isinstance(raw, Mapping):
         raise Invalid("请求体应为 JSON 对象（参赛案例说明书的各字段）", {"body": "应为 JSON 对象"})
     errors: dict[str, str] = {}
-    pledge = raw.get("originality_pledge", False)
-    if pledge is None:
-        pledge = False
-    if not isinstance(pledge, bool):
-        errors["originality_pledge"] = "坚持原创承诺应为 true 或 false"
-        pledge = False
     category_names = dict.fromkeys(category_ids, "")
     body = CaseBody(
         category=_choice(raw, "category", "category", category_names, errors),
@@ -173,7 +180,8 @@ def parse_case_body(raw: Any, category_ids: tuple[str, ...], max_chars: int, max
         background=_text(raw, "background", "background", errors, None),
         innovations=_points(raw, "innovations", max_points, errors),
         results=_points(raw, "results", max_points, errors),
-        originality_pledge=pledge,
+        originality_pledge=_flag(raw, "originality_pledge", errors),
+        showcase_consent=_flag(raw, "showcase_consent", errors),
     )
     if "category" in errors:
         errors["category"] = "案例类别只能选择：发展提质（development）、服务增效（service）、党建赋能（empowerment）"
@@ -260,4 +268,5 @@ def body_from_stored(data: Mapping[str, Any]) -> CaseBody:
         contact=Person(**data.get("contact", {})), background=data.get("background", ""),
         innovations=list(data.get("innovations", [])), results=list(data.get("results", [])),
         originality_pledge=bool(data.get("originality_pledge", False)),
+        showcase_consent=bool(data.get("showcase_consent", False)),
     )

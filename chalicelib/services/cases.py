@@ -16,6 +16,7 @@ from ..domain.cases import (
     STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
 )
 from ..domain import review as review_rules
+from ..domain import showcase as showcase_rules
 from ..domain.competition import CHINA, Competition, StageWindow, format_time
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.readable import when
@@ -50,6 +51,8 @@ def _dt(epoch: float | None) -> str | None:
 
 def case_view(case: Case) -> dict[str, Any]:
     body = json.loads(case.body)
+    showcase = showcase_rules.state_of(case.status, bool(body.get("showcase_consent", False)), case.showcase_choice,
+                                       case.showcase_hidden, case.showcase_hidden_reason)
     attachments = sorted((a for a in store.attachments_of(case).values() if not a.get("kind")),
                          key=lambda a: a["created_at"])   # a presentation (kind) is not an attachment
     return {
@@ -60,6 +63,7 @@ def case_view(case: Case) -> dict[str, Any]:
                          "content_type": a["content_type"], "size": int(a["size"]), "status": a["status"]}
                         for a in attachments],
         "prize": case.prize, "account_id": case.owner_id, "review": review_view(case),
+        "showcase_consent": showcase["consent"], "showcase": showcase,
         "created_at": _dt(case.created_at), "updated_at": _dt(case.updated_at), "submitted_at": _dt(case.submitted_at),
     }
 
@@ -187,6 +191,7 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
     # What the transaction wrote, without reading it back (one call fewer per edit).
     case.history = [*(case.history or []), int(case.version)]
     case.body, case.char_count, case.version, case.updated_at = text, chars, new_version, ts
+    case.showcase_choice = None
     case.category_key = store.category_key(body.category, case.id)
     return case
 

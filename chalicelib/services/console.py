@@ -44,6 +44,8 @@ ACTION_NAMES = {
     "attachment.reject": "附件校验未通过", "attachment.delete": "删除附件", "case.review": "审核",
     "presentation.declare": "上传展示材料（待校验）", "presentation.verify": "展示材料校验通过",
     "presentation.reject": "展示材料校验未通过", "presentation.replace": "替换展示材料（删除旧文件）",
+    "showcase.consent": "单位同意公开展示", "showcase.withdraw": "单位撤出成果展示",
+    "showcase.hide": "从成果展示中撤下", "showcase.restore": "恢复成果展示",
 }
 
 

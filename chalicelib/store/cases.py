@@ -98,6 +98,7 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
             Case.body.set(body_json), Case.char_count.set(char_count),
             Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
             Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
+            Case.showcase_choice.remove(),   # the body's showcase_consent is the unit's latest word now
         ], condition=_own_window(case, now, (Case.version == old_version) & (Case.status == case.status)),
            label="case")
         t.save(snapshot)

@@ -156,6 +156,11 @@ class Case(Model):
     resubmit_by = NumberAttribute(null=True)
     reviewed_at = NumberAttribute(null=True)
     reviewed_by = UnicodeAttribute(null=True)
+    # 优秀案例展示: the unit's consent given or taken back on its case page after the body (none: the body's
+    # `showcase_consent` holds; a later edit of the body clears it), and the organiser's 撤下 with its reason.
+    showcase_choice = BooleanAttribute(null=True)
+    showcase_hidden = BooleanAttribute(null=True)
+    showcase_hidden_reason = UnicodeAttribute(null=True)
     by_owner = ByOwner()
     by_competition = ByCompetition()
 

@@ -50,7 +50,7 @@ NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
     "removed": "已取消该分配。", "revoked": "该评委本阶段的评分链接已撤销，立即失效。", "moved": "阶段时间已保存。",
     "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
-    "reviewed": "审核结果已保存，并已邮件通知该单位。",
+    "reviewed": "审核结果已保存，并已邮件通知该单位。", "showcase": "成果展示设置已保存。",
 }
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",

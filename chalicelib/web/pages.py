@@ -62,7 +62,8 @@ STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截�
 NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
            "registered": "注册成功，请登录。", "logged_out": "您已退出登录。",
            "password_set": "密码已设置，请用新密码登录。", "ended": "登录已结束，请重新登录。",
-           "presentation": "展示材料已上传并通过校验。"}
+           "presentation": "展示材料已上传并通过校验。",
+           "showcase_in": "已同意公开展示：案例获奖后将在优秀案例展示中公开。", "showcase_out": "已撤出成果展示。"}
 DEVICE_COOKIE = "sp_device"               # a browser this account logged in from: skips the username's back-off
 DEVICE_DAYS = 180
 REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_name", "email", "mobile")
@@ -519,7 +520,8 @@ def _category_names() -> dict[str, str]:
 def _blank() -> dict[str, Any]:
     return {"category": "", "recommending_unit": "", "title": "",
             "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""), "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""),
-            "background": "", "innovations": [""], "results": [""], "originality_pledge": False}
+            "background": "", "innovations": [""], "results": [""], "originality_pledge": False,
+            "showcase_consent": False}
 
 
 def _values(form: dict[str, list[str]]) -> dict[str, Any]:
@@ -533,6 +535,7 @@ def _values(form: dict[str, list[str]]) -> dict[str, Any]:
         "innovations": [v.replace("\r\n", "\n") for v in form.get("innovations", [])],
         "results": [v.replace("\r\n", "\n") for v in form.get("results", [])],
         "originality_pledge": _one(form, "originality_pledge") in ("1", "on", "true"),
+        "showcase_consent": _one(form, "showcase_consent") in ("1", "on", "true"),
     }
 
 

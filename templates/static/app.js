@@ -235,7 +235,8 @@
         office_phone: value("contact.office_phone"), mobile: value("contact.mobile")
       },
       background: value("background"), innovations: values("innovations"), results: values("results"),
-      originality_pledge: form.elements.originality_pledge.checked
+      originality_pledge: form.elements.originality_pledge.checked,
+      showcase_consent: form.elements.showcase_consent.checked
     };
   }
 

@@ -352,6 +352,7 @@ class Tour:
         self.api("PUT", "/api/v1/admin/cases/{case_id}/provincial", "organiser", {"recommended": True})
         self.api("PUT", "/api/v1/admin/cases/{case_id}/recommendation", "organiser",
                  {"recommended": True, "reason": "机制创新，成效显著"})
+        self._showcase()
         self.api("GET", "/api/v1/admin/honors", "organiser")
         self.api("GET", "/api/v1/admin/organisation-awards", "organiser")
         self.api("POST", "/api/v1/admin/notifications/awards", "organiser")
@@ -373,6 +374,18 @@ class Tour:
         self.ids["code"] = code.code if code else "x0"
         self.page("GET", "/verify/{code}", "anonymous")
         self.page("GET", "/verify", "anonymous")
+
+    def _showcase(self) -> None:
+        """优秀案例展示: unit 1 consents to show its awarded case (API, then its case page), the organiser takes it
+        down and puts it back, a visitor reads the list and the page."""
+        self.tokens["unit"] = self._fresh("unit1")
+        self.api("PUT", "/api/v1/cases/{case_id}/showcase", "unit", {"consent": True})
+        self.page("POST", "/cases/{case_id}/showcase", "unit", {"consent": "1"})
+        self.api("PUT", "/api/v1/admin/cases/{case_id}/showcase", "organiser", {"shown": False, "reason": "待核实"})
+        self.page("POST", "/admin/cases/{case_id}/showcase", "organiser", {"shown": "1"})
+        status, shown = self.api("GET", "/api/v1/showcase", "anonymous")
+        assert (status, [c["id"] for c in shown["cases"]]) == (200, [self.ids["case_id"]]), shown
+        self.page("GET", "/showcase", "anonymous")
 
     # -- the sweep: every route not visited yet -------------------------------------------------------
     def sweep(self) -> None:

@@ -37,7 +37,7 @@ VIEWER_POSTS = {("POST", "/api/v1/admin/exports"), ("POST", "/admin/exports")}
 
 # (method or *, path prefix, who may get a 2xx). The first matching row wins.
 RULES = [
-    ("*", "/api/v1/health", PUBLIC), ("*", "/api/v1/competition", PUBLIC),
+    ("*", "/api/v1/health", PUBLIC), ("*", "/api/v1/competition", PUBLIC), ("GET", "/api/v1/showcase", PUBLIC),
     ("POST", "/api/v1/accounts", PUBLIC), ("POST", "/api/v1/sessions", PUBLIC),
     ("POST", "/api/v1/password-resets", PUBLIC), ("*", "/api/v1/account", ACCOUNT), ("*", "/account", ACCOUNT),
     ("*", "/password-reset", PUBLIC), ("*", "/reset/", PUBLIC),
@@ -53,7 +53,7 @@ RULES = [
     ("GET", "/downloads/", PUBLIC),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
-    ("GET", "/favicon.ico", PUBLIC),
+    ("GET", "/favicon.ico", PUBLIC), ("GET", "/showcase", PUBLIC),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "staff", "viewer", "judge", "other_judge")
 ORGANISERS = ("organiser", "staff", "viewer")

@@ -32,7 +32,7 @@ PDF_BYTES = b"%PDF-1.7\n" + b"0" * 1000 + b"\n%%EOF\n"
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 1000
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BODY_FIELDS = ("category", "recommending_unit", "title", "leader", "contact", "background", "innovations",
-               "results", "originality_pledge")
+               "results", "originality_pledge", "showcase_consent")
 
 
 @pytest.fixture
@@ -122,6 +122,7 @@ def test_create_answers_201_with_the_draft(unit, api) -> None:
     assert data == {
         "id": data["id"], **case_body(), "status": "draft", "status_name": "草稿", "version": 1,
         "char_count": 121, "history": [], "attachments": [], "prize": None, "account_id": data["account_id"], "review": None,
+        "showcase_consent": False, "showcase": {"consent": False, "hidden": False, "reason": None, "shown": False},
         "created_at": "2023-06-01T10:00:00+08:00", "updated_at": "2023-06-01T10:00:00+08:00", "submitted_at": None,
     }
 

@@ -403,7 +403,8 @@ def test_the_case_form_has_every_label_of_the_contract(browser):
     names = [name for _, name in labels]
     assert names == ["案例类别", "推荐单位", "案例名称", "牵头人姓名", "牵头人职务", "牵头人办公电话", "牵头人手机",
                      "牵头人性别", "牵头人职级", "牵头人出生日期", "联系人姓名", "联系人职务", "联系人办公电话",
-                     "联系人手机", "案例背景", "案例创新点1", "案例取得的成果1", "附件", "坚持原创承诺"]
+                     "联系人手机", "案例背景", "案例创新点1", "案例取得的成果1", "附件", "坚持原创承诺",
+                     "同意在成果展示中公开"]
     assert all(target in ids for target, _ in labels)
     for option in ("发展提质", "服务增效", "党建赋能", "女", "男", "科级及以下", "处级及以上"):
         assert re.search(rf'<option value="\w+">{option}</option>', page), option

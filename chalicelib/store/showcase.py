@@ -1,0 +1,58 @@
+"""优秀案例展示: the awarded cases read for the public page (one Query of the competition's index, the fields the page
+shows and the showcase marks only), and the two marks written, each with its audit row in one transaction.
+
+The marks are attributes of the case, not of its body: changing them never bumps the body's version. Each write is
+conditional on the mark it read, so two changes at once cannot both land over the same before.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from ..domain.errors import VersionConflict
+from . import audit, db
+from .models import Case
+
+SHOWN_FIELDS = ("id", "status", "body", "prize", "showcase_choice", "showcase_hidden")
+
+
+def awarded(competition_id: str) -> list[Case]:
+    """The competition's awarded cases (a Query of `by_competition` filtered on the status; never a Scan)."""
+    return list(Case.by_competition.query(competition_id, filter_condition=Case.status == "awarded",
+                                          attributes_to_get=list(SHOWN_FIELDS)))
+
+
+def _unchanged(attribute, value):
+    return attribute.does_not_exist() if value is None else attribute == value
+
+
+def set_choice(case: Case, consent: bool, actor: str, now: float) -> None:
+    """The unit's word on its case page (同意公开展示 / 撤出成果展示); only on its own case as it was read."""
+    with _refused_as_conflict():
+        with db.transaction() as t:
+            t.update(case, actions=[Case.showcase_choice.set(consent)], label="case",
+                     condition=(Case.owner_id == case.owner_id) & _unchanged(Case.showcase_choice, case.showcase_choice))
+            t.save(audit.entry(f"case#{case.id}", actor, "showcase.consent" if consent else "showcase.withdraw", now,
+                               before={"choice": case.showcase_choice}, after={"choice": consent}))
+    case.showcase_choice = consent
+
+
+def set_hidden(case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> None:
+    """The organiser's 从成果展示中撤下 (with its reason) or 恢复展示."""
+    reason_action = Case.showcase_hidden_reason.set(reason) if hidden and reason else Case.showcase_hidden_reason.remove()
+    with _refused_as_conflict():
+        with db.transaction() as t:
+            t.update(case, actions=[Case.showcase_hidden.set(hidden), reason_action], label="case",
+                     condition=Case.id.exists() & _unchanged(Case.showcase_hidden, case.showcase_hidden))
+            t.save(audit.entry(f"case#{case.id}", actor, "showcase.hide" if hidden else "showcase.restore", now,
+                               before={"hidden": case.showcase_hidden, "reason": case.showcase_hidden_reason},
+                               after={"hidden": hidden, "reason": reason}, detail={"reason": reason} if reason else None))
+    case.showcase_hidden, case.showcase_hidden_reason = hidden, reason if hidden else None
+
+
+@contextmanager
+def _refused_as_conflict() -> Iterator[None]:
+    try:
+        yield
+    except db.Refused as error:
+        raise VersionConflict("成果展示的设置已在别处被修改，请刷新页面后再操作") from error
