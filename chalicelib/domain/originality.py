@@ -434,7 +434,7 @@ def _load(data: bytes) -> ArchiveIndex:
         arrays[name] = arr
     entries = [Entry(i, t, y, x) for i, t, y, x in header["entries"]]
     if arrays.keys() != set(_ARRAYS):
-        raise ValueError(f"damaged originality index (arrays {sorted(arrays)})")
+        raise ValueError(f"damaged originality index: arrays {sorted(arrays)}")
     return ArchiveIndex(header["params"], entries, *(arrays[name] for name in _ARRAYS))
 
 
