@@ -65,7 +65,8 @@ def parse_registration(raw: Any) -> Registration:
     username = username_key(_str(raw, "username") or "")
     if not USERNAME.match(username):
         errors["username"] = f"用户名应为 {RULES['username']}"
-    password = raw.get("password") if isinstance(raw.get("password"), str) else ""
+    given = raw.get("password")
+    password = given if isinstance(given, str) else ""
     problem = password_problem(password, username)
     if problem:
         errors["password"] = problem

@@ -313,8 +313,8 @@ def _rebalance(
             active.difference_update(reached)
             continue
         j = target
-        while reached[j] is not None:
-            prev, c = reached[j]  # slot of case c moves from prev to j
+        while (step := reached[j]) is not None:
+            prev, c = step  # slot of case c moves from prev to j
             taken[c].discard(prev)
             taken[c].add(j)
             carries[prev].discard(c)

@@ -192,7 +192,7 @@ def average_ranks(values: Sequence[Fraction | int]) -> list[Fraction]:
 
 def _mean(values: Iterable[Fraction | int]) -> Fraction:
     items = list(values)
-    return sum(items, Fraction(0)) / len(items)
+    return Fraction(sum(items, Fraction(0)), len(items))
 
 
 def _variance(totals: Sequence[int]) -> Fraction:

@@ -301,7 +301,7 @@ class ArchiveIndex:
     signatures: array
     sizes: array
     band_filter: array
-    _parsed: dict[int, Parsed] = field(default_factory=dict, repr=False, compare=False)
+    _parsed: dict[int, Parsed] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
     @property
     def size(self) -> int:
@@ -370,7 +370,8 @@ def build_index(entries: Sequence[Entry], s: Settings) -> ArchiveIndex:
     return ArchiveIndex(s.index_params(), list(entries), array("Q", sorted_keys),
                         array("I", map(df.__getitem__, sorted_keys)),
                         array("Q", map(rshift, packed, repeat(24))), array("I", map(and_, packed, repeat(0xFFFFFF))),
-                        signatures, sizes, band_filter, dict(enumerate(parsed)) if len(entries) <= 5000 else {})
+                        signatures, sizes, band_filter,
+                        _parsed=dict(enumerate(parsed)) if len(entries) <= 5000 else {})
 
 
 _MAGIC = b"SPORIG4\n"
@@ -420,7 +421,7 @@ def _load(data: bytes) -> ArchiveIndex:
     pos += 8
     header = json.loads(zlib.decompress(data[pos:pos + head_len]).decode("utf-8"))
     pos += head_len
-    arrays = {}
+    arrays: dict[str, array] = {}
     for name, typecode, length in header["arrays"]:
         arr = array(typecode)
         size = arr.itemsize * length
@@ -432,7 +433,9 @@ def _load(data: bytes) -> ArchiveIndex:
         pos += size
         arrays[name] = arr
     entries = [Entry(i, t, y, x) for i, t, y, x in header["entries"]]
-    return ArchiveIndex(header["params"], entries, **arrays)
+    if arrays.keys() != set(_ARRAYS):
+        raise ValueError(f"damaged originality index: arrays {sorted(arrays)}")
+    return ArchiveIndex(header["params"], entries, *(arrays[name] for name in _ARRAYS))
 
 
 # -- checking --------------------------------------------------------------------------------------

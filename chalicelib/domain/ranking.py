@@ -165,7 +165,7 @@ class _Scored(NamedTuple):
     highest and lowest); ``z`` is the zscore aggregate or None."""
     key: RankKey
     case_id: str
-    count: int
+    scores_count: int
     total_sum: int
     tie_break_sum: int
     agg_sum: int
@@ -199,10 +199,10 @@ def rank_category(scores_by_case: Mapping[str, Sequence[JudgeScore]],
         tie = size > 1
         advanced, prize, cut_tie = place(rank, size)
         for case in group:
-            per_point = case.count * TENTHS_PER_POINT
+            per_point = case.scores_count * TENTHS_PER_POINT
             aggregate = case.z if case.z is not None else fraction(case.agg_sum, case.agg_count * TENTHS_PER_POINT)
             ranked.append(RankedCase(case.case_id, rank, aggregate, fraction(case.total_sum, per_point),
-                                     fraction(case.tie_break_sum, per_point), case.count, tie,
+                                     fraction(case.tie_break_sum, per_point), case.scores_count, tie,
                                      advanced, prize, cut_tie))
     if len(scored) < len(ids):
         scored_ids = set(scored)
@@ -348,7 +348,7 @@ def _judge_normaliser(totals: Sequence[int]) -> tuple[Fraction, Fraction]:
     """(mean, 1 / population std dev) of one judge's totals; 1/sigma is 0 when sigma is 0."""
     n = len(totals)
     mean = Fraction(sum(totals), n)
-    variance = sum((Fraction(t) - mean) ** 2 for t in totals) / n
+    variance = sum(((Fraction(t) - mean) ** 2 for t in totals), Fraction(0)) / n
     if variance == 0:
         return mean, Fraction(0)
     return mean, 1 / Fraction(exact_sqrt(variance))

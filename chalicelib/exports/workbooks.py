@@ -161,11 +161,11 @@ def scores_workbook(book: ScoresBook, progress: Progress = no_progress) -> bytes
     ws = _sheet(wb, "排名汇总", SUMMARY_HEADERS, (9, 9, 6, 14, 40, 10, 12, 12, 16, 6, 10), book.competition,
                 "排名汇总（由评分明细按说明计算）")
     means = [_number_cell(ws, "0.00") for _ in range(3)]
-    for row in book.summary:
-        for cell, value in zip(means, (row.score, row.plain_mean, row.tie_break_mean)):
+    for line in book.summary:
+        for cell, value in zip(means, (line.score, line.plain_mean, line.tie_break_mean)):
             cell.value = value
-        ws.append([row.stage, row.category, row.rank, row.case_id, safe_text(ws, row.title), row.scores_count,
-                   *means, row.tie, row.outcome])
+        ws.append([line.stage, line.category, line.rank, line.case_id, safe_text(ws, line.title), line.scores_count,
+                   *means, line.tie, line.outcome])
         done += 1
         _report(progress, done, total)
     ws = _sheet(wb, "说明", ("项目", "说明"), (22, 110), book.competition, "计分与排名规则说明")
@@ -222,8 +222,8 @@ def honors_workbook(book: HonorsBook, progress: Progress = no_progress) -> bytes
     with whether it meets the honor's rules on its own and why (the sheet sent to the honor's body)."""
     wb = Workbook(write_only=True)
     ws = _sheet(wb, "提名汇总", NOMINATION_HEADERS, (20, 10, 40, 9, 6, 30, 13), book.competition, "每项荣誉的提名人选")
-    for row in book.nominations:
-        ws.append(_texts(ws, row, numeric=("rank",)))
+    for nominee in book.nominations:
+        ws.append(_texts(ws, nominee, numeric=("rank",)))
     total = sum(len(rows) for _, rows in book.honors) or 1
     done = 0
     for honor, rows in book.honors:

@@ -175,7 +175,7 @@ class Prepared:
 def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipient: str | None,
             context: dict[str, Any], now: float) -> Prepared | None:
     """Render and build the mail and its log row; None for an invalid address. No I/O."""
-    if not EMAIL.match(recipient or ""):
+    if recipient is None or not EMAIL.match(recipient):
         return None
     subject, text, html = render(kind, context)
     message = build_message(sender, recipient, subject, text, html)
@@ -222,7 +222,7 @@ def queue(competition_id: str, kind: str, object_key: str, recipient: str | None
           now: float) -> MailRecord | None:
     """The log row of a mail to send later ("queued", in the sparse by_queue index); None for an invalid
     address. No I/O: the row rides in the caller's transaction (a new object's key needs no claim)."""
-    if not EMAIL.match(recipient or ""):
+    if recipient is None or not EMAIL.match(recipient):
         return None
     return MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
                       recipient=recipient, subject=subject, status="queued", created_at=now,

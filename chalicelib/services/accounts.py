@@ -59,6 +59,12 @@ class Principal:
     def actor(self) -> str:
         return f"{self.role}:{self.username or self.judge_id}"
 
+    def own_account_id(self) -> str:
+        """The account of a unit's or organiser's session; a judge's (link) session has none."""
+        if self.account_id is None:
+            raise Forbidden("评委链接没有帐号，不能管理帐号的登录设备")
+        return self.account_id
+
 
 @dataclass(frozen=True)
 class NewSession:
@@ -274,8 +280,8 @@ def end_session(principal: Principal, session_id: object, now: float) -> None:
 def end_sessions(account: Account | Principal, actor: str, reason: str, now: float,
                  keep: str | None = None) -> int:
     """End every session of the account (but `keep`, a token hash). Returns how many ended."""
-    hashes = [s.token_hash for s in store.sessions_of(account.account_id if isinstance(account, Principal)
-                                                        else account.id) if s.token_hash != keep]
+    account_id = account.own_account_id() if isinstance(account, Principal) else account.id
+    hashes = [s.token_hash for s in store.sessions_of(account_id) if s.token_hash != keep]
     store.end_sessions(hashes, f"account#{account.username}", actor, reason, now)
     return len(hashes)
 
@@ -413,13 +419,13 @@ def invite_organiser(principal: Principal, raw: object, cfg: Settings, now: floa
     """A new organiser with a role; the invitation mail is a link (72 hours) to set the password."""
     body = raw if isinstance(raw, dict) else {}
     errors: dict[str, str] = {}
-    username = username_key(body.get("username")) if isinstance(body.get("username"), str) else ""
+    username = username_key(given) if isinstance(given := body.get("username"), str) else ""
     if not USERNAME.match(username):
         errors["username"] = "用户名应为 2～64 位字母、汉字、数字或 _ . - @（不含空格）"
-    name = single_line(body.get("name")) if isinstance(body.get("name"), str) else ""
+    name = single_line(given) if isinstance(given := body.get("name"), str) else ""
     if not 1 <= len(name) <= 50:
         errors["name"] = "请填写姓名（不超过 50 个字符）"
-    email = body.get("email").strip() if isinstance(body.get("email"), str) else ""
+    email = given.strip() if isinstance(given := body.get("email"), str) else ""
     if len(email) > 254 or not EMAIL.match(email):
         errors["email"] = "电子邮箱格式不正确（如 dangjian@example.gov.cn）"
     try:

@@ -84,7 +84,7 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
         "windows": lambda: stage_service.windows(comp), "units": account_store.list_units,
         "judges": lambda: judging_store.list_judges(comp.id), **{f"{s}#{c}": read for (s, c), read in slots.items()}})
     cases, windows = found["cases"], found["windows"]
-    matrix = {cat: Counter() for cat in comp.category_ids}
+    matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
         matrix.setdefault("" if category == "~" else category, Counter())[case.status] += 1
@@ -335,8 +335,8 @@ def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, 
         from ..store.originality import Objects
         from . import originality as checker
     except ImportError:
-        checker = None
-    if checker is not None:
+        pass
+    else:
         flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket), cases)["flags"]}
     return review_service.review_list(comp, now, flags, cases)
 

@@ -46,7 +46,7 @@ YES_NO = {True: "是", False: "否", None: ""}
 @dataclass(frozen=True)
 class RunPorts:
     """What a run needs besides the tables."""
-    put_object: Callable[[str, bytes, str], None]
+    put_object: Callable[[str, bytes | BinaryIO, str], None]   # bytes, or a file read from its position
     signing_key: str
     site_url: str
     now: Callable[[], float]

@@ -18,7 +18,7 @@ from typing import Any
 from ..domain import draw as draw_rules
 from ..domain import live_final as live_rules
 from ..domain import ranking as ranking_rules
-from ..domain.competition import CHINA, Competition, format_time, parse_time
+from ..domain.competition import CHINA, Category, Competition, format_time, parse_time
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.judges import tenths_to_points
 from ..store import cases as case_store
@@ -32,10 +32,16 @@ FINAL = "final"
 
 
 def _category(comp: Competition, category: Any) -> str:
-    if not isinstance(category, str) or comp.category(category) is None:
+    return _known(comp, category).id
+
+
+def _known(comp: Competition, category: Any) -> Category:
+    """The competition's category of that id; Invalid, naming the categories, for anything else."""
+    found = comp.category(category) if isinstance(category, str) else None
+    if found is None:
         names = "、".join(f"{c.id}（{c.name}）" for c in comp.categories)
         raise Invalid(f"请指定案例类别 category：{names}", {"category": "没有这个类别"})
-    return category
+    return found
 
 
 def _finalists(comp: Competition, category: str) -> list[Case]:
@@ -87,7 +93,7 @@ def draws(comp: Competition) -> dict[str, Any]:
         if titles is None:
             titles = {c.id: _body(c) for c in case_store.list_for_competition(comp.id)}
         out[category] = {
-            "category": category, "category_name": comp.category(category).name, "seed": record["seed"],
+            "category": category, "category_name": _known(comp, category).name, "seed": record["seed"],
             "drawn_at": record.get("drawn_at"), "python": record.get("python"), "method": record.get("method"),
             "case_ids": record.get("case_ids", []),
             "order": [{"position": i, "case_id": cid, "title": titles.get(cid, {}).get("title", ""),
@@ -213,7 +219,7 @@ def scoreboard(comp: Competition, category: Any, now: datetime) -> dict[str, Any
     ranked = {r.case_id: r for r in settings.rank({cid: scores[cid] for cid in revealed}, revealed)}
     rows = [_row(position, cases[cid], panel, label, by_case.get(cid, {}), scores[cid], settings, state,
                  ranked.get(cid), rules) for position, cid in enumerate(order, 1)]
-    return {"stage": FINAL, "category": category, "category_name": comp.category(category).name,
+    return {"stage": FINAL, "category": category, "category_name": _known(comp, category).name,
             "method": settings.method.value, "trim_min_scores": settings.trim_min_scores, "drawn": found is not None,
             "judges": [label[j] for j in panel], "cases": rows,
             "presenting": next((r for r in rows if r["presenting"]), None),
@@ -234,9 +240,10 @@ def _row(position: int, case: Case, panel: list[str], label: dict[str, str], min
     judges = []
     for judge_id in panel:
         slot = mine.get(judge_id)
-        scored = slot is not None and bool(slot.scored) and slot.total is not None
+        total = slot.total if slot is not None and slot.scored else None
+        scored = total is not None
         judges.append({"label": label[judge_id], "assigned": slot is not None, "scored": scored,
-                       "total": tenths_to_points(int(slot.total)) if shown and scored else None,
+                       "total": tenths_to_points(int(total)) if shown and total is not None else None,
                        "dropped": marks.get(judge_id)})
     return {
         "position": position, "case_id": case.id, "title": body.get("title", ""),
@@ -291,7 +298,7 @@ def judge_cases(comp: Competition, judge_id: str) -> dict[str, Any]:
                   "position": positions.get(cid), "presenting": cid == state.presenting}
                  for cid, slot in mine.items()]
         items.sort(key=lambda i: (not i["presenting"], i["position"] or len(positions) + 1, i["id"]))
-        groups.append({"category": category, "category_name": comp.category(category).name, "cases": items,
+        groups.append({"category": category, "category_name": _known(comp, category).name, "cases": items,
                        "presenting": state.presenting in mine, "drawn": found is not None})
     groups.sort(key=lambda g: not g["presenting"])
     return {"groups": groups, "scored": sum(1 for s in slots if s.scored), "total": len(slots),
@@ -323,7 +330,7 @@ def presentations(comp: Competition, cases: list[Case]) -> dict[str, dict[str, A
         for position, case_id in enumerate(order, 1):
             if case_id in ids:
                 out[case_id] = {
-                    "category_name": comp.category(category).name, "position": position, "count": len(order),
+                    "category_name": _known(comp, category).name, "position": position, "count": len(order),
                     "minutes": rules.minutes,
                     "expected_at": _iso(live_rules.expected_start(state.starts_at, rules, position))
                     if state.starts_at else None}

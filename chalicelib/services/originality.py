@@ -96,8 +96,9 @@ def parse_import(raw: Any, before: int | None = None) -> tuple[int, list[dict[st
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象：{\"year\": 2022, \"cases\": [...]}", {"body": "应为 JSON 对象"})
     errors: dict[str, str] = {}
-    year = raw.get("year")
-    problem = year_problem(year, before)
+    given = raw.get("year")
+    year = given if isinstance(given, int) else 0      # returned only when year_problem finds none
+    problem = year_problem(given, before)
     if problem:
         errors["year"] = problem
     cases = raw.get("cases")

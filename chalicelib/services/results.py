@@ -213,7 +213,7 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
     A stage whose consequences are all done is marked settled and skipped from then on, so a run with
     nothing to do reads the stage rows only (one Query).
     """
-    closed = []
+    closed: list[str] = []
     windows = stage_service.windows(comp)
     if all(windows[stage].settled for stage in RANKED_STAGES):
         return closed

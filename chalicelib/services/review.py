@@ -78,8 +78,7 @@ def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str
     """The cases 审核 is about (of the competition's `cases`, one Query by competition), by category, each with
     its review state and its originality matches (`flags`: case id -> matches, from services/originality.report)."""
     windows = stage_service.windows(comp)
-    categories = [{"id": c.id, "name": c.name, "rows": []} for c in comp.categories]
-    by_id = {c["id"]: c for c in categories}
+    rows: dict[str, list[dict[str, Any]]] = {c.id: [] for c in comp.categories}
     counts = dict.fromkeys(rules.STATES, 0)
     for case in cases:
         if case.status not in LISTED:
@@ -87,16 +86,18 @@ def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str
         body = json.loads(case.body)
         state = rules.state_of(case.status, case.review_decision)
         counts[state] += 1
-        row = {"id": case.id, "title": body.get("title", ""), "unit": body.get("recommending_unit", ""),
+        row: dict[str, Any] = {
+               "id": case.id, "title": body.get("title", ""), "unit": body.get("recommending_unit", ""),
                "account": case.owner_username, "version": int(case.version), "status": case.status,
                "state": state, "state_name": rules.STATES[state], "reason": case.review_reason,
                "resubmit_by": float(case.resubmit_by) if case.resubmit_by is not None else None,
                "reviewed_at": float(case.reviewed_at) if case.reviewed_at else None,
                "submitted_at": float(case.submitted_at) if case.submitted_at else None,
                "matches": flags.get(case.id, [])}
-        by_id.get(body.get("category", ""), categories[0])["rows"].append(row)
+        rows.get(body.get("category", ""), rows[comp.categories[0].id]).append(row)
     order = list(rules.STATES)
-    for category in categories:
-        category["rows"].sort(key=lambda r: (order.index(r["state"]), -(r["submitted_at"] or 0), r["id"]))
+    for listed in rows.values():
+        listed.sort(key=lambda r: (order.index(r["state"]), -(r["submitted_at"] or 0), r["id"]))
+    categories = [{"id": c.id, "name": c.name, "rows": rows[c.id]} for c in comp.categories]
     return {"categories": categories, "counts": counts, "total": sum(counts.values()),
             "window": window_of(windows, now)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.competition import Competition
-from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
 from ..security import token_hash
 from ..store import cases as case_store
@@ -96,13 +96,17 @@ def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
         raise Forbidden("专家辅导阶段不打分，请填写辅导意见")
     slot, window = _slot(comp, judge, case_id)
     category = comp.category(slot.category)
+    if category is None:                  # the case's category has since left the competition's settings
+        raise Conflict("该案例的类别已不在本届比赛的设置中，暂不能评分，请联系组委会")
     tenths, comment = parse_score_sheet(raw, category)
     if not window.is_open(_dt(now)):
         raise StageClosed(f"{window.name}未开放或已截止，评分已锁定")
     total = sum(tenths.values())
     before = score_view(slot)
     store.write_slot(slot, [Assignment.criteria.set(tenths), Assignment.total.set(total),
-                            Assignment.comment.set(comment), Assignment.scored.set(True),
+                            # PynamoDB's stub refuses None for a null=True attribute (None is stored as NULL)
+                            Assignment.comment.set(comment),  # type: ignore[arg-type]
+                            Assignment.scored.set(True),
                             Assignment.scored_at.set(now)],
                      comp.id, judge.actor, "score.save", now, before=before, after={"criteria": tenths, "total": total})
     return {"case_id": case_id, "total": tenths_to_points(total)}

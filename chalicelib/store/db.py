@@ -4,17 +4,19 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Iterator, TypeVar
 
 import botocore.session
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from ..config import Settings
 from . import models
 
-_state: dict[str, object] = {}
+_state: dict[str, Connection] = {}
+_M = TypeVar("_M", bound=Model)
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +43,7 @@ def bind(settings: Settings) -> None:
 
 
 def connection() -> Connection:
-    return _state["connection"]  # type: ignore[return-value]
+    return _state["connection"]
 
 
 class LabelledWrite(TransactWrite):
@@ -51,7 +53,7 @@ class LabelledWrite(TransactWrite):
     added in; the cancellation reasons follow that order, and so does `labels`.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:        # TransactWrite's own arguments, passed on
         super().__init__(**kwargs)
         self._labels: dict[str, list[str | None]] = {"check": [], "delete": [], "put": [], "update": []}
 
@@ -120,18 +122,19 @@ def read_together() -> Iterator[TransactGet]:
         yield reader
 
 
-def _key(model: type, hash_key: str, range_key: str | None) -> dict[str, dict[str, str]]:
+def _key(model: type[Model], hash_key: str, range_key: str | None) -> dict[str, dict[str, str]]:
     key = {model._hash_key_attribute().attr_name: {"S": hash_key}}
     if range_key is not None:
         key[model._range_key_attribute().attr_name] = {"S": range_key}
     return key
 
 
-def get_many(keys: list[tuple[type, str, str | None]]) -> list[object | None]:
+def get_many(keys: list[tuple[type[Model], str, str | None]]) -> list[Model | None]:
     """Items of several models (tables; string keys) in BatchGetItem calls of up to 100 keys, in the keys'
-    order, None where there is none; what DynamoDB leaves unprocessed is asked for again, after a pause."""
+    order, None where there is none; what DynamoDB leaves unprocessed is asked for again, after a pause.
+    `one_of` gives an answer back its model's type."""
     models_of = {model.Meta.table_name: model for model, _, _ in keys}
-    found: dict[tuple[str, str], object] = {}
+    found: dict[tuple[str, str], Model] = {}
     for start in range(0, len(keys), 100):
         request: dict[str, dict[str, list]] = {}
         for model, hash_key, range_key in keys[start:start + 100]:
@@ -152,6 +155,13 @@ def get_many(keys: list[tuple[type, str, str | None]]) -> list[object | None]:
             raise RuntimeError("BatchGetItem: keys still unprocessed after retries")
     return [found.get((model.Meta.table_name, "\x00".join(k for k in (h, r) if k is not None)))
             for model, h, r in keys]
+
+
+def one_of(model: type[_M], item: Model | None) -> _M | None:
+    """An answer of `get_many` as the model its key named (get_many answers each key with that model or None)."""
+    if item is not None and not isinstance(item, model):
+        raise TypeError(f"get_many answered a {type(item).__name__} for a {model.__name__} key")
+    return item
 
 
 def future_or_none(future):

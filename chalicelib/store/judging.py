@@ -1,7 +1,7 @@
 """Judges, their assignments (score slots) and their scoring links."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
 from . import audit, db, stages
@@ -212,7 +212,7 @@ def links_of(stage: str, judge_ids: Iterable[str]) -> dict[str, Link]:
     return {link.judge_stage.rsplit("#", 1)[0]: link for link in Link.batch_get(keys)}
 
 
-def links_of_stages(judges_by_stage: dict[str, Iterable[str]]) -> dict[str, dict[str, Link]]:
+def links_of_stages(judges_by_stage: Mapping[str, Iterable[str]]) -> dict[str, dict[str, Link]]:
     """The link rows of several stages' judges, by stage then judge: one BatchGet per 100 keys in all."""
     keys = sorted({link_key(j, stage) for stage, judges in judges_by_stage.items() for j in judges})
     found: dict[str, dict[str, Link]] = {stage: {} for stage in judges_by_stage}

@@ -5,11 +5,34 @@ class is defined, so the classes start with placeholders and nothing here reads 
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Protocol, runtime_checkable
+
 from pynamodb.attributes import (
     BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+
+@runtime_checkable
+class TableMeta(Protocol):
+    """What every model's Meta adds to PynamoDB's: the table's logical name ("accounts": config's table
+    names, infra's logical ids, backups)."""
+    logical: str
+
+
+def logical_name(model: type[Model]) -> str:
+    """The model's logical table name; every class of MODELS declares one in its Meta."""
+    meta = model.Meta
+    if not isinstance(meta, TableMeta):
+        raise TypeError(f"{model.__name__}.Meta has no logical table name")
+    return meta.logical
+
+
+def _text_list(*, null: bool | None = None, default: Callable[[], list[str]] | None = None) -> ListAttribute[str]:
+    """A list of strings (ListAttribute of UnicodeAttribute)."""
+    # PynamoDB's stub types `of` as the element type, right for a MapAttribute class, wrong for a scalar one
+    return ListAttribute(of=UnicodeAttribute, null=null, default=default)  # type: ignore[arg-type]
 
 
 class _Meta:
@@ -141,7 +164,7 @@ class Case(Model):
     history = ListAttribute(of=NumberAttribute, default=list)
     body = UnicodeAttribute()                 # the 说明书 as JSON (validated on write)
     char_count = NumberAttribute()
-    attachments = MapAttribute(default=dict)  # attachment id -> AttachmentMap fields
+    attachments: MapAttribute[str, dict[str, Any]] = MapAttribute(default=dict)  # id -> AttachmentMap fields
     prize = UnicodeAttribute(null=True)
     provincial = BooleanAttribute(default=False)   # recommended to the provincial competition (省赛)
     provincial_reason = UnicodeAttribute(null=True)  # the organiser's 推荐理由 (省赛推荐名单)
@@ -215,8 +238,8 @@ class Judge(Model):
     email = UnicodeAttribute()
     mobile = UnicodeAttribute(null=True)
     affiliation = UnicodeAttribute()
-    categories = ListAttribute(of=UnicodeAttribute, default=list)
-    conflicts = ListAttribute(of=UnicodeAttribute, default=list)   # declared units to avoid (回避)
+    categories = _text_list(default=list)
+    conflicts = _text_list(default=list)   # declared units to avoid (回避)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 
@@ -245,10 +268,10 @@ class Assignment(Model):
     title = UnicodeAttribute(null=True)
     stage_category = UnicodeAttribute()
     case_judge = UnicodeAttribute()
-    criteria = MapAttribute(null=True)                     # criterion id -> tenths of a point
+    criteria: MapAttribute[str, int] = MapAttribute(null=True)  # criterion id -> tenths of a point
     total = NumberAttribute(null=True)                     # tenths of a point
     comment = UnicodeAttribute(null=True)
-    feedback = ListAttribute(of=UnicodeAttribute, null=True)
+    feedback = _text_list(null=True)
     scored = BooleanAttribute(default=False)
     scored_at = NumberAttribute(null=True)
     recused = BooleanAttribute(default=False)
@@ -417,7 +440,7 @@ TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 def bind(table_name_for, region: str, host: str | None) -> None:
     """Point every model at its physical table and endpoint; drop cached connections."""
     for model in MODELS:
-        model.Meta.table_name = table_name_for(model.Meta.logical)
+        model.Meta.table_name = table_name_for(logical_name(model))
         model.Meta.region = region
         model.Meta.host = host
         model._connection = None

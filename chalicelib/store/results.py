@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from . import audit, db
 from .models import Case, Ranking, Stage
@@ -24,14 +24,14 @@ def stage_and_rankings(competition_id: str, stage: str,
     """The stage's row and its categories' stored rankings in one BatchGetItem."""
     found = db.get_many([(Stage, competition_id, stage),
                          *((Ranking, competition_id, f"{stage}#{category}") for category in categories)])
-    return found[0], dict(zip(categories, found[1:]))  # type: ignore[return-value]
+    return db.one_of(Stage, found[0]), {c: db.one_of(Ranking, item) for c, item in zip(categories, found[1:])}
 
 
 def results_of(ranking: Ranking) -> list[dict[str, Any]]:
     return json.loads(ranking.results)
 
 
-def apply_outcomes(changes: list[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
+def apply_outcomes(changes: Sequence[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
                    now: float) -> int:
     """Move cases to their outcome (status, prize) in transactions of 50 cases + 50 audit rows.
 
@@ -54,7 +54,8 @@ def apply_outcomes(changes: list[tuple[Case, str, str | None]], from_statuses: t
     return applied
 
 
-def _apply(batch: list[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str, now: float) -> None:
+def _apply(batch: Sequence[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
+           now: float) -> None:
     with db.transaction() as t:
         for case, status, prize in batch:
             prize_action = Case.prize.set(prize) if prize else Case.prize.remove()

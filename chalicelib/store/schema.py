@@ -13,7 +13,7 @@ def create_tables(client: Any | None = None) -> list[str]:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)
-            ttl = models.TTL_ATTRIBUTES.get(model.Meta.logical)
+            ttl = models.TTL_ATTRIBUTES.get(models.logical_name(model))
             if ttl and client is not None:
                 client.update_time_to_live(TableName=model.Meta.table_name,
                                            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
@@ -21,4 +21,4 @@ def create_tables(client: Any | None = None) -> list[str]:
 
 
 def table_names() -> dict[str, str]:
-    return {m.Meta.logical: m.Meta.table_name for m in models.MODELS}
+    return {models.logical_name(m): m.Meta.table_name for m in models.MODELS}

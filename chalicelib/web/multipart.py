@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 
 from ..domain.errors import Invalid, TooLarge
@@ -39,7 +40,7 @@ def parse(content_type: str, body: bytes | str | None, max_bytes: int) -> dict[s
     content_type = (content_type or "").replace("\r", " ").replace("\n", " ")
     if not content_type.lower().startswith(MEDIA) or "boundary=" not in content_type.lower():
         raise Invalid("上传格式不正确，请在页面上选择文件后提交", {"file": "不是文件上传表单"})
-    message = BytesParser(policy=policy.HTTP).parsebytes(
+    message = BytesParser(EmailMessage, policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
     if not message.is_multipart() or message.defects or not message.get_payload():
         raise Invalid("上传的内容不完整，请重新选择文件后提交", {"file": "上传不完整"})
@@ -50,7 +51,8 @@ def parse(content_type: str, body: bytes | str | None, max_bytes: int) -> dict[s
         name = item.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        data = item.get_payload(decode=True) or b""
+        payload = item.get_payload(decode=True)        # None for a nested multipart part
+        data = payload if isinstance(payload, bytes) else b""
         parts.setdefault(name, _checked(Part(name, item.get_filename(), data)))
     return parts
 
@@ -59,8 +61,8 @@ def _checked(part: Part) -> Part:
     """A part whose name, file name and (for a plain field) text the app can store and show."""
     if inbound.text_problem(part.name, line_breaks=False):
         raise Invalid(f"表单{inbound.BAD_NAME}", {"form": inbound.BAD_NAME})
-    if part.filename is not None and inbound.text_problem(part.filename, line_breaks=False):
-        raise inbound.refuse("file", "文件名" + inbound.text_problem(part.filename, line_breaks=False))
+    if part.filename is not None and (problem := inbound.text_problem(part.filename, line_breaks=False)):
+        raise inbound.refuse("file", "文件名" + problem)
     if part.filename is None:
         text = part.data.decode("utf-8", "surrogateescape")
         if inbound.text_problem(text):

@@ -86,8 +86,7 @@ def static_response(name: str, kinds: dict[str, str], version: str | None, heade
     from chalice import Response
 
     kind = kinds.get(name)
-    path = find_static(name) if kind else None
-    if path is None:
+    if not kind or (path := find_static(name)) is None:
         return Response(body="没有这个文件", status_code=404,
                         headers={"Content-Type": "text/plain; charset=utf-8", **headers})
     fresh = version == _digest(name)

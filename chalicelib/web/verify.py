@@ -5,6 +5,7 @@ request (the Certificate table), so the page cannot be used to walk the cases.
 """
 from __future__ import annotations
 
+from typing import Mapping
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
@@ -22,7 +23,7 @@ verify = Blueprint(__name__)
 @page
 def verify_form() -> Response:
     """The form posts here by GET (?code=…); it lands on the canonical /verify/<code>."""
-    params = verify.current_request.query_params or {}
+    params: Mapping[str, str] = verify.current_request.query_params or {}
     code = (params.get("code") or "").strip()[:40]
     if code:
         return redirect("/verify/" + quote(certificates.normalise(code) or code, safe=""))

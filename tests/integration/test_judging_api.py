@@ -126,3 +126,23 @@ def test_recusal_drops_the_case_and_flags_it(api, clock):
         (link["judge_id"], case_id, "曾参与该案例指导")]
     again = org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})[1]
     assert again["new"] == 1
+
+
+def test_a_score_for_a_case_whose_category_left_the_settings_is_refused(api, clock):
+    from chalicelib.store.models import Assignment
+    submitted_cases(api, clock, units=1, per_unit=1)
+    into_text_review(clock)
+    org = organiser(api)
+    judges(org, 2)
+    org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
+    link = org.call("POST", "/admin/stages/text_review/links")[1]["links"][0]["url"].rsplit("/j/", 1)[1]
+    judge_api = api.as_(api.call("POST", "/judge/sessions", {"link": link})[1]["token"])
+    case_id = judge_api.call("GET", "/judge/cases")[1]["cases"][0]["id"]
+    slot = next(s for s in Assignment.scan() if s.case_id == case_id)
+    slot.update(actions=[Assignment.category.set("retired")])      # a category the config no longer has
+    status, err = judge_api.call("PUT", f"/judge/cases/{case_id}/score",
+                                 {"criteria": {"foresight": 1, "practicality": 1, "effectiveness": 1}})
+    assert (status, err["error"]["code"]) == (409, "conflict")
+    assert "类别" in err["error"]["message"]
+    slot.refresh()
+    assert not slot.scored and slot.total is None
