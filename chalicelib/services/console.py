@@ -241,7 +241,7 @@ def assignments(comp: Competition, stage: str) -> dict[str, Any]:
         row = by_case.setdefault(slot["case_id"], {"case_id": slot["case_id"], "title": slot["title"],
                                                    "category": slot["category"], "slots": []})
         row["slots"].append({**slot, "name": names.get(slot["judge_id"], slot["judge_id"])})
-    cases = [c for c in case_store.list_for_competition(comp.id) if c.status in judging.CASES_FOR_STAGE[stage]]
+    cases = [c for c in case_store.list_for_competition(comp.id) if judging.takes_part(stage, c)]
     return {"cases": sorted(by_case.values(), key=lambda r: (r["category"], r["title"], r["case_id"])),
             "count": len(listed), "recused": sum(1 for s in listed if s["recused"]),
             "judges": [judging.judge_view(j) for j in judges],
