@@ -38,7 +38,7 @@ def _replies(case: Any) -> dict[str, str]:
 def feedback(comp: Competition, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
     """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
-    what may be done now. `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
+    what may be done now (replies: to the points of that round only; an earlier round's stay as they were). `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
     case = case_service.get(principal, case_id)
     replies = _replies(case)
     experts = scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
@@ -52,6 +52,7 @@ def feedback(comp: Competition, principal: Principal, case_id: str, now: datetim
         "round": {"stage": stage, "name": comp.round_name(stage), **_window(current, now)},
         "can_reply": open_now and principal.role == "unit", "can_revise": open_now and principal.role == "unit",
         "feedback": [{"judge": e["judge"], "stage": e["stage"], "round": e["round"],
+                      "can_reply": open_now and principal.role == "unit" and e["stage"] == stage,
                       "points": [_point(p, replies) for p in e["points"]]} for e in experts],
     }
 
@@ -80,7 +81,9 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
     sent = raw.get("replies") if isinstance(raw, dict) else None
     if not isinstance(sent, dict):
         raise Invalid("请逐条填写回复（replies 为对象：意见编号 → 回复）", {"replies": "应为对象"})
-    known = {point_key(p) for e in scoring.feedback_for_unit(comp, principal, case_id)["feedback"] for p in e["points"]}
+    stage = round_of(case)   # only the points of the case's current round are answered now
+    known = {point_key(p) for e in scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
+             if e["stage"] == stage for p in e["points"]}
     errors: dict[str, str] = {}
     replies = _replies(case)
     before = dict(replies)
@@ -95,7 +98,7 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
             replies[key] = text.strip().replace("\r\n", "\n")
     if errors:
         raise Invalid(next(iter(errors.values())), errors)
-    store.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, round_of(case),
+    store.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, stage,
                        principal.actor, now.timestamp(), before=before, after=replies)
     return {"case_id": case.id, "replies": replies}
 

@@ -152,6 +152,7 @@ def test_the_provincial_coaching_round_from_the_console_to_the_expert_and_the_un
         expect()(page.locator(".round-badge")).to_have_text(["专家辅导", "赛前辅导"])
         expect()(page.locator(".round-provincial .point-text")).to_have_text(POINT)
         expect()(page.get_by_text(FEEDBACK).first).to_be_visible()
+        expect()(page.locator(".round-coaching textarea")).to_have_count(0)      # 专家辅导 is over: read only
         page.get_by_label("回复赛前辅导专家1第1条意见").fill("已在展示稿中突出机制")
         _fits(page)
         shot(page, "precoach-unit-feedback-390")
@@ -164,7 +165,8 @@ def test_the_provincial_coaching_round_from_the_console_to_the_expert_and_the_un
         page.get_by_label("案例名称").fill(case["title"] + "（省赛版）")
         shot(page, "precoach-unit-revise-390")
         page.get_by_role("button", name="保存修改（形成新版本）").click()
-        expect()(page).to_have_url(re.compile(rf"/cases/{case['case_id']}/edit\?done=saved$"))
+        expect()(page).to_have_url(re.compile(rf"/cases/{case['case_id']}/edit\?done=revised$"))
+        expect()(page.locator(".notice")).to_have_text("修改已保存，形成新版本（原版本保留，可在“历史版本”查看）。")
         expect()(page.locator(".status-line")).to_contain_text("第 2 版")
         _fits(page)
         shot(page, "precoach-unit-revised-390")

@@ -123,7 +123,10 @@ def test_the_unit_reads_both_rounds_replies_and_gets_the_notice(coached):
     status, view = owner.call("GET", f"/cases/{dev}/feedback/replies")
     assert (status, view["round"]["stage"], view["round"]["name"], view["can_reply"], view["can_revise"]) == (
         200, "provincial", "赛前辅导", True, True)
-    key = view["feedback"][1]["points"][0]["key"]
+    assert [(e["round"], e["can_reply"]) for e in view["feedback"]] == [("专家辅导", False), ("赛前辅导", True)]
+    earlier, key = (e["points"][0]["key"] for e in view["feedback"])
+    status, refused = owner.call("PUT", f"/cases/{dev}/feedback/replies", {"replies": {earlier: "补答"}})
+    assert (status, refused["error"]["fields"]) == (400, {f"replies.{earlier}": "没有这条辅导意见（可能已被专家修改），请刷新页面后再回复"})
     status, saved = owner.call("PUT", f"/cases/{dev}/feedback/replies", {"replies": {key: "已按意见突出机制"}})
     assert (status, saved["replies"]) == (200, {key: "已按意见突出机制"})
     assert unit(api, 3).call("GET", f"/cases/{dev}/feedback")[0] == 403           # another unit's case
