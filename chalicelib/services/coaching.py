@@ -38,7 +38,8 @@ def _replies(case: Any) -> dict[str, str]:
 def feedback(comp: Competition, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
     """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
-    what may be done now (replies: to the points of that round only; an earlier round's stay as they were). `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
+    what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
+    `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
     case = case_service.get(principal, case_id)
     replies = _replies(case)
     experts = scoring.feedback_for_unit(comp, principal, case_id)["feedback"]

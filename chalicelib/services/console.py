@@ -106,8 +106,9 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
 
 def _slot_reads(stages: list[str], categories: Iterable[str]) -> dict[str, Callable[[], Any]]:
     """The reads of the slot states of these stages' categories, by "<stage>#<category>"."""
-    return {f"{stage}#{cat}": (lambda s=stage, c=cat: judging_store.slots_of_category(s, c, attributes=SLOT_STATE_FIELDS))
-            for stage in stages for cat in categories}
+    def read(stage: str, category: str) -> Callable[[], Any]:
+        return lambda: judging_store.slots_of_category(stage, category, attributes=SLOT_STATE_FIELDS)
+    return {f"{stage}#{cat}": read(stage, cat) for stage in stages for cat in categories}
 
 
 def units_without_submission(cases: Iterable[Case], units: Iterable[Account]) -> list[dict[str, Any]]:
