@@ -11,7 +11,10 @@ from typing import Any, Mapping
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 STAGE_ORDER = ("submission", "text_review", "coaching", "final", "provincial")
-JUDGED_STAGES = ("text_review", "coaching", "final")   # the stages with judges, assignments and links
+JUDGED_STAGES = ("text_review", "coaching", "final", "provincial")   # the stages with judges, assignments, links
+# The coaching-kind stages: a round of experts' feedback (no score) and the unit's revision of the case.
+# 专家辅导 on the cases that entered the final; 赛前辅导 (省赛准备) on the cases recommended to the provincial one.
+COACHING_ROUNDS = {"coaching": "专家辅导", "provincial": "赛前辅导"}
 DEFAULT_PRESENTATION_MB = {"pptx": 100, "ppt": 100, "pdf": 100, "mp4": 500}
 
 
@@ -82,6 +85,10 @@ class Competition:
     def stage_name(self, stage_id: str) -> str:
         return next(w.name for w in self.default_windows if w.id == stage_id)
 
+    def round_name(self, stage_id: str) -> str:
+        """What judges and units call a judged stage's work: 赛前辅导 for 省赛准备, else the stage's name."""
+        return COACHING_ROUNDS.get(stage_id) or self.stage_name(stage_id)
+
     def demo_windows(self, today: date) -> tuple[StageWindow, ...]:
         """Local demo windows: submission opens today (00:00 in China) for N days, later stages follow."""
         days = self.raw.get("local_demo_windows_days", {})
@@ -92,6 +99,11 @@ class Competition:
             windows.append(replace(w, opens_at=start, closes_at=end - timedelta(seconds=1)))
             start = end
         return tuple(windows)
+
+
+def is_coaching(stage_id: str | None) -> bool:
+    """A coaching-kind stage: experts give feedback points (never a score) and the unit may revise the case."""
+    return stage_id in COACHING_ROUNDS
 
 
 def presentation_window(windows: Mapping[str, StageWindow]) -> tuple[datetime, datetime]:

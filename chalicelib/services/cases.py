@@ -1,7 +1,8 @@
 """Use cases of a unit's cases: drafts, edits (versioned), submit, withdraw, read, earlier versions.
 
 Which window governs an edit: while `submission` is open a draft, submitted or withdrawn case may be
-edited; while `coaching` is open only an `advanced` case (a revision); a case returned for correction (审核:
+edited; while `coaching` is open only an `advanced` case (a revision), while `provincial` (赛前辅导) is open
+only an `awarded` case recommended to the provincial competition; a case returned for correction (审核:
 退回修改) has a window of its own, until its `resubmit_by`, whatever the stages. Anything else is stage_closed.
 The service checks the window with the injected clock; the store checks it again in the transaction.
 """
@@ -17,7 +18,7 @@ from ..domain.cases import (
 )
 from ..domain import review as review_rules
 from ..domain import showcase as showcase_rules
-from ..domain.competition import CHINA, Competition, StageWindow, format_time
+from ..domain.competition import CHINA, Competition, StageWindow, format_time, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.readable import when
 from ..security import new_id
@@ -26,8 +27,9 @@ from ..store.models import Case
 from . import stages as stage_service
 from .accounts import Principal
 
-EDITABLE_IN = {"submission": ("draft", "submitted", "withdrawn"), "coaching": ("advanced",)}
-GOVERNING = ("submission", "coaching")
+EDITABLE_IN = {"submission": ("draft", "submitted", "withdrawn"), "coaching": ("advanced",),
+               "provincial": ("awarded",)}
+GOVERNING = ("submission", "coaching", "provincial")
 
 
 @dataclass(frozen=True)
@@ -144,10 +146,20 @@ def editable(comp: Competition, principal: Principal, case_id: str, now: datetim
         if resubmission_open(case, now):
             return Editable(case, None)
         raise StageClosed(_closed_message(case, windows))
+    stage_id = editing_stage(case, windows, now)
+    if stage_id is None:
+        raise StageClosed(_closed_message(case, windows))
+    return Editable(case, stage_id)
+
+
+def editing_stage(case: Case, windows: dict[str, StageWindow], now: datetime) -> str | None:
+    """The open stage that lets the case's unit change it now (a returned case's own window apart): 文本申报,
+    or a coaching-kind stage's revision (赛前辅导 only for a case recommended to the provincial competition)."""
     for stage_id in GOVERNING:
-        if case.status in EDITABLE_IN[stage_id] and windows[stage_id].is_open(now):
-            return Editable(case, stage_id)
-    raise StageClosed(_closed_message(case, windows))
+        recommended = stage_id != "provincial" or bool(case.provincial)
+        if case.status in EDITABLE_IN[stage_id] and recommended and windows[stage_id].is_open(now):
+            return stage_id
+    return None
 
 
 def resubmission_open(case: Case, now: datetime) -> bool:
@@ -160,13 +172,18 @@ def _resubmission_closed(case: Case) -> str:
 
 
 def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
-    sub, coach = windows["submission"], windows["coaching"]
+    sub, coach, provincial = windows["submission"], windows["coaching"], windows["provincial"]
     if case.status == "returned":
         return _resubmission_closed(case)
     if case.status == "rejected":
         return "该案例经审核不予受理，不能再修改"
     if case.status == "advanced":
         return f"案例修改仅在{coach.name}阶段开放（{when(coach.opens_at)} 至 {when(coach.closes_at)}）"
+    if case.status == "awarded" and case.provincial:
+        return (f"获奖案例的修改仅在赛前辅导阶段开放（{when(provincial.opens_at)} 至 {when(provincial.closes_at)}），"
+                "奖项和名次不因修改而改变")
+    if case.status in ("awarded", "not_awarded"):
+        return "综合评选已结束，只有推荐参加省赛的获奖案例可在赛前辅导阶段修改，本案例不能再修改"
     return f"{sub.name}阶段已截止或未开放（截止时间 {when(sub.closes_at)}），不能再修改"
 
 
@@ -181,13 +198,14 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
     case = target.case
     if int(case.version) != version:
         raise VersionConflict(f"案例已被修改（当前版本 {int(case.version)}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
-    if target.stage_id == "coaching" and body.category != json.loads(case.body).get("category"):
-        # judged, ranked and advanced in its category: a revision cannot move it to another one's final
+    if is_coaching(target.stage_id) and body.category != json.loads(case.body).get("category"):
+        # judged, ranked (and awarded) in its category: a revision cannot move it to another category
         raise Invalid("辅导阶段不能更改申报类别（案例已在原类别中评审和入围）", {"category": "辅导阶段不能更改申报类别"})
-    if case.status in ("submitted", "advanced"):
+    if case.status in ("submitted", "advanced", "awarded"):
         validate_for_submit(body, _today(now))
     text, chars, ts = _json(body), count_chars(body.counted_texts), now.timestamp()
-    new_version = store.save_text(case, text, chars, body.category, target.stage_key(comp.id), principal.actor, ts)
+    new_version = store.save_text(case, text, chars, body.category, target.stage_key(comp.id), principal.actor, ts,
+                                  recommended=target.stage_id == "provincial")
     # What the transaction wrote, without reading it back (one call fewer per edit).
     case.history = [*(case.history or []), int(case.version)]
     case.body, case.char_count, case.version, case.updated_at = text, chars, new_version, ts

@@ -1,5 +1,6 @@
-"""Coaching for units (专家辅导): the anonymised feedback on an advanced case, the unit's point-by-point
-replies, and the list of the case's versions (each coaching revision is a new version).
+"""Coaching for units: the anonymised feedback of both coaching rounds (专家辅导 on an advanced case, 赛前辅导
+on an awarded case recommended to the provincial competition), the unit's point-by-point replies, and the
+list of the case's versions (each revision of a coaching round is a new version).
 
 A reply is keyed by a digest of the point it answers (not by the expert's label or position), so it
 stays with its point even if the numbering of experts changes when another expert's feedback arrives.
@@ -35,19 +36,37 @@ def _replies(case: Any) -> dict[str, str]:
 
 
 def feedback(comp: Competition, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
-    """The feedback (专家1, 专家2 …), each point with its key and the unit's reply, and what may be done now."""
+    """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
+    and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
+    what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
+    `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
     case = case_service.get(principal, case_id)
     replies = _replies(case)
     experts = scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
-    window = stage_service.windows(comp)["coaching"]
-    open_now = window.is_open(now) and case.status == "advanced"
+    windows = stage_service.windows(comp)
+    stage = round_of(case)
+    current = windows[stage]
+    open_now = case_service.editing_stage(case, windows, now) == stage
     return {
         "case_id": case.id, "status": case.status, "version": int(case.version),
-        "coaching": {"opens_at": format_time(window.opens_at), "closes_at": format_time(window.closes_at),
-                     "status": window.status(now)},
+        "coaching": _window(windows["coaching"], now),
+        "round": {"stage": stage, "name": comp.round_name(stage), **_window(current, now)},
         "can_reply": open_now and principal.role == "unit", "can_revise": open_now and principal.role == "unit",
-        "feedback": [{"judge": e["judge"], "points": [_point(p, replies) for p in e["points"]]} for e in experts],
+        "feedback": [{"judge": e["judge"], "stage": e["stage"], "round": e["round"],
+                      "can_reply": open_now and principal.role == "unit" and e["stage"] == stage,
+                      "points": [_point(p, replies) for p in e["points"]]} for e in experts],
     }
+
+
+def round_of(case: Any) -> str:
+    """The coaching round that concerns the case: 赛前辅导 once it is awarded and recommended to the provincial
+    competition, else 专家辅导."""
+    return "provincial" if case.status == "awarded" and case.provincial else "coaching"
+
+
+def _window(window: Any, now: datetime) -> dict[str, str]:
+    return {"opens_at": format_time(window.opens_at), "closes_at": format_time(window.closes_at),
+            "status": window.status(now)}
 
 
 def _point(text: str, replies: dict[str, str]) -> dict[str, Any]:
@@ -63,7 +82,9 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
     sent = raw.get("replies") if isinstance(raw, dict) else None
     if not isinstance(sent, dict):
         raise Invalid("请逐条填写回复（replies 为对象：意见编号 → 回复）", {"replies": "应为对象"})
-    known = {point_key(p) for e in scoring.feedback_for_unit(comp, principal, case_id)["feedback"] for p in e["points"]}
+    stage = round_of(case)   # only the points of the case's current round are answered now
+    known = {point_key(p) for e in scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
+             if e["stage"] == stage for p in e["points"]}
     errors: dict[str, str] = {}
     replies = _replies(case)
     before = dict(replies)
@@ -78,8 +99,8 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
             replies[key] = text.strip().replace("\r\n", "\n")
     if errors:
         raise Invalid(next(iter(errors.values())), errors)
-    store.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, principal.actor,
-                       now.timestamp(), before=before, after=replies)
+    store.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, stage,
+                       principal.actor, now.timestamp(), before=before, after=replies)
     return {"case_id": case.id, "replies": replies}
 
 

@@ -32,7 +32,7 @@ judging = lazy_module("chalicelib.services.judging")
 results = lazy_module("chalicelib.services.results")
 
 PAGE_SIZE = 50
-SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision")
+SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision", "provincial")
 SLOT_STATE_FIELDS = ("judge_id", "scored", "recused")
 ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
@@ -77,20 +77,22 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
-    slots = {(stage, cat): (lambda s=stage, c=cat: judging_store.slots_of_category(s, c, attributes=SLOT_STATE_FIELDS))
-             for stage in JUDGED_STAGES for cat in comp.category_ids}
+    first = [stage for stage in JUDGED_STAGES if stage != "provincial"]
     found = read_concurrently({
         "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
         "windows": lambda: stage_service.windows(comp), "units": account_store.list_units,
-        "judges": lambda: judging_store.list_judges(comp.id), **{f"{s}#{c}": read for (s, c), read in slots.items()}})
+        "judges": lambda: judging_store.list_judges(comp.id), **_slot_reads(first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
+    # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
+    recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part("provincial", c)})
+    found.update(read_concurrently(_slot_reads(["provincial"], recommended)) if recommended else {})
     matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
         matrix.setdefault("" if category == "~" else category, Counter())[case.status] += 1
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
-    stage_slots = {stage: [slot for cat in comp.category_ids for slot in found[f"{stage}#{cat}"]]
+    stage_slots = {stage: [slot for cat in comp.category_ids for slot in found.get(f"{stage}#{cat}", [])]
                    for stage in JUDGED_STAGES}
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
@@ -102,6 +104,13 @@ def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
         "windows": [stage_service.stage_view(w, now) | {"closed_by_organiser": w.closed}
                     for w in windows.values()],
     }
+
+
+def _slot_reads(stages: list[str], categories: Iterable[str]) -> dict[str, Callable[[], Any]]:
+    """The reads of the slot states of these stages' categories, by "<stage>#<category>"."""
+    def read(stage: str, category: str) -> Callable[[], Any]:
+        return lambda: judging_store.slots_of_category(stage, category, attributes=SLOT_STATE_FIELDS)
+    return {f"{stage}#{cat}": read(stage, cat) for stage in stages for cat in categories}
 
 
 def units_without_submission(cases: Iterable[Case], units: Iterable[Account]) -> list[dict[str, Any]]:
@@ -243,7 +252,7 @@ def assignments(comp: Competition, stage: str) -> dict[str, Any]:
         row = by_case.setdefault(slot["case_id"], {"case_id": slot["case_id"], "title": slot["title"],
                                                    "category": slot["category"], "slots": []})
         row["slots"].append({**slot, "name": names.get(slot["judge_id"], slot["judge_id"])})
-    cases = [c for c in case_store.list_for_competition(comp.id) if c.status in judging.CASES_FOR_STAGE[stage]]
+    cases = [c for c in case_store.list_for_competition(comp.id) if judging.takes_part(stage, c)]
     return {"cases": sorted(by_case.values(), key=lambda r: (r["category"], r["title"], r["case_id"])),
             "count": len(listed), "recused": sum(1 for s in listed if s["recused"]),
             "judges": [judging.judge_view(j) for j in judges],

@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..config import Settings
 from ..domain import assignment as planner
 from ..domain.cases import STATUS_NAMES
-from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time, is_coaching
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -41,7 +41,8 @@ from . import stages as stage_service
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
                    "coaching": ("advanced", "awarded", "not_awarded"),
-                   "final": ("advanced", "awarded", "not_awarded")}
+                   "final": ("advanced", "awarded", "not_awarded"),
+                   "provincial": ("awarded",)}
 OUT_AFTER_REVIEW = ("returned", "rejected")   # 审核: never assigned, not even by an organiser's override
 
 
@@ -78,13 +79,19 @@ def list_judges(comp: Competition) -> list[Judge]:
 
 
 # -- assignments ----------------------------------------------------------------------------
+def takes_part(stage: str, case: Any) -> bool:
+    """The case is one of the stage's to judge: by its status; 赛前辅导 (provincial) only on the awarded cases
+    the organiser recommended to the provincial competition (省赛推荐)."""
+    return case.status in CASES_FOR_STAGE[stage] and (stage != "provincial" or bool(case.provincial))
+
+
 def _check_stage(stage: str) -> None:
     if stage not in JUDGED_STAGES:
-        raise NotFound("只有文本评审、专家辅导和综合评选有评委分配")
+        raise NotFound("只有文本评审、专家辅导、综合评选和赛前辅导（省赛准备）有评委分配")
 
 
 def _refs(comp: Competition, stage: str):
-    cases = [c for c in case_store.list_for_competition(comp.id) if c.status in CASES_FOR_STAGE[stage]]
+    cases = [c for c in case_store.list_for_competition(comp.id) if takes_part(stage, c)]
     bodies = {c.id: json.loads(c.body) for c in cases}
     case_refs = [planner.CaseRef(c.id, bodies[c.id].get("category", ""), bodies[c.id].get("recommending_unit", ""))
                  for c in cases]
@@ -108,7 +115,7 @@ def plan_assignments(comp: Competition, stage: str, raw: Any, actor: str, now: d
     try:
         if stage == "text_review":
             plan = planner.plan_text_review(case_refs, judge_refs, k, existing, excluded)
-        elif stage == "coaching":
+        elif is_coaching(stage):
             plan = planner.plan_coaching(case_refs, judge_refs, existing, excluded)
         else:
             plan = planner.plan_final(case_refs, judge_refs, existing, excluded)
@@ -150,6 +157,8 @@ def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, a
     if case.status in OUT_AFTER_REVIEW:
         raise Invalid(f"该案例经审核为“{STATUS_NAMES[case.status]}”，不参加评审，不能分配评委",
                       {"case_id": "该案例不参加评审"})
+    if stage == "provincial" and not takes_part(stage, case):
+        raise Invalid("赛前辅导只面向推荐参加省赛的获奖案例，该案例未被推荐", {"case_id": "该案例未被推荐参加省赛"})
     body = json.loads(case.body)
     ref = planner.CaseRef(case.id, body.get("category", ""), body.get("recommending_unit", ""))
     judge_ref = planner.JudgeRef(judge.judge_id, frozenset(judge.categories or []), judge.affiliation,
@@ -268,9 +277,9 @@ def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str,
 
 def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int, url: str,
                 stage: str) -> dict[str, Any]:
-    return {"competition": comp.short_name, "stage_name": window.name, "judge_name": judge.name, "count": count,
-            "url": url, "opens_at": _mail_time(window.opens_at), "closes_at": _mail_time(window.closes_at),
-            "hosts": "、".join(comp.hosts), "coaching": stage == "coaching"}
+    return {"competition": comp.short_name, "stage_name": comp.round_name(stage), "judge_name": judge.name,
+            "count": count, "url": url, "opens_at": _mail_time(window.opens_at),
+            "closes_at": _mail_time(window.closes_at), "hosts": "、".join(comp.hosts), "coaching": is_coaching(stage)}
 
 
 def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime) -> list[IssuedLink]:

@@ -7,7 +7,7 @@ doubled schedule sends nothing twice:
   submission_receipt  object = case id @ submission time (a case withdrawn and submitted again gets a new one)
   deadline_reminder   object = submission@<close time>#<3d|1d>#<account id>  (moving the deadline re-arms it)
   judge_reminder      object = <stage>@<close time>#<judge id>
-  feedback_available  object = case id
+  feedback_available  object = case id (专家辅导), case id#provincial (赛前辅导)
   case_review         object = case id @ the decision's time in ms  (each 审核 decision its own mail)
 
 `registered` and `submitted` are called from the account and case services after the write succeeded.
@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ..domain.competition import CHINA, Competition, StageWindow
+from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageWindow
 from ..domain.readable import when
 from ..mail import outbox
 from ..store import accounts as account_store
@@ -143,9 +143,10 @@ def send_reminders(comp: Competition, ports: Any, now: datetime) -> dict[str, in
         window = windows[stage]
         if window.is_open(now) and window.closes_at - now <= JUDGE_REMINDER_BEFORE:
             counts["judge_reminder"] += judge_reminders(comp, ports, window, now)
-    coaching = windows["coaching"]
-    if coaching.opens_at <= now < coaching.closes_at + FEEDBACK_GRACE:
-        counts["feedback_available"] = feedback_notices(comp, ports, coaching, now)
+    for stage in COACHING_ROUNDS:
+        window = windows[stage]
+        if window.opens_at <= now < window.closes_at + FEEDBACK_GRACE:
+            counts["feedback_available"] += feedback_notices(comp, ports, window, now)
     return counts
 
 
@@ -206,8 +207,8 @@ def judge_reminders(comp: Competition, ports: Any, window: StageWindow, now: dat
 
 
 def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: datetime) -> int:
-    """One notice per case that has coaching feedback, to the unit that submitted it."""
-    case_ids = sorted({s.case_id for s in judging_store.slots_of_stage("coaching", comp.category_ids) if s.feedback})
+    """One notice per case and coaching round (专家辅导, 赛前辅导) with feedback, to the unit that submitted it."""
+    case_ids = sorted({s.case_id for s in judging_store.slots_of_stage(coaching.id, comp.category_ids) if s.feedback})
     if not case_ids:
         return 0
     emails = {a.id: a for a in account_store.list_units()}
@@ -217,9 +218,10 @@ def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: 
         account = emails.get(case.owner_id) if case else None
         if case is None or account is None:
             continue
-        sent += _send(ports, comp, "feedback_available", case.id, account.email, {
+        object_key = case.id if coaching.id == "coaching" else f"{case.id}#{coaching.id}"   # once per round
+        sent += _send(ports, comp, "feedback_available", object_key, account.email, {
             "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
-            "closes_at": _when(coaching.closes_at)}, now.timestamp())
+            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp())
     return sent
 
 

@@ -1,5 +1,5 @@
 """The judge's side: their assigned cases, scores, coaching feedback and recusal; the unit's view of
-the coaching feedback (anonymised as 专家1, 专家2 …).
+the feedback of both coaching rounds (专家辅导, 赛前辅导), the experts anonymised as 专家1, 专家2 ….
 
 Every judge request re-reads the session together with the link it came from (revoked or re-issued
 links end their sessions at once), and every write re-checks the slot and the stage in its own
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.competition import Competition
+from ..domain.competition import COACHING_ROUNDS, Competition, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
 from ..security import token_hash
@@ -92,8 +92,8 @@ def score_view(slot: Assignment) -> dict[str, Any] | None:
 
 
 def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
-    if judge.stage not in ("text_review", "final"):
-        raise Forbidden("专家辅导阶段不打分，请填写辅导意见")
+    if is_coaching(judge.stage):
+        raise Forbidden(f"{comp.round_name(judge.stage)}阶段不打分，请填写辅导意见")
     slot, window = _slot(comp, judge, case_id)
     category = comp.category(slot.category)
     if category is None:                  # the case's category has since left the competition's settings
@@ -113,8 +113,8 @@ def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
 
 
 def save_feedback(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
-    if judge.stage != "coaching":
-        raise Forbidden("辅导意见只在专家辅导阶段填写")
+    if not is_coaching(judge.stage):
+        raise Forbidden("辅导意见只在专家辅导和赛前辅导阶段填写，本阶段请评分")
     slot, window = _slot(comp, judge, case_id)
     points = parse_points(raw, "points", "辅导意见")
     if not window.is_open(_dt(now)):
@@ -145,12 +145,19 @@ def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now
 
 
 def feedback_for_unit(comp: Competition, principal: Principal, case_id: str) -> dict[str, Any]:
-    """Coaching feedback on the unit's own case; judges appear only as 专家1, 专家2 … (stable order)."""
+    """The feedback of every coaching round on the unit's own case, round by round (专家辅导, then 赛前辅导);
+    within a round the judges appear only as 专家1, 专家2 … (stable order)."""
     case = case_service.get(principal, case_id)
     category = json.loads(case.body).get("category", "")
-    slots = sorted((s for s in store.slots_of_category("coaching", category, case_id) if s.feedback),
-                   key=lambda s: s.judge_id) if category else []
-    return {"feedback": [{"judge": f"专家{i}", "points": list(s.feedback)} for i, s in enumerate(slots, 1)]}
+    entries = []
+    for stage, round_name in COACHING_ROUNDS.items():
+        if stage == "provincial" and case.status != "awarded":
+            continue   # 赛前辅导 slots exist only on awarded cases: one Query fewer for every other case
+        slots = sorted((s for s in store.slots_of_category(stage, category, case_id) if s.feedback),
+                       key=lambda s: s.judge_id) if category else []
+        entries += [{"judge": f"专家{i}", "points": list(s.feedback), "stage": stage, "round": round_name}
+                    for i, s in enumerate(slots, 1)]
+    return {"feedback": entries}
 
 
 def _dt(epoch: float):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..domain.competition import (
-    STAGE_ORDER, Competition, StageWindow, check_windows_do_not_overlap, format_time, parse_time,
+    STAGE_ORDER, Competition, StageWindow, check_windows_do_not_overlap, format_time, is_coaching, parse_time,
 )
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
 from ..store import cases as case_store
@@ -110,10 +110,10 @@ UNSUBMITTED = {"draft": "草稿", "returned": "退回修改"}
 def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
     """What is still open in a stage, per category, for the organiser to see before closing it.
 
-    The judged stages: each assignment not yet scored (coaching: no feedback yet) with the judge's name and
+    The judged stages: each assignment not yet scored (coaching-kind stages: no feedback yet) with the judge's name and
     the case's title, recusals apart, and the stage's cases that no judge has; submission: the cases not yet
     submitted (drafts, cases returned for correction). Other stages have nothing to list (`kind` "none")."""
-    from .judging import CASES_FOR_STAGE, JUDGED_STAGES   # judging imports this module
+    from .judging import JUDGED_STAGES, takes_part   # judging imports this module
     if stage_id not in STAGE_ORDER:
         raise NotFound(f"没有这个阶段：{stage_id}")
     if stage_id not in JUDGED_STAGES and stage_id != "submission":
@@ -132,12 +132,12 @@ def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
     categories = []
     for category in comp.category_ids:
         slots = [s for s in judging_store.slots_of_category(stage_id, category) if not s.recused]
-        entered = [c for c in by_category.get(category, []) if c.status in CASES_FOR_STAGE[stage_id]]
+        entered = [c for c in by_category.get(category, []) if takes_part(stage_id, c)]
         categories.append(_unscored(comp, category, slots, entered, names, titles))
     totals = {"assigned": sum(c["assigned"] for c in categories), "done": sum(c["done"] for c in categories),
               "open": sum(len(c["open"]) for c in categories),
               "unassigned": sum(len(c["unassigned"]) for c in categories)}
-    return {"stage": stage_id, "kind": "feedback" if stage_id == "coaching" else "scores",
+    return {"stage": stage_id, "kind": "feedback" if is_coaching(stage_id) else "scores",
             "categories": categories, "totals": totals}
 
 

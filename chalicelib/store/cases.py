@@ -88,10 +88,14 @@ def create(case: Case, stage_key: tuple[str, str], actor: str, now: float) -> No
 
 
 def save_text(case: Case, body_json: str, char_count: int, category: str, stage_key: tuple[str, str],
-              actor: str, now: float) -> int:
-    """A new version of the text; the old one stays readable. Returns the new version."""
+              actor: str, now: float, recommended: bool = False) -> int:
+    """A new version of the text; the old one stays readable. Returns the new version. `recommended`: the
+    case must still be recommended to the provincial competition (the 赛前辅导 revision)."""
     old_version = int(case.version)
     snapshot = CaseVersion(case.id, old_version, body=case.body, status=case.status, saved_at=now)
+    condition = (Case.version == old_version) & (Case.status == case.status)
+    if recommended:
+        condition = condition & (Case.provincial == True)  # noqa: E712 (a condition, not a comparison)
 
     def build(t):
         t.update(case, actions=[
@@ -99,8 +103,7 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
             Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
             Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
             Case.showcase_choice.remove(),   # the body's showcase_consent is the unit's latest word now
-        ], condition=_own_window(case, now, (Case.version == old_version) & (Case.status == case.status)),
-           label="case")
+        ], condition=_own_window(case, now, condition), label="case")
         t.save(snapshot)
         t.save(audit.entry(f"case#{case.id}", actor, "case.edit", now, before=case.body, after=body_json,
                            detail={"version": old_version + 1}))

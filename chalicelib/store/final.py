@@ -83,17 +83,26 @@ def _latest(key: str) -> tuple[dict[str, Any], AuditEntry] | None:
     return None
 
 
-def save_replies(case: Case, replies_json: str, competition_id: str, actor: str, now: float,
+# a coaching round's stage -> (its cases' status, the round's name, why another case cannot reply)
+REPLY_CASES = {"coaching": ("advanced", "专家辅导", "未进入综合评选"),
+               "provincial": ("awarded", "赛前辅导", "未被推荐参加省赛")}
+
+
+def save_replies(case: Case, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
                  before: Any, after: Any) -> None:
-    """The unit's replies on an advanced case, while the coaching stage is open (checked in the write)."""
+    """The unit's replies, while the coaching round's stage is open (checked in the write): on an advanced case
+    in 专家辅导, on an awarded case still recommended to the provincial competition in 赛前辅导."""
+    status, name, why = REPLY_CASES[stage]
+    condition = (Case.status == status) & (Case.owner_id == case.owner_id)
+    if stage == "provincial":
+        condition = condition & (Case.provincial == True)  # noqa: E712 (a condition, not a comparison)
     try:
         with db.transaction() as t:
-            t.condition_check(Stage, competition_id, "coaching", condition=stages.open_condition(now),
-                              label="stage")
+            t.condition_check(Stage, competition_id, stage, condition=stages.open_condition(now), label="stage")
             t.update(case, actions=[Case.feedback_replies.set(replies_json), Case.updated_at.set(now)],
-                     condition=(Case.status == "advanced") & (Case.owner_id == case.owner_id), label="case")
+                     condition=condition, label="case")
             t.save(audit.entry(f"case#{case.id}", actor, "feedback.reply", now, before=before, after=after))
     except db.Refused as exc:
         if "stage" in exc.labels:
-            raise StageClosed("专家辅导阶段未开放或已截止，不能再回复辅导意见") from exc
-        raise NotFound("这个案例当前不能回复辅导意见（未进入综合评选）") from exc
+            raise StageClosed(f"{name}阶段未开放或已截止，不能再回复辅导意见") from exc
+        raise NotFound(f"这个案例当前不能回复辅导意见（{why}）") from exc

@@ -74,6 +74,7 @@ def _render(template: str, who: Any, section: str, status: int = 200, **context:
     return html(f"admin/{template}", status=status, who=who, section=section,
                 category_names={c.id: c.name for c in comp.categories},
                 stage_names={w.id: w.name for w in comp.default_windows}, status_names=case_rules.STATUS_NAMES,
+                round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
                 prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
                 stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(_query("done") or "")),
                 **context)
@@ -261,7 +262,8 @@ def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid
     data = console.assignments(comp, stage_id)
     return _render("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
                    errors=(error.fields or {}) if error else {}, message=error.message if error else None,
-                   stages=judging.JUDGED_STAGES, **({"notice": notice} if notice else {}))
+                   stages=judging.JUDGED_STAGES, coaching_round=competition_rules.is_coaching(stage_id),
+                   **({"notice": notice} if notice else {}))
 
 
 @admin_pages.route("/admin/assignments/{stage_id}", methods=["GET"])

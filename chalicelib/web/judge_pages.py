@@ -48,7 +48,6 @@ judge_pages = Blueprint(__name__)
 
 STATIC = {"judge.css": "text/css; charset=utf-8", "judge.js": "text/javascript; charset=utf-8",
           "judge-draft.js": "text/javascript; charset=utf-8"}
-SCORED_STAGES = ("text_review", "final")
 NOTICES = {"saved": "评分已保存。", "feedback": "辅导意见已提交。", "recused": "已回避该案例，主办单位会另行安排。",
            "replied": "回复已保存。"}
 JUDGE_HEADINGS = {400: "请求有误", 401: "评分链接无效或已过期", 403: "无法完成操作", 404: "没有找到",
@@ -60,8 +59,11 @@ def judge_static(name: str) -> str:
 
 
 def _html(template_name: str, **context: Any) -> Response:
+    comp = bootstrap.competition()
     return html(f"judge/{template_name}", judge_static=judge_static, stage_names=_stage_names(),
-                category_names={c.id: c.name for c in bootstrap.competition().categories}, **context)
+                round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
+                is_coaching=competition_rules.is_coaching,
+                category_names={c.id: c.name for c in comp.categories}, **context)
 
 
 def _stage_names() -> dict[str, str]:
@@ -126,7 +128,7 @@ def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
 def _bar(who: scoring.JudgePrincipal) -> dict[str, Any]:
     comp = bootstrap.competition()
     return {"name": portal.judge_name(comp, who.judge_id), "stage": who.stage,
-            "stage_name": comp.stage_name(who.stage), "csrf": who.csrf}
+            "stage_name": comp.round_name(who.stage), "csrf": who.csrf}
 
 
 @judge_pages.route("/judge/logout", methods=["POST"], content_types=FORM)
@@ -182,7 +184,8 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
         comment=(mine.get("comment") or "") if comment is None else comment,
         points=points if points is not None else (view["my_feedback"] or [""]),
         reason=reason, errors=errors, message=error.message if error else None, form=form,
-        scoring_stage=who.stage in SCORED_STAGES, open_now=open_now, window_name=window.name,
+        scoring_stage=not competition_rules.is_coaching(who.stage), open_now=open_now,
+        window_name=comp.round_name(who.stage),
         closes_at=competition_rules.format_time(window.closes_at), genders=case_rules.GENDERS,
         rank_levels=case_rules.RANK_LEVELS,
         total=_total(values), max_total=sum(k.max for k in category.criteria) if category else 0,
@@ -193,7 +196,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
 def _saved_pairs(stage: str, category: Any, score: dict[str, Any], feedback: list[str] | None) -> list | None:
     """What the judge has saved, as the form's [name, value] pairs in field order (judge-draft.js compares a
     draft with it, to show 已保存 / 未保存); None while nothing is saved."""
-    if stage not in SCORED_STAGES:
+    if competition_rules.is_coaching(stage):
         return [["points", p] for p in feedback] if feedback else None
     if not score or category is None:
         return None
@@ -352,7 +355,7 @@ def version(case_id: str, version: str) -> Response:
 
 def _qr_stage(stage_id: str) -> str:
     if stage_id not in judging.JUDGED_STAGES:
-        raise PageError(404, "评分链接只用于文本评审、专家辅导和综合评选")
+        raise PageError(404, "评分链接只用于文本评审、专家辅导、综合评选和赛前辅导")
     return stage_id
 
 

@@ -59,7 +59,8 @@ STATIC_TYPES = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript
                 "admin.css": "text/css; charset=utf-8", "admin.js": "text/javascript; charset=utf-8"}
 CSRF_MESSAGE = "安全校验失败（CSRF）：页面已过期或来源不明。请返回并刷新页面后再提交。"
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
-NOTICES = {"saved": "草稿已保存。", "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
+NOTICES = {"saved": "草稿已保存。", "revised": "修改已保存，形成新版本（原版本保留，可在“历史版本”查看）。",
+           "submitted": "案例已提交。", "withdrawn": "案例已撤回。",
            "registered": "注册成功，请登录。", "logged_out": "您已退出登录。",
            "password_set": "密码已设置，请用新密码登录。", "ended": "登录已结束，请重新登录。",
            "presentation": "展示材料已上传并通过校验。",
@@ -432,8 +433,8 @@ def save_case(case_id: str) -> Response:
 
 
 def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) -> Response:
-    if action != "submit":
-        raise Redirect(f"/cases/{case.id}/edit?done=saved")
+    if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
+        raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
         cases.submit(bootstrap.competition(), who, case.id, bootstrap.now_dt())
     except FORM_ERRORS as e:

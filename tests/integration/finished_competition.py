@@ -39,6 +39,7 @@ class Finished:
     titles: dict[str, str] = field(default_factory=dict)            # case id -> title
     units: dict[str, str] = field(default_factory=dict)             # case id -> recommending unit
     emails: dict[str, str] = field(default_factory=dict)            # case id -> the unit account's email
+    clock: object = None                                            # the test clock (tests/conftest.py Clock)
 
 
 def _register(api: Api, n: int, unit: str) -> Api:
@@ -74,8 +75,22 @@ def _score(api: Api, org: Api, stage: str, totals: dict[str, float], categories:
             assert status == 200, body
 
 
-def run_to_final(api: Api, clock) -> Finished:
-    done = Finished(org=None)  # type: ignore[arg-type]
+COACHING_POINT = "专家辅导：请补充量化成效"
+
+
+def _coach(api: Api, org: Api) -> None:
+    """专家辅导: one expert per advanced case, each gives one point of feedback (no score)."""
+    status, body = org.call("POST", "/admin/stages/coaching/assignments", {})
+    assert status == 200, body
+    for link in org.call("POST", "/admin/stages/coaching/links")[1]["links"]:
+        expert = api.as_(api.call("POST", "/judge/sessions", {"link": link["url"].rsplit("/j/", 1)[1]})[1]["token"])
+        for case in expert.call("GET", "/judge/cases")[1]["cases"]:
+            status, body = expert.call("PUT", f"/judge/cases/{case['id']}/feedback", {"points": [COACHING_POINT]})
+            assert status == 200, body
+
+
+def run_to_final(api: Api, clock, coached: bool = False) -> Finished:
+    done = Finished(org=None, clock=clock)  # type: ignore[arg-type]
     n = 0
     for category, entries in (("development", DEVELOPMENT), ("service", SERVICE)):
         done.ids[category] = []
@@ -109,6 +124,9 @@ def run_to_final(api: Api, clock) -> Finished:
     _score(api, org, "text_review", totals, categories)
     assert org.call("POST", "/admin/stages/text_review/close")[0] == 200
     _run_schedules()   # the result mail goes out from the 5-minute schedule, as EventBridge would run it
+    if coached:
+        clock.set(datetime(2023, 6, 18, 9, 0, tzinfo=CHINA))
+        _coach(api, organiser(api))
 
     clock.set(datetime(2023, 6, 25, 9, 0, tzinfo=CHINA))
     org = organiser(api)
@@ -126,10 +144,10 @@ def _run_schedules() -> None:
 
 
 @contextmanager
-def finished_world() -> Iterator[tuple[Finished, object]]:
+def finished_world(coached: bool = False) -> Iterator[tuple[Finished, object]]:
     """The emulated AWS of tests/conftest.py's `aws` + `clock` + `client` fixtures, once for a whole module,
     with the competition run to the end (it takes a while: the exports and mail tests share it).
-    Exports run in the local world (ASYNC_MODE=poll)."""
+    Exports run in the local world (ASYNC_MODE=poll). `coached`: 专家辅导 ran too (one point per case)."""
     from chalice.test import Client
     from moto import mock_aws
 
@@ -142,6 +160,6 @@ def finished_world() -> Iterator[tuple[Finished, object]]:
         from app import app
         try:
             with Client(app) as client:
-                yield run_to_final(Api(client), clock), client
+                yield run_to_final(Api(client), clock, coached), client
         finally:
             bootstrap.reset()

@@ -96,10 +96,11 @@ def test_the_submission_close_page_lists_the_cases_not_yet_submitted(api, client
     assert rows(page, "open-none") == [["还没选类别", "", "草稿"]]
 
 
-def test_a_stage_without_scores_says_so_and_a_closed_one_says_it_is_closed(client, clock):
+def test_the_provincial_close_page_counts_the_coaching_round_and_a_closed_one_says_it_is_closed(client, clock):
     clock.set(datetime(2023, 7, 15, 9, 0, tzinfo=CHINA))
     browser, token = log_in(client)
     page = text(browser.get("/admin/stages/provincial/close"))
-    assert "本阶段没有评分或待提交的案例。" in page and "仍有未完成" not in page
+    assert "尚未给出辅导意见的分配" in page and "仍有未完成" not in page
+    assert "已给出辅导意见 0 / 0；尚未给出辅导意见 <strong>0</strong> 个" in page
     assert browser.post("/admin/stages/provincial/close", {"csrf_token": token, "confirm": "yes"}).status_code == 303
     assert "省赛准备已经关闭。" in text(browser.get("/admin/stages/provincial/close"))

@@ -67,10 +67,11 @@ def test_the_dashboard_reads_case_summaries_once_and_the_same_calls_at_any_size(
     large = visit(browser, "/admin", calls)
     assert small.ops() == large.ops()
     # the session (Get); the stage windows, the case summaries, the unit accounts, the judges, and the slot
-    # states of 3 judged stages x 3 categories (Queries)
+    # states of 3 judged stages x 3 categories (Queries); 赛前辅导's only where a case is recommended (none here)
     assert large.ops() == Counter({"dynamodb.GetItem": 1, "dynamodb.Query": 13})
     [cases] = large.queries("by_competition")
-    assert projected(cases) == ["category_key", "id", "owner_id", "review_decision", "status", "submitted_at"]
+    assert projected(cases) == ["category_key", "id", "owner_id", "provincial", "review_decision", "status",
+                                "submitted_at"]
     slots = large.queries("by_stage_category")
     assert len(slots) == 9 and all(projected(q) == ["judge_id", "recused", "scored"]
                                    for q in slots)

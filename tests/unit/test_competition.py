@@ -8,7 +8,8 @@ import pytest
 
 from chalicelib import competitions
 from chalicelib.domain.competition import (
-    CHINA, STAGE_ORDER, StageWindow, check_windows_do_not_overlap, competition_from_config, format_time, parse_time,
+    CHINA, JUDGED_STAGES, STAGE_ORDER, StageWindow, check_windows_do_not_overlap, competition_from_config, format_time,
+    is_coaching, parse_time,
 )
 
 SECOND = timedelta(seconds=1)
@@ -49,6 +50,13 @@ def test_config_2023_stage_windows(comp) -> None:
         ("final", "综合评选", "2023-06-24T00:00:00+08:00", "2023-07-10T23:59:59+08:00"),
         ("provincial", "省赛准备", "2023-07-11T00:00:00+08:00", "2023-07-31T23:59:59+08:00"),
     ]
+
+
+def test_the_coaching_kind_stages_are_the_judged_ones_without_scores_and_name_their_round(comp) -> None:
+    assert [s for s in STAGE_ORDER if is_coaching(s)] == ["coaching", "provincial"]
+    assert JUDGED_STAGES == ("text_review", "coaching", "final", "provincial")
+    assert [comp.round_name(s) for s in STAGE_ORDER] == ["文本申报", "文本评审", "专家辅导", "综合评选", "赛前辅导"]
+    assert not is_coaching(None) and not is_coaching("final")
 
 
 def test_config_2023_windows_do_not_overlap(comp) -> None:
