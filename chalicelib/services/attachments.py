@@ -9,6 +9,7 @@ user's file name, which is kept only for the download's Content-Disposition.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,8 @@ from ..store.models import Case
 from . import cases as case_service
 from .accounts import Principal
 
+
+log = logging.getLogger("saiping")
 
 ATTACHMENT = "attachment"
 PRESENTATION = "presentation"     # the 综合评选 presentation (services/presentations.py), kept in the same map
@@ -92,9 +95,19 @@ def verify(comp: Competition, files: Files, principal: Principal, target: case_s
     record["status"] = "verified"
     store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          f"{kind}.verify")
-    if record.get("upload_key"):
-        files.delete(record["upload_key"])
+    _drop_upload(files, record)
     return _confirmed(record)
+
+
+def _drop_upload(files: Files, record: dict[str, Any]) -> None:
+    """Best effort, after the record is verified: an upload left behind is never served, and the bucket's
+    lifecycle rule (infra/base.json, expire-uploads) removes it within a day."""
+    if not record.get("upload_key"):
+        return
+    try:
+        files.delete(record["upload_key"])
+    except Exception:
+        log.exception("upload %s not deleted after confirm", record["upload_key"])
 
 
 def discard(files: Files, record: dict[str, Any]) -> None:

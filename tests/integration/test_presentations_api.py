@@ -98,6 +98,29 @@ def test_a_finalist_uploads_its_presentation_and_downloads_it(world):
     assert audit_actions(case_id) == ["presentation.declare", "presentation.verify"]
 
 
+def test_a_post_to_the_old_grant_after_confirm_leaves_the_served_presentation(world):
+    """The grant names only uploads/…; confirm copies it to cases/… and checks the copy: a later post of other
+    bytes of the same size and type (the policy would let S3 take it) never reaches what is downloaded."""
+    case_id, unit = world["cases"][0], world["units"][world["cases"][0]]
+    original, replacement = pptx_bytes("our slides"), pptx_bytes("evil slide")
+    assert len(original) == len(replacement)
+    status, grant = declare(unit, case_id, data=original)
+    assert status == 201, grant
+    form = grant["upload"]
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("x", original, PPTX)}, timeout=10)
+    assert posted.status_code in (200, 201, 204)
+    assert unit.call("POST", f"/cases/{case_id}/presentation/confirm")[1]["status"] == "verified"
+    from chalicelib.store import cases as case_store
+    record = case_store.attachments_of(case_store.get(case_id))[grant["presentation_id"]]
+    assert (record["key"], record["upload_key"]) == (
+        f"cases/{case_id}/{grant['presentation_id']}", f"uploads/{case_id}/{grant['presentation_id']}")
+    assert form["fields"]["key"] == record["upload_key"] != record["key"]
+    assert bootstrap.files().head(record["upload_key"]) is None
+    requests.post(form["url"], data=form["fields"], files={"file": ("x", replacement, PPTX)}, timeout=10)
+    for who in (unit, world["org"]):
+        assert fetched(who.call("GET", f"/cases/{case_id}/presentation")[1]["url"]).content == original
+
+
 def test_only_presentation_types_within_the_config_limits(world):
     case_id, unit = world["cases"][0], world["units"][world["cases"][0]]
     status, refused = declare(unit, case_id, "说明书.docx",
