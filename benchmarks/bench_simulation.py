@@ -251,7 +251,7 @@ def simulate(args: argparse.Namespace, where: str) -> dict[str, Any]:
                     "/cases/{id}/attachments")
                 fields = declared["upload"]["fields"]
                 browser_s3.put_object(Bucket=cfg.bucket, Key=fields["key"], ContentType=fields["Content-Type"],
-                                      Body=b"%PDF-1.7\n" + b"0" * (PDF_BYTES - 9))
+                                      Body=b"%PDF-1.7\n" + b"0" * (PDF_BYTES - 16) + b"\n%%EOF\n")
                 st.browser_uploads += 1
                 st.browser_upload_bytes += PDF_BYTES
                 run.call("POST", f"/cases/{cid}/attachments/{declared['attachment_id']}/confirm", None, token,

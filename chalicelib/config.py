@@ -170,7 +170,7 @@ def settings() -> Settings:
         login_client_max_failures=int(env.get("LOGIN_CLIENT_MAX_FAILURES", "10")),
         organiser_idle_minutes=int(env.get("ORGANISER_IDLE_MINUTES", "30")),
         totp_required_for_organisers=_bool(env.get("TOTP_REQUIRED_FOR_ORGANISERS"), False),
-        upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
+        upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "300")),
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         async_mode=env.get("ASYNC_MODE", "poll" if local_mode else "lambda"),
         export_function_name=env.get("EXPORT_FUNCTION_NAME", ""),

@@ -1,16 +1,22 @@
-"""Attachments: declare (presigned POST), confirm (check the stored bytes), download, delete.
+"""Attachments: declare (presigned POST), confirm (copy in, then check the copy), download, delete.
 
-Object keys are `cases/<case id>/<attachment id>`: never derived from the user's file name, which is
-kept only for the download's Content-Disposition.
+The grant writes only to the upload key `uploads/<case id>/<attachment id>` (the record's `upload_key`).
+Confirm copies that object server-side to the served key `cases/<case id>/<attachment id>` (the record's
+`key`, a prefix no grant ever names), checks the copy and deletes the upload: whatever is posted to the grant
+afterwards (it stays valid `upload_url_seconds`) never reaches what judges and organisers download. Records
+made before the upload key existed (no `upload_key`) are checked where they are. Keys never derive from the
+user's file name, which is kept only for the download's Content-Disposition.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from ..config import Settings
 from ..domain.attachments import (
-    HEAD_BYTES, KINDS, MAX_ATTACHMENTS, TAIL_BYTES, DeclaredFile, content_matches, declare,
+    CHUNK_BYTES, HEAD_BYTES, MAX_ATTACHMENTS, STREAMED, TAIL_BYTES, DeclaredFile, declare, mp4_problem,
+    ooxml_problem, stream_problem,
 )
 from ..domain.competition import Competition
 from ..domain.errors import Invalid, NotFound
@@ -21,6 +27,8 @@ from ..store.models import Case
 from . import cases as case_service
 from .accounts import Principal
 
+
+log = logging.getLogger("saiping")
 
 ATTACHMENT = "attachment"
 PRESENTATION = "presentation"     # the 综合评选 presentation (services/presentations.py), kept in the same map
@@ -53,13 +61,13 @@ def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Princ
     """Record the declared file as pending and answer with its presigned POST (the caller checked the case)."""
     case_id = target.case.id
     attachment_id = new_id()
-    key = f"cases/{case_id}/{attachment_id}"
+    upload_key = f"uploads/{case_id}/{attachment_id}"
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
-              "size": declared.size, "status": "pending", "key": key, "created_at": now.timestamp(),
-              **({} if kind == ATTACHMENT else {"kind": kind})}
+              "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
+              "upload_key": upload_key, "created_at": now.timestamp(), **({} if kind == ATTACHMENT else {"kind": kind})}
     store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          f"{kind}.declare")
-    upload = files.upload_form(key, declared.content_type, declared.size, cfg.upload_url_seconds)
+    upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
             "expires_in": cfg.upload_url_seconds}
 
@@ -73,20 +81,46 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
 
 def verify(comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
            attachment_id: str, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
-    """Check the stored object of a declared file (the caller checked the case may change now)."""
+    """Copy the uploaded object to the served key and check the copy (the caller checked the case may change
+    now): what passes is what is served, whatever reaches the upload key later."""
     record = _record(target.case, attachment_id, kind)
     if record["status"] == "verified":
         return _confirmed(record)
-    problem = _check_object(files, record)
+    problem = _copy_in(files, record) or _check_object(files, record)
     if problem:
         store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
                                 f"{kind}.reject")
-        files.delete(record["key"])
+        discard(files, record)
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          f"{kind}.verify")
+    _drop_upload(files, record)
     return _confirmed(record)
+
+
+def _drop_upload(files: Files, record: dict[str, Any]) -> None:
+    """Best effort, after the record is verified: an upload left behind is never served, and the bucket's
+    lifecycle rule (infra/base.json, expire-uploads) removes it within a day."""
+    if not record.get("upload_key"):
+        return
+    try:
+        files.delete(record["upload_key"])
+    except Exception:
+        log.exception("upload %s not deleted after confirm", record["upload_key"])
+
+
+def discard(files: Files, record: dict[str, Any]) -> None:
+    """Delete every object of a record: the served one and, if it has one, its upload."""
+    files.delete(record["key"])
+    if record.get("upload_key"):
+        files.delete(record["upload_key"])
+
+
+def _copy_in(files: Files, record: dict[str, Any]) -> str | None:
+    if record.get("upload_key") and not files.copy(record["upload_key"], record["key"]):
+        return "没有收到文件（上传未完成）"
+    return None
 
 
 def _confirmed(record: dict[str, Any]) -> dict[str, Any]:
@@ -95,19 +129,26 @@ def _confirmed(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_object(files: Files, record: dict[str, Any]) -> str | None:
-    head = files.head(record["key"])
+    """The served object's size, then its content by the rules of its kind (domain/attachments.py): pdf, doc,
+    ppt and images streamed whole in pieces, docx/pptx by their ends, mp4 by its box headers."""
+    key = record["key"]
+    head = files.head(key)
     if head is None:
         return "没有收到文件（上传未完成）"
     size = int(head.get("ContentLength", -1))
     if size != int(record["size"]):
         return f"文件大小 {size} 字节与申报的 {int(record['size'])} 字节不符"
     extension = record["filename"].rsplit(".", 1)[-1].lower()
-    kind = KINDS[extension]
-    first = files.read_range(record["key"], f"bytes=0-{HEAD_BYTES - 1}")
-    last = files.read_range(record["key"], f"bytes=-{TAIL_BYTES}") if extension in ("docx", "pptx") else b""
-    if not content_matches(extension, first, last):
-        return f"文件内容不是有效的{kind.label}文件（与扩展名 .{extension} 不符）"
-    return None
+    if extension in STREAMED:
+        body = files.open(key)
+        try:
+            return stream_problem(extension, body.iter_chunks(CHUNK_BYTES))
+        finally:
+            body.close()
+    if extension == "mp4":
+        return mp4_problem(size, lambda at, length: files.read_range(key, f"bytes={at}-{at + length - 1}"))
+    return ooxml_problem(extension, files.read_range(key, f"bytes=0-{HEAD_BYTES - 1}"),
+                         files.read_range(key, f"bytes=-{TAIL_BYTES}"))
 
 
 def download_url(cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
@@ -124,7 +165,7 @@ def delete(comp: Competition, files: Files, principal: Principal, case_id: str, 
     record = _record(target.case, attachment_id)
     store.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
                             now.timestamp(), "attachment.delete")
-    files.delete(record["key"])
+    discard(files, record)
 
 
 def judge_download_url(files: Files, expires_in: int, case: Case, attachment_id: str) -> str:

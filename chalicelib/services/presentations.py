@@ -81,7 +81,7 @@ def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Prin
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
         store.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
                                 "presentation.replace")
-        files.delete(stale["key"])
+        attachments.discard(files, stale)
     answer = attachments.open_upload(comp, cfg, files, principal, target, declared, now, kind=PRESENTATION)
     return {"presentation_id": answer.pop("attachment_id"), **answer}
 
@@ -101,7 +101,7 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
         if old["attachment_id"] != newest["attachment_id"]:
             store.remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
                                     "presentation.replace")
-            files.delete(old["key"])
+            attachments.discard(files, old)
     return view({**newest, "status": "verified"})
 
 

@@ -35,6 +35,16 @@ class Files:
                 return None
             raise
 
+    def copy(self, source: str, key: str) -> bool:
+        """Server-side copy of `source` (its current version) to `key`; False when `source` does not exist."""
+        try:
+            self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
     def read_range(self, key: str, byte_range: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key, Range=byte_range)["Body"].read()
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from pathlib import Path
 
+import pytest
 
-from .conftest import screenshot
+from .conftest import fresh_page, screenshot
 
 PASSWORD = "correct-horse-battery"
 VALUES = {
@@ -27,6 +29,21 @@ def expect():
 def pdf(path: Path, valid: bool = True) -> Path:
     path.write_bytes((b"%PDF-1.4\n" if valid else b"not a pdf at all\n") + b"1 0 obj << >> endobj\n%%EOF\n")
     return path
+
+
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path("/tmp/shots/attach")
+
+
+@pytest.fixture
+def phone(browser, stack):
+    yield from fresh_page(browser, stack, viewport=PHONE)
+
+
+def shot(page, name: str) -> None:
+    """The walk's screenshot, also kept where the attachment checks' reviewers look at them."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot(page, name), SHOTS / f"{name}.png")
 
 
 def register_and_log_in(page) -> str:
@@ -194,3 +211,46 @@ def test_a_save_from_a_stale_tab_keeps_the_text_and_can_be_saved_again(page):
     page.get_by_role("button", name="保存草稿").click()
     expect()(page.locator(".notice")).to_have_text("草稿已保存。")
     expect()(page.get_by_label("案例名称")).to_have_value("我在第一个标签页写的标题")
+
+
+def test_a_unit_on_a_phone_uploads_a_real_pdf_sees_it_verified_and_submits(phone, tmp_path):
+    """At 390 px (WeChat): a PDF made by fpdf2 goes to S3 through the grant, is copied to the served key and
+    checked there (structure, no executable, no active content), shows 已校验, and the case is submitted."""
+    from fpdf import FPDF
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica", size=14)
+    document.multi_cell(0, 10, text="Party building case 2023: innovation report")
+    path = tmp_path / "创新案例说明书.pdf"
+    document.output(str(path))
+    register_and_log_in(phone)
+    phone.get_by_role("link", name="新增案例").click()
+    fill_case(phone, mobile="13912345678")
+    phone.get_by_label("附件").set_input_files(str(path))
+    item = phone.locator("#attachment-list li").filter(has_text="创新案例说明书.pdf")
+    expect()(item.locator(".upload-status")).to_have_text("已校验", timeout=30_000)
+    expect()(item.get_by_role("link", name="下载")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    item.scroll_into_view_if_needed()
+    shot(phone, "attach-01-pdf-verified-390")
+
+    # A PDF carrying a script is refused, named, and removed; the verified one stays.
+    script = tmp_path / "带脚本.pdf"
+    data = path.read_bytes()
+    at = data.rindex(b"xref")
+    script.write_bytes(data[:at] + b"99 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\n" + data[at:])
+    phone.get_by_label("附件").set_input_files(str(script))
+    refused = phone.locator("#attachment-list li").filter(has_text="带脚本.pdf")
+    expect()(refused.locator(".upload-status")).to_contain_text("失败", timeout=30_000)
+    expect()(refused).to_contain_text("PDF 中含有JavaScript 脚本")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    refused.scroll_into_view_if_needed()
+    shot(phone, "attach-02-script-refused-390")
+    refused.get_by_role("button", name="移除").click()
+
+    phone.get_by_role("button", name="提交").click()
+    expect()(phone).to_have_url(re.compile(r"/cases\?done=submitted$"), timeout=30_000)
+    case = phone.locator(".case-item").filter(has_text=VALUES["案例名称"])
+    expect()(case.locator(".badge")).to_have_text("已提交")
+    expect()(case).to_contain_text("附件 1 个")
+    shot(phone, "attach-03-submitted-390")

@@ -27,7 +27,7 @@ from tests.conftest import CHINA, case_body
 
 PASSWORD = "correct-horse-1"
 ORGANISER = ("boss", "organiser-pass-1")
-PDF = b"%PDF-1.7\n" + b"0" * 2000
+PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 CRITERIA = {"development": {"foresight": 25, "practicality": 24, "effectiveness": 33}}
 
 

@@ -86,6 +86,15 @@ def object_exists(key: str) -> bool:
     return s3().list_objects_v2(Bucket=bucket(), Prefix=key).get("KeyCount", 0) == 1
 
 
+def served_key(case_id: str, answer: dict[str, Any]) -> str:
+    """Where a confirmed attachment is served from (the grant writes only to its upload key)."""
+    return f"cases/{case_id}/{answer['attachment_id']}"
+
+
+def no_object_left(case_id: str, answer: dict[str, Any]) -> bool:
+    return not object_exists(answer["upload"]["fields"]["key"]) and not object_exists(served_key(case_id, answer))
+
+
 def declare(api, case_id: str, filename: str = "说明书.pdf", content_type: str = "application/pdf",
             size: int = len(PDF_BYTES)) -> tuple[int, Any]:
     return api.call("POST", f"/cases/{case_id}/attachments",
@@ -252,7 +261,7 @@ def test_other_unit_attachments_are_403(unit, other, case) -> None:
     assert other.call("GET", f"/cases/{case['id']}/attachments/{aid}")[0] == 403
     assert other.call("DELETE", f"/cases/{case['id']}/attachments/{aid}")[0] == 403
     assert [a["attachment_id"] for a in unit.call("GET", f"/cases/{case['id']}")[1]["attachments"]] == [aid]
-    assert object_exists(answer["upload"]["fields"]["key"])
+    assert object_exists(served_key(case["id"], answer))
 
 
 # -- edits, versions, history ----------------------------------------------------------------------
@@ -684,7 +693,7 @@ def test_attachment_declare_pdf_is_201_with_a_presigned_post(unit, case) -> None
     assert sorted(data) == ["attachment_id", "expires_in", "upload"]
     assert sorted(data["upload"]) == ["fields", "url"]
     assert data["upload"]["url"] == "https://saiping-local-files.s3.ap-southeast-1.amazonaws.com/"
-    assert data["upload"]["fields"]["key"] == f"cases/{case['id']}/{data['attachment_id']}"
+    assert data["upload"]["fields"]["key"] == f"uploads/{case['id']}/{data['attachment_id']}"
     assert data["upload"]["fields"]["Content-Type"] == "application/pdf"
     _, view = unit.call("GET", f"/cases/{case['id']}")
     assert view["attachments"] == [{"attachment_id": data["attachment_id"], "filename": "说明书.pdf",
@@ -768,7 +777,7 @@ def test_attachment_real_docx_is_verified(unit, case) -> None:
 def test_attachment_zip_named_docx_is_refused(unit, case) -> None:
     answer = upload(unit, case["id"], docx_bytes("data/sheet.xml"), "说明书.docx", DOCX)
     assert confirm(unit, case["id"], answer["attachment_id"])[0] == 400
-    assert not object_exists(answer["upload"]["fields"]["key"])
+    assert no_object_left(case["id"], answer)
 
 
 def test_attachment_spoofed_pdf_is_400_and_the_object_is_deleted(unit, case) -> None:
@@ -779,7 +788,7 @@ def test_attachment_spoofed_pdf_is_400_and_the_object_is_deleted(unit, case) -> 
     assert status == 400
     assert data["error"]["code"] == "invalid"
     assert list(data["error"]["fields"]) == ["file"]
-    assert not object_exists(key)
+    assert no_object_left(case["id"], answer)
     assert unit.call("GET", f"/cases/{case['id']}")[1]["attachments"] == []
     assert unit.call("GET", f"/cases/{case['id']}/attachments/{answer['attachment_id']}")[0] == 404
 
@@ -789,7 +798,7 @@ def test_attachment_wrong_size_is_400_and_the_object_is_deleted(unit, case) -> N
     status, data = confirm(unit, case["id"], answer["attachment_id"])
     assert (status, list(data["error"]["fields"])) == (400, ["file"])
     assert str(len(PDF_BYTES)) in data["error"]["message"]
-    assert not object_exists(answer["upload"]["fields"]["key"])
+    assert no_object_left(case["id"], answer)
 
 
 def test_attachment_confirm_before_upload_is_400(unit, case) -> None:
@@ -808,7 +817,8 @@ def test_attachment_download_url_carries_the_original_name(unit, case) -> None:
     query = parse_qs(urlsplit(data["url"]).query)
     assert query["response-content-disposition"] == [f"attachment; filename*=UTF-8''{quote(name, safe='')}"]
     assert "%25E5%2585%259A" in data["url"]                       # 党, percent-encoded inside the query value
-    assert answer["upload"]["fields"]["key"] in data["url"]
+    assert served_key(case["id"], answer) in data["url"]
+    assert answer["upload"]["fields"]["key"] not in data["url"]
     assert query["X-Amz-Expires"] == ["300"]
 
 
@@ -838,7 +848,7 @@ def test_attachment_delete_is_204_and_removes_the_object(unit, case) -> None:
     confirm(unit, case["id"], answer["attachment_id"])
     status, data = unit.call("DELETE", f"/cases/{case['id']}/attachments/{answer['attachment_id']}")
     assert (status, data) == (204, None)
-    assert not object_exists(answer["upload"]["fields"]["key"])
+    assert no_object_left(case["id"], answer)
     assert unit.call("GET", f"/cases/{case['id']}")[1]["attachments"] == []
     assert unit.call("DELETE", f"/cases/{case['id']}/attachments/{answer['attachment_id']}")[0] == 404
 

@@ -229,18 +229,18 @@ def test_path_like_names_keep_only_the_file_name_and_never_reach_the_key(client,
         declared = _ok(unit.call("POST", f"/cases/{case}/attachments",
                                  {"filename": name, "content_type": kind, "size": 10}), 201)
         aid = declared["attachment_id"]
-        assert declared["upload"]["fields"]["key"] == f"cases/{case}/{aid}"
+        assert declared["upload"]["fields"]["key"] == f"uploads/{case}/{aid}"
         record = next(a for a in _ok(unit.call("GET", f"/cases/{case}"))["attachments"] if a["attachment_id"] == aid)
         assert record["filename"] == shown
         if kind == pdf:
-            bootstrap.files().put(f"cases/{case}/{aid}", b"%PDF-1.4\n" + b"0", pdf)
+            bootstrap.files().put(f"uploads/{case}/{aid}", b"%PDF-%%EOF", pdf)   # the declared 10 bytes
             _ok(unit.call("POST", f"/cases/{case}/attachments/{aid}/confirm"))
             url = _ok(unit.call("GET", f"/cases/{case}/attachments/{aid}"))["url"]
             assert f"/cases/{case}/{aid}?" in url
             disposition = unquote(url.split("response-content-disposition=", 1)[1].split("&", 1)[0])
             assert disposition == "attachment; filename*=UTF-8''" + quote(shown, safe="")
     keys = [o["Key"] for o in bootstrap.s3().list_objects_v2(Bucket=bootstrap.config().bucket).get("Contents", [])]
-    assert keys and all(re.fullmatch(rf"cases/{case}/\w+", k) for k in keys), keys
+    assert keys and all(re.fullmatch(rf"(cases|uploads)/{case}/\w+", k) for k in keys), keys
 
 
 @pytest.mark.parametrize("filename,content_type,stored", [
@@ -258,10 +258,11 @@ def test_spoofed_bytes_are_refused_at_confirm_and_removed(api, clock, filename, 
     case = _ok(unit.call("POST", "/cases", case_body()), 201)["id"]
     aid = _ok(unit.call("POST", f"/cases/{case}/attachments",
                         {"filename": filename, "content_type": content_type, "size": len(stored)}), 201)["attachment_id"]
-    bootstrap.files().put(f"cases/{case}/{aid}", stored, content_type)
+    bootstrap.files().put(f"uploads/{case}/{aid}", stored, content_type)
     got, body = unit.call("POST", f"/cases/{case}/attachments/{aid}/confirm")
     assert got == 400 and "file" in body["error"]["fields"] and "不符" in body["error"]["message"], body
     assert bootstrap.files().head(f"cases/{case}/{aid}") is None
+    assert bootstrap.files().head(f"uploads/{case}/{aid}") is None
 
 
 def test_scoring_link_tokens_stay_out_of_logs_urls_and_referers(client, api, small, caplog):
@@ -462,11 +463,11 @@ def build(w: World) -> None:
     w.case_a = _ok(w.unit.call("POST", "/cases", body), 201)["id"]
     # an attachment named with the payload (a name with no path in it: the display name keeps it whole)
     p["filename"] = hostile("附件文件名 attachment filename") + ".pdf"
-    data = b"%PDF-1.4\n" + b"0" * 64
+    data = b"%PDF-1.4\n" + b"0" * 64 + b"\n%%EOF\n"
     declared = _ok(w.unit.call("POST", f"/cases/{w.case_a}/attachments",
                                {"filename": p["filename"], "content_type": "application/pdf", "size": len(data)}), 201)
     w.attachment = declared["attachment_id"]
-    bootstrap.files().put(f"cases/{w.case_a}/{w.attachment}", data, "application/pdf")
+    bootstrap.files().put(declared["upload"]["fields"]["key"], data, "application/pdf")
     _ok(w.unit.call("POST", f"/cases/{w.case_a}/attachments/{w.attachment}/confirm"))
     _ok(w.unit.call("POST", f"/cases/{w.case_a}/submit"))
     formula_body = case_body(title=FORMULAS[0], recommending_unit=FORMULAS[1],

@@ -421,10 +421,10 @@ def test_attachments_are_listed_with_download_and_delete(browser, api):
     token = api.call("POST", "/sessions", {"username": "unit1", "password": "correct-horse-1"})[1]["token"]
     unit = api.as_(token)
     _, case = unit.call("POST", "/cases", case_body())
-    data = b"%PDF-1.4\n" + b"0" * 100
+    data = b"%PDF-1.4\n" + b"0" * 100 + b"\n%%EOF\n"
     _, declared = unit.call("POST", f"/cases/{case['id']}/attachments",
                             {"filename": "说明书.pdf", "content_type": "application/pdf", "size": len(data)})
-    bootstrap.files().put(f"cases/{case['id']}/{declared['attachment_id']}", data, "application/pdf")
+    bootstrap.files().put(declared["upload"]["fields"]["key"], data, "application/pdf")
     assert unit.call("POST", f"/cases/{case['id']}/attachments/{declared['attachment_id']}/confirm")[0] == 200
 
     page = text(browser.get(f"/cases/{case['id']}/edit"))

@@ -31,7 +31,8 @@ def pptx_bytes(marker: str = "slide") -> bytes:
     return buffer.getvalue()
 
 
-MP4_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500
+MP4_BYTES = (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"      # ftyp, then an mdat to the end
+             + (8 + 500).to_bytes(4, "big") + b"mdat" + b"\x00" * 500)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_a_finalist_uploads_its_presentation_and_downloads_it(world):
     case_id, unit = world["cases"][0], world["units"][world["cases"][0]]
     data = pptx_bytes()
     answer, confirmed = present(unit, case_id, data)
-    assert answer["upload"]["fields"]["key"] == f"cases/{case_id}/{answer['presentation_id']}"
+    assert answer["upload"]["fields"]["key"] == f"uploads/{case_id}/{answer['presentation_id']}"
     assert confirmed == {"presentation_id": answer["presentation_id"], "status": "verified", "filename": "汇报.pptx",
                          "content_type": PPTX, "size": len(data), "uploaded_at": "2023-06-20T10:00:00+08:00"}
     status, got = unit.call("GET", f"/cases/{case_id}/presentation")
@@ -95,6 +96,29 @@ def test_a_finalist_uploads_its_presentation_and_downloads_it(world):
     assert world["org"].call("GET", f"/cases/{case_id}/presentation")[1]["filename"] == "汇报.pptx"
     assert unit.call("POST", f"/cases/{case_id}/presentation/confirm") == (200, confirmed)   # again: the same
     assert audit_actions(case_id) == ["presentation.declare", "presentation.verify"]
+
+
+def test_a_post_to_the_old_grant_after_confirm_leaves_the_served_presentation(world):
+    """The grant names only uploads/…; confirm copies it to cases/… and checks the copy: a later post of other
+    bytes of the same size and type (the policy would let S3 take it) never reaches what is downloaded."""
+    case_id, unit = world["cases"][0], world["units"][world["cases"][0]]
+    original, replacement = pptx_bytes("our slides"), pptx_bytes("evil slide")
+    assert len(original) == len(replacement)
+    status, grant = declare(unit, case_id, data=original)
+    assert status == 201, grant
+    form = grant["upload"]
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("x", original, PPTX)}, timeout=10)
+    assert posted.status_code in (200, 201, 204)
+    assert unit.call("POST", f"/cases/{case_id}/presentation/confirm")[1]["status"] == "verified"
+    from chalicelib.store import cases as case_store
+    record = case_store.attachments_of(case_store.get(case_id))[grant["presentation_id"]]
+    assert (record["key"], record["upload_key"]) == (
+        f"cases/{case_id}/{grant['presentation_id']}", f"uploads/{case_id}/{grant['presentation_id']}")
+    assert form["fields"]["key"] == record["upload_key"] != record["key"]
+    assert bootstrap.files().head(record["upload_key"]) is None
+    requests.post(form["url"], data=form["fields"], files={"file": ("x", replacement, PPTX)}, timeout=10)
+    for who in (unit, world["org"]):
+        assert fetched(who.call("GET", f"/cases/{case_id}/presentation")[1]["url"]).content == original
 
 
 def test_only_presentation_types_within_the_config_limits(world):
@@ -117,8 +141,8 @@ def test_the_stored_bytes_must_be_what_the_name_says(world):
     status, refused = unit.call("POST", f"/cases/{case_id}/presentation/confirm")
     assert (status, refused["error"]["code"]) == (400, "invalid")
     assert refused["error"]["fields"] == {"file": "文件内容不是有效的PowerPoint文件（与扩展名 .pptx 不符）"}
-    assert s3().list_objects_v2(Bucket=bootstrap.config().bucket,
-                                Prefix=answer["upload"]["fields"]["key"])["KeyCount"] == 0
+    for key in (answer["upload"]["fields"]["key"], f"cases/{case_id}/{answer['presentation_id']}"):
+        assert s3().list_objects_v2(Bucket=bootstrap.config().bucket, Prefix=key)["KeyCount"] == 0
     status, missing = unit.call("GET", f"/cases/{case_id}/presentation")
     assert (status, missing["error"]["code"]) == (404, "not_found")
     assert audit_actions(case_id) == ["presentation.declare", "presentation.reject"]   # sorted
@@ -132,7 +156,7 @@ def test_a_new_file_replaces_the_presentation_until_the_final_opens(api, world):
     assert (got["presentation_id"], got["filename"], fetched(got["url"]).content) == (
         second["presentation_id"], "汇报视频.mp4", MP4_BYTES)
     bucket = bootstrap.config().bucket
-    assert s3().list_objects_v2(Bucket=bucket, Prefix=first["upload"]["fields"]["key"])["KeyCount"] == 0
+    assert s3().list_objects_v2(Bucket=bucket, Prefix=f"cases/{case_id}/{first['presentation_id']}")["KeyCount"] == 0
     assert audit_actions(case_id) == ["presentation.declare", "presentation.declare", "presentation.replace",
                                       "presentation.verify", "presentation.verify"]
     world["clock"].set(FINAL_OPENS)

@@ -18,7 +18,7 @@ from chalicelib.services import accounts
 from tests.conftest import case_body, register_unit
 
 MAX_DYNAMODB = 3
-PDF = b"%PDF-1.7\n" + b"0" * 100
+PDF = b"%PDF-1.7\n" + b"0" * 100 + b"\n%%EOF\n"
 PASSWORD = "correct-horse-1"
 
 
@@ -248,7 +248,7 @@ def test_cost_confirm_attachment(unit, case, recorder) -> None:
         lambda: unit.call("POST", f"/cases/{case['id']}/attachments/{aid}/confirm"))
     assert status == 200
     check(calls)
-    assert s3(calls) == ["HeadObject", "GetObject"]
+    assert s3(calls) == ["CopyObject", "HeadObject", "GetObject", "DeleteObject"]   # copy in, check the copy
 
 
 def test_cost_confirm_spoofed_attachment(unit, case, recorder) -> None:
@@ -275,7 +275,7 @@ def test_cost_delete_attachment(unit, case, recorder) -> None:
     status, _, calls = recorder.measure(lambda: unit.call("DELETE", f"/cases/{case['id']}/attachments/{aid}"))
     assert status == 204
     check(calls)
-    assert s3(calls) == ["DeleteObject"]
+    assert s3(calls) == ["DeleteObject", "DeleteObject"]     # the served object and the upload key
 
 
 # -- the organiser moves a window ------------------------------------------------------------------

@@ -129,6 +129,16 @@ def test_bucket_is_private_versioned_encrypted_and_expires_exports(template):
     assert set(cors[0]["AllowedMethods"]) == {"GET", "POST", "HEAD"}
 
 
+def test_bucket_expires_unconfirmed_uploads_after_a_day(template):
+    """Upload grants write only under uploads/ (confirm copies to cases/ and deletes the upload): whatever a
+    grant posts later, or an upload never confirmed, is gone a day after, old versions included."""
+    rules = template["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    uploads = [r for r in rules if r.get("Prefix") == "uploads/"]
+    assert uploads == [{"Id": "expire-uploads", "Status": "Enabled", "Prefix": "uploads/", "ExpirationInDays": 1,
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]
+    assert not any(r.get("Prefix", "").startswith("cases") for r in rules)      # served files never expire
+
+
 def test_bucket_refuses_plain_http(template):
     policy = template["Resources"]["FilesBucketPolicy"]["Properties"]["PolicyDocument"]
     [deny] = policy["Statement"]
