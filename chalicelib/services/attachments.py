@@ -19,7 +19,7 @@ from ..domain.attachments import (
     ooxml_problem, stream_problem,
 )
 from ..domain.competition import Competition
-from ..domain.errors import Invalid, NotFound
+from ..domain.errors import Invalid, NotFound, VersionConflict
 from ..security import new_id
 from ..store import cases as store
 from ..store.files import Files
@@ -86,15 +86,39 @@ def verify(comp: Competition, files: Files, principal: Principal, target: case_s
     record = _record(target.case, attachment_id, kind)
     if record["status"] == "verified":
         return _confirmed(record)
+    if record.get("upload_key"):     # each confirm copies to a key of its own: two at once never share one
+        record["key"] = f"cases/{target.case.id}/{attachment_id}/{new_id()}"
+    try:
+        return _verify_copy(comp, files, principal, target, record, now, kind)
+    except Exception:               # refused, too late, or S3/DynamoDB failed: this confirm's copy is nobody's
+        if record.get("upload_key"):
+            _best_effort_delete(files, record["key"], "copy of a confirm that did not finish")
+        raise
+
+
+def _verify_copy(comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
+                 record: dict[str, Any], now: datetime, kind: str) -> dict[str, Any]:
+    attachment_id = record["attachment_id"]
     problem = _copy_in(files, record) or _check_object(files, record)
     if problem:
-        store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
-                                f"{kind}.reject")
-        discard(files, record)
+        if not record.get("upload_key"):     # a record from before the upload keys: its one object
+            files.delete(record["key"])
+        try:
+            store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
+                                    f"{kind}.reject", pending_only=True)
+        except VersionConflict:      # another confirm of the same file verified it meanwhile: that one stands
+            pass
+        else:
+            if record.get("upload_key"):
+                files.delete(record["upload_key"])
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
-    store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
-                         f"{kind}.verify")
+    try:
+        store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
+                             f"{kind}.verify", pending_only=True)
+    except VersionConflict:          # another confirm of the same file finished first: its copy is served
+        _best_effort_delete(files, record["key"], "copy of a confirm that came second")
+        return _confirmed(_record(case_service.get(principal, target.case.id), attachment_id, kind))
     _drop_upload(files, record)
     return _confirmed(record)
 
@@ -102,12 +126,16 @@ def verify(comp: Competition, files: Files, principal: Principal, target: case_s
 def _drop_upload(files: Files, record: dict[str, Any]) -> None:
     """Best effort, after the record is verified: an upload left behind is never served, and the bucket's
     lifecycle rule (infra/base.json, expire-uploads) removes it within a day."""
-    if not record.get("upload_key"):
-        return
+    if record.get("upload_key"):
+        _best_effort_delete(files, record["upload_key"], "upload after confirm")
+
+
+def _best_effort_delete(files: Files, key: str, what: str) -> None:
+    """An object no record names (nothing serves it): deleted if S3 answers, logged if not."""
     try:
-        files.delete(record["upload_key"])
+        files.delete(key)
     except Exception:
-        log.exception("upload %s not deleted after confirm", record["upload_key"])
+        log.exception("%s not deleted: %s", what, key)
 
 
 def discard(files: Files, record: dict[str, Any]) -> None:
@@ -171,4 +199,6 @@ def delete(comp: Competition, files: Files, principal: Principal, case_id: str, 
 def judge_download_url(files: Files, expires_in: int, case: Case, attachment_id: str) -> str:
     """A judge's short-lived download of an attachment of a case assigned to them (the caller checked)."""
     record = _record(case, attachment_id)
+    if record["status"] != "verified":
+        raise NotFound("附件尚未上传完成或未通过校验")
     return files.download_url(record["key"], record["filename"], expires_in)

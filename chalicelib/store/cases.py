@@ -124,20 +124,35 @@ def set_status(case: Case, status: str, stage_key: tuple[str, str] | None, actor
     _write(stage_key, now, build)
 
 
+def _still_pending(attachment_id: str):
+    """The record is still the declared, unchecked one (no other confirm of it has finished)."""
+    return Case.attachments[attachment_id]["status"] == "pending"
+
+
 def put_attachment(case: Case, record: dict[str, Any], stage_key: tuple[str, ...], actor: str, now: float,
-                   action: str) -> None:
+                   action: str, pending_only: bool = False) -> None:
+    """Declare or verify an attachment; `pending_only`: only while its record is still pending (a confirm),
+    else VersionConflict."""
+    condition = Case.status == case.status
+    if pending_only:
+        condition = condition & _still_pending(record["attachment_id"])
+
     def build(t):
         t.update(case, actions=[Case.attachments[record["attachment_id"]].set(record)],
-                 condition=_own_window(case, now, Case.status == case.status), label="case")
+                 condition=_own_window(case, now, condition), label="case")
         t.save(audit.entry(f"case#{case.id}", actor, action, now, after=record))
     _write(stage_key, now, build)
 
 
 def remove_attachment(case: Case, attachment_id: str, stage_key: tuple[str, ...] | None, actor: str,
-                      now: float, action: str) -> None:
+                      now: float, action: str, pending_only: bool = False) -> None:
+    """`pending_only`: only while its record is still pending (a refused confirm), else VersionConflict."""
+    condition = (Case.resubmit_by > now) if case.status == "returned" else None
+    if pending_only:
+        condition = _still_pending(attachment_id) if condition is None else condition & _still_pending(attachment_id)
+
     def build(t):
-        t.update(case, actions=[Case.attachments[attachment_id].remove()], label="case",
-                 condition=(Case.resubmit_by > now) if case.status == "returned" else None)
+        t.update(case, actions=[Case.attachments[attachment_id].remove()], label="case", condition=condition)
         t.save(audit.entry(f"case#{case.id}", actor, action, now, before=attachment_id))
     _write(stage_key, now, build)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -84,8 +85,8 @@ def test_a_post_to_the_old_grant_after_confirm_never_reaches_the_served_file(api
     assert unit.call("POST", f"/cases/{case['id']}/attachments/{aid}/confirm")[1]["status"] == "verified"
 
     record = case_store.attachments_of(case_store.get(case["id"]))[aid]
-    assert (record["status"], record["key"], record["upload_key"]) == (
-        "verified", f"cases/{case['id']}/{aid}", form["fields"]["key"])
+    assert (record["status"], record["upload_key"]) == ("verified", form["fields"]["key"])
+    assert re.fullmatch(rf"cases/{case['id']}/{aid}/[0-9a-f]{{16}}", record["key"])   # this confirm's own copy
     assert head(record["upload_key"]) is None                # the upload is gone once copied in
     assert head(record["key"])["ContentLength"] == len(ORIGINAL)
 
@@ -137,3 +138,63 @@ def test_a_record_made_before_the_upload_key_is_checked_where_it_is(unit, case, 
     assert fetched(unit.call("GET", f"/cases/{case['id']}/attachments/old0000000000001")[1]["url"]) == ORIGINAL
     assert unit.call("DELETE", f"/cases/{case['id']}/attachments/old0000000000001")[0] == 204
     assert head(key) is None
+
+
+def _confirm_with_another_in_its_check(unit, case, aid, monkeypatch, meanwhile) -> tuple[int, Any]:
+    """Confirm `aid`, running `meanwhile()` (a second confirm of the same file) while the first one checks its
+    copy: the interleaving two browsers, or a unit racing itself, can produce."""
+    from chalicelib.services import attachments
+    original = attachments._check_object
+    calls: list[str] = []
+
+    def checking(files, record):
+        calls.append(record["key"])
+        if len(calls) == 1:
+            meanwhile()
+        return original(files, record)
+
+    monkeypatch.setattr(attachments, "_check_object", checking)
+    answer = unit.call("POST", f"/cases/{case['id']}/attachments/{aid}/confirm")
+    assert len(calls) == 2 and calls[0] != calls[1], calls      # each confirm checked a copy of its own
+    return answer
+
+
+def test_two_confirms_at_once_serve_exactly_the_copy_that_was_checked_and_recorded(unit, case, monkeypatch) -> None:
+    _, grant = unit.call("POST", f"/cases/{case['id']}/attachments",
+                         {"filename": "说明书.pdf", "content_type": "application/pdf", "size": len(ORIGINAL)})
+    aid = grant["attachment_id"]
+    post(grant["upload"], ORIGINAL, "application/pdf")
+    second: dict[str, Any] = {}
+
+    def the_other_confirm():
+        post(grant["upload"], REPLACEMENT, "application/pdf")     # valid too, but other bytes
+        second["answer"] = unit.call("POST", f"/cases/{case['id']}/attachments/{aid}/confirm")
+
+    status, first = _confirm_with_another_in_its_check(unit, case, aid, monkeypatch, the_other_confirm)
+    assert (status, first["status"], second["answer"][0]) == (200, "verified", 200)
+    record = case_store.attachments_of(case_store.get(case["id"]))[aid]
+    # the second confirm recorded first: its copy is served, the first one's copy is gone, not orphaned
+    assert fetched(unit.call("GET", f"/cases/{case['id']}/attachments/{aid}")[1]["url"]) == REPLACEMENT
+    listed = bootstrap.s3().list_objects_v2(Bucket=bootstrap.config().bucket, Prefix=f"cases/{case['id']}/{aid}")
+    assert [o["Key"] for o in listed.get("Contents", [])] == [record["key"]]
+
+
+def test_a_refused_confirm_meanwhile_leaves_nothing_served_and_the_first_confirm_says_so(unit, case,
+                                                                                          monkeypatch) -> None:
+    _, grant = unit.call("POST", f"/cases/{case['id']}/attachments",
+                         {"filename": "说明书.pdf", "content_type": "application/pdf", "size": len(ORIGINAL)})
+    aid = grant["attachment_id"]
+    post(grant["upload"], ORIGINAL, "application/pdf")
+    second: dict[str, Any] = {}
+    bad = ORIGINAL.replace(b"/Type /Catalog", b"/JavaScript   ")[:len(ORIGINAL)]
+
+    def a_bad_confirm():
+        post(grant["upload"], bad, "application/pdf")
+        second["answer"] = unit.call("POST", f"/cases/{case['id']}/attachments/{aid}/confirm")
+
+    status, first = _confirm_with_another_in_its_check(unit, case, aid, monkeypatch, a_bad_confirm)
+    assert second["answer"][0] == 400 and second["answer"][1]["error"]["fields"]["file"]
+    assert (status, first["error"]["code"]) == (404, "not_found")     # the file was refused and removed
+    assert aid not in case_store.attachments_of(case_store.get(case["id"]))
+    listed = bootstrap.s3().list_objects_v2(Bucket=bootstrap.config().bucket, Prefix=f"cases/{case['id']}/")
+    assert listed.get("KeyCount", 0) == 0
