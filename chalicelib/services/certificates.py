@@ -68,7 +68,8 @@ def prize_names(comp: Competition) -> dict[str, str]:
 
 
 def award_of(comp: Competition, signing_key: str, case: Case) -> Award:
-    body = json.loads(case.body)
+    """The award as it was given: a 赛前辅导 revision after the final changes the text, not what was awarded."""
+    body = json.loads(case.awarded_body or case.body)
     category = body.get("category", "")
     cat = comp.category(category)
     prize = case.prize or ""

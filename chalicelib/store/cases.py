@@ -94,12 +94,14 @@ def save_text(case: Case, body_json: str, char_count: int, category: str, stage_
     old_version = int(case.version)
     snapshot = CaseVersion(case.id, old_version, body=case.body, status=case.status, saved_at=now)
     condition = (Case.version == old_version) & (Case.status == case.status)
+    kept: list = []
     if recommended:
         condition = condition & (Case.provincial == True)  # noqa: E712 (a condition, not a comparison)
+        kept = [Case.awarded_body.set(Case.awarded_body | case.body)]   # the first revision keeps the awarded text
 
     def build(t):
         t.update(case, actions=[
-            Case.body.set(body_json), Case.char_count.set(char_count),
+            *kept, Case.body.set(body_json), Case.char_count.set(char_count),
             Case.category_key.set(category_key(category, case.id)), Case.version.set(old_version + 1),
             Case.history.set(Case.history.append([old_version])), Case.updated_at.set(now),
             Case.showcase_choice.remove(),   # the body's showcase_consent is the unit's latest word now

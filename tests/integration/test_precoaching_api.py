@@ -158,6 +158,16 @@ def test_the_recommended_case_is_revised_category_locked_and_its_prize_and_rank_
     from chalicelib.store.models import AuditEntry
     edits = [json.loads(r.detail) for r in AuditEntry.query(f"case#{dev}") if r.action == "case.edit"]
     assert edits == [{"version": case["version"] + 1}]
+    # the 荣誉证书 and the award mail name the case as it was awarded, after this revision and a second one
+    again = owner.call("PUT", f"/cases/{dev}", {**fields, "title": "党建引领数字政府建设（省赛二稿）",
+                                                 "version": revised["version"]})
+    assert again[0] == 200, again
+    from chalicelib import bootstrap
+    from chalicelib.services import certificates
+    from chalicelib.store import cases as case_store
+    award = certificates.award_of(bootstrap.competition(), "key", case_store.get(dev))
+    assert (award.title, award.unit) == (case["title"], case["recommending_unit"])
+    assert owner.call("GET", f"/cases/{dev}")[1]["title"] == "党建引领数字政府建设（省赛二稿）"
 
 
 def test_a_case_not_recommended_can_neither_be_revised_nor_answered(coached):
