@@ -7,14 +7,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any, Mapping
 
+from .errors import NotFound
+
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
-STAGE_ORDER = ("submission", "text_review", "coaching", "final", "provincial")
-JUDGED_STAGES = ("text_review", "coaching", "final", "provincial")   # the stages with judges, assignments, links
+
+
+class StageId(StrEnum):
+    """The notice's five stages. A member is its contract id: it equals that string, and JSON and PynamoDB
+    write it as that string, so stored rows and API answers read the same as plain strings did."""
+    SUBMISSION = "submission"
+    TEXT_REVIEW = "text_review"
+    COACHING = "coaching"
+    FINAL = "final"
+    PROVINCIAL = "provincial"
+
+    @property
+    def chinese_name(self) -> str:
+        """The stage's name in the notice (the config's `stages[].name` for 2023 says the same)."""
+        return STAGE_NAMES[self]
+
+
+STAGE_NAMES = {StageId.SUBMISSION: "文本申报", StageId.TEXT_REVIEW: "文本评审", StageId.COACHING: "专家辅导",
+               StageId.FINAL: "综合评选", StageId.PROVINCIAL: "省赛准备"}
+STAGE_ORDER = (StageId.SUBMISSION, StageId.TEXT_REVIEW, StageId.COACHING, StageId.FINAL, StageId.PROVINCIAL)
+# the stages with judges, assignments, links
+JUDGED_STAGES = (StageId.TEXT_REVIEW, StageId.COACHING, StageId.FINAL, StageId.PROVINCIAL)
 # The coaching-kind stages: a round of experts' feedback (no score) and the unit's revision of the case.
 # 专家辅导 on the cases that entered the final; 赛前辅导 (省赛准备) on the cases recommended to the provincial one.
-COACHING_ROUNDS = {"coaching": "专家辅导", "provincial": "赛前辅导"}
+COACHING_ROUNDS: dict[str, str] = {StageId.COACHING: "专家辅导", StageId.PROVINCIAL: "赛前辅导"}
+
+
+def parse_stage(value: object, among: tuple[StageId, ...] = STAGE_ORDER, message: str | None = None) -> StageId:
+    """A stage id from a path or a body: the member, or NotFound (`message`, else which ids there are)."""
+    if isinstance(value, str) and value in among:
+        return StageId(value)
+    raise NotFound(message or f"没有这个阶段：{value}（可选 {', '.join(among)}）")
 DEFAULT_PRESENTATION_MB = {"pptx": 100, "ppt": 100, "pdf": 100, "mp4": 500}
 
 
@@ -110,12 +140,13 @@ def presentation_window(windows: Mapping[str, StageWindow]) -> tuple[datetime, d
     """When an advanced case's unit may upload (and replace) its 综合评选 presentation: from the end of
     text review (when the finalists are known) until the final opens, so every judge and the organiser's
     download see the same file on the day (docs/PRESENTATIONS.md)."""
-    return windows["text_review"].closes_at, windows["final"].opens_at   # a close ends a window at that moment
+    # a close ends a window at that moment
+    return windows[StageId.TEXT_REVIEW].closes_at, windows[StageId.FINAL].opens_at
 
 
 def presentation_open(status: str, windows: Mapping[str, StageWindow], now: datetime) -> bool:
     opens_at, closes_at = presentation_window(windows)
-    return status == "advanced" and not windows["final"].closed and opens_at <= now < closes_at
+    return status == "advanced" and not windows[StageId.FINAL].closed and opens_at <= now < closes_at
 
 
 def parse_time(value: str) -> datetime:

@@ -55,6 +55,8 @@ from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
+from .competition import StageId
+
 TENTHS_PER_POINT = 10
 DEFAULT_TRIM_MIN_SCORES = 5
 DEFAULT_TIE_BREAK_CRITERION = "effectiveness"
@@ -395,8 +397,8 @@ def from_config(competition: Mapping[str, Any], stage: str) -> RankingSettings:
     block = ranking.get(stage)
     if not isinstance(block, Mapping):
         raise RankingConfigError(f"no ranking settings for stage {stage!r}")
-    default_quota = competition.get("quotas", {}).get("advance_per_category") if stage == "text_review" else None
-    bands = prize_bands_from_config(competition) if block.get("award_prizes", stage == "final") else ()
+    default_quota = competition.get("quotas", {}).get("advance_per_category") if stage == StageId.TEXT_REVIEW else None
+    bands = prize_bands_from_config(competition) if block.get("award_prizes", stage == StageId.FINAL) else ()
     return RankingSettings(
         method=parse_method(block.get("method", Method.TRIMMED_MEAN.value)),
         trim_min_scores=int(block.get("trim_min_scores", DEFAULT_TRIM_MIN_SCORES)),

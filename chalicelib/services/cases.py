@@ -18,7 +18,7 @@ from ..domain.cases import (
 )
 from ..domain import review as review_rules
 from ..domain import showcase as showcase_rules
-from ..domain.competition import CHINA, Competition, StageWindow, format_time, is_coaching
+from ..domain.competition import CHINA, Competition, StageId, StageWindow, format_time, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.readable import when
 from ..security import new_id
@@ -27,9 +27,9 @@ from ..store.models import Case
 from . import stages as stage_service
 from .accounts import Principal
 
-EDITABLE_IN = {"submission": ("draft", "submitted", "withdrawn"), "coaching": ("advanced",),
-               "provincial": ("awarded",)}
-GOVERNING = ("submission", "coaching", "provincial")
+EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
+               StageId.PROVINCIAL: ("awarded",)}
+GOVERNING = (StageId.SUBMISSION, StageId.COACHING, StageId.PROVINCIAL)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _today(now: datetime):
 def create(comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
     _require_unit(principal)
     body = _body(comp, raw)
-    window = stage_service.windows(comp)["submission"]
+    window = stage_service.windows(comp)[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
     ts = now.timestamp()
@@ -118,7 +118,7 @@ def create(comp: Competition, principal: Principal, raw: Any, now: datetime) -> 
                 history=[], body=_json(body), char_count=count_chars(body.counted_texts), attachments={},
                 created_at=ts, updated_at=ts)
     case.category_key = store.category_key(body.category, case.id)
-    store.create(case, (comp.id, "submission"), principal.actor, ts)
+    store.create(case, (comp.id, StageId.SUBMISSION), principal.actor, ts)
     return case
 
 
@@ -156,7 +156,7 @@ def editing_stage(case: Case, windows: dict[str, StageWindow], now: datetime) ->
     """The open stage that lets the case's unit change it now (a returned case's own window apart): 文本申报,
     or a coaching-kind stage's revision (赛前辅导 only for a case recommended to the provincial competition)."""
     for stage_id in GOVERNING:
-        recommended = stage_id != "provincial" or bool(case.provincial)
+        recommended = stage_id != StageId.PROVINCIAL or bool(case.provincial)
         if case.status in EDITABLE_IN[stage_id] and recommended and windows[stage_id].is_open(now):
             return stage_id
     return None
@@ -172,7 +172,7 @@ def _resubmission_closed(case: Case) -> str:
 
 
 def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
-    sub, coach, provincial = windows["submission"], windows["coaching"], windows["provincial"]
+    sub, coach, provincial = windows[StageId.SUBMISSION], windows[StageId.COACHING], windows[StageId.PROVINCIAL]
     if case.status == "returned":
         return _resubmission_closed(case)
     if case.status == "rejected":
@@ -205,7 +205,7 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
         validate_for_submit(body, _today(now))
     text, chars, ts = _json(body), count_chars(body.counted_texts), now.timestamp()
     new_version = store.save_text(case, text, chars, body.category, target.stage_key(comp.id), principal.actor, ts,
-                                  recommended=target.stage_id == "provincial")
+                                  recommended=target.stage_id == StageId.PROVINCIAL)
     # What the transaction wrote, without reading it back (one call fewer per edit).
     case.history = [*(case.history or []), int(case.version)]
     case.body, case.char_count, case.version, case.updated_at = text, chars, new_version, ts
@@ -216,7 +216,7 @@ def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
 
 def submit(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
     _require_unit(principal)
-    case, rows = store.get_with_stages(case_id, comp.id, ("submission",))
+    case, rows = store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
     if case.status == "submitted":
         return case
@@ -225,7 +225,7 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
                        + (f"（原因：{case.review_reason}）" if case.review_reason else ""))
     if case.status not in ("draft", "withdrawn", "returned"):
         raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能再提交")
-    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
+    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])[StageId.SUBMISSION]
     if case.status == "returned":
         if not resubmission_open(case, now):
             raise StageClosed(_resubmission_closed(case))
@@ -233,7 +233,7 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
     elif not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再提交")
     else:
-        stage_key, closes_at = (comp.id, "submission"), window.closes_at.timestamp()
+        stage_key, closes_at = (comp.id, StageId.SUBMISSION), window.closes_at.timestamp()
     validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
     ts = now.timestamp()
     from . import notifications
@@ -250,17 +250,17 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
 
 def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
     _require_unit(principal)
-    case, rows = store.get_with_stages(case_id, comp.id, ("submission",))
+    case, rows = store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
     if case.status == "withdrawn":
         return case
     if case.status not in ("draft", "submitted"):
         raise Conflict(f"案例当前状态为“{STATUS_NAMES[case.status]}”，不能撤回")
-    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])["submission"]
+    window = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再撤回")
     try:
-        store.set_status(case, "withdrawn", (comp.id, "submission"), principal.actor, now.timestamp())
+        store.set_status(case, "withdrawn", (comp.id, StageId.SUBMISSION), principal.actor, now.timestamp())
     except VersionConflict as conflict:
         return _already(comp, case_id, "withdrawn", conflict)
     case.status, case.updated_at = "withdrawn", now.timestamp()

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
-from ..domain.competition import CHINA, Competition, StageWindow
+from ..domain.competition import CHINA, Competition, StageId, StageWindow
 from ..domain.errors import NotFound
 from ..domain.readable import day
 from ..exports import data
@@ -137,7 +137,7 @@ def available(comp: Competition, case: Case, final: StageWindow | None = None) -
     (the final's window is read only for an awarded case, unless the caller has it)."""
     if case.competition_id != comp.id or case.status != "awarded" or not case.prize:
         return False
-    return (final or stage_service.windows(comp)["final"]).closed
+    return (final or stage_service.windows(comp)[StageId.FINAL]).closed
 
 
 def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
@@ -155,7 +155,7 @@ def own_certificate_url(comp: Competition, principal: Principal, case_id: str, f
     case = case_store.get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
-    final = stage_service.windows(comp)["final"]
+    final = stage_service.windows(comp)[StageId.FINAL]
     if case is None or not owner or not available(comp, case, final):
         raise NotFound(NO_CERTIFICATE)
     award = award_of(comp, signing_key, case)

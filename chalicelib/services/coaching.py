@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..domain.competition import Competition, format_time
+from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, Invalid
 from ..store import final as store
 from . import cases as case_service
@@ -49,7 +49,7 @@ def feedback(comp: Competition, principal: Principal, case_id: str, now: datetim
     open_now = case_service.editing_stage(case, windows, now) == stage
     return {
         "case_id": case.id, "status": case.status, "version": int(case.version),
-        "coaching": _window(windows["coaching"], now),
+        "coaching": _window(windows[StageId.COACHING], now),
         "round": {"stage": stage, "name": comp.round_name(stage), **_window(current, now)},
         "can_reply": open_now and principal.role == "unit", "can_revise": open_now and principal.role == "unit",
         "feedback": [{"judge": e["judge"], "stage": e["stage"], "round": e["round"],
@@ -61,7 +61,7 @@ def feedback(comp: Competition, principal: Principal, case_id: str, now: datetim
 def round_of(case: Any) -> str:
     """The coaching round that concerns the case: 赛前辅导 once it is awarded and recommended to the provincial
     competition, else 专家辅导."""
-    return "provincial" if case.status == "awarded" and case.provincial else "coaching"
+    return StageId.PROVINCIAL if case.status == "awarded" and case.provincial else StageId.COACHING
 
 
 def _window(window: Any, now: datetime) -> dict[str, str]:

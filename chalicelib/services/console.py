@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..domain.cases import ENTERED, STATUS_NAMES
-from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time
+from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy_module
 from ..store import accounts as account_store
@@ -77,23 +77,23 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
-    first = [stage for stage in JUDGED_STAGES if stage != "provincial"]
+    first: list[str] = [stage for stage in JUDGED_STAGES if stage != StageId.PROVINCIAL]
     found = read_concurrently({
         "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
         "windows": lambda: stage_service.windows(comp), "units": account_store.list_units,
         "judges": lambda: judging_store.list_judges(comp.id), **_slot_reads(first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
-    recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part("provincial", c)})
-    found.update(read_concurrently(_slot_reads(["provincial"], recommended)) if recommended else {})
+    recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part(StageId.PROVINCIAL, c)})
+    found.update(read_concurrently(_slot_reads([StageId.PROVINCIAL], recommended)) if recommended else {})
     matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
         matrix.setdefault("" if category == "~" else category, Counter())[case.status] += 1
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
-    stage_slots = {stage: [slot for cat in comp.category_ids for slot in found.get(f"{stage}#{cat}", [])]
-                   for stage in JUDGED_STAGES}
+    stage_slots: dict[str, list[Any]] = {
+        stage: [slot for cat in comp.category_ids for slot in found.get(f"{stage}#{cat}", [])] for stage in JUDGED_STAGES}
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),

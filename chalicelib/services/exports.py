@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import ENTERED, GENDERS, RANK_LEVELS, STATUS_NAMES
-from ..domain.competition import CHINA, Competition
+from ..domain.competition import CHINA, STAGE_NAMES, Competition, StageId
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
 from ..domain.readable import day, when
 from ..domain import ranking as ranking_rules
@@ -39,7 +39,6 @@ from . import stages as stage_service
 log = logging.getLogger("saiping")
 
 
-STAGE_NAMES = {"text_review": "文本评审", "final": "综合评选"}
 YES_NO = {True: "是", False: "否", None: ""}
 
 
@@ -296,7 +295,7 @@ def iter_cases(competition_id: str) -> Iterator[Case]:
 
 
 def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
-    window = stage_service.windows(comp)["final"]
+    window = stage_service.windows(comp)[StageId.FINAL]
     return window.closed, window.closed_at
 
 
@@ -304,8 +303,8 @@ def results_book(comp: Competition) -> data.ResultsBook:
     final_closed, _ = _final_closed(comp)
     leaders = {c.id: json.loads(c.body).get("leader", {}).get("name", "") for c in iter_cases(comp.id)}
     prize_names = certificates.prize_names(comp)
-    review = results.ranking(comp, "text_review")
-    final = results.ranking(comp, "final") if final_closed else None
+    review = results.ranking(comp, StageId.TEXT_REVIEW)
+    final = results.ranking(comp, StageId.FINAL) if final_closed else None
     sheets = []
     for category in comp.categories:
         rows: list[data.ResultRow] = []
@@ -377,7 +376,7 @@ def scores_book(comp: Competition) -> data.ScoresBook:
         ranking = results.ranking(comp, stage)
         for category in comp.categories:
             for e in ranking["categories"].get(category.id, []):
-                if stage == "final":
+                if stage == StageId.FINAL:
                     outcome = certificates.prize_names(comp).get(e.get("prize") or "", "") or "未获奖"
                 else:
                     outcome = {True: "入围", False: "未入围"}.get(e.get("advanced"), "")
@@ -411,7 +410,7 @@ def rules_of(comp: Competition) -> list[tuple[str, str]]:
             rows.append((f"{STAGE_NAMES[stage]}：入围", outcome))
         if bands:
             rows.append((f"{STAGE_NAMES[stage]}：奖项", bands + "（每个类别分别评定）。"))
-    tie = ranking_rules.from_config(comp.raw, "final").tie_break_criterion
+    tie = ranking_rules.from_config(comp.raw, StageId.FINAL).tie_break_criterion
     tie = "/".join(dict.fromkeys(k.name for c in comp.categories for k in c.criteria if k.id == tie)) or tie
     rows += [
         ("排序与并列", f"按案例得分从高到低排序。得分相同时，依次比较：全部评分的算术平均（高者在前）；"
@@ -463,7 +462,7 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
-    final = results.ranking(comp, "final")
+    final = results.ranking(comp, StageId.FINAL)
     ranks = {e["case_id"]: int(e["rank"]) for entries in final["categories"].values() for e in entries}
     awarded = certificates.awards(comp, ports.signing_key, ranks=ranks)
     if not awarded:
@@ -476,7 +475,7 @@ def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成获奖名单")
-    final = results.ranking(comp, "final")
+    final = results.ranking(comp, StageId.FINAL)
     prize_order = [p["id"] for p in comp.raw.get("prizes", [])]
     prize_names = certificates.prize_names(comp)
     groups = []
@@ -507,7 +506,7 @@ def honors_book(comp: Competition) -> data.HonorsBook:
     """每项荣誉的提名人选: the nominees of every honor, and per honor every case considered with the reason
     (nominees first, then category order and rank)."""
     found = results.honors(comp)                       # refuses (Conflict) until the final is closed
-    final = results.ranking(comp, "final")
+    final = results.ranking(comp, StageId.FINAL)
     entries = {e["case_id"]: (category, e) for category, group in final["categories"].items() for e in group}
     leaders = {c.id: json.loads(c.body).get("leader") or {} for c in iter_cases(comp.id) if c.id in entries}
     category_names = {c.id: c.name for c in comp.categories}
@@ -602,7 +601,7 @@ def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成省赛推荐名单")
-    final = results.ranking(comp, "final")
+    final = results.ranking(comp, StageId.FINAL)
     prize_names = certificates.prize_names(comp)
     recommended = {c.id: c for c in iter_cases(comp.id) if c.provincial and c.status == "awarded"}
     rows: list[data.ProvincialRow] = []

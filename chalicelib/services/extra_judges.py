@@ -13,14 +13,14 @@ from typing import Any
 
 from ..domain import assignment as planner
 from ..domain import ranking as ranking_rules
-from ..domain.competition import Competition
+from ..domain.competition import Competition, StageId
 from ..domain.errors import Invalid, NotFound, StageClosed
 from ..store import cases as case_store
 from ..store import judging as store
 from . import results
 from . import stages as stage_service
 
-STAGE = "text_review"
+STAGE = StageId.TEXT_REVIEW
 SPREAD = 2            # the default window: advance_per_category - 2 .. advance_per_category + 2
 MAX_EXTRA = 20
 

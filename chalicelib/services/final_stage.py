@@ -18,7 +18,7 @@ from typing import Any
 from ..domain import draw as draw_rules
 from ..domain import live_final as live_rules
 from ..domain import ranking as ranking_rules
-from ..domain.competition import CHINA, Category, Competition, format_time, parse_time
+from ..domain.competition import CHINA, Category, Competition, StageId, format_time, parse_time
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.judges import tenths_to_points
 from ..store import cases as case_store
@@ -28,7 +28,7 @@ from ..store.models import Case
 from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
 
-FINAL = "final"
+FINAL = StageId.FINAL
 
 
 def _category(comp: Competition, category: Any) -> str:

@@ -27,7 +27,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..config import Settings
 from ..domain import assignment as planner
 from ..domain.cases import STATUS_NAMES
-from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageWindow, format_time, is_coaching
+from ..domain.competition import (
+    CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time, is_coaching, parse_stage,
+)
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_judge
 from ..mail import outbox
@@ -39,10 +41,11 @@ from ..store.models import Assignment, Judge, Session
 from . import stages as stage_service
 
 READ_GRACE_SECONDS = 24 * 3600
-CASES_FOR_STAGE = {"text_review": ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
-                   "coaching": ("advanced", "awarded", "not_awarded"),
-                   "final": ("advanced", "awarded", "not_awarded"),
-                   "provincial": ("awarded",)}
+CASES_FOR_STAGE: dict[str, tuple[str, ...]] = {
+    StageId.TEXT_REVIEW: ("submitted", "advanced", "not_advanced", "awarded", "not_awarded"),
+    StageId.COACHING: ("advanced", "awarded", "not_awarded"),
+    StageId.FINAL: ("advanced", "awarded", "not_awarded"),
+    StageId.PROVINCIAL: ("awarded",)}
 OUT_AFTER_REVIEW = ("returned", "rejected")   # 审核: never assigned, not even by an organiser's override
 
 
@@ -82,12 +85,11 @@ def list_judges(comp: Competition) -> list[Judge]:
 def takes_part(stage: str, case: Any) -> bool:
     """The case is one of the stage's to judge: by its status; 赛前辅导 (provincial) only on the awarded cases
     the organiser recommended to the provincial competition (省赛推荐)."""
-    return case.status in CASES_FOR_STAGE[stage] and (stage != "provincial" or bool(case.provincial))
+    return case.status in CASES_FOR_STAGE[stage] and (stage != StageId.PROVINCIAL or bool(case.provincial))
 
 
 def _check_stage(stage: str) -> None:
-    if stage not in JUDGED_STAGES:
-        raise NotFound("只有文本评审、专家辅导、综合评选和赛前辅导（省赛准备）有评委分配")
+    parse_stage(stage, JUDGED_STAGES, "只有文本评审、专家辅导、综合评选和赛前辅导（省赛准备）有评委分配")
 
 
 def _refs(comp: Competition, stage: str):
@@ -113,7 +115,7 @@ def plan_assignments(comp: Competition, stage: str, raw: Any, actor: str, now: d
     existing = [(s.judge_id, s.case_id) for s in slots if not s.recused]
     excluded = [(s.judge_id, s.case_id) for s in slots if s.recused]
     try:
-        if stage == "text_review":
+        if stage == StageId.TEXT_REVIEW:
             plan = planner.plan_text_review(case_refs, judge_refs, k, existing, excluded)
         elif is_coaching(stage):
             plan = planner.plan_coaching(case_refs, judge_refs, existing, excluded)
@@ -129,7 +131,7 @@ def plan_assignments(comp: Competition, stage: str, raw: Any, actor: str, now: d
 
 
 def _judges_per_case(raw: Any, stage: str) -> int:
-    if stage != "text_review":
+    if stage != StageId.TEXT_REVIEW:
         return 1
     value = raw.get("judges_per_case", 5) if isinstance(raw, dict) else None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 50:
@@ -157,7 +159,7 @@ def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, a
     if case.status in OUT_AFTER_REVIEW:
         raise Invalid(f"该案例经审核为“{STATUS_NAMES[case.status]}”，不参加评审，不能分配评委",
                       {"case_id": "该案例不参加评审"})
-    if stage == "provincial" and not takes_part(stage, case):
+    if stage == StageId.PROVINCIAL and not takes_part(stage, case):
         raise Invalid("赛前辅导只面向推荐参加省赛的获奖案例，该案例未被推荐", {"case_id": "该案例未被推荐参加省赛"})
     body = json.loads(case.body)
     ref = planner.CaseRef(case.id, body.get("category", ""), body.get("recommending_unit", ""))

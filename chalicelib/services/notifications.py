@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageWindow
+from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
 from ..domain.readable import when
 from ..mail import outbox
 from ..store import accounts as account_store
@@ -35,7 +35,7 @@ log = logging.getLogger("saiping")
 REMINDER_DAYS = (3, 1)
 JUDGE_REMINDER_BEFORE = timedelta(days=1)
 FEEDBACK_GRACE = timedelta(hours=2)     # feedback saved in the coaching window's last hour still gets its mail
-SCORED_STAGES = ("text_review", "final")
+SCORED_STAGES: tuple[str, ...] = (StageId.TEXT_REVIEW, StageId.FINAL)
 
 
 def ports_and_competition() -> tuple[Any, Competition]:
@@ -135,7 +135,7 @@ def send_reminders(comp: Competition, ports: Any, now: datetime) -> dict[str, in
     scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
     windows = stage_service.windows(comp)
     counts = {"deadline_reminder": 0, "judge_reminder": 0, "feedback_available": 0}
-    submission = windows["submission"]
+    submission = windows[StageId.SUBMISSION]
     days = reminder_days(submission, now)
     if days is not None:
         counts["deadline_reminder"] = deadline_reminders(comp, ports, submission, days, now)
@@ -218,7 +218,7 @@ def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: 
         account = emails.get(case.owner_id) if case else None
         if case is None or account is None:
             continue
-        object_key = case.id if coaching.id == "coaching" else f"{case.id}#{coaching.id}"   # once per round
+        object_key = case.id if coaching.id == StageId.COACHING else f"{case.id}#{coaching.id}"   # once per round
         sent += _send(ports, comp, "feedback_available", object_key, account.email, {
             "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
             "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp())

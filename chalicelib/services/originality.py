@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import originality as domain
 from ..domain.cases import SUBMITTED_ONCE
-from ..domain.competition import CHINA, Competition
+from ..domain.competition import CHINA, Competition, StageId
 from ..domain.errors import Invalid
 from ..store import cases as case_store
 from ..store import originality as store
@@ -39,7 +39,7 @@ def competition_year(comp: Competition) -> int:
     raw = (comp.raw or {}).get("originality") or {}
     if isinstance(raw.get("year"), int):
         return int(raw["year"])
-    submission = next(w for w in comp.default_windows if w.id == "submission")
+    submission = next(w for w in comp.default_windows if w.id == StageId.SUBMISSION)
     return submission.opens_at.astimezone(CHINA).year
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import Settings
 from ..domain.attachments import allowed_text, declare, presentation_kinds
-from ..domain.competition import Competition, format_time, presentation_open, presentation_window
+from ..domain.competition import Competition, StageId, format_time, presentation_open, presentation_window
 from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed
 from ..domain.readable import when
 from ..store import cases as store
@@ -27,7 +27,7 @@ from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
 
-FINAL = "final"
+FINAL = StageId.FINAL
 
 
 def _presentations(case: Case) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from ..domain import honors as honor_rules
 from ..domain import organisation_award as award_rules
 from ..domain import ranking as ranking_rules
 from ..domain.cases import ENTERED
-from ..domain.competition import Competition
+from ..domain.competition import Competition, StageId, parse_stage
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.accounts import EMAIL
 from ..mail import outbox
@@ -34,8 +34,9 @@ from ..store.models import Case, Ranking
 from . import stages as stage_service
 
 log = logging.getLogger("saiping")
-RANKED_STAGES = ("text_review", "final")
-STAGE_CASES = {"text_review": ENTERED, "final": ("advanced", "awarded", "not_awarded")}
+RANKED_STAGES = (StageId.TEXT_REVIEW, StageId.FINAL)
+STAGE_CASES: dict[str, tuple[str, ...]] = {StageId.TEXT_REVIEW: ENTERED,
+                                           StageId.FINAL: ("advanced", "awarded", "not_awarded")}
 # What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
 # emulator far less time); closing reads whole cases, as it writes them.
 RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
@@ -94,7 +95,7 @@ def compute(comp: Competition, stage: str, category: str, cases: list[Case],
         "case_id": r.case_id, "title": titles[r.case_id].get("title", ""),
         "unit": titles[r.case_id].get("recommending_unit", ""), "rank": r.rank,
         "score": ranking_rules.score_display(r.aggregate), "scores_count": r.scores_count,
-        "advanced": True if stage == "final" else r.advanced, "prize": r.prize, "tie": r.tie,
+        "advanced": True if stage == StageId.FINAL else r.advanced, "prize": r.prize, "tie": r.tie,
         "cut_tie": r.cut_tie,
         "plain_mean": ranking_rules.score_display(r.plain_mean),
         "tie_break_mean": ranking_rules.score_display(r.tie_break_mean),
@@ -111,8 +112,7 @@ def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None =
     `cases`, `scores` and `extra` (by category), when given, are what ranking_with_fairness read once for
     both. `extra_scores`: how many of a case's scores come from extra judges near the cut (0 in rankings
     stored before extra judges existed)."""
-    if stage not in RANKED_STAGES:
-        raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
+    stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
     row, rankings = store.stage_and_rankings(comp.id, stage, comp.category_ids)
     window = stage_service.windows_from_rows(comp, [row] if row is not None else [])[stage]
     if cases is None:   # a closed stage's stored rankings need only the cases' 省赛 marks
@@ -132,8 +132,7 @@ def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None =
 
 def ranking_with_fairness(comp: Competition, stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ranking page's two reports from one read of the cases and one of each category's scores."""
-    if stage not in RANKED_STAGES:
-        raise NotFound("只有文本评审（text_review）和综合评选（final）有排名")
+    stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
     cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)
     read = {category: _read_scores(stage, category) for category in comp.category_ids}
     scores = {category: found[0] for category, found in read.items()}
@@ -144,8 +143,7 @@ def ranking_with_fairness(comp: Competition, stage: str) -> tuple[dict[str, Any]
 def fairness(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
              by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     """How the outcome would move under mean / trimmed mean / z-score, and each judge's statistics."""
-    if stage not in RANKED_STAGES:
-        raise NotFound("只有文本评审（text_review）和综合评选（final）有公平性报告")
+    stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有公平性报告")
     cases = _cases_of(comp, stage) if cases is None else cases
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     for category in comp.category_ids:
@@ -178,7 +176,7 @@ def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, 
     case = case_store.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
-    if not stage_service.windows(comp)["final"].closed:
+    if not stage_service.windows(comp)[StageId.FINAL].closed:
         raise Conflict("综合评选结束并评出奖项后，才能推荐参加省赛")
     if case.status != "awarded":
         raise Conflict("只能在综合评选获奖案例中推荐参加省赛")
@@ -190,18 +188,19 @@ def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, 
 # -- closing --------------------------------------------------------------------------------
 def close_stage(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
     windows = stage_service.windows(comp)
-    if stage not in windows:
-        raise NotFound(f"没有这个阶段：{stage}")
-    if stage == "final" and not windows["text_review"].closed and now >= windows["text_review"].closes_at:
-        close_stage(comp, ports, "text_review", actor, now)   # due anyway: what the schedule does first
+    stage = parse_stage(stage)
+    review = windows[StageId.TEXT_REVIEW]
+    if stage == StageId.FINAL and not review.closed and now >= review.closes_at:
+        close_stage(comp, ports, StageId.TEXT_REVIEW, actor, now)   # due anyway: what the schedule does first
     try:   # the final ranks the cases the text review advanced: it closes after it, never before
-        stage_store.close(comp.id, stage, actor, now.timestamp(), after="text_review" if stage == "final" else None)
+        stage_store.close(comp.id, stage, actor, now.timestamp(),
+                          after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
     except stage_store.EarlierStageOpen:
         raise Conflict("文本评审尚未截止：综合评选的入围案例在文本评审截止时才确定，请先截止文本评审") from None
-    if stage == "text_review":
-        _decide(comp, ports, "text_review", actor, now)
-    elif stage == "final":
-        _decide(comp, ports, "final", actor, now)
+    if stage == StageId.TEXT_REVIEW:
+        _decide(comp, ports, StageId.TEXT_REVIEW, actor, now)
+    elif stage == StageId.FINAL:
+        _decide(comp, ports, StageId.FINAL, actor, now)
     return {"stage": stage, "status": "closed"}
 
 
@@ -227,7 +226,7 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
         elif window.closed and not decided(comp, stage):
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
             _decide(comp, ports, stage, "system:schedule", now)
-    if not windows["text_review"].settled:
+    if not windows[StageId.TEXT_REVIEW].settled:
         notify_results(comp, ports, now.timestamp())
     _settle(comp)
     return closed
@@ -241,7 +240,7 @@ def _settle(comp: Competition) -> None:
         if windows[stage].settled or not windows[stage].closed:
             continue
         rankings = [store.get_ranking(comp.id, stage, category) for category in comp.category_ids]
-        if all(r is not None and (r.notified or stage != "text_review") for r in rankings):
+        if all(r is not None and (r.notified or stage != StageId.TEXT_REVIEW) for r in rankings):
             stage_store.settle(comp.id, stage)
 
 
@@ -265,7 +264,7 @@ def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: dateti
         key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
         ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
         by_id = {c.id: c for c in cases}
-        if stage == "text_review":
+        if stage == StageId.TEXT_REVIEW:
             changes = [(by_id[e["case_id"]], "advanced" if e["advanced"] else "not_advanced", None)
                        for e in entries]
             store.apply_outcomes(changes, ("submitted",), actor, ts)
@@ -288,7 +287,7 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
     marked notified when all its mail is through.
     """
     started, sent = time.monotonic(), 0
-    pending = [r for r in (store.get_ranking(comp.id, "text_review", c) for c in comp.category_ids)
+    pending = [r for r in (store.get_ranking(comp.id, StageId.TEXT_REVIEW, c) for c in comp.category_ids)
                if r is not None and not r.notified]
     if not pending:
         return 0
@@ -370,14 +369,14 @@ def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
 
 # -- honors and organisation award ----------------------------------------------------------
 def honors(comp: Competition) -> dict[str, Any]:
-    window = stage_service.windows(comp)["final"]
+    window = stage_service.windows(comp)[StageId.FINAL]
     if not window.closed:
         raise Conflict("综合评选结束（关闭）后才能生成荣誉提名")
     candidates = []
-    finalists = _cases_of(comp, "final")   # one Query for every category's leaders
+    finalists = _cases_of(comp, StageId.FINAL)   # one Query for every category's leaders
     bodies = {c.id: json.loads(c.body) for group in finalists.values() for c in group}
     for category in comp.category_ids:
-        stored = store.get_ranking(comp.id, "final", category)
+        stored = store.get_ranking(comp.id, StageId.FINAL, category)
         for entry in store.results_of(stored) if stored else []:
             case_id = entry["case_id"]
             if case_id not in bodies:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import review as rules
 from ..domain.cases import STATUS_NAMES
-from ..domain.competition import Competition, StageWindow, parse_time
+from ..domain.competition import Competition, StageId, StageWindow, parse_time
 from ..domain.errors import Conflict, NotFound, NotSubmitted, StageClosed
 from ..domain.readable import when
 from ..store import cases as case_store
@@ -28,18 +28,18 @@ LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审�
 
 def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
     """When review is possible: after submission closed, until text review closes."""
-    submission, text_review = windows["submission"], windows["text_review"]
+    submission, text_review = windows[StageId.SUBMISSION], windows[StageId.TEXT_REVIEW]
     is_open = submission.status(now) == "closed" and text_review.status(now) != "closed"
     return {"open": is_open, "opens_at": submission.closes_at, "closes_at": text_review.closes_at,
             "ended": text_review.status(now) == "closed"}
 
 
 def review(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> Case:
-    case, rows = case_store.get_with_stages(case_id, comp.id, ("submission", "text_review"))
+    case, rows = case_store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")
     windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
-    decision = rules.parse_decision(raw, now, windows["text_review"].closes_at, parse_time)
+    decision = rules.parse_decision(raw, now, windows[StageId.TEXT_REVIEW].closes_at, parse_time)
     _check_reviewable(case, windows, now)
     if decision.decision != "accepted":
         _check_not_assigned(case)
@@ -67,7 +67,7 @@ def _check_reviewable(case: Case, windows: dict[str, StageWindow], now: datetime
 
 def _check_not_assigned(case: Case) -> None:
     category = case.category_key.partition("#")[0]
-    slots = judging_store.slots_of_category("text_review", category, case.id, attributes=("judge_id",))
+    slots = judging_store.slots_of_category(StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
     if slots:
         raise Conflict(f"该案例已分配给 {len(slots)} 位评委进行文本评审；请先在“评审分配”中取消这些分配，再退回修改或不予受理")
 

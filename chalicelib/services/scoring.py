@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.competition import COACHING_ROUNDS, Competition, is_coaching
+from ..domain.competition import COACHING_ROUNDS, Competition, StageId, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
 from ..security import token_hash
@@ -151,7 +151,7 @@ def feedback_for_unit(comp: Competition, principal: Principal, case_id: str) -> 
     category = json.loads(case.body).get("category", "")
     entries = []
     for stage, round_name in COACHING_ROUNDS.items():
-        if stage == "provincial" and case.status != "awarded":
+        if stage == StageId.PROVINCIAL and case.status != "awarded":
             continue   # 赛前辅导 slots exist only on awarded cases: one Query fewer for every other case
         slots = sorted((s for s in store.slots_of_category(stage, category, case_id) if s.feedback),
                        key=lambda s: s.judge_id) if category else []

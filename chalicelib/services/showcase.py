@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import showcase as rules
-from ..domain.competition import Competition, format_time
+from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, NotFound
 from ..store import cases as case_store
 from ..store import results as result_store
@@ -27,8 +27,8 @@ def showcase(comp: Competition, raw_q: Any, raw_category: Any, now: datetime) ->
     closed none (`open` false) and the time it is due to close (`opens_at`). Reads: the final's stage row and its
     stored rankings (one BatchGetItem), the awarded cases (one Query)."""
     terms, category = rules.search_terms(raw_q, raw_category, comp.category_ids)
-    row, rankings = result_store.stage_and_rankings(comp.id, "final", comp.category_ids)
-    final = stage_service.windows_from_rows(comp, [row] if row is not None else [])["final"]
+    row, rankings = result_store.stage_and_rankings(comp.id, StageId.FINAL, comp.category_ids)
+    final = stage_service.windows_from_rows(comp, [row] if row is not None else [])[StageId.FINAL]
     opened = final.status(now) == "closed"
     shown = _shown(comp) if opened else []
     found = [e for e in shown if rules.matches(e, terms, category)]

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..domain.competition import (
-    STAGE_ORDER, Competition, StageWindow, check_windows_do_not_overlap, format_time, is_coaching, parse_time,
+    STAGE_ORDER, Competition, StageId, StageWindow, check_windows_do_not_overlap, format_time, is_coaching, parse_stage,
+    parse_time,
 )
-from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.errors import Conflict, Invalid, StageClosed
 from ..store import cases as case_store
 from ..store import judging as judging_store
 from ..store import stages as store
@@ -46,8 +47,7 @@ def seed(comp: Competition, chosen: tuple[StageWindow, ...]) -> int:
 
 def move_window(comp: Competition, stage_id: str, raw: Any, actor: str, now: datetime) -> StageWindow:
     """Move or extend a window. Windows of successive stages never overlap; a closed stage stays closed."""
-    if stage_id not in STAGE_ORDER:
-        raise NotFound(f"没有这个阶段：{stage_id}（可选 {', '.join(STAGE_ORDER)}）")
+    stage_id = parse_stage(stage_id)
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 opens_at 和 closes_at", {"body": "应为 JSON 对象"})
     errors: dict[str, str] = {}
@@ -69,8 +69,7 @@ def open_now(comp: Competition, stage_id: str, actor: str, now: datetime) -> Sta
     """Start a stage that has not begun at once, keeping its closing time: what the organiser does after
     closing the stage before it early. It opens now, or a second after the previous stage's end if that is
     this very moment (windows never touch); the overlap rule of `move_window` applies as ever."""
-    if stage_id not in STAGE_ORDER:
-        raise NotFound(f"没有这个阶段：{stage_id}（可选 {', '.join(STAGE_ORDER)}）")
+    stage_id = parse_stage(stage_id)
     current = windows(comp)
     window = current[stage_id]
     status = window.status(now)
@@ -114,16 +113,15 @@ def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
     the case's title, recusals apart, and the stage's cases that no judge has; submission: the cases not yet
     submitted (drafts, cases returned for correction). Other stages have nothing to list (`kind` "none")."""
     from .judging import JUDGED_STAGES, takes_part   # judging imports this module
-    if stage_id not in STAGE_ORDER:
-        raise NotFound(f"没有这个阶段：{stage_id}")
-    if stage_id not in JUDGED_STAGES and stage_id != "submission":
+    stage_id = parse_stage(stage_id)
+    if stage_id not in JUDGED_STAGES and stage_id != StageId.SUBMISSION:
         return {"stage": stage_id, "kind": "none", "categories": [], "totals": {}}
     cases = case_store.list_for_competition(comp.id)
     titles = {c.id: json.loads(c.body).get("title", "") for c in cases}
     by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
     for case in cases:
         by_category.setdefault(case.category_key.split("#", 1)[0], []).append(case)
-    if stage_id == "submission":
+    if stage_id == StageId.SUBMISSION:
         categories = [_drafts(category if comp.category(category) else "", _category_name(comp, category), found,
                               titles) for category, found in by_category.items()]
         return {"stage": stage_id, "kind": "drafts", "categories": categories,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from ..domain.competition import StageId
 from ..domain.errors import StageClosed, VersionConflict, Conflict
 from . import audit, db, stages
 from .models import Case, CaseVersion, Stage
@@ -180,18 +181,18 @@ def review(case: Case, status: str, decision: str, reason: str | None, resubmit_
                Case.resubmit_by.set(resubmit_by) if resubmit_by is not None else Case.resubmit_by.remove()]
     try:
         with db.transaction() as t:
-            t.condition_check(Stage, competition_id, "submission", label="submission",
+            t.condition_check(Stage, competition_id, StageId.SUBMISSION, label=StageId.SUBMISSION,
                               condition=(Stage.closes_at <= now) | (Stage.closed == True))  # noqa: E712
-            t.condition_check(Stage, competition_id, "text_review", label="text_review",
+            t.condition_check(Stage, competition_id, StageId.TEXT_REVIEW, label=StageId.TEXT_REVIEW,
                               condition=(Stage.closes_at > now) & (Stage.closed == False))  # noqa: E712
             t.update(case, actions=actions, label="case", condition=(
                 (Case.version == int(case.version)) & (Case.status == "submitted") & reviewed))
             t.save(audit.entry(f"case#{case.id}", actor, "case.review", now, before=before, after=after,
                                detail=after))
     except db.Refused as exc:
-        if "submission" in exc.labels:
+        if StageId.SUBMISSION in exc.labels:
             raise StageClosed("文本申报截止后才能审核（截止前单位仍可修改或撤回已提交的案例）") from exc
-        if "text_review" in exc.labels:
+        if StageId.TEXT_REVIEW in exc.labels:
             raise StageClosed("文本评审已截止，不能再审核") from exc
         raise VersionConflict("案例已在别处被审核或修改，请刷新页面后重新审核") from exc
     case.status, case.review_decision, case.review_reason = status, decision, reason

@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from ..domain.competition import StageId
 from ..domain.errors import Conflict, NotFound, StageClosed
 from . import audit, db, stages
 from .models import AuditEntry, Case, Stage
@@ -84,8 +85,8 @@ def _latest(key: str) -> tuple[dict[str, Any], AuditEntry] | None:
 
 
 # a coaching round's stage -> (its cases' status, the round's name, why another case cannot reply)
-REPLY_CASES = {"coaching": ("advanced", "专家辅导", "未进入综合评选"),
-               "provincial": ("awarded", "赛前辅导", "未被推荐参加省赛")}
+REPLY_CASES: dict[str, tuple[str, str, str]] = {StageId.COACHING: ("advanced", "专家辅导", "未进入综合评选"),
+                                                  StageId.PROVINCIAL: ("awarded", "赛前辅导", "未被推荐参加省赛")}
 
 
 def save_replies(case: Case, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
@@ -94,7 +95,7 @@ def save_replies(case: Case, replies_json: str, competition_id: str, stage: str,
     in 专家辅导, on an awarded case still recommended to the provincial competition in 赛前辅导."""
     status, name, why = REPLY_CASES[stage]
     condition = (Case.status == status) & (Case.owner_id == case.owner_id)
-    if stage == "provincial":
+    if stage == StageId.PROVINCIAL:
         condition = condition & (Case.provincial == True)  # noqa: E712 (a condition, not a comparison)
     try:
         with db.transaction() as t:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
+from ..domain.competition import StageId
 from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
 from ..lazy import lazy_module
 from ..security import same
@@ -44,7 +45,7 @@ admin_pages = Blueprint(__name__)
 
 ORGANISER = ("organiser",)
 STAGE_STATUS = {"pending": "未开始", "open": "进行中", "closed": "已截止"}
-RANKED = ("text_review", "final")
+RANKED = (StageId.TEXT_REVIEW, StageId.FINAL)
 UPLOAD_SLACK = 64 * 1024      # the form's other fields and the multipart framing around the file
 NOTICES = {
     "created": "评委已添加。", "updated": "评委信息已保存。", "planned": "评审分配已完成。", "added": "已增加该分配。",
@@ -492,7 +493,7 @@ def rankings(stage_id: str) -> Response:
 def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
     ranking, fairness = results.ranking_with_fairness(comp, stage_id)
-    stage_open = stage_id == "text_review" and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
+    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
     return _render("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),

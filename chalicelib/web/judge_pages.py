@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
+from ..domain.competition import StageId
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
 from ..lazy import lazy_module
 from ..security import same
@@ -149,7 +150,7 @@ def judge_logout() -> Response:
 @judge_page
 def my_cases() -> Response:
     who = _judge()
-    if who.stage == "final":   # the live final: the drawn order, the case now presenting on top
+    if who.stage == StageId.FINAL:   # the live final: the drawn order, the case now presenting on top
         from .final_pages import final_cases_page
         return final_cases_page(who, NOTICES.get(_query("done") or ""))
     found = scoring.my_cases(who)["cases"]

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from chalice import Blueprint, Response
 
+from ..domain.competition import StageId
 from ..domain.errors import (
     Conflict, DomainError, Duplicate, Forbidden, Invalid, MfaRequired, RateLimited, StageClosed, TooLarge,
     Unauthenticated, VersionConflict,
@@ -587,7 +588,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
     """Why the case cannot be changed now (a closed stage, a final status), shown above the form."""
     try:
         if case is None:
-            window = stages.windows(bootstrap.competition())["submission"]
+            window = stages.windows(bootstrap.competition())[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now_dt()) else f"{window.name}阶段当前未开放，不能新增案例"
         cases.editable(bootstrap.competition(), who, case.id, bootstrap.now_dt())
         return None
