@@ -7,21 +7,25 @@ CSRF token; POST -> 303 -> GET; a refused form re-renders with its error beside 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Duplicate, Invalid, InvalidToken, NotFound, RateLimited
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import STATUS, client_of, session_cookie_name
 from .pages import (
     FORM, Redirect, _anon_form, _anon_token, _cookie, _one, _posted, _query, _request, _who, html,
     page,
 )
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-account_rules = lazy_module("chalicelib.domain.accounts")
-accounts = lazy_module("chalicelib.services.accounts")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import accounts as account_rules, competition as competition_rules, totp
+    from ..services import accounts
+else:
+    bootstrap, account_rules, competition_rules, totp, accounts = lazy(
+        __name__, "..bootstrap", "..domain.accounts", "..domain.competition", "..domain.totp", "..services.accounts")
 
 account_pages = Blueprint(__name__)
 OWN = ("unit", "organiser")
@@ -38,8 +42,7 @@ NOTICES = {
 def _when(epoch: Any) -> str:
     if not epoch:
         return ""
-    from ..domain.competition import CHINA
-    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y年%-m月%-d日 %H:%M")
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(competition_rules.CHINA).strftime("%Y年%-m月%-d日 %H:%M")
 
 
 def _browser(agent: str | None) -> str:
@@ -174,8 +177,7 @@ def confirm_totp() -> Response:
 
 
 def _uri(secret: str, username: str | None) -> str:
-    from ..domain.totp import otpauth_uri
-    return otpauth_uri(secret, username or "")
+    return totp.otpauth_uri(secret, username or "")
 
 
 def _qr(uri: str) -> str:

@@ -9,13 +9,13 @@ judge_pages.py; the console links to them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..security import same
 from . import multipart
 from .http import STATUS
@@ -23,22 +23,23 @@ from .pages import (
     CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page, template_download,
 )
 
-archive_import = lazy_module("chalicelib.services.archive_import")
-bootstrap = lazy_module("chalicelib.bootstrap")
-case_rules = lazy_module("chalicelib.domain.cases")
-competition_rules = lazy_module("chalicelib.domain.competition")
-readable = lazy_module("chalicelib.domain.readable")
-cases = lazy_module("chalicelib.services.cases")
-console = lazy_module("chalicelib.services.console")
-exports = lazy_module("chalicelib.services.exports")
-judging = lazy_module("chalicelib.services.judging")
-extra_judges = lazy_module("chalicelib.services.extra_judges")
-mail_queue = lazy_module("chalicelib.jobs.mail_queue")
-notifications = lazy_module("chalicelib.services.notifications")
-results = lazy_module("chalicelib.services.results")
-review = lazy_module("chalicelib.services.review")
-review_rules = lazy_module("chalicelib.domain.review")
-stages = lazy_module("chalicelib.services.stages")
+if TYPE_CHECKING:
+    from ..services import (
+        archive_import, cases, console, exports, judging, extra_judges, notifications, results, review, stages
+    )
+    from .. import bootstrap
+    from ..domain import cases as case_rules, competition as competition_rules, readable, review as review_rules
+    from ..jobs import mail_queue
+else:
+    (
+        archive_import, bootstrap, case_rules, competition_rules, readable, cases, console, exports, judging,
+        extra_judges, mail_queue, notifications, results, review, review_rules, stages
+    ) = lazy(
+        __name__, "..services.archive_import", "..bootstrap", "..domain.cases", "..domain.competition",
+        "..domain.readable", "..services.cases", "..services.console", "..services.exports", "..services.judging",
+        "..services.extra_judges", "..jobs.mail_queue", "..services.notifications", "..services.results",
+        "..services.review", "..domain.review", "..services.stages",
+    )
 
 admin_pages = Blueprint(__name__)
 

@@ -9,21 +9,24 @@ Final judges: /judge lists their cases in the drawn order, the case now presenti
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.competition import format_time
 from ..domain.errors import Conflict, DomainError, Invalid
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
 from .judge_pages import _html
 from .pages import PageError, Redirect, _one, _posted, _who, html, page
 from .templating import _digest, static_response
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-final_stage = lazy_module("chalicelib.services.final_stage")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import final_stage
+else:
+    bootstrap, final_stage = lazy(__name__, "..bootstrap", "..services.final_stage")
 
 final_pages = Blueprint(__name__)
 

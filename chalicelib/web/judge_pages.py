@@ -16,13 +16,13 @@ import logging
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..security import same
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .pages import (
@@ -31,17 +31,22 @@ from .pages import (
 )
 from .templating import _digest, static_response
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-mail_queue = lazy_module("chalicelib.jobs.mail_queue")
-case_rules = lazy_module("chalicelib.domain.cases")
-competition_rules = lazy_module("chalicelib.domain.competition")
-attachments = lazy_module("chalicelib.services.attachments")
-cases = lazy_module("chalicelib.services.cases")
-coaching = lazy_module("chalicelib.services.coaching")
-judge_import = lazy_module("chalicelib.services.judge_import")
-judging = lazy_module("chalicelib.services.judging")
-portal = lazy_module("chalicelib.services.judge_portal")
-scoring = lazy_module("chalicelib.services.scoring")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..jobs import mail_queue
+    from ..domain import cases as case_rules, competition as competition_rules
+    from ..services import (
+        accounts, attachments, cases, coaching, judge_import, judging, judge_portal as portal, scoring
+    )
+else:
+    (
+        bootstrap, mail_queue, case_rules, competition_rules, accounts, attachments, cases, coaching, judge_import,
+        judging, portal, scoring
+    ) = lazy(
+        __name__, "..bootstrap", "..jobs.mail_queue", "..domain.cases", "..domain.competition", "..services.accounts",
+        "..services.attachments", "..services.cases", "..services.coaching", "..services.judge_import",
+        "..services.judging", "..services.judge_portal", "..services.scoring",
+    )
 
 log = logging.getLogger("saiping")
 judge_pages = Blueprint(__name__)
@@ -139,8 +144,7 @@ def judge_logout() -> Response:
     except Unauthenticated:
         who = None
     if who is not None:
-        from ..services.accounts import Principal, logout
-        logout(Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
+        accounts.logout(accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
     return _html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
                  set_cookies=[_cookie(SESSION_COOKIE, "", max_age=0)])
 

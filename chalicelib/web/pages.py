@@ -23,7 +23,7 @@ from ..domain.errors import (
     Conflict, DomainError, Duplicate, Forbidden, Invalid, MfaRequired, RateLimited, StageClosed, TooLarge,
     Unauthenticated, VersionConflict,
 )
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..media import XLSX
 from ..security import same
 from . import inbound
@@ -35,20 +35,20 @@ from .templating import find_static, render, static_response
 
 if TYPE_CHECKING:
     from ..services.accounts import Principal
-
-bootstrap = lazy_module("chalicelib.bootstrap")
-account_rules = lazy_module("chalicelib.domain.accounts")
-case_rules = lazy_module("chalicelib.domain.cases")
-documents = lazy_module("chalicelib.domain.documents")
-accounts = lazy_module("chalicelib.services.accounts")
-attachments = lazy_module("chalicelib.services.attachments")
-cases = lazy_module("chalicelib.services.cases")
-certificates = lazy_module("chalicelib.services.certificates")
-downloads = lazy_module("chalicelib.services.downloads")
-final_stage = lazy_module("chalicelib.services.final_stage")
-presentations = lazy_module("chalicelib.services.presentations")
-scoring = lazy_module("chalicelib.services.scoring")
-stages = lazy_module("chalicelib.services.stages")
+    from .. import bootstrap
+    from ..domain import accounts as account_rules, cases as case_rules, documents
+    from ..services import (
+        accounts, attachments, cases, certificates, downloads, final_stage, presentations, scoring, stages
+    )
+else:
+    (
+        bootstrap, account_rules, case_rules, documents, accounts, attachments, cases, certificates, downloads,
+        final_stage, presentations, scoring, stages
+    ) = lazy(
+        __name__, "..bootstrap", "..domain.accounts", "..domain.cases", "..domain.documents", "..services.accounts",
+        "..services.attachments", "..services.cases", "..services.certificates", "..services.downloads",
+        "..services.final_stage", "..services.presentations", "..services.scoring", "..services.stages",
+    )
 
 log = logging.getLogger("saiping")
 pages = Blueprint(__name__)

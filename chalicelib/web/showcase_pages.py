@@ -2,21 +2,27 @@
 撤出成果展示 / 同意公开展示 on its case page and the organiser's 从成果展示中撤下 on the console's case page."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, VersionConflict
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .admin_pages import ORGANISER, _render
 from .http import STATUS
 from .pages import FORM, Redirect, _one, _posted, html, page
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-case_rules = lazy_module("chalicelib.domain.cases")
-showcase_rules = lazy_module("chalicelib.domain.showcase")
-console = lazy_module("chalicelib.services.console")
-showcase = lazy_module("chalicelib.services.showcase")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import cases as case_rules, showcase as showcase_rules
+    from ..services import console, showcase
+else:
+    (
+        bootstrap, case_rules, showcase_rules, console, showcase
+    ) = lazy(
+        __name__, "..bootstrap", "..domain.cases", "..domain.showcase", "..services.console", "..services.showcase",
+    )
 
 showcase_pages = Blueprint(__name__)
 REFUSED = (Invalid, Conflict, VersionConflict)
