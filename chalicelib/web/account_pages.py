@@ -14,9 +14,8 @@ from chalice import Blueprint, Response
 from ..domain.errors import Conflict, Duplicate, Invalid, InvalidToken, NotFound, RateLimited
 from ..lazy import lazy
 from .http import STATUS, client_of, session_cookie_name
-from .pages import (
-    FORM, Redirect, _anon_form, _anon_token, _cookie, _one, _posted, _query, _request, _who, html,
-    page,
+from .html import (
+    FORM, Redirect, anon_form, anon_token, set_cookie, one, posted, query, current_request, signed_in, html, page,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ def _browser(agent: str | None) -> str:
 @account_pages.route("/password-reset", methods=["GET"])
 @page
 def reset_request_form() -> Response:
-    token, set_cookies = _anon_token()
+    token, set_cookies = anon_token()
     return html("password_reset.html", csrf_token=token, username="", errors={}, set_cookies=set_cookies)
 
 
@@ -76,22 +75,22 @@ def reset_request_form() -> Response:
 @page
 def reset_request() -> Response:
     from .api_accounts import RESET_ACCEPTED, RESET_ANSWER_SECONDS, no_sooner_than
-    form = _anon_form()
-    username = _one(form, "username").strip()
+    form = anon_form()
+    username = one(form, "username").strip()
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
-            accounts.request_reset({"username": username}, bootstrap.config(), bootstrap.now(), client_of(_request()))
+            accounts.request_reset({"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
     except (Invalid, RateLimited) as e:
-        return html("password_reset.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"),
+        return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
-    return html("password_reset.html", status=202, csrf_token=_one(form, "csrf_token"), username=username,
+    return html("password_reset.html", status=202, csrf_token=one(form, "csrf_token"), username=username,
                 errors={}, sent=RESET_ACCEPTED["message"])
 
 
 @account_pages.route("/reset/{token}", methods=["GET"])
 @page
 def reset_form(token: str) -> Response:
-    csrf, set_cookies = _anon_token()
+    csrf, set_cookies = anon_token()
     try:
         item = accounts.check_reset_token(token, bootstrap.now())
     except InvalidToken as e:
@@ -104,9 +103,9 @@ def reset_form(token: str) -> Response:
 @account_pages.route("/reset/{token}", methods=["POST"], content_types=FORM)
 @page
 def reset(token: str) -> Response:
-    form = _anon_form()
-    password, again = _one(form, "password"), _one(form, "password_again")
-    context = {"csrf_token": _one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
+    form = anon_form()
+    password, again = one(form, "password"), one(form, "password_again")
+    context = {"csrf_token": one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})
@@ -130,24 +129,24 @@ def _account_page(who: Any, status: int = 200, errors: dict[str, str] | None = N
                 for s in accounts.my_sessions(who, bootstrap.now())]
     return html("account.html", status=status, who=who, account=account, sessions=sessions, errors=errors or {},
                 message=message, hint=account_rules.PASSWORD_HINT, roles=account_rules.ORGANISER_ROLES,
-                notice=context.pop("notice", NOTICES.get(_query("done") or "")), **context)
+                notice=context.pop("notice", NOTICES.get(query("done") or "")), **context)
 
 
 @account_pages.route("/account", methods=["GET"])
 @page
 def account() -> Response:
-    return _account_page(_who(OWN))
+    return _account_page(signed_in(OWN))
 
 
 @account_pages.route("/account/password", methods=["POST"], content_types=FORM)
 @page
 def change_password() -> Response:
-    who, form = _posted(OWN)
+    who, form = posted(OWN)
     try:
-        if _one(form, "new_password") != _one(form, "new_password_again"):
+        if one(form, "new_password") != one(form, "new_password_again"):
             raise Invalid("两次输入的新密码不一致", {"new_password_again": "两次输入的新密码不一致"})
-        accounts.change_password(who, {"current_password": _one(form, "current_password"),
-                                       "new_password": _one(form, "new_password")}, bootstrap.config(), bootstrap.now())
+        accounts.change_password(who, {"current_password": one(form, "current_password"),
+                                       "new_password": one(form, "new_password")}, bootstrap.config(), bootstrap.now())
     except Invalid as e:
         return _account_page(who, 400, e.fields, e.message)
     raise Redirect("/account?done=password")
@@ -156,7 +155,7 @@ def change_password() -> Response:
 @account_pages.route("/account/totp", methods=["POST"], content_types=FORM)
 @page
 def start_totp() -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     setup = accounts.start_totp(who, bootstrap.now())
     return _account_page(who, setup=setup, qr=_qr(setup["otpauth_uri"]))
 
@@ -164,9 +163,9 @@ def start_totp() -> Response:
 @account_pages.route("/account/totp/confirm", methods=["POST"], content_types=FORM)
 @page
 def confirm_totp() -> Response:
-    who, form = _posted(OWN)
+    who, form = posted(OWN)
     try:
-        codes = accounts.confirm_totp(who, {"code": _one(form, "code")}, bootstrap.now())
+        codes = accounts.confirm_totp(who, {"code": one(form, "code")}, bootstrap.now())
     except (Invalid, Conflict) as e:
         account = accounts.account_of(who)
         setup = ({"secret": account.totp_pending, "otpauth_uri": _uri(account.totp_pending, who.username)}
@@ -189,7 +188,7 @@ def _qr(uri: str) -> str:
 @account_pages.route("/account/sessions/{session_id}/end", methods=["POST"], content_types=FORM)
 @page
 def end_session(session_id: str) -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     accounts.end_session(who, session_id, bootstrap.now())
     raise Redirect("/account?done=ended")
 
@@ -197,10 +196,10 @@ def end_session(session_id: str) -> Response:
 @account_pages.route("/account/sessions/end-all", methods=["POST"], content_types=FORM)
 @page
 def end_all_sessions() -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     accounts.end_sessions(who, who.actor, "all_devices", bootstrap.now())
     return Response(body="", status_code=303, headers={
-        "Location": "/login?done=ended", "Set-Cookie": _cookie(session_cookie_name(), "", max_age=0)})
+        "Location": "/login?done=ended", "Set-Cookie": set_cookie(session_cookie_name(), "", max_age=0)})
 
 
 # -- the organiser team (/admin/team) ------------------------------------------------------------------
@@ -210,7 +209,7 @@ def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None
     from .admin_pages import _render
     members = [{**accounts.organiser_view(a), "role_name": account_rules.ORGANISER_ROLES[a.organiser_role or "admin"],
                 "self": a.username == who.username} for a in accounts.team()]
-    notice = NOTICES.get(_query("done") or "")
+    notice = NOTICES.get(query("done") or "")
     return _render("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
                    message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
                    notice=notice)
@@ -219,14 +218,14 @@ def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None
 @account_pages.route("/admin/team", methods=["GET"])
 @page
 def team() -> Response:
-    return _team_page(_who(ORGANISER))
+    return _team_page(signed_in(ORGANISER))
 
 
 @account_pages.route("/admin/team", methods=["POST"], content_types=FORM)
 @page
 def invite() -> Response:
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("username", "name", "email", "role")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("username", "name", "email", "role")}
     try:
         accounts.invite_organiser(who, values, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
@@ -237,9 +236,9 @@ def invite() -> Response:
 @account_pages.route("/admin/team/{username}/role", methods=["POST"], content_types=FORM)
 @page
 def change_role(username: str) -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        accounts.change_organiser_role(who, username, {"role": _one(form, "role")}, bootstrap.now())
+        accounts.change_organiser_role(who, username, {"role": one(form, "role")}, bootstrap.now())
     except (Invalid, Conflict, NotFound) as e:
         return _team_page(who, STATUS[e.code], message=e.message)
     raise Redirect("/admin/team?done=role")
@@ -248,7 +247,7 @@ def change_role(username: str) -> Response:
 @account_pages.route("/admin/team/{username}/remove", methods=["POST"], content_types=FORM)
 @page
 def remove(username: str) -> Response:
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     try:
         accounts.remove_organiser(who, username, bootstrap.now())
     except (Conflict, NotFound) as e:

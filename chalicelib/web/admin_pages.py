@@ -19,8 +19,9 @@ from ..lazy import lazy
 from ..security import same
 from . import multipart
 from .http import STATUS
-from .pages import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page, template_download,
+from .html import (
+    CSRF_MESSAGE, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, page,
+    template_download,
 )
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ LINK_STATES = {"none": "未发放", "sent": "已发放", "opened": "已打开", 
 # -- helpers ----------------------------------------------------------------------------------------
 
 def _admin() -> Any:
-    return _who(ORGANISER)
+    return signed_in(ORGANISER)
 
 
 def _render(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
@@ -77,7 +78,7 @@ def _render(template: str, who: Any, section: str, status: int = 200, **context:
                 stage_names={w.id: w.name for w in comp.default_windows}, status_names=case_rules.STATUS_NAMES,
                 round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
                 prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
-                stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(_query("done") or "")),
+                stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(query("done") or "")),
                 **context)
 
 
@@ -108,10 +109,10 @@ def dashboard() -> Response:
 @page
 def case_list() -> Response:
     who = _admin()
-    filters = {k: (_query(k) or "").strip()[:100] for k in ("category", "status", "q")}
+    filters = {k: (query(k) or "").strip()[:100] for k in ("category", "status", "q")}
     try:
         found = console.browse(bootstrap.competition(), who, filters["category"], filters["status"], filters["q"],
-                               _int(_query("page"), 1))
+                               _int(query("page"), 1))
     except Invalid as e:
         return _render("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
                        message=e.message)
@@ -132,8 +133,8 @@ def case_detail(case_id: str) -> Response:
 @page
 def provincial(case_id: str) -> Response:
     """推荐参加省赛 with its 推荐理由 (required), or 取消省赛推荐; a refusal shows the case page with the reason."""
-    who, form = _posted(ORGANISER)
-    raw = {"recommended": _one(form, "recommended") == "1", "reason": _one(form, "reason")}
+    who, form = posted(ORGANISER)
+    raw = {"recommended": one(form, "recommended") == "1", "reason": one(form, "reason")}
     try:
         results.recommend_provincial(bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
                                      reason_required=True)
@@ -185,10 +186,10 @@ def review_cases() -> Response:
 @page
 def review_case(case_id: str) -> Response:
     """通过 / 退回修改 / 不予受理 (the button pressed); 不予受理 asks for confirmation first."""
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
     raw = {k: v for k, v in values.items() if v}
-    if values["decision"] == "rejected" and values["reason"] and _one(form, "confirm") != "yes":
+    if values["decision"] == "rejected" and values["reason"] and one(form, "confirm") != "yes":
         case = cases.case_view(cases.get(who, case_id))
         return _render("review_confirm.html", who, "review", case=case, values=values)
     try:
@@ -201,9 +202,9 @@ def review_case(case_id: str) -> Response:
 # -- judges -----------------------------------------------------------------------------------------
 
 def _judge_input(form: dict[str, list[str]]) -> dict[str, Any]:
-    conflicts = _one(form, "conflicts").replace("，", "、").replace(",", "、").replace("\n", "、")
-    return {"name": _one(form, "name"), "email": _one(form, "email").strip(), "mobile": _one(form, "mobile").strip(),
-            "affiliation": _one(form, "affiliation"), "categories": form.get("categories", []),
+    conflicts = one(form, "conflicts").replace("，", "、").replace(",", "、").replace("\n", "、")
+    return {"name": one(form, "name"), "email": one(form, "email").strip(), "mobile": one(form, "mobile").strip(),
+            "affiliation": one(form, "affiliation"), "categories": form.get("categories", []),
             "conflicts": [c.strip() for c in conflicts.split("、") if c.strip()]}
 
 
@@ -225,7 +226,7 @@ def judges() -> Response:
 @admin_pages.route("/admin/judges", methods=["POST"], content_types=FORM)
 @page
 def create_judge() -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
         judging.create_judge(bootstrap.competition(), raw, who.actor, bootstrap.now())
@@ -245,7 +246,7 @@ def edit_judge(judge_id: str) -> Response:
 @admin_pages.route("/admin/judges/{judge_id}", methods=["POST"], content_types=FORM)
 @page
 def update_judge(judge_id: str) -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
         judging.update_judge(bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
@@ -271,16 +272,16 @@ def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid
 @page
 def assignments(stage_id: str) -> Response:
     who = _admin()
-    added = _query("new")
-    notice = f"评审分配已完成：新增 {_int(added, 0)} 个分配。" if _query("done") == "planned" and added else None
+    added = query("new")
+    notice = f"评审分配已完成：新增 {_int(added, 0)} 个分配。" if query("done") == "planned" and added else None
     return _assignments_page(who, stage_id, notice=notice)
 
 
 @admin_pages.route("/admin/assignments/{stage_id}/plan", methods=["POST"], content_types=FORM)
 @page
 def plan(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    typed = _one(form, "judges_per_case").strip()
+    who, form = posted(ORGANISER)
+    typed = one(form, "judges_per_case").strip()
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
         done = judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
@@ -292,8 +293,8 @@ def plan(stage_id: str) -> Response:
 @admin_pages.route("/admin/assignments/{stage_id}/add", methods=["POST"], content_types=FORM)
 @page
 def add_assignment(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    values = {"judge_id": _one(form, "judge_id"), "case_id": _one(form, "case_id")}
+    who, form = posted(ORGANISER)
+    values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
         console.add_override(bootstrap.competition(), stage_id, values["judge_id"], values["case_id"], who.actor,
                              bootstrap.now())
@@ -305,8 +306,8 @@ def add_assignment(stage_id: str) -> Response:
 @admin_pages.route("/admin/assignments/{stage_id}/remove", methods=["POST"], content_types=FORM)
 @page
 def remove_assignment(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    console.remove_override(bootstrap.competition(), stage_id, _one(form, "judge_id"), _one(form, "case_id"),
+    who, form = posted(ORGANISER)
+    console.remove_override(bootstrap.competition(), stage_id, one(form, "judge_id"), one(form, "case_id"),
                             who.actor, bootstrap.now())
     raise Redirect(f"/admin/assignments/{stage_id}?done=removed")
 
@@ -332,7 +333,7 @@ def links() -> Response:
 @page
 def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
                                  bootstrap.now_dt())
     mail_queue.start()
@@ -343,9 +344,9 @@ def issue_links(stage_id: str) -> Response:
 @page
 def reissue_link(stage_id: str) -> Response:
     """A new link for one judge (only their earlier one stops working), mailed and shown in the response."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
                                     who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
@@ -357,9 +358,9 @@ def reissue_link(stage_id: str) -> Response:
 @page
 def show_link(stage_id: str) -> Response:
     """显示链接: the judge's link in force, in this response's body only (a POST: never in a URL or a log)."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        link = judging.show_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+        link = judging.show_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
                                  who.actor, bootstrap.now())
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
@@ -369,8 +370,8 @@ def show_link(stage_id: str) -> Response:
 @admin_pages.route("/admin/links/{stage_id}/revoke", methods=["POST"], content_types=FORM)
 @page
 def revoke_link(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    judging.revoke_link(bootstrap.competition(), _one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+    who, form = posted(ORGANISER)
+    judging.revoke_link(bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
     raise Redirect("/admin/links?done=revoked")
 
 
@@ -436,8 +437,8 @@ def stage_windows() -> Response:
 @admin_pages.route("/admin/stages/{stage_id}/window", methods=["POST"], content_types=FORM)
 @page
 def move_window(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("opens_at", "closes_at")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("opens_at", "closes_at")}
     try:
         stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
@@ -451,7 +452,7 @@ def move_window(stage_id: str) -> Response:
 @page
 def open_stage_now(stage_id: str) -> Response:
     """立即开始: a stage that has not begun opens now (after the one before it was closed early)."""
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     try:
         stages.open_now(bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict, StageClosed) as e:
@@ -475,8 +476,8 @@ def confirm_close(stage_id: str) -> Response:
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
 @page
 def close_stage(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    if _one(form, "confirm") != "yes":
+    who, form = posted(ORGANISER)
+    if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
     results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor, bootstrap.now_dt())
     raise Redirect("/admin/stages?done=closed")
@@ -504,10 +505,10 @@ def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -
 @page
 def extra_judges_near_cut(stage_id: str) -> Response:
     """加评: the first post shows what would be added and asks to confirm; with confirm=yes it is written."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     stage = _ranked(stage_id)
-    raw = {name: _int(_one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
-    confirmed = _one(form, "confirm") == "yes"
+    raw = {name: _int(one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
+    confirmed = one(form, "confirm") == "yes"
     try:
         found = extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage,
                                               write=confirmed)
@@ -543,7 +544,7 @@ def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> R
 @admin_pages.route("/admin/organisation-awards", methods=["POST"], content_types=FORM)
 @page
 def save_organisation_awards() -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
         console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
                                          form.get("units", []), who.actor, bootstrap.now())
@@ -554,8 +555,8 @@ def save_organisation_awards() -> Response:
 
 def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
     report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
-                                 _int(_query("page"), 1))
-    imported = _int(_query("n"), 0) if _query("done") == "imported" else None
+                                 _int(query("page"), 1))
+    imported = _int(query("n"), 0) if query("done") == "imported" else None
     notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
     return _render("originality.html", who, "originality", status, report=report,
                    import_error=error.message if error else None, import_rows=getattr(error, "rows", []),
@@ -581,7 +582,7 @@ def _upload_form() -> dict[str, multipart.Part]:
     request = admin_pages.current_request
     content_type = (request.headers or {}).get("content-type", "")
     if not content_type.lower().startswith(multipart.MEDIA):
-        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in _form().items() if v}
+        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in read_form().items() if v}
     return multipart.parse(content_type, request.raw_body, archive_import.MAX_BYTES + UPLOAD_SLACK)
 
 
@@ -617,7 +618,7 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
     return _render("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
                    categories=[(c.id, c.name) for c in comp.categories],
-                   current=_query("job") or "", errors=(error.fields or {}) if error else {},
+                   current=query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
 
@@ -632,10 +633,10 @@ def export_list() -> Response:
 def start_export() -> Response:
     """Queue the export and start it as the API does (asynchronous in AWS; the local runner otherwise)."""
     from .api_exports import dispatch
-    who, form = _posted(ORGANISER)
-    kind = _one(form, "kind")
+    who, form = posted(ORGANISER)
+    kind = one(form, "kind")
     try:
-        job = exports.request(bootstrap.competition(), {"kind": kind, "category": _one(form, "category")},
+        job = exports.request(bootstrap.competition(), {"kind": kind, "category": one(form, "category")},
                               who.actor, bootstrap.now())
     except Invalid as e:
         return _exports_page(who, 400, e, kind)
@@ -648,12 +649,12 @@ def start_export() -> Response:
 
 
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
-    kind = _query("kind") or ""
+    kind = query("kind") or ""
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
-                   mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
+                   mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))
 
 
@@ -667,8 +668,8 @@ def mail() -> Response:
 @page
 def award_mail() -> Response:
     """Sends only when confirmed (the confirm panel of /admin/mail, after its count and preview)."""
-    who, form = _posted(ORGANISER)
-    if _one(form, "confirm") != "yes":
+    who, form = posted(ORGANISER)
+    if one(form, "confirm") != "yes":
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
     return _mail_page(who, result)

@@ -19,7 +19,7 @@ from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
 from .judge_pages import _html
-from .pages import PageError, Redirect, _one, _posted, _who, html, page
+from .html import PageError, Redirect, one, posted, signed_in, html, page
 from .templating import _digest, static_response
 
 if TYPE_CHECKING:
@@ -41,18 +41,18 @@ def final_static(name: str) -> str:
     return f"/static/final/{name}?v={_digest(name)}"
 
 
-def _request() -> Any:
+def current_request() -> Any:
     return final_pages.current_request
 
 
-def _query(key: str) -> str | None:
-    return (_request().query_params or {}).get(key)
+def query(key: str) -> str | None:
+    return (current_request().query_params or {}).get(key)
 
 
 def _category() -> str:
     """The category asked for (the first one by default); an unknown one is a 404 page, not an error box."""
     comp = bootstrap.competition()
-    category = _query("category") or comp.category_ids[0]
+    category = query("category") or comp.category_ids[0]
     if comp.category(category) is None:
         raise PageError(404, "没有这个案例类别")
     return category
@@ -67,8 +67,8 @@ def _page(template: str, who: Any, status: int = 200, **context: Any) -> Respons
 @final_pages.route("/admin/final/control", methods=["GET"])
 @page
 def control() -> Response:
-    who = _who(ORGANISER)
-    return _control_page(who, _category(), notice=NOTICES.get(_query("done") or ""))
+    who = signed_in(ORGANISER)
+    return _control_page(who, _category(), notice=NOTICES.get(query("done") or ""))
 
 
 def _control_page(who: Any, category: str, status: int = 200, error: DomainError | None = None,
@@ -84,12 +84,12 @@ def _control_page(who: Any, category: str, status: int = 200, error: DomainError
 @page
 def control_action() -> Response:
     """One button of the control page (its `action` field); a refusal shows the page again with the reason."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     comp = bootstrap.competition()
-    category, action = _one(form, "category"), _one(form, "action")
+    category, action = one(form, "category"), one(form, "action")
     if comp.category(category) is None:
         raise PageError(404, "没有这个案例类别")
-    values = {"case_id": _one(form, "case_id"), "starts_at": _one(form, "starts_at").strip()}
+    values = {"case_id": one(form, "case_id"), "starts_at": one(form, "starts_at").strip()}
     raw = {"case_id": values["case_id"] or None, "starts_at": values["starts_at"]}
     try:
         final_stage.hall_action(comp, category, action, raw, who.actor, bootstrap.now_dt())
@@ -102,7 +102,7 @@ def control_action() -> Response:
 @page
 def control_status() -> Response:
     """The control page's live part (presenting case, timer, who has scored), polled by final.js."""
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     board = final_stage.scoreboard(bootstrap.competition(), _category(), bootstrap.now_dt())
     return html("judge/_control_status.html", who=who, board=board)
 
@@ -112,7 +112,7 @@ def control_status() -> Response:
 @final_pages.route("/admin/final/scoreboard", methods=["GET"])
 @page
 def scoreboard() -> Response:
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     return _html("scoreboard.html", who=who, board=_board(_category()), final_static=final_static,
                  page_rows=BOARD_PAGE_ROWS)
 
@@ -120,7 +120,7 @@ def scoreboard() -> Response:
 @final_pages.route("/admin/final/scoreboard/board", methods=["GET"])
 @page
 def scoreboard_fragment() -> Response:
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     return html("judge/_board.html", who=who, board=_board(_category()), page_rows=BOARD_PAGE_ROWS)
 
 
@@ -133,8 +133,8 @@ def _board(category: str) -> dict[str, Any]:
 @final_pages.route("/admin/final/draw", methods=["GET"])
 @page
 def draw_page() -> Response:
-    who = _who(ORGANISER)
-    return _draw_page(who, notice=NOTICES.get(_query("done") or ""))
+    who = signed_in(ORGANISER)
+    return _draw_page(who, notice=NOTICES.get(query("done") or ""))
 
 
 def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, values: dict[str, str] | None = None,
@@ -147,8 +147,8 @@ def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, va
 @final_pages.route("/admin/final/draw", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 @page
 def draw() -> Response:
-    who, form = _posted(ORGANISER)
-    values = {"category": _one(form, "category"), "seed": _one(form, "seed").strip()}
+    who, form = posted(ORGANISER)
+    values = {"category": one(form, "category"), "seed": one(form, "seed").strip()}
     raw = {"category": values["category"] or None, "seed": values["seed"] or None}
     try:
         final_stage.draw(bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
@@ -160,7 +160,7 @@ def draw() -> Response:
 @final_pages.route("/admin/final/timer", methods=["GET"])
 @page
 def timer() -> Response:
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     rules = final_stage.presentation(bootstrap.competition())
     return _page("timer.html", who, seconds=rules.seconds, warn_seconds=rules.warning_seconds)
 
@@ -182,5 +182,5 @@ def final_cases_page(who: Any, notice: str | None) -> Response:
 
 @final_pages.route("/static/final/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    return static_response(name, STATIC, (_request().query_params or {}).get("v"), SECURITY_HEADERS)
+    return static_response(name, STATIC, (current_request().query_params or {}).get("v"), SECURITY_HEADERS)
 

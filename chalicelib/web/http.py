@@ -174,7 +174,7 @@ def refuse_malformed(request: Any, get_response: Callable[[Any], Response]) -> R
 def _refusal_page(message: str) -> Response:
     """The pages' Chinese 400 page; plain text when the page cannot be made (a refusal is never a 5xx)."""
     try:
-        from .pages import error_page
+        from .html import error_page
         return error_page(400, message)
     except Exception as error:
         log.warning("the 400 page could not be rendered (%s)", type(error).__name__)

@@ -25,9 +25,9 @@ from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
 from ..lazy import lazy
 from ..security import same
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
-from .pages import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, _anon_form, _anon_token, _cookie, _end_previous_session, _form,
-    _one, _posted, _who, html, page, page_decorator, redirect, template_download,
+from .html import (
+    CSRF_MESSAGE, FORM, PageError, Redirect, anon_form, anon_token, set_cookie, end_previous_session, read_form,
+    one, posted, signed_in, html, page, page_decorator, redirect, template_download,
 )
 from .templating import _digest, static_response
 
@@ -75,12 +75,12 @@ def _stage_names() -> dict[str, str]:
     return {w.id: w.name for w in bootstrap.competition().default_windows}
 
 
-def _request() -> Any:
+def current_request() -> Any:
     return judge_pages.current_request
 
 
-def _query(key: str) -> str | None:
-    return (_request().query_params or {}).get(key)
+def query(key: str) -> str | None:
+    return (current_request().query_params or {}).get(key)
 
 
 def _judge_error(status: int, message: str) -> Response:
@@ -100,7 +100,7 @@ def landing(token: str) -> Response:
     """Who and which stage; nothing is created or written (only the form's CSRF cookie is set)."""
     comp, now = bootstrap.competition(), bootstrap.now_dt()
     preview = portal.preview_link(comp, bootstrap.config(), token, now)
-    csrf, set_cookies = _anon_token()
+    csrf, set_cookies = anon_token()
     return _html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
                      closes_at=competition_rules.format_time(preview.window.closes_at),
@@ -110,22 +110,22 @@ def landing(token: str) -> Response:
 @judge_pages.route("/judge/start", methods=["POST"], content_types=FORM)
 @judge_page
 def start() -> Response:
-    form = _anon_form()
+    form = anon_form()
     now = bootstrap.now_dt()
-    session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), _one(form, "link"), now)
-    _end_previous_session()
-    cookie = _cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
+    session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), one(form, "link"), now)
+    end_previous_session()
+    cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
     return redirect("/judge", [cookie])
 
 
 def _judge() -> scoring.JudgePrincipal:
-    return scoring.authenticate_judge(cookies(_request()).get(SESSION_COOKIE), bootstrap.now())
+    return scoring.authenticate_judge(cookies(current_request()).get(SESSION_COOKIE), bootstrap.now())
 
 
 def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
     who = _judge()
-    form = _form()
-    if not same(_one(form, "csrf_token"), who.csrf):
+    form = read_form()
+    if not same(one(form, "csrf_token"), who.csrf):
         raise PageError(403, CSRF_MESSAGE)
     return who, form
 
@@ -146,7 +146,7 @@ def judge_logout() -> Response:
     if who is not None:
         accounts.logout(accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
     return _html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
-                 set_cookies=[_cookie(SESSION_COOKIE, "", max_age=0)])
+                 set_cookies=[set_cookie(SESSION_COOKIE, "", max_age=0)])
 
 
 @judge_pages.route("/judge", methods=["GET"])
@@ -155,14 +155,14 @@ def my_cases() -> Response:
     who = _judge()
     if who.stage == "final":   # the live final: the drawn order, the case now presenting on top
         from .final_pages import final_cases_page
-        return final_cases_page(who, NOTICES.get(_query("done") or ""))
+        return final_cases_page(who, NOTICES.get(query("done") or ""))
     found = scoring.my_cases(who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
     return _html("cases.html", bar=_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
-                 notice=NOTICES.get(_query("done") or ""), draft_done=_query("done") in ("saved", "feedback"))
+                 notice=NOTICES.get(query("done") or ""), draft_done=query("done") in ("saved", "feedback"))
 
 
 # -- judges: a case ----------------------------------------------------------------------------------
@@ -252,8 +252,8 @@ def judge_case(case_id: str) -> Response:
 @judge_page
 def save_score(case_id: str) -> Response:
     who, form = _judge_posted()
-    values = {key[len("criteria."):]: _one(form, key) for key in form if key.startswith("criteria.")}
-    comment = _one(form, "comment")
+    values = {key[len("criteria."):]: one(form, key) for key in form if key.startswith("criteria.")}
+    comment = one(form, "comment")
     raw = {"criteria": {k: _number(v) for k, v in values.items() if _number(v) is not None}, "comment": comment}
     try:
         scoring.save_score(bootstrap.competition(), who, case_id, raw, bootstrap.now())
@@ -281,10 +281,10 @@ def recuse(case_id: str) -> Response:
     """回避 in two steps, without script: the first POST (the case page's form) only shows what will happen
     and asks to confirm; the confirm page's POST (confirm=yes) recuses."""
     who, form = _judge_posted()
-    reason = _one(form, "reason")
+    reason = one(form, "reason")
     comp, now = bootstrap.competition(), bootstrap.now()
     try:
-        if _one(form, "confirm") != "yes":
+        if one(form, "confirm") != "yes":
             slot, clean = scoring.check_recusal(comp, who, case_id, {"reason": reason}, now)
             return _html("recuse_confirm.html", bar=_bar(who), case_id=case_id, title=slot.title, reason=clean)
         scoring.recuse(comp, who, case_id, {"reason": reason}, now)
@@ -311,8 +311,8 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
 @judge_pages.route("/cases/{case_id}/feedback", methods=["GET"])
 @page
 def unit_feedback(case_id: str) -> Response:
-    who = _who(("unit", "organiser"))
-    return _feedback_page(who, case_id, notice=NOTICES.get(_query("done") or ""))
+    who = signed_in(("unit", "organiser"))
+    return _feedback_page(who, case_id, notice=NOTICES.get(query("done") or ""))
 
 
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
@@ -328,8 +328,8 @@ def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError
 @judge_pages.route("/cases/{case_id}/feedback", methods=["POST"], content_types=FORM)
 @page
 def unit_reply(case_id: str) -> Response:
-    who, form = _posted()
-    typed = {key[len("reply."):]: _one(form, key) for key in form if key.startswith("reply.")}
+    who, form = posted()
+    typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
         coaching.save_replies(bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
@@ -340,14 +340,14 @@ def unit_reply(case_id: str) -> Response:
 @judge_pages.route("/cases/{case_id}/versions", methods=["GET"])
 @page
 def versions(case_id: str) -> Response:
-    who = _who(("unit", "organiser"))
+    who = signed_in(("unit", "organiser"))
     return _html("versions.html", who=who, view=coaching.versions(who, case_id))
 
 
 @judge_pages.route("/cases/{case_id}/versions/{version}", methods=["GET"])
 @page
 def version(case_id: str, version: str) -> Response:
-    who = _who(("unit", "organiser"))
+    who = signed_in(("unit", "organiser"))
     if not version.isdigit() or len(version) > 6:
         raise PageError(404, "没有这个版本")
     old = cases.version_view(who, case_id, int(version))
@@ -366,7 +366,7 @@ def _qr_stage(stage_id: str) -> str:
 @judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
 @page
 def qr_form(stage_id: str) -> Response:
-    who = _who(("organiser",))
+    who = signed_in(("organiser",))
     stage = _qr_stage(stage_id)
     return _html("qr.html", who=who, section="links", stage=stage,
                  stage_name=bootstrap.competition().stage_name(stage), sheets=None)
@@ -379,7 +379,7 @@ def qr_sheet(stage_id: str) -> Response:
     without a link in force get one first (mailed as usual)."""
     import segno
 
-    who, _ = _posted(("organiser",))
+    who, _ = posted(("organiser",))
     comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
     stage = _qr_stage(stage_id)
     new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
@@ -409,7 +409,7 @@ def _attr(text: str) -> str:
 @judge_pages.route("/admin/judges/template.xlsx", methods=["GET"])
 @page
 def judges_template() -> Response:
-    _who(("organiser",))
+    signed_in(("organiser",))
     return template_download("judges-template.xlsx", "评委名单导入模板.xlsx",
                              judge_import.template(bootstrap.competition()))
 
@@ -417,7 +417,7 @@ def judges_template() -> Response:
 @judge_pages.route("/admin/judges/import", methods=["GET"])
 @page
 def judges_import() -> Response:
-    who = _who(("organiser",))
+    who = signed_in(("organiser",))
     found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
     return _html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])
 

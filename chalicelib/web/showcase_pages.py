@@ -11,7 +11,7 @@ from ..domain.errors import Conflict, Invalid, VersionConflict
 from ..lazy import lazy
 from .admin_pages import ORGANISER, _render
 from .http import STATUS
-from .pages import FORM, Redirect, _one, _posted, html, page
+from .html import FORM, Redirect, one, posted, html, page
 
 if TYPE_CHECKING:
     from .. import bootstrap
@@ -49,8 +49,8 @@ def shown_cases() -> Response:
 @showcase_pages.route("/cases/{case_id}/showcase", methods=["POST"], content_types=FORM)
 @page
 def unit_consent(case_id: str) -> Response:
-    who, form = _posted()
-    consent = _one(form, "consent") == "1"
+    who, form = posted()
+    consent = one(form, "consent") == "1"
     showcase.set_consent(who, case_id, {"consent": consent}, bootstrap.now())
     raise Redirect(f"/cases/{quote(case_id)}?done={'showcase_in' if consent else 'showcase_out'}")
 
@@ -59,8 +59,8 @@ def unit_consent(case_id: str) -> Response:
 @page
 def organiser_shown(case_id: str) -> Response:
     """从成果展示中撤下 with its reason (required), or 恢复展示; a refusal shows the case page with the reason."""
-    who, form = _posted(ORGANISER)
-    raw = {"shown": _one(form, "shown") == "1", "reason": _one(form, "reason")}
+    who, form = posted(ORGANISER)
+    raw = {"shown": one(form, "shown") == "1", "reason": one(form, "reason")}
     try:
         showcase.set_shown(case_id, raw, who.actor, bootstrap.now())
     except REFUSED as e:

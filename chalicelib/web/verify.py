@@ -11,7 +11,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from ..lazy import lazy
-from .pages import html, page, redirect
+from .html import html, page, redirect
 
 if TYPE_CHECKING:
     from .. import bootstrap
