@@ -13,6 +13,7 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Duplicate, Invalid, InvalidToken, NotFound, RateLimited
 from ..lazy import lazy
+from .admin_pages import console_page
 from .http import STATUS, client_of, session_cookie_name
 from .html import (
     FORM, Redirect, anon_form, anon_token, set_cookie, one, posted, query, current_request, signed_in, html, page,
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from ..services import accounts
 else:
     bootstrap, account_rules, competition_rules, totp, accounts = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..domain.competition", "..domain.totp", "..services.accounts")
+        __name__, "..bootstrap", "..domain.accounts", "..domain.competition", "..domain.totp", "..services.accounts",
+    )
 
 account_pages = Blueprint(__name__)
 OWN = ("unit", "organiser")
@@ -206,11 +208,10 @@ def end_all_sessions() -> Response:
 
 def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                message: str | None = None) -> Response:
-    from .admin_pages import _render
     members = [{**accounts.organiser_view(a), "role_name": account_rules.ORGANISER_ROLES[a.organiser_role or "admin"],
                 "self": a.username == who.username} for a in accounts.team()]
     notice = NOTICES.get(query("done") or "")
-    return _render("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
+    return console_page("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
                    message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
                    notice=notice)
 

@@ -20,13 +20,14 @@ from ..security import same
 from . import multipart
 from .http import STATUS
 from .html import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, page,
+    CSRF_MESSAGE, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, judge_html, page,
     template_download,
 )
 
 if TYPE_CHECKING:
     from ..services import (
-        archive_import, cases, console, exports, judging, extra_judges, notifications, results, review, stages
+        archive_import, cases, console, exports, judging, extra_judges, notifications, results, review, stages,
+        judge_import
     )
     from .. import bootstrap
     from ..domain import cases as case_rules, competition as competition_rules, readable, review as review_rules
@@ -34,12 +35,12 @@ if TYPE_CHECKING:
 else:
     (
         archive_import, bootstrap, case_rules, competition_rules, readable, cases, console, exports, judging,
-        extra_judges, mail_queue, notifications, results, review, review_rules, stages
+        extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
     ) = lazy(
         __name__, "..services.archive_import", "..bootstrap", "..domain.cases", "..domain.competition",
         "..domain.readable", "..services.cases", "..services.console", "..services.exports", "..services.judging",
         "..services.extra_judges", "..jobs.mail_queue", "..services.notifications", "..services.results",
-        "..services.review", "..domain.review", "..services.stages",
+        "..services.review", "..domain.review", "..services.stages", "..services.judge_import",
     )
 
 admin_pages = Blueprint(__name__)
@@ -71,7 +72,7 @@ def _admin() -> Any:
     return signed_in(ORGANISER)
 
 
-def _render(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
+def console_page(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
     return html(f"admin/{template}", status=status, who=who, section=section,
                 category_names={c.id: c.name for c in comp.categories},
@@ -99,7 +100,7 @@ def _ranked(stage_id: str) -> str:
 @page
 def dashboard() -> Response:
     who = _admin()
-    return _render("dashboard.html", who, "dashboard",
+    return console_page("dashboard.html", who, "dashboard",
                    data=console.dashboard(bootstrap.competition(), bootstrap.now_dt()))
 
 
@@ -114,9 +115,9 @@ def case_list() -> Response:
         found = console.browse(bootstrap.competition(), who, filters["category"], filters["status"], filters["q"],
                                _int(query("page"), 1))
     except Invalid as e:
-        return _render("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
+        return console_page("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
                        message=e.message)
-    return _render("cases.html", who, "cases", filters=filters, found=found, errors={})
+    return console_page("cases.html", who, "cases", filters=filters, found=found, errors={})
 
 
 @admin_pages.route("/admin/cases/{case_id}", methods=["GET"])
@@ -125,7 +126,7 @@ def case_detail(case_id: str) -> Response:
     who = _admin()
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
-    return _render("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
+    return console_page("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
                    genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
@@ -139,7 +140,7 @@ def provincial(case_id: str) -> Response:
         results.recommend_provincial(bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
                                      reason_required=True)
     except (Invalid, Conflict) as e:
-        return _render("case.html", who, "cases", STATUS[e.code],
+        return console_page("case.html", who, "cases", STATUS[e.code],
                        detail=console.case_detail(bootstrap.competition(), who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
@@ -161,7 +162,7 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
     message = next(iter(errors.values()), None) or getattr(error, "message", None)
-    return _render("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
+    return console_page("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
                    values=values or {}, errors=errors, message=message, states=review_rules.STATES,
                    read_only=who.organiser_role == "viewer")
 
@@ -191,7 +192,7 @@ def review_case(case_id: str) -> Response:
     raw = {k: v for k, v in values.items() if v}
     if values["decision"] == "rejected" and values["reason"] and one(form, "confirm") != "yes":
         case = cases.case_view(cases.get(who, case_id))
-        return _render("review_confirm.html", who, "review", case=case, values=values)
+        return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
         review.review(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
     except REVIEW_ERRORS as e:
@@ -212,7 +213,7 @@ def _judges_page(who: Any, status: int = 200, values: dict[str, Any] | None = No
                  error: Invalid | None = None) -> Response:
     comp = bootstrap.competition()
     found = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
-    return _render("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
+    return console_page("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
                    values=values or {"categories": []}, errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
@@ -240,7 +241,7 @@ def create_judge() -> Response:
 def edit_judge(judge_id: str) -> Response:
     who = _admin()
     judge = console.judge(bootstrap.competition(), judge_id)
-    return _render("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
+    return console_page("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
 
 
 @admin_pages.route("/admin/judges/{judge_id}", methods=["POST"], content_types=FORM)
@@ -251,7 +252,7 @@ def update_judge(judge_id: str) -> Response:
     try:
         judging.update_judge(bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
     except Invalid as e:
-        return _render("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
+        return console_page("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
                        message=e.message)
     raise Redirect("/admin/judges?done=updated")
 
@@ -262,7 +263,7 @@ def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid
                       values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
     data = console.assignments(comp, stage_id)
-    return _render("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
+    return console_page("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
                    errors=(error.fields or {}) if error else {}, message=error.message if error else None,
                    stages=judging.JUDGED_STAGES, coaching_round=competition_rules.is_coaching(stage_id),
                    **({"notice": notice} if notice else {}))
@@ -317,7 +318,7 @@ def remove_assignment(stage_id: str) -> Response:
 def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
-    return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
+    return console_page("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
                    stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
                    mail_states=MAIL_STATUS,
                    message=error.message if error else None)
@@ -396,7 +397,7 @@ def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
 def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None) -> Response:
     views = _stage_rows(stages.windows(bootstrap.competition()), bootstrap.now_dt())
-    return _render("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
+    return console_page("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
                    errors=errors or {}, message=message)
 
 
@@ -468,7 +469,7 @@ def confirm_close(stage_id: str) -> Response:
     window = stages.windows(comp).get(stage_id)
     if window is None:
         raise PageError(404, "没有这个阶段")
-    return _render("close_stage.html", who, "stages", window=window, stage=stage_id,
+    return console_page("close_stage.html", who, "stages", window=window, stage=stage_id,
                    work=None if window.closed else stages.open_work(comp, stage_id),
                    closes_text=readable.when(window.closes_at))
 
@@ -495,7 +496,7 @@ def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -
     comp = bootstrap.competition()
     ranking, fairness = results.ranking_with_fairness(comp, stage_id)
     stage_open = stage_id == "text_review" and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
-    return _render("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
+    return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
                    judge_names={j.judge_id: j.name for j in judging.list_judges(comp)}, **context)
@@ -524,8 +525,8 @@ def honors() -> Response:
     try:
         found = console.honors(bootstrap.competition())
     except Conflict as e:
-        return _render("honors.html", who, "honors", found=None, message=e.message)
-    return _render("honors.html", who, "honors", found=found)
+        return console_page("honors.html", who, "honors", found=None, message=e.message)
+    return console_page("honors.html", who, "honors", found=found)
 
 
 @admin_pages.route("/admin/organisation-awards", methods=["GET"])
@@ -537,7 +538,7 @@ def organisation_awards() -> Response:
 def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
     cfg = bootstrap.config()
     found = console.organisation_awards(bootstrap.competition(), bootstrap.s3(), cfg.bucket)
-    return _render("organisation_awards.html", who, "awards", status, found=found,
+    return console_page("organisation_awards.html", who, "awards", status, found=found,
                    message=error.message if error else None)
 
 
@@ -558,7 +559,7 @@ def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | N
                                  _int(query("page"), 1))
     imported = _int(query("n"), 0) if query("done") == "imported" else None
     notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
-    return _render("originality.html", who, "originality", status, report=report,
+    return console_page("originality.html", who, "originality", status, report=report,
                    import_error=error.message if error else None, import_rows=getattr(error, "rows", []),
                    **notice)
 
@@ -616,7 +617,7 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
-    return _render("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
+    return console_page("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
                    categories=[(c.id, c.name) for c in comp.categories],
                    current=query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
@@ -653,7 +654,7 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
-    return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
+    return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))
 
@@ -673,3 +674,70 @@ def award_mail() -> Response:
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
     return _mail_page(who, result)
+
+
+# -- organiser: the judges' QR sheet (the live final's pages are in final_pages.py) ----------------------
+
+def _qr_stage(stage_id: str) -> str:
+    if stage_id not in judging.JUDGED_STAGES:
+        raise PageError(404, "评分链接只用于文本评审、专家辅导、综合评选和赛前辅导")
+    return stage_id
+
+
+@admin_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
+@page
+def qr_form(stage_id: str) -> Response:
+    who = signed_in(("organiser",))
+    stage = _qr_stage(stage_id)
+    return judge_html("qr.html", who=who, section="links", stage=stage,
+                 stage_name=bootstrap.competition().stage_name(stage), sheets=None)
+
+
+@admin_pages.route("/admin/stages/{stage_id}/links/qr", methods=["POST"], content_types=FORM)
+@page
+def qr_sheet(stage_id: str) -> Response:
+    """One QR code per link in force, the very link that was mailed: nothing is revoked. Judges assigned
+    without a link in force get one first (mailed as usual)."""
+    import segno
+
+    who, _ = posted(("organiser",))
+    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
+    stage = _qr_stage(stage_id)
+    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
+    if new:
+        mail_queue.start()
+    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
+    judges = {j.judge_id: j for j in judging.list_judges(comp)}
+    sheets = []
+    for link in links:
+        judge = judges.get(link.judge_id)
+        name = judge.name if judge else "评委"
+        svg = segno.make(link.url, error="m").svg_inline(scale=4, border=2)
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(name)}的评分链接二维码" ', 1)
+        sheets.append({"judge_id": link.judge_id, "name": name, "affiliation": judge.affiliation if judge else "",
+                       "svg": svg, "expires_at": link.expires_at})
+    sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
+    return judge_html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
+                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- organiser: judges' spreadsheet -------------------------------------------------------------------
+
+@admin_pages.route("/admin/judges/template.xlsx", methods=["GET"])
+@page
+def judges_template() -> Response:
+    signed_in(("organiser",))
+    return template_download("judges-template.xlsx", "评委名单导入模板.xlsx",
+                             judge_import.template(bootstrap.competition()))
+
+
+@admin_pages.route("/admin/judges/import", methods=["GET"])
+@page
+def judges_import() -> Response:
+    who = signed_in(("organiser",))
+    found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
+    return judge_html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])

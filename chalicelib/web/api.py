@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from ..jobs import mail_queue
 else:
     (
-        bootstrap, competition_rules, accounts, attachments, cases, extra_judges, judging, mail_queue, results,
-        review, scoring, stages
+        bootstrap, competition_rules, accounts, attachments, cases, extra_judges, judging, mail_queue, results, review,
+        scoring, stages
     ) = lazy(
         __name__, "..bootstrap", "..domain.competition", "..services.accounts", "..services.attachments",
-        "..services.cases", "..services.extra_judges", "..services.judging", "..jobs.mail_queue",
-        "..services.results", "..services.review", "..services.scoring", "..services.stages",
+        "..services.cases", "..services.extra_judges", "..services.judging", "..jobs.mail_queue", "..services.results",
+        "..services.review", "..services.scoring", "..services.stages",
     )
 
 api = Blueprint(__name__)

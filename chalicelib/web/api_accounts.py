@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from ..services import accounts
     from ..domain import competition as competition_rules
 else:
-    (
-        bootstrap, accounts, competition_rules
-    ) = lazy(
+    bootstrap, accounts, competition_rules = lazy(
         __name__, "..bootstrap", "..services.accounts", "..domain.competition",
     )
 

@@ -18,15 +18,14 @@ from ..domain.competition import format_time
 from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
-from .judge_pages import _html
-from .html import PageError, Redirect, one, posted, signed_in, html, page
-from .templating import _digest, static_response
+from .html import PageError, Redirect, current_request, html, judge_bar, judge_html, one, page, posted, query, signed_in
+from .templating import static_digest, static_response
 
 if TYPE_CHECKING:
     from .. import bootstrap
-    from ..services import final_stage
+    from ..services import final_stage, judge_portal as portal
 else:
-    bootstrap, final_stage = lazy(__name__, "..bootstrap", "..services.final_stage")
+    bootstrap, final_stage, portal = lazy(__name__, "..bootstrap", "..services.final_stage", "..services.judge_portal")
 
 final_pages = Blueprint(__name__)
 
@@ -38,15 +37,7 @@ BOARD_PAGE_ROWS = 15   # rows of one big-screen page: 15 cases fit 1080 px; more
 
 
 def final_static(name: str) -> str:
-    return f"/static/final/{name}?v={_digest(name)}"
-
-
-def current_request() -> Any:
-    return final_pages.current_request
-
-
-def query(key: str) -> str | None:
-    return (current_request().query_params or {}).get(key)
+    return f"/static/final/{name}?v={static_digest(name)}"
 
 
 def _category() -> str:
@@ -59,7 +50,7 @@ def _category() -> str:
 
 
 def _page(template: str, who: Any, status: int = 200, **context: Any) -> Response:
-    return _html(template, status=status, who=who, section="final", final_static=final_static, **context)
+    return judge_html(template, status=status, who=who, section="final", final_static=final_static, **context)
 
 
 # -- 现场控制 -----------------------------------------------------------------------------------------
@@ -113,7 +104,7 @@ def control_status() -> Response:
 @page
 def scoreboard() -> Response:
     who = signed_in(ORGANISER)
-    return _html("scoreboard.html", who=who, board=_board(_category()), final_static=final_static,
+    return judge_html("scoreboard.html", who=who, board=_board(_category()), final_static=final_static,
                  page_rows=BOARD_PAGE_ROWS)
 
 
@@ -170,11 +161,10 @@ def timer() -> Response:
 def final_cases_page(who: Any, notice: str | None) -> Response:
     """A final judge's /judge: the cases of each of the judge's categories in the drawn order, the case now
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
-    from .judge_pages import _bar, portal
     comp, now = bootstrap.competition(), bootstrap.now_dt()
     window = portal.stage_window(comp, who.stage)
     listing = final_stage.judge_cases(comp, who.judge_id)
-    return _html("final_cases.html", bar=_bar(who), listing=listing, notice=notice, final_static=final_static,
+    return judge_html("final_cases.html", bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
                  window_status=window.status(now), closes_at=format_time(window.closes_at))
 
 

@@ -31,23 +31,20 @@ from .http import (
     CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, cookies,
     dependency_errors,
 )
-from .templating import render
+from .templating import render, static_digest
 
 if TYPE_CHECKING:
     from ..services.accounts import Principal
+    from ..services.scoring import JudgePrincipal
     from .. import bootstrap
-    from ..domain import accounts as account_rules, cases as case_rules, documents
-    from ..services import (
-        accounts, attachments, cases, certificates, downloads, final_stage, presentations, scoring, stages
-    )
+    from ..services import accounts, downloads, judge_portal as portal
+    from ..domain import competition as competition_rules
 else:
     (
-        bootstrap, account_rules, case_rules, documents, accounts, attachments, cases, certificates, downloads,
-        final_stage, presentations, scoring, stages
+        bootstrap, accounts, downloads, competition_rules, portal
     ) = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..domain.cases", "..domain.documents", "..services.accounts",
-        "..services.attachments", "..services.cases", "..services.certificates", "..services.downloads",
-        "..services.final_stage", "..services.presentations", "..services.scoring", "..services.stages",
+        __name__, "..bootstrap", "..services.accounts", "..services.downloads", "..domain.competition",
+        "..services.judge_portal",
     )
 
 log = logging.getLogger("saiping")
@@ -283,3 +280,27 @@ def end_previous_session() -> None:
         accounts.logout(session_principal(), bootstrap.now())
     except Unauthenticated:
         pass
+
+
+# -- the judges' page style (pages/judge/ templates, judge.css): also the unit's feedback and the QR sheet
+
+def judge_static(name: str) -> str:
+    return f"/static/judge/{name}?v={static_digest(name)}"
+
+
+def judge_html(template_name: str, **context: Any) -> Response:
+    comp = bootstrap.competition()
+    return html(f"judge/{template_name}", judge_static=judge_static, stage_names=_stage_names(),
+                round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
+                is_coaching=competition_rules.is_coaching,
+                category_names={c.id: c.name for c in comp.categories}, **context)
+
+
+def _stage_names() -> dict[str, str]:
+    return {w.id: w.name for w in bootstrap.competition().default_windows}
+
+
+def judge_bar(who: JudgePrincipal) -> dict[str, Any]:
+    comp = bootstrap.competition()
+    return {"name": portal.judge_name(comp, who.judge_id), "stage": who.stage,
+            "stage_name": comp.round_name(who.stage), "csrf": who.csrf}

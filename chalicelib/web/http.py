@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from ..services import accounts, scoring
 else:
     bootstrap, account_rules, accounts, scoring = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..services.accounts", "..services.scoring")
+        __name__, "..bootstrap", "..domain.accounts", "..services.accounts", "..services.scoring",
+    )
 
 
 log = logging.getLogger("saiping")

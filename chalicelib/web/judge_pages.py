@@ -27,25 +27,22 @@ from ..security import same
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .html import (
     CSRF_MESSAGE, FORM, PageError, Redirect, anon_form, anon_token, set_cookie, end_previous_session, read_form,
-    one, posted, signed_in, html, page, page_decorator, redirect, template_download,
+    current_request, judge_bar, judge_html, one, page_decorator, query, redirect,
 )
-from .templating import _digest, static_response
+from .final_pages import final_cases_page
+from .templating import static_response
 
 if TYPE_CHECKING:
     from .. import bootstrap
-    from ..jobs import mail_queue
     from ..domain import cases as case_rules, competition as competition_rules
-    from ..services import (
-        accounts, attachments, cases, coaching, judge_import, judging, judge_portal as portal, scoring
-    )
+    from ..services import accounts, attachments, cases, judging, judge_portal as portal, scoring
 else:
     (
-        bootstrap, mail_queue, case_rules, competition_rules, accounts, attachments, cases, coaching, judge_import,
-        judging, portal, scoring
+        bootstrap, case_rules, competition_rules, accounts, attachments, cases, judging, portal, scoring
     ) = lazy(
-        __name__, "..bootstrap", "..jobs.mail_queue", "..domain.cases", "..domain.competition", "..services.accounts",
-        "..services.attachments", "..services.cases", "..services.coaching", "..services.judge_import",
-        "..services.judging", "..services.judge_portal", "..services.scoring",
+        __name__, "..bootstrap", "..domain.cases", "..domain.competition", "..services.accounts",
+        "..services.attachments", "..services.cases", "..services.judging", "..services.judge_portal",
+        "..services.scoring",
     )
 
 log = logging.getLogger("saiping")
@@ -59,32 +56,8 @@ JUDGE_HEADINGS = {400: "请求有误", 401: "评分链接无效或已过期", 40
                   409: "操作冲突", 413: "内容过大", 503: "服务繁忙"}
 
 
-def judge_static(name: str) -> str:
-    return f"/static/judge/{name}?v={_digest(name)}"
-
-
-def _html(template_name: str, **context: Any) -> Response:
-    comp = bootstrap.competition()
-    return html(f"judge/{template_name}", judge_static=judge_static, stage_names=_stage_names(),
-                round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
-                is_coaching=competition_rules.is_coaching,
-                category_names={c.id: c.name for c in comp.categories}, **context)
-
-
-def _stage_names() -> dict[str, str]:
-    return {w.id: w.name for w in bootstrap.competition().default_windows}
-
-
-def current_request() -> Any:
-    return judge_pages.current_request
-
-
-def query(key: str) -> str | None:
-    return (current_request().query_params or {}).get(key)
-
-
 def _judge_error(status: int, message: str) -> Response:
-    return _html("error.html", status=status, status_code=status, heading=JUDGE_HEADINGS.get(status, "出错了"),
+    return judge_html("error.html", status=status, status_code=status, heading=JUDGE_HEADINGS.get(status, "出错了"),
                  message=message)
 
 
@@ -101,7 +74,7 @@ def landing(token: str) -> Response:
     comp, now = bootstrap.competition(), bootstrap.now_dt()
     preview = portal.preview_link(comp, bootstrap.config(), token, now)
     csrf, set_cookies = anon_token()
-    return _html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
+    return judge_html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
                      closes_at=competition_rules.format_time(preview.window.closes_at),
                  window_status=preview.window.status(now))
@@ -130,12 +103,6 @@ def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
     return who, form
 
 
-def _bar(who: scoring.JudgePrincipal) -> dict[str, Any]:
-    comp = bootstrap.competition()
-    return {"name": portal.judge_name(comp, who.judge_id), "stage": who.stage,
-            "stage_name": comp.round_name(who.stage), "csrf": who.csrf}
-
-
 @judge_pages.route("/judge/logout", methods=["POST"], content_types=FORM)
 @judge_page
 def judge_logout() -> Response:
@@ -145,7 +112,7 @@ def judge_logout() -> Response:
         who = None
     if who is not None:
         accounts.logout(accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
-    return _html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
+    return judge_html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
                  set_cookies=[set_cookie(SESSION_COOKIE, "", max_age=0)])
 
 
@@ -154,12 +121,11 @@ def judge_logout() -> Response:
 def my_cases() -> Response:
     who = _judge()
     if who.stage == "final":   # the live final: the drawn order, the case now presenting on top
-        from .final_pages import final_cases_page
         return final_cases_page(who, NOTICES.get(query("done") or ""))
     found = scoring.my_cases(who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
-    return _html("cases.html", bar=_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
+    return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
                  notice=NOTICES.get(query("done") or ""), draft_done=query("done") in ("saved", "feedback"))
@@ -183,8 +149,8 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
     errors = dict(error.fields or {}) if error else {}
     open_now = window.is_open(bootstrap.now_dt())
     saved = _saved_pairs(who.stage, category, mine, view["my_feedback"])
-    return _html(
-        "case.html", status=status, bar=_bar(who), case=view, category=category, values=values,
+    return judge_html(
+        "case.html", status=status, bar=judge_bar(who), case=view, category=category, values=values,
         comment=(mine.get("comment") or "") if comment is None else comment,
         points=points if points is not None else (view["my_feedback"] or [""]),
         reason=reason, errors=errors, message=error.message if error else None, form=form,
@@ -286,7 +252,7 @@ def recuse(case_id: str) -> Response:
     try:
         if one(form, "confirm") != "yes":
             slot, clean = scoring.check_recusal(comp, who, case_id, {"reason": reason}, now)
-            return _html("recuse_confirm.html", bar=_bar(who), case_id=case_id, title=slot.title, reason=clean)
+            return judge_html("recuse_confirm.html", bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
         scoring.recuse(comp, who, case_id, {"reason": reason}, now)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
@@ -304,122 +270,6 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
     if url is None:
         raise PageError(404, "没有这个附件（或尚未完成上传）")
     return Response(body="", status_code=302, headers={"Location": url, **SECURITY_HEADERS})
-
-
-# -- units: coaching feedback and versions -----------------------------------------------------------
-
-@judge_pages.route("/cases/{case_id}/feedback", methods=["GET"])
-@page
-def unit_feedback(case_id: str) -> Response:
-    who = signed_in(("unit", "organiser"))
-    return _feedback_page(who, case_id, notice=NOTICES.get(query("done") or ""))
-
-
-def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
-                   typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
-    comp = bootstrap.competition()
-    view = coaching.feedback(comp, who, case_id, bootstrap.now_dt())
-    case = cases.case_view(cases.get(who, case_id))
-    return _html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
-                 errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
-                 notice=notice)
-
-
-@judge_pages.route("/cases/{case_id}/feedback", methods=["POST"], content_types=FORM)
-@page
-def unit_reply(case_id: str) -> Response:
-    who, form = posted()
-    typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
-    try:
-        coaching.save_replies(bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
-    except (Invalid, StageClosed) as e:
-        return _feedback_page(who, case_id, STATUS[e.code], e, typed)
-    raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")
-
-
-@judge_pages.route("/cases/{case_id}/versions", methods=["GET"])
-@page
-def versions(case_id: str) -> Response:
-    who = signed_in(("unit", "organiser"))
-    return _html("versions.html", who=who, view=coaching.versions(who, case_id))
-
-
-@judge_pages.route("/cases/{case_id}/versions/{version}", methods=["GET"])
-@page
-def version(case_id: str, version: str) -> Response:
-    who = signed_in(("unit", "organiser"))
-    if not version.isdigit() or len(version) > 6:
-        raise PageError(404, "没有这个版本")
-    old = cases.version_view(who, case_id, int(version))
-    return _html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
-                 status_names=case_rules.STATUS_NAMES)
-
-
-# -- organiser: the judges' QR sheet (the live final's pages are in final_pages.py) ----------------------
-
-def _qr_stage(stage_id: str) -> str:
-    if stage_id not in judging.JUDGED_STAGES:
-        raise PageError(404, "评分链接只用于文本评审、专家辅导、综合评选和赛前辅导")
-    return stage_id
-
-
-@judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
-@page
-def qr_form(stage_id: str) -> Response:
-    who = signed_in(("organiser",))
-    stage = _qr_stage(stage_id)
-    return _html("qr.html", who=who, section="links", stage=stage,
-                 stage_name=bootstrap.competition().stage_name(stage), sheets=None)
-
-
-@judge_pages.route("/admin/stages/{stage_id}/links/qr", methods=["POST"], content_types=FORM)
-@page
-def qr_sheet(stage_id: str) -> Response:
-    """One QR code per link in force, the very link that was mailed: nothing is revoked. Judges assigned
-    without a link in force get one first (mailed as usual)."""
-    import segno
-
-    who, _ = posted(("organiser",))
-    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
-    stage = _qr_stage(stage_id)
-    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
-    if new:
-        mail_queue.start()
-    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
-    judges = {j.judge_id: j for j in judging.list_judges(comp)}
-    sheets = []
-    for link in links:
-        judge = judges.get(link.judge_id)
-        name = judge.name if judge else "评委"
-        svg = segno.make(link.url, error="m").svg_inline(scale=4, border=2)
-        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(name)}的评分链接二维码" ', 1)
-        sheets.append({"judge_id": link.judge_id, "name": name, "affiliation": judge.affiliation if judge else "",
-                       "svg": svg, "expires_at": link.expires_at})
-    sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
-    return _html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
-                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# -- organiser: judges' spreadsheet -------------------------------------------------------------------
-
-@judge_pages.route("/admin/judges/template.xlsx", methods=["GET"])
-@page
-def judges_template() -> Response:
-    signed_in(("organiser",))
-    return template_download("judges-template.xlsx", "评委名单导入模板.xlsx",
-                             judge_import.template(bootstrap.competition()))
-
-
-@judge_pages.route("/admin/judges/import", methods=["GET"])
-@page
-def judges_import() -> Response:
-    who = signed_in(("organiser",))
-    found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
-    return _html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])
 
 
 # -- static -----------------------------------------------------------------------------------------

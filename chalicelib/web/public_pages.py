@@ -27,18 +27,14 @@ from .templating import find_static, static_response
 
 if TYPE_CHECKING:
     from .. import bootstrap
-    from ..domain import accounts as account_rules, cases as case_rules, documents
-    from ..services import (
-        accounts, attachments, cases, certificates, downloads, final_stage, presentations, scoring, stages
-    )
+    from ..domain import accounts as account_rules, documents
+    from ..services import accounts, downloads, stages
 else:
     (
-        bootstrap, account_rules, case_rules, documents, accounts, attachments, cases, certificates, downloads,
-        final_stage, presentations, scoring, stages
+        bootstrap, account_rules, documents, accounts, downloads, stages
     ) = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..domain.cases", "..domain.documents", "..services.accounts",
-        "..services.attachments", "..services.cases", "..services.certificates", "..services.downloads",
-        "..services.final_stage", "..services.presentations", "..services.scoring", "..services.stages",
+        __name__, "..bootstrap", "..domain.accounts", "..domain.documents", "..services.accounts",
+        "..services.downloads", "..services.stages",
     )
 
 log = logging.getLogger("saiping")

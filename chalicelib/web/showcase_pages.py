@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, VersionConflict
 from ..lazy import lazy
-from .admin_pages import ORGANISER, _render
+from .admin_pages import ORGANISER, console_page
 from .http import STATUS
 from .html import FORM, Redirect, one, posted, html, page
 
@@ -18,9 +18,7 @@ if TYPE_CHECKING:
     from ..domain import cases as case_rules, showcase as showcase_rules
     from ..services import console, showcase
 else:
-    (
-        bootstrap, case_rules, showcase_rules, console, showcase
-    ) = lazy(
+    bootstrap, case_rules, showcase_rules, console, showcase = lazy(
         __name__, "..bootstrap", "..domain.cases", "..domain.showcase", "..services.console", "..services.showcase",
     )
 
@@ -64,7 +62,7 @@ def organiser_shown(case_id: str) -> Response:
     try:
         showcase.set_shown(case_id, raw, who.actor, bootstrap.now())
     except REFUSED as e:
-        return _render("case.html", who, "cases", STATUS[e.code],
+        return console_page("case.html", who, "cases", STATUS[e.code],
                        detail=console.case_detail(bootstrap.competition(), who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        showcase_errors=e.fields or {}, showcase_message=e.message, showcase_reason=raw["reason"])

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import (
-    Conflict, DomainError, StageClosed, VersionConflict,
+    Conflict, DomainError, Invalid, StageClosed, VersionConflict,
 )
 from ..lazy import lazy
-from .html import FORM, FORM_ERRORS, NOTICES, html, one, page, page_headers, posted, query, Redirect, signed_in
+from .html import (
+    FORM, FORM_ERRORS, NOTICES, PageError, Redirect, html, judge_html, one, page, page_headers, posted, query,
+    signed_in,
+)
 from .http import (
     STATUS,
 )
@@ -20,22 +24,20 @@ from .http import (
 if TYPE_CHECKING:
     from ..services.accounts import Principal
     from .. import bootstrap
-    from ..domain import accounts as account_rules, cases as case_rules, documents
-    from ..services import (
-        accounts, attachments, cases, certificates, downloads, final_stage, presentations, scoring, stages
-    )
+    from ..domain import cases as case_rules
+    from ..services import attachments, cases, certificates, final_stage, presentations, scoring, stages, coaching
 else:
     (
-        bootstrap, account_rules, case_rules, documents, accounts, attachments, cases, certificates, downloads,
-        final_stage, presentations, scoring, stages
+        bootstrap, case_rules, attachments, cases, certificates, final_stage, presentations, scoring, stages, coaching
     ) = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..domain.cases", "..domain.documents", "..services.accounts",
-        "..services.attachments", "..services.cases", "..services.certificates", "..services.downloads",
-        "..services.final_stage", "..services.presentations", "..services.scoring", "..services.stages",
+        __name__, "..bootstrap", "..domain.cases", "..services.attachments", "..services.cases",
+        "..services.certificates", "..services.final_stage", "..services.presentations", "..services.scoring",
+        "..services.stages", "..services.coaching",
     )
 
 log = logging.getLogger("saiping")
 unit_pages = Blueprint(__name__)
+FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 
 @unit_pages.route("/cases", methods=["GET"])
 @page
@@ -253,3 +255,50 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         return e.message
 
 
+# -- units: coaching feedback and versions -----------------------------------------------------------
+
+@unit_pages.route("/cases/{case_id}/feedback", methods=["GET"])
+@page
+def unit_feedback(case_id: str) -> Response:
+    who = signed_in(("unit", "organiser"))
+    return _feedback_page(who, case_id, notice=FEEDBACK_NOTICES.get(query("done") or ""))
+
+
+def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
+                   typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
+    comp = bootstrap.competition()
+    view = coaching.feedback(comp, who, case_id, bootstrap.now_dt())
+    case = cases.case_view(cases.get(who, case_id))
+    return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
+                 errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
+                 notice=notice)
+
+
+@unit_pages.route("/cases/{case_id}/feedback", methods=["POST"], content_types=FORM)
+@page
+def unit_reply(case_id: str) -> Response:
+    who, form = posted()
+    typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
+    try:
+        coaching.save_replies(bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
+    except (Invalid, StageClosed) as e:
+        return _feedback_page(who, case_id, STATUS[e.code], e, typed)
+    raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")
+
+
+@unit_pages.route("/cases/{case_id}/versions", methods=["GET"])
+@page
+def versions(case_id: str) -> Response:
+    who = signed_in(("unit", "organiser"))
+    return judge_html("versions.html", who=who, view=coaching.versions(who, case_id))
+
+
+@unit_pages.route("/cases/{case_id}/versions/{version}", methods=["GET"])
+@page
+def version(case_id: str, version: str) -> Response:
+    who = signed_in(("unit", "organiser"))
+    if not version.isdigit() or len(version) > 6:
+        raise PageError(404, "没有这个版本")
+    old = cases.version_view(who, case_id, int(version))
+    return judge_html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
+                 status_names=case_rules.STATUS_NAMES)
