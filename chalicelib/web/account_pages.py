@@ -107,7 +107,7 @@ def reset_form(token: str) -> Response:
 def reset(token: str) -> Response:
     form = anon_form()
     password, again = one(form, "password"), one(form, "password_again")
-    context = {"csrf_token": one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
+    context: dict[str, Any] = {"csrf_token": one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})

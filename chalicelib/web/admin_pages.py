@@ -20,7 +20,7 @@ from ..security import same
 from . import multipart
 from .http import STATUS
 from .html import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, judge_html, page,
+    CSRF_MESSAGE, current_request, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, judge_html, page,
     template_download,
 )
 
@@ -259,7 +259,7 @@ def update_judge(judge_id: str) -> Response:
 
 # -- assignments ------------------------------------------------------------------------------------
 
-def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | None = None,
+def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | NotFound | None = None,
                       values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
     data = console.assignments(comp, stage_id)
@@ -413,7 +413,9 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str] 
             order = competition_rules.STAGE_ORDER
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
         placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
-    for key in ("opens_at", "closes_at") if values is not None else ():
+    if values is None:
+        return placed
+    for key in ("opens_at", "closes_at"):
         if not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
         elif not _is_time(values[key]):      # the API's hint (ISO-8601) is not for this form
@@ -580,7 +582,7 @@ def originality_template() -> Response:
 
 def _upload_form() -> dict[str, multipart.Part]:
     """The parts of a file-upload form; a plain form post (no file in it) gives its fields as parts."""
-    request = admin_pages.current_request
+    request = current_request()
     content_type = (request.headers or {}).get("content-type", "")
     if not content_type.lower().startswith(multipart.MEDIA):
         return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in read_form().items() if v}

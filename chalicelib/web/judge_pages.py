@@ -276,4 +276,4 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
 
 @judge_pages.route("/static/judge/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    return static_response(name, STATIC, (judge_pages.current_request.query_params or {}).get("v"), SECURITY_HEADERS)
+    return static_response(name, STATIC, query("v"), SECURITY_HEADERS)

@@ -169,7 +169,7 @@ def download(name: str) -> Response:
 
 @public_pages.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    return static_response(name, STATIC_TYPES, (public_pages.current_request.query_params or {}).get("v"), SECURITY_HEADERS)
+    return static_response(name, STATIC_TYPES, query("v"), SECURITY_HEADERS)
 
 
 @public_pages.route("/favicon.ico", methods=["GET"])

@@ -2,7 +2,7 @@
 撤出成果展示 / 同意公开展示 on its case page and the organiser's 从成果展示中撤下 on the console's case page."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
@@ -11,7 +11,7 @@ from ..domain.errors import Conflict, Invalid, VersionConflict
 from ..lazy import lazy
 from .admin_pages import ORGANISER, console_page
 from .http import STATUS
-from .html import FORM, Redirect, one, posted, html, page
+from .html import FORM, Redirect, html, one, page, posted, query
 
 if TYPE_CHECKING:
     from .. import bootstrap
@@ -30,9 +30,8 @@ REFUSED = (Invalid, Conflict, VersionConflict)
 @page
 def shown_cases() -> Response:
     comp = bootstrap.competition()
-    params = showcase_pages.current_request.query_params or {}
-    q, category = (params.get("q") or "")[:200], params.get("category") or ""
-    names = {"category_names": {c.id: c.name for c in comp.categories},
+    q, category = (query("q") or "")[:200], query("category") or ""
+    names: dict[str, Any] = {"category_names": {c.id: c.name for c in comp.categories},
              "prize_names": {p["id"]: p["name"] for p in comp.raw.get("prizes", [])}}
     try:
         data = showcase.showcase(comp, q, category, bootstrap.now_dt())
