@@ -16,7 +16,8 @@ from ..lazy import lazy
 from .admin_pages import console_page
 from .http import STATUS, client_of, session_cookie_name
 from .html import (
-    FORM, Redirect, anon_form, anon_token, set_cookie, one, posted, query, current_request, signed_in, html, page,
+    FORM, Redirect, anon_form, anon_token, current_request, done_notice, html, one, page, posted, set_cookie,
+    signed_in,
 )
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def _account_page(who: Any, status: int = 200, errors: dict[str, str] | None = N
                 for s in accounts.my_sessions(who, bootstrap.now())]
     return html("account.html", status=status, who=who, account=account, sessions=sessions, errors=errors or {},
                 message=message, hint=account_rules.PASSWORD_HINT, roles=account_rules.ORGANISER_ROLES,
-                notice=context.pop("notice", NOTICES.get(query("done") or "")), **context)
+                notice=context.pop("notice", done_notice(NOTICES)), **context)
 
 
 @account_pages.route("/account", methods=["GET"])
@@ -210,7 +211,7 @@ def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None
                message: str | None = None) -> Response:
     members = [{**accounts.organiser_view(a), "role_name": account_rules.ORGANISER_ROLES[a.organiser_role or "admin"],
                 "self": a.username == who.username} for a in accounts.team()]
-    notice = NOTICES.get(query("done") or "")
+    notice = done_notice(NOTICES)
     return console_page("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
                    message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
                    notice=notice)

@@ -16,12 +16,11 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
 from ..lazy import lazy
-from ..security import same
 from . import multipart
 from .http import STATUS
 from .html import (
-    CSRF_MESSAGE, current_request, FORM, PageError, Redirect, read_form, one, posted, query, signed_in, html, judge_html, page,
-    template_download,
+    FORM, PageError, Redirect, check_csrf, current_request, done_notice, html, judge_html, one, page, posted, query,
+    read_form, signed_in, template_download,
 )
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def console_page(template: str, who: Any, section: str, status: int = 200, **con
                 stage_names={w.id: w.name for w in comp.default_windows}, status_names=case_rules.STATUS_NAMES,
                 round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
                 prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
-                stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(query("done") or "")),
+                stage_status=STAGE_STATUS, notice=context.pop("notice", done_notice(NOTICES)),
                 **context)
 
 
@@ -599,8 +598,7 @@ def import_archive() -> Response:
         parts = _upload_form()
     except (Invalid, TooLarge) as e:
         return _originality_page(who, STATUS.get(e.code, 400), e)
-    if not same(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf):
-        raise PageError(403, CSRF_MESSAGE)
+    check_csrf(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf)
     upload = parts.get("file")
     if upload is None or not upload.filename:
         return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))

@@ -18,7 +18,10 @@ from ..domain.competition import format_time
 from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
-from .html import PageError, Redirect, current_request, html, judge_bar, judge_html, one, page, posted, query, signed_in
+from .html import (
+    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_html, one, page, posted, query,
+    signed_in,
+)
 from .templating import static_digest, static_response
 
 if TYPE_CHECKING:
@@ -59,7 +62,7 @@ def _page(template: str, who: Any, status: int = 200, **context: Any) -> Respons
 @page
 def control() -> Response:
     who = signed_in(ORGANISER)
-    return _control_page(who, _category(), notice=NOTICES.get(query("done") or ""))
+    return _control_page(who, _category(), notice=done_notice(NOTICES))
 
 
 def _control_page(who: Any, category: str, status: int = 200, error: DomainError | None = None,
@@ -125,7 +128,7 @@ def _board(category: str) -> dict[str, Any]:
 @page
 def draw_page() -> Response:
     who = signed_in(ORGANISER)
-    return _draw_page(who, notice=NOTICES.get(query("done") or ""))
+    return _draw_page(who, notice=done_notice(NOTICES))
 
 
 def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, values: dict[str, str] | None = None,

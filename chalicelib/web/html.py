@@ -253,9 +253,19 @@ def posted(roles: tuple[str, ...] = ("unit",)) -> tuple[Principal, dict[str, lis
     """A logged-in form post: the principal and the form, whose csrf_token must be the session's."""
     who = signed_in(roles)
     form = read_form()
-    if not same(one(form, "csrf_token"), who.csrf):
-        raise PageError(403, CSRF_MESSAGE)
+    check_csrf(one(form, "csrf_token"), who.csrf)
     return who, form
+
+
+def check_csrf(sent: str | None, expected: str | None) -> None:
+    """A logged-in form's csrf_token must be the session's own: else the Chinese 403 page."""
+    if not same(sent, expected):
+        raise PageError(403, CSRF_MESSAGE)
+
+
+def done_notice(notices: dict[str, str]) -> str | None:
+    """The notice that `?done=…` names after a form's redirect (none for a name the page does not know)."""
+    return notices.get(query("done") or "")
 
 
 # -- public pages, accounts -------------------------------------------------------------------------

@@ -23,11 +23,10 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
 from ..lazy import lazy
-from ..security import same
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .html import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, anon_form, anon_token, set_cookie, end_previous_session, read_form,
-    current_request, judge_bar, judge_html, one, page_decorator, query, redirect,
+    FORM, PageError, Redirect, anon_form, anon_token, check_csrf, current_request, done_notice,
+    end_previous_session, judge_bar, judge_html, one, page_decorator, query, read_form, redirect, set_cookie,
 )
 from .final_pages import final_cases_page
 from .templating import static_response
@@ -98,8 +97,7 @@ def _judge() -> scoring.JudgePrincipal:
 def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
     who = _judge()
     form = read_form()
-    if not same(one(form, "csrf_token"), who.csrf):
-        raise PageError(403, CSRF_MESSAGE)
+    check_csrf(one(form, "csrf_token"), who.csrf)
     return who, form
 
 
@@ -121,14 +119,14 @@ def judge_logout() -> Response:
 def my_cases() -> Response:
     who = _judge()
     if who.stage == "final":   # the live final: the drawn order, the case now presenting on top
-        return final_cases_page(who, NOTICES.get(query("done") or ""))
+        return final_cases_page(who, done_notice(NOTICES))
     found = scoring.my_cases(who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
     return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
-                 notice=NOTICES.get(query("done") or ""), draft_done=query("done") in ("saved", "feedback"))
+                 notice=done_notice(NOTICES), draft_done=query("done") in ("saved", "feedback"))
 
 
 # -- judges: a case ----------------------------------------------------------------------------------

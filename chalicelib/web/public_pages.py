@@ -14,10 +14,9 @@ from ..domain.errors import (
     Duplicate, Invalid, MfaRequired, RateLimited, Unauthenticated,
 )
 from ..lazy import lazy
-from ..security import same
 from .html import (
-    CSRF_MESSAGE, FORM, NOTICES, anon_form, anon_token, current_request, end_previous_session, html, one, page,
-    PageError, query, read_form, redirect, Redirect, session_principal, set_cookie, to_download,
+    FORM, NOTICES, Redirect, anon_form, anon_token, check_csrf, current_request, done_notice, end_previous_session,
+    html, one, page, query, read_form, redirect, session_principal, set_cookie, to_download,
 )
 from .http import (
     SECURITY_HEADERS, STATUS, client_of, cookies,
@@ -84,7 +83,7 @@ def register() -> Response:
 @page
 def login_form() -> Response:
     token, set_cookies = anon_token()
-    return html("login.html", csrf_token=token, username="", notice=NOTICES.get(query("done") or ""),
+    return html("login.html", csrf_token=token, username="", notice=done_notice(NOTICES),
                 set_cookies=set_cookies)
 
 
@@ -147,8 +146,7 @@ def logout() -> Response:
     except Unauthenticated:
         who = None
     if who is not None:
-        if not same(one(form, "csrf_token"), who.csrf):
-            raise PageError(403, CSRF_MESSAGE)
+        check_csrf(one(form, "csrf_token"), who.csrf)
         accounts.logout(who, bootstrap.now())
     return redirect("/login?done=logged_out", [set_cookie(session_cookie_name(), "", max_age=0)])
 

@@ -14,7 +14,7 @@ from ..domain.errors import (
 )
 from ..lazy import lazy
 from .html import (
-    FORM, FORM_ERRORS, NOTICES, PageError, Redirect, html, judge_html, one, page, page_headers, posted, query,
+    FORM, FORM_ERRORS, NOTICES, PageError, Redirect, done_notice, html, judge_html, one, page, page_headers, posted,
     signed_in,
 )
 from .http import (
@@ -47,7 +47,7 @@ def my_cases() -> Response:
     now = bootstrap.now_dt()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
-                categories=_category_names(), notice=NOTICES.get(query("done") or ""),
+                categories=_category_names(), notice=done_notice(NOTICES),
                 presentations=final_stage.presentations(bootstrap.competition(), found),
                 prize_names=certificates.prize_names(bootstrap.competition()))
 
@@ -75,7 +75,7 @@ def create_case() -> Response:
 def edit_case(case_id: str) -> Response:
     who = signed_in()
     case = cases.get(who, case_id)
-    return _form_page(who, case, cases.case_view(case), notice=NOTICES.get(query("done") or ""))
+    return _form_page(who, case, cases.case_view(case), notice=done_notice(NOTICES))
 
 
 @unit_pages.route("/cases/{case_id}/edit", methods=["POST"], content_types=FORM)
@@ -111,7 +111,7 @@ def case_status(case_id: str) -> Response:
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                 resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
                 presentation=presentations.state(bootstrap.competition(), case, bootstrap.now_dt()),
-                notice=NOTICES.get(query("done") or ""))
+                notice=done_notice(NOTICES))
 
 
 def _outcome(who: Principal, case: Any) -> dict[str, Any]:
@@ -261,7 +261,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
 @page
 def unit_feedback(case_id: str) -> Response:
     who = signed_in(("unit", "organiser"))
-    return _feedback_page(who, case_id, notice=FEEDBACK_NOTICES.get(query("done") or ""))
+    return _feedback_page(who, case_id, notice=done_notice(FEEDBACK_NOTICES))
 
 
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
