@@ -1,7 +1,7 @@
 """Pages of one's own account: 忘记密码 (/password-reset), the link's page (/reset/{token}), 我的帐号
 (/account: password, two-step verification, sessions), and the organiser team (/admin/team).
 
-Same rules as pages.py: anonymous forms carry the signed double-submit token, logged-in forms the session's
+Same rules as every page (html.py): anonymous forms carry the signed double-submit token, logged-in forms the session's
 CSRF token; POST -> 303 -> GET; a refused form re-renders with its error beside the field.
 """
 from __future__ import annotations

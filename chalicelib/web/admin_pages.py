@@ -3,8 +3,8 @@
 Organiser session only (anyone else is sent to /login); every form carries the session's CSRF token;
 no inline script or style (admin.js / admin.css through the static route). Handlers parse, call one
 service, and render a page or redirect (POST -> 303 -> GET); a refused form re-renders with its errors
-beside the fields. The live final's pages (draw, timer, scoreboard, QR sheet, judge import) are in
-judge_pages.py; the console links to them.
+beside the fields. The judges' QR sheet and the judges' import are here too, in the judges' page style
+(html.judge_html); the live final's pages (draw, timer, scoreboard) are in final_pages.py.
 """
 from __future__ import annotations
 

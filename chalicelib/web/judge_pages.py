@@ -1,14 +1,14 @@
-"""HTML pages of judging and of the live final, on the same services as the JSON API.
+"""The judge's pages (/j and /judge…), on the same services as the JSON API.
 
 Judges: `/j/<link token>` shows who and which stage and changes nothing; its button 开始评分 POSTs the
 token in a form field to /judge/start, which exchanges it for a judge session in the HttpOnly cookie
 `sp_session` (tokens never travel in query strings). Then /judge (the assigned cases, 已评 n / m) and
 /judge/cases/{id} (the case, attachments, the rubric's scoring form or the coaching feedback form, recusal).
-Units: the coaching feedback (专家1, 专家2 …) with point-by-point replies, and the case's versions.
-Organisers: the judges' QR codes and the judges' .xlsx template and import (the live final's pages:
-final_pages.py).
+A final judge's /judge is final_pages.py's list. The unit's coaching feedback and versions are in
+unit_pages.py, the organiser's QR sheet and judge import in admin_pages.py; all of them use the judges' page
+style (html.judge_html).
 
-Every page sends the security headers of pages.py (Referrer-Policy: no-referrer, Cache-Control: no-store).
+Every page sends the security headers of html.py (Referrer-Policy: no-referrer, Cache-Control: no-store).
 """
 from __future__ import annotations
 
