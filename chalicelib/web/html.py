@@ -20,30 +20,26 @@ from urllib.parse import urlsplit
 from chalice import Blueprint, Response
 
 from ..domain.errors import (
-    Conflict, DomainError, Forbidden, Invalid, StageClosed, TooLarge,
-    Unauthenticated, VersionConflict,
+    Conflict, DomainError, Forbidden, Invalid, StageClosed, TooLarge, Unauthenticated, VersionConflict,
 )
 from ..lazy import lazy
 from ..media import XLSX
 from ..security import same
 from . import inbound
 from .http import (
-    CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, cookies,
-    dependency_errors,
+    CSRF_COOKIE, SECURITY_HEADERS, STATUS, authorize_organiser, bearer_or_cookie, cookies, dependency_errors,
 )
 from .templating import render, static_digest
 
 if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import competition as competition_rules
+    from ..services import accounts, downloads, judge_portal as portal
     from ..services.accounts import Principal
     from ..services.scoring import JudgePrincipal
-    from .. import bootstrap
-    from ..services import accounts, downloads, judge_portal as portal
-    from ..domain import competition as competition_rules
 else:
-    (
-        bootstrap, accounts, downloads, competition_rules, portal
-    ) = lazy(
-        __name__, "..bootstrap", "..services.accounts", "..services.downloads", "..domain.competition",
+    bootstrap, competition_rules, accounts, downloads, portal = lazy(
+        __name__, "..bootstrap", "..domain.competition", "..services.accounts", "..services.downloads",
         "..services.judge_portal",
     )
 
@@ -268,8 +264,7 @@ def done_notice(notices: dict[str, str]) -> str | None:
     return notices.get(query("done") or "")
 
 
-# -- public pages, accounts -------------------------------------------------------------------------
-
+# -- downloads, the previous session ----------------------------------------------------------------
 
 def to_download(url: str) -> Response:
     """A file download: a redirect to its presigned S3 GET. A page never answers with the file's bytes: a link
@@ -286,6 +281,7 @@ def template_download(name: str, filename: str, data: bytes) -> Response:
 
 
 def end_previous_session() -> None:
+    """A login (or a judge's link) ends the session this browser had, if any."""
     try:
         accounts.logout(session_principal(), bootstrap.now())
     except Unauthenticated:
@@ -299,6 +295,7 @@ def judge_static(name: str) -> str:
 
 
 def judge_html(template_name: str, **context: Any) -> Response:
+    """Render `pages/judge/<template>` with what the judges' templates name (stages, rounds, categories)."""
     comp = bootstrap.competition()
     return html(f"judge/{template_name}", judge_static=judge_static, stage_names=_stage_names(),
                 round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
@@ -311,6 +308,7 @@ def _stage_names() -> dict[str, str]:
 
 
 def judge_bar(who: JudgePrincipal) -> dict[str, Any]:
+    """The bar atop a judge's pages: who, which stage, and the session's CSRF token for its forms."""
     comp = bootstrap.competition()
     return {"name": portal.judge_name(comp, who.judge_id), "stage": who.stage,
             "stage_name": comp.round_name(who.stage), "csrf": who.csrf}
