@@ -16,7 +16,6 @@ tests/unit/test_lazy_imports.py checks that the two lists name the same modules 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from types import ModuleType
 from typing import Any
 
@@ -40,5 +39,14 @@ class LazyModule:
 
 def lazy(importer: str, *names: str) -> tuple[Any, ...]:
     """One stand-in per name; relative names (`"..services.cases"`) resolve against the module `importer`."""
-    package = importer.rpartition(".")[0]
-    return tuple(LazyModule(importlib.util.resolve_name(name, package)) for name in names)
+    return tuple(LazyModule(absolute(name, importer)) for name in names)
+
+
+def absolute(name: str, importer: str) -> str:
+    """`name` as `from <name> import …` in the module `importer` means it (importlib.util.resolve_name, which
+    the cold start need not import)."""
+    level = len(name) - len(name.lstrip("."))
+    if not level:
+        return name
+    base = importer.rsplit(".", level)[0]
+    return f"{base}.{name[level:]}" if name[level:] else base

@@ -136,3 +136,23 @@ def test_names_and_modules_counted_apart_fail():
     drifted = GOOD.replace("bootstrap, accounts, portal =", "bootstrap, accounts =")
     assert problems_of(drifted, "chalicelib.web.example")[0] == (
         "chalicelib.web.example:7: lazy() binds 2 names to 3 modules")
+
+
+def test_relative_names_resolve_as_python_resolves_them():
+    from chalicelib.lazy import absolute
+    cases = [("..bootstrap", "chalicelib.web.api"), (".cases", "chalicelib.services.console"),
+             ("..services.judge_portal", "chalicelib.web.html"), ("...media", "chalicelib.web.x.y"),
+             ("chalicelib.bootstrap", "chalicelib.web.api")]
+    for name, importer in cases:
+        assert absolute(name, importer) == _absolute(name, importer)
+
+
+def test_a_lazy_module_is_imported_on_its_first_attribute():
+    import sys
+
+    from chalicelib.lazy import lazy
+    sys.modules.pop("colorsys", None)   # a module nothing here imports
+    (colorsys,) = lazy("chalicelib.web.example", "colorsys")
+    assert "colorsys" not in sys.modules
+    assert colorsys.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+    assert "colorsys" in sys.modules
