@@ -10,11 +10,12 @@ from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
 from chalicelib.web.api_showcase import api_showcase
-from chalicelib.web import not_found
+from chalicelib.web import html, not_found
 from chalicelib.web.final_pages import final_pages
 from chalicelib.web.judge_pages import judge_pages
-from chalicelib.web.pages import pages
+from chalicelib.web.public_pages import public_pages
 from chalicelib.web.showcase_pages import showcase_pages
+from chalicelib.web.unit_pages import unit_pages
 from chalicelib.web.http import refuse_malformed, strict_transport
 from chalicelib.web.verify import verify
 
@@ -26,7 +27,9 @@ app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")
 app.register_blueprint(api_final, url_prefix="/api/v1")
 app.register_blueprint(api_showcase, url_prefix="/api/v1")
-app.register_blueprint(pages)
+app.register_blueprint(html.framework)
+app.register_blueprint(public_pages)
+app.register_blueprint(unit_pages)
 app.register_blueprint(judge_pages)
 app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)

@@ -60,6 +60,13 @@ def files() -> Any:
 
 
 @lru_cache(maxsize=1)
+def originality_objects() -> Any:
+    """The originality index and the archive in the bucket (store/originality.py)."""
+    from .store.originality import Objects
+    return Objects(s3(), config().bucket)
+
+
+@lru_cache(maxsize=1)
 def mail_transport() -> Any:
     from .mail.outbox import SesTransport, SmtpTransport, Throttled
     s = config()
@@ -86,6 +93,6 @@ def client(service: str) -> Any:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, s3, files, mail_transport, client):
+    for cached in (config, competition, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _clock[0] = time.time

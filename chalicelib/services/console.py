@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ..domain.cases import ENTERED, STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..store import accounts as account_store
 from ..store import audit
 from ..store import cases as case_store
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from .accounts import Principal
 
 # The dashboard (a cold start's most frequent organiser page) uses none of these: imported on first use.
-case_service = lazy_module("chalicelib.services.cases")
-judging = lazy_module("chalicelib.services.judging")
-results = lazy_module("chalicelib.services.results")
+if TYPE_CHECKING:
+    from . import cases as case_service, judging, results
+else:
+    case_service, judging, results = lazy(__name__, ".cases", ".judging", ".results")
 
 PAGE_SIZE = 50
 SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision", "provincial")

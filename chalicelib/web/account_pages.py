@@ -1,27 +1,33 @@
 """Pages of one's own account: 忘记密码 (/password-reset), the link's page (/reset/{token}), 我的帐号
 (/account: password, two-step verification, sessions), and the organiser team (/admin/team).
 
-Same rules as pages.py: anonymous forms carry the signed double-submit token, logged-in forms the session's
+Same rules as every page (html.py): anonymous forms carry the signed double-submit token, logged-in forms the session's
 CSRF token; POST -> 303 -> GET; a refused form re-renders with its error beside the field.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Duplicate, Invalid, InvalidToken, NotFound, RateLimited
-from ..lazy import lazy_module
+from ..lazy import lazy
+from .admin_pages import console_page
 from .http import STATUS, client_of, session_cookie_name
-from .pages import (
-    FORM, Redirect, _anon_form, _anon_token, _cookie, _one, _posted, _query, _request, _who, html,
-    page,
+from .html import (
+    FORM, Redirect, anon_form, anon_token, current_request, done_notice, html, one, page, posted, set_cookie,
+    signed_in,
 )
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-account_rules = lazy_module("chalicelib.domain.accounts")
-accounts = lazy_module("chalicelib.services.accounts")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import accounts as account_rules, competition as competition_rules, totp
+    from ..services import accounts
+else:
+    bootstrap, account_rules, competition_rules, totp, accounts = lazy(
+        __name__, "..bootstrap", "..domain.accounts", "..domain.competition", "..domain.totp", "..services.accounts",
+    )
 
 account_pages = Blueprint(__name__)
 OWN = ("unit", "organiser")
@@ -38,8 +44,7 @@ NOTICES = {
 def _when(epoch: Any) -> str:
     if not epoch:
         return ""
-    from ..domain.competition import CHINA
-    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).strftime("%Y年%-m月%-d日 %H:%M")
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(competition_rules.CHINA).strftime("%Y年%-m月%-d日 %H:%M")
 
 
 def _browser(agent: str | None) -> str:
@@ -65,7 +70,7 @@ def _browser(agent: str | None) -> str:
 @account_pages.route("/password-reset", methods=["GET"])
 @page
 def reset_request_form() -> Response:
-    token, set_cookies = _anon_token()
+    token, set_cookies = anon_token()
     return html("password_reset.html", csrf_token=token, username="", errors={}, set_cookies=set_cookies)
 
 
@@ -73,22 +78,22 @@ def reset_request_form() -> Response:
 @page
 def reset_request() -> Response:
     from .api_accounts import RESET_ACCEPTED, RESET_ANSWER_SECONDS, no_sooner_than
-    form = _anon_form()
-    username = _one(form, "username").strip()
+    form = anon_form()
+    username = one(form, "username").strip()
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
-            accounts.request_reset({"username": username}, bootstrap.config(), bootstrap.now(), client_of(_request()))
+            accounts.request_reset({"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
     except (Invalid, RateLimited) as e:
-        return html("password_reset.html", status=STATUS[e.code], csrf_token=_one(form, "csrf_token"),
+        return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
-    return html("password_reset.html", status=202, csrf_token=_one(form, "csrf_token"), username=username,
+    return html("password_reset.html", status=202, csrf_token=one(form, "csrf_token"), username=username,
                 errors={}, sent=RESET_ACCEPTED["message"])
 
 
 @account_pages.route("/reset/{token}", methods=["GET"])
 @page
 def reset_form(token: str) -> Response:
-    csrf, set_cookies = _anon_token()
+    csrf, set_cookies = anon_token()
     try:
         item = accounts.check_reset_token(token, bootstrap.now())
     except InvalidToken as e:
@@ -101,9 +106,9 @@ def reset_form(token: str) -> Response:
 @account_pages.route("/reset/{token}", methods=["POST"], content_types=FORM)
 @page
 def reset(token: str) -> Response:
-    form = _anon_form()
-    password, again = _one(form, "password"), _one(form, "password_again")
-    context = {"csrf_token": _one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
+    form = anon_form()
+    password, again = one(form, "password"), one(form, "password_again")
+    context: dict[str, Any] = {"csrf_token": one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})
@@ -127,24 +132,24 @@ def _account_page(who: Any, status: int = 200, errors: dict[str, str] | None = N
                 for s in accounts.my_sessions(who, bootstrap.now())]
     return html("account.html", status=status, who=who, account=account, sessions=sessions, errors=errors or {},
                 message=message, hint=account_rules.PASSWORD_HINT, roles=account_rules.ORGANISER_ROLES,
-                notice=context.pop("notice", NOTICES.get(_query("done") or "")), **context)
+                notice=context.pop("notice", done_notice(NOTICES)), **context)
 
 
 @account_pages.route("/account", methods=["GET"])
 @page
 def account() -> Response:
-    return _account_page(_who(OWN))
+    return _account_page(signed_in(OWN))
 
 
 @account_pages.route("/account/password", methods=["POST"], content_types=FORM)
 @page
 def change_password() -> Response:
-    who, form = _posted(OWN)
+    who, form = posted(OWN)
     try:
-        if _one(form, "new_password") != _one(form, "new_password_again"):
+        if one(form, "new_password") != one(form, "new_password_again"):
             raise Invalid("两次输入的新密码不一致", {"new_password_again": "两次输入的新密码不一致"})
-        accounts.change_password(who, {"current_password": _one(form, "current_password"),
-                                       "new_password": _one(form, "new_password")}, bootstrap.config(), bootstrap.now())
+        accounts.change_password(who, {"current_password": one(form, "current_password"),
+                                       "new_password": one(form, "new_password")}, bootstrap.config(), bootstrap.now())
     except Invalid as e:
         return _account_page(who, 400, e.fields, e.message)
     raise Redirect("/account?done=password")
@@ -153,7 +158,7 @@ def change_password() -> Response:
 @account_pages.route("/account/totp", methods=["POST"], content_types=FORM)
 @page
 def start_totp() -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     setup = accounts.start_totp(who, bootstrap.now())
     return _account_page(who, setup=setup, qr=_qr(setup["otpauth_uri"]))
 
@@ -161,9 +166,9 @@ def start_totp() -> Response:
 @account_pages.route("/account/totp/confirm", methods=["POST"], content_types=FORM)
 @page
 def confirm_totp() -> Response:
-    who, form = _posted(OWN)
+    who, form = posted(OWN)
     try:
-        codes = accounts.confirm_totp(who, {"code": _one(form, "code")}, bootstrap.now())
+        codes = accounts.confirm_totp(who, {"code": one(form, "code")}, bootstrap.now())
     except (Invalid, Conflict) as e:
         account = accounts.account_of(who)
         setup = ({"secret": account.totp_pending, "otpauth_uri": _uri(account.totp_pending, who.username)}
@@ -174,8 +179,7 @@ def confirm_totp() -> Response:
 
 
 def _uri(secret: str, username: str | None) -> str:
-    from ..domain.totp import otpauth_uri
-    return otpauth_uri(secret, username or "")
+    return totp.otpauth_uri(secret, username or "")
 
 
 def _qr(uri: str) -> str:
@@ -187,7 +191,7 @@ def _qr(uri: str) -> str:
 @account_pages.route("/account/sessions/{session_id}/end", methods=["POST"], content_types=FORM)
 @page
 def end_session(session_id: str) -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     accounts.end_session(who, session_id, bootstrap.now())
     raise Redirect("/account?done=ended")
 
@@ -195,21 +199,20 @@ def end_session(session_id: str) -> Response:
 @account_pages.route("/account/sessions/end-all", methods=["POST"], content_types=FORM)
 @page
 def end_all_sessions() -> Response:
-    who, _ = _posted(OWN)
+    who, _ = posted(OWN)
     accounts.end_sessions(who, who.actor, "all_devices", bootstrap.now())
     return Response(body="", status_code=303, headers={
-        "Location": "/login?done=ended", "Set-Cookie": _cookie(session_cookie_name(), "", max_age=0)})
+        "Location": "/login?done=ended", "Set-Cookie": set_cookie(session_cookie_name(), "", max_age=0)})
 
 
 # -- the organiser team (/admin/team) ------------------------------------------------------------------
 
 def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                message: str | None = None) -> Response:
-    from .admin_pages import _render
     members = [{**accounts.organiser_view(a), "role_name": account_rules.ORGANISER_ROLES[a.organiser_role or "admin"],
                 "self": a.username == who.username} for a in accounts.team()]
-    notice = NOTICES.get(_query("done") or "")
-    return _render("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
+    notice = done_notice(NOTICES)
+    return console_page("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
                    message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
                    notice=notice)
 
@@ -217,14 +220,14 @@ def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None
 @account_pages.route("/admin/team", methods=["GET"])
 @page
 def team() -> Response:
-    return _team_page(_who(ORGANISER))
+    return _team_page(signed_in(ORGANISER))
 
 
 @account_pages.route("/admin/team", methods=["POST"], content_types=FORM)
 @page
 def invite() -> Response:
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("username", "name", "email", "role")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("username", "name", "email", "role")}
     try:
         accounts.invite_organiser(who, values, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
@@ -235,9 +238,9 @@ def invite() -> Response:
 @account_pages.route("/admin/team/{username}/role", methods=["POST"], content_types=FORM)
 @page
 def change_role(username: str) -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        accounts.change_organiser_role(who, username, {"role": _one(form, "role")}, bootstrap.now())
+        accounts.change_organiser_role(who, username, {"role": one(form, "role")}, bootstrap.now())
     except (Invalid, Conflict, NotFound) as e:
         return _team_page(who, STATUS[e.code], message=e.message)
     raise Redirect("/admin/team?done=role")
@@ -246,7 +249,7 @@ def change_role(username: str) -> Response:
 @account_pages.route("/admin/team/{username}/remove", methods=["POST"], content_types=FORM)
 @page
 def remove(username: str) -> Response:
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     try:
         accounts.remove_organiser(who, username, bootstrap.now())
     except (Conflict, NotFound) as e:

@@ -3,43 +3,45 @@
 Organiser session only (anyone else is sent to /login); every form carries the session's CSRF token;
 no inline script or style (admin.js / admin.css through the static route). Handlers parse, call one
 service, and render a page or redirect (POST -> 303 -> GET); a refused form re-renders with its errors
-beside the fields. The live final's pages (draw, timer, scoreboard, QR sheet, judge import) are in
-judge_pages.py; the console links to them.
+beside the fields. The judges' QR sheet and the judges' import are here too, in the judges' page style
+(html.judge_html); the live final's pages (draw, timer, scoreboard) are in final_pages.py.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.competition import StageId
 from ..domain.errors import Conflict, Invalid, NotFound, NotSubmitted, StageClosed, TooLarge, VersionConflict
-from ..lazy import lazy_module
-from ..security import same
+from ..lazy import lazy
 from . import multipart
 from .http import STATUS
-from .pages import (
-    CSRF_MESSAGE, FORM, PageError, Redirect, _form, _one, _posted, _query, _who, html, page, template_download,
+from .html import (
+    FORM, PageError, Redirect, check_csrf, current_request, done_notice, html, judge_html, one, page, posted, query,
+    read_form, signed_in, template_download,
 )
 
-archive_import = lazy_module("chalicelib.services.archive_import")
-bootstrap = lazy_module("chalicelib.bootstrap")
-case_rules = lazy_module("chalicelib.domain.cases")
-competition_rules = lazy_module("chalicelib.domain.competition")
-readable = lazy_module("chalicelib.domain.readable")
-cases = lazy_module("chalicelib.services.cases")
-console = lazy_module("chalicelib.services.console")
-exports = lazy_module("chalicelib.services.exports")
-judging = lazy_module("chalicelib.services.judging")
-extra_judges = lazy_module("chalicelib.services.extra_judges")
-mail_queue = lazy_module("chalicelib.jobs.mail_queue")
-notifications = lazy_module("chalicelib.services.notifications")
-results = lazy_module("chalicelib.services.results")
-review = lazy_module("chalicelib.services.review")
-review_rules = lazy_module("chalicelib.domain.review")
-stages = lazy_module("chalicelib.services.stages")
+if TYPE_CHECKING:
+    from ..services import (
+        archive_import, cases, console, exports, judging, extra_judges, notifications, results, review, stages,
+        judge_import
+    )
+    from .. import bootstrap
+    from ..domain import cases as case_rules, competition as competition_rules, readable, review as review_rules
+    from ..jobs import mail_queue
+else:
+    (
+        archive_import, bootstrap, case_rules, competition_rules, readable, cases, console, exports, judging,
+        extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
+    ) = lazy(
+        __name__, "..services.archive_import", "..bootstrap", "..domain.cases", "..domain.competition",
+        "..domain.readable", "..services.cases", "..services.console", "..services.exports", "..services.judging",
+        "..services.extra_judges", "..jobs.mail_queue", "..services.notifications", "..services.results",
+        "..services.review", "..domain.review", "..services.stages", "..services.judge_import",
+    )
 
 admin_pages = Blueprint(__name__)
 
@@ -67,17 +69,17 @@ LINK_STATES = {"none": "未发放", "sent": "已发放", "opened": "已打开", 
 # -- helpers ----------------------------------------------------------------------------------------
 
 def _admin() -> Any:
-    return _who(ORGANISER)
+    return signed_in(ORGANISER)
 
 
-def _render(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
+def console_page(template: str, who: Any, section: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
     return html(f"admin/{template}", status=status, who=who, section=section,
                 category_names={c.id: c.name for c in comp.categories},
                 stage_names={w.id: w.name for w in comp.default_windows}, status_names=case_rules.STATUS_NAMES,
                 round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
                 prize_names={p["id"]: p["name"] for p in comp.raw.get("prizes", [])},
-                stage_status=STAGE_STATUS, notice=context.pop("notice", NOTICES.get(_query("done") or "")),
+                stage_status=STAGE_STATUS, notice=context.pop("notice", done_notice(NOTICES)),
                 **context)
 
 
@@ -98,7 +100,7 @@ def _ranked(stage_id: str) -> str:
 @page
 def dashboard() -> Response:
     who = _admin()
-    return _render("dashboard.html", who, "dashboard",
+    return console_page("dashboard.html", who, "dashboard",
                    data=console.dashboard(bootstrap.competition(), bootstrap.now_dt()))
 
 
@@ -108,14 +110,14 @@ def dashboard() -> Response:
 @page
 def case_list() -> Response:
     who = _admin()
-    filters = {k: (_query(k) or "").strip()[:100] for k in ("category", "status", "q")}
+    filters = {k: (query(k) or "").strip()[:100] for k in ("category", "status", "q")}
     try:
         found = console.browse(bootstrap.competition(), who, filters["category"], filters["status"], filters["q"],
-                               _int(_query("page"), 1))
+                               _int(query("page"), 1))
     except Invalid as e:
-        return _render("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
+        return console_page("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
                        message=e.message)
-    return _render("cases.html", who, "cases", filters=filters, found=found, errors={})
+    return console_page("cases.html", who, "cases", filters=filters, found=found, errors={})
 
 
 @admin_pages.route("/admin/cases/{case_id}", methods=["GET"])
@@ -124,7 +126,7 @@ def case_detail(case_id: str) -> Response:
     who = _admin()
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
-    return _render("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
+    return console_page("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
                    genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
@@ -132,13 +134,13 @@ def case_detail(case_id: str) -> Response:
 @page
 def provincial(case_id: str) -> Response:
     """推荐参加省赛 with its 推荐理由 (required), or 取消省赛推荐; a refusal shows the case page with the reason."""
-    who, form = _posted(ORGANISER)
-    raw = {"recommended": _one(form, "recommended") == "1", "reason": _one(form, "reason")}
+    who, form = posted(ORGANISER)
+    raw = {"recommended": one(form, "recommended") == "1", "reason": one(form, "reason")}
     try:
         results.recommend_provincial(bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
                                      reason_required=True)
     except (Invalid, Conflict) as e:
-        return _render("case.html", who, "cases", STATUS[e.code],
+        return console_page("case.html", who, "cases", STATUS[e.code],
                        detail=console.case_detail(bootstrap.competition(), who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
@@ -160,7 +162,7 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
     message = next(iter(errors.values()), None) or getattr(error, "message", None)
-    return _render("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
+    return console_page("review.html", who, "review", status, data=data, editing=case_id if with_form else None,
                    values=values or {}, errors=errors, message=message, states=review_rules.STATES,
                    read_only=who.organiser_role == "viewer")
 
@@ -185,12 +187,12 @@ def review_cases() -> Response:
 @page
 def review_case(case_id: str) -> Response:
     """通过 / 退回修改 / 不予受理 (the button pressed); 不予受理 asks for confirmation first."""
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
     raw = {k: v for k, v in values.items() if v}
-    if values["decision"] == "rejected" and values["reason"] and _one(form, "confirm") != "yes":
+    if values["decision"] == "rejected" and values["reason"] and one(form, "confirm") != "yes":
         case = cases.case_view(cases.get(who, case_id))
-        return _render("review_confirm.html", who, "review", case=case, values=values)
+        return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
         review.review(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
     except REVIEW_ERRORS as e:
@@ -201,9 +203,9 @@ def review_case(case_id: str) -> Response:
 # -- judges -----------------------------------------------------------------------------------------
 
 def _judge_input(form: dict[str, list[str]]) -> dict[str, Any]:
-    conflicts = _one(form, "conflicts").replace("，", "、").replace(",", "、").replace("\n", "、")
-    return {"name": _one(form, "name"), "email": _one(form, "email").strip(), "mobile": _one(form, "mobile").strip(),
-            "affiliation": _one(form, "affiliation"), "categories": form.get("categories", []),
+    conflicts = one(form, "conflicts").replace("，", "、").replace(",", "、").replace("\n", "、")
+    return {"name": one(form, "name"), "email": one(form, "email").strip(), "mobile": one(form, "mobile").strip(),
+            "affiliation": one(form, "affiliation"), "categories": form.get("categories", []),
             "conflicts": [c.strip() for c in conflicts.split("、") if c.strip()]}
 
 
@@ -211,7 +213,7 @@ def _judges_page(who: Any, status: int = 200, values: dict[str, Any] | None = No
                  error: Invalid | None = None) -> Response:
     comp = bootstrap.competition()
     found = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
-    return _render("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
+    return console_page("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
                    values=values or {"categories": []}, errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
@@ -225,7 +227,7 @@ def judges() -> Response:
 @admin_pages.route("/admin/judges", methods=["POST"], content_types=FORM)
 @page
 def create_judge() -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
         judging.create_judge(bootstrap.competition(), raw, who.actor, bootstrap.now())
@@ -239,29 +241,29 @@ def create_judge() -> Response:
 def edit_judge(judge_id: str) -> Response:
     who = _admin()
     judge = console.judge(bootstrap.competition(), judge_id)
-    return _render("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
+    return console_page("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
 
 
 @admin_pages.route("/admin/judges/{judge_id}", methods=["POST"], content_types=FORM)
 @page
 def update_judge(judge_id: str) -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
         judging.update_judge(bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
     except Invalid as e:
-        return _render("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
+        return console_page("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
                        message=e.message)
     raise Redirect("/admin/judges?done=updated")
 
 
 # -- assignments ------------------------------------------------------------------------------------
 
-def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | None = None,
+def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | NotFound | None = None,
                       values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
     data = console.assignments(comp, stage_id)
-    return _render("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
+    return console_page("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
                    errors=(error.fields or {}) if error else {}, message=error.message if error else None,
                    stages=judging.JUDGED_STAGES, coaching_round=competition_rules.is_coaching(stage_id),
                    **({"notice": notice} if notice else {}))
@@ -271,16 +273,16 @@ def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid
 @page
 def assignments(stage_id: str) -> Response:
     who = _admin()
-    added = _query("new")
-    notice = f"评审分配已完成：新增 {_int(added, 0)} 个分配。" if _query("done") == "planned" and added else None
+    added = query("new")
+    notice = f"评审分配已完成：新增 {_int(added, 0)} 个分配。" if query("done") == "planned" and added else None
     return _assignments_page(who, stage_id, notice=notice)
 
 
 @admin_pages.route("/admin/assignments/{stage_id}/plan", methods=["POST"], content_types=FORM)
 @page
 def plan(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    typed = _one(form, "judges_per_case").strip()
+    who, form = posted(ORGANISER)
+    typed = one(form, "judges_per_case").strip()
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
         done = judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
@@ -292,8 +294,8 @@ def plan(stage_id: str) -> Response:
 @admin_pages.route("/admin/assignments/{stage_id}/add", methods=["POST"], content_types=FORM)
 @page
 def add_assignment(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    values = {"judge_id": _one(form, "judge_id"), "case_id": _one(form, "case_id")}
+    who, form = posted(ORGANISER)
+    values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
         console.add_override(bootstrap.competition(), stage_id, values["judge_id"], values["case_id"], who.actor,
                              bootstrap.now())
@@ -305,8 +307,8 @@ def add_assignment(stage_id: str) -> Response:
 @admin_pages.route("/admin/assignments/{stage_id}/remove", methods=["POST"], content_types=FORM)
 @page
 def remove_assignment(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    console.remove_override(bootstrap.competition(), stage_id, _one(form, "judge_id"), _one(form, "case_id"),
+    who, form = posted(ORGANISER)
+    console.remove_override(bootstrap.competition(), stage_id, one(form, "judge_id"), one(form, "case_id"),
                             who.actor, bootstrap.now())
     raise Redirect(f"/admin/assignments/{stage_id}?done=removed")
 
@@ -316,7 +318,7 @@ def remove_assignment(stage_id: str) -> Response:
 def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
-    return _render("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
+    return console_page("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
                    stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
                    mail_states=MAIL_STATUS,
                    message=error.message if error else None)
@@ -332,7 +334,7 @@ def links() -> Response:
 @page
 def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
                                  bootstrap.now_dt())
     mail_queue.start()
@@ -343,9 +345,9 @@ def issue_links(stage_id: str) -> Response:
 @page
 def reissue_link(stage_id: str) -> Response:
     """A new link for one judge (only their earlier one stops working), mailed and shown in the response."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
                                     who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
@@ -357,9 +359,9 @@ def reissue_link(stage_id: str) -> Response:
 @page
 def show_link(stage_id: str) -> Response:
     """显示链接: the judge's link in force, in this response's body only (a POST: never in a URL or a log)."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
-        link = judging.show_link(bootstrap.competition(), bootstrap.config(), _one(form, "judge_id"), stage_id,
+        link = judging.show_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
                                  who.actor, bootstrap.now())
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
@@ -369,8 +371,8 @@ def show_link(stage_id: str) -> Response:
 @admin_pages.route("/admin/links/{stage_id}/revoke", methods=["POST"], content_types=FORM)
 @page
 def revoke_link(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    judging.revoke_link(bootstrap.competition(), _one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+    who, form = posted(ORGANISER)
+    judging.revoke_link(bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
     raise Redirect("/admin/links?done=revoked")
 
 
@@ -395,7 +397,7 @@ def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
 def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None) -> Response:
     views = _stage_rows(stages.windows(bootstrap.competition()), bootstrap.now_dt())
-    return _render("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
+    return console_page("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
                    errors=errors or {}, message=message)
 
 
@@ -411,7 +413,9 @@ def window_errors(stage_id: str, fields: dict[str, str], values: dict[str, str] 
             order = competition_rules.STAGE_ORDER
             target = "closes_at" if order.index(other) > order.index(stage_id) else "opens_at"
         placed.setdefault(target if target in ("opens_at", "closes_at") else "closes_at", text)
-    for key in ("opens_at", "closes_at") if values is not None else ():
+    if values is None:
+        return placed
+    for key in ("opens_at", "closes_at"):
         if not values.get(key):
             placed[key] = "请填写日期和时间（北京时间）"
         elif not _is_time(values[key]):      # the API's hint (ISO-8601) is not for this form
@@ -436,8 +440,8 @@ def stage_windows() -> Response:
 @admin_pages.route("/admin/stages/{stage_id}/window", methods=["POST"], content_types=FORM)
 @page
 def move_window(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    values = {k: _one(form, k).strip() for k in ("opens_at", "closes_at")}
+    who, form = posted(ORGANISER)
+    values = {k: one(form, k).strip() for k in ("opens_at", "closes_at")}
     try:
         stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
@@ -451,7 +455,7 @@ def move_window(stage_id: str) -> Response:
 @page
 def open_stage_now(stage_id: str) -> Response:
     """立即开始: a stage that has not begun opens now (after the one before it was closed early)."""
-    who, _ = _posted(ORGANISER)
+    who, _ = posted(ORGANISER)
     try:
         stages.open_now(bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict, StageClosed) as e:
@@ -467,7 +471,7 @@ def confirm_close(stage_id: str) -> Response:
     window = stages.windows(comp).get(stage_id)
     if window is None:
         raise PageError(404, "没有这个阶段")
-    return _render("close_stage.html", who, "stages", window=window, stage=stage_id,
+    return console_page("close_stage.html", who, "stages", window=window, stage=stage_id,
                    work=None if window.closed else stages.open_work(comp, stage_id),
                    closes_text=readable.when(window.closes_at))
 
@@ -475,8 +479,8 @@ def confirm_close(stage_id: str) -> Response:
 @admin_pages.route("/admin/stages/{stage_id}/close", methods=["POST"], content_types=FORM)
 @page
 def close_stage(stage_id: str) -> Response:
-    who, form = _posted(ORGANISER)
-    if _one(form, "confirm") != "yes":
+    who, form = posted(ORGANISER)
+    if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
     results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor, bootstrap.now_dt())
     raise Redirect("/admin/stages?done=closed")
@@ -494,7 +498,7 @@ def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -
     comp = bootstrap.competition()
     ranking, fairness = results.ranking_with_fairness(comp, stage_id)
     stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
-    return _render("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
+    return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
                    judge_names={j.judge_id: j.name for j in judging.list_judges(comp)}, **context)
@@ -504,10 +508,10 @@ def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -
 @page
 def extra_judges_near_cut(stage_id: str) -> Response:
     """加评: the first post shows what would be added and asks to confirm; with confirm=yes it is written."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     stage = _ranked(stage_id)
-    raw = {name: _int(_one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
-    confirmed = _one(form, "confirm") == "yes"
+    raw = {name: _int(one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
+    confirmed = one(form, "confirm") == "yes"
     try:
         found = extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage,
                                               write=confirmed)
@@ -523,8 +527,8 @@ def honors() -> Response:
     try:
         found = console.honors(bootstrap.competition())
     except Conflict as e:
-        return _render("honors.html", who, "honors", found=None, message=e.message)
-    return _render("honors.html", who, "honors", found=found)
+        return console_page("honors.html", who, "honors", found=None, message=e.message)
+    return console_page("honors.html", who, "honors", found=found)
 
 
 @admin_pages.route("/admin/organisation-awards", methods=["GET"])
@@ -536,14 +540,14 @@ def organisation_awards() -> Response:
 def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
     cfg = bootstrap.config()
     found = console.organisation_awards(bootstrap.competition(), bootstrap.s3(), cfg.bucket)
-    return _render("organisation_awards.html", who, "awards", status, found=found,
+    return console_page("organisation_awards.html", who, "awards", status, found=found,
                    message=error.message if error else None)
 
 
 @admin_pages.route("/admin/organisation-awards", methods=["POST"], content_types=FORM)
 @page
 def save_organisation_awards() -> Response:
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     try:
         console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
                                          form.get("units", []), who.actor, bootstrap.now())
@@ -554,10 +558,10 @@ def save_organisation_awards() -> Response:
 
 def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
     report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
-                                 _int(_query("page"), 1))
-    imported = _int(_query("n"), 0) if _query("done") == "imported" else None
+                                 _int(query("page"), 1))
+    imported = _int(query("n"), 0) if query("done") == "imported" else None
     notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
-    return _render("originality.html", who, "originality", status, report=report,
+    return console_page("originality.html", who, "originality", status, report=report,
                    import_error=error.message if error else None, import_rows=getattr(error, "rows", []),
                    **notice)
 
@@ -578,10 +582,10 @@ def originality_template() -> Response:
 
 def _upload_form() -> dict[str, multipart.Part]:
     """The parts of a file-upload form; a plain form post (no file in it) gives its fields as parts."""
-    request = admin_pages.current_request
+    request = current_request()
     content_type = (request.headers or {}).get("content-type", "")
     if not content_type.lower().startswith(multipart.MEDIA):
-        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in _form().items() if v}
+        return {k: multipart.Part(k, None, v[0].encode("utf-8")) for k, v in read_form().items() if v}
     return multipart.parse(content_type, request.raw_body, archive_import.MAX_BYTES + UPLOAD_SLACK)
 
 
@@ -595,8 +599,7 @@ def import_archive() -> Response:
         parts = _upload_form()
     except (Invalid, TooLarge) as e:
         return _originality_page(who, STATUS.get(e.code, 400), e)
-    if not same(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf):
-        raise PageError(403, CSRF_MESSAGE)
+    check_csrf(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf)
     upload = parts.get("file")
     if upload is None or not upload.filename:
         return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))
@@ -615,9 +618,9 @@ def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kin
     url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
     kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
-    return _render("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
+    return console_page("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
                    categories=[(c.id, c.name) for c in comp.categories],
-                   current=_query("job") or "", errors=(error.fields or {}) if error else {},
+                   current=query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
 
@@ -632,10 +635,10 @@ def export_list() -> Response:
 def start_export() -> Response:
     """Queue the export and start it as the API does (asynchronous in AWS; the local runner otherwise)."""
     from .api_exports import dispatch
-    who, form = _posted(ORGANISER)
-    kind = _one(form, "kind")
+    who, form = posted(ORGANISER)
+    kind = one(form, "kind")
     try:
-        job = exports.request(bootstrap.competition(), {"kind": kind, "category": _one(form, "category")},
+        job = exports.request(bootstrap.competition(), {"kind": kind, "category": one(form, "category")},
                               who.actor, bootstrap.now())
     except Invalid as e:
         return _exports_page(who, 400, e, kind)
@@ -648,12 +651,12 @@ def start_export() -> Response:
 
 
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
-    kind = _query("kind") or ""
+    kind = query("kind") or ""
     comp = bootstrap.competition()
     log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
-    return _render("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
-                   mail_status=MAIL_STATUS, result=result, confirming=result is None and _query("confirm") == "awards",
+    return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
+                   mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
                    award=results.award_mail_preview(comp, bootstrap.result_ports()))
 
 
@@ -667,8 +670,75 @@ def mail() -> Response:
 @page
 def award_mail() -> Response:
     """Sends only when confirmed (the confirm panel of /admin/mail, after its count and preview)."""
-    who, form = _posted(ORGANISER)
-    if _one(form, "confirm") != "yes":
+    who, form = posted(ORGANISER)
+    if one(form, "confirm") != "yes":
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
     return _mail_page(who, result)
+
+
+# -- organiser: the judges' QR sheet (the live final's pages are in final_pages.py) ----------------------
+
+def _qr_stage(stage_id: str) -> str:
+    if stage_id not in judging.JUDGED_STAGES:
+        raise PageError(404, "评分链接只用于文本评审、专家辅导、综合评选和赛前辅导")
+    return stage_id
+
+
+@admin_pages.route("/admin/stages/{stage_id}/links/qr", methods=["GET"])
+@page
+def qr_form(stage_id: str) -> Response:
+    who = signed_in(("organiser",))
+    stage = _qr_stage(stage_id)
+    return judge_html("qr.html", who=who, section="links", stage=stage,
+                 stage_name=bootstrap.competition().stage_name(stage), sheets=None)
+
+
+@admin_pages.route("/admin/stages/{stage_id}/links/qr", methods=["POST"], content_types=FORM)
+@page
+def qr_sheet(stage_id: str) -> Response:
+    """One QR code per link in force, the very link that was mailed: nothing is revoked. Judges assigned
+    without a link in force get one first (mailed as usual)."""
+    import segno
+
+    who, _ = posted(("organiser",))
+    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
+    stage = _qr_stage(stage_id)
+    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
+    if new:
+        mail_queue.start()
+    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
+    judges = {j.judge_id: j for j in judging.list_judges(comp)}
+    sheets = []
+    for link in links:
+        judge = judges.get(link.judge_id)
+        name = judge.name if judge else "评委"
+        svg = segno.make(link.url, error="m").svg_inline(scale=4, border=2)
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(name)}的评分链接二维码" ', 1)
+        sheets.append({"judge_id": link.judge_id, "name": name, "affiliation": judge.affiliation if judge else "",
+                       "svg": svg, "expires_at": link.expires_at})
+    sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
+    return judge_html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
+                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- organiser: judges' spreadsheet -------------------------------------------------------------------
+
+@admin_pages.route("/admin/judges/template.xlsx", methods=["GET"])
+@page
+def judges_template() -> Response:
+    signed_in(("organiser",))
+    return template_download("judges-template.xlsx", "评委名单导入模板.xlsx",
+                             judge_import.template(bootstrap.competition()))
+
+
+@admin_pages.route("/admin/judges/import", methods=["GET"])
+@page
+def judges_import() -> Response:
+    who = signed_in(("organiser",))
+    found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
+    return judge_html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])

@@ -1,26 +1,29 @@
 """The JSON API v1 (docs/openapi.yaml): public, accounts and sessions, cases, attachments, stage windows."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from functools import partial
 
 from chalice import Blueprint
 
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import client_of, endpoint, int_param, judge, principal, read_json
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-competition_rules = lazy_module("chalicelib.domain.competition")
-accounts = lazy_module("chalicelib.services.accounts")
-attachments = lazy_module("chalicelib.services.attachments")
-cases = lazy_module("chalicelib.services.cases")
-extra_judges = lazy_module("chalicelib.services.extra_judges")
-judging = lazy_module("chalicelib.services.judging")
-mail_queue = lazy_module("chalicelib.jobs.mail_queue")
-results = lazy_module("chalicelib.services.results")
-review = lazy_module("chalicelib.services.review")
-scoring = lazy_module("chalicelib.services.scoring")
-stages = lazy_module("chalicelib.services.stages")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import competition as competition_rules
+    from ..services import accounts, attachments, cases, extra_judges, judging, results, review, scoring, stages
+    from ..jobs import mail_queue
+else:
+    (
+        bootstrap, competition_rules, accounts, attachments, cases, extra_judges, judging, mail_queue, results, review,
+        scoring, stages
+    ) = lazy(
+        __name__, "..bootstrap", "..domain.competition", "..services.accounts", "..services.attachments",
+        "..services.cases", "..services.extra_judges", "..services.judging", "..jobs.mail_queue", "..services.results",
+        "..services.review", "..services.scoring", "..services.stages",
+    )
 
 api = Blueprint(__name__)
 ORGANISER = ("organiser",)

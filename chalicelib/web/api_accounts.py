@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from chalice import Blueprint
 
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import client_of, endpoint, principal, read_json
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-accounts = lazy_module("chalicelib.services.accounts")
-competition_rules = lazy_module("chalicelib.domain.competition")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import accounts
+    from ..domain import competition as competition_rules
+else:
+    bootstrap, accounts, competition_rules = lazy(
+        __name__, "..bootstrap", "..services.accounts", "..domain.competition",
+    )
 
 api_accounts = Blueprint(__name__)
 OWN = ("unit", "organiser")

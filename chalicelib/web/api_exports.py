@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import endpoint, int_param, principal, read_json
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-exports = lazy_module("chalicelib.services.exports")
-notifications = lazy_module("chalicelib.services.notifications")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import exports, notifications
+else:
+    bootstrap, exports, notifications = lazy(__name__, "..bootstrap", "..services.exports", "..services.notifications")
 
 log = logging.getLogger("saiping")
 api_exports = Blueprint(__name__)

@@ -4,18 +4,23 @@ polls, the judges' .xlsx import, a unit's replies to coaching feedback, and the 
 materials (展示材料: the unit uploads, the unit, organisers and the case's final judges download)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from chalice import Blueprint
 
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..media import XLSX
 from .http import endpoint, error_body, json_response, judge, principal, read_json
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-coaching = lazy_module("chalicelib.services.coaching")
-final_stage = lazy_module("chalicelib.services.final_stage")
-judge_import = lazy_module("chalicelib.services.judge_import")
-judging = lazy_module("chalicelib.services.judging")
-presentations = lazy_module("chalicelib.services.presentations")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import coaching, final_stage, judge_import, judging, presentations
+else:
+    (
+        bootstrap, coaching, final_stage, judge_import, judging, presentations
+    ) = lazy(
+        __name__, "..bootstrap", "..services.coaching", "..services.final_stage", "..services.judge_import",
+        "..services.judging", "..services.presentations",
+    )
 
 api_final = Blueprint(__name__)
 ORGANISER = ("organiser",)

@@ -1,13 +1,17 @@
 """优秀案例展示's API: the public list of shown cases, the unit's consent, the organiser's 撤下 (docs/openapi.yaml)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from chalice import Blueprint
 
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import endpoint, principal, read_json
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-showcase = lazy_module("chalicelib.services.showcase")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import showcase
+else:
+    bootstrap, showcase = lazy(__name__, "..bootstrap", "..services.showcase")
 
 api_showcase = Blueprint(__name__)
 

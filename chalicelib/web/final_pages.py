@@ -9,21 +9,26 @@ Final judges: /judge lists their cases in the drawn order, the case now presenti
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.competition import format_time
 from ..domain.errors import Conflict, DomainError, Invalid
-from ..lazy import lazy_module
+from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
-from .judge_pages import _html
-from .pages import PageError, Redirect, _one, _posted, _who, html, page
-from .templating import _digest, static_response
+from .html import (
+    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_html, one, page, posted, query,
+    signed_in,
+)
+from .templating import static_digest, static_response
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-final_stage = lazy_module("chalicelib.services.final_stage")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import final_stage, judge_portal as portal
+else:
+    bootstrap, final_stage, portal = lazy(__name__, "..bootstrap", "..services.final_stage", "..services.judge_portal")
 
 final_pages = Blueprint(__name__)
 
@@ -35,28 +40,20 @@ BOARD_PAGE_ROWS = 15   # rows of one big-screen page: 15 cases fit 1080 px; more
 
 
 def final_static(name: str) -> str:
-    return f"/static/final/{name}?v={_digest(name)}"
-
-
-def _request() -> Any:
-    return final_pages.current_request
-
-
-def _query(key: str) -> str | None:
-    return (_request().query_params or {}).get(key)
+    return f"/static/final/{name}?v={static_digest(name)}"
 
 
 def _category() -> str:
     """The category asked for (the first one by default); an unknown one is a 404 page, not an error box."""
     comp = bootstrap.competition()
-    category = _query("category") or comp.category_ids[0]
+    category = query("category") or comp.category_ids[0]
     if comp.category(category) is None:
         raise PageError(404, "没有这个案例类别")
     return category
 
 
 def _page(template: str, who: Any, status: int = 200, **context: Any) -> Response:
-    return _html(template, status=status, who=who, section="final", final_static=final_static, **context)
+    return judge_html(template, status=status, who=who, section="final", final_static=final_static, **context)
 
 
 # -- 现场控制 -----------------------------------------------------------------------------------------
@@ -64,8 +61,8 @@ def _page(template: str, who: Any, status: int = 200, **context: Any) -> Respons
 @final_pages.route("/admin/final/control", methods=["GET"])
 @page
 def control() -> Response:
-    who = _who(ORGANISER)
-    return _control_page(who, _category(), notice=NOTICES.get(_query("done") or ""))
+    who = signed_in(ORGANISER)
+    return _control_page(who, _category(), notice=done_notice(NOTICES))
 
 
 def _control_page(who: Any, category: str, status: int = 200, error: DomainError | None = None,
@@ -81,12 +78,12 @@ def _control_page(who: Any, category: str, status: int = 200, error: DomainError
 @page
 def control_action() -> Response:
     """One button of the control page (its `action` field); a refusal shows the page again with the reason."""
-    who, form = _posted(ORGANISER)
+    who, form = posted(ORGANISER)
     comp = bootstrap.competition()
-    category, action = _one(form, "category"), _one(form, "action")
+    category, action = one(form, "category"), one(form, "action")
     if comp.category(category) is None:
         raise PageError(404, "没有这个案例类别")
-    values = {"case_id": _one(form, "case_id"), "starts_at": _one(form, "starts_at").strip()}
+    values = {"case_id": one(form, "case_id"), "starts_at": one(form, "starts_at").strip()}
     raw = {"case_id": values["case_id"] or None, "starts_at": values["starts_at"]}
     try:
         final_stage.hall_action(comp, category, action, raw, who.actor, bootstrap.now_dt())
@@ -99,7 +96,7 @@ def control_action() -> Response:
 @page
 def control_status() -> Response:
     """The control page's live part (presenting case, timer, who has scored), polled by final.js."""
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     board = final_stage.scoreboard(bootstrap.competition(), _category(), bootstrap.now_dt())
     return html("judge/_control_status.html", who=who, board=board)
 
@@ -109,15 +106,15 @@ def control_status() -> Response:
 @final_pages.route("/admin/final/scoreboard", methods=["GET"])
 @page
 def scoreboard() -> Response:
-    who = _who(ORGANISER)
-    return _html("scoreboard.html", who=who, board=_board(_category()), final_static=final_static,
+    who = signed_in(ORGANISER)
+    return judge_html("scoreboard.html", who=who, board=_board(_category()), final_static=final_static,
                  page_rows=BOARD_PAGE_ROWS)
 
 
 @final_pages.route("/admin/final/scoreboard/board", methods=["GET"])
 @page
 def scoreboard_fragment() -> Response:
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     return html("judge/_board.html", who=who, board=_board(_category()), page_rows=BOARD_PAGE_ROWS)
 
 
@@ -130,8 +127,8 @@ def _board(category: str) -> dict[str, Any]:
 @final_pages.route("/admin/final/draw", methods=["GET"])
 @page
 def draw_page() -> Response:
-    who = _who(ORGANISER)
-    return _draw_page(who, notice=NOTICES.get(_query("done") or ""))
+    who = signed_in(ORGANISER)
+    return _draw_page(who, notice=done_notice(NOTICES))
 
 
 def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, values: dict[str, str] | None = None,
@@ -144,8 +141,8 @@ def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, va
 @final_pages.route("/admin/final/draw", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 @page
 def draw() -> Response:
-    who, form = _posted(ORGANISER)
-    values = {"category": _one(form, "category"), "seed": _one(form, "seed").strip()}
+    who, form = posted(ORGANISER)
+    values = {"category": one(form, "category"), "seed": one(form, "seed").strip()}
     raw = {"category": values["category"] or None, "seed": values["seed"] or None}
     try:
         final_stage.draw(bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
@@ -157,7 +154,7 @@ def draw() -> Response:
 @final_pages.route("/admin/final/timer", methods=["GET"])
 @page
 def timer() -> Response:
-    who = _who(ORGANISER)
+    who = signed_in(ORGANISER)
     rules = final_stage.presentation(bootstrap.competition())
     return _page("timer.html", who, seconds=rules.seconds, warn_seconds=rules.warning_seconds)
 
@@ -167,11 +164,10 @@ def timer() -> Response:
 def final_cases_page(who: Any, notice: str | None) -> Response:
     """A final judge's /judge: the cases of each of the judge's categories in the drawn order, the case now
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
-    from .judge_pages import _bar, portal
     comp, now = bootstrap.competition(), bootstrap.now_dt()
     window = portal.stage_window(comp, who.stage)
     listing = final_stage.judge_cases(comp, who.judge_id)
-    return _html("final_cases.html", bar=_bar(who), listing=listing, notice=notice, final_static=final_static,
+    return judge_html("final_cases.html", bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
                  window_status=window.status(now), closes_at=format_time(window.closes_at))
 
 
@@ -179,5 +175,5 @@ def final_cases_page(who: Any, notice: str | None) -> Response:
 
 @final_pages.route("/static/final/{name}", methods=["GET"])
 def static(name: str) -> Response:
-    return static_response(name, STATIC, (_request().query_params or {}).get("v"), SECURITY_HEADERS)
+    return static_response(name, STATIC, (current_request().query_params or {}).get("v"), SECURITY_HEADERS)
 

@@ -15,16 +15,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
 from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
-from ..lazy import lazy_module
+from ..lazy import lazy
 from ..security import same
 from . import inbound
 
 if TYPE_CHECKING:
     from ..services.accounts import Client, Principal
+    from .. import bootstrap
+    from ..domain import accounts as account_rules
+    from ..services import accounts, scoring
+else:
+    bootstrap, account_rules, accounts, scoring = lazy(
+        __name__, "..bootstrap", "..domain.accounts", "..services.accounts", "..services.scoring",
+    )
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-account_rules = lazy_module("chalicelib.domain.accounts")
-accounts = lazy_module("chalicelib.services.accounts")
 
 log = logging.getLogger("saiping")
 
@@ -171,7 +175,7 @@ def refuse_malformed(request: Any, get_response: Callable[[Any], Response]) -> R
 def _refusal_page(message: str) -> Response:
     """The pages' Chinese 400 page; plain text when the page cannot be made (a refusal is never a 5xx)."""
     try:
-        from .pages import error_page
+        from .html import error_page
         return error_page(400, message)
     except Exception as error:
         log.warning("the 400 page could not be rendered (%s)", type(error).__name__)
@@ -209,9 +213,8 @@ def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
 
 def judge(request: Any) -> Any:
     """The judge behind a scoring session (bearer for the API, the cookie for pages + CSRF on writes)."""
-    from ..services.scoring import authenticate_judge
     token, from_cookie = bearer_or_cookie(request)
-    who = authenticate_judge(token, bootstrap.now())
+    who = scoring.authenticate_judge(token, bootstrap.now())
     if from_cookie and request.method not in ("GET", "HEAD"):
         if not same((request.headers or {}).get("x-csrf-token"), who.csrf):
             raise Forbidden("安全校验失败（CSRF），请刷新页面后重试")

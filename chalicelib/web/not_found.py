@@ -49,7 +49,7 @@ def response(path: str) -> Response:
     if is_api(path):
         return json_response(404, {"error": {"code": "not_found", "message": API_MESSAGE}})
     try:
-        from .pages import error_page
+        from .html import error_page
         return error_page(404, PAGE_MESSAGE)
     except Exception:  # the page needs the competition's config; a 404 must not become a 500
         log.exception("the 404 page could not be rendered")
@@ -78,7 +78,7 @@ def chalice_errors_in_chinese(request: Any, get_response: Callable[[Any], Respon
         return response(path)
     if is_api(path):
         return json_response(answer.status_code, {"error": {"code": "invalid", "message": message}})
-    from .pages import error_page
+    from .html import error_page
     return error_page(answer.status_code, message)
 
 

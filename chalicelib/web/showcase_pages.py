@@ -2,21 +2,25 @@
 撤出成果展示 / 同意公开展示 on its case page and the organiser's 从成果展示中撤下 on the console's case page."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from ..domain.errors import Conflict, Invalid, VersionConflict
-from ..lazy import lazy_module
-from .admin_pages import ORGANISER, _render
+from ..lazy import lazy
+from .admin_pages import ORGANISER, console_page
 from .http import STATUS
-from .pages import FORM, Redirect, _one, _posted, html, page
+from .html import FORM, Redirect, html, one, page, posted, query
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-case_rules = lazy_module("chalicelib.domain.cases")
-showcase_rules = lazy_module("chalicelib.domain.showcase")
-console = lazy_module("chalicelib.services.console")
-showcase = lazy_module("chalicelib.services.showcase")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..domain import cases as case_rules, showcase as showcase_rules
+    from ..services import console, showcase
+else:
+    bootstrap, case_rules, showcase_rules, console, showcase = lazy(
+        __name__, "..bootstrap", "..domain.cases", "..domain.showcase", "..services.console", "..services.showcase",
+    )
 
 showcase_pages = Blueprint(__name__)
 REFUSED = (Invalid, Conflict, VersionConflict)
@@ -26,9 +30,8 @@ REFUSED = (Invalid, Conflict, VersionConflict)
 @page
 def shown_cases() -> Response:
     comp = bootstrap.competition()
-    params = showcase_pages.current_request.query_params or {}
-    q, category = (params.get("q") or "")[:200], params.get("category") or ""
-    names = {"category_names": {c.id: c.name for c in comp.categories},
+    q, category = (query("q") or "")[:200], query("category") or ""
+    names: dict[str, Any] = {"category_names": {c.id: c.name for c in comp.categories},
              "prize_names": {p["id"]: p["name"] for p in comp.raw.get("prizes", [])}}
     try:
         data = showcase.showcase(comp, q, category, bootstrap.now_dt())
@@ -43,8 +46,8 @@ def shown_cases() -> Response:
 @showcase_pages.route("/cases/{case_id}/showcase", methods=["POST"], content_types=FORM)
 @page
 def unit_consent(case_id: str) -> Response:
-    who, form = _posted()
-    consent = _one(form, "consent") == "1"
+    who, form = posted()
+    consent = one(form, "consent") == "1"
     showcase.set_consent(who, case_id, {"consent": consent}, bootstrap.now())
     raise Redirect(f"/cases/{quote(case_id)}?done={'showcase_in' if consent else 'showcase_out'}")
 
@@ -53,12 +56,12 @@ def unit_consent(case_id: str) -> Response:
 @page
 def organiser_shown(case_id: str) -> Response:
     """从成果展示中撤下 with its reason (required), or 恢复展示; a refusal shows the case page with the reason."""
-    who, form = _posted(ORGANISER)
-    raw = {"shown": _one(form, "shown") == "1", "reason": _one(form, "reason")}
+    who, form = posted(ORGANISER)
+    raw = {"shown": one(form, "shown") == "1", "reason": one(form, "reason")}
     try:
         showcase.set_shown(case_id, raw, who.actor, bootstrap.now())
     except REFUSED as e:
-        return _render("case.html", who, "cases", STATUS[e.code],
+        return console_page("case.html", who, "cases", STATUS[e.code],
                        detail=console.case_detail(bootstrap.competition(), who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        showcase_errors=e.fields or {}, showcase_message=e.message, showcase_reason=raw["reason"])

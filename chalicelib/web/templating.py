@@ -70,14 +70,14 @@ def find_static(name: str) -> Path | None:
 
 
 @lru_cache(maxsize=32)
-def _digest(name: str) -> str:
+def static_digest(name: str) -> str:
     path = find_static(name)
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path else "0"
 
 
 def static_url(name: str) -> str:
     """`/static/<name>?v=<content hash>`: a deploy changes the URL, so browsers may cache the file."""
-    return f"/static/{name}?v={_digest(name)}"
+    return f"/static/{name}?v={static_digest(name)}"
 
 
 def static_response(name: str, kinds: dict[str, str], version: str | None, headers: dict[str, str]) -> Any:
@@ -89,7 +89,7 @@ def static_response(name: str, kinds: dict[str, str], version: str | None, heade
     if not kind or (path := find_static(name)) is None:
         return Response(body="没有这个文件", status_code=404,
                         headers={"Content-Type": "text/plain; charset=utf-8", **headers})
-    fresh = version == _digest(name)
+    fresh = version == static_digest(name)
     return Response(body=path.read_text("utf-8"), status_code=200, headers={
         **headers, "Content-Type": kind,
         "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache"})

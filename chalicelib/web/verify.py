@@ -5,16 +5,19 @@ request (the Certificate table), so the page cannot be used to walk the cases.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from ..lazy import lazy_module
-from .pages import html, page, redirect
+from ..lazy import lazy
+from .html import html, page, redirect
 
-bootstrap = lazy_module("chalicelib.bootstrap")
-certificates = lazy_module("chalicelib.services.certificates")
+if TYPE_CHECKING:
+    from .. import bootstrap
+    from ..services import certificates
+else:
+    bootstrap, certificates = lazy(__name__, "..bootstrap", "..services.certificates")
 
 verify = Blueprint(__name__)
 
