@@ -315,7 +315,7 @@ def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
     view = coaching.feedback(comp, who, case_id, bootstrap.now_dt())
-    case = cases.case_view(cases.get(who, case_id))
+    case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
     return _html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
                  notice=notice)
@@ -346,7 +346,7 @@ def version(case_id: str, version: str) -> Response:
     who = _who(("unit", "organiser"))
     if not version.isdigit() or len(version) > 6:
         raise PageError(404, "没有这个版本")
-    old = cases.version_view(who, case_id, int(version))
+    old = cases.version_view(bootstrap.case_repository(), who, case_id, int(version))
     return _html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                  status_names=case_rules.STATUS_NAMES)
 

@@ -383,7 +383,7 @@ def logout() -> Response:
 @page
 def my_cases() -> Response:
     who = _who()
-    found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
+    found = sorted(cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
     now = bootstrap.now_dt()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
@@ -404,7 +404,7 @@ def create_case() -> Response:
     who, form = _posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.competition(), who, values, bootstrap.now_dt())
+        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now_dt())
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, _one(form, "action"))
@@ -414,7 +414,7 @@ def create_case() -> Response:
 @page
 def edit_case(case_id: str) -> Response:
     who = _who()
-    case = cases.get(who, case_id)
+    case = cases.get(bootstrap.case_repository(), who, case_id)
     return _form_page(who, case, cases.case_view(case), notice=NOTICES.get(_query("done") or ""))
 
 
@@ -426,9 +426,9 @@ def save_case(case_id: str) -> Response:
     version = _one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(who, case_id), values, error=e, version=raw["version"])
+        return _form_page(who, cases.get(bootstrap.case_repository(), who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, _one(form, "action"))
 
 
@@ -436,9 +436,9 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(who, case.id), values, error=e, version=int(case.version))
+        return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
 
 
@@ -446,7 +446,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 @page
 def case_status(case_id: str) -> Response:
     who = _who()
-    case = cases.get(who, case_id)
+    case = cases.get(bootstrap.case_repository(), who, case_id)
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                 resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
@@ -481,7 +481,7 @@ def case_certificate(case_id: str) -> Response:
 def confirm_withdraw(case_id: str) -> Response:
     """撤回 asks first: this page (no script needed) says what withdrawing means and posts the confirmation."""
     who = _who()
-    return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
+    return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
 
 
 @pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
@@ -489,8 +489,8 @@ def confirm_withdraw(case_id: str) -> Response:
 def withdraw_case(case_id: str) -> Response:
     who, form = _posted()
     if _one(form, "confirm") != "yes":
-        return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
-    cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt())
+        return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
+    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt())
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -589,7 +589,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         if case is None:
             window = stages.windows(bootstrap.competition())["submission"]
             return None if window.is_open(bootstrap.now_dt()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
         return None
     except (StageClosed, Conflict) as e:
         return e.message
