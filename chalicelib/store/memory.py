@@ -25,6 +25,8 @@ class StageRow:
     opens_at: float
     closes_at: float
     closed: bool = False
+    closed_at: float | None = None
+    settled: bool = False
 
 
 class InMemoryCaseRepository:
