@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from ..config import Settings
 from ..domain.attachments import (
@@ -34,7 +34,7 @@ ATTACHMENT = "attachment"
 PRESENTATION = "presentation"     # the 综合评选 presentation (services/presentations.py), kept in the same map
 
 
-def kind_of(record: dict[str, Any]) -> str:
+def kind_of(record: Mapping[str, Any]) -> str:
     return record.get("kind") or ATTACHMENT
 
 

@@ -215,7 +215,7 @@ def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     if case.status == "returned":
         if not resubmission_open(case, now):
             raise StageClosed(_resubmission_closed(case))
-        stage_key, closes_at = None, float(case.resubmit_by)   # its own window, checked on the case itself
+        stage_key, closes_at = None, float(case.resubmit_by or 0)   # its own window, checked on the case itself
     elif not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再提交")
     else:

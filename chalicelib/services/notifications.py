@@ -121,9 +121,9 @@ def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
         account = account_store.get(case.owner_username)
         if account is None:
             return False
-        return _send(ports, comp, "case_review", f"{case.id}@{int(float(case.reviewed_at or 0) * 1000)}", account.email, {
+        return _send(ports, comp, "case_review", f"{case.id}@{int((case.reviewed_at or 0) * 1000)}", account.email, {
             "unit": account.unit_name or "", "title": case.title, "case_id": case.id,
-            "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision],
+            "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision or ""],
             "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now)
     except Exception:
         log.exception("review mail for %s not sent", case.id)

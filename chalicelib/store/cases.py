@@ -68,11 +68,12 @@ def get_version(case_id: str, version: int) -> CaseVersion | None:
 
 def _domain(row: Case) -> case_record.Case:
     text = row.body or "{}"
+    history: list[Any] = list(row.history or [])   # numbers (PynamoDB's stub types them as attributes)
     return case_record.Case(
         id=row.id, competition_id=row.competition_id, owner_id=row.owner_id, owner_username=row.owner_username,
         status=row.status, version=int(row.version), body=frozen_map(json.loads(text)), stored_body=text,
         char_count=int(row.char_count or 0), category_key=row.category_key,
-        history=tuple(int(v) for v in row.history or []), attachments=frozen_map(attachments_of(row)),
+        history=tuple(int(v) for v in history), attachments=frozen_map(attachments_of(row)),
         created_at=float(row.created_at or 0), updated_at=float(row.updated_at or 0),
         submitted_at=_number(row.submitted_at), prize=row.prize, provincial=bool(row.provincial),
         provincial_reason=row.provincial_reason, feedback_replies=row.feedback_replies,
