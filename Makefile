@@ -17,15 +17,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	$(PY) -m scripts.run_local
 
-# ruff with the settings of pyproject.toml (.ci/run runs it before the tests).
+# ruff and mypy with the settings of pyproject.toml (.ci/run runs it before the tests).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: install
 	$(PY) -m pytest
 
+# The domain's unit tests and the service tests on the in-memory repositories (store/memory.py): no moto,
+# no conftest (tests/conftest.py starts moto). test_upload_policy signs against S3 and runs with `make test`.
 test-fast: install
-	$(PY) -m pytest tests/unit tests/integration -q
+	$(PY) -m pytest tests/unit tests/services --noconftest --ignore=tests/unit/test_upload_policy.py
 
 # Deployable artefacts in build/: sam.json (Chalice's SAM output merged with infra/), deployment.zip (the
 # functions' code, with the page templates compiled: infra/templates.py), layer-deployment.zip (requirements.txt

@@ -8,11 +8,14 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import competitions
 from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
+
+if TYPE_CHECKING:
+    from .services.repositories import CaseRepository
 
 _clock: list[Callable[[], float]] = [time.time]
 
@@ -41,6 +44,14 @@ def config() -> Settings:
 @lru_cache(maxsize=1)
 def competition() -> Competition:
     return competition_from_config(competitions.load(config().competition_id))
+
+
+@lru_cache(maxsize=1)
+def case_repository() -> CaseRepository:
+    """The cases in DynamoDB, for the services (services/repositories.CaseRepository)."""
+    config()
+    from .store.cases import CaseRepository as DynamoCases
+    return DynamoCases()
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +104,6 @@ def client(service: str) -> Any:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _clock[0] = time.time

@@ -86,21 +86,21 @@ def declare(filename: object, content_type: object, size: object, kinds: dict[st
         errors["content_type"] = "请提供文件类型（content_type，如 application/pdf）"
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         errors["size"] = "文件大小应为正整数（字节数）"
-    if errors:
+    if errors or not isinstance(filename, str) or not isinstance(content_type, str) or not isinstance(size, int):
         raise Invalid(next(iter(errors.values())), errors)
-    name = display_name(filename)  # type: ignore[arg-type]
+    name = display_name(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     kind = (KINDS if kinds is None else kinds).get(extension)
     if kind is None:
         allowed = ALLOWED_TEXT if kinds is None else allowed_text(kinds)
         raise Invalid(f"不支持的文件类型，只能上传{allowed}", {"filename": f"只能上传{allowed}"})
-    if content_type.lower() not in kind.content_types:  # type: ignore[union-attr]
+    if content_type.lower() not in kind.content_types:
         raise Invalid(f"文件类型与扩展名 .{extension} 不符，应为 {kind.content_types[0]}",
                       {"content_type": f"扩展名 .{extension} 的文件类型应为 {kind.content_types[0]}"})
-    if size > kind.max_bytes:  # type: ignore[operator]
+    if size > kind.max_bytes:
         raise TooLarge(f"{kind.label}文件不能超过 {kind.max_bytes // MB} MB（本文件 {size / MB:.1f} MB）",
                        {"size": f"不能超过 {kind.max_bytes // MB} MB"})
-    return DeclaredFile(name, kind.content_types[0], size, kind)  # type: ignore[arg-type]
+    return DeclaredFile(name, kind.content_types[0], size, kind)
 
 
 def display_name(filename: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from ..config import Settings
 from ..domain.attachments import (
@@ -21,11 +21,11 @@ from ..domain.attachments import (
 from ..domain.competition import Competition
 from ..domain.errors import Invalid, NotFound, VersionConflict
 from ..security import new_id
-from ..store import cases as store
 from ..store.files import Files
-from ..store.models import Case
+from ..domain.case_record import Case
 from . import cases as case_service
 from .accounts import Principal
+from .repositories import case_repository
 
 
 log = logging.getLogger("saiping")
@@ -34,12 +34,12 @@ ATTACHMENT = "attachment"
 PRESENTATION = "presentation"     # the 综合评选 presentation (services/presentations.py), kept in the same map
 
 
-def kind_of(record: dict[str, Any]) -> str:
+def kind_of(record: Mapping[str, Any]) -> str:
     return record.get("kind") or ATTACHMENT
 
 
 def _record(case: Case, attachment_id: str, kind: str = ATTACHMENT) -> dict[str, Any]:
-    record = store.attachments_of(case).get(attachment_id)
+    record = case.attachments.get(attachment_id)
     if record is None or kind_of(record) != kind:
         raise NotFound("没有找到这个附件")
     return dict(record)
@@ -50,8 +50,8 @@ def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Prin
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"))
-    target = case_service.editable(comp, principal, case_id, now)
-    if sum(kind_of(a) == ATTACHMENT for a in store.attachments_of(target.case).values()) >= MAX_ATTACHMENTS:
+    target = case_service.editable(case_repository(), comp, principal, case_id, now)
+    if sum(kind_of(a) == ATTACHMENT for a in target.case.attachments.values()) >= MAX_ATTACHMENTS:
         raise Invalid(f"每个案例最多 {MAX_ATTACHMENTS} 个附件，请先删除不需要的附件", {"filename": "附件数量已达上限"})
     return open_upload(comp, cfg, files, principal, target, declared, now)
 
@@ -65,7 +65,7 @@ def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Princ
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
               "upload_key": upload_key, "created_at": now.timestamp(), **({} if kind == ATTACHMENT else {"kind": kind})}
-    store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
+    case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          f"{kind}.declare")
     upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
@@ -75,7 +75,7 @@ def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Princ
 def confirm(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
             now: datetime) -> dict[str, Any]:
     """The stored object must exist with the declared size and the leading bytes of its type."""
-    target = case_service.editable(comp, principal, case_id, now)
+    target = case_service.editable(case_repository(), comp, principal, case_id, now)
     return verify(comp, files, principal, target, attachment_id, now)
 
 
@@ -104,7 +104,7 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
         if not record.get("upload_key"):     # a record from before the upload keys: its one object
             files.delete(record["key"])
         try:
-            store.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
+            case_repository().remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
                                     f"{kind}.reject", pending_only=True)
         except VersionConflict:      # another confirm of the same file verified it meanwhile: that one stands
             pass
@@ -114,11 +114,11 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     try:
-        store.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
+        case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                              f"{kind}.verify", pending_only=True)
     except VersionConflict:          # another confirm of the same file finished first: its copy is served
         _best_effort_delete(files, record["key"], "copy of a confirm that came second")
-        return _confirmed(_record(case_service.get(principal, target.case.id), attachment_id, kind))
+        return _confirmed(_record(case_service.get(case_repository(), principal, target.case.id), attachment_id, kind))
     _drop_upload(files, record)
     return _confirmed(record)
 
@@ -180,7 +180,7 @@ def _check_object(files: Files, record: dict[str, Any]) -> str | None:
 
 
 def download_url(cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     record = _record(case, attachment_id)
     if record["status"] != "verified":
         raise NotFound("附件尚未上传完成或未通过校验")
@@ -189,9 +189,9 @@ def download_url(cfg: Settings, files: Files, principal: Principal, case_id: str
 
 def delete(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
            now: datetime) -> None:
-    target = case_service.editable(comp, principal, case_id, now)
+    target = case_service.editable(case_repository(), comp, principal, case_id, now)
     record = _record(target.case, attachment_id)
-    store.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
+    case_repository().remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
                             now.timestamp(), "attachment.delete")
     discard(files, record)
 

@@ -8,7 +8,6 @@ The service checks the window with the injected clock; the store checks it again
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -22,10 +21,10 @@ from ..domain.competition import CHINA, Competition, StageId, StageWindow, forma
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.readable import when
 from ..security import new_id
-from ..store import cases as store
-from ..store.models import Case
+from ..domain.case_record import Case, new_case
 from . import stages as stage_service
 from .accounts import Principal
+from .repositories import CaseRepository
 
 EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
                StageId.PROVINCIAL: ("awarded",)}
@@ -52,15 +51,14 @@ def _dt(epoch: float | None) -> str | None:
 
 
 def case_view(case: Case) -> dict[str, Any]:
-    body = json.loads(case.body)
+    body = case.body
     showcase = showcase_rules.state_of(case.status, bool(body.get("showcase_consent", False)), case.showcase_choice,
                                        case.showcase_hidden, case.showcase_hidden_reason)
-    attachments = sorted((a for a in store.attachments_of(case).values() if not a.get("kind")),
+    attachments = sorted((a for a in case.attachments.values() if not a.get("kind")),
                          key=lambda a: a["created_at"])   # a presentation (kind) is not an attachment
     return {
         "id": case.id, **body, "status": case.status, "status_name": STATUS_NAMES[case.status],
-        "version": int(case.version), "char_count": int(case.char_count),
-        "history": [int(v) for v in case.history or []],
+        "version": case.version, "char_count": case.char_count, "history": list(case.history),
         "attachments": [{"attachment_id": a["attachment_id"], "filename": a["filename"],
                          "content_type": a["content_type"], "size": int(a["size"]), "status": a["status"]}
                         for a in attachments],
@@ -83,10 +81,6 @@ def _body(comp: Competition, raw: Any) -> CaseBody:
     return parse_case_body(raw, comp.category_ids, comp.max_chars, comp.max_points)
 
 
-def _json(body: CaseBody) -> str:
-    return json.dumps(body.to_dict(), ensure_ascii=False, sort_keys=True)
-
-
 def _require_unit(principal: Principal) -> None:
     if principal.role != "unit":
         raise Forbidden("只有参赛单位帐号可以填报案例")
@@ -106,40 +100,37 @@ def _today(now: datetime):
     return now.astimezone(CHINA).date()
 
 
-def create(comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
+def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
     _require_unit(principal)
     body = _body(comp, raw)
     window = stage_service.windows(comp)[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
     ts = now.timestamp()
-    case = Case(new_id(), competition_id=comp.id, category_key=store.category_key(body.category, ""),
-                owner_id=principal.account_id, owner_username=principal.username, status="draft", version=1,
-                history=[], body=_json(body), char_count=count_chars(body.counted_texts), attachments={},
-                created_at=ts, updated_at=ts)
-    case.category_key = store.category_key(body.category, case.id)
-    store.create(case, (comp.id, StageId.SUBMISSION), principal.actor, ts)
+    case = new_case(new_id(), comp.id, principal.account_id or "", principal.username or "", body.to_dict(),
+                    count_chars(body.counted_texts), ts)
+    repo.create(case, (comp.id, StageId.SUBMISSION), principal.actor, ts)
     return case
 
 
-def list_cases(comp: Competition, principal: Principal, category: str | None) -> list[Case]:
+def list_cases(repo: CaseRepository, comp: Competition, principal: Principal, category: str | None) -> list[Case]:
     if principal.role == "organiser":
         if category is not None and category not in comp.category_ids:
             raise Invalid("category 只能是 development、service 或 empowerment", {"category": "没有这个类别"})
-        return store.list_for_competition(comp.id, category)
+        return repo.list_for_competition(comp.id, category)
     _require_unit(principal)
-    cases = store.list_for_owner(principal.account_id)
-    return [c for c in cases if category is None or json.loads(c.body).get("category") == category]
+    cases = repo.list_for_owner(principal.account_id or "")
+    return [c for c in cases if category is None or c.category == category]
 
 
-def get(principal: Principal, case_id: str) -> Case:
-    return _readable(principal, store.get(case_id))
+def get(repo: CaseRepository, principal: Principal, case_id: str) -> Case:
+    return _readable(principal, repo.get(case_id))
 
 
-def editable(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Editable:
+def editable(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Editable:
     """The case if its owner may change it now, with the stage whose window governs the change."""
     _require_unit(principal)
-    case, rows = store.get_with_stages(case_id, comp.id, GOVERNING)
+    case, rows = repo.get_with_stages(case_id, comp.id, GOVERNING)
     case = _readable(principal, case)
     windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
     if case.status == "returned":
@@ -187,36 +178,31 @@ def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
     return f"{sub.name}阶段已截止或未开放（截止时间 {when(sub.closes_at)}），不能再修改"
 
 
-def update(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> Case:
+def update(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
+           now: datetime) -> Case:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
     version = raw.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid("请提供当前版本号 version（整数），用于防止覆盖他人的修改", {"version": "应为整数"})
     body = _body(comp, {k: v for k, v in raw.items() if k != "version"})
-    target = editable(comp, principal, case_id, now)
+    target = editable(repo, comp, principal, case_id, now)
     case = target.case
-    if int(case.version) != version:
-        raise VersionConflict(f"案例已被修改（当前版本 {int(case.version)}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
-    if is_coaching(target.stage_id) and body.category != json.loads(case.body).get("category"):
+    if case.version != version:
+        raise VersionConflict(f"案例已被修改（当前版本 {case.version}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
+    if is_coaching(target.stage_id) and body.category != case.category:
         # judged, ranked (and awarded) in its category: a revision cannot move it to another category
         raise Invalid("辅导阶段不能更改申报类别（案例已在原类别中评审和入围）", {"category": "辅导阶段不能更改申报类别"})
     if case.status in ("submitted", "advanced", "awarded"):
         validate_for_submit(body, _today(now))
-    text, chars, ts = _json(body), count_chars(body.counted_texts), now.timestamp()
-    new_version = store.save_text(case, text, chars, body.category, target.stage_key(comp.id), principal.actor, ts,
-                                  recommended=target.stage_id == StageId.PROVINCIAL)
-    # What the transaction wrote, without reading it back (one call fewer per edit).
-    case.history = [*(case.history or []), int(case.version)]
-    case.body, case.char_count, case.version, case.updated_at = text, chars, new_version, ts
-    case.showcase_choice = None
-    case.category_key = store.category_key(body.category, case.id)
-    return case
+    # the case as the transaction wrote it, without reading it back (one call fewer per edit)
+    return repo.save_text(case, body.to_dict(), count_chars(body.counted_texts), target.stage_key(comp.id),
+                          principal.actor, now.timestamp(), recommended=target.stage_id == StageId.PROVINCIAL)
 
 
-def submit(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
     _require_unit(principal)
-    case, rows = store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
+    case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
     if case.status == "submitted":
         return case
@@ -229,28 +215,27 @@ def submit(comp: Competition, principal: Principal, case_id: str, now: datetime)
     if case.status == "returned":
         if not resubmission_open(case, now):
             raise StageClosed(_resubmission_closed(case))
-        stage_key, closes_at = None, float(case.resubmit_by)   # its own window, checked on the case itself
+        stage_key, closes_at = None, float(case.resubmit_by or 0)   # its own window, checked on the case itself
     elif not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再提交")
     else:
         stage_key, closes_at = (comp.id, StageId.SUBMISSION), window.closes_at.timestamp()
-    validate_for_submit(body_from_stored(json.loads(case.body)), _today(now))
+    validate_for_submit(body_from_stored(case.body), _today(now))
     ts = now.timestamp()
     from . import notifications
     receipt = notifications.receipt(comp, principal, case, closes_at, now)   # no I/O; None if it cannot be made
     try:
-        store.set_status(case, "submitted", stage_key, principal.actor, ts,
-                         extra=[Case.submitted_at.set(ts)], also=[receipt.record] if receipt else None)
+        submitted = repo.set_status(case, "submitted", stage_key, principal.actor, ts, submitted_at=ts,
+                                    also=[receipt.record] if receipt else ())
     except VersionConflict as conflict:
-        return _already(comp, case_id, "submitted", conflict)
-    case.status, case.submitted_at, case.updated_at = "submitted", ts, ts
+        return _already(repo, comp, case_id, "submitted", conflict)
     notifications.deliver(receipt)   # best effort: never raises, the submission stands without it
-    return case
+    return submitted
 
 
-def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+def withdraw(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
     _require_unit(principal)
-    case, rows = store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
+    case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
     if case.status == "withdrawn":
         return case
@@ -260,28 +245,26 @@ def withdraw(comp: Competition, principal: Principal, case_id: str, now: datetim
     if not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再撤回")
     try:
-        store.set_status(case, "withdrawn", (comp.id, StageId.SUBMISSION), principal.actor, now.timestamp())
+        return repo.set_status(case, "withdrawn", (comp.id, StageId.SUBMISSION), principal.actor, now.timestamp())
     except VersionConflict as conflict:
-        return _already(comp, case_id, "withdrawn", conflict)
-    case.status, case.updated_at = "withdrawn", now.timestamp()
-    return case
+        return _already(repo, comp, case_id, "withdrawn", conflict)
 
 
-def _already(comp: Competition, case_id: str, status: str, conflict: VersionConflict) -> Case:
+def _already(repo: CaseRepository, comp: Competition, case_id: str, status: str, conflict: VersionConflict) -> Case:
     """After a refused status change: the case if a concurrent request of the same kind made the change
     (a double click that lands twice at once is answered like a repeated request); else the conflict."""
-    current, _ = store.get_with_stages(case_id, comp.id, ())   # a transactional, hence consistent, read
+    current, _ = repo.get_with_stages(case_id, comp.id, ())   # a transactional, hence consistent, read
     if current is not None and current.status == status:
         return current
     raise conflict
 
 
-def version_view(principal: Principal, case_id: str, version: int) -> dict[str, Any]:
-    case = get(principal, case_id)
-    if version == int(case.version):
-        return {"id": case.id, "version": version, **json.loads(case.body), "current": True}
-    old = store.get_version(case_id, version)
+def version_view(repo: CaseRepository, principal: Principal, case_id: str, version: int) -> dict[str, Any]:
+    case = get(repo, principal, case_id)
+    if version == case.version:
+        return {"id": case.id, "version": version, **case.body, "current": True}
+    old = repo.get_version(case_id, version)
     if old is None:
         raise NotFound(f"这个案例没有第 {version} 版")
-    return {"id": case.id, "version": int(old.version), **json.loads(old.body), "status": old.status,
+    return {"id": case.id, "version": old.version, **old.body, "status": old.status,
             "saved_at": _dt(old.saved_at), "current": False}

@@ -21,9 +21,10 @@ from ..domain.errors import NotFound
 from ..domain.readable import day
 from ..exports import data
 from ..media import PDF
-from ..store import cases as case_store
-from ..store.models import Case, Certificate
+from ..domain.case_record import Case
+from ..store.models import Certificate
 from . import stages as stage_service
+from .repositories import case_repository
 
 if TYPE_CHECKING:
     from ..store.files import Files
@@ -69,8 +70,8 @@ def prize_names(comp: Competition) -> dict[str, str]:
 
 def award_of(comp: Competition, signing_key: str, case: Case) -> Award:
     """The award as it was given: a 赛前辅导 revision after the final changes the text, not what was awarded."""
-    body = json.loads(case.awarded_body or case.body)
-    category = body.get("category", "")
+    body = case.awarded_body or case.body
+    category = case.category
     cat = comp.category(category)
     prize = case.prize or ""
     return Award(case.id, code_for(signing_key, case.id, prize), body.get("recommending_unit", ""),
@@ -81,7 +82,7 @@ def awards(comp: Competition, signing_key: str, cases: Iterable[Case] | None = N
            ranks: dict[str, int] | None = None) -> list[Award]:
     """Every awarded case, in category order, then prize order (first, second, third), then final rank
     (when `ranks` gives it), then title."""
-    cases = case_store.list_for_competition(comp.id) if cases is None else cases
+    cases = case_repository().list_for_competition(comp.id) if cases is None else cases
     found = [award_of(comp, signing_key, c) for c in cases if c.status == "awarded" and c.prize]
     category_order = {c: i for i, c in enumerate(comp.category_ids)}
     prize_order = {p["id"]: i for i, p in enumerate(comp.raw.get("prizes", []))}
@@ -152,7 +153,7 @@ def own_certificate_url(comp: Competition, principal: Principal, case_id: str, f
     fpdf2 and the font load only when a PDF is made, never on a cold start. The browser gets the file from
     S3, not as a binary body through API Gateway (which would need the request's Accept header to name a
     binary type)."""
-    case = case_store.get(case_id) if case_id and len(case_id) <= 64 else None
+    case = case_repository().get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
     final = stage_service.windows(comp)[StageId.FINAL]

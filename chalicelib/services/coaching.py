@@ -19,6 +19,7 @@ from . import cases as case_service
 from . import scoring
 from . import stages as stage_service
 from .accounts import Principal
+from .repositories import case_repository
 
 MAX_REPLY = 1000
 
@@ -40,7 +41,7 @@ def feedback(comp: Competition, principal: Principal, case_id: str, now: datetim
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
     what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
     `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     replies = _replies(case)
     experts = scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
     windows = stage_service.windows(comp)
@@ -76,7 +77,7 @@ def _point(text: str, replies: dict[str, str]) -> dict[str, Any]:
 
 def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> dict[str, Any]:
     """Replace the unit's replies: {"replies": {"<point key>": "…"}}; an empty reply removes it."""
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     if principal.role != "unit":
         raise Forbidden("只有参赛单位可以回复辅导意见")
     sent = raw.get("replies") if isinstance(raw, dict) else None
@@ -106,7 +107,7 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
 
 def versions(principal: Principal, case_id: str) -> dict[str, Any]:
     """The case's versions, newest first: the current one and every earlier one still readable."""
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     view = case_service.case_view(case)
     earlier = sorted({int(v) for v in case.history or []}, reverse=True)
     return {"case_id": case.id, "title": view.get("title", ""), "current": int(case.version),

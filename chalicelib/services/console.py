@@ -20,8 +20,10 @@ from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
 from ..store import judging as judging_store
-from ..store.models import Account, Assignment, Case, Judge
+from ..domain.case_record import Case
+from ..store.models import Account, Assignment, Judge
 from . import stages as stage_service
+from .repositories import case_repository
 
 if TYPE_CHECKING:
     from .accounts import Principal
@@ -56,10 +58,6 @@ def _day(epoch: Any) -> str:
 
 def _time(epoch: Any) -> str:
     return format_time(datetime.fromtimestamp(float(epoch), tz=timezone.utc)) if epoch else ""
-
-
-def _body(case: Case) -> dict[str, Any]:
-    return json.loads(case.body)
 
 
 # -- dashboard -------------------------------------------------------------------------------------
@@ -175,10 +173,10 @@ def browse(comp: Competition, who: Principal, category: str | None, status: str 
         raise Invalid("没有这个案例状态，请从列表中选择", {"status": "没有这个状态"})
     words = [_fold(w) for w in query.split() if w]
     rows = []
-    for case in case_service.list_cases(comp, who, category or None):
+    for case in case_service.list_cases(case_repository(), comp, who, category or None):
         if status and case.status != status:
             continue
-        body = _body(case)
+        body = case.body
         haystack = _fold(" ".join((body.get("title", ""), body.get("recommending_unit", ""), case.owner_username)))
         if all(w in haystack for w in words):
             rows.append({"id": case.id, "title": body.get("title", ""), "unit": body.get("recommending_unit", ""),
@@ -214,7 +212,7 @@ def action_name(entry: Any) -> str:
 
 def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
-    case = case_service.get(who, case_id)
+    case = case_service.get(case_repository(), who, case_id)
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
@@ -253,11 +251,11 @@ def assignments(comp: Competition, stage: str) -> dict[str, Any]:
         row = by_case.setdefault(slot["case_id"], {"case_id": slot["case_id"], "title": slot["title"],
                                                    "category": slot["category"], "slots": []})
         row["slots"].append({**slot, "name": names.get(slot["judge_id"], slot["judge_id"])})
-    cases = [c for c in case_store.list_for_competition(comp.id) if judging.takes_part(stage, c)]
+    cases = [c for c in case_repository().list_for_competition(comp.id) if judging.takes_part(stage, c)]
     return {"cases": sorted(by_case.values(), key=lambda r: (r["category"], r["title"], r["case_id"])),
             "count": len(listed), "recused": sum(1 for s in listed if s["recused"]),
             "judges": [judging.judge_view(j) for j in judges],
-            "candidates": sorted(({"id": c.id, "title": _body(c).get("title", "")} for c in cases),
+            "candidates": sorted(({"id": c.id, "title": c.title} for c in cases),
                                  key=lambda c: (c["title"], c["id"]))}
 
 
@@ -282,8 +280,8 @@ def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
 
 # -- results ---------------------------------------------------------------------------------------
 def titles(comp: Competition) -> dict[str, dict[str, str]]:
-    return {c.id: {"title": _body(c).get("title", ""), "unit": _body(c).get("recommending_unit", "")}
-            for c in case_store.list_for_competition(comp.id)}
+    return {c.id: {"title": c.title, "unit": c.body.get("recommending_unit", "")}
+            for c in case_repository().list_for_competition(comp.id)}
 
 
 def honors(comp: Competition) -> dict[str, Any]:
@@ -339,7 +337,7 @@ def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, 
     """The 审核 page: the submitted, returned and rejected cases by category with their review state and
     their originality matches (the same report as /admin/originality; none where that service is absent)."""
     from . import review as review_service
-    cases = case_store.list_for_competition(comp.id)
+    cases = case_repository().list_for_competition(comp.id)
     flags: dict[str, list[dict[str, Any]]] = {}
     try:
         from ..store.originality import Objects

@@ -586,7 +586,7 @@ def presentation_files(comp: Competition, category: str) -> data.PresentationFil
         raise Conflict(f"{found.name}尚未抽签：展示材料按抽签顺序打包，请先在“抽签”页面抽签")
     entries = []
     for position, case in enumerate(drawn, 1):
-        body = json.loads(case.body)
+        body = case.body
         record = presentations.current(case)
         entries.append(data.PresentationEntry(
             position, body.get("title", ""), body.get("recommending_unit", ""),

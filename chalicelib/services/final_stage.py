@@ -9,11 +9,10 @@ one lowest the aggregate drops, the aggregate (the final stage's ranking method:
 """
 from __future__ import annotations
 
-import json
 import platform
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from ..domain import draw as draw_rules
 from ..domain import live_final as live_rules
@@ -21,12 +20,12 @@ from ..domain import ranking as ranking_rules
 from ..domain.competition import CHINA, Category, Competition, StageId, format_time, parse_time
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.judges import tenths_to_points
-from ..store import cases as case_store
 from ..store import final as store
 from ..store import judging as judging_store
-from ..store.models import Case
+from ..domain.case_record import Case
 from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
+from .repositories import case_repository
 
 FINAL = StageId.FINAL
 
@@ -45,11 +44,7 @@ def _known(comp: Competition, category: Any) -> Category:
 
 
 def _finalists(comp: Competition, category: str) -> list[Case]:
-    return [c for c in case_store.list_for_competition(comp.id, category) if c.status in CASES_FOR_STAGE[FINAL]]
-
-
-def _body(case: Case) -> dict[str, Any]:
-    return json.loads(case.body)
+    return [c for c in case_repository().list_for_competition(comp.id, category) if c.status in CASES_FOR_STAGE[FINAL]]
 
 
 # -- the draw ---------------------------------------------------------------------------------------
@@ -82,7 +77,7 @@ def draw(comp: Competition, raw: Any, actor: str, now: datetime) -> dict[str, An
 
 def draws(comp: Competition) -> dict[str, Any]:
     """The current draw of each category (null when not drawn yet), titles filled in."""
-    titles: dict[str, dict[str, Any]] | None = None
+    titles: dict[str, Mapping[str, Any]] | None = None
     out: dict[str, Any] = {}
     for category in comp.category_ids:
         found = store.latest_draw(comp.id, category)
@@ -91,7 +86,7 @@ def draws(comp: Competition) -> dict[str, Any]:
             continue
         record = found[0]
         if titles is None:
-            titles = {c.id: _body(c) for c in case_store.list_for_competition(comp.id)}
+            titles = {c.id: c.body for c in case_repository().list_for_competition(comp.id)}
         out[category] = {
             "category": category, "category_name": _known(comp, category).name, "seed": record["seed"],
             "drawn_at": record.get("drawn_at"), "python": record.get("python"), "method": record.get("method"),
@@ -231,7 +226,7 @@ def _row(position: int, case: Case, panel: list[str], label: dict[str, str], min
          scores: list[ranking_rules.JudgeScore], settings: ranking_rules.RankingSettings,
          state: live_rules.LiveState, ranked: ranking_rules.RankedCase | None,
          rules: live_rules.Presentation) -> dict[str, Any]:
-    body = _body(case)
+    body = case.body
     shown = state.is_revealed(case.id)
     dropped = settings.dropped(scores) if shown else None
     marks = {dropped[0].judge_id: "highest", dropped[1].judge_id: "lowest"} if dropped else {}

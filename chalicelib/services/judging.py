@@ -421,7 +421,8 @@ def _stale_invitations(rows: list[Any]) -> tuple[list[Any], list[Any]]:
         judge_id, stage = row.ref.rsplit("#", 1)
         wanted.setdefault(stage, []).append(judge_id)
     links = store.links_of_stages(wanted)
-    live, gone = [], []
+    live: list[Any] = []
+    gone: list[Any] = []
     for row in rows:
         judge_id, stage = row.ref.rsplit("#", 1)
         link = links.get(stage, {}).get(judge_id)

@@ -22,6 +22,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from ..domain import case_record
 from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
 from ..domain.readable import when
 from ..mail import outbox
@@ -77,7 +78,7 @@ def registered(account: Account, now: float) -> bool:
         return False
 
 
-def receipt(comp: Competition, principal: Any, case: Case, closes_at: float,
+def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at: float,
             now: datetime) -> outbox.Prepared | None:
     """The submission receipt, prepared for the submit's own transaction (services/cases.submit): the
     draft -> submitted change happens once, so it is the once-only key, and the request makes no call for
@@ -85,7 +86,7 @@ def receipt(comp: Competition, principal: Any, case: Case, closes_at: float,
     `closes_at`: the end of the window the case was submitted in (a returned case's: its `resubmit_by`)."""
     try:
         ports, _ = ports_and_competition()
-        body = json.loads(case.body)
+        body = case.body
         category = comp.category(body.get("category", ""))
         at = now.timestamp()
         return outbox.prepare(ports.sender, comp.id, "submission_receipt", f"{case.id}@{int(at)}",
@@ -111,7 +112,7 @@ def deliver(prepared: outbox.Prepared | None) -> bool:
 
 
 # -- after an organiser's decision (best effort) ---------------------------------------------------
-def reviewed(comp: Competition, case: Case, now: float) -> bool:
+def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
     """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
     Once per decision (the key holds the decision's time in milliseconds); never raises."""
     from ..domain.review import DECISIONS
@@ -120,9 +121,9 @@ def reviewed(comp: Competition, case: Case, now: float) -> bool:
         account = account_store.get(case.owner_username)
         if account is None:
             return False
-        return _send(ports, comp, "case_review", f"{case.id}@{int(float(case.reviewed_at) * 1000)}", account.email, {
-            "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
-            "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision],
+        return _send(ports, comp, "case_review", f"{case.id}@{int((case.reviewed_at or 0) * 1000)}", account.email, {
+            "unit": account.unit_name or "", "title": case.title, "case_id": case.id,
+            "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision or ""],
             "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now)
     except Exception:
         log.exception("review mail for %s not sent", case.id)

@@ -16,10 +16,11 @@ from ..domain import originality as domain
 from ..domain.cases import SUBMITTED_ONCE
 from ..domain.competition import CHINA, Competition, StageId
 from ..domain.errors import Invalid
-from ..store import cases as case_store
 from ..store import originality as store
-from ..store.models import ArchiveCase, Case
+from ..domain.case_record import Case
+from ..store.models import ArchiveCase
 from .accounts import Principal
+from .repositories import case_repository
 
 # Submitted and not withdrawn, whatever came of it: a case returned or rejected at 审核 is compared too (its
 # flags stay visible to the organiser; it is never ranked).
@@ -202,14 +203,14 @@ def checked_cases(comp: Competition, year: int, cases: list[Case] | None = None)
     """Every case submitted and not withdrawn, whatever its later status, with its version (of `cases`, the
     competition's cases when the caller has read them already)."""
     out = []
-    for case in case_store.list_for_competition(comp.id) if cases is None else cases:
+    for case in case_repository().list_for_competition(comp.id) if cases is None else cases:
         if case.status not in CHECKED_STATUSES:
             continue
-        body = json.loads(case.body)
+        body = case.body
         title = body.get("title") or ""
         out.append((domain.Entry(case.id, title, year,
                                  domain.case_text(title, body.get("background"), body.get("innovations"),
-                                                  body.get("results"))), int(case.version)))
+                                                  body.get("results"))), case.version))
     return out
 
 

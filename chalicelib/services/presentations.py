@@ -17,21 +17,21 @@ from ..domain.attachments import allowed_text, declare, presentation_kinds
 from ..domain.competition import Competition, StageId, format_time, presentation_open, presentation_window
 from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed
 from ..domain.readable import when
-from ..store import cases as store
 from ..store import judging as judging_store
 from ..store.files import Files
-from ..store.models import Case
+from ..domain.case_record import Case
 from . import attachments
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
+from .repositories import case_repository
 
 FINAL = StageId.FINAL
 
 
 def _presentations(case: Case) -> list[dict[str, Any]]:
-    return sorted((dict(r) for r in store.attachments_of(case).values() if attachments.kind_of(r) == PRESENTATION),
+    return sorted((dict(r) for r in case.attachments.values() if attachments.kind_of(r) == PRESENTATION),
                   key=lambda r: (float(r["created_at"]), r["attachment_id"]))
 
 
@@ -60,7 +60,7 @@ def _target(comp: Competition, principal: Principal, case_id: str, now: datetime
     """The case if its unit may upload its presentation now; the write's condition: the final not opened."""
     if principal.role != "unit":
         raise Forbidden("只有参赛单位帐号可以上传展示材料")
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     windows = stage_service.windows(comp)
     if not presentation_open(case.status, windows, now):
         opens_at, closes_at = presentation_window(windows)
@@ -79,7 +79,7 @@ def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Prin
                        presentation_kinds(comp.presentation_limits()))
     target = _target(comp, principal, case_id, now)
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
-        store.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
+        case_repository().remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
                                 "presentation.replace")
         attachments.discard(files, stale)
     answer = attachments.open_upload(comp, cfg, files, principal, target, declared, now, kind=PRESENTATION)
@@ -99,7 +99,7 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
     attachments.verify(comp, files, principal, target, newest["attachment_id"], now, kind=PRESENTATION)
     for old in _presentations(target.case):
         if old["attachment_id"] != newest["attachment_id"]:
-            store.remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
+            case_repository().remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
                                     "presentation.replace")
             attachments.discard(files, old)
     return view({**newest, "status": "verified"})
@@ -120,7 +120,7 @@ def _download(cfg: Settings, files: Files, case: Case) -> dict[str, Any]:
 
 def download(cfg: Settings, files: Files, principal: Principal, case_id: str) -> dict[str, Any]:
     """The unit's own case or, for an organiser, any case."""
-    return _download(cfg, files, case_service.get(principal, case_id))
+    return _download(cfg, files, case_service.get(case_repository(), principal, case_id))
 
 
 def judge_download(comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def judge_download(comp: Competition, cfg: Settings, files: Files, judge: Any, c
     slot, _ = judging_store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if judge.stage != FINAL or slot is None or slot.recused:
         raise NotFound("这个案例没有分配给您（展示材料只供综合评选评委查看）")
-    case = store.get(case_id)
+    case = case_repository().get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
     return _download(cfg, files, case)

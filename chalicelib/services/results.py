@@ -32,6 +32,7 @@ from ..store import results as store
 from ..store import stages as stage_store
 from ..store.models import Case, Ranking
 from . import stages as stage_service
+from .repositories import case_repository
 
 log = logging.getLogger("saiping")
 RANKED_STAGES = (StageId.TEXT_REVIEW, StageId.FINAL)
@@ -325,7 +326,7 @@ def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, in
     from . import certificates
     emails = {a.id: a.email for a in account_store.list_units()}
     sent = skipped = 0
-    awarded = [c for c in case_store.list_for_competition(comp.id) if c.status == "awarded"]
+    awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
     issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
     certificates.record(comp, issued.values(), now)   # the mail's /verify/<code> link must confirm at once
     for case in awarded:
@@ -350,7 +351,7 @@ def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
     would go (else the first awarded case's), rendered as its unit gets it."""
     from . import certificates
     emails = {a.id: a.email for a in account_store.list_units()}
-    awarded = [c for c in case_store.list_for_competition(comp.id) if c.status == "awarded"]
+    awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]

@@ -1,14 +1,13 @@
 """审核: the organiser's decision on each submitted case before text review (domain/review.py has the rules),
 and the console's list of the cases to review with their originality flags.
 
-A decision is written with its audit row in one transaction (store/cases.review: both stage windows and the
+A decision is written with its audit row in one transaction (store/cases.CaseRepository.review: both stage windows and the
 case as read are its conditions); then the unit is mailed (best effort, once per decision). A case returned or
 rejected must not hold text-review assignments: the organiser removes them first (an assignment plan never
 makes them, services/judging.CASES_FOR_STAGE).
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +16,11 @@ from ..domain.cases import STATUS_NAMES
 from ..domain.competition import Competition, StageId, StageWindow, parse_time
 from ..domain.errors import Conflict, NotFound, NotSubmitted, StageClosed
 from ..domain.readable import when
-from ..store import cases as case_store
+from ..domain.case_record import Case
 from ..store import judging as judging_store
-from ..store.models import Case
 from . import stages as stage_service
 from .accounts import Principal
+from .repositories import CaseRepository
 
 LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审核 decides on or decided
 
@@ -34,8 +33,9 @@ def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
             "ended": text_review.status(now) == "closed"}
 
 
-def review(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> Case:
-    case, rows = case_store.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
+def review(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
+           now: datetime) -> Case:
+    case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")
     windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
@@ -43,9 +43,9 @@ def review(comp: Competition, principal: Principal, case_id: str, raw: Any, now:
     _check_reviewable(case, windows, now)
     if decision.decision != "accepted":
         _check_not_assigned(case)
-    case_store.review(case, decision.status, decision.decision, decision.reason,
-                      decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
-                      now.timestamp())
+    case = repo.review(case, decision.status, decision.decision, decision.reason,
+                       decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
+                       now.timestamp())
     from . import notifications
     notifications.reviewed(comp, case, now.timestamp())
     return case
@@ -83,12 +83,12 @@ def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str
     for case in cases:
         if case.status not in LISTED:
             continue
-        body = json.loads(case.body)
+        body = case.body
         state = rules.state_of(case.status, case.review_decision)
         counts[state] += 1
         row: dict[str, Any] = {
                "id": case.id, "title": body.get("title", ""), "unit": body.get("recommending_unit", ""),
-               "account": case.owner_username, "version": int(case.version), "status": case.status,
+               "account": case.owner_username, "version": case.version, "status": case.status,
                "state": state, "state_name": rules.STATES[state], "reason": case.review_reason,
                "resubmit_by": float(case.resubmit_by) if case.resubmit_by is not None else None,
                "reviewed_at": float(case.reviewed_at) if case.reviewed_at else None,

@@ -7,7 +7,6 @@ transaction condition.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +14,13 @@ from ..domain.competition import COACHING_ROUNDS, Competition, StageId, is_coach
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
 from ..security import token_hash
-from ..store import cases as case_store
 from ..store import judging as store
 from ..store.models import Assignment
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .judging import judge_session_parts, slot_view
+from .repositories import case_repository
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def judge_case(comp: Competition, judge: JudgePrincipal, case_id: str, download_
     """(the case as a judge reads it, their slot, the stage window): the text, verified attachments with
     short-lived links, their own score and feedback."""
     slot, window = _slot(comp, judge, case_id)
-    case = case_store.get(case_id)
+    case = case_repository().get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
     view = case_service.case_view(case)
@@ -147,8 +146,8 @@ def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now
 def feedback_for_unit(comp: Competition, principal: Principal, case_id: str) -> dict[str, Any]:
     """The feedback of every coaching round on the unit's own case, round by round (专家辅导, then 赛前辅导);
     within a round the judges appear only as 专家1, 专家2 … (stable order)."""
-    case = case_service.get(principal, case_id)
-    category = json.loads(case.body).get("category", "")
+    case = case_service.get(case_repository(), principal, case_id)
+    category = case.category
     entries = []
     for stage, round_name in COACHING_ROUNDS.items():
         if stage == StageId.PROVINCIAL and case.status != "awarded":

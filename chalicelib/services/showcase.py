@@ -9,13 +9,13 @@ from typing import Any
 from ..domain import showcase as rules
 from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, NotFound
-from ..store import cases as case_store
 from ..store import results as result_store
 from ..store import showcase as store
-from ..store.models import Case
+from ..domain.case_record import Case
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
+from .repositories import case_repository
 
 
 def _prize_ids(comp: Competition) -> tuple[str, ...]:
@@ -51,7 +51,7 @@ def _shown(comp: Competition) -> list[dict[str, Any]]:
 
 def state(case: Case) -> dict[str, Any]:
     """The case's showcase marks (the case's JSON `showcase`)."""
-    return rules.state_of(case.status, bool(json.loads(case.body).get("showcase_consent", False)),
+    return rules.state_of(case.status, bool(case.body.get("showcase_consent", False)),
                           case.showcase_choice, case.showcase_hidden, case.showcase_hidden_reason)
 
 
@@ -60,9 +60,9 @@ def set_consent(principal: Principal, case_id: str, raw: Any, now: float) -> dic
     if principal.role != "unit":
         raise Forbidden("只有案例所属单位可以同意或撤出成果展示")
     consent = rules.flag(raw, "consent", "是否同意在成果展示中公开")
-    case = case_service.get(principal, case_id)
+    case = case_service.get(case_repository(), principal, case_id)
     if state(case)["consent"] != consent:
-        store.set_choice(case, consent, principal.actor, now)
+        case = store.set_choice(case, consent, principal.actor, now)
     return {"case_id": case.id, **state(case)}
 
 
@@ -70,9 +70,9 @@ def set_shown(case_id: str, raw: Any, actor: str, now: float) -> dict[str, Any]:
     """The organiser takes a case down from the showcase (with a reason) or puts it back."""
     shown = rules.flag(raw, "shown", "是否在成果展示中展示")
     reason = rules.hide_reason(raw.get("reason"), shown)
-    case = case_store.get(case_id)
+    case = case_repository().get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
     if bool(case.showcase_hidden) != (not shown) or (not shown and reason != case.showcase_hidden_reason):
-        store.set_hidden(case, not shown, reason, actor, now)
+        case = store.set_hidden(case, not shown, reason, actor, now)
     return {"case_id": case.id, **state(case)}

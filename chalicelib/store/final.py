@@ -89,7 +89,7 @@ REPLY_CASES: dict[str, tuple[str, str, str]] = {StageId.COACHING: ("advanced", "
                                                   StageId.PROVINCIAL: ("awarded", "赛前辅导", "未被推荐参加省赛")}
 
 
-def save_replies(case: Case, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
+def save_replies(case: Any, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
                  before: Any, after: Any) -> None:
     """The unit's replies, while the coaching round's stage is open (checked in the write): on an advanced case
     in 专家辅导, on an awarded case still recommended to the provincial competition in 赛前辅导."""
@@ -100,7 +100,7 @@ def save_replies(case: Case, replies_json: str, competition_id: str, stage: str,
     try:
         with db.transaction() as t:
             t.condition_check(Stage, competition_id, stage, condition=stages.open_condition(now), label="stage")
-            t.update(case, actions=[Case.feedback_replies.set(replies_json), Case.updated_at.set(now)],
+            t.update(Case(case.id), actions=[Case.feedback_replies.set(replies_json), Case.updated_at.set(now)],
                      condition=condition, label="case")
             t.save(audit.entry(f"case#{case.id}", actor, "feedback.reply", now, before=before, after=after))
     except db.Refused as exc:

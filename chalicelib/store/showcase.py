@@ -7,8 +7,10 @@ conditional on the mark it read, so two changes at once cannot both land over th
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Iterator
 
+from ..domain import case_record
 from ..domain.errors import VersionConflict
 from . import audit, db
 from .models import Case
@@ -26,28 +28,28 @@ def _unchanged(attribute, value):
     return attribute.does_not_exist() if value is None else attribute == value
 
 
-def set_choice(case: Case, consent: bool, actor: str, now: float) -> None:
+def set_choice(case: case_record.Case, consent: bool, actor: str, now: float) -> case_record.Case:
     """The unit's word on its case page (同意公开展示 / 撤出成果展示); only on its own case as it was read."""
     with _refused_as_conflict():
         with db.transaction() as t:
-            t.update(case, actions=[Case.showcase_choice.set(consent)], label="case",
+            t.update(Case(case.id), actions=[Case.showcase_choice.set(consent)], label="case",
                      condition=(Case.owner_id == case.owner_id) & _unchanged(Case.showcase_choice, case.showcase_choice))
             t.save(audit.entry(f"case#{case.id}", actor, "showcase.consent" if consent else "showcase.withdraw", now,
                                before={"choice": case.showcase_choice}, after={"choice": consent}))
-    case.showcase_choice = consent
+    return replace(case, showcase_choice=consent)
 
 
-def set_hidden(case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> None:
+def set_hidden(case: case_record.Case, hidden: bool, reason: str | None, actor: str, now: float) -> case_record.Case:
     """The organiser's 从成果展示中撤下 (with its reason) or 恢复展示."""
     reason_action = Case.showcase_hidden_reason.set(reason) if hidden and reason else Case.showcase_hidden_reason.remove()
     with _refused_as_conflict():
         with db.transaction() as t:
-            t.update(case, actions=[Case.showcase_hidden.set(hidden), reason_action], label="case",
+            t.update(Case(case.id), actions=[Case.showcase_hidden.set(hidden), reason_action], label="case",
                      condition=Case.id.exists() & _unchanged(Case.showcase_hidden, case.showcase_hidden))
             t.save(audit.entry(f"case#{case.id}", actor, "showcase.hide" if hidden else "showcase.restore", now,
                                before={"hidden": case.showcase_hidden, "reason": case.showcase_hidden_reason},
                                after={"hidden": hidden, "reason": reason}, detail={"reason": reason} if reason else None))
-    case.showcase_hidden, case.showcase_hidden_reason = hidden, reason if hidden else None
+    return replace(case, showcase_hidden=hidden, showcase_hidden_reason=reason if hidden else None)
 
 
 @contextmanager

@@ -191,10 +191,10 @@ def review_case(case_id: str) -> Response:
     values = {k: one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
     raw = {k: v for k, v in values.items() if v}
     if values["decision"] == "rejected" and values["reason"] and one(form, "confirm") != "yes":
-        case = cases.case_view(cases.get(who, case_id))
+        case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
-        review.review(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        review.review(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")

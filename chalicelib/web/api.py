@@ -87,7 +87,7 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt())
+    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt())
     return 201, cases.case_view(case)
 
 
@@ -96,7 +96,7 @@ def create_case():
 def list_cases():
     who = principal(_request(), ("unit", "organiser"))
     category = (_request().query_params or {}).get("category")
-    found = cases.list_cases(bootstrap.competition(), who, category)
+    found = cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, category)
     return 200, {"cases": [cases.case_view(c) for c in found]}
 
 
@@ -104,14 +104,14 @@ def list_cases():
 @endpoint
 def get_case(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, cases.case_view(cases.get(who, case_id))
+    return 200, cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
 
 
 @api.route("/cases/{case_id}", methods=["PUT"])
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
+    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
     return 200, cases.case_view(case)
 
 
@@ -119,21 +119,21 @@ def update_case(case_id):
 @endpoint
 def get_case_version(case_id, version):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, cases.version_view(who, case_id, int_param(version, "version"))
+    return 200, cases.version_view(bootstrap.case_repository(), who, case_id, int_param(version, "version"))
 
 
 @api.route("/cases/{case_id}/submit", methods=["POST"])
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.competition(), who, case_id, bootstrap.now_dt()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt()))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt()))
+    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt()))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -183,7 +183,7 @@ def move_stage(stage_id):
 @endpoint
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
-    case = review.review(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
+    case = review.review(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
     return 200, cases.case_view(case)
 
 

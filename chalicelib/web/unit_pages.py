@@ -44,7 +44,7 @@ FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 @page
 def my_cases() -> Response:
     who = signed_in()
-    found = sorted(cases.list_cases(bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
+    found = sorted(cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
     now = bootstrap.now_dt()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
@@ -65,7 +65,7 @@ def create_case() -> Response:
     who, form = posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.competition(), who, values, bootstrap.now_dt())
+        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now_dt())
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, one(form, "action"))
@@ -75,7 +75,7 @@ def create_case() -> Response:
 @page
 def edit_case(case_id: str) -> Response:
     who = signed_in()
-    case = cases.get(who, case_id)
+    case = cases.get(bootstrap.case_repository(), who, case_id)
     return _form_page(who, case, cases.case_view(case), notice=done_notice(NOTICES))
 
 
@@ -87,9 +87,9 @@ def save_case(case_id: str) -> Response:
     version = one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(who, case_id), values, error=e, version=raw["version"])
+        return _form_page(who, cases.get(bootstrap.case_repository(), who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, one(form, "action"))
 
 
@@ -97,9 +97,9 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(who, case.id), values, error=e, version=int(case.version))
+        return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
 
 
@@ -107,7 +107,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 @page
 def case_status(case_id: str) -> Response:
     who = signed_in()
-    case = cases.get(who, case_id)
+    case = cases.get(bootstrap.case_repository(), who, case_id)
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                 resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
@@ -142,7 +142,7 @@ def case_certificate(case_id: str) -> Response:
 def confirm_withdraw(case_id: str) -> Response:
     """撤回 asks first: this page (no script needed) says what withdrawing means and posts the confirmation."""
     who = signed_in()
-    return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
+    return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
 
 
 @unit_pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
@@ -150,8 +150,8 @@ def confirm_withdraw(case_id: str) -> Response:
 def withdraw_case(case_id: str) -> Response:
     who, form = posted()
     if one(form, "confirm") != "yes":
-        return html("withdraw.html", who=who, case=cases.case_view(cases.get(who, case_id)))
-    cases.withdraw(bootstrap.competition(), who, case_id, bootstrap.now_dt())
+        return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
+    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt())
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -250,7 +250,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         if case is None:
             window = stages.windows(bootstrap.competition())[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now_dt()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
         return None
     except (StageClosed, Conflict) as e:
         return e.message
@@ -269,7 +269,7 @@ def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
     view = coaching.feedback(comp, who, case_id, bootstrap.now_dt())
-    case = cases.case_view(cases.get(who, case_id))
+    case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
     return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
                  notice=notice)
@@ -300,6 +300,6 @@ def version(case_id: str, version: str) -> Response:
     who = signed_in(("unit", "organiser"))
     if not version.isdigit() or len(version) > 6:
         raise PageError(404, "没有这个版本")
-    old = cases.version_view(who, case_id, int(version))
+    old = cases.version_view(bootstrap.case_repository(), who, case_id, int(version))
     return judge_html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                  status_names=case_rules.STATUS_NAMES)

@@ -130,8 +130,8 @@ def test_a_record_made_before_the_upload_key_is_checked_where_it_is(unit, case, 
     key = f"cases/{case['id']}/old0000000000001"
     record = {"attachment_id": "old0000000000001", "filename": "旧附件.pdf", "content_type": "application/pdf",
               "size": len(ORIGINAL), "status": "pending", "key": key, "created_at": clock.t}
-    stored = case_store.get(case["id"])
-    case_store.put_attachment(stored, record, ("shenzhen-2023", "submission"), "unit:unit1", clock.t,
+    stored = case_store.CaseRepository().get(case["id"])
+    case_store.CaseRepository().put_attachment(stored, record, ("shenzhen-2023", "submission"), "unit:unit1", clock.t,
                               "attachment.declare")
     bootstrap.files().put(key, ORIGINAL, "application/pdf")
     assert unit.call("POST", f"/cases/{case['id']}/attachments/old0000000000001/confirm")[1]["status"] == "verified"

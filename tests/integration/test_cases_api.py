@@ -479,9 +479,9 @@ def test_deadline_competition_shows_the_stage_status(api, clock) -> None:
 # -- deadlines: the database's condition -----------------------------------------------------------
 
 def test_db_condition_refuses_save_text_after_close(unit, case) -> None:
-    stored = case_store.get(case["id"])
+    stored = case_store.CaseRepository().get(case["id"])
     with pytest.raises(StageClosed):
-        case_store.save_text(stored, json.dumps(case_body(title="绕过服务")), 121, "development",
+        case_store.CaseRepository().save_text(stored, case_body(title="绕过服务"), 121,
                              ("shenzhen-2023", "submission"), "unit:unit1", CLOSES.timestamp())
     assert unit.call("GET", f"/cases/{case['id']}") == (200, case)
     assert case_store.get_version(case["id"], 1) is None
@@ -489,40 +489,40 @@ def test_db_condition_refuses_save_text_after_close(unit, case) -> None:
 
 def test_db_condition_refuses_save_text_one_second_after_close(case) -> None:
     with pytest.raises(StageClosed):
-        case_store.save_text(case_store.get(case["id"]), json.dumps(case_body()), 121, "development",
+        case_store.CaseRepository().save_text(case_store.CaseRepository().get(case["id"]), case_body(), 121,
                              ("shenzhen-2023", "submission"), "unit:unit1", (CLOSES + SECOND).timestamp())
 
 
 def test_db_condition_allows_save_text_one_second_before_close(case) -> None:
-    version = case_store.save_text(case_store.get(case["id"]), json.dumps(case_body(title="x")), 111, "development",
-                                   ("shenzhen-2023", "submission"), "unit:unit1", (CLOSES - SECOND).timestamp())
+    version = case_store.CaseRepository().save_text(case_store.CaseRepository().get(case["id"]), case_body(title="x"), 121,
+                                   ("shenzhen-2023", "submission"), "unit:unit1", (CLOSES - SECOND).timestamp()).version
     assert (version, int(case_store.get(case["id"]).version)) == (2, 2)
 
 
 def test_db_condition_refuses_set_status_after_close(unit, case) -> None:
     with pytest.raises(StageClosed):
-        case_store.set_status(case_store.get(case["id"]), "submitted", ("shenzhen-2023", "submission"),
+        case_store.CaseRepository().set_status(case_store.CaseRepository().get(case["id"]), "submitted", ("shenzhen-2023", "submission"),
                               "unit:unit1", CLOSES.timestamp())
     assert unit.call("GET", f"/cases/{case['id']}")[1]["status"] == "draft"
 
 
 def test_db_condition_refuses_a_stale_version(case) -> None:
-    stale = case_store.get(case["id"])
-    case_store.save_text(case_store.get(case["id"]), json.dumps(case_body(title="先")), 111, "development",
+    stale = case_store.CaseRepository().get(case["id"])
+    case_store.CaseRepository().save_text(case_store.CaseRepository().get(case["id"]), case_body(title="先"), 121,
                          ("shenzhen-2023", "submission"), "unit:unit1", (CLOSES - SECOND).timestamp())
     with pytest.raises(VersionConflict):
-        case_store.save_text(stale, json.dumps(case_body(title="后")), 111, "development",
+        case_store.CaseRepository().save_text(stale, case_body(title="后"), 121,
                              ("shenzhen-2023", "submission"), "unit:unit1", (CLOSES - SECOND).timestamp())
     assert json.loads(case_store.get(case["id"]).body)["title"] == "先"
 
 
 def test_db_condition_refuses_a_window_moved_after_the_service_read_it(unit, case, organiser, clock) -> None:
     """The service saw the window open; the organiser closed it by time before the write landed."""
-    stored = case_store.get(case["id"])
+    stored = case_store.CaseRepository().get(case["id"])
     assert organiser.call("PUT", "/admin/stages/submission", {
         "opens_at": "2023-05-19T00:00:00+08:00", "closes_at": "2023-06-01T09:00:00+08:00"})[0] == 200
     with pytest.raises(StageClosed):
-        case_store.save_text(stored, json.dumps(case_body()), 121, "development", ("shenzhen-2023", "submission"),
+        case_store.CaseRepository().save_text(stored, case_body(), 121, ("shenzhen-2023", "submission"),
                              "unit:unit1", clock())
 
 

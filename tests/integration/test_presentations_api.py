@@ -183,15 +183,15 @@ def test_the_database_refuses_a_presentation_once_the_final_has_opened(world):
     from chalicelib.services.accounts import Principal  # noqa: F401  (the service's caller type)
     from chalicelib.store import cases as case_store
     case_id = world["cases"][0]
-    case = case_store.get(case_id)
+    case = case_store.CaseRepository().get(case_id)
     record = {"attachment_id": "late", "filename": "a.pdf", "content_type": "application/pdf", "size": 9,
               "status": "pending", "key": f"cases/{case_id}/late", "created_at": 0, "kind": "presentation"}
     with pytest.raises(StageClosed):
-        case_store.put_attachment(case, record, ("shenzhen-2023", "final", "before"), "unit:unit1",
+        case_store.CaseRepository().put_attachment(case, record, ("shenzhen-2023", "final", "before"), "unit:unit1",
                                   FINAL_OPENS.timestamp(), "presentation.declare")
-    case_store.put_attachment(case, record, ("shenzhen-2023", "final", "before"), "unit:unit1",
+    case_store.CaseRepository().put_attachment(case, record, ("shenzhen-2023", "final", "before"), "unit:unit1",
                               FINAL_OPENS.timestamp() - 1, "presentation.declare")
-    assert presentations.current(case_store.get(case_id)) is None     # pending: not a presentation yet
+    assert presentations.current(case_store.CaseRepository().get(case_id)) is None     # pending: not a presentation yet
 
 
 def test_who_may_upload_and_read_a_presentation(api, world):
