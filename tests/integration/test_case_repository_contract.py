@@ -206,6 +206,20 @@ def test_attachments_are_put_and_removed(repo) -> None:
     assert dict(repo.get(case.id).attachments) == dict(emptied.attachments) == {}
 
 
+def test_a_confirm_lands_only_while_the_attachment_is_still_pending(repo) -> None:
+    """Two confirms of one file at once: the first verified record stands; the second's write, and a refused
+    confirm's removal, are refused once the record is no longer pending."""
+    pending = repo.put_attachment(draft(repo), RECORD, SUBMISSION, "unit:unit1", T, "attachment.declare")
+    first = repo.put_attachment(pending, {**RECORD, "status": "verified", "key": "k1"}, SUBMISSION, "unit:unit1", T,
+                                "attachment.verify", pending_only=True)
+    with pytest.raises(VersionConflict):
+        repo.put_attachment(pending, {**RECORD, "status": "verified", "key": "k2"}, SUBMISSION, "unit:unit1", T,
+                            "attachment.verify", pending_only=True)
+    with pytest.raises(VersionConflict):
+        repo.remove_attachment(pending, "att1", None, "unit:unit1", T, "attachment.reject", pending_only=True)
+    assert dict(repo.get(first.id).attachments["att1"]) == {**RECORD, "status": "verified", "key": "k1"}
+
+
 def test_an_attachment_is_refused_when_the_status_changed_or_the_window_closed(repo) -> None:
     case = draft(repo)
     repo.set_status(case, "submitted", SUBMISSION, "unit:unit1", T)
