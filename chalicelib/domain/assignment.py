@@ -497,7 +497,8 @@ def plan_extra(
     it has ``k`` extra judges (``extra``: those it already has), never one in 回避 and never one who already
     holds a slot of the case (``assigned``: every slot, recused ones included). The lightest judge
     (``load``: slots in the stage, all categories) goes first, ties by id; the cases with the fewest options
-    are filled first. Raises :class:`AssignmentError` (``cannot_meet_k``) before anything is planned when a
+    are filled first; then new slots move along augmenting paths until the loads are within one of each other
+    wherever the conflicts allow (as the regular plan). Raises :class:`AssignmentError` (``cannot_meet_k``) before anything is planned when a
     case cannot get its ``k``. Returns the new pairs, sorted.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -528,9 +529,19 @@ def plan_extra(
             f"但可增加的评委只有 {available} 名（已除去回避和已分配到该案例的评委）{others}。"
             "请添加该类别评委、检查回避设置或减少每案增加的评委数。",
             category=category, case_ids=[s[0] for s in short[category]])
-    new: list[Pair] = []
-    for case_id in sorted(need, key=lambda c: (len(options[c]) - need[c], c)):
-        for judge_id in sorted(options[case_id], key=lambda j: (loads[j], j))[: need[case_id]]:
-            new.append((judge_id, case_id))
-            loads[judge_id] += 1
-    return tuple(sorted(new))
+    # Greedy start (the cases with the fewest options first, each takes its lightest judges), then the same
+    # augmenting-path rebalance as the regular plan, so the loads end dec-min whatever the order of the ids.
+    ids = [j.judge_id for j in pool]
+    index = {judge_id: i for i, judge_id in enumerate(ids)}
+    case_ids = sorted(need, key=lambda c: (len(options[c]) - need[c], c))
+    load = [loads[judge_id] for judge_id in ids]
+    eligible = [[index[j] for j in options[c]] for c in case_ids]
+    taken: list[set[int]] = [set() for _ in case_ids]
+    carries: list[set[int]] = [set() for _ in ids]
+    for c, case_id in enumerate(case_ids):
+        for j in sorted(eligible[c], key=lambda j: (load[j], ids[j]))[: need[case_id]]:
+            taken[c].add(j)
+            carries[j].add(c)
+            load[j] += 1
+    _rebalance(load, eligible, taken, carries)
+    return tuple(sorted((ids[j], case_ids[c]) for c in range(len(case_ids)) for j in taken[c]))

@@ -52,3 +52,27 @@ def test_a_case_that_cannot_get_its_extra_judges_refuses_the_whole_plan():
     assert raised.value.message == (
         "类别「发展提质」(development)的案例 c2 要增加 2 名评委，还差 2 名，但可增加的评委只有 0 名"
         "（已除去回避和已分配到该案例的评委）。请添加该类别评委、检查回避设置或减少每案增加的评委数。")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_extra_judges_leave_the_loads_within_one_whatever_the_order_of_the_ids(seed):
+    """The 2023 shape: 30 cases of two per unit, 12 judges (one per unit), 5 regular judges each, then 2 extra
+    judges on 7 cases near the line. Ids in a random order (they are random in the product): the lightest-first
+    start alone left a judge at 5 beside judges at 7; the rebalance ends within one."""
+    import random
+    rng = random.Random(seed)
+    names = [f"{rng.getrandbits(64):016x}" for _ in range(42)]
+    judges = [JudgeRef(names[n], frozenset({"development"}), f"单位{n + 1}", frozenset()) for n in range(12)]
+    cases = [CaseRef(names[12 + n], "development", f"单位{n // 2 + 1}") for n in range(30)]
+    from chalicelib.domain.assignment import plan_text_review
+    regular = plan_text_review(cases, judges, 5).pairs
+    assigned: dict[str, set[str]] = {}
+    for judge_id, case_id in regular:
+        assigned.setdefault(case_id, set()).add(judge_id)
+    load = {j.judge_id: sum(1 for p in regular if p[0] == j.judge_id) for j in judges}
+    near_the_line = rng.sample(cases, 7)
+    extra = plan_extra(near_the_line, judges, 2, assigned, {}, load)
+    assert len(extra) == 14 and all(j not in assigned[c] for j, c in extra)
+    for judge_id, _ in extra:
+        load[judge_id] += 1
+    assert max(load.values()) - min(load.values()) <= 1, sorted(load.values())
