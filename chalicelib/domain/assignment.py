@@ -534,14 +534,14 @@ def plan_extra(
     ids = [j.judge_id for j in pool]
     index = {judge_id: i for i, judge_id in enumerate(ids)}
     case_ids = sorted(need, key=lambda c: (len(options[c]) - need[c], c))
-    load = [loads[judge_id] for judge_id in ids]
+    counts = [loads[judge_id] for judge_id in ids]
     eligible = [[index[j] for j in options[c]] for c in case_ids]
     taken: list[set[int]] = [set() for _ in case_ids]
     carries: list[set[int]] = [set() for _ in ids]
     for c, case_id in enumerate(case_ids):
-        for j in sorted(eligible[c], key=lambda j: (load[j], ids[j]))[: need[case_id]]:
+        for j in sorted(eligible[c], key=lambda j: (counts[j], ids[j]))[: need[case_id]]:
             taken[c].add(j)
             carries[j].add(c)
-            load[j] += 1
-    _rebalance(load, eligible, taken, carries)
+            counts[j] += 1
+    _rebalance(counts, eligible, taken, carries)
     return tuple(sorted((ids[j], case_ids[c]) for c in range(len(case_ids)) for j in taken[c]))
