@@ -19,7 +19,9 @@ from typing import Iterator
 import pytest
 
 from .conftest import ORGANISER, Stack, fresh_page, running_stack, screenshot
-from .test_unit_results import FEEDBACK, PASSWORD, PHONE, Http, _at, _case, _judge_sessions, _now, _open_now, _score_all
+from .test_unit_results import (
+    FEEDBACK, PASSWORD, PHONE, Http, _at, _case, _now, run_to_the_end,
+)
 
 DESK = {"viewport": {"width": 1280, "height": 900}}
 SHOTS = Path("/tmp/shots/precoach")
@@ -58,23 +60,7 @@ def recommended(tmp_path_factory) -> Iterator[tuple[Stack, dict[str, str]]]:
             org("POST", "/admin/judges", {"name": f"专家{n}号", "email": f"expert{n}-{tag}@example.org",
                                           "mobile": "13600000000", "affiliation": f"评审机构{n}",
                                           "categories": ["development"]})
-        from datetime import datetime
-        opened = {"submission": datetime.fromisoformat(
-            next(s for s in api("GET", "/competition")["stages"] if s["id"] == "submission")["opens_at"])}
-        totals = {ids[0]: 90, ids[1]: 80}
-        _open_now(org, "text_review", "submission", opened)
-        org("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})
-        _score_all(api, org, "text_review", totals)
-        _open_now(org, "coaching", "text_review", opened)
-        org("POST", "/admin/stages/text_review/close")
-        org("POST", "/admin/stages/coaching/assignments", {})
-        for expert in _judge_sessions(api, org, "coaching"):
-            for case in expert("GET", "/judge/cases")["cases"]:
-                expert("PUT", f"/judge/cases/{case['id']}/feedback", {"points": [FEEDBACK]})
-        _open_now(org, "final", "coaching", opened)
-        org("POST", "/admin/stages/final/assignments", {})
-        _score_all(api, org, "final", totals)
-        assert org("POST", "/admin/stages/final/close") == {"stage": "final", "status": "closed"}
+        run_to_the_end(api, org, {ids[0]: 90, ids[1]: 80})
         org("PUT", f"/admin/cases/{ids[0]}/recommendation", {"recommended": True, "reason": "机制创新，可复制推广"})
         time.sleep(1.2)                                    # 省赛准备 opens after the final's close, never at it
         start = _now()

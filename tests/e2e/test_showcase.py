@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from .conftest import ORGANISER, Stack, fresh_page, running_stack, screenshot
-from .test_unit_results import PASSWORD, PHONE, Http, _case, _open_now, _score_all, expect
+from .test_unit_results import PASSWORD, PHONE, Http, _case, expect, run_to_the_end
 
 SHOTS = Path("/tmp/shots/showcase")
 HALL = {"viewport": {"width": 1920, "height": 1080}}
@@ -54,19 +53,9 @@ def over(tmp_path_factory) -> Iterator[tuple[Stack, dict[str, Any]]]:
             org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
                                           "mobile": "13600000000", "affiliation": f"评审机构{n}",
                                           "categories": ["development"]})
-        opened = {"submission": datetime.fromisoformat(
-            next(s for s in api("GET", "/competition")["stages"] if s["id"] == "submission")["opens_at"])}
-        totals = {u["case_id"]: total for u, (*_, total) in zip(units, CASES)}
         assert api("GET", "/showcase")["open"] is False
-        _open_now(org, "text_review", "submission", opened)
-        org("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})
-        _score_all(api, org, "text_review", totals)
-        _open_now(org, "coaching", "text_review", opened)
-        org("POST", "/admin/stages/text_review/close")
-        _open_now(org, "final", "coaching", opened)
-        org("POST", "/admin/stages/final/assignments", {})
-        _score_all(api, org, "final", totals)
-        assert org("POST", "/admin/stages/final/close") == {"stage": "final", "status": "closed"}
+        run_to_the_end(api, org, {u["case_id"]: total for u, (*_, total) in zip(units, CASES)},
+                       coaching_feedback=False)
         yield stack, {"units": units}
 
 

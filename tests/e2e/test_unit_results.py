@@ -120,24 +120,30 @@ def finished(tmp_path_factory) -> Iterator[tuple[Stack, dict[str, str]]]:
             org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
                                           "mobile": "13600000000", "affiliation": f"评审机构{n}",
                                           "categories": ["development"]})
-        opened = {"submission": datetime.fromisoformat(
-            next(s for s in api("GET", "/competition")["stages"] if s["id"] == "submission")["opens_at"])}
-        totals = {ids[0]: 90, ids[1]: 80}
+        run_to_the_end(api, org, {ids[0]: 90, ids[1]: 80})
+        yield stack, {"username": f"win1-{tag}", "case_id": ids[0], "title": TITLES[0]}
 
-        _open_now(org, "text_review", "submission", opened)
-        org("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})
-        _score_all(api, org, "text_review", totals)
-        _open_now(org, "coaching", "text_review", opened)
-        org("POST", "/admin/stages/text_review/close")
+
+def run_to_the_end(api: Http, org: Http, totals: dict[str, int], coaching_feedback: bool = True) -> None:
+    """The stages of a competition whose cases are submitted, moved on by the organiser over the API: text review
+    scored (each case's judges give `totals`) and closed, coaching (each expert gives FEEDBACK), the final scored
+    and closed."""
+    opened = {"submission": datetime.fromisoformat(
+        next(s for s in api("GET", "/competition")["stages"] if s["id"] == "submission")["opens_at"])}
+    _open_now(org, "text_review", "submission", opened)
+    org("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 2})
+    _score_all(api, org, "text_review", totals)
+    _open_now(org, "coaching", "text_review", opened)
+    org("POST", "/admin/stages/text_review/close")
+    if coaching_feedback:
         org("POST", "/admin/stages/coaching/assignments", {})
         for expert in _judge_sessions(api, org, "coaching"):
             for case in expert("GET", "/judge/cases")["cases"]:
                 expert("PUT", f"/judge/cases/{case['id']}/feedback", {"points": [FEEDBACK]})
-        _open_now(org, "final", "coaching", opened)
-        org("POST", "/admin/stages/final/assignments", {})
-        _score_all(api, org, "final", totals)
-        assert org("POST", "/admin/stages/final/close") == {"stage": "final", "status": "closed"}
-        yield stack, {"username": f"win1-{tag}", "case_id": ids[0], "title": TITLES[0]}
+    _open_now(org, "final", "coaching", opened)
+    org("POST", "/admin/stages/final/assignments", {})
+    _score_all(api, org, "final", totals)
+    assert org("POST", "/admin/stages/final/close") == {"stage": "final", "status": "closed"}
 
 
 def test_a_unit_sees_its_prize_reads_the_feedback_and_downloads_its_certificate(browser, finished, tmp_path):
