@@ -105,7 +105,7 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
             files.delete(record["key"])
         try:
             case_repository().remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
-                                    f"{kind}.reject", pending_only=True)
+                                                f"{kind}.reject", pending_only=True)
         except VersionConflict:      # another confirm of the same file verified it meanwhile: that one stands
             pass
         else:
@@ -114,11 +114,14 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     try:
-        case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
-                             f"{kind}.verify", pending_only=True)
-    except VersionConflict:          # another confirm of the same file finished first: its copy is served
+        case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor,
+                                         now.timestamp(), f"{kind}.verify", pending_only=True)
+    except VersionConflict:
+        current = _record(case_service.get(case_repository(), principal, target.case.id), attachment_id, kind)
+        if current["status"] != "verified":
+            raise                    # the case itself changed meanwhile (the caller's verify deletes the copy)
         _best_effort_delete(files, record["key"], "copy of a confirm that came second")
-        return _confirmed(_record(case_service.get(case_repository(), principal, target.case.id), attachment_id, kind))
+        return _confirmed(current)   # another confirm of the same file finished first: its copy is served
     _drop_upload(files, record)
     return _confirmed(record)
 
