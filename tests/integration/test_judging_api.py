@@ -91,7 +91,8 @@ def test_link_session_score_and_revoke(api, clock):
     assert api.call("POST", "/judge/sessions", {"link": link})[0] == 401
 
 
-def test_scores_after_close_are_refused(api, clock):
+def _one_case_with_its_judge(api, clock):
+    """One submitted case in text review, one judge on it with an open session: (the judge's API, the case id)."""
     submitted_cases(api, clock, units=1, per_unit=1)
     into_text_review(clock)
     org = organiser(api)
@@ -100,6 +101,11 @@ def test_scores_after_close_are_refused(api, clock):
     link = org.call("POST", "/admin/stages/text_review/links")[1]["links"][0]["url"].rsplit("/j/", 1)[1]
     judge_api = api.as_(api.call("POST", "/judge/sessions", {"link": link})[1]["token"])
     case_id = judge_api.call("GET", "/judge/cases")[1]["cases"][0]["id"]
+    return judge_api, case_id
+
+
+def test_scores_after_close_are_refused(api, clock):
+    judge_api, case_id = _one_case_with_its_judge(api, clock)
     clock.set(datetime(2023, 6, 17, 0, 0, 0, tzinfo=CHINA))
     status, err = judge_api.call("PUT", f"/judge/cases/{case_id}/score",
                                  {"criteria": {"foresight": 1, "practicality": 1, "effectiveness": 1}})
@@ -130,14 +136,7 @@ def test_recusal_drops_the_case_and_flags_it(api, clock):
 
 def test_a_score_for_a_case_whose_category_left_the_settings_is_refused(api, clock):
     from chalicelib.store.models import Assignment
-    submitted_cases(api, clock, units=1, per_unit=1)
-    into_text_review(clock)
-    org = organiser(api)
-    judges(org, 2)
-    org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
-    link = org.call("POST", "/admin/stages/text_review/links")[1]["links"][0]["url"].rsplit("/j/", 1)[1]
-    judge_api = api.as_(api.call("POST", "/judge/sessions", {"link": link})[1]["token"])
-    case_id = judge_api.call("GET", "/judge/cases")[1]["cases"][0]["id"]
+    judge_api, case_id = _one_case_with_its_judge(api, clock)
     slot = next(s for s in Assignment.scan() if s.case_id == case_id)
     slot.update(actions=[Assignment.category.set("retired")])      # a category the config no longer has
     status, err = judge_api.call("PUT", f"/judge/cases/{case_id}/score",
