@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -16,6 +17,7 @@ from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
     from .services.repositories import CaseRepository
+    from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
 
@@ -65,7 +67,7 @@ def s3() -> Any:
 
 
 @lru_cache(maxsize=1)
-def files() -> Any:
+def files() -> Files:
     from .store.files import Files
     return Files(s3(), config().bucket)
 
@@ -102,8 +104,35 @@ def client(service: str) -> Any:
     return boto3.client(service, region_name=s.region, endpoint_url=s.endpoint_url, config=s.aws_timeouts.botocore())
 
 
+@dataclass(frozen=True)
+class Deps:
+    """What the services are given, built once per process from the settings: the repositories (the
+    Protocols of services/repositories.py: DynamoDB here, the in-memory twins in service tests), the files,
+    the mail transport and the clock. A handler takes what its service uses from `deps()` and passes it as
+    arguments; no service reaches for an adapter itself."""
+    cases: CaseRepository
+    files: Files
+    clock: Callable[[], datetime]
+
+
+_deps: list[Deps] = []
+
+
+def deps() -> Deps:
+    """The process's Deps (a test may put its own with `use`)."""
+    if not _deps:
+        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+    return _deps[0]
+
+
+def use(replacement: Deps) -> None:
+    """Serve `replacement` from `deps()` until the next `reset()` (tests on the in-memory twins)."""
+    _deps[:] = [replacement]
+
+
 def reset() -> None:
     reset_settings()
     for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
+    _deps.clear()
     _clock[0] = time.time
