@@ -30,12 +30,22 @@ class StageRow:
     settled: bool = False
 
 
-class InMemoryCaseRepository:
+class MemoryTables:
+    """What the twins share, as the repositories share the tables: the stage rows whose windows the writes
+    check, and the audit rows every write adds. Give one to each twin of a test to let them see each other."""
+
     def __init__(self) -> None:
-        self.cases: dict[str, Case] = {}
-        self.versions: dict[tuple[str, int], EarlierVersion] = {}
         self.stages: dict[tuple[str, str], StageRow] = {}
         self.audit: list[tuple[str, str, str]] = []     # (entity, actor, action)
+
+
+class InMemoryCaseRepository:
+    def __init__(self, tables: MemoryTables | None = None) -> None:
+        self.tables = tables or MemoryTables()
+        self.cases: dict[str, Case] = {}
+        self.versions: dict[tuple[str, int], EarlierVersion] = {}
+        self.stages = self.tables.stages
+        self.audit = self.tables.audit
         self.also: list[Any] = []
 
     # -- what a test sets up -----------------------------------------------------------------------
