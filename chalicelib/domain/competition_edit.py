@@ -57,9 +57,9 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
 5. State moves, by `changes["state"]`: 草稿 → 进行中 only when `validate` is clean and the theme, hosts and
    contacts are filled in (`start_errors`); 进行中 → 已结束 only after the last stage (省赛准备) closed; no way
    back (`invalid_transition`).
-6. The merged definition must validate: an error it has that the definition before it did not have refuses the
-   edit (an error already there, such as a quota that the entries have since undercut, is not blamed on an
-   unrelated change).
+6. The merged definition must validate: an error it has refuses the edit if the definition before it did not
+   have it, or if it is on (or within, or holding) a field the edit changed; an error already there elsewhere,
+   such as a quota that the entries have since undercut, is not blamed on an unrelated change.
 
 Any error refuses the whole edit: `edit` returns the definition as it was and the errors; else the new
 definition (the argument is never modified) and no errors. `changed_paths` names what an edit changed (for
@@ -782,8 +782,12 @@ def merge(definition: Mapping[str, Any], changes: Mapping[str, Any]) -> tuple[di
 
 def changed_paths(before: Any, after: Any) -> list[str]:
     """The paths where `after` differs from `before`, as deep as both have the same shape (a list that grew or
-    shrank is named itself; the stages by their ids)."""
+    shrank, or a list of plain values such as a prize's ranks, is named itself; the stages by their ids)."""
     return [format_path(p) for p in _differences(before, after, [])]
+
+
+def _changed_segments(before: Any, after: Any) -> list[list[Segment]]:
+    return list(_differences(before, after, []))
 
 
 _MISSING = object()
@@ -802,9 +806,10 @@ def _differences(before: Any, after: Any, path: list[Segment]) -> Iterator[list[
                 return
             yield path
             return
-        for i, (b, a) in enumerate(zip(before, after)):
-            yield from _differences(b, a, [*path, i])
-        return
+        if all(isinstance(item, (Mapping, list)) for item in before + after):
+            for i, (b, a) in enumerate(zip(before, after)):
+                yield from _differences(b, a, [*path, i])
+            return
     if before is _MISSING and after is None or after is _MISSING and before is None:
         return            # null and absent read the same
     if before != after or type(before) is not type(after):
@@ -828,8 +833,9 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
     if errors:
         return before, errors
     state = state_of(before)
-    for path in changed_paths(before, after):
-        segments = parse_path(path) if path else []
+    changed_segments = _changed_segments(before, after)
+    changed = [format_path(segments) for segments in changed_segments]
+    for segments in changed_segments:
         if segments[:1] == ["state"]:
             continue
         refusal = _refusal(segments, before, after, state, progress)
@@ -837,10 +843,18 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
             errors.append(refusal)
     errors += _transition(before, after, state, progress)
     old = {(e.field, e.code) for e in validate(before, progress.entries)}
-    errors += [e for e in validate(after, progress.entries) if (e.field, e.code) not in old]
+    errors += [e for e in validate(after, progress.entries)
+               if (e.field, e.code) not in old or any(_related(e.field, path) for path in changed)]
     if errors:
         return before, list(dict.fromkeys(errors))
     return after, []
+
+
+def _related(field: str, path: str) -> bool:
+    """One of `field` and `path` is the other or holds it."""
+    def within(inner: str, outer: str) -> bool:
+        return inner == outer or inner.startswith(f"{outer}.") or inner.startswith(f"{outer}[")
+    return within(field, path) or within(path, field)
 
 
 def _transition(before: Mapping[str, Any], after: Mapping[str, Any], state: CompetitionState,
