@@ -732,3 +732,19 @@ def test_a_shifted_copy_is_not_a_day_off_anywhere():
         assert (b.opens_at - a.opens_at) in (timedelta(days=365), timedelta(days=366))
         assert (b.opens_at.astimezone(CHINA).time(), b.closes_at.astimezone(CHINA).time()) == (
             a.opens_at.astimezone(CHINA).time(), a.closes_at.astimezone(CHINA).time())
+
+
+@pytest.mark.parametrize("make", [lambda: blank_competition("blank-2024", "2024年新竞赛", 2024),
+                                  lambda: copy_for_next_year(config_2023(), "shenzhen-2024")],
+                         ids=["blank", "copy"])
+def test_the_other_rules_read_a_new_definition_as_they_read_2023(make):
+    from chalicelib.domain import fairness, honors, live_final, ranking
+    d = make()
+    comp = competition_from_config(d)
+    assert ranking.from_config(d, S.TEXT_REVIEW).advance_quota == 15
+    assert [b.last_rank for b in ranking.from_config(d, S.FINAL).prize_bands] == [5, 10, 15]
+    assert fairness.band_edges_from_config(d) == (5, 10, 15)
+    assert honors.settings_from_config(d).reference_date.year == 2024
+    assert live_final.presentation_from_config(d).minutes == 8
+    assert comp.presentation_limits() == {"pptx": 100, "ppt": 100, "pdf": 100, "mp4": 500}
+    assert comp.demo_windows(datetime(2024, 3, 1).date())[0].opens_at.year == 2024
