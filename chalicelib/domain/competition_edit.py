@@ -61,7 +61,9 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
    have it, or if it is on (or within, or holding) a field the edit changed; an error already there elsewhere,
    such as a quota that the entries have since undercut, is not blamed on an unrelated change.
 
-Any error refuses the whole edit: `edit` returns the definition as it was and the errors; else the new
+The codes are `CODES` (required_field, invalid_field, duplicate_id, duplicate_name, criteria_sum, window_order,
+window_overlap, quota_too_large, prize_overlap, prize_beyond_finalists, date_out_of_range, unknown_field,
+locked_field, window_in_past, read_only, immutable_field, invalid_transition). Any error refuses the whole edit: `edit` returns the definition as it was and the errors; else the new
 definition (the argument is never modified) and no errors. `changed_paths` names what an edit changed (for
 the audit row).
 """
@@ -120,6 +122,26 @@ FIELD_NAMES = {
     "originality": "原创性检查", "unit_systems": "单位系统", "organisation_award": "优秀组织奖",
     "local_demo_windows_days": "本地演示阶段天数", "method": "计分方法", "trim_min_scores": "去掉最高最低分的最少评分数",
     "tie_break_criterion": "同分比较的评分细则", "advance_quota": "晋级名额",
+}
+# The stable codes of a FieldError, and what each means.
+CODES = {
+    "required_field": "missing or empty",
+    "invalid_field": "of the wrong kind, format or range",
+    "duplicate_id": "an id used twice where it names one thing",
+    "duplicate_name": "a name used twice in one list",
+    "criteria_sum": "a category's criteria maxima do not sum to its total",
+    "window_order": "a stage window that does not open before it closes",
+    "window_overlap": "a stage window that opens before the one before it has closed",
+    "quota_too_large": "an advance quota above the cases of a category it cuts from",
+    "prize_overlap": "a prize band not after the band before it",
+    "prize_beyond_finalists": "a prize band or honor rank beyond the finalists",
+    "date_out_of_range": "the honors' reference date outside the competition's time",
+    "unknown_field": "a change names a path the definition does not have",
+    "locked_field": "the competition's progress locks it",
+    "window_in_past": "an open stage's closing moved to now or before",
+    "read_only": "the competition has ended",
+    "immutable_field": "the competition's id",
+    "invalid_transition": "a state move the rules do not allow (or not yet)",
 }
 METHOD_NAMES = {Method.MEAN.value: "平均分", Method.TRIMMED_MEAN.value: "去掉最高最低分后的平均分",
                 Method.ZSCORE.value: "标准分"}

@@ -748,3 +748,11 @@ def test_the_other_rules_read_a_new_definition_as_they_read_2023(make):
     assert live_final.presentation_from_config(d).minutes == 8
     assert comp.presentation_limits() == {"pptx": 100, "ppt": 100, "pdf": 100, "mp4": 500}
     assert comp.demo_windows(datetime(2024, 3, 1).date())[0].opens_at.year == 2024
+
+
+def test_every_code_the_rules_give_is_a_documented_stable_code():
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'(?:FieldError\([^,]+, |self\.add\([^,]+, |code = |else )"([a-z_]+)"', source))
+    assert used == set(module.CODES)
+    listed = module.__doc__.split("The codes are `CODES` (")[1].split(")")[0]
+    assert re.findall(r"[a-z_]+", listed) == list(module.CODES)
