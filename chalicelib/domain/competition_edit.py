@@ -5,7 +5,8 @@ chalicelib/competitions/<id>.json); time comes in as an argument (`Progress.now`
 
 A definition's **state** is its `state` key (`CompetitionState`): 草稿 (`draft`, only organisers see it) →
 进行中 (`running`) → 已结束 (`ended`, read-only; exports still work). A definition without `state` (the 2023
-one, written before there were states) is 进行中.
+one, written before there were states) is 进行中 (`state_of`). `edit` takes the state from `Progress.state`, as the
+services hold it beside the stages' progress.
 
 **Field errors** (`FieldError`) name the field by a path in the JSON's own keys: `categories[0].criteria[2].max`
 (a list by its index), except the stages, which are named by their id: `stages.text_review.closes_at`. Each has
@@ -854,7 +855,7 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
     after, errors = merge(before, changes)
     if errors:
         return before, errors
-    state = state_of(before)
+    state = progress.state
     changed_segments = _changed_segments(before, after)
     changed = [format_path(segments) for segments in changed_segments]
     for segments in changed_segments:

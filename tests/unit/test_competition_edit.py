@@ -756,3 +756,9 @@ def test_every_code_the_rules_give_is_a_documented_stable_code():
     assert used == set(module.CODES)
     listed = module.__doc__.split("The codes are `CODES` (")[1].split(")")[0]
     assert re.findall(r"[a-z_]+", listed) == list(module.CODES)
+
+
+def test_the_progress_says_the_state_the_locks_follow():
+    d = ready_draft()                                        # written as a draft, but the services say it runs
+    assert refused(d, {"limits.max_chars": 4000}, progress_at(SUBMISSION_OPEN)) == {("limits.max_chars", "locked_field")}
+    assert refused(d, {"name": "x"}, progress_at(SUBMISSION_OPEN, state=ENDED)) == {("name", "read_only")}
