@@ -439,9 +439,8 @@ TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 
 def bind(table_name_for, region: str, host: str | None) -> None:
-    """Point every model at its physical table and endpoint; drop cached connections."""
+    """Point every model at its physical table and endpoint (store/db.py `bind` then gives them one connection)."""
     for model in MODELS:
         model.Meta.table_name = table_name_for(logical_name(model))
         model.Meta.region = region
         model.Meta.host = host
-        model._connection = None
