@@ -58,12 +58,8 @@ def case_repository() -> CaseRepository:
 
 @lru_cache(maxsize=1)
 def s3() -> Any:
-    import boto3
-    s = config()
-    return boto3.client(
-        "s3", region_name=s.region, endpoint_url=s.endpoint_url,
-        config=s.aws_timeouts.botocore(signature_version="s3v4", s3={"addressing_style": "virtual"}),
-    )
+    from .store import aws
+    return aws.s3(config())
 
 
 @lru_cache(maxsize=1)
@@ -99,9 +95,15 @@ def result_ports() -> Any:
 
 @lru_cache(maxsize=8)
 def client(service: str) -> Any:
-    import boto3
-    s = config()
-    return boto3.client(service, region_name=s.region, endpoint_url=s.endpoint_url, config=s.aws_timeouts.botocore())
+    from .store import aws
+    return aws.client(config(), service)
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """What a failing AWS dependency raises (store/aws.py): the doors answer it 503 `unavailable`
+    (web/http.py, web/html.py) without importing an AWS library themselves."""
+    from .store import aws
+    return aws.unavailable_errors()
 
 
 @dataclass(frozen=True)

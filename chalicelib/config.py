@@ -63,12 +63,6 @@ class AwsTimeouts:
     read_seconds: float = 1.5
     max_attempts: int = 2
 
-    def botocore(self, **extra: object) -> object:
-        """A botocore Config with these timeouts (botocore is imported only when a client is made)."""
-        from botocore.config import Config
-        return Config(connect_timeout=self.connect_seconds, read_timeout=self.read_seconds,
-                      retries={"total_max_attempts": self.max_attempts, "mode": "standard"}, **extra)
-
 
 def _aws_timeouts(env: os._Environ[str] | dict[str, str]) -> AwsTimeouts:
     default = AwsTimeouts()
@@ -101,9 +95,9 @@ class SmtpRelay:
 
 
 def _secret_string(secret_id: str, region: str, endpoint_url: str | None, timeouts: AwsTimeouts) -> str:
-    import boto3
-    return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url,
-                        config=timeouts.botocore()).get_secret_value(SecretId=secret_id)["SecretString"]
+    """A secret's text, read through the store's Secrets Manager client (store/aws.py builds every AWS client)."""
+    from .store import aws
+    return aws.secret_string(secret_id, region, endpoint_url, timeouts)
 
 
 def _keys_from_secret(secret_id: str, region: str, endpoint_url: str | None,

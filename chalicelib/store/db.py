@@ -24,22 +24,50 @@ def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-def bind(settings: Settings) -> None:
-    """Point the models at their tables and give them ONE botocore client.
+class _ProcessConnection(Connection):
+    """PynamoDB's Connection on the process's one botocore session (its public `session` property, overridden):
+    each new session parses the DynamoDB service description again (0.1 to 0.3 s), so rebinding (tests, a new
+    endpoint) parses nothing again."""
 
-    PynamoDB would otherwise make a botocore session and client per model, and each new session parses
-    the DynamoDB service description again (about 0.3 s each on a cold start).
+    @property
+    def session(self) -> botocore.session.Session:
+        return _botocore_session()
+
+
+def bind(settings: Settings) -> None:
+    """Point the models at their tables and make them share ONE connection, so ONE botocore client.
+
+    The connection is PynamoDB's own, made with its public arguments: the settings' region and endpoint, the
+    timeouts and attempts of `settings.aws_timeouts` (PynamoDB's retries are botocore's standard mode with
+    1 + max_retry_attempts attempts in all). PynamoDB would otherwise make a botocore session and client per
+    model, and each new session parses the DynamoDB service description again (a second or more of a cold start
+    over the fifteen tables).
     """
     models.bind(settings.table_name, settings.region, settings.endpoint_url)
     timeouts = settings.aws_timeouts
-    shared = Connection(region=settings.region, host=settings.endpoint_url,
-                        connect_timeout_seconds=timeouts.connect_seconds, read_timeout_seconds=timeouts.read_seconds,
-                        max_retry_attempts=timeouts.max_attempts - 1)
-    shared._local.session = _botocore_session()   # rebinding (tests, a new endpoint) parses nothing again
-    client = shared.client
+    shared = _ProcessConnection(region=settings.region, host=settings.endpoint_url,
+                                connect_timeout_seconds=timeouts.connect_seconds,
+                                read_timeout_seconds=timeouts.read_seconds,
+                                max_retry_attempts=timeouts.max_attempts - 1)
+    shared.client       # made now, once: botocore does not make clients thread-safely (the console reads in threads)
     for model in models.MODELS:
-        model._get_connection().connection._client = client
+        _send_through(model, shared)
     _state["connection"] = shared
+
+
+def _send_through(model: type[Model], shared: Connection) -> None:
+    """Make `model` send its calls through `shared`: the one private PynamoDB use of the store.
+
+    PynamoDB (6.1) builds each model's connection itself, from its Meta, and has no setting, Meta field or argument
+    that hands a model a connection, a botocore session or a client (asked for upstream: pynamodb/PynamoDB#1245 and
+    #876, both open). So this calls the private `Model._get_connection()`, which builds (or, for the same table
+    name, keeps) the model's TableConnection from Meta without making a session or a client; the rest is public:
+    the table's key schema goes to the shared connection (`add_meta_table`), and TableConnection's `connection`
+    attribute is set to it. No private field is written.
+    """
+    table = model._get_connection()
+    shared.add_meta_table(table.get_meta_table())
+    table.connection = shared
 
 
 def connection() -> Connection:

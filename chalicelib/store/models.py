@@ -5,10 +5,10 @@ class is defined, so the classes start with placeholders and nothing here reads 
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, cast, runtime_checkable
 
 from pynamodb.attributes import (
-    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute,
+    Attribute, BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -35,6 +35,14 @@ def _text_list(*, null: bool | None = None, default: Callable[[], list[str]] | N
     return ListAttribute(of=UnicodeAttribute, null=null, default=default)  # type: ignore[arg-type]
 
 
+def _index(**keys: Attribute[Any]) -> GlobalSecondaryIndex[Any]:
+    """A global secondary index on `keys` (the hash key, then the range key if any) that projects every attribute;
+    its name is the model attribute it is assigned to (PynamoDB names an index without `index_name` so)."""
+    meta = type("Meta", (), {"projection": AllProjection()})
+    index = type("Index", (GlobalSecondaryIndex,), {"Meta": meta, **keys})
+    return cast(GlobalSecondaryIndex[Any], index())
+
+
 class _Meta:
     table_name = "unbound"
     region = "ap-southeast-1"
@@ -47,13 +55,6 @@ class Account(Model):
     class Meta(_Meta):
         logical = "accounts"
 
-    class ByRole(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_role"
-            projection = AllProjection()
-        role = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
     username = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute()
     role = UnicodeAttribute()                 # "unit" | "organiser"
@@ -65,7 +66,7 @@ class Account(Model):
     email = UnicodeAttribute(null=True)
     mobile = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
-    by_role = ByRole()
+    by_role = _index(role=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
     organiser_role = UnicodeAttribute(null=True)   # "admin" | "staff" | "viewer" (organisers; none = admin)
     name = UnicodeAttribute(null=True)             # an organiser's own name (the audit shows it)
     totp_secret = UnicodeAttribute(null=True)      # base32, once two-step verification is on
@@ -95,14 +96,6 @@ class Session(Model):
     class Meta(_Meta):
         logical = "sessions"
 
-    class ByAccount(GlobalSecondaryIndex):
-        """An account's sessions (sparse: judges' sessions have no account)."""
-        class Meta:
-            index_name = "by_account"
-            projection = AllProjection()
-        account_id = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
     token_hash = UnicodeAttribute(hash_key=True)
     role = UnicodeAttribute()                 # "unit" | "organiser" | "judge"
     account_id = UnicodeAttribute(null=True)
@@ -116,7 +109,8 @@ class Session(Model):
     csrf = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     expires_at = NumberAttribute()            # also the table's TTL attribute; organisers' slides while in use
-    by_account = ByAccount()
+    # an account's sessions (sparse: judges' sessions have no account)
+    by_account = _index(account_id=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
     session_id = UnicodeAttribute(null=True)  # names the session on /account (never the token or its hash)
     ends_at = NumberAttribute(null=True)      # the latest end, however active (idle sessions end earlier)
     last_seen = NumberAttribute(null=True)
@@ -139,20 +133,6 @@ class AttachmentMap(MapAttribute):
 class Case(Model):
     class Meta(_Meta):
         logical = "cases"
-
-    class ByOwner(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_owner"
-            projection = AllProjection()
-        owner_id = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
-    class ByCompetition(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_competition"
-            projection = AllProjection()
-        competition_id = UnicodeAttribute(hash_key=True)
-        category_key = UnicodeAttribute(range_key=True)   # "<category or ~>#<case id>"
 
     id = UnicodeAttribute(hash_key=True)
     competition_id = UnicodeAttribute()
@@ -185,8 +165,9 @@ class Case(Model):
     showcase_choice = BooleanAttribute(null=True)
     showcase_hidden = BooleanAttribute(null=True)
     showcase_hidden_reason = UnicodeAttribute(null=True)
-    by_owner = ByOwner()
-    by_competition = ByCompetition()
+    by_owner = _index(owner_id=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
+    by_competition = _index(competition_id=UnicodeAttribute(hash_key=True),
+                            category_key=UnicodeAttribute(range_key=True))    # "<category or ~>#<case id>"
 
 
 class CaseVersion(Model):
@@ -254,13 +235,6 @@ class Assignment(Model):
     class Meta(_Meta):
         logical = "assignments"
 
-    class ByStageCategory(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_stage_category"
-            projection = AllProjection()
-        stage_category = UnicodeAttribute(hash_key=True)   # "<stage>#<category>"
-        case_judge = UnicodeAttribute(range_key=True)      # "<case id>#<judge id>"
-
     stage_judge = UnicodeAttribute(hash_key=True)          # "<stage>#<judge id>"
     case_id = UnicodeAttribute(range_key=True)
     stage = UnicodeAttribute()
@@ -279,7 +253,8 @@ class Assignment(Model):
     recusal_reason = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default="plan")              # "plan" | "organiser"
     created_at = NumberAttribute()
-    by_stage_category = ByStageCategory()
+    by_stage_category = _index(stage_category=UnicodeAttribute(hash_key=True),    # "<stage>#<category>"
+                               case_judge=UnicodeAttribute(range_key=True))       # "<case id>#<judge id>"
 
 
 class Link(Model):
@@ -306,28 +281,6 @@ class MailRecord(Model):
     class Meta(_Meta):
         logical = "mail_log"
 
-    class ByCompetition(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_competition"
-            projection = AllProjection()
-        competition_id = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
-    class ByMessage(GlobalSecondaryIndex):
-        """Sparse: only sent mail has a message id; an SES bounce names the mail by it."""
-        class Meta:
-            index_name = "by_message"
-            projection = AllProjection()
-        message_id = UnicodeAttribute(hash_key=True)
-
-    class ByQueue(GlobalSecondaryIndex):
-        """Sparse: only mail waiting for the sender (queued, or failed with attempts left) has `queued_for`."""
-        class Meta:
-            index_name = "by_queue"
-            projection = AllProjection()
-        queued_for = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
     mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<object>#<recipient>"
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()
@@ -343,9 +296,11 @@ class MailRecord(Model):
     queued_for = UnicodeAttribute(null=True)              # the competition, while the queued sender owes it
     ref = UnicodeAttribute(null=True)                      # what a queued mail is about ("<judge>#<stage>")
     claimed_at = NumberAttribute(null=True)                # a queued mail's last claim by the sender
-    by_competition = ByCompetition()
-    by_message = ByMessage()
-    by_queue = ByQueue()
+    by_competition = _index(competition_id=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
+    # sparse: only sent mail has a message id; an SES bounce names the mail by it
+    by_message = _index(message_id=UnicodeAttribute(hash_key=True))
+    # sparse: only mail waiting for the sender (queued, or failed with attempts left) has `queued_for`
+    by_queue = _index(queued_for=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
 
 
 class Ranking(Model):
@@ -373,13 +328,6 @@ class ExportJob(Model):
     class Meta(_Meta):
         logical = "export_jobs"
 
-    class ByStatus(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_status"
-            projection = AllProjection()
-        status = UnicodeAttribute(hash_key=True)
-        created_at = NumberAttribute(range_key=True)
-
     id = UnicodeAttribute(hash_key=True)
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()                  # results_xlsx | scores_xlsx | registrations_xlsx | ...
@@ -394,7 +342,7 @@ class ExportJob(Model):
     started_at = NumberAttribute(null=True)
     finished_at = NumberAttribute(null=True)
     attempts = NumberAttribute(default=0)
-    by_status = ByStatus()
+    by_status = _index(status=UnicodeAttribute(hash_key=True), created_at=NumberAttribute(range_key=True))
 
 
 class Certificate(Model):
@@ -439,9 +387,8 @@ TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 
 def bind(table_name_for, region: str, host: str | None) -> None:
-    """Point every model at its physical table and endpoint; drop cached connections."""
+    """Point every model at its physical table and endpoint (store/db.py `bind` then gives them one connection)."""
     for model in MODELS:
         model.Meta.table_name = table_name_for(logical_name(model))
         model.Meta.region = region
         model.Meta.host = host
-        model._connection = None

@@ -11,7 +11,6 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 
 from ..domain.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge
@@ -53,9 +52,9 @@ SECURITY_HEADERS = {
 
 
 def dependency_errors() -> tuple[type[Exception], ...]:
-    """What a failing AWS dependency raises (botocore, PynamoDB): a 503 to retry, not a 500."""
-    from pynamodb.exceptions import PynamoDBException
-    return ClientError, BotoCoreError, PynamoDBException
+    """What a failing AWS dependency raises (botocore, PynamoDB; bootstrap asks the store): a 503 to retry,
+    not a 500."""
+    return bootstrap.unavailable_errors()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

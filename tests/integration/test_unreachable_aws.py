@@ -132,6 +132,21 @@ def test_every_client_carries_the_short_timeouts(monkeypatch):
         assert config.retries["total_max_attempts"] == timeouts.max_attempts, (client, config.retries)
 
 
+def test_every_model_sends_through_the_one_connection(monkeypatch):
+    """store/db.py `bind`: one PynamoDB connection, so one botocore client, for all the tables, rebinding too."""
+    from chalicelib import bootstrap
+    from chalicelib.store import db, models
+
+    for _ in range(2):
+        monkeypatch.setenv("AWS_ENDPOINT_URL", _nothing_listening())
+        bootstrap.reset()
+        bootstrap.config()
+        shared = db.connection()
+        assert shared.client.meta.endpoint_url == bootstrap.config().endpoint_url
+        for model in models.MODELS:
+            assert model._get_connection().connection is shared, model.__name__
+
+
 def test_timeouts_are_configurable(monkeypatch):
     from chalicelib import config
 
