@@ -441,10 +441,16 @@ class AccountRepository:
 
     # -- passwords, two-step verification, the organiser team ----------------------------------------
     def set_password(self, username: str, password_hash: str, actor: str, now: float) -> None:
-        set_password(username, password_hash, actor, now)
+        try:
+            set_password(username, password_hash, actor, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
 
     def set_totp_pending(self, username: str, secret: str, actor: str, now: float) -> None:
-        set_totp_pending(username, secret, actor, now)
+        try:
+            set_totp_pending(username, secret, actor, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
 
     def enable_totp(self, username: str, secret: str, recovery_hashes: set[str], actor: str, now: float) -> None:
         try:
