@@ -308,8 +308,8 @@ def request_reset(repo: AccountRepository, raw: object, cfg: Settings, now: floa
     _send_link(repo, account, "reset", RESET_SECONDS, "anonymous", cfg, now)
 
 
-def _send_link(repo: AccountRepository, account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings, now: float,
-               token: str | None = None) -> None:
+def _send_link(repo: AccountRepository, account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings,
+               now: float, token: str | None = None) -> None:
     """Store the token (hashed) unless the caller did, and mail the link; each request gets its own mail."""
     if token is None:
         token = secrets.token_urlsafe(16)       # 128 random bits

@@ -82,7 +82,8 @@ def reset_request() -> Response:
     username = one(form, "username").strip()
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
-            accounts.request_reset(bootstrap.deps().accounts, {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
+            accounts.request_reset(bootstrap.deps().accounts,
+                                   {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
     except (Invalid, RateLimited) as e:
         return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
@@ -112,7 +113,8 @@ def reset(token: str) -> Response:
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})
-        accounts.reset_password(bootstrap.deps().accounts, token, {"password": password}, bootstrap.config(), bootstrap.now())
+        accounts.reset_password(bootstrap.deps().accounts,
+                                token, {"password": password}, bootstrap.config(), bootstrap.now())
     except InvalidToken as e:
         return html("reset.html", status=400, invalid=e.message, errors={}, **context)
     except Invalid as e:
@@ -240,7 +242,8 @@ def invite() -> Response:
 def change_role(username: str) -> Response:
     who, form = posted(ORGANISER)
     try:
-        accounts.change_organiser_role(bootstrap.deps().accounts, who, username, {"role": one(form, "role")}, bootstrap.now())
+        accounts.change_organiser_role(bootstrap.deps().accounts,
+                                       who, username, {"role": one(form, "role")}, bootstrap.now())
     except (Invalid, Conflict, NotFound) as e:
         return _team_page(who, STATUS[e.code], message=e.message)
     raise Redirect("/admin/team?done=role")

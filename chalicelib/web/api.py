@@ -70,7 +70,8 @@ def register():
 def login():
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    session = accounts.login(bootstrap.deps().accounts, raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now(),
+    session = accounts.login(bootstrap.deps().accounts,
+                             raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now(),
                              client_of(_request()), totp=raw.get("totp"))
     return 200, {"token": session.token, "role": session.principal.role,
                  "account_id": session.principal.account_id, "csrf_token": session.csrf}

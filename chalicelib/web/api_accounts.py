@@ -57,14 +57,16 @@ def _time(epoch: float | None) -> str | None:
 def request_reset():
     raw = read_json(_request())
     with no_sooner_than(RESET_ANSWER_SECONDS):
-        accounts.request_reset(bootstrap.deps().accounts, raw, bootstrap.config(), bootstrap.now(), client_of(_request()))
+        accounts.request_reset(bootstrap.deps().accounts,
+                               raw, bootstrap.config(), bootstrap.now(), client_of(_request()))
     return 202, RESET_ACCEPTED
 
 
 @api_accounts.route("/password-resets/{token}", methods=["POST"])
 @endpoint
 def reset_password(token):
-    account = accounts.reset_password(bootstrap.deps().accounts, token, read_json(_request()), bootstrap.config(), bootstrap.now())
+    account = accounts.reset_password(bootstrap.deps().accounts,
+                                      token, read_json(_request()), bootstrap.config(), bootstrap.now())
     return 200, {"username": account.username, "status": "password_set"}
 
 
@@ -82,7 +84,8 @@ def my_account():
 @api_accounts.route("/account/password", methods=["PUT"])
 @endpoint
 def change_password():
-    accounts.change_password(bootstrap.deps().accounts, principal(_request(), OWN), read_json(_request()), bootstrap.config(), bootstrap.now())
+    accounts.change_password(bootstrap.deps().accounts,
+                             principal(_request(), OWN), read_json(_request()), bootstrap.config(), bootstrap.now())
     return 200, {"status": "password_changed"}
 
 
@@ -138,7 +141,8 @@ def list_organisers():
 @endpoint
 def invite_organiser():
     who = principal(_request(), ORGANISER)
-    account = accounts.invite_organiser(bootstrap.deps().accounts, who, read_json(_request()), bootstrap.config(), bootstrap.now())
+    account = accounts.invite_organiser(bootstrap.deps().accounts,
+                                        who, read_json(_request()), bootstrap.config(), bootstrap.now())
     return 201, accounts.organiser_view(account)
 
 
@@ -146,7 +150,8 @@ def invite_organiser():
 @endpoint
 def change_organiser_role(username):
     who = principal(_request(), ORGANISER)
-    account = accounts.change_organiser_role(bootstrap.deps().accounts, who, username, read_json(_request()), bootstrap.now())
+    account = accounts.change_organiser_role(bootstrap.deps().accounts,
+                                             who, username, read_json(_request()), bootstrap.now())
     return 200, accounts.organiser_view(account)
 
 

@@ -71,7 +71,8 @@ def register() -> Response:
     form = anon_form()
     values = {k: one(form, k).strip() for k in REGISTER_FIELDS}
     try:
-        accounts.register(bootstrap.deps().accounts, {**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now())
+        accounts.register(bootstrap.deps().accounts,
+                          {**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"), values=values,
                     errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS,
@@ -96,7 +97,8 @@ def login() -> Response:
     cfg, now, client = bootstrap.config(), bootstrap.now(), client_of(current_request())
     try:
         if one(form, "ticket"):
-            session = accounts.finish_second_step(bootstrap.deps().accounts, one(form, "ticket"), one(form, "totp"), cfg, now, client)
+            session = accounts.finish_second_step(bootstrap.deps().accounts,
+                                                  one(form, "ticket"), one(form, "totp"), cfg, now, client)
         else:
             session = accounts.login(bootstrap.deps().accounts, username, one(form, "password"), cfg, now, client,
                                      known_device=_known_device(username))
