@@ -199,7 +199,7 @@ def simulate(args: argparse.Namespace, where: str) -> dict[str, Any]:
     stages.seed(comp, comp.default_windows)
     clock = Clock(datetime(2023, 5, 20, 9, 0, tzinfo=CHINA))
     bootstrap.set_clock(clock)
-    accounts.ensure_organiser("organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
     cfg = bootstrap.config()
     browser_s3 = boto3.client("s3", region_name=cfg.region, endpoint_url=cfg.endpoint_url)
     browser_s3.meter_ignore = True

@@ -16,7 +16,7 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import CaseRepository
+    from .services.repositories import AccountRepository, CaseRepository
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -57,6 +57,14 @@ def case_repository() -> CaseRepository:
 
 
 @lru_cache(maxsize=1)
+def account_repository() -> AccountRepository:
+    """Accounts, throttles, tokens and sessions in DynamoDB (services/repositories.AccountRepository)."""
+    config()
+    from .store.accounts import AccountRepository as DynamoAccounts
+    return DynamoAccounts()
+
+
+@lru_cache(maxsize=1)
 def s3() -> Any:
     from .store import aws
     return aws.s3(config())
@@ -90,7 +98,7 @@ def result_ports() -> Any:
     from .services.results import Ports
     s = config()
     return Ports(put_object=files().put, transport=mail_transport(), sender=s.mail_sender, site_url=s.site_url,
-                 signing_key=s.signing_keys[0])
+                 accounts=deps().accounts, signing_key=s.signing_keys[0])
 
 
 @lru_cache(maxsize=8)
@@ -115,6 +123,7 @@ class Deps:
     cases: CaseRepository
     files: Files
     clock: Callable[[], datetime]
+    accounts: AccountRepository
 
 
 _deps: list[Deps] = []
@@ -123,8 +132,19 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+        from .store.files import Files
+        # the S3 client is built when a file is first used: a request that touches none (every signed-in
+        # request looks up its session through `accounts`) does not load S3's model
+        _deps.append(Deps(cases=case_repository(), files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt,
+                          accounts=account_repository()))
     return _deps[0]
+
+
+class _S3OnFirstUse:
+    """The process's S3 client (`s3()`), built on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(s3(), name)
 
 
 def use(replacement: Deps) -> None:
@@ -134,7 +154,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, account_repository, s3, files, originality_objects,
+                   mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib import bootstrap
     from chalicelib.services import accounts
     try:
-        account = accounts.ensure_organiser(username, password, bootstrap.config(), bootstrap.now())
+        account = accounts.ensure_organiser(bootstrap.deps().accounts,
+                                            username, password, bootstrap.config(), bootstrap.now())
     except ValueError as exc:
         print(f"create_organiser: {exc}", file=sys.stderr)
         return 2

@@ -31,4 +31,4 @@ def seed_competition(now: datetime) -> int:
 
 
 def ensure_organiser(username: str, password: str) -> None:
-    accounts.ensure_organiser(username, password, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, username, password, bootstrap.config(), bootstrap.now())

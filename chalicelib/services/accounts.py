@@ -6,11 +6,12 @@ import hashlib
 import logging
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..config import Settings
 from ..domain import totp as otp
+from ..domain.account_record import Account, Session, Throttle, Token, new_token
 from ..domain.accounts import (
     EMAIL, ORGANISER_ROLES, USERNAME, backoff_seconds, parse_registration, password_problem, unit_key,
     username_key, username_skeleton,
@@ -19,10 +20,8 @@ from ..domain.text import single_line
 from ..domain.errors import (
     Conflict, Forbidden, Invalid, InvalidToken, MfaRequired, NotFound, RateLimited, Unauthenticated,
 )
-from ..security import hash_password, new_id, new_token, token_hash, verify_password
-from ..store import accounts as store
-from ..store import db
-from ..store.models import Account, Session
+from ..security import hash_password, new_id, new_token as new_secret, token_hash, verify_password
+from .repositories import AccountRepository
 
 log = logging.getLogger("saiping")
 
@@ -95,29 +94,30 @@ def _password_or_invalid(password: Any, username: str, field: str) -> str:
 
 # -- registration and the organiser from the environment --------------------------------------------
 
-def register(raw: object, cfg: Settings, now: float) -> Account:
+def register(repo: AccountRepository, raw: object, cfg: Settings, now: float) -> Account:
     reg = parse_registration(raw)
     account = Account(
         reg.username, id=new_id(), role="unit", password_hash=_hash_password(reg.password, cfg),
         unit_name=reg.unit_name, unit_system=reg.unit_system, district=reg.district,
         contact_name=reg.contact_name, email=reg.email, mobile=reg.mobile, created_at=now,
     )
-    store.create(account, unit_key(reg.unit_name), username_skeleton(reg.username), f"unit:{reg.username}", now)
+    repo.create(account, unit_key(reg.unit_name), username_skeleton(reg.username), f"unit:{reg.username}", now)
     from . import notifications
     notifications.registered(account, now)   # best effort: never raises, the account stands without it
     return account
 
 
-def ensure_organiser(username: str, password: str, cfg: Settings, now: float) -> Account:
+def ensure_organiser(repo: AccountRepository, username: str, password: str, cfg: Settings, now: float) -> Account:
     """Create the first organiser (an admin), or set its password (organisers are never self-registered)."""
     username = username_key(username)
-    existing = store.get(username)
+    existing = repo.get(username)
     if existing is not None and existing.role != "organiser":
         raise ValueError(f"username {username!r} belongs to a unit account")
-    account = existing or Account(username, id=new_id(), role="organiser", created_at=now, unit_name="主办单位",
-                                  organiser_role="admin", name="管理员")
-    account.password_hash = _hash_password(password, cfg)
-    store.save_organiser(account, username_skeleton(username))
+    password_hash = _hash_password(password, cfg)
+    account = (replace(existing, password_hash=password_hash) if existing is not None else
+               Account(username, id=new_id(), role="organiser", password_hash=password_hash, created_at=now,
+                       unit_name="主办单位", organiser_role="admin", name="管理员"))
+    repo.save_organiser(account, username_skeleton(username))
     return account
 
 
@@ -132,7 +132,8 @@ def _rate_limited(wait: int) -> RateLimited:
     return RateLimited(f"登录失败次数较多，请 {shown}后再试", retry_after=wait)
 
 
-def _reserve(account_t: store.Throttle | None, client_t: store.Throttle, cfg: Settings, now: float) -> None:
+def _reserve(repo: AccountRepository, account_t: Throttle | None, client_t: Throttle, cfg: Settings,
+             now: float) -> None:
     """Count this attempt (account and client) before the password is checked, or refuse it (429)."""
     limits = [(client_t, cfg.login_client_max_failures)]
     if account_t is not None:
@@ -145,36 +146,37 @@ def _reserve(account_t: store.Throttle | None, client_t: store.Throttle, cfg: Se
         delay = backoff_seconds(throttle.failures + 1, free, cfg.login_cooldown_seconds)
         pairs.append((throttle, now + delay if delay else 0))
     try:
-        store.reserve_attempts(pairs, FORGET_FAILURES_AFTER, now)
-    except db.Refused:   # a parallel attempt counted first: tell the truth about the wait it set
-        fresh = store.read_throttles([t.key for t, _ in limits], now)
+        repo.reserve_attempts(pairs, FORGET_FAILURES_AFTER, now)
+    except Conflict:   # a parallel attempt counted first: tell the truth about the wait it set
+        fresh = repo.read_throttles([t.key for t, _ in limits], now)
         raise _rate_limited(max([1, *(_wait(t.locked_until, now) for t in fresh)])) from None
 
 
-def login(username: object, password: object, cfg: Settings, now: float, client: Client = Client(),
-          totp: object = None, known_device: bool = False) -> NewSession:
+def login(repo: AccountRepository, username: object, password: object, cfg: Settings, now: float,
+          client: Client = Client(), totp: object = None, known_device: bool = False) -> NewSession:
     """Password (and TOTP code once it is on). Failures back off softly per username and per client
     address; a browser the account logged in from before (`known_device`) skips the username's back-off,
     so a stranger's guesses cannot keep the owner out."""
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise Unauthenticated("用户名或密码错误")
     key = username_key(username[:64])
-    account, account_t, client_t = store.get_for_login(key, client.address, now)
-    _reserve(None if known_device else account_t, client_t, cfg, now)
+    account, account_t, client_t = repo.get_for_login(key, client.address, now)
+    _reserve(repo, None if known_device else account_t, client_t, cfg, now)
     ok = verify_password(account.password_hash if account else None, password,
                          cfg.argon2_time_cost, cfg.argon2_memory_kib)
     if not ok or account is None:
-        store.record_failure(key, account_t.failures + 1, client.address, now)
+        repo.record_failure(key, account_t.failures + 1, client.address, now)
         raise Unauthenticated("用户名或密码错误")
     try:
-        step, recovery = _second_factor(account, totp, client, now)
+        step, recovery = _second_factor(repo, account, totp, client, now)
     except MfaRequired:   # the right password: not a failure (the code's attempt is counted in its turn)
-        store.release_attempts([f"client#{client.address}", *([] if known_device else [f"login#{key}"])])
+        repo.release_attempts([f"client#{client.address}", *([] if known_device else [f"login#{key}"])])
         raise
-    return _open(account, cfg, now, client, step, recovery)
+    return _open(repo, account, cfg, now, client, step, recovery)
 
 
-def _second_factor(account: Account, code: object, client: Client, now: float) -> tuple[int | None, str | None]:
+def _second_factor(repo: AccountRepository, account: Account, code: object, client: Client,
+                   now: float) -> tuple[int | None, str | None]:
     """(TOTP step, recovery code hash) of the code given, or (None, None) when the account has no TOTP."""
     if not account.totp_secret:
         return None, None
@@ -184,9 +186,9 @@ def _second_factor(account: Account, code: object, client: Client, now: float) -
     if step is not None:
         return step, None
     recovery = _recovery_hash(code)
-    if recovery in (account.recovery_hashes or set()):
+    if recovery in account.recovery_hashes:
         return None, recovery
-    store.record_failure(account.username, 0, client.address, now)
+    repo.record_failure(account.username, 0, client.address, now)
     raise Unauthenticated("验证码错误或已过期，请输入身份验证器中当前的 6 位数字")
 
 
@@ -194,25 +196,26 @@ def _recovery_hash(code: str) -> str:
     return hashlib.sha256(otp.normalise_recovery_code(code).encode()).hexdigest()
 
 
-def start_second_step(username: str, now: float) -> str:
+def start_second_step(repo: AccountRepository, username: str, now: float) -> str:
     """A ticket for the login page's second step (the password was right; the code comes next)."""
-    ticket = new_token()
-    store.put_ticket(token_hash(ticket), username_key(username), now + TICKET_SECONDS)
+    ticket = new_secret()
+    repo.put_ticket(token_hash(ticket), username_key(username), now + TICKET_SECONDS)
     return ticket
 
 
-def finish_second_step(ticket: object, code: object, cfg: Settings, now: float, client: Client = Client()) -> NewSession:
-    username = store.take_ticket(token_hash(ticket), now) if isinstance(ticket, str) and ticket else None
-    account = store.get(username) if username else None
+def finish_second_step(repo: AccountRepository, ticket: object, code: object, cfg: Settings, now: float,
+                       client: Client = Client()) -> NewSession:
+    username = repo.take_ticket(token_hash(ticket), now) if isinstance(ticket, str) and ticket else None
+    account = repo.get(username) if username else None
     if account is None:
         raise Unauthenticated("登录已超时，请重新输入用户名和密码")
-    step, recovery = _second_factor(account, code, client, now)
-    return _open(account, cfg, now, client, step, recovery)
+    step, recovery = _second_factor(repo, account, code, client, now)
+    return _open(repo, account, cfg, now, client, step, recovery)
 
 
-def _open(account: Account, cfg: Settings, now: float, client: Client, step: int | None = None,
-          recovery: str | None = None) -> NewSession:
-    token, csrf = new_token(), new_token()
+def _open(repo: AccountRepository, account: Account, cfg: Settings, now: float, client: Client,
+          step: int | None = None, recovery: str | None = None) -> NewSession:
+    token, csrf = new_secret(), new_secret()
     ends = now + cfg.session_hours * 3600
     expires = min(ends, now + idle_seconds(account.role, cfg))
     session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
@@ -222,8 +225,8 @@ def _open(account: Account, cfg: Settings, now: float, client: Client, step: int
                       organiser_role=(account.organiser_role or "admin") if account.role == "organiser" else None,
                       mfa=step is not None or recovery is not None)
     try:
-        store.open_session(session, account.username, f"client#{client.address}", now, step, recovery)
-    except db.Refused:
+        repo.open_session(session, account.username, f"client#{client.address}", now, step, recovery)
+    except Conflict:
         raise Unauthenticated("该验证码已使用过，请等待身份验证器显示下一个验证码") from None
     return NewSession(token, csrf, principal_of(session), expires)
 
@@ -241,76 +244,76 @@ def principal_of(session: Session) -> Principal:
                      organiser_role=session.organiser_role, mfa=bool(session.mfa))
 
 
-def authenticate(token: str | None, now: float) -> Principal:
+def authenticate(repo: AccountRepository, token: str | None, now: float) -> Principal:
     """The principal of a live session; one read (and, for an organiser, at most one write a minute that
     moves the idle deadline). Judge sessions are re-checked by the judging service."""
     if not token or len(token) > 200:
         raise Unauthenticated("请先登录")
-    session = store.get_session(token_hash(token))
+    session = repo.get_session(token_hash(token))
     if session is None or session.expires_at <= now:
         raise Unauthenticated("登录已失效，请重新登录")
     if session.role == "organiser" and session.ends_at and now - float(session.last_seen or 0) >= TOUCH_EVERY:
         from .. import bootstrap
         idle = idle_seconds("organiser", bootstrap.config())
-        if not store.touch_session(session.token_hash, min(float(session.ends_at), now + idle), now):
+        if not repo.touch_session(session.token_hash, min(float(session.ends_at), now + idle), now):
             raise Unauthenticated("登录已失效，请重新登录")
     return principal_of(session)
 
 
-def logout(principal: Principal, now: float) -> None:
+def logout(repo: AccountRepository, principal: Principal, now: float) -> None:
     object_key = f"judge#{principal.judge_id}" if principal.role == "judge" else f"account#{principal.username}"
-    store.delete_session(principal.token_hash, object_key, principal.actor, now)
+    repo.delete_session(principal.token_hash, object_key, principal.actor, now)
 
 
 # -- sessions on /account -----------------------------------------------------------------------------
 
-def my_sessions(principal: Principal, now: float) -> list[Session]:
+def my_sessions(repo: AccountRepository, principal: Principal, now: float) -> list[Session]:
     """The account's live sessions, newest first."""
-    live = [s for s in store.sessions_of(principal.account_id or "") if s.expires_at > now]
+    live = [s for s in repo.sessions_of(principal.account_id or "") if s.expires_at > now]
     return sorted(live, key=lambda s: -float(s.created_at))
 
 
-def end_session(principal: Principal, session_id: object, now: float) -> None:
-    found = [s for s in store.sessions_of(principal.account_id or "") if s.session_id == session_id]
+def end_session(repo: AccountRepository, principal: Principal, session_id: object, now: float) -> None:
+    found = [s for s in repo.sessions_of(principal.account_id or "") if s.session_id == session_id]
     if not found:
         raise NotFound("没有找到这个登录设备（可能已退出）")
-    store.end_sessions([found[0].token_hash], f"account#{principal.username}", principal.actor, "ended", now)
+    repo.end_sessions([found[0].token_hash], f"account#{principal.username}", principal.actor, "ended", now)
 
 
-def end_sessions(account: Account | Principal, actor: str, reason: str, now: float,
+def end_sessions(repo: AccountRepository, account: Account | Principal, actor: str, reason: str, now: float,
                  keep: str | None = None) -> int:
     """End every session of the account (but `keep`, a token hash). Returns how many ended."""
     account_id = account.own_account_id() if isinstance(account, Principal) else account.id
-    hashes = [s.token_hash for s in store.sessions_of(account_id) if s.token_hash != keep]
-    store.end_sessions(hashes, f"account#{account.username}", actor, reason, now)
+    hashes = [s.token_hash for s in repo.sessions_of(account_id) if s.token_hash != keep]
+    repo.end_sessions(hashes, f"account#{account.username}", actor, reason, now)
     return len(hashes)
 
 
 # -- password reset and change ------------------------------------------------------------------------
 
-def request_reset(raw: object, cfg: Settings, now: float, client: Client = Client()) -> None:
+def request_reset(repo: AccountRepository, raw: object, cfg: Settings, now: float, client: Client = Client()) -> None:
     """Mail a reset link to the account's address. Answers the same whether or not the account exists;
     limited per account and per client address (over the limit: silently nothing, as for an unknown user)."""
     username = raw.get("username") if isinstance(raw, dict) else None
     if not isinstance(username, str) or not username.strip() or len(username) > 200:
         raise Invalid("请填写用户名", {"username": "请填写用户名"})
     key = username_key(username)
-    if not store.count_in_window(f"resetclient#{client.address}", RESET_PER_CLIENT, RESET_WINDOW, now):
+    if not repo.count_in_window(f"resetclient#{client.address}", RESET_PER_CLIENT, RESET_WINDOW, now):
         raise RateLimited("重置请求过于频繁，请一小时后再试", retry_after=RESET_WINDOW)
-    account = store.get(key)
+    account = repo.get(key)
     if account is None or not account.email or not EMAIL.match(account.email):
         return
-    if not store.count_in_window(f"reset#{key}", RESET_PER_ACCOUNT, RESET_WINDOW, now):
+    if not repo.count_in_window(f"reset#{key}", RESET_PER_ACCOUNT, RESET_WINDOW, now):
         return
-    _send_link(account, "reset", RESET_SECONDS, "anonymous", cfg, now)
+    _send_link(repo, account, "reset", RESET_SECONDS, "anonymous", cfg, now)
 
 
-def _send_link(account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings, now: float,
-               token: str | None = None) -> None:
+def _send_link(repo: AccountRepository, account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings,
+               now: float, token: str | None = None) -> None:
     """Store the token (hashed) unless the caller did, and mail the link; each request gets its own mail."""
     if token is None:
         token = secrets.token_urlsafe(16)       # 128 random bits
-        store.put_token(store.token_item(token_hash(token), account.username, purpose, now + lifetime), actor, now)
+        repo.put_token(new_token(token_hash(token), account.username, purpose, now + lifetime), actor, now)
     from . import notifications
     kind = "password_reset" if purpose == "reset" else "organiser_invitation"
     ports, comp = notifications.ports_and_competition()
@@ -323,34 +326,34 @@ def _send_link(account: Account, purpose: str, lifetime: int, actor: str, cfg: S
         log.warning("%s mail for %s not sent", kind, account.username)
 
 
-def check_reset_token(token: object, now: float) -> Any:
-    """The live token item of a reset or invitation link, or InvalidToken."""
-    item = store.get_token(token_hash(token)) if isinstance(token, str) and 0 < len(token) <= 200 else None
+def check_reset_token(repo: AccountRepository, token: object, now: float) -> Token:
+    """The live token of a reset or invitation link, or InvalidToken."""
+    item = repo.get_token(token_hash(token)) if isinstance(token, str) and 0 < len(token) <= 200 else None
     if item is None or not item.expires_at or item.expires_at <= now:
         raise InvalidToken("该链接无效或已过期（每个链接只能使用一次，重置链接 30 分钟内有效），请重新申请")
     return item
 
 
-def reset_password(token: object, raw: object, cfg: Settings, now: float) -> Account:
+def reset_password(repo: AccountRepository, token: object, raw: object, cfg: Settings, now: float) -> Account:
     """Set the password through a link: the link is spent, every session of the account ends."""
-    item = check_reset_token(token, now)
-    account = store.get(item.owner)
+    item = check_reset_token(repo, token, now)
+    account = repo.get(item.owner)
     if account is None:
         raise InvalidToken("该链接无效或已过期，请重新申请")
     password = _password_or_invalid(raw.get("password") if isinstance(raw, dict) else None,
                                     account.username, "password")
     try:
-        store.use_token(item, _hash_password(password, cfg), now)
-    except db.Refused:
+        repo.use_token(item, _hash_password(password, cfg), now)
+    except Conflict:
         raise InvalidToken("该链接已使用过或已过期，请重新申请") from None
-    end_sessions(account, f"token:{account.username}", "password_reset", now)
+    end_sessions(repo, account, f"token:{account.username}", "password_reset", now)
     return account
 
 
-def change_password(principal: Principal, raw: object, cfg: Settings, now: float) -> None:
+def change_password(repo: AccountRepository, principal: Principal, raw: object, cfg: Settings, now: float) -> None:
     """A new password for one's own account: the current one is required; other sessions end."""
     body = raw if isinstance(raw, dict) else {}
-    account = store.get(principal.username or "")
+    account = repo.get(principal.username or "")
     if account is None or principal.role not in ("unit", "organiser"):
         raise Forbidden("当前帐号不能修改密码")
     current = body.get("current_password")
@@ -358,22 +361,22 @@ def change_password(principal: Principal, raw: object, cfg: Settings, now: float
                                                            cfg.argon2_memory_kib):
         raise Invalid("当前密码不正确", {"current_password": "当前密码不正确"})
     password = _password_or_invalid(body.get("new_password"), account.username, "new_password")
-    store.set_password(account.username, _hash_password(password, cfg), principal.actor, now)
-    end_sessions(principal, principal.actor, "password_change", now, keep=principal.token_hash)
+    repo.set_password(account.username, _hash_password(password, cfg), principal.actor, now)
+    end_sessions(repo, principal, principal.actor, "password_change", now, keep=principal.token_hash)
 
 
 # -- two-step verification ----------------------------------------------------------------------------
 
-def start_totp(principal: Principal, now: float) -> dict[str, str]:
-    _own_account(principal)
+def start_totp(repo: AccountRepository, principal: Principal, now: float) -> dict[str, str]:
+    _own_account(repo, principal)
     secret = otp.secret_from(secrets.token_bytes(20))
-    store.set_totp_pending(principal.username or "", secret, principal.actor, now)
+    repo.set_totp_pending(principal.username or "", secret, principal.actor, now)
     return {"secret": secret, "otpauth_uri": otp.otpauth_uri(secret, principal.username or "")}
 
 
-def confirm_totp(principal: Principal, raw: object, now: float) -> list[str]:
+def confirm_totp(repo: AccountRepository, principal: Principal, raw: object, now: float) -> list[str]:
     """Turn TOTP on with a code of the pending secret; returns the recovery codes (shown once)."""
-    account = _own_account(principal)
+    account = _own_account(repo, principal)
     code = raw.get("code") if isinstance(raw, dict) else None
     if not account.totp_pending:
         raise Conflict("请先点击“启用两步验证”获取密钥", {"code": "请先获取密钥"})
@@ -382,29 +385,29 @@ def confirm_totp(principal: Principal, raw: object, now: float) -> list[str]:
         raise Invalid("验证码不正确，请输入身份验证器中当前显示的 6 位数字", {"code": "验证码不正确"})
     codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}" for _ in range(RECOVERY_CODES)]
     try:
-        store.enable_totp(account.username, account.totp_pending, {_recovery_hash(c) for c in codes},
-                          principal.actor, now)
-    except db.Refused:
+        repo.enable_totp(account.username, account.totp_pending, {_recovery_hash(c) for c in codes},
+                         principal.actor, now)
+    except Conflict:
         raise Conflict("密钥已更换，请重新扫描二维码") from None
-    store.mark_session_mfa(principal.token_hash)
+    repo.mark_session_mfa(principal.token_hash)
     return codes
 
 
-def _own_account(principal: Principal) -> Account:
-    account = store.get(principal.username or "") if principal.role in ("unit", "organiser") else None
+def _own_account(repo: AccountRepository, principal: Principal) -> Account:
+    account = repo.get(principal.username or "") if principal.role in ("unit", "organiser") else None
     if account is None:
         raise Forbidden("当前帐号不能设置两步验证")
     return account
 
 
-def account_of(principal: Principal) -> Account:
-    return _own_account(principal)
+def account_of(repo: AccountRepository, principal: Principal) -> Account:
+    return _own_account(repo, principal)
 
 
 # -- the organiser team --------------------------------------------------------------------------------
 
-def team() -> list[Account]:
-    return sorted(store.list_organisers(), key=lambda a: float(a.created_at))
+def team(repo: AccountRepository) -> list[Account]:
+    return sorted(repo.list_organisers(), key=lambda a: float(a.created_at))
 
 
 def _role(raw: dict[str, Any]) -> str:
@@ -415,7 +418,7 @@ def _role(raw: dict[str, Any]) -> str:
     return role
 
 
-def invite_organiser(principal: Principal, raw: object, cfg: Settings, now: float) -> Account:
+def invite_organiser(repo: AccountRepository, principal: Principal, raw: object, cfg: Settings, now: float) -> Account:
     """A new organiser with a role; the invitation mail is a link (72 hours) to set the password."""
     body = raw if isinstance(raw, dict) else {}
     errors: dict[str, str] = {}
@@ -438,14 +441,14 @@ def invite_organiser(principal: Principal, raw: object, cfg: Settings, now: floa
     account = Account(username, id=new_id(), role="organiser", password_hash=UNUSABLE_PASSWORD,
                       unit_name="主办单位", organiser_role=role, name=name, email=email, created_at=now)
     token = secrets.token_urlsafe(16)
-    item = store.token_item(token_hash(token), username, "invitation", now + INVITATION_SECONDS)
-    store.create(account, None, username_skeleton(username), principal.actor, now, token=item)
-    _send_link(account, "invitation", INVITATION_SECONDS, principal.actor, cfg, now, token=token)
+    item = new_token(token_hash(token), username, "invitation", now + INVITATION_SECONDS)
+    repo.create(account, None, username_skeleton(username), principal.actor, now, token=item)
+    _send_link(repo, account, "invitation", INVITATION_SECONDS, principal.actor, cfg, now, token=token)
     return account
 
 
-def _other_organiser(principal: Principal, username: str) -> Account:
-    account = store.get(username_key(username)) if isinstance(username, str) else None
+def _other_organiser(repo: AccountRepository, principal: Principal, username: str) -> Account:
+    account = repo.get(username_key(username)) if isinstance(username, str) else None
     if account is None or account.role != "organiser":
         raise NotFound("没有找到这位团队成员")
     if account.username == principal.username:
@@ -453,20 +456,20 @@ def _other_organiser(principal: Principal, username: str) -> Account:
     return account
 
 
-def change_organiser_role(principal: Principal, username: str, raw: object, now: float) -> Account:
-    account = _other_organiser(principal, username)
+def change_organiser_role(repo: AccountRepository, principal: Principal, username: str, raw: object,
+                          now: float) -> Account:
+    account = _other_organiser(repo, principal, username)
     role = _role(raw if isinstance(raw, dict) else {})
-    store.set_organiser_role(account.username, role, principal.actor, now)
-    store.set_sessions_role([s.token_hash for s in store.sessions_of(account.id)], role)
-    account.organiser_role = role
-    return account
+    repo.set_organiser_role(account.username, role, principal.actor, now)
+    repo.set_sessions_role([s.token_hash for s in repo.sessions_of(account.id)], role)
+    return replace(account, organiser_role=role)
 
 
-def remove_organiser(principal: Principal, username: str, now: float) -> None:
+def remove_organiser(repo: AccountRepository, principal: Principal, username: str, now: float) -> None:
     """Remove a team member: the account goes and every session of it ends at once."""
-    account = _other_organiser(principal, username)
-    store.remove_organiser(account.username, username_skeleton(account.username), principal.actor, now)
-    end_sessions(account, principal.actor, "removed", now)
+    account = _other_organiser(repo, principal, username)
+    repo.remove_organiser(account.username, username_skeleton(account.username), principal.actor, now)
+    end_sessions(repo, account, principal.actor, "removed", now)
 
 
 def organiser_view(account: Account) -> dict[str, Any]:

@@ -15,15 +15,15 @@ from ..domain.cases import ENTERED, STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy
-from ..store import accounts as account_store
 from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
 from ..store import judging as judging_store
+from ..domain.account_record import Account
 from ..domain.case_record import Case
-from ..store.models import Account, Assignment, Judge
+from ..store.models import Assignment, Judge
 from . import stages as stage_service
-from .repositories import case_repository
+from .repositories import AccountRepository, case_repository
 
 if TYPE_CHECKING:
     from .accounts import Principal
@@ -73,13 +73,13 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def dashboard(comp: Competition, now: datetime) -> dict[str, Any]:
+def dashboard(comp: Competition, now: datetime, accounts: AccountRepository) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
     first: list[str] = [stage for stage in JUDGED_STAGES if stage != StageId.PROVINCIAL]
     found = read_concurrently({
         "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
-        "windows": lambda: stage_service.windows(comp), "units": account_store.list_units,
+        "windows": lambda: stage_service.windows(comp), "units": accounts.list_units,
         "judges": lambda: judging_store.list_judges(comp.id), **_slot_reads(first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only

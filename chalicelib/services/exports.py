@@ -28,13 +28,13 @@ from ..domain import ranking as ranking_rules
 from ..exports import data
 from ..media import DOCX, PDF, XLSX, ZIP
 from ..security import new_id
-from ..store import accounts as account_store
 from ..store import exports as store
 from ..store import judging as judging_store
 from ..store.models import Case, ExportJob
 from . import certificates
 from . import results
 from . import stages as stage_service
+from .repositories import AccountRepository, account_repository
 
 log = logging.getLogger("saiping")
 
@@ -191,7 +191,7 @@ def _scores_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: st
 
 
 def _registrations_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = registrations_book(comp)
+    book = registrations_book(comp, account_repository())
     progress(0.3)
     from ..exports.workbooks import registrations_workbook
     return registrations_workbook(book, progress.part(0.3, 0.95))
@@ -423,10 +423,10 @@ def rules_of(comp: Competition) -> list[tuple[str, str]]:
     return rows
 
 
-def registrations_book(comp: Competition) -> data.RegistrationsBook:
+def registrations_book(comp: Competition, units: AccountRepository) -> data.RegistrationsBook:
     """Accounts in registration order, each followed (in the 案例 sheet) by its cases in creation order.
     Cases are read page by page and reduced to their row at once (10,000 bodies are never held)."""
-    accounts = sorted(account_store.list_units(), key=lambda a: (a.created_at, a.username))
+    accounts = sorted(units.list_units(), key=lambda a: (a.created_at, a.username))
     order = {a.id: i for i, a in enumerate(accounts)}
     by_id = {a.id: a for a in accounts}
     category_names = {c.id: c.name for c in comp.categories}

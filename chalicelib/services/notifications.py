@@ -23,13 +23,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from ..domain import case_record
+from ..domain.account_record import Account
 from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
 from ..domain.readable import when
 from ..mail import outbox
-from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as judging_store
-from ..store.models import Account, Case, MailRecord
+from ..store.models import Case, MailRecord
 from . import stages as stage_service
 
 log = logging.getLogger("saiping")
@@ -118,7 +118,7 @@ def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
     from ..domain.review import DECISIONS
     try:
         ports, _ = ports_and_competition()
-        account = account_store.get(case.owner_username)
+        account = ports.accounts.get(case.owner_username)
         if account is None:
             return False
         return _send(ports, comp, "case_review", f"{case.id}@{int((case.reviewed_at or 0) * 1000)}", account.email, {
@@ -169,7 +169,7 @@ def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, d
         by_owner.setdefault(case.owner_id, []).append(case)
     sent = 0
     close_key = int(submission.closes_at.timestamp())
-    for account in account_store.list_units():
+    for account in ports.accounts.list_units():
         owned = by_owner.get(account.id, [])
         drafts = [c for c in owned if c.status == "draft"]
         if not drafts or any(c.status == "submitted" for c in owned):
@@ -212,7 +212,7 @@ def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: 
     case_ids = sorted({s.case_id for s in judging_store.slots_of_stage(coaching.id, comp.category_ids) if s.feedback})
     if not case_ids:
         return 0
-    emails = {a.id: a for a in account_store.list_units()}
+    emails = {a.id: a for a in ports.accounts.list_units()}
     sent = 0
     for case_id in case_ids:
         case = case_store.get(case_id)

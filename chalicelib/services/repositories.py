@@ -9,8 +9,9 @@ read changed).
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
+from ..domain import account_record
 from ..domain.case_record import Case, EarlierVersion
 
 StageKey = tuple[str, ...]
@@ -68,3 +69,108 @@ def case_repository() -> CaseRepository:
     """The process's case repository, for the services whose handlers do not pass one in yet."""
     from .. import bootstrap
     return bootstrap.case_repository()
+
+
+# -- the accounts table (accounts, uniqueness keys, throttles, tokens, tickets, sessions) -----------------
+
+class AccountRepository(Protocol):
+    """Accounts and what logging in uses. A refused condition raises a domain error: Duplicate (a taken
+    username, a look-alike of one, a unit that has an account), NotFound (an organiser gone or no longer one),
+    Conflict (anything else: a count read changed, a code or token spent, a pending secret replaced)."""
+
+    def create(self, account: account_record.Account, unit_key: str | None, skeleton: str, actor: str, now: float,
+               token: account_record.Token | None = None) -> None:
+        """The account, its uniqueness keys (the unit's, the username's look), an invitation token if any and
+        the audit row, together or not at all."""
+        ...
+
+    def save_organiser(self, account: account_record.Account, skeleton: str) -> None:
+        """The organiser from the environment (no condition, no audit): its account and its username's look."""
+        ...
+
+    def get(self, username: str) -> account_record.Account | None: ...
+
+    def list_units(self) -> list[account_record.Account]: ...
+
+    def list_organisers(self) -> list[account_record.Account]: ...
+
+    def get_for_login(self, username: str, client: str, now: float) -> tuple[
+            account_record.Account | None, account_record.Throttle, account_record.Throttle]:
+        """The account, its throttle ("login#<username>") and the client's ("client#<address>"), in one call."""
+        ...
+
+    def read_throttles(self, keys: Iterable[str], now: float) -> list[account_record.Throttle]: ...
+
+    def reserve_attempts(self, throttles: list[tuple[account_record.Throttle, float]], forget_after: int,
+                         now: float) -> None:
+        """One more attempt on every throttle, each on the count as read (else Conflict, nothing written),
+        with the lock its new count earns; the counts are forgotten `forget_after` seconds later."""
+        ...
+
+    def record_failure(self, username: str, failures: int, client: str, now: float) -> None: ...
+
+    def release_attempts(self, keys: list[str]) -> None:
+        """Take back one counted attempt (and its lock) on each throttle."""
+        ...
+
+    def open_session(self, session: account_record.Session, username: str, client_key: str | None, now: float,
+                     totp_step: int | None = None, recovery_hash: str | None = None) -> None:
+        """The session, the end of the account's failure count, this attempt off the client's count, the one
+        use of a TOTP step (later than the last used) or recovery code, and the audit row. A spent code: Conflict."""
+        ...
+
+    def count_in_window(self, key: str, limit: int, window: int, now: float) -> bool:
+        """One more in a fixed window of `window` seconds if fewer than `limit` so far; False: over."""
+        ...
+
+    def put_token(self, token: account_record.Token, actor: str, now: float) -> None: ...
+
+    def get_token(self, token_hash: str) -> account_record.Token | None:
+        """The token as stored, expired or not."""
+        ...
+
+    def use_token(self, token: account_record.Token, password_hash: str, now: float) -> None:
+        """Spend the live token and set its account's password together; spent or expired: Conflict."""
+        ...
+
+    def put_ticket(self, ticket_hash: str, username: str, expires_at: float) -> None: ...
+
+    def take_ticket(self, ticket_hash: str, now: float) -> str | None:
+        """The username of a live second-step ticket, spent by this call (None: none, spent or expired)."""
+        ...
+
+    def set_password(self, username: str, password_hash: str, actor: str, now: float) -> None: ...
+
+    def set_totp_pending(self, username: str, secret: str, actor: str, now: float) -> None: ...
+
+    def enable_totp(self, username: str, secret: str, recovery_hashes: set[str], actor: str, now: float) -> None:
+        """TOTP on with `secret`, if it is still the pending one (else Conflict)."""
+        ...
+
+    def set_organiser_role(self, username: str, role: str, actor: str, now: float) -> None: ...
+
+    def remove_organiser(self, username: str, skeleton: str, actor: str, now: float) -> None: ...
+
+    def get_session(self, token_hash: str) -> account_record.Session | None: ...
+
+    def touch_session(self, token_hash: str, expires_at: float, now: float) -> bool:
+        """Slide the session's idle deadline; False when it ended meanwhile."""
+        ...
+
+    def sessions_of(self, account_id: str) -> list[account_record.Session]: ...
+
+    def delete_session(self, token_hash: str, object_key: str, actor: str, now: float) -> None: ...
+
+    def end_sessions(self, token_hashes: list[str], object_key: str, actor: str, reason: str, now: float) -> None: ...
+
+    def set_sessions_role(self, token_hashes: list[str], role: str) -> None:
+        """The organiser role of the sessions still there (ended ones are skipped)."""
+        ...
+
+    def mark_session_mfa(self, token_hash: str) -> None: ...
+
+
+def account_repository() -> AccountRepository:
+    """The process's account repository, for the services whose callers do not pass one in yet."""
+    from .. import bootstrap
+    return bootstrap.deps().accounts

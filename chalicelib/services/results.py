@@ -25,14 +25,13 @@ from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.accounts import EMAIL
 from ..mail import outbox
 from ..mail.render import render
-from ..store import accounts as account_store
 from ..store import cases as case_store
 from ..store import judging as judging_store
 from ..store import results as store
 from ..store import stages as stage_store
 from ..store.models import Case, Ranking
 from . import stages as stage_service
-from .repositories import case_repository
+from .repositories import AccountRepository, case_repository
 
 log = logging.getLogger("saiping")
 RANKED_STAGES = (StageId.TEXT_REVIEW, StageId.FINAL)
@@ -51,6 +50,7 @@ class Ports:
     transport: Any
     sender: str
     site_url: str
+    accounts: AccountRepository    # the units' addresses
     signing_key: str = ""          # certificate verification codes (services/certificates.py)
 
 
@@ -293,7 +293,7 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
     if not pending:
         return 0
     owners = {c.id: c.owner_id for c in case_store.list_for_competition(comp.id)}
-    emails = {a.id: a.email for a in account_store.list_units()}
+    emails = {a.id: a.email for a in ports.accounts.list_units()}
     for ranking in pending:
         failed = 0
         for entry in store.results_of(ranking):
@@ -324,7 +324,7 @@ def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient
 def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
     from . import certificates
-    emails = {a.id: a.email for a in account_store.list_units()}
+    emails = {a.id: a.email for a in ports.accounts.list_units()}
     sent = skipped = 0
     awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
     issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
@@ -350,7 +350,7 @@ def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
     how many would be skipped (mailed already, or the unit has no valid address), and the first mail that
     would go (else the first awarded case's), rendered as its unit gets it."""
     from . import certificates
-    emails = {a.id: a.email for a in account_store.list_units()}
+    emails = {a.id: a.email for a in ports.accounts.list_units()}
     awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}

@@ -1,12 +1,18 @@
-"""Accounts, login throttles, one-use tokens and sessions."""
+"""Accounts, login throttles, one-use tokens and sessions.
+
+`AccountRepository` is the services' way in (services/repositories.AccountRepository): it reads and writes the
+domain records (domain/account_record.py) and turns a refused condition into a domain error. The functions
+before it work on the PynamoDB rows (the repository's steps; scripts and tests read rows with them).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from ..domain.errors import Duplicate
+from ..domain import account_record
+from ..domain.account_record import Throttle
+from ..domain.errors import Conflict, Duplicate, NotFound
 from . import audit, db
 from .models import Account, Guard, Session
 
@@ -61,21 +67,10 @@ def get(username: str) -> Account | None:
 
 # -- login throttles --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Throttle:
-    """A failure counter as read: the stored count (the condition of the next write) and its lock."""
-    key: str
-    stored: int | None          # None: no item
-    failures: int               # what counts now (0 once the row has expired)
-    locked_until: float
-
-
 def _throttle(key: str, guard: Guard | None, now: float) -> Throttle:
     if guard is None:
-        return Throttle(key, None, 0, 0.0)
-    live = guard.expires_at is None or guard.expires_at > now
-    return Throttle(key, int(guard.failures or 0), int(guard.failures or 0) if live else 0,
-                    float(guard.locked_until or 0) if live else 0.0)
+        return account_record.throttle(key, False, None, None, None, now)
+    return account_record.throttle(key, True, guard.failures, guard.locked_until, guard.expires_at, now)
 
 
 def get_for_login(username: str, client: str, now: float) -> tuple[Account | None, Throttle, Throttle]:
@@ -315,3 +310,185 @@ def mark_session_mfa(token_hash: str) -> None:
 
 def list_units() -> list[Account]:
     return list(Account.by_role.query("unit"))
+
+
+# -- the repository ------------------------------------------------------------------------------------
+
+def _domain(row: Account) -> account_record.Account:
+    return account_record.Account(
+        username=row.username, id=row.id, role=row.role, password_hash=row.password_hash,
+        created_at=row.created_at, unit_name=row.unit_name, unit_system=row.unit_system, district=row.district,
+        contact_name=row.contact_name, email=row.email, mobile=row.mobile, organiser_role=row.organiser_role,
+        name=row.name, totp_secret=row.totp_secret, totp_pending=row.totp_pending,
+        totp_last_step=int(row.totp_last_step) if row.totp_last_step is not None else None,
+        recovery_hashes=frozenset(row.recovery_hashes or ()), password_changed_at=row.password_changed_at)
+
+
+def _row(account: account_record.Account) -> Account:
+    return Account(
+        account.username, id=account.id, role=account.role, password_hash=account.password_hash,
+        created_at=account.created_at, unit_name=account.unit_name, unit_system=account.unit_system,
+        district=account.district, contact_name=account.contact_name, email=account.email, mobile=account.mobile,
+        organiser_role=account.organiser_role, name=account.name, totp_secret=account.totp_secret,
+        totp_pending=account.totp_pending, totp_last_step=account.totp_last_step,
+        recovery_hashes=set(account.recovery_hashes) or None, password_changed_at=account.password_changed_at)
+
+
+def _session(row: Session) -> account_record.Session:
+    return account_record.Session(
+        token_hash=row.token_hash, role=row.role, created_at=row.created_at, expires_at=row.expires_at,
+        account_id=row.account_id, username=row.username, unit_name=row.unit_name, district=row.district,
+        email=row.email, judge_id=row.judge_id, stage=row.stage, link_hash=row.link_hash, csrf=row.csrf,
+        session_id=row.session_id, ends_at=row.ends_at, last_seen=row.last_seen, client=row.client,
+        agent=row.agent, organiser_role=row.organiser_role, mfa=bool(row.mfa))
+
+
+def _session_row(session: account_record.Session) -> Session:
+    return Session(
+        session.token_hash, role=session.role, account_id=session.account_id, username=session.username,
+        unit_name=session.unit_name, district=session.district, email=session.email, judge_id=session.judge_id,
+        stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, created_at=session.created_at,
+        expires_at=int(session.expires_at), ends_at=int(session.ends_at) if session.ends_at is not None else None,
+        last_seen=session.last_seen, session_id=session.session_id, client=session.client, agent=session.agent,
+        organiser_role=session.organiser_role, mfa=session.mfa)
+
+
+def _token_row(token: account_record.Token) -> Guard:
+    return token_item(token.token_hash, token.owner, token.purpose, token.expires_at)
+
+
+REFUSED = "操作冲突，请刷新后重试"
+
+
+class AccountRepository:
+    """Accounts, their uniqueness keys, throttles, tokens, tickets and sessions in DynamoDB, as domain records;
+    a refused condition is Duplicate (creation), NotFound (an organiser gone or no longer one) or Conflict."""
+
+    # -- accounts ------------------------------------------------------------------------------------
+    def create(self, account: account_record.Account, unit_key: str | None, skeleton: str, actor: str, now: float,
+               token: account_record.Token | None = None) -> None:
+        try:
+            create(_row(account), unit_key, skeleton, actor, now, _token_row(token) if token is not None else None)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def save_organiser(self, account: account_record.Account, skeleton: str) -> None:
+        save_organiser(_row(account), skeleton)
+
+    def get(self, username: str) -> account_record.Account | None:
+        row = get(username)
+        return _domain(row) if row is not None else None
+
+    def list_units(self) -> list[account_record.Account]:
+        return [_domain(r) for r in list_units()]
+
+    def list_organisers(self) -> list[account_record.Account]:
+        return [_domain(r) for r in list_organisers()]
+
+    # -- login -------------------------------------------------------------------------------------
+    def get_for_login(self, username: str, client: str,
+                      now: float) -> tuple[account_record.Account | None, Throttle, Throttle]:
+        row, by_account, by_client = get_for_login(username, client, now)
+        return (_domain(row) if row is not None else None), by_account, by_client
+
+    def read_throttles(self, keys: Iterable[str], now: float) -> list[Throttle]:
+        return read_throttles(keys, now)
+
+    def reserve_attempts(self, throttles: list[tuple[Throttle, float]], forget_after: int, now: float) -> None:
+        try:
+            reserve_attempts(throttles, forget_after, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def record_failure(self, username: str, failures: int, client: str, now: float) -> None:
+        record_failure(username, failures, client, now)
+
+    def release_attempts(self, keys: list[str]) -> None:
+        release_attempts(keys)
+
+    def open_session(self, session: account_record.Session, username: str, client_key: str | None, now: float,
+                     totp_step: int | None = None, recovery_hash: str | None = None) -> None:
+        try:
+            open_session(_session_row(session), username, client_key, now, totp_step, recovery_hash)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def count_in_window(self, key: str, limit: int, window: int, now: float) -> bool:
+        return count_in_window(key, limit, window, now)
+
+    # -- tokens and tickets --------------------------------------------------------------------------
+    def put_token(self, token: account_record.Token, actor: str, now: float) -> None:
+        put_token(_token_row(token), actor, now)
+
+    def get_token(self, token_hash: str) -> account_record.Token | None:
+        row = get_token(token_hash)
+        if row is None:
+            return None
+        return account_record.Token(token_hash, row.owner or "", row.purpose or "",
+                                    int(row.expires_at) if row.expires_at is not None else 0)
+
+    def use_token(self, token: account_record.Token, password_hash: str, now: float) -> None:
+        try:
+            use_token(_token_row(token), password_hash, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def put_ticket(self, ticket_hash: str, username: str, expires_at: float) -> None:
+        put_ticket(ticket_hash, username, expires_at)
+
+    def take_ticket(self, ticket_hash: str, now: float) -> str | None:
+        return take_ticket(ticket_hash, now)
+
+    # -- passwords, two-step verification, the organiser team ----------------------------------------
+    def set_password(self, username: str, password_hash: str, actor: str, now: float) -> None:
+        try:
+            set_password(username, password_hash, actor, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def set_totp_pending(self, username: str, secret: str, actor: str, now: float) -> None:
+        try:
+            set_totp_pending(username, secret, actor, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def enable_totp(self, username: str, secret: str, recovery_hashes: set[str], actor: str, now: float) -> None:
+        try:
+            enable_totp(username, secret, recovery_hashes, actor, now)
+        except db.Refused as exc:
+            raise Conflict(REFUSED) from exc
+
+    def set_organiser_role(self, username: str, role: str, actor: str, now: float) -> None:
+        try:
+            set_organiser_role(username, role, actor, now)
+        except db.Refused as exc:
+            raise NotFound("没有找到这位团队成员") from exc
+
+    def remove_organiser(self, username: str, skeleton: str, actor: str, now: float) -> None:
+        try:
+            remove_organiser(username, skeleton, actor, now)
+        except db.Refused as exc:
+            raise NotFound("没有找到这位团队成员") from exc
+
+    # -- sessions ------------------------------------------------------------------------------------
+    def get_session(self, token_hash: str) -> account_record.Session | None:
+        row = get_session(token_hash)
+        return _session(row) if row is not None else None
+
+    def touch_session(self, token_hash: str, expires_at: float, now: float) -> bool:
+        return touch_session(token_hash, expires_at, now)
+
+    def sessions_of(self, account_id: str) -> list[account_record.Session]:
+        return [_session(r) for r in sessions_of(account_id)]
+
+    def delete_session(self, token_hash: str, object_key: str, actor: str, now: float) -> None:
+        delete_session(token_hash, object_key, actor, now)
+
+    def end_sessions(self, token_hashes: list[str], object_key: str, actor: str, reason: str, now: float) -> None:
+        end_sessions(token_hashes, object_key, actor, reason, now)
+
+    def set_sessions_role(self, token_hashes: list[str], role: str) -> None:
+        set_sessions_role(token_hashes, role)
+
+    def mark_session_mfa(self, token_hash: str) -> None:
+        mark_session_mfa(token_hash)

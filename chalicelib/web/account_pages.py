@@ -82,7 +82,8 @@ def reset_request() -> Response:
     username = one(form, "username").strip()
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
-            accounts.request_reset({"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
+            accounts.request_reset(bootstrap.deps().accounts,
+                                   {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
     except (Invalid, RateLimited) as e:
         return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
@@ -95,7 +96,7 @@ def reset_request() -> Response:
 def reset_form(token: str) -> Response:
     csrf, set_cookies = anon_token()
     try:
-        item = accounts.check_reset_token(token, bootstrap.now())
+        item = accounts.check_reset_token(bootstrap.deps().accounts, token, bootstrap.now())
     except InvalidToken as e:
         return html("reset.html", status=400, csrf_token=csrf, token=token, invalid=e.message, errors={},
                     set_cookies=set_cookies)
@@ -112,11 +113,12 @@ def reset(token: str) -> Response:
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})
-        accounts.reset_password(token, {"password": password}, bootstrap.config(), bootstrap.now())
+        accounts.reset_password(bootstrap.deps().accounts,
+                                token, {"password": password}, bootstrap.config(), bootstrap.now())
     except InvalidToken as e:
         return html("reset.html", status=400, invalid=e.message, errors={}, **context)
     except Invalid as e:
-        item = accounts.check_reset_token(token, bootstrap.now())
+        item = accounts.check_reset_token(bootstrap.deps().accounts, token, bootstrap.now())
         return html("reset.html", status=400, errors=e.fields or {}, message=e.message, purpose=item.purpose,
                     username=item.owner, **context)
     raise Redirect("/login?done=password_set")
@@ -126,10 +128,10 @@ def reset(token: str) -> Response:
 
 def _account_page(who: Any, status: int = 200, errors: dict[str, str] | None = None, message: str | None = None,
                   **context: Any) -> Response:
-    account = accounts.account_of(who)
+    account = accounts.account_of(bootstrap.deps().accounts, who)
     sessions = [{"id": s.session_id, "created": _when(s.created_at), "seen": _when(s.last_seen),
                  "client": s.client or "", "browser": _browser(s.agent), "current": s.token_hash == who.token_hash}
-                for s in accounts.my_sessions(who, bootstrap.now())]
+                for s in accounts.my_sessions(bootstrap.deps().accounts, who, bootstrap.now())]
     return html("account.html", status=status, who=who, account=account, sessions=sessions, errors=errors or {},
                 message=message, hint=account_rules.PASSWORD_HINT, roles=account_rules.ORGANISER_ROLES,
                 notice=context.pop("notice", done_notice(NOTICES)), **context)
@@ -148,7 +150,7 @@ def change_password() -> Response:
     try:
         if one(form, "new_password") != one(form, "new_password_again"):
             raise Invalid("两次输入的新密码不一致", {"new_password_again": "两次输入的新密码不一致"})
-        accounts.change_password(who, {"current_password": one(form, "current_password"),
+        accounts.change_password(bootstrap.deps().accounts, who, {"current_password": one(form, "current_password"),
                                        "new_password": one(form, "new_password")}, bootstrap.config(), bootstrap.now())
     except Invalid as e:
         return _account_page(who, 400, e.fields, e.message)
@@ -159,7 +161,7 @@ def change_password() -> Response:
 @page
 def start_totp() -> Response:
     who, _ = posted(OWN)
-    setup = accounts.start_totp(who, bootstrap.now())
+    setup = accounts.start_totp(bootstrap.deps().accounts, who, bootstrap.now())
     return _account_page(who, setup=setup, qr=_qr(setup["otpauth_uri"]))
 
 
@@ -168,9 +170,9 @@ def start_totp() -> Response:
 def confirm_totp() -> Response:
     who, form = posted(OWN)
     try:
-        codes = accounts.confirm_totp(who, {"code": one(form, "code")}, bootstrap.now())
+        codes = accounts.confirm_totp(bootstrap.deps().accounts, who, {"code": one(form, "code")}, bootstrap.now())
     except (Invalid, Conflict) as e:
-        account = accounts.account_of(who)
+        account = accounts.account_of(bootstrap.deps().accounts, who)
         setup = ({"secret": account.totp_pending, "otpauth_uri": _uri(account.totp_pending, who.username)}
                  if account.totp_pending else None)
         return _account_page(who, 400, e.fields or {"code": e.message}, e.message, setup=setup,
@@ -192,7 +194,7 @@ def _qr(uri: str) -> str:
 @page
 def end_session(session_id: str) -> Response:
     who, _ = posted(OWN)
-    accounts.end_session(who, session_id, bootstrap.now())
+    accounts.end_session(bootstrap.deps().accounts, who, session_id, bootstrap.now())
     raise Redirect("/account?done=ended")
 
 
@@ -200,7 +202,7 @@ def end_session(session_id: str) -> Response:
 @page
 def end_all_sessions() -> Response:
     who, _ = posted(OWN)
-    accounts.end_sessions(who, who.actor, "all_devices", bootstrap.now())
+    accounts.end_sessions(bootstrap.deps().accounts, who, who.actor, "all_devices", bootstrap.now())
     return Response(body="", status_code=303, headers={
         "Location": "/login?done=ended", "Set-Cookie": set_cookie(session_cookie_name(), "", max_age=0)})
 
@@ -210,7 +212,7 @@ def end_all_sessions() -> Response:
 def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                message: str | None = None) -> Response:
     members = [{**accounts.organiser_view(a), "role_name": account_rules.ORGANISER_ROLES[a.organiser_role or "admin"],
-                "self": a.username == who.username} for a in accounts.team()]
+                "self": a.username == who.username} for a in accounts.team(bootstrap.deps().accounts)]
     notice = done_notice(NOTICES)
     return console_page("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
                    message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
@@ -229,7 +231,7 @@ def invite() -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("username", "name", "email", "role")}
     try:
-        accounts.invite_organiser(who, values, bootstrap.config(), bootstrap.now())
+        accounts.invite_organiser(bootstrap.deps().accounts, who, values, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return _team_page(who, STATUS[e.code], values, e.fields, e.message)
     raise Redirect("/admin/team?done=invited")
@@ -240,7 +242,8 @@ def invite() -> Response:
 def change_role(username: str) -> Response:
     who, form = posted(ORGANISER)
     try:
-        accounts.change_organiser_role(who, username, {"role": one(form, "role")}, bootstrap.now())
+        accounts.change_organiser_role(bootstrap.deps().accounts,
+                                       who, username, {"role": one(form, "role")}, bootstrap.now())
     except (Invalid, Conflict, NotFound) as e:
         return _team_page(who, STATUS[e.code], message=e.message)
     raise Redirect("/admin/team?done=role")
@@ -251,7 +254,7 @@ def change_role(username: str) -> Response:
 def remove(username: str) -> Response:
     who, _ = posted(ORGANISER)
     try:
-        accounts.remove_organiser(who, username, bootstrap.now())
+        accounts.remove_organiser(bootstrap.deps().accounts, who, username, bootstrap.now())
     except (Conflict, NotFound) as e:
         return _team_page(who, STATUS[e.code], message=e.message)
     raise Redirect("/admin/team?done=removed")

@@ -61,7 +61,7 @@ def competition():
 @endpoint
 def register():
     cfg = bootstrap.config()
-    account = accounts.register(read_json(_request()), cfg, bootstrap.now())
+    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now())
     return 201, {"id": account.id, "username": account.username, "unit_name": account.unit_name, "role": "unit"}
 
 
@@ -70,7 +70,8 @@ def register():
 def login():
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    session = accounts.login(raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now(),
+    session = accounts.login(bootstrap.deps().accounts,
+                             raw.get("username"), raw.get("password"), bootstrap.config(), bootstrap.now(),
                              client_of(_request()), totp=raw.get("totp"))
     return 200, {"token": session.token, "role": session.principal.role,
                  "account_id": session.principal.account_id, "csrf_token": session.csrf}
@@ -79,7 +80,7 @@ def login():
 @api.route("/sessions/current", methods=["DELETE"])
 @endpoint
 def logout():
-    accounts.logout(principal(_request()), bootstrap.now())
+    accounts.logout(bootstrap.deps().accounts, principal(_request()), bootstrap.now())
     return 204, None
 
 

@@ -57,14 +57,16 @@ def _time(epoch: float | None) -> str | None:
 def request_reset():
     raw = read_json(_request())
     with no_sooner_than(RESET_ANSWER_SECONDS):
-        accounts.request_reset(raw, bootstrap.config(), bootstrap.now(), client_of(_request()))
+        accounts.request_reset(bootstrap.deps().accounts,
+                               raw, bootstrap.config(), bootstrap.now(), client_of(_request()))
     return 202, RESET_ACCEPTED
 
 
 @api_accounts.route("/password-resets/{token}", methods=["POST"])
 @endpoint
 def reset_password(token):
-    account = accounts.reset_password(token, read_json(_request()), bootstrap.config(), bootstrap.now())
+    account = accounts.reset_password(bootstrap.deps().accounts,
+                                      token, read_json(_request()), bootstrap.config(), bootstrap.now())
     return 200, {"username": account.username, "status": "password_set"}
 
 
@@ -73,7 +75,7 @@ def reset_password(token):
 @api_accounts.route("/account", methods=["GET"])
 @endpoint
 def my_account():
-    account = accounts.account_of(principal(_request(), OWN))
+    account = accounts.account_of(bootstrap.deps().accounts, principal(_request(), OWN))
     return 200, {"username": account.username, "role": account.role,
                  "organiser_role": account.organiser_role if account.role == "organiser" else None,
                  "totp_enabled": bool(account.totp_secret), "email": account.email}
@@ -82,21 +84,22 @@ def my_account():
 @api_accounts.route("/account/password", methods=["PUT"])
 @endpoint
 def change_password():
-    accounts.change_password(principal(_request(), OWN), read_json(_request()), bootstrap.config(), bootstrap.now())
+    accounts.change_password(bootstrap.deps().accounts,
+                             principal(_request(), OWN), read_json(_request()), bootstrap.config(), bootstrap.now())
     return 200, {"status": "password_changed"}
 
 
 @api_accounts.route("/account/totp", methods=["POST"])
 @endpoint
 def start_totp():
-    return 200, accounts.start_totp(principal(_request(), OWN), bootstrap.now())
+    return 200, accounts.start_totp(bootstrap.deps().accounts, principal(_request(), OWN), bootstrap.now())
 
 
 @api_accounts.route("/account/totp/confirm", methods=["POST"])
 @endpoint
 def confirm_totp():
     who = principal(_request(), OWN)
-    codes = accounts.confirm_totp(who, read_json(_request()), bootstrap.now())
+    codes = accounts.confirm_totp(bootstrap.deps().accounts, who, read_json(_request()), bootstrap.now())
     return 200, {"enabled": True, "recovery_codes": codes}
 
 
@@ -107,13 +110,13 @@ def my_sessions():
     return 200, {"sessions": [
         {"id": s.session_id, "created_at": _time(s.created_at), "last_seen": _time(s.last_seen),
          "client": s.client, "agent": s.agent, "current": s.token_hash == who.token_hash}
-        for s in accounts.my_sessions(who, bootstrap.now())]}
+        for s in accounts.my_sessions(bootstrap.deps().accounts, who, bootstrap.now())]}
 
 
 @api_accounts.route("/account/sessions/{session_id}", methods=["DELETE"])
 @endpoint
 def end_session(session_id):
-    accounts.end_session(principal(_request(), OWN), session_id, bootstrap.now())
+    accounts.end_session(bootstrap.deps().accounts, principal(_request(), OWN), session_id, bootstrap.now())
     return 204, None
 
 
@@ -121,7 +124,7 @@ def end_session(session_id):
 @endpoint
 def end_all_sessions():
     who = principal(_request(), OWN)
-    accounts.end_sessions(who, who.actor, "all_devices", bootstrap.now())
+    accounts.end_sessions(bootstrap.deps().accounts, who, who.actor, "all_devices", bootstrap.now())
     return 204, None
 
 
@@ -131,14 +134,15 @@ def end_all_sessions():
 @endpoint
 def list_organisers():
     principal(_request(), ORGANISER)
-    return 200, {"organisers": [accounts.organiser_view(a) for a in accounts.team()]}
+    return 200, {"organisers": [accounts.organiser_view(a) for a in accounts.team(bootstrap.deps().accounts)]}
 
 
 @api_accounts.route("/admin/organisers", methods=["POST"])
 @endpoint
 def invite_organiser():
     who = principal(_request(), ORGANISER)
-    account = accounts.invite_organiser(who, read_json(_request()), bootstrap.config(), bootstrap.now())
+    account = accounts.invite_organiser(bootstrap.deps().accounts,
+                                        who, read_json(_request()), bootstrap.config(), bootstrap.now())
     return 201, accounts.organiser_view(account)
 
 
@@ -146,12 +150,13 @@ def invite_organiser():
 @endpoint
 def change_organiser_role(username):
     who = principal(_request(), ORGANISER)
-    account = accounts.change_organiser_role(who, username, read_json(_request()), bootstrap.now())
+    account = accounts.change_organiser_role(bootstrap.deps().accounts,
+                                             who, username, read_json(_request()), bootstrap.now())
     return 200, accounts.organiser_view(account)
 
 
 @api_accounts.route("/admin/organisers/{username}", methods=["DELETE"])
 @endpoint
 def remove_organiser(username):
-    accounts.remove_organiser(principal(_request(), ORGANISER), username, bootstrap.now())
+    accounts.remove_organiser(bootstrap.deps().accounts, principal(_request(), ORGANISER), username, bootstrap.now())
     return 204, None

@@ -224,7 +224,7 @@ def anon_form() -> dict[str, list[str]]:
 
 def session_principal() -> Principal:
     token, _ = bearer_or_cookie(current_request())
-    return accounts.authenticate(token, bootstrap.now())
+    return accounts.authenticate(bootstrap.deps().accounts, token, bootstrap.now())
 
 
 def signed_in(roles: tuple[str, ...] = ("unit",)) -> Principal:
@@ -283,7 +283,7 @@ def template_download(name: str, filename: str, data: bytes) -> Response:
 def end_previous_session() -> None:
     """A login (or a judge's link) ends the session this browser had, if any."""
     try:
-        accounts.logout(session_principal(), bootstrap.now())
+        accounts.logout(bootstrap.deps().accounts, session_principal(), bootstrap.now())
     except Unauthenticated:
         pass
 

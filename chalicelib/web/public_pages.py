@@ -71,7 +71,8 @@ def register() -> Response:
     form = anon_form()
     values = {k: one(form, k).strip() for k in REGISTER_FIELDS}
     try:
-        accounts.register({**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now())
+        accounts.register(bootstrap.deps().accounts,
+                          {**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"), values=values,
                     errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS,
@@ -96,13 +97,14 @@ def login() -> Response:
     cfg, now, client = bootstrap.config(), bootstrap.now(), client_of(current_request())
     try:
         if one(form, "ticket"):
-            session = accounts.finish_second_step(one(form, "ticket"), one(form, "totp"), cfg, now, client)
+            session = accounts.finish_second_step(bootstrap.deps().accounts,
+                                                  one(form, "ticket"), one(form, "totp"), cfg, now, client)
         else:
-            session = accounts.login(username, one(form, "password"), cfg, now, client,
+            session = accounts.login(bootstrap.deps().accounts, username, one(form, "password"), cfg, now, client,
                                      known_device=_known_device(username))
     except MfaRequired:
         return html("login.html", status=200, csrf_token=one(form, "csrf_token"), username=username,
-                    ticket=accounts.start_second_step(username, now))
+                    ticket=accounts.start_second_step(bootstrap.deps().accounts, username, now))
     except (Unauthenticated, RateLimited) as e:
         response = html("login.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                         username=username, message=e.message)
@@ -147,7 +149,7 @@ def logout() -> Response:
         who = None
     if who is not None:
         check_csrf(one(form, "csrf_token"), who.csrf)
-        accounts.logout(who, bootstrap.now())
+        accounts.logout(bootstrap.deps().accounts, who, bootstrap.now())
     return redirect("/login?done=logged_out", [set_cookie(session_cookie_name(), "", max_age=0)])
 
 

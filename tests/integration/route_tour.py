@@ -110,7 +110,7 @@ class Tour:
                 return "x"
         from chalicelib.services import accounts
         try:
-            return accounts.authenticate(self.tokens[role], bootstrap.now()).csrf
+            return accounts.authenticate(bootstrap.deps().accounts, self.tokens[role], bootstrap.now()).csrf
         except Exception:
             return "x"
 
@@ -128,7 +128,7 @@ class Tour:
     def organiser(self) -> None:
         from chalicelib import bootstrap
         from chalicelib.services import accounts
-        accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+        accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
         self.login("organiser", *ORGANISER)
 
     def at(self, stage: str, when: datetime) -> None:

@@ -341,7 +341,7 @@ def test_login_lock_also_holds_for_an_unknown_username(api) -> None:
 
 def test_login_organiser(api) -> None:
     from chalicelib.services import accounts
-    accounts.ensure_organiser("organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
     status, data = login(api, "organiser", "organiser-password-1")
     assert (status, data["role"]) == (200, "organiser")
 

@@ -33,7 +33,7 @@ def log_in(client) -> tuple[Browser, str]:
     """The organiser, logged in through the /login form; returns the browser and the session's CSRF token."""
     from chalicelib import bootstrap
     from chalicelib.services import accounts
-    accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
     browser = Browser(client)
     token = csrf_of(text(browser.get("/login")))
     response = browser.post("/login", {"username": ORGANISER[0], "password": ORGANISER[1], "csrf_token": token})

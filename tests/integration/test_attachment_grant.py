@@ -99,7 +99,7 @@ def test_a_post_to_the_old_grant_after_confirm_never_reaches_the_served_file(api
     assert unit.call("POST", f"/cases/{case['id']}/submit")[0] == 200
     clock.set(AFTER_SUBMISSION)                              # after the deadline: the grant is all there is
     post(form, REPLACEMENT, "application/pdf")
-    accounts.ensure_organiser("organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
     organiser = api.as_(api.call("POST", "/sessions", {"username": "organiser",
                                                        "password": "organiser-password-1"})[1]["token"])
     assert fetched(organiser.call("GET", f"/cases/{case['id']}/attachments/{aid}")[1]["url"]) == ORIGINAL

@@ -47,7 +47,7 @@ def other(api):
 
 @pytest.fixture
 def organiser(api):
-    accounts.ensure_organiser("organiser", ORGANISER_PASSWORD, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", ORGANISER_PASSWORD, bootstrap.config(), bootstrap.now())
     return session(api, "organiser", ORGANISER_PASSWORD)
 
 

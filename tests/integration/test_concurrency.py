@@ -323,7 +323,7 @@ def test_one_judge_saving_a_score_twenty_times_at_once_leaves_one_score(api, sta
     status, case = unit.call("POST", "/cases", case_body(recommending_unit="单位甲"))
     assert status == 201 and unit.call("POST", f"/cases/{case['id']}/submit")[0] == 200
     stack.set(IN_TEXT_REVIEW)
-    accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
     org = api.as_(api.call("POST", "/sessions", {"username": ORGANISER[0], "password": ORGANISER[1]})[1]["token"])
     status, judge = org.call("POST", "/admin/judges", {"name": "评委一", "email": "j1@example.org",
                                                         "affiliation": "单位乙", "categories": ["development"]})

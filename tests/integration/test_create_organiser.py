@@ -21,7 +21,7 @@ def test_creates_the_organiser_then_logs_in(aws, monkeypatch, capsys):
     assert (account.role, account.unit_name) == ("organiser", "主办单位")
 
     from chalicelib.services import accounts as service
-    session = service.login("chief", "a-long-secret-1", bootstrap.config(), bootstrap.now())
+    session = service.login(bootstrap.deps().accounts, "chief", "a-long-secret-1", bootstrap.config(), bootstrap.now())
     assert session.principal.role == "organiser"
 
 

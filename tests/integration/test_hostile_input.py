@@ -479,7 +479,7 @@ def build(w: World) -> None:
 
     # Text review: judges from the API, the console form and the xlsx import.
     w.clock.set(datetime(2023, 6, 12, 9, 0, tzinfo=CHINA))
-    accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
     w.org = api.as_(_ok(api.call("POST", "/sessions", {"username": ORGANISER[0], "password": ORGANISER[1]}))["token"])
     p["judge_name"], p["judge_affiliation"] = hostile("评委姓名 judge.name (API)", True), hostile("工作单位 affiliation (API)")
     w.judge_ids["api"] = _ok(w.org.call("POST", "/admin/judges", {

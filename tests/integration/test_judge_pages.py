@@ -25,7 +25,7 @@ def progress(page: str) -> str:
 def organiser(api):
     from chalicelib import bootstrap
     from chalicelib.services import accounts
-    accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
     status, data = api.call("POST", "/sessions", {"username": ORGANISER[0], "password": ORGANISER[1]})
     assert status == 200
     return api.as_(data["token"]), data

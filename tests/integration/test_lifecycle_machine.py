@@ -66,7 +66,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         create_aws_resources()
         self.comp = bootstrap.competition()
         self.clock = start_competition(datetime.fromtimestamp(START, tz=CHINA))
-        accounts.ensure_organiser(*ORGANISER, bootstrap.config(), bootstrap.now())
+        accounts.ensure_organiser(bootstrap.deps().accounts, *ORGANISER, bootstrap.config(), bootstrap.now())
         self.api = Api(client)
 
         # the model

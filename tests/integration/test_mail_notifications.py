@@ -65,7 +65,8 @@ def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock, mon
     from chalicelib.services import notifications
     from chalicelib.services.results import Ports
 
-    broken = Ports(put_object=lambda *a: None, transport=Broken(), sender="saiping@example.org", site_url=SITE)
+    broken = Ports(put_object=lambda *a: None, transport=Broken(), sender="saiping@example.org", site_url=SITE,
+                   accounts=bootstrap.deps().accounts)
     monkeypatch.setattr(notifications, "ports_and_competition", lambda: (broken, bootstrap.competition()))
     unit = api.as_(register_unit(api, 1))                    # 201 although the mail failed
     status, case = unit.call("POST", "/cases", case_body())

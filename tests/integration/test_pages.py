@@ -344,7 +344,7 @@ def test_pages_need_a_session_and_the_right_role(browser, client):
     register_and_login(browser)
     assert browser.get("/admin").headers["Location"] == "/login"
 
-    accounts.ensure_organiser("boss", "organiser-pass-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "boss", "organiser-pass-1", bootstrap.config(), bootstrap.now())
     organiser = Browser(client)
     token = csrf_of(text(organiser.get("/login")))
     response = organiser.post("/login", {"username": "boss", "password": "organiser-pass-1", "csrf_token": token})

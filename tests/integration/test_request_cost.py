@@ -163,7 +163,7 @@ def test_cost_list_cases(unit, case, recorder) -> None:
 
 
 def test_cost_list_cases_organiser_by_category(api, case, recorder) -> None:
-    accounts.ensure_organiser("organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
     token = api.call("POST", "/sessions", {"username": "organiser", "password": "organiser-password-1"})[1]["token"]
     status, data, calls = recorder.measure(lambda: api.call("GET", "/cases?category=development", token=token))
     assert (status, len(data["cases"])) == (200, 1)
@@ -281,7 +281,7 @@ def test_cost_delete_attachment(unit, case, recorder) -> None:
 # -- the organiser moves a window ------------------------------------------------------------------
 
 def test_cost_move_stage_window(api, recorder) -> None:
-    accounts.ensure_organiser("organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
+    accounts.ensure_organiser(bootstrap.deps().accounts, "organiser", "organiser-password-1", bootstrap.config(), bootstrap.now())
     token = api.call("POST", "/sessions", {"username": "organiser", "password": "organiser-password-1"})[1]["token"]
     status, _, calls = recorder.measure(lambda: api.call("PUT", "/admin/stages/provincial", {
         "opens_at": "2023-07-11T00:00:00+08:00", "closes_at": "2023-08-31T23:59:59+08:00"}, token=token))
