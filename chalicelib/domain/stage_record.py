@@ -14,6 +14,3 @@ class StageRow:
     closed_at: float | None = None
     settled: bool = False
 
-    def is_open(self, now: float) -> bool:
-        """What a write's condition on the stage row checks (store/stages.open_condition)."""
-        return self.opens_at <= now < self.closes_at and not self.closed

@@ -44,7 +44,7 @@ class InMemoryJudgingRepository:
 
     def _open(self, competition_id: str, stage: str, now: float) -> bool:
         row = self.tables.stages.get((competition_id, stage))
-        return row is not None and row.is_open(now)
+        return row is not None and row.opens_at <= now < row.closes_at and not row.closed
 
     # -- judges ------------------------------------------------------------------------------------
     def list_judges(self, competition_id: str) -> list[Judge]:
