@@ -141,7 +141,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, judging_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, judging_repository, s3, files, originality_objects,
+                   mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

@@ -86,7 +86,8 @@ def save_replies(judging: JudgingRepository, comp: Competition, principal: Princ
     if not isinstance(sent, dict):
         raise Invalid("请逐条填写回复（replies 为对象：意见编号 → 回复）", {"replies": "应为对象"})
     stage = round_of(case)   # only the points of the case's current round are answered now
-    known = {point_key(p) for e in scoring.feedback_for_unit(judging, case_repository(), comp, principal, case_id)["feedback"]
+    known = {point_key(p) for e in scoring.feedback_for_unit(judging, case_repository(), comp, principal,
+                                                             case_id)["feedback"]
              if e["stage"] == stage for p in e["points"]}
     errors: dict[str, str] = {}
     replies = _replies(case)

@@ -131,7 +131,8 @@ def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: di
     return {"stage": stage, "final": window.closed, "categories": categories}
 
 
-def ranking_with_fairness(judging: JudgingRepository, comp: Competition, stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def ranking_with_fairness(judging: JudgingRepository, comp: Competition,
+                          stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ranking page's two reports from one read of the cases and one of each category's scores."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
     cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)

@@ -32,8 +32,8 @@ def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
             "ended": text_review.status(now) == "closed"}
 
 
-def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
-           now: datetime) -> Case:
+def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, principal: Principal, case_id: str,
+           raw: Any, now: datetime) -> Case:
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")

@@ -126,8 +126,9 @@ def case_detail(case_id: str) -> Response:
     who = _admin()
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
-    return console_page("case.html", who, "cases", detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
-                   genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
+    return console_page("case.html", who, "cases",
+                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
+                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
 @admin_pages.route("/admin/cases/{case_id}/provincial", methods=["POST"], content_types=FORM)
@@ -194,7 +195,8 @@ def review_case(case_id: str) -> Response:
         case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
-        review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
+                      bootstrap.now_dt())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
@@ -250,7 +252,8 @@ def update_judge(judge_id: str) -> Response:
     who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
-        judging.update_judge(bootstrap.deps().judging, bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
+        judging.update_judge(bootstrap.deps().judging, bootstrap.competition(), judge_id, raw, who.actor,
+                             bootstrap.now())
     except Invalid as e:
         return console_page("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
                        message=e.message)
@@ -285,7 +288,8 @@ def plan(stage_id: str) -> Response:
     typed = one(form, "judges_per_case").strip()
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
-        done = judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+        done = judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                        stage_id, raw, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, {"judges_per_case": typed})
     raise Redirect(f"/admin/assignments/{stage_id}?done=planned&new={done['new']}")
@@ -297,8 +301,8 @@ def add_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
-        console.add_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, values["judge_id"], values["case_id"], who.actor,
-                             bootstrap.now())
+        console.add_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, values["judge_id"],
+                             values["case_id"], who.actor, bootstrap.now())
     except (Invalid, NotFound) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, values)
     raise Redirect(f"/admin/assignments/{stage_id}?done=added")
@@ -308,8 +312,8 @@ def add_assignment(stage_id: str) -> Response:
 @page
 def remove_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
-    console.remove_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, one(form, "judge_id"), one(form, "case_id"),
-                            who.actor, bootstrap.now())
+    console.remove_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, one(form, "judge_id"),
+                            one(form, "case_id"), who.actor, bootstrap.now())
     raise Redirect(f"/admin/assignments/{stage_id}?done=removed")
 
 
@@ -318,10 +322,10 @@ def remove_assignment(stage_id: str) -> Response:
 def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
-    return console_page("links.html", who, "links", status, holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition()),
-                   stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
-                   mail_states=MAIL_STATUS,
-                   message=error.message if error else None)
+    return console_page("links.html", who, "links", status,
+                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition()),
+                        stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES, mail_states=MAIL_STATUS,
+                        message=error.message if error else None)
 
 
 @admin_pages.route("/admin/links", methods=["GET"])
@@ -335,8 +339,8 @@ def links() -> Response:
 def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = posted(ORGANISER)
-    issued = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                 bootstrap.now_dt())
+    issued = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
+                                 who.actor, bootstrap.now_dt())
     mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
@@ -347,8 +351,8 @@ def reissue_link(stage_id: str) -> Response:
     """A new link for one judge (only their earlier one stops working), mailed and shown in the response."""
     who, form = posted(ORGANISER)
     try:
-        link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
-                                    who.actor, bootstrap.now_dt())
+        link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     mail_queue.start()
@@ -361,8 +365,8 @@ def show_link(stage_id: str) -> Response:
     """显示链接: the judge's link in force, in this response's body only (a POST: never in a URL or a log)."""
     who, form = posted(ORGANISER)
     try:
-        link = judging.show_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
-                                 who.actor, bootstrap.now())
+        link = judging.show_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
     return _links_page(who, shown={"stage": stage_id, "kind": "shown", "links": [link]})
@@ -372,7 +376,8 @@ def show_link(stage_id: str) -> Response:
 @page
 def revoke_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
-    judging.revoke_link(bootstrap.deps().judging, bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+    judging.revoke_link(bootstrap.deps().judging, bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor,
+                        bootstrap.now())
     raise Redirect("/admin/links?done=revoked")
 
 
@@ -482,7 +487,8 @@ def close_stage(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
-    results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor, bootstrap.now_dt())
+    results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage_id,
+                        who.actor, bootstrap.now_dt())
     raise Redirect("/admin/stages?done=closed")
 
 
@@ -513,8 +519,8 @@ def extra_judges_near_cut(stage_id: str) -> Response:
     raw = {name: _int(one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
     confirmed = one(form, "confirm") == "yes"
     try:
-        found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage,
-                                              write=confirmed)
+        found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                              raw, who.actor, bootstrap.now_dt(), stage, write=confirmed)
     except (Invalid, NotFound, StageClosed) as e:
         return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
     return _rankings_page(who, stage, extra=found, extra_asked=raw)
@@ -740,5 +746,6 @@ def judges_template() -> Response:
 @page
 def judges_import() -> Response:
     who = signed_in(("organiser",))
-    found = sorted(judging.list_judges(bootstrap.deps().judging, bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
+    found = sorted(judging.list_judges(bootstrap.deps().judging, bootstrap.competition()),
+                   key=lambda j: (j.name, j.judge_id))
     return judge_html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])

@@ -85,14 +85,16 @@ def landing(token: str) -> Response:
 def start() -> Response:
     form = anon_form()
     now = bootstrap.now_dt()
-    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), one(form, "link"), now)
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                         one(form, "link"), now)
     end_previous_session()
     cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
     return redirect("/judge", [cookie])
 
 
 def _judge() -> scoring.JudgePrincipal:
-    return scoring.authenticate_judge(bootstrap.deps().judging, cookies(current_request()).get(SESSION_COOKIE), bootstrap.now())
+    return scoring.authenticate_judge(bootstrap.deps().judging, cookies(current_request()).get(SESSION_COOKIE),
+                                      bootstrap.now())
 
 
 def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
@@ -234,7 +236,8 @@ def save_feedback(case_id: str) -> Response:
     points = [p.replace("\r\n", "\n").strip() for p in form.get("points", [])]
     points = [p for p in points if p]
     try:
-        scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"points": points}, bootstrap.now())
+        scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"points": points},
+                              bootstrap.now())
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, points=points or [""], form="feedback")
     raise Redirect("/judge?done=feedback")
@@ -264,7 +267,8 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
     """A plain link that forwards to a fresh presigned download (the page may have been open a while)."""
     who = _judge()
     presign = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id, presign)[0]
+    view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id,
+                            presign)[0]
     url = next((a["url"] for a in view["attachments"] if a["attachment_id"] == attachment_id), None)
     if url is None:
         raise PageError(404, "没有这个附件（或尚未完成上传）")

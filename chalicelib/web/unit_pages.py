@@ -120,7 +120,8 @@ def _outcome(who: Principal, case: Any) -> dict[str, Any]:
     name and the unit's own certificate (once the final is closed)."""
     comp = bootstrap.competition()
     coached = case.status in ("advanced", "awarded", "not_awarded")
-    return {"has_feedback": coached and bool(scoring.feedback_for_unit(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case.id)["feedback"]),
+    return {"has_feedback": coached and bool(scoring.feedback_for_unit(
+                bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case.id)["feedback"]),
             "prize_name": certificates.prize_names(comp).get(case.prize or "") if case.status == "awarded" else None,
             "certificate": certificates.available(comp, case)}
 
@@ -281,7 +282,8 @@ def unit_reply(case_id: str) -> Response:
     who, form = posted()
     typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
-        coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
+        coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"replies": typed},
+                              bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         return _feedback_page(who, case_id, STATUS[e.code], e, typed)
     raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")

@@ -211,12 +211,14 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     secret = judging.read_link(old, token(link.url))["r"]
     assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
     rotated = replace(old, signing_keys=("new-key", "old-key"))
-    assert judging.show_link(bootstrap.deps().judging, comp, rotated, first, "text_review", "organiser:test", now.timestamp()) == \
+    assert judging.show_link(bootstrap.deps().judging, comp, rotated, first, "text_review", "organiser:test",
+                             now.timestamp()) == \
         replace(link, mail="none")
     assert judging.open_judge_session(bootstrap.deps().judging, comp, rotated, token(link.url), now).judge_id == first
     dropped = replace(old, signing_keys=("new-key",))
     with pytest.raises(Conflict):
-        judging.show_link(bootstrap.deps().judging, comp, dropped, first, "text_review", "organiser:test", now.timestamp())
+        judging.show_link(bootstrap.deps().judging, comp, dropped, first, "text_review", "organiser:test",
+                          now.timestamp())
     with pytest.raises(Unauthenticated):
         judging.open_judge_session(bootstrap.deps().judging, comp, dropped, token(link.url), now)
 
