@@ -393,7 +393,6 @@ class JudgingRepository:
     def write_slot(self, slot: record.Assignment, changes: Mapping[str, Any], competition_id: str, actor: str,
                    action: str, now: float, before: Any, after: Any) -> record.Assignment:
         values = record.changed_slot(slot, changes)
-        # PynamoDB's stub refuses None for a null=True attribute (None is stored as NULL)
         actions = [getattr(Assignment, name).set(value) for name, value in changes.items()]
         write_slot(Assignment(slot_key(slot.stage, slot.judge_id), slot.case_id, stage=slot.stage,
                               judge_id=slot.judge_id), actions, competition_id, actor, action, now, before, after)
