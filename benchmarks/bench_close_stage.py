@@ -119,7 +119,8 @@ def main() -> None:
         seeded = time.perf_counter() - t0
         calls = count_calls()
         t0 = time.perf_counter()
-        results.close_stage(bootstrap.competition(), bootstrap.result_ports(), "text_review", "bench", now)
+        results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), "text_review",
+                            "bench", now)
         wall = time.perf_counter() - t0
         closing = dict(calls)
         calls.clear()

@@ -16,7 +16,7 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import AccountRepository, CaseRepository
+    from .services.repositories import AccountRepository, CaseRepository, JudgingRepository
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -62,6 +62,14 @@ def account_repository() -> AccountRepository:
     config()
     from .store.accounts import AccountRepository as DynamoAccounts
     return DynamoAccounts()
+
+
+@lru_cache(maxsize=1)
+def judging_repository() -> JudgingRepository:
+    """Judges, slots, links and judge sessions in DynamoDB (services/repositories.JudgingRepository)."""
+    config()
+    from .store.judging import JudgingRepository as DynamoJudging
+    return DynamoJudging()
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +129,7 @@ class Deps:
     the mail transport and the clock. A handler takes what its service uses from `deps()` and passes it as
     arguments; no service reaches for an adapter itself."""
     cases: CaseRepository
+    judging: JudgingRepository
     files: Files
     clock: Callable[[], datetime]
     accounts: AccountRepository
@@ -135,8 +144,8 @@ def deps() -> Deps:
         from .store.files import Files
         # the S3 client is built when a file is first used: a request that touches none (every signed-in
         # request looks up its session through `accounts`) does not load S3's model
-        _deps.append(Deps(cases=case_repository(), files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt,
-                          accounts=account_repository()))
+        _deps.append(Deps(cases=case_repository(), judging=judging_repository(),
+                          files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, accounts=account_repository()))
     return _deps[0]
 
 
@@ -154,8 +163,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, account_repository, s3, files, originality_objects,
-                   mail_transport, client):
+    for cached in (config, competition, case_repository, account_repository, judging_repository, s3, files,
+                   originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

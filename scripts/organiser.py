@@ -116,7 +116,8 @@ def send_award_mail() -> dict[str, int]:
 def close_stage(stage: str) -> dict[str, Any]:
     from chalicelib import bootstrap
     from chalicelib.services import results
-    return results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage, ACTOR, bootstrap.now_dt())
+    return results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage,
+                               ACTOR, bootstrap.now_dt())
 
 
 # -- command line -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ..store import console as console_store
 def ports() -> exports.RunPorts:
     cfg = bootstrap.config()
     return exports.RunPorts(put_object=bootstrap.files().put, open_object=bootstrap.files().open,
+                            judging=bootstrap.deps().judging,
                             signing_key=cfg.signing_keys[0],
                             site_url=cfg.site_url, now=bootstrap.now,
                             read_award_list=lambda competition_id: console_store.read_award_list(

@@ -19,8 +19,8 @@ BATCH = 1000              # rows read per run (one Query)
 
 def send_queued_mail() -> dict[str, int]:
     cfg = bootstrap.config()
-    return asdict(judging.send_invitations(bootstrap.competition(), cfg, bootstrap.mail_transport(),
-                                           bootstrap.now, BATCH, BUDGET_SECONDS))
+    return asdict(judging.send_invitations(bootstrap.deps().judging, bootstrap.competition(), cfg,
+                                           bootstrap.mail_transport(), bootstrap.now, BATCH, BUDGET_SECONDS))
 
 
 def start_event(now: float) -> dict:

@@ -19,7 +19,7 @@ from . import cases as case_service
 from . import scoring
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import case_repository
+from .repositories import JudgingRepository, case_repository
 
 MAX_REPLY = 1000
 
@@ -36,14 +36,15 @@ def _replies(case: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def feedback(comp: Competition, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
+def feedback(judging: JudgingRepository, comp: Competition, principal: Principal, case_id: str,
+             now: datetime) -> dict[str, Any]:
     """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
     what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
     `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
     case = case_service.get(case_repository(), principal, case_id)
     replies = _replies(case)
-    experts = scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
+    experts = scoring.feedback_for_unit(judging, case_repository(), comp, principal, case_id)["feedback"]
     windows = stage_service.windows(comp)
     stage = round_of(case)
     current = windows[stage]
@@ -75,7 +76,8 @@ def _point(text: str, replies: dict[str, str]) -> dict[str, Any]:
     return {"key": key, "text": text, "reply": replies.get(key)}
 
 
-def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any, now: datetime) -> dict[str, Any]:
+def save_replies(judging: JudgingRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
+                 now: datetime) -> dict[str, Any]:
     """Replace the unit's replies: {"replies": {"<point key>": "…"}}; an empty reply removes it."""
     case = case_service.get(case_repository(), principal, case_id)
     if principal.role != "unit":
@@ -84,7 +86,8 @@ def save_replies(comp: Competition, principal: Principal, case_id: str, raw: Any
     if not isinstance(sent, dict):
         raise Invalid("请逐条填写回复（replies 为对象：意见编号 → 回复）", {"replies": "应为对象"})
     stage = round_of(case)   # only the points of the case's current round are answered now
-    known = {point_key(p) for e in scoring.feedback_for_unit(comp, principal, case_id)["feedback"]
+    known = {point_key(p) for e in scoring.feedback_for_unit(judging, case_repository(), comp, principal,
+                                                             case_id)["feedback"]
              if e["stage"] == stage for p in e["points"]}
     errors: dict[str, str] = {}
     replies = _replies(case)

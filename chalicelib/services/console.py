@@ -18,12 +18,11 @@ from ..lazy import lazy
 from ..store import audit
 from ..store import cases as case_store
 from ..store import console as store
-from ..store import judging as judging_store
 from ..domain.account_record import Account
 from ..domain.case_record import Case
-from ..store.models import Assignment, Judge
+from ..domain.judging_record import Assignment, Judge
 from . import stages as stage_service
-from .repositories import AccountRepository, case_repository
+from .repositories import AccountRepository, JudgingRepository, case_repository
 
 if TYPE_CHECKING:
     from .accounts import Principal
@@ -73,18 +72,19 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def dashboard(comp: Competition, now: datetime, accounts: AccountRepository) -> dict[str, Any]:
+def dashboard(judging_repo: JudgingRepository, comp: Competition, now: datetime,
+              accounts: AccountRepository) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
     first: list[str] = [stage for stage in JUDGED_STAGES if stage != StageId.PROVINCIAL]
     found = read_concurrently({
         "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
         "windows": lambda: stage_service.windows(comp), "units": accounts.list_units,
-        "judges": lambda: judging_store.list_judges(comp.id), **_slot_reads(first, comp.category_ids)})
+        "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
     recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part(StageId.PROVINCIAL, c)})
-    found.update(read_concurrently(_slot_reads([StageId.PROVINCIAL], recommended)) if recommended else {})
+    found.update(read_concurrently(_slot_reads(judging_repo, [StageId.PROVINCIAL], recommended)) if recommended else {})
     matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
@@ -105,10 +105,11 @@ def dashboard(comp: Competition, now: datetime, accounts: AccountRepository) -> 
     }
 
 
-def _slot_reads(stages: list[str], categories: Iterable[str]) -> dict[str, Callable[[], Any]]:
+def _slot_reads(judging_repo: JudgingRepository, stages: list[str],
+                categories: Iterable[str]) -> dict[str, Callable[[], Any]]:
     """The reads of the slot states of these stages' categories, by "<stage>#<category>"."""
     def read(stage: str, category: str) -> Callable[[], Any]:
-        return lambda: judging_store.slots_of_category(stage, category, attributes=SLOT_STATE_FIELDS)
+        return lambda: judging_repo.slots_of_category(stage, category, attributes=SLOT_STATE_FIELDS)
     return {f"{stage}#{cat}": read(stage, cat) for stage in stages for cat in categories}
 
 
@@ -210,11 +211,11 @@ def action_name(entry: Any) -> str:
     return name
 
 
-def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
+def case_detail(judging_repo: JudgingRepository, comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
     case = case_service.get(case_repository(), who, case_id)
     view = case_service.case_view(case)
-    names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(comp)}
+    names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(judging_repo, comp)}
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
              for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
     return {"case": view, "trail": trail, "provincial": bool(case.provincial),
@@ -222,29 +223,31 @@ def case_detail(comp: Competition, who: Principal, case_id: str) -> dict[str, An
 
 
 # -- judges, assignments and links -----------------------------------------------------------------
-def judge(comp: Competition, judge_id: str) -> dict[str, Any]:
-    found = next((j for j in judging.list_judges(comp) if j.judge_id == judge_id), None)
+def judge(judging_repo: JudgingRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
+    found = next((j for j in judging.list_judges(judging_repo, comp) if j.judge_id == judge_id), None)
     if found is None:
         raise NotFound("没有这位评委")
     return judging.judge_view(found)
 
 
-def add_override(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+def add_override(judging_repo: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
+                 actor: str, now: float) -> None:
     """One more judge on one case (回避 still applies); the pair may not be assigned already."""
     if not judge_id or not case_id:
         fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
         raise Invalid("请选择评委和案例", fields)
-    judging.add_assignment(comp, stage, judge_id, case_id, actor, now)
+    judging.add_assignment(judging_repo, case_repository(), comp, stage, judge_id, case_id, actor, now)
 
 
-def remove_override(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
-    judging.remove_assignment(comp, stage, judge_id, case_id, actor, now)
+def remove_override(judging_repo: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
+                    actor: str, now: float) -> None:
+    judging.remove_assignment(judging_repo, comp, stage, judge_id, case_id, actor, now)
 
 
-def assignments(comp: Competition, stage: str) -> dict[str, Any]:
+def assignments(judging_repo: JudgingRepository, comp: Competition, stage: str) -> dict[str, Any]:
     """A stage's slots grouped by case, with the judges and cases the override form offers."""
-    listed = judging.list_assignments(comp, stage)["assignments"]
-    judges = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
+    listed = judging.list_assignments(judging_repo, comp, stage)["assignments"]
+    judges = sorted(judging.list_judges(judging_repo, comp), key=lambda j: (j.name, j.judge_id))
     names = {j.judge_id: j.name for j in judges}
     by_case: dict[str, dict[str, Any]] = {}
     for slot in listed:
@@ -259,17 +262,17 @@ def assignments(comp: Competition, stage: str) -> dict[str, Any]:
                                  key=lambda c: (c["title"], c["id"]))}
 
 
-def link_holders(comp: Competition) -> dict[str, list[dict[str, Any]]]:
+def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str, list[dict[str, Any]]]:
     """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
     each with the state of their link (judging.LinkState)."""
-    names = {j.judge_id: j for j in judging.list_judges(comp)}
-    counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(comp, stage)["assignments"]
+    names = {j.judge_id: j for j in judging.list_judges(judging_repo, comp)}
+    counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(judging_repo, comp, stage)["assignments"]
                              if not s["recused"]) for stage in JUDGED_STAGES}
-    rows = judging.link_rows({stage: list(c) for stage, c in counts.items()})
+    rows = judging.link_rows(judging_repo, {stage: list(c) for stage, c in counts.items()})
     mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()})
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
-        states = judging.link_states(stage, list(counts[stage]), rows[stage])
+        states = judging.link_states(judging_repo, stage, list(counts[stage]), rows[stage])
         found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
                                 "email": names[j].email if j in names else "", "link": states[j],
                                 "mail": mails[stage].get(j)}

@@ -29,12 +29,11 @@ from ..exports import data
 from ..media import DOCX, PDF, XLSX, ZIP
 from ..security import new_id
 from ..store import exports as store
-from ..store import judging as judging_store
 from ..store.models import Case, ExportJob
 from . import certificates
 from . import results
 from . import stages as stage_service
-from .repositories import AccountRepository, account_repository
+from .repositories import AccountRepository, JudgingRepository, account_repository
 
 log = logging.getLogger("saiping")
 
@@ -50,6 +49,7 @@ class RunPorts:
     site_url: str
     now: Callable[[], float]
     read_award_list: Callable[[str], dict[str, Any] | None]   # the organisers' saved 优秀组织奖 list (S3), or None
+    judging: JudgingRepository
     open_object: Callable[[str], Any] | None = None           # a stored file's bytes as a stream (presentations)
 
 
@@ -177,14 +177,14 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None, c
 
 # -- the builders: the data from the tables, then the file (its module imported only now) --------
 def _results_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = results_book(comp)
+    book = results_book(ports.judging, comp)
     progress(0.3)
     from ..exports.workbooks import results_workbook
     return results_workbook(book, progress.part(0.3, 0.95))
 
 
 def _scores_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = scores_book(comp)
+    book = scores_book(ports.judging, comp)
     progress(0.3)
     from ..exports.workbooks import scores_workbook
     return scores_workbook(book, progress.part(0.3, 0.95))
@@ -212,7 +212,7 @@ def _award_list_docx(comp: Competition, ports: RunPorts, progress: Any, category
 
 
 def _honors_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    honors = honors_book(comp)
+    honors = honors_book(ports.judging, comp)
     progress(0.3)
     from ..exports.workbooks import honors_workbook
     return honors_workbook(honors, progress.part(0.3, 0.95))
@@ -299,12 +299,12 @@ def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
     return window.closed, window.closed_at
 
 
-def results_book(comp: Competition) -> data.ResultsBook:
+def results_book(judging: JudgingRepository, comp: Competition) -> data.ResultsBook:
     final_closed, _ = _final_closed(comp)
     leaders = {c.id: json.loads(c.body).get("leader", {}).get("name", "") for c in iter_cases(comp.id)}
     prize_names = certificates.prize_names(comp)
-    review = results.ranking(comp, StageId.TEXT_REVIEW)
-    final = results.ranking(comp, StageId.FINAL) if final_closed else None
+    review = results.ranking(judging, comp, StageId.TEXT_REVIEW)
+    final = results.ranking(judging, comp, StageId.FINAL) if final_closed else None
     sheets = []
     for category in comp.categories:
         rows: list[data.ResultRow] = []
@@ -352,18 +352,18 @@ def criterion_columns(comp: Competition) -> list[data.CriterionColumn]:
             for cid in names]
 
 
-def scores_book(comp: Competition) -> data.ScoresBook:
-    judges = {j.judge_id: j.name for j in judging_store.list_judges(comp.id)}
+def scores_book(judging: JudgingRepository, comp: Competition) -> data.ScoresBook:
+    judges = {j.judge_id: j.name for j in judging.list_judges(comp.id)}
     cases = {c.id: _title_unit(c) for c in iter_cases(comp.id)}     # only what the rows show, not the texts
     category_names = {c.id: c.name for c in comp.categories}
     stages, summary = [], []
     for stage in results.RANKED_STAGES:
         rows = []
         for category in comp.categories:
-            for slot in sorted(judging_store.slots_of_category(stage, category.id),
+            for slot in sorted(judging.slots_of_category(stage, category.id),
                                key=lambda s: (s.case_id, s.judge_id)):
                 title, unit = cases.get(slot.case_id, (slot.title or "", ""))
-                criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria or {})
+                criteria = dict(slot.criteria or {})
                 counted = bool(slot.scored and not slot.recused and slot.criteria is not None)
                 state = "回避" if slot.recused else ("已评" if slot.scored else "未评")
                 rows.append(data.ScoreRow(
@@ -373,7 +373,7 @@ def scores_book(comp: Competition) -> data.ScoresBook:
                     (_points(sum(int(v) for v in criteria.values())) if criteria else None),
                     state, "是" if counted else "否", slot.comment or ""))
         stages.append((STAGE_NAMES[stage], rows))
-        ranking = results.ranking(comp, stage)
+        ranking = results.ranking(judging, comp, stage)
         for category in comp.categories:
             for e in ranking["categories"].get(category.id, []):
                 if stage == StageId.FINAL:
@@ -462,7 +462,7 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
-    final = results.ranking(comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL)
     ranks = {e["case_id"]: int(e["rank"]) for entries in final["categories"].values() for e in entries}
     awarded = certificates.awards(comp, ports.signing_key, ranks=ranks)
     if not awarded:
@@ -475,7 +475,7 @@ def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成获奖名单")
-    final = results.ranking(comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL)
     prize_order = [p["id"] for p in comp.raw.get("prizes", [])]
     prize_names = certificates.prize_names(comp)
     groups = []
@@ -502,11 +502,11 @@ def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
 
 
 
-def honors_book(comp: Competition) -> data.HonorsBook:
+def honors_book(judging: JudgingRepository, comp: Competition) -> data.HonorsBook:
     """每项荣誉的提名人选: the nominees of every honor, and per honor every case considered with the reason
     (nominees first, then category order and rank)."""
     found = results.honors(comp)                       # refuses (Conflict) until the final is closed
-    final = results.ranking(comp, StageId.FINAL)
+    final = results.ranking(judging, comp, StageId.FINAL)
     entries = {e["case_id"]: (category, e) for category, group in final["categories"].items() for e in group}
     leaders = {c.id: json.loads(c.body).get("leader") or {} for c in iter_cases(comp.id) if c.id in entries}
     category_names = {c.id: c.name for c in comp.categories}
@@ -601,7 +601,7 @@ def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
     final_closed, closed_at = _final_closed(comp)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成省赛推荐名单")
-    final = results.ranking(comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL)
     prize_names = certificates.prize_names(comp)
     recommended = {c.id: c for c in iter_cases(comp.id) if c.provincial and c.status == "awarded"}
     rows: list[data.ProvincialRow] = []

@@ -6,19 +6,18 @@ while the stage is open. Asking again adds only what is missing up to `judges_pe
 The judges score them under their existing link of the stage (their /judge list is their slots)."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from ..domain import assignment as planner
 from ..domain import ranking as ranking_rules
 from ..domain.competition import Competition, StageId
 from ..domain.errors import Invalid, NotFound, StageClosed
-from ..store import cases as case_store
-from ..store import judging as store
+from ..domain.judging_record import new_slot
 from . import results
 from . import stages as stage_service
+from .repositories import CaseRepository, JudgingRepository
 
 STAGE = StageId.TEXT_REVIEW
 SPREAD = 2            # the default window: advance_per_category - 2 .. advance_per_category + 2
@@ -52,8 +51,8 @@ def parse_request(comp: Competition, raw: Any) -> tuple[int, int, int]:
     return k, first, last
 
 
-def add_extra_judges(comp: Competition, raw: Any, actor: str, now: datetime, stage: str = STAGE,
-                     write: bool = True) -> dict[str, Any]:
+def add_extra_judges(judging: JudgingRepository, repo: CaseRepository, comp: Competition, raw: Any, actor: str,
+                     now: datetime, stage: str = STAGE, write: bool = True) -> dict[str, Any]:
     """Plan and write the extra judges of the cases in the rank window; returns what was added (`write`
     False: what would be, for the console's confirmation; nothing is written)."""
     if stage != STAGE:
@@ -63,38 +62,38 @@ def add_extra_judges(comp: Competition, raw: Any, actor: str, now: datetime, sta
         raise StageClosed(f"{window.name}{'尚未开始' if window.status(now) == 'pending' else '已截止'}，"
                           "只能在评审进行中为名次线附近的案例增加评委")
     k, first, last = parse_request(comp, raw)
-    live = results.ranking(comp, stage)["categories"]
+    live = results.ranking(judging, comp, stage)["categories"]
     chosen = {cat: ranking_rules.in_rank_window([(e["case_id"], e["rank"], e["scores_count"]) for e in entries],
                                                 first, last) for cat, entries in live.items()}
     wanted = {case_id for ids in chosen.values() for case_id in ids}
-    slots = store.slots_of_stage(stage, comp.category_ids)
+    slots = judging.slots_of_stage(stage, comp.category_ids)
     assigned: dict[str, set[str]] = {}
     extra: dict[str, set[str]] = {}
     for s in slots:
         (extra if s.source == "extra" and not s.recused else assigned).setdefault(s.case_id, set()).add(s.judge_id)
     load = Counter(s.judge_id for s in slots if not s.recused)
-    cases = {c.id: json.loads(c.body) for c in case_store.list_for_competition(comp.id) if c.id in wanted}
+    cases = {c.id: c.body for c in repo.list_for_competition(comp.id) if c.id in wanted}
     refs = [planner.CaseRef(cid, body.get("category", ""), body.get("recommending_unit", ""))
             for cid, body in cases.items()]
     judges = [planner.JudgeRef(j.judge_id, frozenset(j.categories or []), j.affiliation,
-                               frozenset(j.conflicts or [])) for j in store.list_judges(comp.id)]
+                               frozenset(j.conflicts or [])) for j in judging.list_judges(comp.id)]
     try:
         new = planner.plan_extra(refs, judges, k, assigned, extra, load)
     except planner.AssignmentError as exc:
         raise Invalid(exc.message, {"judges_per_case": exc.message}, code="invalid") from exc
     at = now.timestamp()
     if new and write:
-        store.create_extra_slots(
-            [store.new_slot(stage, j, c, cases[c].get("category", ""), cases[c].get("title", ""), at, source="extra")
+        judging.create_extra_slots(
+            [new_slot(stage, j, c, cases[c].get("category", ""), cases[c].get("title", ""), at, source="extra")
              for j, c in new], comp.id, actor, at,
             {"stage": stage, "judges_per_case": k, "from_rank": first, "to_rank": last, "new": len(new)})
     found = _result(live, chosen, cases, extra, new, k, first, last)
-    links = store.links_of(stage, found["judges"])
+    links = judging.links_of(stage, found["judges"])
     return {**found, "written": bool(write),
             "needs_link": [j for j in found["judges"] if j not in links or not links[j].link_hash]}
 
 
-def _result(live: dict[str, list[dict]], chosen: dict[str, list[str]], cases: dict[str, dict],
+def _result(live: dict[str, list[dict]], chosen: dict[str, list[str]], cases: Mapping[str, Mapping[str, Any]],
             extra: dict[str, set[str]], new: tuple, k: int, first: int, last: int) -> dict[str, Any]:
     added: dict[str, list[str]] = {}
     for judge_id, case_id in new:

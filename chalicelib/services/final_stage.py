@@ -21,11 +21,10 @@ from ..domain.competition import CHINA, Category, Competition, StageId, format_t
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.judges import tenths_to_points
 from ..store import final as store
-from ..store import judging as judging_store
 from ..domain.case_record import Case
 from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
-from .repositories import case_repository
+from .repositories import JudgingRepository, case_repository
 
 FINAL = StageId.FINAL
 
@@ -130,7 +129,8 @@ def live_state(comp: Competition, category: str) -> tuple[live_rules.LiveState, 
     return (live_rules.state_from_record(found[0]), found[1]) if found else (live_rules.LiveState(), 0)
 
 
-def hall_action(comp: Competition, category: Any, action: Any, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
+def hall_action(judging: JudgingRepository, comp: Competition, category: Any, action: Any, raw: Any, actor: str,
+                now: datetime) -> dict[str, Any]:
     """One step of the live final, by the organiser: 选择现在展示的案例 (present), 计时开始 / 停止计时
     (timer_start / timer_stop), 亮分 (reveal) or the session's start time (schedule). Each change is a new
     logged state, refused if another change landed since the state it was made from."""
@@ -154,7 +154,7 @@ def hall_action(comp: Competition, category: Any, action: Any, raw: Any, actor: 
             after = live_rules.stop_timer(state, ts)
         elif action == "reveal":
             case_id = _case_id(raw)
-            after = live_rules.reveal(state, case_id, _scores_count(category, case_id))
+            after = live_rules.reveal(state, case_id, _scores_count(judging, category, case_id))
         else:
             after = live_rules.schedule(state, _starts_at(raw.get("starts_at")))
     except live_rules.LiveError as exc:
@@ -162,7 +162,7 @@ def hall_action(comp: Competition, category: Any, action: Any, raw: Any, actor: 
     if after != state:
         store.save_live(comp.id, category, f"final.{action}", {"category": category, **after.record()},
                         state.record() if sequence else None, sequence, actor, ts)
-    return scoreboard(comp, category, now)
+    return scoreboard(judging, comp, category, now)
 
 
 def _case_id(raw: dict[str, Any]) -> str:
@@ -172,8 +172,8 @@ def _case_id(raw: dict[str, Any]) -> str:
     return case_id
 
 
-def _scores_count(category: str, case_id: str) -> int:
-    return sum(1 for s in judging_store.slots_of_category(FINAL, category, case_id)
+def _scores_count(judging: JudgingRepository, category: str, case_id: str) -> int:
+    return sum(1 for s in judging.slots_of_category(FINAL, category, case_id)
                if s.case_id == case_id and not s.recused and s.scored and s.total is not None)
 
 
@@ -191,13 +191,13 @@ def _starts_at(value: Any) -> float | None:
 
 # -- the scoreboard (the big screen and the control page) -------------------------------------------
 
-def scoreboard(comp: Competition, category: Any, now: datetime) -> dict[str, Any]:
+def scoreboard(judging: JudgingRepository, comp: Competition, category: Any, now: datetime) -> dict[str, Any]:
     """Every finalist of the category in the drawn order. A judge's score, the dropped highest and lowest,
     the final score and the rank (over the revealed cases) only for cases the organiser has revealed;
     before that only whether each judge has scored."""
     category = _category(comp, category)
     cases = {c.id: c for c in _finalists(comp, category)}
-    slots = [s for s in judging_store.slots_of_category(FINAL, category) if not s.recused and s.case_id in cases]
+    slots = [s for s in judging.slots_of_category(FINAL, category) if not s.recused and s.case_id in cases]
     panel = sorted({s.judge_id for s in slots})
     label = {judge_id: f"评委{i}" for i, judge_id in enumerate(panel, 1)}
     by_case: dict[str, dict[str, Any]] = {}
@@ -277,9 +277,9 @@ def _judge_score(slot: Any) -> ranking_rules.JudgeScore:
 
 # -- a judge's phone and a unit's cases --------------------------------------------------------------
 
-def judge_cases(comp: Competition, judge_id: str) -> dict[str, Any]:
+def judge_cases(judging: JudgingRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
     """A final judge's assigned cases per category in the drawn order, the case now presenting first."""
-    slots = [s for s in judging_store.slots_of_judge(FINAL, judge_id) if not s.recused]
+    slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
     groups = []
     for category in comp.category_ids:
         mine = {s.case_id: s for s in slots if s.category == category}
@@ -297,14 +297,14 @@ def judge_cases(comp: Competition, judge_id: str) -> dict[str, Any]:
                        "presenting": state.presenting in mine, "drawn": found is not None})
     groups.sort(key=lambda g: not g["presenting"])
     return {"groups": groups, "scored": sum(1 for s in slots if s.scored), "total": len(slots),
-            "signature": live_signature(comp, judge_id, slots)}
+            "signature": live_signature(judging, comp, judge_id, slots)}
 
 
-def live_signature(comp: Competition, judge_id: str, slots: list[Any] | None = None) -> str:
+def live_signature(judging: JudgingRepository, comp: Competition, judge_id: str, slots: list[Any] | None = None) -> str:
     """What a judge's list depends on that others change: the case now presenting in each of the judge's
     categories. The phone polls it and reloads when it changes."""
     if slots is None:
-        slots = [s for s in judging_store.slots_of_judge(FINAL, judge_id) if not s.recused]
+        slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
     categories = [c for c in comp.category_ids if any(s.category == c for s in slots)]
     return ";".join(f"{c}:{live_state(comp, c)[0].presenting or ''}" for c in categories)
 

@@ -13,9 +13,9 @@ from ..domain.competition import Competition
 from ..domain.errors import Invalid
 from ..domain.judges import parse_judge
 from ..security import new_id
-from ..store import judging as store
-from ..store.models import Judge
+from ..domain.judging_record import Judge
 from . import workbook_rows
+from .repositories import JudgingRepository
 from .workbook_rows import RowError, Workbook
 
 SHEET = "评委名单"
@@ -116,15 +116,15 @@ def check_rows(comp: Competition, rows: list[tuple[int, dict[str, str]]],
     return parsed, errors
 
 
-def import_judges(comp: Competition, data: bytes, actor: str, now: float) -> list[Judge]:
+def import_judges(judging: JudgingRepository, comp: Competition, data: bytes, actor: str, now: float) -> list[Judge]:
     rows = read_rows(data)
     if not rows:
         raise Invalid("表格中没有评委数据：请从第二行起每行填写一位评委", {"file": "没有数据行"})
-    parsed, errors = check_rows(comp, rows, store.list_judges(comp.id))
+    parsed, errors = check_rows(comp, rows, judging.list_judges(comp.id))
     if errors:
         raise RowsInvalid(errors)
     judges = [Judge(comp.id, new_id(), name=d.name, email=d.email, mobile=d.mobile, affiliation=d.affiliation,
-                    categories=list(d.categories), conflicts=list(d.conflicts), created_at=now, updated_at=now)
+                    categories=tuple(d.categories), conflicts=tuple(d.conflicts), created_at=now, updated_at=now)
               for d in parsed]
-    store.save_judges(judges, actor, now)
+    judging.save_judges(judges, actor, now)
     return judges

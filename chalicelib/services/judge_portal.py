@@ -9,11 +9,11 @@ from typing import Any, Callable
 from ..config import Settings
 from ..domain.competition import Competition, StageWindow
 from ..domain.errors import Unauthenticated
-from ..store import judging as store
-from ..store.models import Assignment
+from ..domain.judging_record import Assignment
 from . import scoring
 from . import stages as stage_service
 from .judging import valid_link
+from .repositories import CaseRepository, JudgingRepository
 from .scoring import JudgePrincipal
 
 
@@ -26,18 +26,19 @@ class LinkPreview:
     assigned: int
 
 
-def preview_link(comp: Competition, cfg: Settings, link_token: Any, now) -> LinkPreview:
+def preview_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
+                 now) -> LinkPreview:
     """Who and which stage a link is for, if it would open a session now (same checks, no writes)."""
-    judge_id, stage, _, window = valid_link(comp, cfg, link_token, now)
-    judge = store.get_judge(comp.id, judge_id)
+    judge_id, stage, _, window = valid_link(judging, comp, cfg, link_token, now)
+    judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise Unauthenticated("评分链接无效：没有这位评委")
-    assigned = sum(1 for s in store.slots_of_judge(stage, judge_id) if not s.recused)
+    assigned = sum(1 for s in judging.slots_of_judge(stage, judge_id) if not s.recused)
     return LinkPreview(judge_id, judge.name, stage, window, assigned)
 
 
-def judge_name(comp: Competition, judge_id: str) -> str:
-    judge = store.get_judge(comp.id, judge_id)
+def judge_name(judging: JudgingRepository, comp: Competition, judge_id: str) -> str:
+    judge = judging.get_judge(comp.id, judge_id)
     return judge.name if judge is not None else ""
 
 
@@ -45,7 +46,8 @@ def stage_window(comp: Competition, stage: str) -> StageWindow:
     return stage_service.windows(comp)[stage]
 
 
-def case_page(comp: Competition, judge: JudgePrincipal, case_id: str,
+def case_page(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
+              case_id: str,
               download_url: Callable[[Any, str], str]) -> tuple[dict[str, Any], Assignment, StageWindow]:
     """The case as the judge reads it (verified attachments only), their slot, and the stage window."""
-    return scoring.judge_case(comp, judge, case_id, download_url)
+    return scoring.judge_case(judging, cases, comp, judge, case_id, download_url)

@@ -16,11 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -34,11 +33,10 @@ from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenti
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..mail.render import render_subject
+from ..domain.judging_record import Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot
 from ..security import new_id, new_token, token_hash
-from ..store import cases as case_store
-from ..store import judging as store
-from ..store.models import Assignment, Judge, Session
 from . import stages as stage_service
+from .repositories import CaseRepository, JudgingRepository
 
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE: dict[str, tuple[str, ...]] = {
@@ -56,29 +54,30 @@ def judge_view(judge: Judge) -> dict[str, Any]:
             "conflicts": list(judge.conflicts or [])}
 
 
-def create_judge(comp: Competition, raw: Any, actor: str, now: float) -> Judge:
+def create_judge(judging: JudgingRepository, comp: Competition, raw: Any, actor: str, now: float) -> Judge:
     data = parse_judge(raw, comp.category_ids)
     judge = Judge(comp.id, new_id(), name=data.name, email=data.email, mobile=data.mobile,
-                  affiliation=data.affiliation, categories=list(data.categories), conflicts=list(data.conflicts),
+                  affiliation=data.affiliation, categories=tuple(data.categories), conflicts=tuple(data.conflicts),
                   created_at=now, updated_at=now)
-    store.save_judge(judge, actor, now, "judge.create")
+    judging.save_judge(judge, actor, now, "judge.create")
     return judge
 
 
-def update_judge(comp: Competition, judge_id: str, raw: Any, actor: str, now: float) -> Judge:
-    judge = store.get_judge(comp.id, judge_id)
+def update_judge(judging: JudgingRepository, comp: Competition, judge_id: str, raw: Any, actor: str,
+                 now: float) -> Judge:
+    judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise NotFound("没有这位评委")
     before = judge_view(judge)
     data = parse_judge(raw, comp.category_ids)
-    judge.name, judge.email, judge.mobile, judge.affiliation = data.name, data.email, data.mobile, data.affiliation
-    judge.categories, judge.conflicts, judge.updated_at = list(data.categories), list(data.conflicts), now
-    store.save_judge(judge, actor, now, "judge.edit", before=before)
+    judge = replace(judge, name=data.name, email=data.email, mobile=data.mobile, affiliation=data.affiliation,
+                    categories=tuple(data.categories), conflicts=tuple(data.conflicts), updated_at=now)
+    judging.save_judge(judge, actor, now, "judge.edit", before=before)
     return judge
 
 
-def list_judges(comp: Competition) -> list[Judge]:
-    return store.list_judges(comp.id)
+def list_judges(judging: JudgingRepository, comp: Competition) -> list[Judge]:
+    return judging.list_judges(comp.id)
 
 
 # -- assignments ----------------------------------------------------------------------------
@@ -92,26 +91,26 @@ def _check_stage(stage: str) -> None:
     parse_stage(stage, JUDGED_STAGES, "只有文本评审、专家辅导、综合评选和赛前辅导（省赛准备）有评委分配")
 
 
-def _refs(comp: Competition, stage: str):
-    cases = [c for c in case_store.list_for_competition(comp.id) if takes_part(stage, c)]
-    bodies = {c.id: json.loads(c.body) for c in cases}
-    case_refs = [planner.CaseRef(c.id, bodies[c.id].get("category", ""), bodies[c.id].get("recommending_unit", ""))
+def _refs(judging: JudgingRepository, repo: CaseRepository, comp: Competition, stage: str):
+    cases = [c for c in repo.list_for_competition(comp.id) if takes_part(stage, c)]
+    case_refs = [planner.CaseRef(c.id, c.body.get("category", ""), c.body.get("recommending_unit", ""))
                  for c in cases]
-    judges = store.list_judges(comp.id)
+    judges = judging.list_judges(comp.id)
     judge_refs = [planner.JudgeRef(j.judge_id, frozenset(j.categories or []), j.affiliation,
                                    frozenset(j.conflicts or [])) for j in judges]
-    return case_refs, judge_refs, {c.id: bodies[c.id].get("title", "") for c in cases}
+    return case_refs, judge_refs, {c.id: c.body.get("title", "") for c in cases}
 
 
-def plan_assignments(comp: Competition, stage: str, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
+def plan_assignments(judging: JudgingRepository, repo: CaseRepository, comp: Competition, stage: str, raw: Any,
+                     actor: str, now: datetime) -> dict[str, Any]:
     """Assign judges for a stage; re-running keeps existing slots (and their scores) and fills gaps."""
     _check_stage(stage)
     window = stage_service.windows(comp)[stage]
     if window.status(now) == "closed":
         raise Conflict(f"{window.name}已截止，不能再调整评委分配")
     k = _judges_per_case(raw, stage)
-    case_refs, judge_refs, titles = _refs(comp, stage)
-    slots = store.slots_of_stage(stage, comp.category_ids)
+    case_refs, judge_refs, titles = _refs(judging, repo, comp, stage)
+    slots = judging.slots_of_stage(stage, comp.category_ids)
     existing = [(s.judge_id, s.case_id) for s in slots if not s.recused]
     excluded = [(s.judge_id, s.case_id) for s in slots if s.recused]
     try:
@@ -124,9 +123,9 @@ def plan_assignments(comp: Competition, stage: str, raw: Any, actor: str, now: d
     except planner.AssignmentError as exc:
         raise Invalid(exc.message, {"judges_per_case": exc.message}, code="invalid") from exc
     category = {c.case_id: c.category for c in case_refs}
-    new = [store.new_slot(stage, j, c, category[c], titles.get(c, ""), now.timestamp()) for j, c in plan.new]
+    new = [new_slot(stage, j, c, category[c], titles.get(c, ""), now.timestamp()) for j, c in plan.new]
     if new:
-        store.create_slots(new, actor, now.timestamp(), {"stage": stage, "k": k, "new": len(new)})
+        judging.create_slots(new, actor, now.timestamp(), {"stage": stage, "k": k, "new": len(new)})
     return {"assignments": len(plan.pairs), "new": len(new), "per_judge": dict(plan.per_judge)}
 
 
@@ -139,21 +138,22 @@ def _judges_per_case(raw: Any, stage: str) -> int:
     return value
 
 
-def list_assignments(comp: Competition, stage: str) -> dict[str, Any]:
+def list_assignments(judging: JudgingRepository, comp: Competition, stage: str) -> dict[str, Any]:
     """Every slot of the stage with its state: who, which case, scored, recused (with the reason)."""
     _check_stage(stage)
-    slots = store.slots_of_stage(stage, comp.category_ids)
+    slots = judging.slots_of_stage(stage, comp.category_ids)
     return {"stage": stage, "assignments": [
         {"judge_id": s.judge_id, "case_id": s.case_id, "category": s.category, "title": s.title,
          "scored": bool(s.scored), "recused": bool(s.recused), "recusal_reason": s.recusal_reason,
          "source": s.source} for s in sorted(slots, key=lambda s: (s.category, s.case_id, s.judge_id))]}
 
 
-def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+def add_assignment(judging: JudgingRepository, repo: CaseRepository, comp: Competition, stage: str, judge_id: str,
+                   case_id: str, actor: str, now: float) -> None:
     """An organiser's override: one more judge on one case (回避 still applies)."""
     _check_stage(stage)
-    judge = store.get_judge(comp.id, judge_id)
-    case = case_store.get(case_id)
+    judge = judging.get_judge(comp.id, judge_id)
+    case = repo.get(case_id)
     if judge is None or case is None:
         raise NotFound("没有这位评委或这个案例")
     if case.status in OUT_AFTER_REVIEW:
@@ -161,19 +161,20 @@ def add_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, a
                       {"case_id": "该案例不参加评审"})
     if stage == StageId.PROVINCIAL and not takes_part(stage, case):
         raise Invalid("赛前辅导只面向推荐参加省赛的获奖案例，该案例未被推荐", {"case_id": "该案例未被推荐参加省赛"})
-    body = json.loads(case.body)
+    body = case.body
     ref = planner.CaseRef(case.id, body.get("category", ""), body.get("recommending_unit", ""))
     judge_ref = planner.JudgeRef(judge.judge_id, frozenset(judge.categories or []), judge.affiliation,
                                  frozenset(judge.conflicts or []))
     if planner.is_conflict(judge_ref, ref):
         raise Invalid("该评委与案例推荐单位需回避，不能分配", {"judge_id": "需回避"})
-    store.add_slot(store.new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), now,
-                                  source="organiser"), actor, now)
+    judging.add_slot(new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), now,
+                              source="organiser"), actor, now)
 
 
-def remove_assignment(comp: Competition, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+def remove_assignment(judging: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
+                      actor: str, now: float) -> None:
     _check_stage(stage)
-    store.remove_slot(stage, judge_id, case_id, actor, now)
+    judging.remove_slot(stage, judge_id, case_id, actor, now)
 
 
 # -- links ----------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ def _url(cfg: Settings, key: str, judge_id: str, stage: str, secret: str) -> str
     return f"{cfg.site_url}/j/{token}"
 
 
-def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Any) -> str | None:
+def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Link) -> str | None:
     """The link in force of a stored row, as it was mailed; None when it cannot be made again (a row of an
     older release, without a seed, or a seed whose key has left the key list: that link is dead anyway)."""
     if not row.link_hash or not row.link_id or ":" not in row.link_id:
@@ -245,19 +246,20 @@ class LinkState:
         return format_time(datetime.fromtimestamp(at, tz=timezone.utc)) if at is not None else None
 
 
-def _assigned_counts(comp: Competition, stage: str) -> dict[str, int]:
+def _assigned_counts(judging: JudgingRepository, comp: Competition, stage: str) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for slot in store.slots_of_stage(stage, comp.category_ids):
+    for slot in judging.slots_of_stage(stage, comp.category_ids):
         if not slot.recused:
             counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
     return counts
 
 
-def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str, Judge | None, int]], actor: str,
-           now: datetime, action: str = "link.issue") -> list[IssuedLink]:
+def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str,
+           chosen: list[tuple[str, Judge | None, int]], actor: str, now: datetime,
+           action: str = "link.issue") -> list[IssuedLink]:
     """A new link for each (judge id, judge, cases assigned), replacing their earlier one: each judge's link
     row, audit row and queued invitation (its mail-log row) written in transactions of up to 100 items
-    (store.set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
+    (the repository's set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
     window = stage_service.windows(comp)[stage]
     at = now.timestamp()
     made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
@@ -268,11 +270,11 @@ def _issue(comp: Competition, cfg: Settings, stage: str, chosen: list[tuple[str,
         subject = render_subject("judge_invitation",
                                  _invitation(comp, window, judge, count, made[judge_id][2], stage))
         record = outbox.queue(comp.id, "judge_invitation", made[judge_id][1], judge.email, subject,
-                              store.link_key(judge_id, stage), at)
+                              link_key(judge_id, stage), at)
         if record is not None:
             mails[judge_id] = record
-    store.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
-                    action)
+    judging.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
+                      action)
     return [IssuedLink(judge_id, url, format_time(window.closes_at), "queued" if judge_id in mails else "none")
             for judge_id, (_, _, url) in made.items()]
 
@@ -284,84 +286,87 @@ def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int
             "closes_at": _mail_time(window.closes_at), "hosts": "、".join(comp.hosts), "coaching": is_coaching(stage)}
 
 
-def issue_links(comp: Competition, cfg: Settings, stage: str, actor: str, now: datetime) -> list[IssuedLink]:
+def issue_links(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
+                now: datetime) -> list[IssuedLink]:
     """One new link per judge assigned in the stage (revoking their earlier one), its invitation queued."""
     _check_stage(stage)
-    counts = _assigned_counts(comp, stage)
-    judges = {j.judge_id: j for j in store.list_judges(comp.id)}
-    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now)
+    counts = _assigned_counts(judging, comp, stage)
+    judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
+    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now)
 
 
-def reissue_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str,
-                 now: datetime) -> IssuedLink:
+def reissue_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judge_id: Any, stage: str,
+                 actor: str, now: datetime) -> IssuedLink:
     """A new link for this one judge (only their earlier link for the stage stops working), its invitation
     queued (the earlier link's queued invitation, if still unsent, is dropped at send time)."""
     _check_stage(stage)
-    judge = store.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
+    judge = judging.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
     if judge is None:
         raise NotFound("没有这位评委")
     window = stage_service.windows(comp)[stage]
     if window.status(now) == "closed":
         raise StageClosed(f"{window.name}已截止，评分链接不再能打开，无需重新发放")
-    count = sum(1 for s in store.slots_of_judge(stage, judge.judge_id) if not s.recused)
+    count = sum(1 for s in judging.slots_of_judge(stage, judge.judge_id) if not s.recused)
     if count == 0:
         raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
-    return _issue(comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue")[0]
+    return _issue(judging, comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue")[0]
 
 
-def issue_missing_links(comp: Competition, cfg: Settings, stage: str, actor: str,
+def issue_missing_links(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
                         now: datetime) -> list[IssuedLink]:
     """A link for each assigned judge who has none in force; links in force are left as they are. Nothing
     once the stage has closed (a link could no longer open a session)."""
     _check_stage(stage)
     if stage_service.windows(comp)[stage].status(now) == "closed":
         return []
-    counts = _assigned_counts(comp, stage)
-    rows = store.links_of(stage, counts)
+    counts = _assigned_counts(judging, comp, stage)
+    rows = judging.links_of(stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
-    judges = {j.judge_id: j for j in store.list_judges(comp.id)} if missing else {}
-    return _issue(comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now)
+    judges = {j.judge_id: j for j in judging.list_judges(comp.id)} if missing else {}
+    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now)
 
 
-def links_in_force(comp: Competition, cfg: Settings, stage: str, actor: str,
+def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
                    now: float) -> tuple[list[IssuedLink], list[str]]:
     """(the links in force of the stage's assigned judges, as they were mailed; the judges whose link in
     force cannot be shown: issued by an older release that kept no id, to be re-issued alone). For the
     QR sheet; the showing is audited."""
     _check_stage(stage)
-    counts = _assigned_counts(comp, stage)
-    rows = store.links_of(stage, counts)
+    counts = _assigned_counts(judging, comp, stage)
+    rows = judging.links_of(stage, counts)
     closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
     urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
     shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
-        store.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
+        judging.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
     return shown, [j for j, url in urls.items() if not url]
 
 
-def show_link(comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str, now: float) -> IssuedLink:
+def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str,
+              now: float) -> IssuedLink:
     """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
     _check_stage(stage)
     if not _plausible_id(judge_id):
         raise NotFound("没有这位评委")
-    row = store.links_of(stage, [judge_id]).get(judge_id)
+    row = judging.links_of(stage, [judge_id]).get(judge_id)
     if row is None or not row.link_hash:
         raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
     url = _stored_url(cfg, judge_id, stage, row)
     if url is None:
         raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
-    store.audit_links_shown(stage, [judge_id], actor, now)
+    judging.audit_links_shown(stage, [judge_id], actor, now)
     return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
 
 
-def link_rows(judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+def link_rows(judging: JudgingRepository, judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Link]]:
     """The link rows of these judges in these stages (one BatchGet per 100), by stage then judge."""
-    return store.links_of_stages(judges_by_stage)
+    return judging.links_of_stages(judges_by_stage)
 
 
-def link_states(stage: str, judge_ids: list[str], rows: dict[str, Any] | None = None) -> dict[str, LinkState]:
+def link_states(judging: JudgingRepository, stage: str, judge_ids: list[str],
+                rows: Mapping[str, Link] | None = None) -> dict[str, LinkState]:
     """Each judge's link state for the stage (one batch read, unless the rows are given)."""
-    rows = store.links_of(stage, judge_ids) if rows is None else rows
+    rows = judging.links_of(stage, judge_ids) if rows is None else rows
     states = {}
     for judge_id in judge_ids:
         row = rows.get(judge_id)
@@ -380,17 +385,17 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: Any, limit: int = 1000,
-                     budget_seconds: float | None = None) -> outbox.Drained:
+def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Any,
+                     limit: int = 1000, budget_seconds: float | None = None) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
     or revoked since, whose stage has closed or whose judge's address changed is dropped, never sent."""
     rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
     if not rows:
         return outbox.Drained()
-    rows, gone = _stale_invitations(rows)
+    rows, gone = _stale_invitations(judging, rows)
     dropped = outbox.drop(gone)
-    judges = {j.judge_id: j for j in store.list_judges(comp.id)}
+    judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
     windows = stage_service.windows(comp)
     counts: dict[str, dict[str, int]] = {}
 
@@ -399,12 +404,12 @@ def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: An
         judge, window = judges.get(judge_id), windows.get(stage)
         if judge is None or window is None or (judge.email or "").lower() != row.recipient.lower():
             return None
-        link = store.links_of(stage, [judge_id]).get(judge_id)
+        link = judging.links_of(stage, [judge_id]).get(judge_id)
         if link is None or link.link_hash != outbox.object_of(row) or window.status(_utc(clock())) == "closed":
             return None
         url = _stored_url(cfg, judge_id, stage, link)
         if stage not in counts:
-            counts[stage] = _assigned_counts(comp, stage)
+            counts[stage] = _assigned_counts(judging, comp, stage)
         count = counts[stage].get(judge_id, 0)
         return _invitation(comp, window, judge, count, url, stage) if url and count else None
 
@@ -412,7 +417,7 @@ def send_invitations(comp: Competition, cfg: Settings, transport: Any, clock: An
     return replace(drained, dropped=drained.dropped + dropped)
 
 
-def _stale_invitations(rows: list[Any]) -> tuple[list[Any], list[Any]]:
+def _stale_invitations(judging: JudgingRepository, rows: list[Any]) -> tuple[list[Any], list[Any]]:
     """(the queued invitations whose link is still the one in force, those whose link was re-issued or revoked
     already): one BatchGet of the links for the whole run, so that re-issuing every link before the sender
     ran costs one write per old invitation."""
@@ -420,7 +425,7 @@ def _stale_invitations(rows: list[Any]) -> tuple[list[Any], list[Any]]:
     for row in rows:
         judge_id, stage = row.ref.rsplit("#", 1)
         wanted.setdefault(stage, []).append(judge_id)
-    links = store.links_of_stages(wanted)
+    links = judging.links_of_stages(wanted)
     live: list[Any] = []
     gone: list[Any] = []
     for row in rows:
@@ -434,7 +439,7 @@ def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(rows: dict[str, dict[str, Any]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
     """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
     "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
     One BatchGet per 100 mails."""
@@ -448,11 +453,12 @@ def mail_states(rows: dict[str, dict[str, Any]], emails: dict[str, str]) -> dict
     return states
 
 
-def revoke_link(comp: Competition, judge_id: Any, stage: str, actor: str, now: float) -> None:
+def revoke_link(judging: JudgingRepository, comp: Competition, judge_id: Any, stage: str, actor: str,
+                now: float) -> None:
     """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
     if _plausible_id(judge_id):
-        store.revoke_link(judge_id, stage, actor, now)
+        judging.revoke_link(judge_id, stage, actor, now)
 
 
 def _plausible_id(value: Any) -> bool:
@@ -482,11 +488,12 @@ class JudgeSession:
     expires_at: float
 
 
-def valid_link(comp: Competition, cfg: Settings, link_token: Any, now: datetime):
+def valid_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
+               now: datetime) -> tuple[str, str, Link, StageWindow]:
     """(judge id, stage, current link row, stage window) of a link that may open a session now; else 401."""
     claims = read_link(cfg, link_token)
     judge_id, stage = claims["j"], claims["s"]
-    link, row = store.link_and_stage(judge_id, stage, comp.id)
+    link, row = judging.link_and_stage(judge_id, stage, comp.id)
     if link is None or link.link_hash != token_hash(claims["r"]):
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[stage]
@@ -495,16 +502,17 @@ def valid_link(comp: Competition, cfg: Settings, link_token: Any, now: datetime)
     return judge_id, stage, link, window
 
 
-def open_judge_session(comp: Competition, cfg: Settings, link_token: Any, now: datetime) -> JudgeSession:
+def open_judge_session(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
+                       now: datetime) -> JudgeSession:
     """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
-    judge_id, stage, link, window = valid_link(comp, cfg, link_token, now)
+    judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now)
     ts = now.timestamp()
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{judge_id}.{stage}.{new_token()}"
     csrf = new_token()
-    opened = store.open_session(Session(token_hash(token), role="judge", judge_id=judge_id, stage=stage,
-                                        link_hash=link.link_hash, csrf=csrf, created_at=ts,
-                                        expires_at=int(expires)), ts)
+    opened = link.link_hash is not None and judging.open_session(
+        StoredSession(token_hash(token), judge_id=judge_id, stage=stage, link_hash=link.link_hash, csrf=csrf,
+                      created_at=ts, expires_at=int(expires)), ts)
     if not opened:   # revoked or re-issued between the check and the write
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     return JudgeSession(token, csrf, judge_id, stage, expires)

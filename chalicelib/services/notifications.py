@@ -28,9 +28,9 @@ from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, S
 from ..domain.readable import when
 from ..mail import outbox
 from ..store import cases as case_store
-from ..store import judging as judging_store
 from ..store.models import Case, MailRecord
 from . import stages as stage_service
+from .repositories import JudgingRepository
 
 log = logging.getLogger("saiping")
 REMINDER_DAYS = (3, 1)
@@ -131,7 +131,7 @@ def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
 
 
 # -- the hourly schedule ------------------------------------------------------------------------
-def send_reminders(comp: Competition, ports: Any, now: datetime) -> dict[str, int]:
+def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, now: datetime) -> dict[str, int]:
     """Deadline reminders (3 days and 1 day before submission closes), judge reminders (1 day before a
     scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
     windows = stage_service.windows(comp)
@@ -143,11 +143,11 @@ def send_reminders(comp: Competition, ports: Any, now: datetime) -> dict[str, in
     for stage in SCORED_STAGES:
         window = windows[stage]
         if window.is_open(now) and window.closes_at - now <= JUDGE_REMINDER_BEFORE:
-            counts["judge_reminder"] += judge_reminders(comp, ports, window, now)
+            counts["judge_reminder"] += judge_reminders(judging, comp, ports, window, now)
     for stage in COACHING_ROUNDS:
         window = windows[stage]
         if window.opens_at <= now < window.closes_at + FEEDBACK_GRACE:
-            counts["feedback_available"] += feedback_notices(comp, ports, window, now)
+            counts["feedback_available"] += feedback_notices(judging, comp, ports, window, now)
     return counts
 
 
@@ -182,11 +182,11 @@ def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, d
     return sent
 
 
-def judge_reminders(comp: Competition, ports: Any, window: StageWindow, now: datetime) -> int:
+def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, window: StageWindow, now: datetime) -> int:
     """Judges with unscored (and not recused) assignments in the stage."""
     totals: dict[str, int] = {}
     unscored: dict[str, int] = {}
-    for slot in judging_store.slots_of_stage(window.id, comp.category_ids):
+    for slot in judging.slots_of_stage(window.id, comp.category_ids):
         if slot.recused:
             continue
         totals[slot.judge_id] = totals.get(slot.judge_id, 0) + 1
@@ -194,7 +194,7 @@ def judge_reminders(comp: Competition, ports: Any, window: StageWindow, now: dat
             unscored[slot.judge_id] = unscored.get(slot.judge_id, 0) + 1
     if not unscored:
         return 0
-    judges = {j.judge_id: j for j in judging_store.list_judges(comp.id)}
+    judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
     close_key = int(window.closes_at.timestamp())
     sent = 0
     for judge_id, count in sorted(unscored.items()):
@@ -207,9 +207,9 @@ def judge_reminders(comp: Competition, ports: Any, window: StageWindow, now: dat
     return sent
 
 
-def feedback_notices(comp: Competition, ports: Any, coaching: StageWindow, now: datetime) -> int:
+def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, coaching: StageWindow, now: datetime) -> int:
     """One notice per case and coaching round (专家辅导, 赛前辅导) with feedback, to the unit that submitted it."""
-    case_ids = sorted({s.case_id for s in judging_store.slots_of_stage(coaching.id, comp.category_ids) if s.feedback})
+    case_ids = sorted({s.case_id for s in judging.slots_of_stage(coaching.id, comp.category_ids) if s.feedback})
     if not case_ids:
         return 0
     emails = {a.id: a for a in ports.accounts.list_units()}

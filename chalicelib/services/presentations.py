@@ -17,7 +17,6 @@ from ..domain.attachments import allowed_text, declare, presentation_kinds
 from ..domain.competition import Competition, StageId, format_time, presentation_open, presentation_window
 from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed
 from ..domain.readable import when
-from ..store import judging as judging_store
 from ..store.files import Files
 from ..domain.case_record import Case
 from . import attachments
@@ -25,7 +24,7 @@ from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
-from .repositories import case_repository
+from .repositories import JudgingRepository, case_repository
 
 FINAL = StageId.FINAL
 
@@ -123,9 +122,9 @@ def download(cfg: Settings, files: Files, principal: Principal, case_id: str) ->
     return _download(cfg, files, case_service.get(case_repository(), principal, case_id))
 
 
-def judge_download(comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
+def judge_download(judging: JudgingRepository, comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
     """A final judge's download of the presentation of a case assigned to them."""
-    slot, _ = judging_store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
+    slot, _ = judging.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if judge.stage != FINAL or slot is None or slot.recused:
         raise NotFound("这个案例没有分配给您（展示材料只供综合评选评委查看）")
     case = case_repository().get(case_id)

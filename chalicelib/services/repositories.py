@@ -9,10 +9,12 @@ read changed).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from ..domain import account_record
 from ..domain.case_record import Case, EarlierVersion
+from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
+from ..domain.stage_record import StageRow
 
 StageKey = tuple[str, ...]
 
@@ -174,3 +176,85 @@ def account_repository() -> AccountRepository:
     """The process's account repository, for the services whose callers do not pass one in yet."""
     from .. import bootstrap
     return bootstrap.deps().accounts
+
+
+# -- judges, assignments, links and judge sessions (the judges, assignments, links and sessions tables) ----------
+class JudgingRepository(Protocol):
+    """Judges, their slots (one per judge, case and stage: created when assigned, filled when scored), their
+    scoring links and the judge sessions opened from them (store/judging.py; store/memory_judging.py its
+    twin; tests/integration/test_judging_repository_contract.py). A slot's write lands only while its stage is
+    open and the slot is still the judge's (StageClosed, NotFound); new slots never overwrite one."""
+
+    def list_judges(self, competition_id: str) -> list[Judge]: ...
+
+    def get_judge(self, competition_id: str, judge_id: str) -> Judge | None: ...
+
+    def save_judge(self, judge: Judge, actor: str, now: float, action: str, before: Any = None) -> None: ...
+
+    def save_judges(self, judges: Sequence[Judge], actor: str, now: float) -> None:
+        """An import: all rows land together, each with its audit row."""
+        ...
+
+    def slots_of_judge(self, stage: str, judge_id: str) -> list[Assignment]: ...
+
+    def slots_of_category(self, stage: str, category: str, case_id: str | None = None,
+                          attributes: Sequence[str] | None = None) -> list[Assignment]:
+        """A category's slots (of one case); `attributes`: only those are read (the others hold defaults)."""
+        ...
+
+    def scores_of_category(self, stage: str, category: str) -> list[tuple[str, str, dict[str, Any], str]]:
+        """(case id, judge id, criteria, source) of every scored, not recused slot of a category."""
+        ...
+
+    def slots_of_stage(self, stage: str, categories: Iterable[str],
+                       attributes: Sequence[str] | None = None) -> list[Assignment]: ...
+
+    def create_slots(self, slots: Sequence[Assignment], actor: str, now: float, detail: dict[str, Any]) -> None: ...
+
+    def create_extra_slots(self, slots: Sequence[Assignment], competition_id: str, actor: str, now: float,
+                           detail: dict[str, Any]) -> None:
+        """Extra judges' slots, only while the stage is open (StageClosed) and each new (Conflict)."""
+        ...
+
+    def add_slot(self, slot: Assignment, actor: str, now: float) -> None:
+        """One new slot (Invalid when the judge is already on the case)."""
+        ...
+
+    def remove_slot(self, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+        """NotFound when there is no such slot."""
+        ...
+
+    def get_slot_and_stage(self, stage: str, judge_id: str, case_id: str,
+                           competition_id: str) -> tuple[Assignment | None, StageRow | None]: ...
+
+    def write_slot(self, slot: Assignment, changes: Mapping[str, Any], competition_id: str, actor: str,
+                   action: str, now: float, before: Any, after: Any) -> Assignment:
+        """Change a judge's slot (`changes`: field -> value, of domain/judging_record.SLOT_FIELDS) while its
+        stage is open (StageClosed) and the slot is still there and not recused (NotFound)."""
+        ...
+
+    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
+                  now: float, action: str = "link.issue") -> None:
+        """New links in force (judge id, seed, link hash), each with its audit row and its invitation's mail
+        record (`mails` by judge id, written as given)."""
+        ...
+
+    def revoke_link(self, judge_id: str, stage: str, actor: str, now: float) -> bool:
+        """False when no link was in force."""
+        ...
+
+    def links_of(self, stage: str, judge_ids: Iterable[str]) -> dict[str, Link]: ...
+
+    def links_of_stages(self, judges_by_stage: Mapping[str, Iterable[str]]) -> dict[str, dict[str, Link]]: ...
+
+    def open_session(self, session: JudgeSession, now: float) -> bool:
+        """Store the session and mark its link opened, if the link is still the one in force (else False)."""
+        ...
+
+    def audit_links_shown(self, stage: str, judge_ids: list[str], actor: str, now: float) -> None: ...
+
+    def link_and_stage(self, judge_id: str, stage: str,
+                       competition_id: str) -> tuple[Link | None, StageRow | None]: ...
+
+    def session_and_link(self, token_hash: str, judge_id: str,
+                         stage: str) -> tuple[JudgeSession | None, Link | None]: ...

@@ -26,12 +26,11 @@ from ..domain.accounts import EMAIL
 from ..mail import outbox
 from ..mail.render import render
 from ..store import cases as case_store
-from ..store import judging as judging_store
 from ..store import results as store
 from ..store import stages as stage_store
 from ..store.models import Case, Ranking
 from . import stages as stage_service
-from .repositories import AccountRepository, case_repository
+from .repositories import AccountRepository, JudgingRepository, case_repository
 
 log = logging.getLogger("saiping")
 RANKED_STAGES = (StageId.TEXT_REVIEW, StageId.FINAL)
@@ -65,11 +64,12 @@ def _cases_of(comp: Competition, stage: str, attributes: tuple[str, ...] | None 
     return by_category
 
 
-def _read_scores(stage: str, category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
+def _read_scores(judging: JudgingRepository, stage: str,
+                 category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
     """(the category's scores by case, how many of each case's scores are extra judges' near the cut)."""
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     extra: dict[str, int] = {}
-    for case_id, judge_id, criteria, source in judging_store.scores_of_category(stage, category):
+    for case_id, judge_id, criteria, source in judging.scores_of_category(stage, category):
         scores.setdefault(case_id, []).append(
             ranking_rules.JudgeScore(judge_id, case_id, {k: int(v) for k, v in criteria.items()}))
         if source == "extra":
@@ -77,17 +77,17 @@ def _read_scores(stage: str, category: str) -> tuple[dict[str, list[ranking_rule
     return scores, extra
 
 
-def _scores(stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
-    return _read_scores(stage, category)[0]
+def _scores(judging: JudgingRepository, stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+    return _read_scores(judging, stage, category)[0]
 
 
-def compute(comp: Competition, stage: str, category: str, cases: list[Case],
+def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str, cases: list[Case],
             scores: dict[str, list[ranking_rules.JudgeScore]] | None = None,
             extra: dict[str, int] | None = None) -> tuple[list[dict], dict]:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
     settings = ranking_rules.from_config(comp.raw, stage)
     if scores is None:
-        scores, extra = _read_scores(stage, category)
+        scores, extra = _read_scores(judging, stage, category)
     extra = extra or {}
     ids = [c.id for c in cases]
     ranked = settings.rank(scores, ids)
@@ -105,7 +105,7 @@ def compute(comp: Competition, stage: str, category: str, cases: list[Case],
     return entries, ranking_rules.ranking_record(scores, ids, settings)
 
 
-def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
+def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
             scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None,
             extra: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
@@ -124,31 +124,32 @@ def ranking(comp: Competition, stage: str, cases: dict[str, list[Case]] | None =
     for category in comp.category_ids:
         stored = rankings[category] if window.closed else None
         entries = store.results_of(stored) if stored is not None else compute(
-            comp, stage, category, cases[category], scores.get(category) if scores is not None else None,
+            judging, comp, stage, category, cases[category], scores.get(category) if scores is not None else None,
             extra.get(category) if extra is not None else None)[0]
         categories[category] = [{"extra_scores": 0, **e, "provincial": e["case_id"] in provincial}
                                 for e in entries]
     return {"stage": stage, "final": window.closed, "categories": categories}
 
 
-def ranking_with_fairness(comp: Competition, stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def ranking_with_fairness(judging: JudgingRepository, comp: Competition,
+                          stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ranking page's two reports from one read of the cases and one of each category's scores."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
     cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)
-    read = {category: _read_scores(stage, category) for category in comp.category_ids}
+    read = {category: _read_scores(judging, stage, category) for category in comp.category_ids}
     scores = {category: found[0] for category, found in read.items()}
     extra = {category: found[1] for category, found in read.items()}
-    return ranking(comp, stage, cases, scores, extra), fairness(comp, stage, cases, scores)
+    return ranking(judging, comp, stage, cases, scores, extra), fairness(judging, comp, stage, cases, scores)
 
 
-def fairness(comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
+def fairness(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
              by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     """How the outcome would move under mean / trimmed mean / z-score, and each judge's statistics."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有公平性报告")
     cases = _cases_of(comp, stage) if cases is None else cases
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     for category in comp.category_ids:
-        scores.update(_scores(stage, category) if by_category is None else by_category[category])
+        scores.update(_scores(judging, stage, category) if by_category is None else by_category[category])
     report = fairness_rules.fairness_report({k: [c.id for c in v] for k, v in cases.items()}, scores,
                                             ranking_rules.from_config(comp.raw, stage),
                                             fairness_rules.band_edges_from_config(comp.raw))
@@ -187,25 +188,25 @@ def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, 
 
 
 # -- closing --------------------------------------------------------------------------------
-def close_stage(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
+def close_stage(judging: JudgingRepository, comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
     windows = stage_service.windows(comp)
     stage = parse_stage(stage)
     review = windows[StageId.TEXT_REVIEW]
     if stage == StageId.FINAL and not review.closed and now >= review.closes_at:
-        close_stage(comp, ports, StageId.TEXT_REVIEW, actor, now)   # due anyway: what the schedule does first
+        close_stage(judging, comp, ports, StageId.TEXT_REVIEW, actor, now)   # due anyway: what the schedule does first
     try:   # the final ranks the cases the text review advanced: it closes after it, never before
         stage_store.close(comp.id, stage, actor, now.timestamp(),
                           after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
     except stage_store.EarlierStageOpen:
         raise Conflict("文本评审尚未截止：综合评选的入围案例在文本评审截止时才确定，请先截止文本评审") from None
     if stage == StageId.TEXT_REVIEW:
-        _decide(comp, ports, StageId.TEXT_REVIEW, actor, now)
+        _decide(judging, comp, ports, StageId.TEXT_REVIEW, actor, now)
     elif stage == StageId.FINAL:
-        _decide(comp, ports, StageId.FINAL, actor, now)
+        _decide(judging, comp, ports, StageId.FINAL, actor, now)
     return {"stage": stage, "status": "closed"}
 
 
-def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str]:
+def close_due_stages(judging: JudgingRepository, comp: Competition, ports: Ports, now: datetime) -> list[str]:
     """The scheduled engine: close every ranked stage whose window has passed (idempotent).
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
@@ -222,11 +223,11 @@ def close_due_stages(comp: Competition, ports: Ports, now: datetime) -> list[str
         if window.settled:
             continue
         if not window.closed and now >= window.closes_at:
-            close_stage(comp, ports, stage, "system:schedule", now)
+            close_stage(judging, comp, ports, stage, "system:schedule", now)
             closed.append(stage)
         elif window.closed and not decided(comp, stage):
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
-            _decide(comp, ports, stage, "system:schedule", now)
+            _decide(judging, comp, ports, stage, "system:schedule", now)
     if not windows[StageId.TEXT_REVIEW].settled:
         notify_results(comp, ports, now.timestamp())
     _settle(comp)
@@ -251,7 +252,7 @@ def decided(comp: Competition, stage: str) -> bool:
     return all(store.get_ranking(comp.id, stage, category) is not None for category in comp.category_ids)
 
 
-def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
+def _decide(judging: JudgingRepository, comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
     """Rank each category and move its cases to their outcomes, once. A category whose ranking row is
     there was decided by an earlier close and is left alone: closing again (the endpoint is idempotent)
     neither re-ranks it from cases changed since (a coaching revision's title, cases that advanced only
@@ -261,7 +262,7 @@ def _decide(comp: Competition, ports: Ports, stage: str, actor: str, now: dateti
     for category, cases in by_category.items():
         if store.get_ranking(comp.id, stage, category) is not None:
             continue
-        entries, record = compute(comp, stage, category, cases)
+        entries, record = compute(judging, comp, stage, category, cases)
         key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
         ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
         by_id = {c.id: c for c in cases}

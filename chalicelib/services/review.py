@@ -17,10 +17,9 @@ from ..domain.competition import Competition, StageId, StageWindow, parse_time
 from ..domain.errors import Conflict, NotFound, NotSubmitted, StageClosed
 from ..domain.readable import when
 from ..domain.case_record import Case
-from ..store import judging as judging_store
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import CaseRepository
+from .repositories import CaseRepository, JudgingRepository
 
 LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审核 decides on or decided
 
@@ -33,8 +32,8 @@ def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
             "ended": text_review.status(now) == "closed"}
 
 
-def review(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
-           now: datetime) -> Case:
+def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, principal: Principal, case_id: str,
+           raw: Any, now: datetime) -> Case:
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")
@@ -42,7 +41,7 @@ def review(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     decision = rules.parse_decision(raw, now, windows[StageId.TEXT_REVIEW].closes_at, parse_time)
     _check_reviewable(case, windows, now)
     if decision.decision != "accepted":
-        _check_not_assigned(case)
+        _check_not_assigned(judging, case)
     case = repo.review(case, decision.status, decision.decision, decision.reason,
                        decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
                        now.timestamp())
@@ -65,9 +64,9 @@ def _check_reviewable(case: Case, windows: dict[str, StageWindow], now: datetime
         raise StageClosed(f"文本申报截止（{when(window['opens_at'])}）后才能审核；截止前单位仍可修改或撤回已提交的案例")
 
 
-def _check_not_assigned(case: Case) -> None:
+def _check_not_assigned(judging: JudgingRepository, case: Case) -> None:
     category = case.category_key.partition("#")[0]
-    slots = judging_store.slots_of_category(StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
+    slots = judging.slots_of_category(StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
     if slots:
         raise Conflict(f"该案例已分配给 {len(slots)} 位评委进行文本评审；请先在“评审分配”中取消这些分配，再退回修改或不予受理")
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.competition import COACHING_ROUNDS, Competition, StageId, is_coaching
+from ..domain.competition import COACHING_ROUNDS, Competition, StageId, StageWindow, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
+from ..domain.judging_record import Assignment
 from ..security import token_hash
-from ..store import judging as store
-from ..store.models import Assignment
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .judging import judge_session_parts, slot_view
-from .repositories import case_repository
+from .repositories import CaseRepository, JudgingRepository
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,12 @@ class JudgePrincipal:
         return f"judge:{self.judge_id}"
 
 
-def authenticate_judge(token: str | None, now: float) -> JudgePrincipal:
+def authenticate_judge(judging: JudgingRepository, token: str | None, now: float) -> JudgePrincipal:
     """A live judge session whose link is still the judge's current one for the stage (one read)."""
     parts = judge_session_parts(token)
     if parts is None:
         raise Unauthenticated("请通过评分链接进入")
-    session, link = store.session_and_link(token_hash(token), *parts)  # type: ignore[arg-type]
+    session, link = judging.session_and_link(token_hash(token), *parts)  # type: ignore[arg-type]
     if session is None or session.expires_at <= now:
         raise Unauthenticated("评分会话已失效，请重新打开评分链接")
     if link is None or link.link_hash != session.link_hash:
@@ -48,24 +47,26 @@ def authenticate_judge(token: str | None, now: float) -> JudgePrincipal:
     return JudgePrincipal(session.judge_id, session.stage, session.token_hash, session.csrf)
 
 
-def my_cases(judge: JudgePrincipal) -> dict[str, Any]:
-    slots = [s for s in store.slots_of_judge(judge.stage, judge.judge_id) if not s.recused]
+def my_cases(judging: JudgingRepository, judge: JudgePrincipal) -> dict[str, Any]:
+    slots = [s for s in judging.slots_of_judge(judge.stage, judge.judge_id) if not s.recused]
     return {"stage": judge.stage, "cases": [slot_view(s) for s in sorted(slots, key=lambda s: s.case_id)]}
 
 
-def _slot(comp: Competition, judge: JudgePrincipal, case_id: str):
-    slot, row = store.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
+def _slot(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal,
+          case_id: str) -> tuple[Assignment, StageWindow]:
+    slot, row = judging.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if slot is None or slot.recused:
         raise NotFound("这个案例没有分配给您")
     window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[judge.stage]
     return slot, window
 
 
-def judge_case(comp: Competition, judge: JudgePrincipal, case_id: str, download_url):
+def judge_case(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
+               case_id: str, download_url):
     """(the case as a judge reads it, their slot, the stage window): the text, verified attachments with
     short-lived links, their own score and feedback."""
-    slot, window = _slot(comp, judge, case_id)
-    case = case_repository().get(case_id)
+    slot, window = _slot(judging, comp, judge, case_id)
+    case = cases.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
     view = case_service.case_view(case)
@@ -78,22 +79,24 @@ def judge_case(comp: Competition, judge: JudgePrincipal, case_id: str, download_
     return view, slot, window
 
 
-def case_for_judge(comp: Competition, judge: JudgePrincipal, case_id: str, download_url) -> dict[str, Any]:
-    return judge_case(comp, judge, case_id, download_url)[0]
+def case_for_judge(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
+                   case_id: str, download_url) -> dict[str, Any]:
+    return judge_case(judging, cases, comp, judge, case_id, download_url)[0]
 
 
 def score_view(slot: Assignment) -> dict[str, Any] | None:
     if not slot.scored or slot.total is None:   # a coaching slot is "scored" by its feedback, not a total
         return None
-    criteria = slot.criteria.as_dict() if hasattr(slot.criteria, "as_dict") else dict(slot.criteria or {})
+    criteria = dict(slot.criteria or {})
     return {"criteria": {k: tenths_to_points(int(v)) for k, v in criteria.items()},
             "total": tenths_to_points(int(slot.total)), "comment": slot.comment}
 
 
-def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
+               now: float) -> dict[str, Any]:
     if is_coaching(judge.stage):
         raise Forbidden(f"{comp.round_name(judge.stage)}阶段不打分，请填写辅导意见")
-    slot, window = _slot(comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id)
     category = comp.category(slot.category)
     if category is None:                  # the case's category has since left the competition's settings
         raise Conflict("该案例的类别已不在本届比赛的设置中，暂不能评分，请联系组委会")
@@ -102,32 +105,31 @@ def save_score(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
         raise StageClosed(f"{window.name}未开放或已截止，评分已锁定")
     total = sum(tenths.values())
     before = score_view(slot)
-    store.write_slot(slot, [Assignment.criteria.set(tenths), Assignment.total.set(total),
-                            # PynamoDB's stub refuses None for a null=True attribute (None is stored as NULL)
-                            Assignment.comment.set(comment),  # type: ignore[arg-type]
-                            Assignment.scored.set(True),
-                            Assignment.scored_at.set(now)],
-                     comp.id, judge.actor, "score.save", now, before=before, after={"criteria": tenths, "total": total})
+    judging.write_slot(slot, {"criteria": tenths, "total": total, "comment": comment, "scored": True,
+                              "scored_at": now},
+                       comp.id, judge.actor, "score.save", now, before=before, after={"criteria": tenths, "total": total})
     return {"case_id": case_id, "total": tenths_to_points(total)}
 
 
-def save_feedback(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
+def save_feedback(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
+                  now: float) -> dict[str, Any]:
     if not is_coaching(judge.stage):
         raise Forbidden("辅导意见只在专家辅导和赛前辅导阶段填写，本阶段请评分")
-    slot, window = _slot(comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id)
     points = parse_points(raw, "points", "辅导意见")
     if not window.is_open(_dt(now)):
         raise StageClosed(f"{window.name}未开放或已截止")
-    store.write_slot(slot, [Assignment.feedback.set(points), Assignment.scored.set(True),
-                            Assignment.scored_at.set(now)], comp.id, judge.actor, "feedback.save", now,
-                     before=slot.feedback, after=points)
+    judging.write_slot(slot, {"feedback": points, "scored": True, "scored_at": now}, comp.id, judge.actor,
+                       "feedback.save", now, before=list(slot.feedback) if slot.feedback is not None else None,
+                       after=points)
     return {"case_id": case_id, "points": points}
 
 
-def check_recusal(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float):
+def check_recusal(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
+                  now: float) -> tuple[Assignment, str]:
     """(the slot, the reason) of a recusal that would be accepted now; nothing is written (the page's
     confirm step shows it before the judge confirms)."""
-    slot, window = _slot(comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id)
     reason = raw.get("reason") if isinstance(raw, dict) else None
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid("请说明回避理由（不超过 500 字）", {"reason": "请填写回避理由"})
@@ -136,25 +138,27 @@ def check_recusal(comp: Competition, judge: JudgePrincipal, case_id: str, raw: A
     return slot, reason.strip()
 
 
-def recuse(comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any, now: float) -> dict[str, Any]:
-    slot, reason = check_recusal(comp, judge, case_id, raw, now)
-    store.write_slot(slot, [Assignment.recused.set(True), Assignment.recusal_reason.set(reason)],
-                     comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason)
+def recuse(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
+           now: float) -> dict[str, Any]:
+    slot, reason = check_recusal(judging, comp, judge, case_id, raw, now)
+    judging.write_slot(slot, {"recused": True, "recusal_reason": reason},
+                       comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason)
     return {"case_id": case_id, "recused": True}
 
 
-def feedback_for_unit(comp: Competition, principal: Principal, case_id: str) -> dict[str, Any]:
+def feedback_for_unit(judging: JudgingRepository, cases: CaseRepository, comp: Competition, principal: Principal,
+                      case_id: str) -> dict[str, Any]:
     """The feedback of every coaching round on the unit's own case, round by round (专家辅导, then 赛前辅导);
     within a round the judges appear only as 专家1, 专家2 … (stable order)."""
-    case = case_service.get(case_repository(), principal, case_id)
+    case = case_service.get(cases, principal, case_id)
     category = case.category
     entries = []
     for stage, round_name in COACHING_ROUNDS.items():
         if stage == StageId.PROVINCIAL and case.status != "awarded":
             continue   # 赛前辅导 slots exist only on awarded cases: one Query fewer for every other case
-        slots = sorted((s for s in store.slots_of_category(stage, category, case_id) if s.feedback),
+        slots = sorted((s for s in judging.slots_of_category(stage, category, case_id) if s.feedback),
                        key=lambda s: s.judge_id) if category else []
-        entries += [{"judge": f"专家{i}", "points": list(s.feedback), "stage": stage, "round": round_name}
+        entries += [{"judge": f"专家{i}", "points": list(s.feedback or ()), "stage": stage, "round": round_name}
                     for i, s in enumerate(slots, 1)]
     return {"feedback": entries}
 

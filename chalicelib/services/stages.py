@@ -11,17 +11,19 @@ from ..domain.competition import (
     parse_time,
 )
 from ..domain.errors import Conflict, Invalid, StageClosed
+from ..domain.stage_record import StageRow
 from ..store import cases as case_store
-from ..store import judging as judging_store
 from ..store import stages as store
-from ..store.models import Assignment, Case, Stage
+from ..store.models import Case, Stage
+from ..domain.judging_record import Assignment
+from .repositories import JudgingRepository
 
 
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc)
 
 
-def to_window(comp: Competition, row: Stage) -> StageWindow:
+def to_window(comp: Competition, row: Stage | StageRow) -> StageWindow:
     return StageWindow(row.stage_id, comp.stage_name(row.stage_id), _dt(row.opens_at), _dt(row.closes_at),
                        bool(row.closed), _dt(row.closed_at) if row.closed_at else None, bool(row.settled))
 
@@ -106,7 +108,7 @@ def _move(comp: Competition, stage_id: str, opens_at: datetime, closes_at: datet
 UNSUBMITTED = {"draft": "草稿", "returned": "退回修改"}
 
 
-def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
+def open_work(judging: JudgingRepository, comp: Competition, stage_id: str) -> dict[str, Any]:
     """What is still open in a stage, per category, for the organiser to see before closing it.
 
     The judged stages: each assignment not yet scored (coaching-kind stages: no feedback yet) with the judge's name and
@@ -126,10 +128,10 @@ def open_work(comp: Competition, stage_id: str) -> dict[str, Any]:
                               titles) for category, found in by_category.items()]
         return {"stage": stage_id, "kind": "drafts", "categories": categories,
                 "totals": {"drafts": sum(len(c["drafts"]) for c in categories)}}
-    names = {j.judge_id: j.name for j in judging_store.list_judges(comp.id)}
+    names = {j.judge_id: j.name for j in judging.list_judges(comp.id)}
     categories = []
     for category in comp.category_ids:
-        slots = [s for s in judging_store.slots_of_category(stage_id, category) if not s.recused]
+        slots = [s for s in judging.slots_of_category(stage_id, category) if not s.recused]
         entered = [c for c in by_category.get(category, []) if takes_part(stage_id, c)]
         categories.append(_unscored(comp, category, slots, entered, names, titles))
     totals = {"assigned": sum(c["assigned"] for c in categories), "done": sum(c["done"] for c in categories),

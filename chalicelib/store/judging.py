@@ -1,11 +1,22 @@
-"""Judges, their assignments (score slots) and their scoring links."""
+"""Judges, their assignments (score slots) and their scoring links.
+
+`JudgingRepository` is the services' way in (services/repositories.JudgingRepository): it reads and writes the
+domain records of domain/judging_record.py. The functions before it work on the PynamoDB rows.
+
+Every write a stage window governs carries the window in the same transaction (a ConditionCheck on the stage
+row), next to the slot's own condition and the audit row.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..domain import judging_record as record
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.stage_record import StageRow
 from . import audit, db, stages
-from .models import Assignment, Judge, Link, MailRecord, Session, Stage
+from .models import Assignment, Judge, Link, Session, Stage
 
 
 # -- judges ---------------------------------------------------------------------------------
@@ -38,8 +49,7 @@ def save_judges(judges: list[Judge], actor: str, now: float) -> None:
 
 
 # -- assignments ----------------------------------------------------------------------------
-def slot_key(stage: str, judge_id: str) -> str:
-    return f"{stage}#{judge_id}"
+slot_key = record.slot_key
 
 
 def slots_of_judge(stage: str, judge_id: str) -> list[Assignment]:
@@ -157,14 +167,13 @@ def write_slot(slot: Assignment, actions: list, competition_id: str, actor: str,
 
 
 # -- links ----------------------------------------------------------------------------------
-def link_key(judge_id: str, stage: str) -> str:
-    return f"{judge_id}#{stage}"
+link_key = record.link_key
 
 
 TRANSACTION_ITEMS = 100   # DynamoDB's limit of one TransactWriteItems
 
 
-def set_links(links: list[tuple[str, str, str]], mails: dict[str, MailRecord], stage: str, actor: str, now: float,
+def set_links(links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str, now: float,
               action: str = "link.issue") -> None:
     """New current links (judge id, seed, link hash) for many judges: each judge's Link row, audit row and the
     log row of their invitation mail (`mails` by judge id) together, in transactions of up to 100 items."""
@@ -181,7 +190,7 @@ def set_links(links: list[tuple[str, str, str]], mails: dict[str, MailRecord], s
         _write_links(batch, mails, stage, actor, now, action)
 
 
-def _write_links(links: list[tuple[str, str, str]], mails: dict[str, MailRecord], stage: str, actor: str,
+def _write_links(links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
                  now: float, action: str) -> None:
     with db.transaction() as t:
         for judge_id, seed, link_hash in links:
@@ -256,3 +265,168 @@ def session_and_link(token_hash: str, judge_id: str, stage: str) -> tuple[Sessio
         session = r.get(Session, token_hash)
         link = r.get(Link, link_key(judge_id, stage))
     return db.future_or_none(session), db.future_or_none(link)
+
+
+# -- the repository -------------------------------------------------------------------------
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _judge(row: Judge) -> record.Judge:
+    return record.Judge(competition_id=row.competition_id, judge_id=row.judge_id, name=row.name, email=row.email,
+                        affiliation=row.affiliation, mobile=row.mobile, categories=tuple(row.categories or []),
+                        conflicts=tuple(row.conflicts or []), created_at=float(row.created_at or 0),
+                        updated_at=float(row.updated_at or 0))
+
+
+def _judge_row(judge: record.Judge) -> Judge:
+    return Judge(judge.competition_id, judge.judge_id, name=judge.name, email=judge.email, mobile=judge.mobile,
+                 affiliation=judge.affiliation, categories=list(judge.categories),
+                 conflicts=list(judge.conflicts), created_at=judge.created_at, updated_at=judge.updated_at)
+
+
+def _criteria(raw: Any) -> Mapping[str, int] | None:
+    if raw is None:
+        return None
+    values = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw)
+    return MappingProxyType({k: int(v) for k, v in values.items()})
+
+
+def _slot(row: Assignment, stage: str = "", category: str = "", case_id: str = "") -> record.Assignment:
+    """A slot row as read; a projected row (`attributes`) lacks the fields it was not asked for: those take
+    the query's stage, category and case, or their defaults."""
+    judge_id = row.judge_id
+    if row.case_judge and not judge_id:
+        judge_id = row.case_judge.partition("#")[2]
+    return record.Assignment(
+        stage=row.stage or stage, judge_id=judge_id or "",
+        case_id=row.case_id or (row.case_judge.partition("#")[0] if row.case_judge else case_id),
+        category=row.category or category, title=row.title, criteria=_criteria(row.criteria),
+        total=int(row.total) if row.total is not None else None, comment=row.comment,
+        feedback=tuple(row.feedback) if row.feedback is not None else None, scored=bool(row.scored),
+        scored_at=_number(row.scored_at), recused=bool(row.recused), recusal_reason=row.recusal_reason,
+        source=row.source or "plan", created_at=float(row.created_at or 0))
+
+
+def _slot_row(slot: record.Assignment) -> Assignment:
+    """The item of a new slot."""
+    return new_slot(slot.stage, slot.judge_id, slot.case_id, slot.category, slot.title or "", slot.created_at,
+                    slot.source)
+
+
+def _link(row: Link) -> record.Link:
+    judge_id, _, stage = row.judge_stage.rpartition("#")
+    return record.Link(judge_id=judge_id, stage=stage, issued_at=float(row.issued_at or 0), link_hash=row.link_hash,
+                       link_id=row.link_id, opened_at=_number(row.opened_at), revoked_at=_number(row.revoked_at))
+
+
+def _session(row: Session) -> record.JudgeSession | None:
+    if row.judge_id is None or row.stage is None or row.link_hash is None:
+        return None     # not a judge's session
+    return record.JudgeSession(token_hash=row.token_hash, judge_id=row.judge_id, stage=row.stage,
+                               link_hash=row.link_hash, csrf=row.csrf or "", created_at=float(row.created_at),
+                               expires_at=float(row.expires_at))
+
+
+def _stage(row: Stage | None) -> StageRow | None:
+    if row is None:
+        return None
+    return StageRow(competition_id=row.competition_id, stage_id=row.stage_id, opens_at=float(row.opens_at),
+                    closes_at=float(row.closes_at), closed=bool(row.closed), closed_at=_number(row.closed_at),
+                    settled=bool(row.settled))
+
+
+class JudgingRepository:
+    """Judges, slots, links and judge sessions in DynamoDB, as domain records; each write in one transaction
+    with its conditions and audit row."""
+
+    # judges
+    def list_judges(self, competition_id: str) -> list[record.Judge]:
+        return [_judge(r) for r in list_judges(competition_id)]
+
+    def get_judge(self, competition_id: str, judge_id: str) -> record.Judge | None:
+        row = get_judge(competition_id, judge_id)
+        return _judge(row) if row is not None else None
+
+    def save_judge(self, judge: record.Judge, actor: str, now: float, action: str, before: Any = None) -> None:
+        save_judge(_judge_row(judge), actor, now, action, before)
+
+    def save_judges(self, judges: Sequence[record.Judge], actor: str, now: float) -> None:
+        save_judges([_judge_row(j) for j in judges], actor, now)
+
+    # slots
+    def slots_of_judge(self, stage: str, judge_id: str) -> list[record.Assignment]:
+        return [_slot(r, stage) for r in slots_of_judge(stage, judge_id)]
+
+    def slots_of_category(self, stage: str, category: str, case_id: str | None = None,
+                          attributes: Sequence[str] | None = None) -> list[record.Assignment]:
+        return [_slot(r, stage, category, case_id or "")
+                for r in slots_of_category(stage, category, case_id, attributes)]
+
+    def scores_of_category(self, stage: str, category: str) -> list[tuple[str, str, dict[str, Any], str]]:
+        return scores_of_category(stage, category)
+
+    def slots_of_stage(self, stage: str, categories: Iterable[str],
+                       attributes: Sequence[str] | None = None) -> list[record.Assignment]:
+        return [slot for category in categories
+                for slot in self.slots_of_category(stage, category, attributes=attributes)]
+
+    def create_slots(self, slots: Sequence[record.Assignment], actor: str, now: float,
+                     detail: dict[str, Any]) -> None:
+        create_slots([_slot_row(s) for s in slots], actor, now, detail)
+
+    def create_extra_slots(self, slots: Sequence[record.Assignment], competition_id: str, actor: str, now: float,
+                           detail: dict[str, Any]) -> None:
+        create_extra_slots([_slot_row(s) for s in slots], competition_id, actor, now, detail)
+
+    def add_slot(self, slot: record.Assignment, actor: str, now: float) -> None:
+        add_slot(_slot_row(slot), actor, now)
+
+    def remove_slot(self, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+        remove_slot(stage, judge_id, case_id, actor, now)
+
+    def get_slot_and_stage(self, stage: str, judge_id: str, case_id: str,
+                           competition_id: str) -> tuple[record.Assignment | None, StageRow | None]:
+        slot, row = get_slot_and_stage(stage, judge_id, case_id, competition_id)
+        return (_slot(slot) if slot is not None else None), _stage(row)
+
+    def write_slot(self, slot: record.Assignment, changes: Mapping[str, Any], competition_id: str, actor: str,
+                   action: str, now: float, before: Any, after: Any) -> record.Assignment:
+        values = record.changed_slot(slot, changes)
+        actions = [getattr(Assignment, name).set(value) for name, value in changes.items()]
+        write_slot(Assignment(slot_key(slot.stage, slot.judge_id), slot.case_id, stage=slot.stage,
+                              judge_id=slot.judge_id), actions, competition_id, actor, action, now, before, after)
+        return replace(slot, **values)
+
+    # links and judge sessions
+    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
+                  now: float, action: str = "link.issue") -> None:
+        set_links(links, mails, stage, actor, now, action)
+
+    def revoke_link(self, judge_id: str, stage: str, actor: str, now: float) -> bool:
+        return revoke_link(judge_id, stage, actor, now)
+
+    def links_of(self, stage: str, judge_ids: Iterable[str]) -> dict[str, record.Link]:
+        return {j: _link(r) for j, r in links_of(stage, judge_ids).items()}
+
+    def links_of_stages(self, judges_by_stage: Mapping[str, Iterable[str]]) -> dict[str, dict[str, record.Link]]:
+        return {stage: {j: _link(r) for j, r in rows.items()}
+                for stage, rows in links_of_stages(judges_by_stage).items()}
+
+    def open_session(self, session: record.JudgeSession, now: float) -> bool:
+        return open_session(Session(session.token_hash, role="judge", judge_id=session.judge_id,
+                                    stage=session.stage, link_hash=session.link_hash, csrf=session.csrf,
+                                    created_at=session.created_at, expires_at=session.expires_at), now)
+
+    def audit_links_shown(self, stage: str, judge_ids: list[str], actor: str, now: float) -> None:
+        audit_links_shown(stage, judge_ids, actor, now)
+
+    def link_and_stage(self, judge_id: str, stage: str,
+                       competition_id: str) -> tuple[record.Link | None, StageRow | None]:
+        link, row = link_and_stage(judge_id, stage, competition_id)
+        return (_link(link) if link is not None else None), _stage(row)
+
+    def session_and_link(self, token_hash: str, judge_id: str,
+                         stage: str) -> tuple[record.JudgeSession | None, record.Link | None]:
+        session, link = session_and_link(token_hash, judge_id, stage)
+        return (_session(session) if session is not None else None), (_link(link) if link is not None else None)

@@ -101,7 +101,8 @@ def _ranked(stage_id: str) -> str:
 def dashboard() -> Response:
     who = _admin()
     return console_page("dashboard.html", who, "dashboard",
-                   data=console.dashboard(bootstrap.competition(), bootstrap.now_dt(), bootstrap.deps().accounts))
+                   data=console.dashboard(bootstrap.deps().judging, bootstrap.competition(), bootstrap.now_dt(),
+                                          bootstrap.deps().accounts))
 
 
 # -- cases ------------------------------------------------------------------------------------------
@@ -126,8 +127,9 @@ def case_detail(case_id: str) -> Response:
     who = _admin()
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
-    return console_page("case.html", who, "cases", detail=console.case_detail(bootstrap.competition(), who, case_id),
-                   genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
+    return console_page("case.html", who, "cases",
+                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
+                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
 @admin_pages.route("/admin/cases/{case_id}/provincial", methods=["POST"], content_types=FORM)
@@ -141,7 +143,7 @@ def provincial(case_id: str) -> Response:
                                      reason_required=True)
     except (Invalid, Conflict) as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
-                       detail=console.case_detail(bootstrap.competition(), who, case_id),
+                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
@@ -194,7 +196,8 @@ def review_case(case_id: str) -> Response:
         case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
-        review.review(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
+                      bootstrap.now_dt())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
@@ -212,7 +215,7 @@ def _judge_input(form: dict[str, list[str]]) -> dict[str, Any]:
 def _judges_page(who: Any, status: int = 200, values: dict[str, Any] | None = None,
                  error: Invalid | None = None) -> Response:
     comp = bootstrap.competition()
-    found = sorted(judging.list_judges(comp), key=lambda j: (j.name, j.judge_id))
+    found = sorted(judging.list_judges(bootstrap.deps().judging, comp), key=lambda j: (j.name, j.judge_id))
     return console_page("judges.html", who, "judges", status, judges=[judging.judge_view(j) for j in found],
                    values=values or {"categories": []}, errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
@@ -230,7 +233,7 @@ def create_judge() -> Response:
     who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
-        judging.create_judge(bootstrap.competition(), raw, who.actor, bootstrap.now())
+        judging.create_judge(bootstrap.deps().judging, bootstrap.competition(), raw, who.actor, bootstrap.now())
     except Invalid as e:
         return _judges_page(who, 400, raw, e)
     raise Redirect("/admin/judges?done=created")
@@ -240,7 +243,7 @@ def create_judge() -> Response:
 @page
 def edit_judge(judge_id: str) -> Response:
     who = _admin()
-    judge = console.judge(bootstrap.competition(), judge_id)
+    judge = console.judge(bootstrap.deps().judging, bootstrap.competition(), judge_id)
     return console_page("judge_edit.html", who, "judges", judge_id=judge_id, values=judge, errors={})
 
 
@@ -250,7 +253,8 @@ def update_judge(judge_id: str) -> Response:
     who, form = posted(ORGANISER)
     raw = _judge_input(form)
     try:
-        judging.update_judge(bootstrap.competition(), judge_id, raw, who.actor, bootstrap.now())
+        judging.update_judge(bootstrap.deps().judging, bootstrap.competition(), judge_id, raw, who.actor,
+                             bootstrap.now())
     except Invalid as e:
         return console_page("judge_edit.html", who, "judges", 400, judge_id=judge_id, values=raw, errors=e.fields or {},
                        message=e.message)
@@ -262,7 +266,7 @@ def update_judge(judge_id: str) -> Response:
 def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | NotFound | None = None,
                       values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    data = console.assignments(comp, stage_id)
+    data = console.assignments(bootstrap.deps().judging, comp, stage_id)
     return console_page("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
                    errors=(error.fields or {}) if error else {}, message=error.message if error else None,
                    stages=judging.JUDGED_STAGES, coaching_round=competition_rules.is_coaching(stage_id),
@@ -285,7 +289,8 @@ def plan(stage_id: str) -> Response:
     typed = one(form, "judges_per_case").strip()
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
-        done = judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+        done = judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                        stage_id, raw, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, {"judges_per_case": typed})
     raise Redirect(f"/admin/assignments/{stage_id}?done=planned&new={done['new']}")
@@ -297,8 +302,8 @@ def add_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
-        console.add_override(bootstrap.competition(), stage_id, values["judge_id"], values["case_id"], who.actor,
-                             bootstrap.now())
+        console.add_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, values["judge_id"],
+                             values["case_id"], who.actor, bootstrap.now())
     except (Invalid, NotFound) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, values)
     raise Redirect(f"/admin/assignments/{stage_id}?done=added")
@@ -308,8 +313,8 @@ def add_assignment(stage_id: str) -> Response:
 @page
 def remove_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
-    console.remove_override(bootstrap.competition(), stage_id, one(form, "judge_id"), one(form, "case_id"),
-                            who.actor, bootstrap.now())
+    console.remove_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, one(form, "judge_id"),
+                            one(form, "case_id"), who.actor, bootstrap.now())
     raise Redirect(f"/admin/assignments/{stage_id}?done=removed")
 
 
@@ -318,10 +323,10 @@ def remove_assignment(stage_id: str) -> Response:
 def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None,
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
-    return console_page("links.html", who, "links", status, holders=console.link_holders(bootstrap.competition()),
-                   stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES,
-                   mail_states=MAIL_STATUS,
-                   message=error.message if error else None)
+    return console_page("links.html", who, "links", status,
+                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition()),
+                        stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES, mail_states=MAIL_STATUS,
+                        message=error.message if error else None)
 
 
 @admin_pages.route("/admin/links", methods=["GET"])
@@ -335,8 +340,8 @@ def links() -> Response:
 def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = posted(ORGANISER)
-    issued = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor,
-                                 bootstrap.now_dt())
+    issued = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
+                                 who.actor, bootstrap.now_dt())
     mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
@@ -347,8 +352,8 @@ def reissue_link(stage_id: str) -> Response:
     """A new link for one judge (only their earlier one stops working), mailed and shown in the response."""
     who, form = posted(ORGANISER)
     try:
-        link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
-                                    who.actor, bootstrap.now_dt())
+        link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now_dt())
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     mail_queue.start()
@@ -361,8 +366,8 @@ def show_link(stage_id: str) -> Response:
     """显示链接: the judge's link in force, in this response's body only (a POST: never in a URL or a log)."""
     who, form = posted(ORGANISER)
     try:
-        link = judging.show_link(bootstrap.competition(), bootstrap.config(), one(form, "judge_id"), stage_id,
-                                 who.actor, bootstrap.now())
+        link = judging.show_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
     return _links_page(who, shown={"stage": stage_id, "kind": "shown", "links": [link]})
@@ -372,7 +377,8 @@ def show_link(stage_id: str) -> Response:
 @page
 def revoke_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
-    judging.revoke_link(bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+    judging.revoke_link(bootstrap.deps().judging, bootstrap.competition(), one(form, "judge_id"), stage_id, who.actor,
+                        bootstrap.now())
     raise Redirect("/admin/links?done=revoked")
 
 
@@ -472,7 +478,7 @@ def confirm_close(stage_id: str) -> Response:
     if window is None:
         raise PageError(404, "没有这个阶段")
     return console_page("close_stage.html", who, "stages", window=window, stage=stage_id,
-                   work=None if window.closed else stages.open_work(comp, stage_id),
+                   work=None if window.closed else stages.open_work(bootstrap.deps().judging, comp, stage_id),
                    closes_text=readable.when(window.closes_at))
 
 
@@ -482,7 +488,8 @@ def close_stage(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
-    results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor, bootstrap.now_dt())
+    results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage_id,
+                        who.actor, bootstrap.now_dt())
     raise Redirect("/admin/stages?done=closed")
 
 
@@ -496,12 +503,12 @@ def rankings(stage_id: str) -> Response:
 
 def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
-    ranking, fairness = results.ranking_with_fairness(comp, stage_id)
+    ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, comp, stage_id)
     stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
     return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
-                   judge_names={j.judge_id: j.name for j in judging.list_judges(comp)}, **context)
+                   judge_names={j.judge_id: j.name for j in judging.list_judges(bootstrap.deps().judging, comp)}, **context)
 
 
 @admin_pages.route("/admin/rankings/{stage_id}/extra", methods=["POST"], content_types=FORM)
@@ -513,8 +520,8 @@ def extra_judges_near_cut(stage_id: str) -> Response:
     raw = {name: _int(one(form, name), -1) for name in ("judges_per_case", "from_rank", "to_rank")}
     confirmed = one(form, "confirm") == "yes"
     try:
-        found = extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage,
-                                              write=confirmed)
+        found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                              raw, who.actor, bootstrap.now_dt(), stage, write=confirmed)
     except (Invalid, NotFound, StageClosed) as e:
         return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
     return _rankings_page(who, stage, extra=found, extra_asked=raw)
@@ -704,11 +711,11 @@ def qr_sheet(stage_id: str) -> Response:
     who, _ = posted(("organiser",))
     comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
     stage = _qr_stage(stage_id)
-    new = judging.issue_missing_links(comp, cfg, stage, who.actor, now)
+    new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now)
     if new:
         mail_queue.start()
-    links, unshown = judging.links_in_force(comp, cfg, stage, who.actor, now.timestamp())
-    judges = {j.judge_id: j for j in judging.list_judges(comp)}
+    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now.timestamp())
+    judges = {j.judge_id: j for j in judging.list_judges(bootstrap.deps().judging, comp)}
     sheets = []
     for link in links:
         judge = judges.get(link.judge_id)
@@ -740,5 +747,6 @@ def judges_template() -> Response:
 @page
 def judges_import() -> Response:
     who = signed_in(("organiser",))
-    found = sorted(judging.list_judges(bootstrap.competition()), key=lambda j: (j.name, j.judge_id))
+    found = sorted(judging.list_judges(bootstrap.deps().judging, bootstrap.competition()),
+                   key=lambda j: (j.name, j.judge_id))
     return judge_html("judges_import.html", who=who, section="judges", judges=[judging.judge_view(j) for j in found])

@@ -184,7 +184,8 @@ def move_stage(stage_id):
 @endpoint
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
-    case = review.review(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
+    case = review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id,
+                         read_json(_request()), bootstrap.now_dt())
     return 200, cases.case_view(case)
 
 
@@ -193,7 +194,8 @@ def review_case(case_id):
 @endpoint
 def create_judge():
     who = principal(_request(), ORGANISER)
-    judge = judging.create_judge(bootstrap.competition(), read_json(_request()), who.actor, bootstrap.now())
+    judge = judging.create_judge(bootstrap.deps().judging, bootstrap.competition(), read_json(_request()), who.actor,
+                                 bootstrap.now())
     return 201, judging.judge_view(judge)
 
 
@@ -201,15 +203,16 @@ def create_judge():
 @endpoint
 def list_judges():
     principal(_request(), ORGANISER)
-    return 200, {"judges": [judging.judge_view(j) for j in judging.list_judges(bootstrap.competition())]}
+    return 200, {"judges": [judging.judge_view(j) for j in judging.list_judges(bootstrap.deps().judging,
+                                                                               bootstrap.competition())]}
 
 
 @api.route("/admin/judges/{judge_id}", methods=["PUT"])
 @endpoint
 def update_judge(judge_id):
     who = principal(_request(), ORGANISER)
-    judge = judging.update_judge(bootstrap.competition(), judge_id, read_json(_request()), who.actor,
-                                 bootstrap.now())
+    judge = judging.update_judge(bootstrap.deps().judging, bootstrap.competition(), judge_id, read_json(_request()),
+                                 who.actor, bootstrap.now())
     return 200, judging.judge_view(judge)
 
 
@@ -218,7 +221,8 @@ def update_judge(judge_id):
 def plan_assignments(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
-    return 200, judging.plan_assignments(bootstrap.competition(), stage_id, raw, who.actor, bootstrap.now_dt())
+    return 200, judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                         stage_id, raw, who.actor, bootstrap.now_dt())
 
 
 @api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
@@ -227,21 +231,23 @@ def add_extra_judges(stage_id):
     """加评: more judges on the cases ranked around the advance line (text review, while it is open)."""
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
-    return 200, extra_judges.add_extra_judges(bootstrap.competition(), raw, who.actor, bootstrap.now_dt(), stage_id)
+    return 200, extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                              raw, who.actor, bootstrap.now_dt(), stage_id)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
 @endpoint
 def list_assignments(stage_id):
     principal(_request(), ORGANISER)
-    return 200, judging.list_assignments(bootstrap.competition(), stage_id)
+    return 200, judging.list_assignments(bootstrap.deps().judging, bootstrap.competition(), stage_id)
 
 
 @api.route("/admin/stages/{stage_id}/assignments/{judge_id}/{case_id}", methods=["PUT"])
 @endpoint
 def add_assignment(stage_id, judge_id, case_id):
     who = principal(_request(), ORGANISER)
-    judging.add_assignment(bootstrap.competition(), stage_id, judge_id, case_id, who.actor, bootstrap.now())
+    judging.add_assignment(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id,
+                           judge_id, case_id, who.actor, bootstrap.now())
     return 200, {"stage": stage_id, "judge_id": judge_id, "case_id": case_id}
 
 
@@ -249,7 +255,8 @@ def add_assignment(stage_id, judge_id, case_id):
 @endpoint
 def remove_assignment(stage_id, judge_id, case_id):
     who = principal(_request(), ORGANISER)
-    judging.remove_assignment(bootstrap.competition(), stage_id, judge_id, case_id, who.actor, bootstrap.now())
+    judging.remove_assignment(bootstrap.deps().judging, bootstrap.competition(), stage_id, judge_id, case_id, who.actor,
+                              bootstrap.now())
     return 204, None
 
 
@@ -257,7 +264,8 @@ def remove_assignment(stage_id, judge_id, case_id):
 @endpoint
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
-    links = judging.issue_links(bootstrap.competition(), bootstrap.config(), stage_id, who.actor, bootstrap.now_dt())
+    links = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
+                                who.actor, bootstrap.now_dt())
     mail_queue.start()
     return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
                             "mail": link.mail} for link in links]}
@@ -267,8 +275,8 @@ def issue_links(stage_id):
 @endpoint
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
-    link = judging.reissue_link(bootstrap.competition(), bootstrap.config(), judge_id, stage_id, who.actor,
-                                bootstrap.now_dt())
+    link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), judge_id,
+                                stage_id, who.actor, bootstrap.now_dt())
     mail_queue.start()
     return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
@@ -277,7 +285,8 @@ def reissue_link(judge_id, stage_id):
 @endpoint
 def revoke_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
-    judging.revoke_link(bootstrap.competition(), judge_id, stage_id, who.actor, bootstrap.now())
+    judging.revoke_link(bootstrap.deps().judging, bootstrap.competition(), judge_id, stage_id, who.actor,
+                        bootstrap.now())
     return 204, None
 
 
@@ -287,7 +296,8 @@ def revoke_link(judge_id, stage_id):
 def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
-    session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), link, bootstrap.now_dt())
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
+                                         bootstrap.now_dt())
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
@@ -297,7 +307,7 @@ def open_judge_session():
 @api.route("/judge/cases", methods=["GET"])
 @endpoint
 def judge_cases():
-    return 200, scoring.my_cases(judge(_request()))
+    return 200, scoring.my_cases(bootstrap.deps().judging, judge(_request()))
 
 
 @api.route("/judge/cases/{case_id}", methods=["GET"])
@@ -305,36 +315,40 @@ def judge_cases():
 def judge_case(case_id):
     who = judge(_request())
     url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    return 200, scoring.case_for_judge(bootstrap.competition(), who, case_id, url)
+    return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who,
+                                       case_id, url)
 
 
 @api.route("/judge/cases/{case_id}/score", methods=["PUT"])
 @endpoint
 def save_score(case_id):
     who = judge(_request())
-    return 200, scoring.save_score(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+    return 200, scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+                                   read_json(_request()), bootstrap.now())
 
 
 @api.route("/judge/cases/{case_id}/feedback", methods=["PUT"])
 @endpoint
 def save_feedback(case_id):
     who = judge(_request())
-    return 200, scoring.save_feedback(bootstrap.competition(), who, case_id, read_json(_request()),
-                                      bootstrap.now())
+    return 200, scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+                                      read_json(_request()), bootstrap.now())
 
 
 @api.route("/judge/cases/{case_id}/recuse", methods=["POST"])
 @endpoint
 def recuse(case_id):
     who = judge(_request())
-    return 200, scoring.recuse(bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+    return 200, scoring.recuse(bootstrap.deps().judging, bootstrap.competition(), who, case_id, read_json(_request()),
+                               bootstrap.now())
 
 
 @api.route("/cases/{case_id}/feedback", methods=["GET"])
 @endpoint
 def case_feedback(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, scoring.feedback_for_unit(bootstrap.competition(), who, case_id)
+    return 200, scoring.feedback_for_unit(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                          who, case_id)
 
 
 # -- organiser: stages, results --------------------------------------------------------------
@@ -342,15 +356,15 @@ def case_feedback(case_id):
 @endpoint
 def close_stage(stage_id):
     who = principal(_request(), ORGANISER)
-    return 200, results.close_stage(bootstrap.competition(), bootstrap.result_ports(), stage_id, who.actor,
-                                    bootstrap.now_dt())
+    return 200, results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(),
+                                    stage_id, who.actor, bootstrap.now_dt())
 
 
 @api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])
 @endpoint
 def stage_ranking(stage_id):
     principal(_request(), ORGANISER)
-    return 200, results.ranking(bootstrap.competition(), stage_id)
+    return 200, results.ranking(bootstrap.deps().judging, bootstrap.competition(), stage_id)
 
 
 @api.route("/admin/honors", methods=["GET"])
@@ -378,7 +392,7 @@ def award_mail():
 @endpoint
 def fairness(stage_id):
     principal(_request(), ORGANISER)
-    return 200, results.fairness(bootstrap.competition(), stage_id)
+    return 200, results.fairness(bootstrap.deps().judging, bootstrap.competition(), stage_id)
 
 
 @api.route("/admin/cases/{case_id}/provincial", methods=["PUT"])

@@ -52,7 +52,7 @@ def get_draw(stage_id):
 def scoreboard():
     principal(_request(), ORGANISER)
     category = (_request().query_params or {}).get("category")
-    return 200, final_stage.scoreboard(bootstrap.competition(), category, bootstrap.now_dt())
+    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.competition(), category, bootstrap.now_dt())
 
 
 @api_final.route("/admin/final/live", methods=["POST"])
@@ -61,15 +61,16 @@ def hall_action():
     who = principal(_request(), ORGANISER)
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    return 200, final_stage.hall_action(bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
-                                        who.actor, bootstrap.now_dt())
+    return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.competition(), raw.get("category"),
+                                        raw.get("action"), raw, who.actor, bootstrap.now_dt())
 
 
 @api_final.route("/judge/final/live", methods=["GET"])
 @endpoint
 def judge_live():
     who = judge(_request())
-    return 200, {"signature": final_stage.live_signature(bootstrap.competition(), who.judge_id)}
+    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.competition(),
+                                                         who.judge_id)}
 
 
 @api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])
@@ -78,8 +79,8 @@ def import_judge_list():
     who = principal(_request(), ORGANISER)
     raw = _request().raw_body or b""
     try:
-        judges = judge_import.import_judges(bootstrap.competition(), raw if isinstance(raw, bytes) else raw.encode(),
-                               who.actor, bootstrap.now())
+        judges = judge_import.import_judges(bootstrap.deps().judging, bootstrap.competition(),
+                                            raw if isinstance(raw, bytes) else raw.encode(), who.actor, bootstrap.now())
     except judge_import.RowsInvalid as refused:
         body = error_body(refused)
         body["error"]["rows"] = [e.view() for e in refused.rows]
@@ -91,15 +92,15 @@ def import_judge_list():
 @endpoint
 def feedback_replies(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, coaching.feedback(bootstrap.competition(), who, case_id, bootstrap.now_dt())
+    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, bootstrap.now_dt())
 
 
 @api_final.route("/cases/{case_id}/feedback/replies", methods=["PUT"])
 @endpoint
 def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
-    return 200, coaching.save_replies(bootstrap.competition(), who, case_id, read_json(_request()),
-                                      bootstrap.now_dt())
+    return 200, coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+                                      read_json(_request()), bootstrap.now_dt())
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["POST"])
@@ -128,5 +129,5 @@ def presentation(case_id):
 @endpoint
 def judge_presentation(case_id):
     who = judge(_request())
-    return 200, presentations.judge_download(bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
-                                            case_id)
+    return 200, presentations.judge_download(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                             bootstrap.files(), who, case_id)

@@ -310,5 +310,5 @@ def _stage_names() -> dict[str, str]:
 def judge_bar(who: JudgePrincipal) -> dict[str, Any]:
     """The bar atop a judge's pages: who, which stage, and the session's CSRF token for its forms."""
     comp = bootstrap.competition()
-    return {"name": portal.judge_name(comp, who.judge_id), "stage": who.stage,
+    return {"name": portal.judge_name(bootstrap.deps().judging, comp, who.judge_id), "stage": who.stage,
             "stage_name": comp.round_name(who.stage), "csrf": who.csrf}

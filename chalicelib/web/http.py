@@ -213,7 +213,7 @@ def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
 def judge(request: Any) -> Any:
     """The judge behind a scoring session (bearer for the API, the cookie for pages + CSRF on writes)."""
     token, from_cookie = bearer_or_cookie(request)
-    who = scoring.authenticate_judge(token, bootstrap.now())
+    who = scoring.authenticate_judge(bootstrap.deps().judging, token, bootstrap.now())
     if from_cookie and request.method not in ("GET", "HEAD"):
         if not same((request.headers or {}).get("x-csrf-token"), who.csrf):
             raise Forbidden("安全校验失败（CSRF），请刷新页面后重试")

@@ -72,7 +72,7 @@ judge_page = page_decorator(_judge_error, unauthenticated_to_login=False)
 def landing(token: str) -> Response:
     """Who and which stage; nothing is created or written (only the form's CSRF cookie is set)."""
     comp, now = bootstrap.competition(), bootstrap.now_dt()
-    preview = portal.preview_link(comp, bootstrap.config(), token, now)
+    preview = portal.preview_link(bootstrap.deps().judging, comp, bootstrap.config(), token, now)
     csrf, set_cookies = anon_token()
     return judge_html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
@@ -85,14 +85,16 @@ def landing(token: str) -> Response:
 def start() -> Response:
     form = anon_form()
     now = bootstrap.now_dt()
-    session = judging.open_judge_session(bootstrap.competition(), bootstrap.config(), one(form, "link"), now)
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+                                         one(form, "link"), now)
     end_previous_session()
     cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
     return redirect("/judge", [cookie])
 
 
 def _judge() -> scoring.JudgePrincipal:
-    return scoring.authenticate_judge(cookies(current_request()).get(SESSION_COOKIE), bootstrap.now())
+    return scoring.authenticate_judge(bootstrap.deps().judging, cookies(current_request()).get(SESSION_COOKIE),
+                                      bootstrap.now())
 
 
 def _judge_posted() -> tuple[scoring.JudgePrincipal, dict[str, list[str]]]:
@@ -122,7 +124,7 @@ def my_cases() -> Response:
     who = _judge()
     if who.stage == StageId.FINAL:   # the live final: the drawn order, the case now presenting on top
         return final_cases_page(who, done_notice(NOTICES))
-    found = scoring.my_cases(who)["cases"]
+    found = scoring.my_cases(bootstrap.deps().judging, who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage)
     now = bootstrap.now_dt()
     return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
@@ -141,7 +143,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
                values: dict[str, str] | None = None, comment: str | None = None, points: list[str] | None = None,
                reason: str = "", form: str = "") -> Response:
     comp = bootstrap.competition()
-    view, _, window = portal.case_page(comp, who, case_id, _download)
+    view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download)
     category = comp.category(view.get("category", ""))
     mine = view["my_score"] or {}
     if values is None:
@@ -222,7 +224,7 @@ def save_score(case_id: str) -> Response:
     comment = one(form, "comment")
     raw = {"criteria": {k: _number(v) for k, v in values.items() if _number(v) is not None}, "comment": comment}
     try:
-        scoring.save_score(bootstrap.competition(), who, case_id, raw, bootstrap.now())
+        scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id, raw, bootstrap.now())
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, values=values, comment=comment, form="score")
     raise Redirect("/judge?done=saved")
@@ -235,7 +237,8 @@ def save_feedback(case_id: str) -> Response:
     points = [p.replace("\r\n", "\n").strip() for p in form.get("points", [])]
     points = [p for p in points if p]
     try:
-        scoring.save_feedback(bootstrap.competition(), who, case_id, {"points": points}, bootstrap.now())
+        scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"points": points},
+                              bootstrap.now())
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, points=points or [""], form="feedback")
     raise Redirect("/judge?done=feedback")
@@ -251,9 +254,9 @@ def recuse(case_id: str) -> Response:
     comp, now = bootstrap.competition(), bootstrap.now()
     try:
         if one(form, "confirm") != "yes":
-            slot, clean = scoring.check_recusal(comp, who, case_id, {"reason": reason}, now)
+            slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now)
             return judge_html("recuse_confirm.html", bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
-        scoring.recuse(comp, who, case_id, {"reason": reason}, now)
+        scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
     raise Redirect("/judge?done=recused")
@@ -265,7 +268,8 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
     """A plain link that forwards to a fresh presigned download (the page may have been open a while)."""
     who = _judge()
     presign = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    view = portal.case_page(bootstrap.competition(), who, case_id, presign)[0]
+    view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id,
+                            presign)[0]
     url = next((a["url"] for a in view["attachments"] if a["attachment_id"] == attachment_id), None)
     if url is None:
         raise PageError(404, "没有这个附件（或尚未完成上传）")

@@ -120,7 +120,8 @@ def _outcome(who: Principal, case: Any) -> dict[str, Any]:
     name and the unit's own certificate (once the final is closed)."""
     comp = bootstrap.competition()
     coached = case.status in ("advanced", "awarded", "not_awarded")
-    return {"has_feedback": coached and bool(scoring.feedback_for_unit(comp, who, case.id)["feedback"]),
+    return {"has_feedback": coached and bool(scoring.feedback_for_unit(
+                bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case.id)["feedback"]),
             "prize_name": certificates.prize_names(comp).get(case.prize or "") if case.status == "awarded" else None,
             "certificate": certificates.available(comp, case)}
 
@@ -268,7 +269,7 @@ def unit_feedback(case_id: str) -> Response:
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    view = coaching.feedback(comp, who, case_id, bootstrap.now_dt())
+    view = coaching.feedback(bootstrap.deps().judging, comp, who, case_id, bootstrap.now_dt())
     case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
     return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
@@ -281,7 +282,8 @@ def unit_reply(case_id: str) -> Response:
     who, form = posted()
     typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
-        coaching.save_replies(bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
+        coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"replies": typed},
+                              bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         return _feedback_page(who, case_id, STATUS[e.code], e, typed)
     raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")

@@ -105,7 +105,7 @@ class Tour:
         if role == "judge":
             from chalicelib.services.scoring import authenticate_judge
             try:
-                return authenticate_judge(self.tokens[role], bootstrap.now()).csrf
+                return authenticate_judge(bootstrap.deps().judging, self.tokens[role], bootstrap.now()).csrf
             except Exception:
                 return "x"
         from chalicelib.services import accounts

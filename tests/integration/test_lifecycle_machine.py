@@ -451,7 +451,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             again = [(r.case_id, r.rank, r.tie, r.advanced if stage == "text_review" else True, r.prize)
                      for r in ranking_rules.rank_from_record(record)]
             assert again == [(e["case_id"], e["rank"], e["tie"], e["advanced"], e["prize"]) for e in entries]
-            now_entries, now_record = results.compute(self.comp, stage, category, cases[category])
+            now_entries, now_record = results.compute(bootstrap.deps().judging, self.comp, stage, category,
+                                                      cases[category])
             assert now_record == record, (stage, category, "the inputs of a closed stage changed")
             shown = [{k: v for k, v in e.items() if k != "title"} for e in entries]   # a revision may retitle
             assert shown == [{k: v for k, v in e.items() if k != "title"} for e in now_entries], (stage, category)

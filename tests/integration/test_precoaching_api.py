@@ -201,11 +201,12 @@ def test_the_close_page_lists_the_feedback_not_yet_given(coached):
     give_feedback(coached)
     from chalicelib import bootstrap
     from chalicelib.services import stages
-    work = stages.open_work(bootstrap.competition(), "provincial")
+    work = stages.open_work(bootstrap.deps().judging, bootstrap.competition(), "provincial")
     assert (work["kind"], work["totals"]["assigned"], work["totals"]["unassigned"]) == ("feedback", 2, 0)
     assert [(c["id"], [o["case_id"] for o in c["open"]]) for c in work["categories"]] == [
         ("development", []), ("service", [service]), ("empowerment", [])]
     from chalicelib.services import console
-    progress = console.dashboard(bootstrap.competition(), bootstrap.now_dt(), bootstrap.deps().accounts)["progress"]
+    progress = console.dashboard(bootstrap.deps().judging, bootstrap.competition(), bootstrap.now_dt(),
+                                 bootstrap.deps().accounts)["progress"]
     assert [(p["stage"], p["assigned"], p["scored"]) for p in progress if p["stage"] == "provincial"] == [
         ("provincial", 2, 1)]

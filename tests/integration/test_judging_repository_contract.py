@@ -1,0 +1,226 @@
+"""One contract for the judging repository: the same tests against DynamoDB (moto) and the in-memory twin.
+
+Every condition the DynamoDB transactions check is checked here on both: a slot's write only while its stage
+is open and while the slot is still the judge's (not removed, not recused), new slots never over an existing
+one, extra judges' slots only while the stage is open, a session opened only from the link in force; each
+refused write raises the same domain error (or answers False) and leaves what was stored as it was.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import pytest
+
+from chalicelib.domain.errors import Invalid, NotFound, StageClosed
+from chalicelib.domain.judging_record import Judge, JudgeSession, new_slot
+from chalicelib.services.repositories import JudgingRepository
+from chalicelib.store.memory_judging import InMemoryJudgingRepository
+
+COMP = "shenzhen-2023"
+T = 1_700_000_000.0
+STAGE = "text_review"
+ORGANISER = "organiser:boss"
+
+SetStage = Callable[[str, float, float, bool], None]
+
+
+def _dynamodb(aws) -> tuple[JudgingRepository, SetStage]:
+    from chalicelib.store.judging import JudgingRepository as DynamoJudging
+    from chalicelib.store.models import Stage
+
+    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
+        Stage(COMP, stage_id, opens_at=opens_at, closes_at=closes_at, closed=closed).save()
+    return DynamoJudging(), set_stage
+
+
+def _memory() -> tuple[JudgingRepository, SetStage]:
+    twin = InMemoryJudgingRepository()
+
+    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
+        twin.set_stage(COMP, stage_id, opens_at, closes_at, closed)
+    return twin, set_stage
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def backend(request) -> Iterator[tuple[JudgingRepository, SetStage]]:
+    repo, set_stage = _dynamodb(request.getfixturevalue("aws")) if request.param == "dynamodb" else _memory()
+    set_stage(STAGE, T - 100, T + 100, False)
+    yield repo, set_stage
+
+
+@pytest.fixture
+def repo(backend) -> JudgingRepository:
+    return backend[0]
+
+
+def judge(judge_id: str = "j1", **fields) -> Judge:
+    values = {"name": "评委一", "email": f"{judge_id}@example.org", "affiliation": "单位乙",
+              "categories": ("development",), "conflicts": ("单位丙",), "created_at": T, "updated_at": T, **fields}
+    return Judge(COMP, judge_id, **values)
+
+
+def assigned(repo: JudgingRepository, *pairs: tuple[str, str], category: str = "development",
+             stage: str = STAGE) -> None:
+    repo.create_slots([new_slot(stage, j, c, category, f"案例{c}", T) for j, c in pairs], ORGANISER, T,
+                      {"stage": stage})
+
+
+def test_judges_are_saved_listed_and_read_back(repo) -> None:
+    repo.save_judge(judge("j2", mobile="13800000000"), ORGANISER, T, "judge.create")
+    repo.save_judges([judge("j1"), judge("j3", categories=("development", "governance"))], ORGANISER, T)
+    assert [j.judge_id for j in repo.list_judges(COMP)] == ["j1", "j2", "j3"]
+    assert repo.get_judge(COMP, "j2") == judge("j2", mobile="13800000000")
+    assert repo.get_judge(COMP, "j3").categories == ("development", "governance")
+    assert repo.get_judge(COMP, "nobody") is None and repo.list_judges("another") == []
+
+
+def test_slots_are_listed_by_judge_by_category_and_by_stage(repo) -> None:
+    assigned(repo, ("j1", "c1"), ("j2", "c1"), ("j1", "c2"))
+    assigned(repo, ("j1", "c3"), category="governance")
+    assigned(repo, ("j1", "c1"), stage="final")
+    assert [s.case_id for s in repo.slots_of_judge(STAGE, "j1")] == ["c1", "c2", "c3"]
+    assert [(s.case_id, s.judge_id) for s in repo.slots_of_category(STAGE, "development")] == [
+        ("c1", "j1"), ("c1", "j2"), ("c2", "j1")]
+    assert [s.judge_id for s in repo.slots_of_category(STAGE, "development", "c1")] == ["j1", "j2"]
+    assert len(repo.slots_of_stage(STAGE, ["development", "governance"])) == 4
+    assert [s.case_id for s in repo.slots_of_judge("final", "j1")] == ["c1"]
+    slot = repo.slots_of_judge(STAGE, "j1")[0]
+    assert (slot.stage, slot.category, slot.title, slot.scored, slot.recused, slot.source, slot.criteria) == (
+        STAGE, "development", "案例c1", False, False, "plan", None)
+
+
+def test_a_projected_read_keeps_the_fields_asked_for(repo) -> None:
+    assigned(repo, ("j1", "c1"))
+    (slot,) = repo.slots_of_category(STAGE, "development", "c1", attributes=("judge_id",))
+    assert (slot.judge_id, slot.case_id, slot.stage, slot.category) == ("j1", "c1", STAGE, "development")
+
+
+def test_a_slot_is_added_once_and_removed_once(repo) -> None:
+    repo.add_slot(new_slot(STAGE, "j1", "c1", "development", "案例", T, source="organiser"), ORGANISER, T)
+    with pytest.raises(Invalid):
+        repo.add_slot(new_slot(STAGE, "j1", "c1", "development", "案例", T), ORGANISER, T)
+    assert [s.source for s in repo.slots_of_judge(STAGE, "j1")] == ["organiser"]
+    repo.remove_slot(STAGE, "j1", "c1", ORGANISER, T)
+    with pytest.raises(NotFound):
+        repo.remove_slot(STAGE, "j1", "c1", ORGANISER, T)
+    assert repo.slots_of_judge(STAGE, "j1") == []
+
+
+def test_extra_slots_land_only_while_the_stage_is_open(backend) -> None:
+    repo, set_stage = backend
+    repo.create_extra_slots([new_slot(STAGE, "j1", "c1", "development", "案例", T, source="extra")], COMP,
+                            ORGANISER, T, {})
+    assert [s.source for s in repo.slots_of_judge(STAGE, "j1")] == ["extra"]
+    with pytest.raises(StageClosed):
+        repo.create_extra_slots([new_slot(STAGE, "j2", "c1", "development", "案例", T + 200, source="extra")],
+                                COMP, ORGANISER, T + 200, {})
+    set_stage(STAGE, T - 100, T + 100, True)
+    with pytest.raises(StageClosed):
+        repo.create_extra_slots([new_slot(STAGE, "j2", "c1", "development", "案例", T, source="extra")], COMP,
+                                ORGANISER, T, {})
+    assert repo.slots_of_judge(STAGE, "j2") == []
+
+
+def test_a_score_is_written_and_read_back_with_the_stage_row(repo) -> None:
+    assigned(repo, ("j1", "c1"))
+    slot, row = repo.get_slot_and_stage(STAGE, "j1", "c1", COMP)
+    assert slot is not None and row is not None
+    assert (row.stage_id, row.opens_at, row.closes_at, row.closed) == (STAGE, T - 100, T + 100, False)
+    saved = repo.write_slot(slot, {"criteria": {"a": 250, "b": 300}, "total": 550, "comment": None,
+                                   "scored": True, "scored_at": T}, COMP, "judge:j1", "score.save", T, None, {})
+    stored, _ = repo.get_slot_and_stage(STAGE, "j1", "c1", COMP)
+    assert stored == saved
+    assert (dict(stored.criteria), stored.total, stored.comment, stored.scored, stored.scored_at) == (
+        {"a": 250, "b": 300}, 550, None, True, T)
+    assert repo.scores_of_category(STAGE, "development") == [("c1", "j1", {"a": 250, "b": 300}, "plan")]
+    assert repo.get_slot_and_stage(STAGE, "j9", "c1", COMP)[0] is None
+
+
+def test_a_draft_of_feedback_is_kept_and_replaced(repo) -> None:
+    assigned(repo, ("j1", "c1"))
+    slot = repo.slots_of_judge(STAGE, "j1")[0]
+    repo.write_slot(slot, {"feedback": ["一"], "scored": True, "scored_at": T}, COMP, "judge:j1", "feedback.save",
+                    T, None, ["一"])
+    repo.write_slot(slot, {"feedback": ["一", "二"], "scored": True, "scored_at": T + 1}, COMP, "judge:j1",
+                    "feedback.save", T + 1, ["一"], ["一", "二"])
+    stored = repo.slots_of_judge(STAGE, "j1")[0]
+    assert (stored.feedback, stored.scored_at) == (("一", "二"), T + 1)
+    assert repo.scores_of_category(STAGE, "development") == []     # no criteria: not a score
+
+
+def test_write_slot_is_refused_after_the_close(backend) -> None:
+    repo, set_stage = backend
+    assigned(repo, ("j1", "c1"))
+    slot = repo.slots_of_judge(STAGE, "j1")[0]
+    with pytest.raises(StageClosed):
+        repo.write_slot(slot, {"total": 1, "scored": True}, COMP, "judge:j1", "score.save", T + 100, None, {})
+    set_stage(STAGE, T - 100, T + 100, True)
+    with pytest.raises(StageClosed):
+        repo.write_slot(slot, {"total": 1, "scored": True}, COMP, "judge:j1", "score.save", T, None, {})
+    assert repo.slots_of_judge(STAGE, "j1")[0] == slot
+
+
+def test_write_slot_is_refused_on_a_slot_no_longer_as_read(repo) -> None:
+    """The slot as read is stale once it was recused or removed: the write is refused."""
+    assigned(repo, ("j1", "c1"), ("j1", "c2"))
+    first, second = repo.slots_of_judge(STAGE, "j1")
+    repo.write_slot(first, {"recused": True, "recusal_reason": "同事"}, COMP, "judge:j1", "assignment.recuse", T,
+                    None, "同事")
+    with pytest.raises(NotFound):
+        repo.write_slot(first, {"total": 1, "scored": True}, COMP, "judge:j1", "score.save", T, None, {})
+    repo.remove_slot(STAGE, "j1", "c2", ORGANISER, T)
+    with pytest.raises(NotFound):
+        repo.write_slot(second, {"total": 1, "scored": True}, COMP, "judge:j1", "score.save", T, None, {})
+    (stored,) = repo.slots_of_judge(STAGE, "j1")
+    assert (stored.recused, stored.recusal_reason, stored.scored) == (True, "同事", False)
+
+
+def test_links_are_set_revoked_and_read_by_stage(repo) -> None:
+    repo.set_links([("j1", "tag:seed1", "hash1"), ("j2", "tag:seed2", "hash2")], {}, STAGE, ORGANISER, T)
+    repo.set_links([("j1", "tag:seed3", "hash3")], {}, "final", ORGANISER, T)
+    links = repo.links_of(STAGE, ["j1", "j2", "j9"])
+    assert sorted(links) == ["j1", "j2"]
+    assert (links["j1"].judge_id, links["j1"].stage, links["j1"].link_hash, links["j1"].link_id,
+            links["j1"].issued_at, links["j1"].opened_at) == ("j1", STAGE, "hash1", "tag:seed1", T, None)
+    assert repo.revoke_link("j1", STAGE, ORGANISER, T + 1) is True
+    assert repo.revoke_link("j1", STAGE, ORGANISER, T + 2) is False
+    assert repo.revoke_link("j9", STAGE, ORGANISER, T + 2) is False
+    revoked = repo.links_of(STAGE, ["j1"])["j1"]
+    assert (revoked.link_hash, revoked.link_id, revoked.revoked_at) == (None, None, T + 1)
+    both = repo.links_of_stages({STAGE: ["j1", "j2"], "final": ["j1", "j2"], "coaching": []})
+    assert {s: sorted(by_judge) for s, by_judge in both.items()} == {
+        STAGE: ["j1", "j2"], "final": ["j1"], "coaching": []}
+    assert both["final"]["j1"].link_hash == "hash3"
+    assert repo.links_of(STAGE, []) == {}
+
+
+def test_a_new_link_replaces_the_one_in_force(repo) -> None:
+    repo.set_links([("j1", "tag:seed1", "hash1")], {}, STAGE, ORGANISER, T)
+    repo.set_links([("j1", "tag:seed2", "hash2")], {}, STAGE, ORGANISER, T + 1, "link.reissue")
+    link, row = repo.link_and_stage("j1", STAGE, COMP)
+    assert link is not None and (link.link_hash, link.issued_at) == ("hash2", T + 1)
+    assert row is not None and row.stage_id == STAGE
+    assert repo.link_and_stage("j9", "final", COMP) == (None, None)
+
+
+def test_a_session_opens_only_from_the_link_in_force(repo) -> None:
+    repo.set_links([("j1", "tag:seed1", "hash1")], {}, STAGE, ORGANISER, T)
+    old = JudgeSession("token-old", "j1", STAGE, "hash0", "csrf", T, T + 1000)
+    assert repo.open_session(old, T) is False
+    assert repo.session_and_link("token-old", "j1", STAGE)[0] is None
+    session = JudgeSession("token1", "j1", STAGE, "hash1", "csrf1", T + 5, T + 1000)
+    assert repo.open_session(session, T + 5) is True
+    assert repo.open_session(JudgeSession("token2", "j1", STAGE, "hash1", "csrf2", T + 9, T + 1000), T + 9)
+    stored, link = repo.session_and_link("token1", "j1", STAGE)
+    assert stored == session
+    assert link is not None and link.opened_at == T + 5       # the first session marks the link opened
+    repo.revoke_link("j1", STAGE, ORGANISER, T + 10)
+    assert repo.open_session(JudgeSession("token3", "j1", STAGE, "hash1", "csrf3", T + 11, T + 1000), T + 11) is False
+    stored, link = repo.session_and_link("token1", "j1", STAGE)
+    assert stored == session and link is not None and link.link_hash is None
+
+
+def test_showing_links_is_recorded_without_a_change(repo) -> None:
+    repo.set_links([("j1", "tag:seed1", "hash1")], {}, STAGE, ORGANISER, T)
+    repo.audit_links_shown(STAGE, ["j1"], ORGANISER, T)
+    assert repo.links_of(STAGE, ["j1"])["j1"].link_hash == "hash1"
