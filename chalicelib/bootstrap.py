@@ -17,6 +17,8 @@ from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
     from .services.repositories import CaseRepository
+    from .services.repositories import FinalRepository, ResultRepository, ShowcaseRepository, StageRepository
+    from .services.results import Ports
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -57,6 +59,38 @@ def case_repository() -> CaseRepository:
 
 
 @lru_cache(maxsize=1)
+def stage_repository() -> StageRepository:
+    """The stage windows in DynamoDB (services/repositories.StageRepository)."""
+    config()
+    from .store.stages import StageRepository as DynamoStages
+    return DynamoStages()
+
+
+@lru_cache(maxsize=1)
+def result_repository() -> ResultRepository:
+    """The rankings and a close's outcomes in DynamoDB (services/repositories.ResultRepository)."""
+    config()
+    from .store.results import ResultRepository as DynamoResults
+    return DynamoResults()
+
+
+@lru_cache(maxsize=1)
+def final_repository() -> FinalRepository:
+    """The live final's logs and the coaching replies in DynamoDB (services/repositories.FinalRepository)."""
+    config()
+    from .store.final import FinalRepository as DynamoFinal
+    return DynamoFinal()
+
+
+@lru_cache(maxsize=1)
+def showcase_repository() -> ShowcaseRepository:
+    """The showcase's reads and marks in DynamoDB (services/repositories.ShowcaseRepository)."""
+    config()
+    from .store.showcase import ShowcaseRepository as DynamoShowcase
+    return DynamoShowcase()
+
+
+@lru_cache(maxsize=1)
 def s3() -> Any:
     import boto3
     s = config()
@@ -89,7 +123,7 @@ def mail_transport() -> Any:
     return Throttled(SesTransport(client("ses"), s.mail_configuration_set), s.mail_rate_per_second)
 
 
-def result_ports() -> Any:
+def result_ports() -> Ports:
     """What closing a stage writes besides tables: ranking records in S3, mail."""
     from .services.results import Ports
     s = config()
@@ -113,6 +147,11 @@ class Deps:
     cases: CaseRepository
     files: Files
     clock: Callable[[], datetime]
+    stages: StageRepository
+    results: ResultRepository
+    final: FinalRepository
+    showcase: ShowcaseRepository
+    ports: Callable[[], Ports]          # what closing a stage writes besides tables (result_ports), built when used
 
 
 _deps: list[Deps] = []
@@ -121,7 +160,9 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt, stages=stage_repository(),
+                          results=result_repository(), final=final_repository(), showcase=showcase_repository(),
+                          ports=result_ports))
     return _deps[0]
 
 
@@ -132,7 +173,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, stage_repository, result_repository, final_repository,
+                   showcase_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

@@ -9,25 +9,14 @@ writes beside the case: earlier versions, audit rows (`audit`) and the records w
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Sequence
 
 from ..domain import case_record
 from ..domain.case_record import Case, EarlierVersion, category_key, frozen_map
 from ..domain.competition import StageId
 from ..domain.errors import StageClosed, VersionConflict
-
-
-@dataclass(frozen=True)
-class StageRow:
-    """A stage's window as the table keeps it (what services/stages.windows_from_rows reads)."""
-    competition_id: str
-    stage_id: str
-    opens_at: float
-    closes_at: float
-    closed: bool = False
-    closed_at: float | None = None
-    settled: bool = False
+from ..domain.stage_record import StageRow
 
 
 class MemoryTables:
