@@ -29,8 +29,7 @@ class InMemoryStageRepository:
     def set_stage(self, competition_id: str, stage_id: str, opens_at: float, closes_at: float,
                   closed: bool = False) -> None:
         """A row as a test sets it (no conditions, no audit)."""
-        self.stages[(competition_id, stage_id)] = StageRow(competition_id, stage_id, opens_at, closes_at, closed,
-                                                           opens_at if closed else None)
+        self.stages[(competition_id, stage_id)] = StageRow(competition_id, stage_id, opens_at, closes_at, closed)
 
     def all_for(self, competition_id: str) -> list[StageRow]:
         return sorted((r for (c, _), r in self.stages.items() if c == competition_id), key=lambda r: r.stage_id)
