@@ -119,13 +119,14 @@ def main() -> None:
         seeded = time.perf_counter() - t0
         calls = count_calls()
         t0 = time.perf_counter()
-        results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), "text_review",
-                            "bench", now)
+        deps = bootstrap.deps()
+        results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(),
+                            "text_review", "bench", now)
         wall = time.perf_counter() - t0
         closing = dict(calls)
         calls.clear()
         t0 = time.perf_counter()
-        mailed = results.notify_results(bootstrap.competition(), bootstrap.result_ports(), now.timestamp())
+        mailed = results.notify_results(deps.cases, deps.results, bootstrap.competition(), deps.ports(), now.timestamp())
         mail_wall = time.perf_counter() - t0
         print(f"close text_review, 3 x {per_category} cases x 5 scores")
         print(f"  seeding: {seeded:.1f} s (not part of the figures)")

@@ -16,7 +16,11 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import AccountRepository, CaseRepository, JudgingRepository
+    from .services.repositories import (
+        AccountRepository, CaseRepository, FinalRepository, JudgingRepository, ResultRepository,
+        ShowcaseRepository, StageRepository,
+    )
+    from .services.results import Ports
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -73,6 +77,38 @@ def judging_repository() -> JudgingRepository:
 
 
 @lru_cache(maxsize=1)
+def stage_repository() -> StageRepository:
+    """The stage windows in DynamoDB (services/repositories.StageRepository)."""
+    config()
+    from .store.stages import StageRepository as DynamoStages
+    return DynamoStages()
+
+
+@lru_cache(maxsize=1)
+def result_repository() -> ResultRepository:
+    """The rankings and a close's outcomes in DynamoDB (services/repositories.ResultRepository)."""
+    config()
+    from .store.results import ResultRepository as DynamoResults
+    return DynamoResults()
+
+
+@lru_cache(maxsize=1)
+def final_repository() -> FinalRepository:
+    """The live final's logs and the coaching replies in DynamoDB (services/repositories.FinalRepository)."""
+    config()
+    from .store.final import FinalRepository as DynamoFinal
+    return DynamoFinal()
+
+
+@lru_cache(maxsize=1)
+def showcase_repository() -> ShowcaseRepository:
+    """The showcase's reads and marks in DynamoDB (services/repositories.ShowcaseRepository)."""
+    config()
+    from .store.showcase import ShowcaseRepository as DynamoShowcase
+    return DynamoShowcase()
+
+
+@lru_cache(maxsize=1)
 def s3() -> Any:
     from .store import aws
     return aws.s3(config())
@@ -101,7 +137,7 @@ def mail_transport() -> Any:
     return Throttled(SesTransport(client("ses"), s.mail_configuration_set), s.mail_rate_per_second)
 
 
-def result_ports() -> Any:
+def result_ports() -> Ports:
     """What closing a stage writes besides tables: ranking records in S3, mail."""
     from .services.results import Ports
     s = config()
@@ -133,6 +169,11 @@ class Deps:
     files: Files
     clock: Callable[[], datetime]
     accounts: AccountRepository
+    stages: StageRepository
+    results: ResultRepository
+    final: FinalRepository
+    showcase: ShowcaseRepository
+    ports: Callable[[], Ports]          # what closing a stage writes besides tables (result_ports), built when used
 
 
 _deps: list[Deps] = []
@@ -144,8 +185,10 @@ def deps() -> Deps:
         from .store.files import Files
         # the S3 client is built when a file is first used: a request that touches none (every signed-in
         # request looks up its session through `accounts`) does not load S3's model
-        _deps.append(Deps(cases=case_repository(), judging=judging_repository(),
-                          files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, accounts=account_repository()))
+        _deps.append(Deps(cases=case_repository(), judging=judging_repository(), accounts=account_repository(),
+                          files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, stages=stage_repository(),
+                          results=result_repository(), final=final_repository(), showcase=showcase_repository(),
+                          ports=result_ports))
     return _deps[0]
 
 
@@ -163,8 +206,9 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, account_repository, judging_repository, s3, files,
-                   originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, account_repository, judging_repository, stage_repository,
+                   result_repository, final_repository, showcase_repository, s3, files, originality_objects,
+                   mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

@@ -27,7 +27,7 @@ def create_resources(site_origin: str) -> None:
 def seed_competition(now: datetime) -> int:
     """Demo windows for a fresh local competition: submission open from today for 30 days, then the rest."""
     comp = bootstrap.competition()
-    return stages.seed(comp, comp.demo_windows(now.astimezone(CHINA).date()))
+    return stages.seed(bootstrap.deps().stages, comp, comp.demo_windows(now.astimezone(CHINA).date()))
 
 
 def ensure_organiser(username: str, password: str) -> None:

@@ -110,14 +110,14 @@ def _run_job(job_id: str, failure: list[BaseException]) -> None:
 def send_award_mail() -> dict[str, int]:
     from chalicelib import bootstrap
     from chalicelib.services import results
-    return results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
+    return results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(), bootstrap.now())
 
 
 def close_stage(stage: str) -> dict[str, Any]:
     from chalicelib import bootstrap
     from chalicelib.services import results
-    return results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage,
-                               ACTOR, bootstrap.now_dt())
+    deps = bootstrap.deps()
+    return results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage, ACTOR, bootstrap.now_dt())
 
 
 # -- command line -----------------------------------------------------------------------------------

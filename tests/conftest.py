@@ -57,7 +57,7 @@ def start_competition(start: datetime = IN_SUBMISSION) -> Clock:
     from chalicelib.services import stages
 
     comp = bootstrap.competition()
-    stages.seed(comp, comp.default_windows)
+    stages.seed(bootstrap.deps().stages, comp, comp.default_windows)
     c = Clock(start)
     bootstrap.set_clock(c)
     return c

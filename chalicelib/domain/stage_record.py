@@ -1,4 +1,8 @@
-"""A stage's window as the table keeps it (what services/stages.to_window and windows_from_rows read)."""
+"""A stage's window as the stage table keeps it, as the services read it (services/stages.windows_from_rows).
+
+The store's stage repository (store/stages.StageRepository) and its in-memory twin return these; nothing here
+knows how they are stored.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StageRow:
+    """A stage's window as the table keeps it (epoch seconds)."""
     competition_id: str
     stage_id: str
     opens_at: float
@@ -14,3 +19,6 @@ class StageRow:
     closed_at: float | None = None
     settled: bool = False
 
+
+class EarlierStageOpen(Exception):
+    """The stage that must close first (`after`) is not closed."""

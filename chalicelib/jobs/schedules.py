@@ -8,5 +8,6 @@ from ..services import results
 def close_due_stages() -> list[str]:
     """Every 5 minutes: close the ranked stages whose windows have passed (idempotent)."""
     bootstrap.config()
-    return results.close_due_stages(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(),
+    deps = bootstrap.deps()
+    return results.close_due_stages(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(),
                                     bootstrap.now_dt())

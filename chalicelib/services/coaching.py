@@ -14,12 +14,11 @@ from typing import Any
 
 from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, Invalid
-from ..store import final as store
 from . import cases as case_service
 from . import scoring
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import JudgingRepository, case_repository
+from .repositories import CaseRepository, FinalRepository, JudgingRepository, StageRepository
 
 MAX_REPLY = 1000
 
@@ -36,16 +35,16 @@ def _replies(case: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def feedback(judging: JudgingRepository, comp: Competition, principal: Principal, case_id: str,
+def feedback(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, comp: Competition, principal: Principal, case_id: str,
              now: datetime) -> dict[str, Any]:
     """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
     what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
     `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
-    case = case_service.get(case_repository(), principal, case_id)
+    case = case_service.get(cases, principal, case_id)
     replies = _replies(case)
-    experts = scoring.feedback_for_unit(judging, case_repository(), comp, principal, case_id)["feedback"]
-    windows = stage_service.windows(comp)
+    experts = scoring.feedback_for_unit(judging, cases, comp, principal, case_id)["feedback"]
+    windows = stage_service.windows(comp, stages)
     stage = round_of(case)
     current = windows[stage]
     open_now = case_service.editing_stage(case, windows, now) == stage
@@ -76,17 +75,17 @@ def _point(text: str, replies: dict[str, str]) -> dict[str, Any]:
     return {"key": key, "text": text, "reply": replies.get(key)}
 
 
-def save_replies(judging: JudgingRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
-                 now: datetime) -> dict[str, Any]:
+def save_replies(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, principal: Principal, case_id: str,
+                 raw: Any, now: datetime) -> dict[str, Any]:
     """Replace the unit's replies: {"replies": {"<point key>": "…"}}; an empty reply removes it."""
-    case = case_service.get(case_repository(), principal, case_id)
+    case = case_service.get(cases, principal, case_id)
     if principal.role != "unit":
         raise Forbidden("只有参赛单位可以回复辅导意见")
     sent = raw.get("replies") if isinstance(raw, dict) else None
     if not isinstance(sent, dict):
         raise Invalid("请逐条填写回复（replies 为对象：意见编号 → 回复）", {"replies": "应为对象"})
     stage = round_of(case)   # only the points of the case's current round are answered now
-    known = {point_key(p) for e in scoring.feedback_for_unit(judging, case_repository(), comp, principal,
+    known = {point_key(p) for e in scoring.feedback_for_unit(judging, cases, comp, principal,
                                                              case_id)["feedback"]
              if e["stage"] == stage for p in e["points"]}
     errors: dict[str, str] = {}
@@ -103,14 +102,14 @@ def save_replies(judging: JudgingRepository, comp: Competition, principal: Princ
             replies[key] = text.strip().replace("\r\n", "\n")
     if errors:
         raise Invalid(next(iter(errors.values())), errors)
-    store.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, stage,
+    final.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, stage,
                        principal.actor, now.timestamp(), before=before, after=replies)
     return {"case_id": case.id, "replies": replies}
 
 
-def versions(principal: Principal, case_id: str) -> dict[str, Any]:
+def versions(cases: CaseRepository, principal: Principal, case_id: str) -> dict[str, Any]:
     """The case's versions, newest first: the current one and every earlier one still readable."""
-    case = case_service.get(case_repository(), principal, case_id)
+    case = case_service.get(cases, principal, case_id)
     view = case_service.case_view(case)
     earlier = sorted({int(v) for v in case.history or []}, reverse=True)
     return {"case_id": case.id, "title": view.get("title", ""), "current": int(case.version),

@@ -20,11 +20,10 @@ from ..domain import ranking as ranking_rules
 from ..domain.competition import CHINA, Category, Competition, StageId, format_time, parse_time
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.judges import tenths_to_points
-from ..store import final as store
 from ..domain.case_record import Case
 from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
-from .repositories import JudgingRepository, case_repository
+from .repositories import CaseRepository, FinalRepository, JudgingRepository, case_repository, final_repository
 
 FINAL = StageId.FINAL
 
@@ -42,13 +41,14 @@ def _known(comp: Competition, category: Any) -> Category:
     return found
 
 
-def _finalists(comp: Competition, category: str) -> list[Case]:
-    return [c for c in case_repository().list_for_competition(comp.id, category) if c.status in CASES_FOR_STAGE[FINAL]]
+def _finalists(cases: CaseRepository, comp: Competition, category: str) -> list[Case]:
+    return [c for c in cases.list_for_competition(comp.id, category) if c.status in CASES_FOR_STAGE[FINAL]]
 
 
 # -- the draw ---------------------------------------------------------------------------------------
 
-def draw(comp: Competition, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
+def draw(cases: CaseRepository, final: FinalRepository, comp: Competition, raw: Any, actor: str,
+         now: datetime) -> dict[str, Any]:
     """Draw the presentation order of one category (`category` given) or of every category, logged
     with its seed. Without a seed, a fresh random one (64 bits) is made and shown."""
     raw = raw if isinstance(raw, dict) else {}
@@ -65,27 +65,27 @@ def draw(comp: Competition, raw: Any, actor: str, now: datetime) -> dict[str, An
         raise Invalid(str(exc), {"seed": str(exc)}) from None
     ts = now.timestamp()
     for category in categories:
-        ids = sorted(c.id for c in _finalists(comp, category))
+        ids = sorted(c.id for c in _finalists(cases, comp, category))
         result = draw_rules.draw(category, ids, seed)
-        store.save_draw(comp.id, category, {
+        final.save_draw(comp.id, category, {
             "category": category, "seed": seed, "case_ids": ids, "order": list(result.order),
             "method": "random.Random(seed).shuffle(sorted(case_ids))", "python": platform.python_version(),
             "drawn_at": format_time(now), "drawn_by": actor}, actor, ts)
-    return {**draws(comp), "seed": seed, "drawn": categories}
+    return {**draws(cases, final, comp), "seed": seed, "drawn": categories}
 
 
-def draws(comp: Competition) -> dict[str, Any]:
+def draws(cases: CaseRepository, final: FinalRepository, comp: Competition) -> dict[str, Any]:
     """The current draw of each category (null when not drawn yet), titles filled in."""
     titles: dict[str, Mapping[str, Any]] | None = None
     out: dict[str, Any] = {}
     for category in comp.category_ids:
-        found = store.latest_draw(comp.id, category)
+        found = final.latest_draw(comp.id, category)
         if found is None:
             out[category] = None
             continue
-        record = found[0]
+        record = found.record
         if titles is None:
-            titles = {c.id: c.body for c in case_repository().list_for_competition(comp.id)}
+            titles = {c.id: c.body for c in cases.list_for_competition(comp.id)}
         out[category] = {
             "category": category, "category_name": _known(comp, category).name, "seed": record["seed"],
             "drawn_at": record.get("drawn_at"), "python": record.get("python"), "method": record.get("method"),
@@ -97,16 +97,18 @@ def draws(comp: Competition) -> dict[str, Any]:
     return {"stage": FINAL, "draws": out}
 
 
-def drawn_finalists(comp: Competition, category: str) -> list[Case] | None:
-    """The category's finalists in the drawn order; None until the category is drawn."""
-    found = store.latest_draw(comp.id, category)
+def drawn_finalists(comp: Competition, category: str, *, cases: CaseRepository | None = None,
+                    final: FinalRepository | None = None) -> list[Case] | None:
+    """The category's finalists in the drawn order; None until the category is drawn. The repositories: the
+    process's when not given yet."""
+    found = (final or final_repository()).latest_draw(comp.id, category)
     if found is None:
         return None
-    cases = {c.id: c for c in _finalists(comp, category)}
-    return [cases[cid] for cid in presentation_order(found[0], list(cases))]
+    finalists = {c.id: c for c in _finalists(cases or case_repository(), comp, category)}
+    return [finalists[cid] for cid in presentation_order(found.record, list(finalists))]
 
 
-def presentation_order(record: dict[str, Any] | None, case_ids: list[str]) -> list[str]:
+def presentation_order(record: Mapping[str, Any] | None, case_ids: list[str]) -> list[str]:
     """The drawn order of the category's current finalists; cases the draw did not include come last."""
     current = set(case_ids)
     drawn = [cid for cid in (record["order"] if record else []) if cid in current]
@@ -123,14 +125,14 @@ def presentation(comp: Competition) -> live_rules.Presentation:
     return live_rules.presentation_from_config(comp.raw)
 
 
-def live_state(comp: Competition, category: str) -> tuple[live_rules.LiveState, int]:
+def live_state(final: FinalRepository, comp: Competition, category: str) -> tuple[live_rules.LiveState, int]:
     """The category's hall state and its sequence number (0: nothing done yet)."""
-    found = store.latest_live(comp.id, category)
-    return (live_rules.state_from_record(found[0]), found[1]) if found else (live_rules.LiveState(), 0)
+    found = final.latest_live(comp.id, category)
+    return (live_rules.state_from_record(dict(found.record)), found.sequence) if found else (live_rules.LiveState(), 0)
 
 
-def hall_action(judging: JudgingRepository, comp: Competition, category: Any, action: Any, raw: Any, actor: str,
-                now: datetime) -> dict[str, Any]:
+def hall_action(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, category: Any, action: Any,
+                raw: Any, actor: str, now: datetime) -> dict[str, Any]:
     """One step of the live final, by the organiser: 选择现在展示的案例 (present), 计时开始 / 停止计时
     (timer_start / timer_stop), 亮分 (reveal) or the session's start time (schedule). Each change is a new
     logged state, refused if another change landed since the state it was made from."""
@@ -139,11 +141,11 @@ def hall_action(judging: JudgingRepository, comp: Competition, category: Any, ac
         raise Invalid("请指定现场操作 action：present（选择现在展示的案例）、timer_start（计时开始）、timer_stop（停止计时）、"
                       "reveal（亮分）或 schedule（现场开始时间）", {"action": "没有这个现场操作"})
     raw = raw if isinstance(raw, dict) else {}
-    state, sequence = live_state(comp, category)
+    state, sequence = live_state(final, comp, category)
     ts = now.timestamp()
     try:
         if action == "present":
-            finalists = [c.id for c in _finalists(comp, category)]
+            finalists = [c.id for c in _finalists(cases, comp, category)]
             case_id = _case_id(raw)
             if case_id not in finalists:
                 raise Invalid("只能选择本类别进入综合评选的案例", {"case_id": "不是本类别进入综合评选的案例"})
@@ -160,9 +162,9 @@ def hall_action(judging: JudgingRepository, comp: Competition, category: Any, ac
     except live_rules.LiveError as exc:
         raise Conflict(str(exc)) from None
     if after != state:
-        store.save_live(comp.id, category, f"final.{action}", {"category": category, **after.record()},
+        final.save_live(comp.id, category, f"final.{action}", {"category": category, **after.record()},
                         state.record() if sequence else None, sequence, actor, ts)
-    return scoreboard(judging, comp, category, now)
+    return scoreboard(judging, cases, final, comp, category, now)
 
 
 def _case_id(raw: dict[str, Any]) -> str:
@@ -191,12 +193,13 @@ def _starts_at(value: Any) -> float | None:
 
 # -- the scoreboard (the big screen and the control page) -------------------------------------------
 
-def scoreboard(judging: JudgingRepository, comp: Competition, category: Any, now: datetime) -> dict[str, Any]:
+def scoreboard(judging: JudgingRepository, cases_repo: CaseRepository, final: FinalRepository, comp: Competition, category: Any,
+               now: datetime) -> dict[str, Any]:
     """Every finalist of the category in the drawn order. A judge's score, the dropped highest and lowest,
     the final score and the rank (over the revealed cases) only for cases the organiser has revealed;
     before that only whether each judge has scored."""
     category = _category(comp, category)
-    cases = {c.id: c for c in _finalists(comp, category)}
+    cases = {c.id: c for c in _finalists(cases_repo, comp, category)}
     slots = [s for s in judging.slots_of_category(FINAL, category) if not s.recused and s.case_id in cases]
     panel = sorted({s.judge_id for s in slots})
     label = {judge_id: f"评委{i}" for i, judge_id in enumerate(panel, 1)}
@@ -204,10 +207,10 @@ def scoreboard(judging: JudgingRepository, comp: Competition, category: Any, now
     for slot in slots:
         by_case.setdefault(slot.case_id, {})[slot.judge_id] = slot
     settings = ranking_rules.from_config(comp.raw, FINAL)
-    found = store.latest_draw(comp.id, category)
-    state, _ = live_state(comp, category)
+    found = final.latest_draw(comp.id, category)
+    state, _ = live_state(final, comp, category)
     rules = presentation(comp)
-    order = presentation_order(found[0] if found else None, list(cases))
+    order = presentation_order(found.record if found else None, list(cases))
     scores = {cid: [_judge_score(s) for s in by_case.get(cid, {}).values() if s.scored and s.criteria is not None]
               for cid in order}
     revealed = [cid for cid in order if state.is_revealed(cid)]
@@ -277,7 +280,7 @@ def _judge_score(slot: Any) -> ranking_rules.JudgeScore:
 
 # -- a judge's phone and a unit's cases --------------------------------------------------------------
 
-def judge_cases(judging: JudgingRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
+def judge_cases(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
     """A final judge's assigned cases per category in the drawn order, the case now presenting first."""
     slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
     groups = []
@@ -285,10 +288,10 @@ def judge_cases(judging: JudgingRepository, comp: Competition, judge_id: str) ->
         mine = {s.case_id: s for s in slots if s.category == category}
         if not mine:
             continue
-        found = store.latest_draw(comp.id, category)
-        state, _ = live_state(comp, category)
+        found = final.latest_draw(comp.id, category)
+        state, _ = live_state(final, comp, category)
         positions = {cid: i for i, cid in enumerate(
-            presentation_order(found[0] if found else None, [c.id for c in _finalists(comp, category)]), 1)}
+            presentation_order(found.record if found else None, [c.id for c in _finalists(cases, comp, category)]), 1)}
         items = [{"id": cid, "title": slot.title or "", "category": category, "scored": bool(slot.scored),
                   "position": positions.get(cid), "presenting": cid == state.presenting}
                  for cid, slot in mine.items()]
@@ -297,19 +300,20 @@ def judge_cases(judging: JudgingRepository, comp: Competition, judge_id: str) ->
                        "presenting": state.presenting in mine, "drawn": found is not None})
     groups.sort(key=lambda g: not g["presenting"])
     return {"groups": groups, "scored": sum(1 for s in slots if s.scored), "total": len(slots),
-            "signature": live_signature(judging, comp, judge_id, slots)}
+            "signature": live_signature(judging, final, comp, judge_id, slots)}
 
 
-def live_signature(judging: JudgingRepository, comp: Competition, judge_id: str, slots: list[Any] | None = None) -> str:
+def live_signature(judging: JudgingRepository, final: FinalRepository, comp: Competition, judge_id: str, slots: list[Any] | None = None) -> str:
     """What a judge's list depends on that others change: the case now presenting in each of the judge's
     categories. The phone polls it and reloads when it changes."""
     if slots is None:
         slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
     categories = [c for c in comp.category_ids if any(s.category == c for s in slots)]
-    return ";".join(f"{c}:{live_state(comp, c)[0].presenting or ''}" for c in categories)
+    return ";".join(f"{c}:{live_state(final, comp, c)[0].presenting or ''}" for c in categories)
 
 
-def presentations(comp: Competition, cases: list[Case]) -> dict[str, dict[str, Any]]:
+def presentations(cases_repo: CaseRepository, final: FinalRepository, comp: Competition,
+                  cases: list[Case]) -> dict[str, dict[str, Any]]:
     """For a unit's finalists of a drawn category: the place in the presentation order, how many present,
     the expected start (once the organiser has set the session's start) and the time limit."""
     rules = presentation(comp)
@@ -317,11 +321,11 @@ def presentations(comp: Competition, cases: list[Case]) -> dict[str, dict[str, A
     mine = [c for c in cases if c.status == "advanced" and c.competition_id == comp.id]
     for category in comp.category_ids:
         ids = {c.id for c in mine if c.category_key.split("#", 1)[0] == category}
-        found = store.latest_draw(comp.id, category) if ids else None
+        found = final.latest_draw(comp.id, category) if ids else None
         if found is None:
             continue
-        order = presentation_order(found[0], [c.id for c in _finalists(comp, category)])
-        state, _ = live_state(comp, category)
+        order = presentation_order(found.record, [c.id for c in _finalists(cases_repo, comp, category)])
+        state, _ = live_state(final, comp, category)
         for position, case_id in enumerate(order, 1):
             if case_id in ids:
                 out[case_id] = {

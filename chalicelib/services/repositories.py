@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 from ..domain import account_record
 from ..domain.case_record import Case, EarlierVersion
 from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
+from ..domain.result_record import FinalRecord, RankedCase, Ranking, ShownCase
 from ..domain.stage_record import StageRow
 
 StageKey = tuple[str, ...]
@@ -258,3 +259,108 @@ class JudgingRepository(Protocol):
 
     def session_and_link(self, token_hash: str, judge_id: str,
                          stage: str) -> tuple[JudgeSession | None, Link | None]: ...
+
+# -- stages, rankings, the final and the showcase (the stage, ranking and audit tables; marks on the case) --------
+
+
+class StageRepository(Protocol):
+    """The stage windows (store/stages.py; the twin keeps them in MemoryTables.stages)."""
+
+    def all_for(self, competition_id: str) -> list[StageRow]: ...
+
+    def seed(self, competition_id: str, windows: list[tuple[str, float, float]]) -> int:
+        """Create the missing rows (never over a window the organiser moved); how many."""
+        ...
+
+    def move_window(self, competition_id: str, stage_id: str, opens_at: float, closes_at: float, actor: str,
+                    now: float, before: dict) -> None:
+        """A new window, while the stage was not closed (else StageClosed)."""
+        ...
+
+    def close(self, competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
+        """Close for good (a close before the window's end ends it at `now`), only once `after` is closed
+        (else EarlierStageOpen); False when it was closed already."""
+        ...
+
+    def settle(self, competition_id: str, stage_id: str) -> None:
+        """Mark a closed stage whose consequences are all done (else Conflict)."""
+        ...
+
+
+class ResultRepository(Protocol):
+    """The stored rankings, and what closing a stage writes on the cases."""
+
+    def get_ranking(self, competition_id: str, stage: str, category: str) -> Ranking | None: ...
+
+    def stage_and_rankings(self, competition_id: str, stage: str, categories: tuple[str, ...]
+                           ) -> tuple[StageRow | None, dict[str, Ranking | None]]:
+        """The stage's row and its categories' rankings in one read."""
+        ...
+
+    def ranked_cases(self, competition_id: str, with_body: bool = True) -> list[RankedCase]:
+        """The competition's cases as a ranking page reads them (a projection); `with_body` False: the marks only."""
+        ...
+
+    def save_ranking(self, ranking: Ranking) -> None: ...
+
+    def apply_outcomes(self, changes: Sequence[tuple[Any, str, str | None]], from_statuses: tuple[str, ...],
+                       actor: str, now: float) -> int:
+        """(case, status, prize) each while the case is still in one of `from_statuses`; how many moved."""
+        ...
+
+    def set_provincial(self, case: Any, recommended: bool, actor: str, now: float,
+                       reason: str | None = None) -> None:
+        """The 省赛 mark and its reason, only on a case still awarded (else Conflict)."""
+        ...
+
+    def mark_notified(self, ranking: Ranking) -> None: ...
+
+
+class FinalRepository(Protocol):
+    """The live final's logs (the draws, the hall states; numbered per category) and the coaching replies."""
+
+    def save_draw(self, competition_id: str, category: str, record: dict[str, Any], actor: str, now: float) -> int:
+        """The category's next draw; its sequence number (Conflict if another took it)."""
+        ...
+
+    def latest_draw(self, competition_id: str, category: str) -> FinalRecord | None: ...
+
+    def save_live(self, competition_id: str, category: str, action: str, record: dict[str, Any],
+                  before: dict[str, Any] | None, expected: int, actor: str, now: float) -> int:
+        """The next hall state after the one numbered `expected` (Conflict if another change landed)."""
+        ...
+
+    def latest_live(self, competition_id: str, category: str) -> FinalRecord | None: ...
+
+    def save_replies(self, case: Any, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
+                     before: Any, after: Any) -> None:
+        """A unit's replies while the coaching round is open (StageClosed), on a case that may reply (NotFound)."""
+        ...
+
+
+class ShowcaseRepository(Protocol):
+    """The awarded cases as the showcase reads them, and its marks on the case (VersionConflict if changed)."""
+
+    def awarded(self, competition_id: str) -> list[ShownCase]: ...
+
+    def set_choice(self, case: Case, consent: bool, actor: str, now: float) -> Case: ...
+
+    def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> Case: ...
+
+
+def stage_repository() -> StageRepository:
+    """The process's stage repository, for the services whose handlers do not pass one in yet."""
+    from .. import bootstrap
+    return bootstrap.deps().stages
+
+
+def result_repository() -> ResultRepository:
+    """The process's result repository, for the services whose callers do not pass one in yet."""
+    from .. import bootstrap
+    return bootstrap.deps().results
+
+
+def final_repository() -> FinalRepository:
+    """The process's final repository, for the services whose callers do not pass one in yet."""
+    from .. import bootstrap
+    return bootstrap.deps().final

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..domain import fairness as fairness_rules
 from ..domain import honors as honor_rules
@@ -25,21 +25,21 @@ from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.accounts import EMAIL
 from ..mail import outbox
 from ..mail.render import render
-from ..store import cases as case_store
-from ..store import results as store
-from ..store import stages as stage_store
-from ..store.models import Case, Ranking
+from ..domain.case_record import Case
+from ..domain.result_record import RankedCase, Ranking
+from ..domain.stage_record import EarlierStageOpen
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository, case_repository
+from .repositories import (
+    AccountRepository, CaseRepository, JudgingRepository, ResultRepository, StageRepository, case_repository,
+    result_repository, stage_repository,
+)
 
 log = logging.getLogger("saiping")
 RANKED_STAGES = (StageId.TEXT_REVIEW, StageId.FINAL)
 STAGE_CASES: dict[str, tuple[str, ...]] = {StageId.TEXT_REVIEW: ENTERED,
                                            StageId.FINAL: ("advanced", "awarded", "not_awarded")}
-# What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
-# emulator far less time); closing reads whole cases, as it writes them.
-RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
-MARK_CASE_FIELDS = ("id", "category_key", "status", "provincial")
+# What the ranking page reads of each case is a projection (ResultRepository.ranked_cases: far fewer bytes than
+# the whole items, and on the emulator far less time); closing reads whole cases, as it writes them.
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,21 @@ class Ports:
 
 
 # -- ranking --------------------------------------------------------------------------------
-def _cases_of(comp: Competition, stage: str, attributes: tuple[str, ...] | None = None) -> dict[str, list[Case]]:
-    """The stage's cases by category, the category read from the index key (no case body parsed)."""
-    by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
-    for case in case_store.list_for_competition(comp.id, attributes=attributes):
+def _cases_of(cases: CaseRepository, comp: Competition, stage: str) -> dict[str, list[Case]]:
+    """The stage's cases by category (whole cases: closing writes them)."""
+    return _by_category(comp, stage, cases.list_for_competition(comp.id))
+
+
+def _ranked_of(results: ResultRepository, comp: Competition, stage: str,
+               with_body: bool = True) -> dict[str, list[RankedCase]]:
+    """The stage's cases by category as the ranking page reads them (a projection; `with_body` False: marks only)."""
+    return _by_category(comp, stage, results.ranked_cases(comp.id, with_body))
+
+
+def _by_category(comp: Competition, stage: str, found: Sequence[Any]) -> dict[str, list[Any]]:
+    """The category read from the index key."""
+    by_category: dict[str, list[Any]] = {c: [] for c in comp.category_ids}
+    for case in found:
         category = case.category_key.partition("#")[0]
         if case.status in STAGE_CASES[stage] and category in by_category:
             by_category[category].append(case)
@@ -81,7 +92,7 @@ def _scores(judging: JudgingRepository, stage: str, category: str) -> dict[str, 
     return _read_scores(judging, stage, category)[0]
 
 
-def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str, cases: list[Case],
+def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str, cases: Sequence[Case | RankedCase],
             scores: dict[str, list[ranking_rules.JudgeScore]] | None = None,
             extra: dict[str, int] | None = None) -> tuple[list[dict], dict]:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
@@ -91,7 +102,7 @@ def compute(judging: JudgingRepository, comp: Competition, stage: str, category:
     extra = extra or {}
     ids = [c.id for c in cases]
     ranked = settings.rank(scores, ids)
-    titles = {c.id: json.loads(c.body) for c in cases}
+    titles = {c.id: c.body for c in cases}
     entries = [{
         "case_id": r.case_id, "title": titles[r.case_id].get("title", ""),
         "unit": titles[r.case_id].get("recommending_unit", ""), "rank": r.rank,
@@ -105,25 +116,27 @@ def compute(judging: JudgingRepository, comp: Competition, stage: str, category:
     return entries, ranking_rules.ranking_record(scores, ids, settings)
 
 
-def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
+def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[RankedCase]] | None = None,
             scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None,
-            extra: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+            extra: dict[str, dict[str, int]] | None = None, *,
+            results: ResultRepository | None = None) -> dict[str, Any]:
     """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
     the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final.
     `cases`, `scores` and `extra` (by category), when given, are what ranking_with_fairness read once for
     both. `extra_scores`: how many of a case's scores come from extra judges near the cut (0 in rankings
-    stored before extra judges existed)."""
+    stored before extra judges existed). `results`: the repository (the process's when not given yet)."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
-    row, rankings = store.stage_and_rankings(comp.id, stage, comp.category_ids)
+    results = results or result_repository()
+    row, rankings = results.stage_and_rankings(comp.id, stage, comp.category_ids)
     window = stage_service.windows_from_rows(comp, [row] if row is not None else [])[stage]
     if cases is None:   # a closed stage's stored rankings need only the cases' 省赛 marks
         stored_all = window.closed and all(rankings.values())
-        cases = _cases_of(comp, stage, MARK_CASE_FIELDS if stored_all else RANKED_CASE_FIELDS)
+        cases = _ranked_of(results, comp, stage, with_body=not stored_all)
     provincial = {c.id for group in cases.values() for c in group if c.provincial}
     categories: dict[str, list[dict]] = {}
     for category in comp.category_ids:
         stored = rankings[category] if window.closed else None
-        entries = store.results_of(stored) if stored is not None else compute(
+        entries = stored.results() if stored is not None else compute(
             judging, comp, stage, category, cases[category], scores.get(category) if scores is not None else None,
             extra.get(category) if extra is not None else None)[0]
         categories[category] = [{"extra_scores": 0, **e, "provincial": e["case_id"] in provincial}
@@ -131,22 +144,26 @@ def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: di
     return {"stage": stage, "final": window.closed, "categories": categories}
 
 
-def ranking_with_fairness(judging: JudgingRepository, comp: Competition,
+def ranking_with_fairness(judging: JudgingRepository, results: ResultRepository, comp: Competition,
                           stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ranking page's two reports from one read of the cases and one of each category's scores."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
-    cases = _cases_of(comp, stage, RANKED_CASE_FIELDS)
+    cases = _ranked_of(results, comp, stage)
     read = {category: _read_scores(judging, stage, category) for category in comp.category_ids}
     scores = {category: found[0] for category, found in read.items()}
     extra = {category: found[1] for category, found in read.items()}
-    return ranking(judging, comp, stage, cases, scores, extra), fairness(judging, comp, stage, cases, scores)
+    return (ranking(judging, comp, stage, cases, scores, extra, results=results),
+            _fairness(judging, comp, stage, cases, scores))
 
 
-def fairness(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[Case]] | None = None,
-             by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
+def fairness(judging: JudgingRepository, cases: CaseRepository, comp: Competition, stage: str) -> dict[str, Any]:
     """How the outcome would move under mean / trimmed mean / z-score, and each judge's statistics."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有公平性报告")
-    cases = _cases_of(comp, stage) if cases is None else cases
+    return _fairness(judging, comp, stage, _cases_of(cases, comp, stage))
+
+
+def _fairness(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[Any]],
+              by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     for category in comp.category_ids:
         scores.update(_scores(judging, stage, category) if by_category is None else by_category[category])
@@ -159,7 +176,8 @@ def fairness(judging: JudgingRepository, comp: Competition, stage: str, cases: d
 MAX_REASON = 500
 
 
-def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, now: float,
+def recommend_provincial(cases: CaseRepository, stages: StageRepository, results: ResultRepository,
+                         comp: Competition, case_id: str, raw: Any, actor: str, now: float,
                          reason_required: bool = False) -> dict[str, Any]:
     """Mark (or unmark) an awarded case as recommended to the provincial competition (省赛准备: 主办单位将在优秀
     案例中择优推荐参加省赛), with the recommendation reason (推荐理由) for the 省赛推荐名单. Only after the final
@@ -175,38 +193,40 @@ def recommend_provincial(comp: Competition, case_id: str, raw: Any, actor: str, 
         raise Invalid("请填写推荐理由（将写入省赛推荐名单）", {"reason": "请填写推荐理由"})
     if reason is not None and len(reason) > MAX_REASON:
         raise Invalid(f"推荐理由不能超过 {MAX_REASON} 字（现 {len(reason)} 字）", {"reason": f"不能超过 {MAX_REASON} 字"})
-    case = case_store.get(case_id)
+    case = cases.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
-    if not stage_service.windows(comp)[StageId.FINAL].closed:
+    if not stage_service.windows(comp, stages)[StageId.FINAL].closed:
         raise Conflict("综合评选结束并评出奖项后，才能推荐参加省赛")
     if case.status != "awarded":
         raise Conflict("只能在综合评选获奖案例中推荐参加省赛")
-    store.set_provincial(case, recommended, actor, now, reason)
+    results.set_provincial(case, recommended, actor, now, reason)
     return {"case_id": case_id, "provincial": recommended, "recommended": recommended,
             "reason": reason if recommended else None}
 
 
 # -- closing --------------------------------------------------------------------------------
-def close_stage(judging: JudgingRepository, comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
-    windows = stage_service.windows(comp)
+def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
+                ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
+    windows = stage_service.windows(comp, stages)
     stage = parse_stage(stage)
     review = windows[StageId.TEXT_REVIEW]
     if stage == StageId.FINAL and not review.closed and now >= review.closes_at:
-        close_stage(judging, comp, ports, StageId.TEXT_REVIEW, actor, now)   # due anyway: what the schedule does first
+        # due anyway: what the schedule does first
+        close_stage(judging, cases, stages, results, comp, ports, StageId.TEXT_REVIEW, actor, now)
     try:   # the final ranks the cases the text review advanced: it closes after it, never before
-        stage_store.close(comp.id, stage, actor, now.timestamp(),
-                          after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
-    except stage_store.EarlierStageOpen:
+        stages.close(comp.id, stage, actor, now.timestamp(), after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
+    except EarlierStageOpen:
         raise Conflict("文本评审尚未截止：综合评选的入围案例在文本评审截止时才确定，请先截止文本评审") from None
     if stage == StageId.TEXT_REVIEW:
-        _decide(judging, comp, ports, StageId.TEXT_REVIEW, actor, now)
+        _decide(judging, cases, results, comp, ports, StageId.TEXT_REVIEW, actor, now)
     elif stage == StageId.FINAL:
-        _decide(judging, comp, ports, StageId.FINAL, actor, now)
+        _decide(judging, cases, results, comp, ports, StageId.FINAL, actor, now)
     return {"stage": stage, "status": "closed"}
 
 
-def close_due_stages(judging: JudgingRepository, comp: Competition, ports: Ports, now: datetime) -> list[str]:
+def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
+                     ports: Ports, now: datetime) -> list[str]:
     """The scheduled engine: close every ranked stage whose window has passed (idempotent).
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
@@ -215,7 +235,7 @@ def close_due_stages(judging: JudgingRepository, comp: Competition, ports: Ports
     nothing to do reads the stage rows only (one Query).
     """
     closed: list[str] = []
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     if all(windows[stage].settled for stage in RANKED_STAGES):
         return closed
     for stage in RANKED_STAGES:
@@ -223,44 +243,45 @@ def close_due_stages(judging: JudgingRepository, comp: Competition, ports: Ports
         if window.settled:
             continue
         if not window.closed and now >= window.closes_at:
-            close_stage(judging, comp, ports, stage, "system:schedule", now)
+            close_stage(judging, cases, stages, results, comp, ports, stage, "system:schedule", now)
             closed.append(stage)
-        elif window.closed and not decided(comp, stage):
+        elif window.closed and not decided(results, comp, stage):
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
-            _decide(judging, comp, ports, stage, "system:schedule", now)
+            _decide(judging, cases, results, comp, ports, stage, "system:schedule", now)
     if not windows[StageId.TEXT_REVIEW].settled:
-        notify_results(comp, ports, now.timestamp())
-    _settle(comp)
+        notify_results(cases, results, comp, ports, now.timestamp())
+    _settle(stages, results, comp)
     return closed
 
 
-def _settle(comp: Competition) -> None:
+def _settle(stages: StageRepository, results: ResultRepository, comp: Competition) -> None:
     """Mark the ranked stages whose close is fully done: closed for good, every category decided (its
     ranking row written last), and for the text review every ranking's result mail through."""
-    windows = stage_service.windows(comp)          # again: this run may have closed a stage
+    windows = stage_service.windows(comp, stages)          # again: this run may have closed a stage
     for stage in RANKED_STAGES:
         if windows[stage].settled or not windows[stage].closed:
             continue
-        rankings = [store.get_ranking(comp.id, stage, category) for category in comp.category_ids]
+        rankings = [results.get_ranking(comp.id, stage, category) for category in comp.category_ids]
         if all(r is not None and (r.notified or stage != StageId.TEXT_REVIEW) for r in rankings):
-            stage_store.settle(comp.id, stage)
+            stages.settle(comp.id, stage)
 
 
-def decided(comp: Competition, stage: str) -> bool:
+def decided(results: ResultRepository, comp: Competition, stage: str) -> bool:
     """Every category's ranking row is there. `_decide` writes it after the category's outcomes, so a close
     interrupted before it finished shows as a missing row."""
-    return all(store.get_ranking(comp.id, stage, category) is not None for category in comp.category_ids)
+    return all(results.get_ranking(comp.id, stage, category) is not None for category in comp.category_ids)
 
 
-def _decide(judging: JudgingRepository, comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> None:
+def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, stage: str,
+            actor: str, now: datetime) -> None:
     """Rank each category and move its cases to their outcomes, once. A category whose ranking row is
     there was decided by an earlier close and is left alone: closing again (the endpoint is idempotent)
     neither re-ranks it from cases changed since (a coaching revision's title, cases that advanced only
     after the final closed) nor moves them."""
-    by_category = _cases_of(comp, stage)
+    by_category = _cases_of(cases_repo, comp, stage)
     ts = now.timestamp()
     for category, cases in by_category.items():
-        if store.get_ranking(comp.id, stage, category) is not None:
+        if results.get_ranking(comp.id, stage, category) is not None:
             continue
         entries, record = compute(judging, comp, stage, category, cases)
         key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
@@ -269,18 +290,18 @@ def _decide(judging: JudgingRepository, comp: Competition, ports: Ports, stage: 
         if stage == StageId.TEXT_REVIEW:
             changes = [(by_id[e["case_id"]], "advanced" if e["advanced"] else "not_advanced", None)
                        for e in entries]
-            store.apply_outcomes(changes, ("submitted",), actor, ts)
+            results.apply_outcomes(changes, ("submitted",), actor, ts)
         else:
             changes = [(by_id[e["case_id"]], "awarded" if e["prize"] else "not_awarded", e["prize"])
                        for e in entries]
-            store.apply_outcomes(changes, ("advanced",), actor, ts)
+            results.apply_outcomes(changes, ("advanced",), actor, ts)
         # last: the ranking row says this category is decided (see `decided`) and lets its mail go out
-        store.save_ranking(Ranking(comp.id, f"{stage}#{category}", method=record["method"], digest=record["digest"],
-                                   record_key=key, results=json.dumps(entries, ensure_ascii=False),
-                                   computed_at=ts))
+        results.save_ranking(Ranking(comp.id, stage, category, method=record["method"], digest=record["digest"],
+                                     record_key=key, entries=tuple(entries), computed_at=ts))
 
 
-def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: float = 240.0) -> int:
+def notify_results(cases: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, now: float,
+                   budget_seconds: float = 240.0) -> int:
     """Mail each unit whether its case advanced, for text-review rankings not yet fully notified.
 
     Runs from the 5-minute schedule, not inside the close request: a competition's hundreds of mails
@@ -289,15 +310,15 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
     marked notified when all its mail is through.
     """
     started, sent = time.monotonic(), 0
-    pending = [r for r in (store.get_ranking(comp.id, StageId.TEXT_REVIEW, c) for c in comp.category_ids)
+    pending = [r for r in (results.get_ranking(comp.id, StageId.TEXT_REVIEW, c) for c in comp.category_ids)
                if r is not None and not r.notified]
     if not pending:
         return 0
-    owners = {c.id: c.owner_id for c in case_store.list_for_competition(comp.id)}
+    owners = {c.id: c.owner_id for c in cases.list_for_competition(comp.id)}
     emails = {a.id: a.email for a in ports.accounts.list_units()}
     for ranking in pending:
         failed = 0
-        for entry in store.results_of(ranking):
+        for entry in ranking.results():
             if time.monotonic() - started > budget_seconds:
                 return sent
             kind = "advance" if entry["advanced"] else "not_advance"
@@ -307,7 +328,7 @@ def notify_results(comp: Competition, ports: Ports, now: float, budget_seconds: 
             sent += outcome.sent
             failed += outcome.reason == "failed"
         if not failed:   # a failed mail is tried by the next run again (outbox.MAX_ATTEMPTS calls in all)
-            store.mark_notified(ranking)
+            results.mark_notified(ranking)
     return sent
 
 
@@ -322,12 +343,12 @@ def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient
         return outbox.Outcome(False, "failed")
 
 
-def send_award_mail(comp: Competition, ports: Ports, now: float) -> dict[str, int]:
+def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: float) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
     from . import certificates
     emails = {a.id: a.email for a in ports.accounts.list_units()}
     sent = skipped = 0
-    awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
+    awarded = [c for c in cases.list_for_competition(comp.id) if c.status == "awarded"]
     issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
     certificates.record(comp, issued.values(), now)   # the mail's /verify/<code> link must confirm at once
     for case in awarded:
@@ -346,13 +367,13 @@ def _award_context(comp: Competition, ports: Ports, award: Any) -> dict[str, Any
             "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}
 
 
-def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
+def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -> dict[str, Any]:
     """What 发送获奖通知 would do now, sending and writing nothing: the awarded cases, how many mails would go,
     how many would be skipped (mailed already, or the unit has no valid address), and the first mail that
     would go (else the first awarded case's), rendered as its unit gets it."""
     from . import certificates
     emails = {a.id: a.email for a in ports.accounts.list_units()}
-    awarded = [c for c in case_repository().list_for_competition(comp.id) if c.status == "awarded"]
+    awarded = [c for c in cases.list_for_competition(comp.id) if c.status == "awarded"]
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
@@ -370,16 +391,19 @@ def award_mail_preview(comp: Competition, ports: Ports) -> dict[str, Any]:
 
 
 # -- honors and organisation award ----------------------------------------------------------
-def honors(comp: Competition) -> dict[str, Any]:
-    window = stage_service.windows(comp)[StageId.FINAL]
+def honors(comp: Competition, *, cases: CaseRepository | None = None, stages: StageRepository | None = None,
+           results: ResultRepository | None = None) -> dict[str, Any]:
+    """The honor nominations of the final's leaders; the repositories: the process's when not given yet."""
+    results = results or result_repository()
+    window = stage_service.windows(comp, stages or stage_repository())[StageId.FINAL]
     if not window.closed:
         raise Conflict("综合评选结束（关闭）后才能生成荣誉提名")
     candidates = []
-    finalists = _cases_of(comp, StageId.FINAL)   # one Query for every category's leaders
-    bodies = {c.id: json.loads(c.body) for group in finalists.values() for c in group}
+    finalists = _cases_of(cases or case_repository(), comp, StageId.FINAL)   # one Query for every category's leaders
+    bodies = {c.id: c.body for group in finalists.values() for c in group}
     for category in comp.category_ids:
-        stored = store.get_ranking(comp.id, StageId.FINAL, category)
-        for entry in store.results_of(stored) if stored else []:
+        stored = results.get_ranking(comp.id, StageId.FINAL, category)
+        for entry in stored.results() if stored else []:
             case_id = entry["case_id"]
             if case_id not in bodies:
                 continue
@@ -401,12 +425,14 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def organisation_awards(comp: Competition) -> dict[str, Any]:
-    """Per recommending unit, best first, with the weights used and a suggested shortlist."""
+def organisation_awards(comp: Competition, cases: CaseRepository | None = None) -> dict[str, Any]:
+    """Per recommending unit, best first, with the weights used and a suggested shortlist; `cases`: the
+    repository (the process's when not given yet)."""
     weights = award_rules.AwardWeights.from_config(comp.raw)
     units = award_rules.tally_units(
-        (award_rules.UnitCase(json.loads(c.body).get("recommending_unit", "").strip() or "（未填写推荐单位）",
-                              c.status, c.prize) for c in case_store.list_for_competition(comp.id)), weights)
+        (award_rules.UnitCase(c.body.get("recommending_unit", "").strip() or "（未填写推荐单位）",
+                              c.status, c.prize) for c in (cases or case_repository()).list_for_competition(comp.id)),
+        weights)
     top_n = int(comp.raw.get("organisation_award", {}).get("suggest", 10))
     return {"units": [u.to_dict() for u in units], "weights": asdict(weights),
             "suggested": [u.unit for u in award_rules.suggest(units, top_n)]}

@@ -1,41 +1,39 @@
 """Stage windows: read them (with the config's defaults for rows not yet seeded), move them, seed them."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from ..domain.competition import (
     STAGE_ORDER, Competition, StageId, StageWindow, check_windows_do_not_overlap, format_time, is_coaching, parse_stage,
     parse_time,
 )
 from ..domain.errors import Conflict, Invalid, StageClosed
-from ..domain.stage_record import StageRow
-from ..store import cases as case_store
-from ..store import stages as store
-from ..store.models import Case, Stage
+from ..domain.case_record import Case
 from ..domain.judging_record import Assignment
-from .repositories import JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, StageRepository, stage_repository
 
 
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc)
 
 
-def to_window(comp: Competition, row: Stage | StageRow) -> StageWindow:
+def to_window(comp: Competition, row: Any) -> StageWindow:
+    """A stage row's window (a domain StageRow, or a row read with a case: the same fields)."""
     return StageWindow(row.stage_id, comp.stage_name(row.stage_id), _dt(row.opens_at), _dt(row.closes_at),
                        bool(row.closed), _dt(row.closed_at) if row.closed_at else None, bool(row.settled))
 
 
-def windows_from_rows(comp: Competition, rows: list[Stage]) -> dict[str, StageWindow]:
+def windows_from_rows(comp: Competition, rows: Sequence[Any]) -> dict[str, StageWindow]:
     by_id = {w.id: w for w in comp.default_windows}
     by_id.update({r.stage_id: to_window(comp, r) for r in rows if r.stage_id in by_id})
     return {sid: by_id[sid] for sid in STAGE_ORDER}
 
 
-def windows(comp: Competition) -> dict[str, StageWindow]:
-    return windows_from_rows(comp, store.all_for(comp.id))
+def windows(comp: Competition, stages: StageRepository | None = None) -> dict[str, StageWindow]:
+    """Every stage's window (one Query); `stages`: the repository (the process's when not given yet)."""
+    return windows_from_rows(comp, (stages or stage_repository()).all_for(comp.id))
 
 
 def stage_view(window: StageWindow, now: datetime) -> dict[str, Any]:
@@ -43,11 +41,12 @@ def stage_view(window: StageWindow, now: datetime) -> dict[str, Any]:
             "closes_at": format_time(window.closes_at), "status": window.status(now)}
 
 
-def seed(comp: Competition, chosen: tuple[StageWindow, ...]) -> int:
-    return store.seed(comp.id, [(w.id, w.opens_at.timestamp(), w.closes_at.timestamp()) for w in chosen])
+def seed(stages: StageRepository, comp: Competition, chosen: tuple[StageWindow, ...]) -> int:
+    return stages.seed(comp.id, [(w.id, w.opens_at.timestamp(), w.closes_at.timestamp()) for w in chosen])
 
 
-def move_window(comp: Competition, stage_id: str, raw: Any, actor: str, now: datetime) -> StageWindow:
+def move_window(stages: StageRepository, comp: Competition, stage_id: str, raw: Any, actor: str,
+                now: datetime) -> StageWindow:
     """Move or extend a window. Windows of successive stages never overlap; a closed stage stays closed."""
     stage_id = parse_stage(stage_id)
     if not isinstance(raw, dict):
@@ -64,15 +63,15 @@ def move_window(comp: Competition, stage_id: str, raw: Any, actor: str, now: dat
             errors[key] = "应为带时区的 ISO-8601 时间，如 2023-06-09T23:59:59+08:00"
     if errors:
         raise Invalid(next(iter(errors.values())), errors)
-    return _move(comp, stage_id, times["opens_at"], times["closes_at"], actor, now)
+    return _move(stages, comp, stage_id, times["opens_at"], times["closes_at"], actor, now)
 
 
-def open_now(comp: Competition, stage_id: str, actor: str, now: datetime) -> StageWindow:
+def open_now(stages: StageRepository, comp: Competition, stage_id: str, actor: str, now: datetime) -> StageWindow:
     """Start a stage that has not begun at once, keeping its closing time: what the organiser does after
     closing the stage before it early. It opens now, or a second after the previous stage's end if that is
     this very moment (windows never touch); the overlap rule of `move_window` applies as ever."""
     stage_id = parse_stage(stage_id)
-    current = windows(comp)
+    current = windows(comp, stages)
     window = current[stage_id]
     status = window.status(now)
     if status == "open":
@@ -84,12 +83,12 @@ def open_now(comp: Competition, stage_id: str, actor: str, now: datetime) -> Sta
     previous = current[STAGE_ORDER[index - 1]] if index > 0 else None
     if previous is not None and previous.closed and now <= previous.closes_at < now + timedelta(seconds=1):
         opens_at = previous.closes_at + timedelta(seconds=1)   # closed this very moment: the next second
-    return _move(comp, stage_id, opens_at, window.closes_at, actor, now, current)
+    return _move(stages, comp, stage_id, opens_at, window.closes_at, actor, now, current)
 
 
-def _move(comp: Competition, stage_id: str, opens_at: datetime, closes_at: datetime, actor: str, now: datetime,
-          current: dict[str, StageWindow] | None = None) -> StageWindow:
-    current = current if current is not None else windows(comp)
+def _move(stages: StageRepository, comp: Competition, stage_id: str, opens_at: datetime, closes_at: datetime,
+          actor: str, now: datetime, current: dict[str, StageWindow] | None = None) -> StageWindow:
+    current = current if current is not None else windows(comp, stages)
     before = current[stage_id]
     if before.closed:
         raise StageClosed(f"{before.name}已由主办单位关闭，不能再修改时间")
@@ -98,7 +97,7 @@ def _move(comp: Competition, stage_id: str, opens_at: datetime, closes_at: datet
     if problems:
         fields = {k.split(".", 1)[1] if k.startswith(stage_id + ".") else k: v for k, v in problems.items()}
         raise Invalid(next(iter(problems.values())), fields)
-    store.move_window(comp.id, stage_id, moved.opens_at.timestamp(), moved.closes_at.timestamp(), actor,
+    stages.move_window(comp.id, stage_id, moved.opens_at.timestamp(), moved.closes_at.timestamp(), actor,
                       now.timestamp(), before={"opens_at": format_time(before.opens_at),
                                                "closes_at": format_time(before.closes_at)})
     return moved
@@ -108,7 +107,7 @@ def _move(comp: Competition, stage_id: str, opens_at: datetime, closes_at: datet
 UNSUBMITTED = {"draft": "草稿", "returned": "退回修改"}
 
 
-def open_work(judging: JudgingRepository, comp: Competition, stage_id: str) -> dict[str, Any]:
+def open_work(judging: JudgingRepository, cases_repo: CaseRepository, comp: Competition, stage_id: str) -> dict[str, Any]:
     """What is still open in a stage, per category, for the organiser to see before closing it.
 
     The judged stages: each assignment not yet scored (coaching-kind stages: no feedback yet) with the judge's name and
@@ -118,8 +117,8 @@ def open_work(judging: JudgingRepository, comp: Competition, stage_id: str) -> d
     stage_id = parse_stage(stage_id)
     if stage_id not in JUDGED_STAGES and stage_id != StageId.SUBMISSION:
         return {"stage": stage_id, "kind": "none", "categories": [], "totals": {}}
-    cases = case_store.list_for_competition(comp.id)
-    titles = {c.id: json.loads(c.body).get("title", "") for c in cases}
+    cases = cases_repo.list_for_competition(comp.id)
+    titles = {c.id: c.title for c in cases}
     by_category: dict[str, list[Case]] = {c: [] for c in comp.category_ids}
     for case in cases:
         by_category.setdefault(case.category_key.split("#", 1)[0], []).append(case)
@@ -165,5 +164,5 @@ def _drafts(category: str, name: str, cases: list[Case], titles: dict[str, str])
     drafts = sorted((c for c in cases if c.status in UNSUBMITTED), key=lambda c: (titles.get(c.id, ""), c.id))
     return {"id": category, "name": name,
             "drafts": [{"case_id": c.id, "title": titles.get(c.id) or "（未填写案例名称）",
-                        "unit": json.loads(c.body).get("recommending_unit", ""), "status": UNSUBMITTED[c.status]}
+                        "unit": c.body.get("recommending_unit", ""), "status": UNSUBMITTED[c.status]}
                        for c in drafts]}

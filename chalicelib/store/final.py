@@ -8,6 +8,9 @@ Its sort key is the draw's sequence number (not the time), so the newest draw is
 for two draws in the same millisecond; two simultaneous draws cannot both take the same number.
 The hall state is kept the same way (object `live#<competition>#final#<category>`, one row per change,
 actions `final.present`, `final.timer_start`, `final.timer_stop`, `final.reveal`, `final.schedule`).
+
+`FinalRepository` is the services' way in (services/repositories.FinalRepository): it returns the domain
+`FinalRecord` (domain/result_record.py: the state and its sequence number).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from ..domain.competition import StageId
+from ..domain.result_record import REPLY_CASES, FinalRecord
 from ..domain.errors import Conflict, NotFound, StageClosed
 from . import audit, db, stages
 from .models import AuditEntry, Case, Stage
@@ -84,9 +88,6 @@ def _latest(key: str) -> tuple[dict[str, Any], AuditEntry] | None:
     return None
 
 
-# a coaching round's stage -> (its cases' status, the round's name, why another case cannot reply)
-REPLY_CASES: dict[str, tuple[str, str, str]] = {StageId.COACHING: ("advanced", "专家辅导", "未进入综合评选"),
-                                                  StageId.PROVINCIAL: ("awarded", "赛前辅导", "未被推荐参加省赛")}
 
 
 def save_replies(case: Any, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
@@ -107,3 +108,26 @@ def save_replies(case: Any, replies_json: str, competition_id: str, stage: str, 
         if "stage" in exc.labels:
             raise StageClosed(f"{name}阶段未开放或已截止，不能再回复辅导意见") from exc
         raise NotFound(f"这个案例当前不能回复辅导意见（{why}）") from exc
+
+
+class FinalRepository:
+    """The draws, the hall states and the coaching replies in DynamoDB (the audit table, the case)."""
+
+    def save_draw(self, competition_id: str, category: str, record: dict[str, Any], actor: str, now: float) -> int:
+        return save_draw(competition_id, category, record, actor, now)
+
+    def latest_draw(self, competition_id: str, category: str) -> FinalRecord | None:
+        found = latest_draw(competition_id, category)
+        return FinalRecord(found[0], _sequence(found[1])) if found else None
+
+    def save_live(self, competition_id: str, category: str, action: str, record: dict[str, Any],
+                  before: dict[str, Any] | None, expected: int, actor: str, now: float) -> int:
+        return save_live(competition_id, category, action, record, before, expected, actor, now)
+
+    def latest_live(self, competition_id: str, category: str) -> FinalRecord | None:
+        found = latest_live(competition_id, category)
+        return FinalRecord(found[0], found[1]) if found else None
+
+    def save_replies(self, case: Any, replies_json: str, competition_id: str, stage: str, actor: str, now: float,
+                     before: Any, after: Any) -> None:
+        save_replies(case, replies_json, competition_id, stage, actor, now, before, after)

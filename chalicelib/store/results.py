@@ -1,11 +1,29 @@
-"""Stored rankings and the case status changes that closing a stage makes."""
+"""Stored rankings and the case status changes that closing a stage makes.
+
+`ResultRepository` is the services' way in (services/repositories.ResultRepository): it returns the domain
+`Ranking` (domain/result_record.py) and takes domain cases for the writes. The functions before it work on
+the PynamoDB rows.
+"""
 from __future__ import annotations
 
 import json
 from typing import Any, Sequence
 
-from . import audit, db
+from ..domain import result_record
+from ..domain.case_record import frozen_map
+from ..domain.errors import Conflict
+from ..domain.stage_record import StageRow
+from . import audit, cases, db
 from .models import Case, Ranking, Stage
+from .stages import to_domain as stage_domain
+
+__all__ = ["ResultRepository", "apply_outcomes", "get_ranking", "mark_notified", "results_of", "save_ranking",
+           "set_provincial", "stage_and_rankings"]
+
+# What the ranking page reads of each case (a projection: far fewer bytes than the whole items, and on the
+# emulator far less time); closing reads whole cases, as it writes them.
+RANKED_CASE_FIELDS = ("id", "category_key", "status", "body", "provincial")
+MARK_CASE_FIELDS = ("id", "category_key", "status", "provincial")
 
 
 def save_ranking(ranking: Ranking) -> None:
@@ -31,7 +49,7 @@ def results_of(ranking: Ranking) -> list[dict[str, Any]]:
     return json.loads(ranking.results)
 
 
-def apply_outcomes(changes: Sequence[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
+def apply_outcomes(changes: Sequence[tuple[Any, str, str | None]], from_statuses: tuple[str, ...], actor: str,
                    now: float) -> int:
     """Move cases to their outcome (status, prize) in transactions of 50 cases + 50 audit rows.
 
@@ -54,22 +72,22 @@ def apply_outcomes(changes: Sequence[tuple[Case, str, str | None]], from_statuse
     return applied
 
 
-def _apply(batch: Sequence[tuple[Case, str, str | None]], from_statuses: tuple[str, ...], actor: str,
+def _apply(batch: Sequence[tuple[Any, str, str | None]], from_statuses: tuple[str, ...], actor: str,
            now: float) -> None:
     with db.transaction() as t:
         for case, status, prize in batch:
             prize_action = Case.prize.set(prize) if prize else Case.prize.remove()
-            t.update(case, actions=[Case.status.set(status), prize_action, Case.updated_at.set(now)],
+            t.update(Case(case.id), actions=[Case.status.set(status), prize_action, Case.updated_at.set(now)],
                      condition=Case.status.is_in(*from_statuses))
             t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status,
                                after={"status": status, "prize": prize}))
 
 
-def set_provincial(case: Case, recommended: bool, actor: str, now: float, reason: str | None = None) -> None:
+def set_provincial(case: Any, recommended: bool, actor: str, now: float, reason: str | None = None) -> None:
     """The 省赛 mark and its reason, only on an awarded case (the final has closed: its close awards)."""
     reason_action = Case.provincial_reason.set(reason) if recommended and reason else Case.provincial_reason.remove()
     with db.transaction() as t:
-        t.update(case, actions=[Case.provincial.set(recommended), reason_action, Case.updated_at.set(now)],
+        t.update(Case(case.id), actions=[Case.provincial.set(recommended), reason_action, Case.updated_at.set(now)],
                  condition=Case.status == "awarded", label="case")
         t.save(audit.entry(f"case#{case.id}", actor, "case.provincial", now,
                            before={"recommended": bool(case.provincial), "reason": case.provincial_reason},
@@ -78,3 +96,60 @@ def set_provincial(case: Case, recommended: bool, actor: str, now: float, reason
 
 def mark_notified(ranking: Ranking) -> None:
     ranking.update(actions=[Ranking.notified.set(True)])
+
+
+def _domain(row: Ranking) -> result_record.Ranking:
+    stage, _, category = row.stage_category.partition("#")
+    return result_record.Ranking(row.competition_id, stage, category, row.method, row.digest, row.record_key,
+                                 tuple(frozen_map(e) for e in results_of(row)), float(row.computed_at),
+                                 bool(row.notified))
+
+
+def _row(ranking: result_record.Ranking) -> Ranking:
+    return Ranking(ranking.competition_id, f"{ranking.stage}#{ranking.category}", method=ranking.method,
+                   digest=ranking.digest, record_key=ranking.record_key,
+                   results=json.dumps(ranking.results(), ensure_ascii=False), computed_at=ranking.computed_at,
+                   notified=ranking.notified)
+
+
+def _ranked(row: Case) -> result_record.RankedCase:
+    return result_record.RankedCase(row.id, row.category_key, row.status, bool(row.provincial),
+                                    frozen_map(json.loads(row.body)) if row.body else frozen_map())
+
+
+class ResultRepository:
+    """Rankings in DynamoDB, as domain rankings; the outcomes of a close and the 省赛 mark on the cases."""
+
+    def get_ranking(self, competition_id: str, stage: str, category: str) -> result_record.Ranking | None:
+        row = get_ranking(competition_id, stage, category)
+        return _domain(row) if row is not None else None
+
+    def stage_and_rankings(self, competition_id: str, stage: str, categories: tuple[str, ...]
+                           ) -> tuple[StageRow | None, dict[str, result_record.Ranking | None]]:
+        row, rankings = stage_and_rankings(competition_id, stage, categories)
+        return ((stage_domain(row) if row is not None else None),
+                {c: (_domain(r) if r is not None else None) for c, r in rankings.items()})
+
+    def ranked_cases(self, competition_id: str, with_body: bool = True) -> list[result_record.RankedCase]:
+        """The competition's cases as a ranking reads them (one Query, a projection); `with_body` False: only
+        the marks (id, category, status, 省赛)."""
+        fields = RANKED_CASE_FIELDS if with_body else MARK_CASE_FIELDS
+        return [_ranked(r) for r in cases.list_for_competition(competition_id, attributes=fields)]
+
+    def save_ranking(self, ranking: result_record.Ranking) -> None:
+        save_ranking(_row(ranking))
+
+    def apply_outcomes(self, changes: Sequence[tuple[Any, str, str | None]], from_statuses: tuple[str, ...],
+                       actor: str, now: float) -> int:
+        return apply_outcomes(changes, from_statuses, actor, now)
+
+    def set_provincial(self, case: Any, recommended: bool, actor: str, now: float,
+                       reason: str | None = None) -> None:
+        try:
+            set_provincial(case, recommended, actor, now, reason)
+        except db.Refused as exc:    # the case is no longer awarded (the service read it awarded just before)
+            raise Conflict("只能在综合评选获奖案例中推荐参加省赛") from exc
+
+    def mark_notified(self, ranking: result_record.Ranking) -> None:
+        Ranking(ranking.competition_id, f"{ranking.stage}#{ranking.category}").update(
+            actions=[Ranking.notified.set(True)])

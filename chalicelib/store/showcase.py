@@ -3,14 +3,20 @@ shows and the showcase marks only), and the two marks written, each with its aud
 
 The marks are attributes of the case, not of its body: changing them never bumps the body's version. Each write is
 conditional on the mark it read, so two changes at once cannot both land over the same before.
+
+`ShowcaseRepository` is the services' way in (services/repositories.ShowcaseRepository): the awarded cases as
+domain `ShownCase` (domain/result_record.py), the marks written on domain cases.
 """
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterator
 
 from ..domain import case_record
+from ..domain.case_record import frozen_map
+from ..domain.result_record import ShownCase
 from ..domain.errors import VersionConflict
 from . import audit, db
 from .models import Case
@@ -58,3 +64,18 @@ def _refused_as_conflict() -> Iterator[None]:
         yield
     except db.Refused as error:
         raise VersionConflict("成果展示的设置已在别处被修改，请刷新页面后再操作") from error
+
+
+class ShowcaseRepository:
+    """The awarded cases as the showcase reads them, and its two marks, in DynamoDB."""
+
+    def awarded(self, competition_id: str) -> list[ShownCase]:
+        return [ShownCase(c.id, c.status, frozen_map(json.loads(c.body or "{}")), c.prize, c.showcase_choice,
+                          c.showcase_hidden) for c in awarded(competition_id)]
+
+    def set_choice(self, case: case_record.Case, consent: bool, actor: str, now: float) -> case_record.Case:
+        return set_choice(case, consent, actor, now)
+
+    def set_hidden(self, case: case_record.Case, hidden: bool, reason: str | None, actor: str,
+                   now: float) -> case_record.Case:
+        return set_hidden(case, hidden, reason, actor, now)

@@ -1,14 +1,22 @@
-"""Stage windows in the database, and the condition that keeps a write inside one."""
+"""Stage windows in the database, and the condition that keeps a write inside one.
+
+`StageRepository` is the services' way in (services/repositories.StageRepository): it returns the domain
+`StageRow` (domain/stage_record.py). The functions before it work on the PynamoDB rows.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain.competition import format_time
+from ..domain.stage_record import EarlierStageOpen, StageRow
 from ..domain.errors import Conflict, StageClosed
 from . import audit, db
 from .models import Stage
+
+__all__ = ["EarlierStageOpen", "StageRepository", "all_for", "before_condition", "close", "move_window",
+           "open_condition", "seed", "settle", "to_domain"]
 
 
 def all_for(competition_id: str) -> list[Stage]:
@@ -63,10 +71,6 @@ def settle(competition_id: str, stage_id: str) -> None:
 CLOSE_ATTEMPTS = 3     # reads of the window when it keeps moving between the read and the close
 
 
-class EarlierStageOpen(Exception):
-    """The stage that must close first (`after`) is not closed."""
-
-
 def close(competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
     """Close a stage for good, only once the stage `after` is closed (checked in the same transaction).
 
@@ -119,3 +123,33 @@ def _close_row(row: Stage, actor: str, now: float, after: str | None) -> None:
                             & (Stage.closes_at == read_closes_at)), label="stage")
         t.save(audit.entry(f"stage#{row.stage_id}", actor, "stage.close", now, before=before, after=moved,
                            detail={"before": before, "after": moved, "ended_early": closes_at < read_closes_at}))
+
+
+def to_domain(row: Stage) -> StageRow:
+    return StageRow(row.competition_id, row.stage_id, float(row.opens_at), float(row.closes_at), bool(row.closed),
+                    float(row.closed_at) if row.closed_at is not None else None, bool(row.settled))
+
+
+class StageRepository:
+    """Stage windows in DynamoDB, as domain rows; a close is conditional on the window it read."""
+
+    def all_for(self, competition_id: str) -> list[StageRow]:
+        return [to_domain(r) for r in all_for(competition_id)]
+
+    def seed(self, competition_id: str, windows: list[tuple[str, float, float]]) -> int:
+        return seed(competition_id, windows)
+
+    def move_window(self, competition_id: str, stage_id: str, opens_at: float, closes_at: float, actor: str,
+                    now: float, before: dict) -> None:
+        move_window(competition_id, stage_id, opens_at, closes_at, actor, now, before)
+
+    def close(self, competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
+        return close(competition_id, stage_id, actor, now, after)
+
+    def settle(self, competition_id: str, stage_id: str) -> None:
+        try:
+            settle(competition_id, stage_id)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("阶段尚未关闭，不能标记为已完成") from exc
+            raise

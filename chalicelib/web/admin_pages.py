@@ -139,7 +139,8 @@ def provincial(case_id: str) -> Response:
     who, form = posted(ORGANISER)
     raw = {"recommended": one(form, "recommended") == "1", "reason": one(form, "reason")}
     try:
-        results.recommend_provincial(bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
+        results.recommend_provincial(bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.deps().results,
+                                     bootstrap.competition(), case_id, raw, who.actor, bootstrap.now(),
                                      reason_required=True)
     except (Invalid, Conflict) as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
@@ -402,7 +403,7 @@ def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
 
 def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None) -> Response:
-    views = _stage_rows(stages.windows(bootstrap.competition()), bootstrap.now_dt())
+    views = _stage_rows(stages.windows(bootstrap.competition(), bootstrap.deps().stages), bootstrap.now_dt())
     return console_page("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
                    errors=errors or {}, message=message)
 
@@ -449,7 +450,7 @@ def move_window(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("opens_at", "closes_at")}
     try:
-        stages.move_window(bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
+        stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         errors = window_errors(stage_id, e.fields or {}, values)
         summary = next(iter(errors.values()), e.message) if isinstance(e, Invalid) else e.message
@@ -463,7 +464,7 @@ def open_stage_now(stage_id: str) -> Response:
     """立即开始: a stage that has not begun opens now (after the one before it was closed early)."""
     who, _ = posted(ORGANISER)
     try:
-        stages.open_now(bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
+        stages.open_now(bootstrap.deps().stages, bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
     except (Invalid, Conflict, StageClosed) as e:
         return _stages_page(who, STATUS.get(e.code, 400), stage_id, message=e.message)
     raise Redirect("/admin/stages?done=opened")
@@ -474,11 +475,11 @@ def open_stage_now(stage_id: str) -> Response:
 def confirm_close(stage_id: str) -> Response:
     who = _admin()
     comp = bootstrap.competition()
-    window = stages.windows(comp).get(stage_id)
+    window = stages.windows(comp, bootstrap.deps().stages).get(stage_id)
     if window is None:
         raise PageError(404, "没有这个阶段")
     return console_page("close_stage.html", who, "stages", window=window, stage=stage_id,
-                   work=None if window.closed else stages.open_work(bootstrap.deps().judging, comp, stage_id),
+                   work=None if window.closed else stages.open_work(bootstrap.deps().judging, bootstrap.deps().cases, comp, stage_id),
                    closes_text=readable.when(window.closes_at))
 
 
@@ -488,8 +489,8 @@ def close_stage(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
-    results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(), stage_id,
-                        who.actor, bootstrap.now_dt())
+    deps = bootstrap.deps()
+    results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor, bootstrap.now_dt())
     raise Redirect("/admin/stages?done=closed")
 
 
@@ -503,8 +504,8 @@ def rankings(stage_id: str) -> Response:
 
 def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
-    ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, comp, stage_id)
-    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp)[stage_id].status(bootstrap.now_dt()) == "open"
+    ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, bootstrap.deps().results, comp, stage_id)
+    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp, bootstrap.deps().stages)[stage_id].status(bootstrap.now_dt()) == "open"
     return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
@@ -664,7 +665,7 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
-                   award=results.award_mail_preview(comp, bootstrap.result_ports()))
+                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports()))
 
 
 @admin_pages.route("/admin/mail", methods=["GET"])
@@ -680,7 +681,8 @@ def award_mail() -> Response:
     who, form = posted(ORGANISER)
     if one(form, "confirm") != "yes":
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
-    result = results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
+    result = results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
+                                     bootstrap.now())
     return _mail_page(who, result)
 
 

@@ -44,7 +44,7 @@ def health():
 @endpoint
 def competition():
     comp = bootstrap.competition()
-    windows = stages.windows(comp)
+    windows = stages.windows(comp, bootstrap.deps().stages)
     now = bootstrap.now_dt()
     return 200, {
         "id": comp.id, "name": comp.name, "theme": comp.theme, "hosts": list(comp.hosts),
@@ -176,7 +176,7 @@ def delete_attachment(case_id, attachment_id):
 def move_stage(stage_id):
     who = principal(_request(), ORGANISER)
     now = bootstrap.now_dt()
-    moved = stages.move_window(bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
+    moved = stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
     return 200, stages.stage_view(moved, now)
 
 
@@ -356,50 +356,55 @@ def case_feedback(case_id):
 @endpoint
 def close_stage(stage_id):
     who = principal(_request(), ORGANISER)
-    return 200, results.close_stage(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(),
-                                    stage_id, who.actor, bootstrap.now_dt())
+    deps = bootstrap.deps()
+    return 200, results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor,
+                                    bootstrap.now_dt())
 
 
 @api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])
 @endpoint
 def stage_ranking(stage_id):
     principal(_request(), ORGANISER)
-    return 200, results.ranking(bootstrap.deps().judging, bootstrap.competition(), stage_id)
+    return 200, results.ranking(bootstrap.deps().judging, bootstrap.competition(), stage_id,
+                                results=bootstrap.deps().results)
 
 
 @api.route("/admin/honors", methods=["GET"])
 @endpoint
 def honors():
     principal(_request(), ORGANISER)
-    return 200, results.honors(bootstrap.competition())
+    return 200, results.honors(bootstrap.competition(), cases=bootstrap.deps().cases, stages=bootstrap.deps().stages,
+                                results=bootstrap.deps().results)
 
 
 @api.route("/admin/organisation-awards", methods=["GET"])
 @endpoint
 def organisation_awards():
     principal(_request(), ORGANISER)
-    return 200, results.organisation_awards(bootstrap.competition())
+    return 200, results.organisation_awards(bootstrap.competition(), bootstrap.deps().cases)
 
 
 @api.route("/admin/notifications/awards", methods=["POST"])
 @endpoint
 def award_mail():
     principal(_request(), ORGANISER)
-    return 200, results.send_award_mail(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now())
+    return 200, results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
+                                         bootstrap.now())
 
 
 @api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])
 @endpoint
 def fairness(stage_id):
     principal(_request(), ORGANISER)
-    return 200, results.fairness(bootstrap.deps().judging, bootstrap.competition(), stage_id)
+    return 200, results.fairness(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id)
 
 
 @api.route("/admin/cases/{case_id}/provincial", methods=["PUT"])
 @endpoint
 def recommend_provincial(case_id):
     who = principal(_request(), ORGANISER)
-    marked = results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
+    marked = results.recommend_provincial(bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.deps().results,
+                                          bootstrap.competition(), case_id, read_json(_request()), who.actor,
                                           bootstrap.now())
     return 200, {"case_id": marked["case_id"], "provincial": marked["provincial"]}
 
@@ -409,6 +414,7 @@ def recommend_provincial(case_id):
 def recommendation(case_id):
     """省赛推荐: {"recommended": true, "reason": "…"} (the reason is required when recommending)."""
     who = principal(_request(), ORGANISER)
-    marked = results.recommend_provincial(bootstrap.competition(), case_id, read_json(_request()), who.actor,
+    marked = results.recommend_provincial(bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.deps().results,
+                                          bootstrap.competition(), case_id, read_json(_request()), who.actor,
                                           bootstrap.now(), reason_required=True)
     return 200, {"case_id": marked["case_id"], "recommended": marked["recommended"], "reason": marked["reason"]}

@@ -36,7 +36,7 @@ def draw(stage_id):
     who = principal(_request(), ORGANISER)
     final_stage.require_stage(stage_id)
     raw = read_json(_request(), required=False)
-    return 200, final_stage.draw(bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
+    return 200, final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
 
 
 @api_final.route("/admin/stages/{stage_id}/draw", methods=["GET"])
@@ -44,7 +44,7 @@ def draw(stage_id):
 def get_draw(stage_id):
     principal(_request(), ORGANISER)
     final_stage.require_stage(stage_id)
-    return 200, final_stage.draws(bootstrap.competition())
+    return 200, final_stage.draws(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition())
 
 
 @api_final.route("/admin/final/scoreboard", methods=["GET"])
@@ -52,7 +52,7 @@ def get_draw(stage_id):
 def scoreboard():
     principal(_request(), ORGANISER)
     category = (_request().query_params or {}).get("category")
-    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.competition(), category, bootstrap.now_dt())
+    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now_dt())
 
 
 @api_final.route("/admin/final/live", methods=["POST"])
@@ -61,16 +61,15 @@ def hall_action():
     who = principal(_request(), ORGANISER)
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.competition(), raw.get("category"),
-                                        raw.get("action"), raw, who.actor, bootstrap.now_dt())
+    return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
+                                        who.actor, bootstrap.now_dt())
 
 
 @api_final.route("/judge/final/live", methods=["GET"])
 @endpoint
 def judge_live():
     who = judge(_request())
-    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.competition(),
-                                                         who.judge_id)}
+    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.deps().final, bootstrap.competition(), who.judge_id)}
 
 
 @api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])
@@ -92,15 +91,15 @@ def import_judge_list():
 @endpoint
 def feedback_replies(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, bootstrap.now_dt())
+    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.competition(), who, case_id, bootstrap.now_dt())
 
 
 @api_final.route("/cases/{case_id}/feedback/replies", methods=["PUT"])
 @endpoint
 def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
-    return 200, coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
-                                      read_json(_request()), bootstrap.now_dt())
+    return 200, coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, read_json(_request()),
+                                      bootstrap.now_dt())
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["POST"])

@@ -25,7 +25,7 @@ def _request():
 def shown_cases():
     """Public: ?q= (关键词) and ?category= (a category id)."""
     params = _request().query_params or {}
-    return 200, showcase.showcase(bootstrap.competition(), params.get("q"), params.get("category"),
+    return 200, showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, bootstrap.competition(), params.get("q"), params.get("category"),
                                   bootstrap.now_dt())
 
 
@@ -34,7 +34,7 @@ def shown_cases():
 def unit_consent(case_id):
     """{"consent": true|false}: the owning unit puts its case in the showcase or takes it out."""
     who = principal(_request(), ("unit",))
-    return 200, showcase.set_consent(who, case_id, read_json(_request()), bootstrap.now())
+    return 200, showcase.set_consent(bootstrap.deps().cases, bootstrap.deps().showcase, who, case_id, read_json(_request()), bootstrap.now())
 
 
 @api_showcase.route("/admin/cases/{case_id}/showcase", methods=["PUT"])
@@ -42,4 +42,4 @@ def unit_consent(case_id):
 def organiser_shown(case_id):
     """{"shown": false, "reason": "…"} takes a case down; {"shown": true} puts it back."""
     who = principal(_request(), ("organiser",))
-    return 200, showcase.set_shown(case_id, read_json(_request()), who.actor, bootstrap.now())
+    return 200, showcase.set_shown(bootstrap.deps().cases, bootstrap.deps().showcase, case_id, read_json(_request()), who.actor, bootstrap.now())

@@ -49,7 +49,8 @@ def my_cases() -> Response:
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
                 categories=_category_names(), notice=done_notice(NOTICES),
-                presentations=final_stage.presentations(bootstrap.competition(), found),
+                presentations=final_stage.presentations(bootstrap.deps().cases, bootstrap.deps().final,
+                                                        bootstrap.competition(), found),
                 prize_names=certificates.prize_names(bootstrap.competition()))
 
 
@@ -249,7 +250,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
     """Why the case cannot be changed now (a closed stage, a final status), shown above the form."""
     try:
         if case is None:
-            window = stages.windows(bootstrap.competition())[StageId.SUBMISSION]
+            window = stages.windows(bootstrap.competition(), bootstrap.deps().stages)[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now_dt()) else f"{window.name}阶段当前未开放，不能新增案例"
         cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
         return None
@@ -269,7 +270,7 @@ def unit_feedback(case_id: str) -> Response:
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    view = coaching.feedback(bootstrap.deps().judging, comp, who, case_id, bootstrap.now_dt())
+    view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now_dt())
     case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
     return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
@@ -282,8 +283,7 @@ def unit_reply(case_id: str) -> Response:
     who, form = posted()
     typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
-        coaching.save_replies(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"replies": typed},
-                              bootstrap.now_dt())
+        coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
     except (Invalid, StageClosed) as e:
         return _feedback_page(who, case_id, STATUS[e.code], e, typed)
     raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")
@@ -293,7 +293,7 @@ def unit_reply(case_id: str) -> Response:
 @page
 def versions(case_id: str) -> Response:
     who = signed_in(("unit", "organiser"))
-    return judge_html("versions.html", who=who, view=coaching.versions(who, case_id))
+    return judge_html("versions.html", who=who, view=coaching.versions(bootstrap.deps().cases, who, case_id))
 
 
 @unit_pages.route("/cases/{case_id}/versions/{version}", methods=["GET"])

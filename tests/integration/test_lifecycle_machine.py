@@ -440,7 +440,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         from chalicelib.services import results
         from chalicelib.store import results as result_store
 
-        cases = results._cases_of(self.comp, stage)
+        cases = results._cases_of(bootstrap.deps().cases, self.comp, stage)
         for category in self.comp.category_ids:
             stored = result_store.get_ranking(self.comp.id, stage, category)
             assert stored is not None, (stage, category)

@@ -201,7 +201,7 @@ def test_the_close_page_lists_the_feedback_not_yet_given(coached):
     give_feedback(coached)
     from chalicelib import bootstrap
     from chalicelib.services import stages
-    work = stages.open_work(bootstrap.deps().judging, bootstrap.competition(), "provincial")
+    work = stages.open_work(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), "provincial")
     assert (work["kind"], work["totals"]["assigned"], work["totals"]["unassigned"]) == ("feedback", 2, 0)
     assert [(c["id"], [o["case_id"] for o in c["open"]]) for c in work["categories"]] == [
         ("development", []), ("service", [service]), ("empowerment", [])]
