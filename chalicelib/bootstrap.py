@@ -16,7 +16,10 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import CaseRepository
+    from .services.repositories import (
+        ArchiveRepository, AwardListRepository, CaseRepository, CertificateRepository, ExportRepository,
+        OriginalityObjects,
+    )
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -73,10 +76,41 @@ def files() -> Files:
 
 
 @lru_cache(maxsize=1)
-def originality_objects() -> Any:
-    """The originality index and the archive in the bucket (store/originality.py)."""
+def originality_objects() -> OriginalityObjects:
+    """The originality index and the flags in the bucket (store/originality.py)."""
     from .store.originality import Objects
     return Objects(s3(), config().bucket)
+
+
+@lru_cache(maxsize=1)
+def export_repository() -> ExportRepository:
+    """The export jobs in DynamoDB (services/repositories.ExportRepository)."""
+    config()
+    from .store.exports import ExportRepository as DynamoExports
+    return DynamoExports()
+
+
+@lru_cache(maxsize=1)
+def award_list_repository() -> AwardListRepository:
+    """The organisers' saved 优秀组织奖 list in the bucket (store/console.py)."""
+    from .store.console import AwardListRepository as S3AwardLists
+    return S3AwardLists(s3(), config().bucket)
+
+
+@lru_cache(maxsize=1)
+def archive_repository() -> ArchiveRepository:
+    """Earlier years' cases in DynamoDB (store/originality.py)."""
+    config()
+    from .store.originality import ArchiveRepository as DynamoArchive
+    return DynamoArchive()
+
+
+@lru_cache(maxsize=1)
+def certificate_repository() -> CertificateRepository:
+    """The issued certificate codes in DynamoDB (store/certificates.py)."""
+    config()
+    from .store.certificates import CertificateRepository as DynamoCertificates
+    return DynamoCertificates()
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +147,11 @@ class Deps:
     cases: CaseRepository
     files: Files
     clock: Callable[[], datetime]
+    exports: ExportRepository
+    award_lists: AwardListRepository
+    archive: ArchiveRepository
+    originality: OriginalityObjects
+    certificates: CertificateRepository
 
 
 _deps: list[Deps] = []
@@ -121,7 +160,9 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt, exports=export_repository(),
+                          award_lists=award_list_repository(), archive=archive_repository(),
+                          originality=originality_objects(), certificates=certificate_repository()))
     return _deps[0]
 
 
@@ -132,7 +173,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, s3, files, originality_objects, export_repository,
+                   award_list_repository, archive_repository, certificate_repository, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time
