@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import export_record
 from ..domain.errors import Conflict
@@ -22,6 +22,7 @@ from .models import ExportJob
 # most): another invocation may claim the job again.
 LEASE_SECONDS = 900
 PROGRESS_REFUSED = "导出任务已在别处结束，不再更新进度"
+DUPLICATE = "操作冲突，请刷新后重试"
 
 
 def create(job: ExportJob) -> None:
@@ -104,7 +105,12 @@ class ExportRepository:
     """Export jobs in DynamoDB, as domain jobs; every write is one UpdateItem on the job's key."""
 
     def create(self, job: export_record.ExportJob) -> None:
-        create(_row(job))
+        try:
+            create(_row(job))
+        except PutError as exc:
+            if "ConditionalCheckFailed" in str(exc):
+                raise Conflict(DUPLICATE) from exc
+            raise
 
     def get(self, job_id: str) -> export_record.ExportJob | None:
         row = get(job_id)

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from ..domain.errors import Conflict
 from ..domain.export_record import ExportJob
-from .exports import LEASE_SECONDS, PROGRESS_REFUSED
+from .exports import DUPLICATE, LEASE_SECONDS, PROGRESS_REFUSED
 from .memory import MemoryTables
 
 
@@ -23,7 +23,7 @@ class InMemoryExportRepository:
 
     def create(self, job: ExportJob) -> None:
         if job.id in self.jobs:
-            raise Conflict("操作冲突，请刷新后重试")
+            raise Conflict(DUPLICATE)
         self.jobs[job.id] = job
 
     def get(self, job_id: str) -> ExportJob | None:
