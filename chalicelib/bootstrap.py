@@ -17,7 +17,8 @@ from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
     from .services.repositories import (
-        AccountRepository, CaseRepository, FinalRepository, JudgingRepository, ResultRepository,
+        AccountRepository, ArchiveRepository, AwardListRepository, CaseRepository, CertificateRepository,
+        ExportRepository, FinalRepository, JudgingRepository, OriginalityObjects, ResultRepository,
         ShowcaseRepository, StageRepository,
     )
     from .services.results import Ports
@@ -121,10 +122,41 @@ def files() -> Files:
 
 
 @lru_cache(maxsize=1)
-def originality_objects() -> Any:
-    """The originality index and the archive in the bucket (store/originality.py)."""
+def originality_objects() -> OriginalityObjects:
+    """The originality index and the flags in the bucket (store/originality.py)."""
     from .store.originality import Objects
-    return Objects(s3(), config().bucket)
+    return Objects(_S3OnFirstUse(), config().bucket)
+
+
+@lru_cache(maxsize=1)
+def export_repository() -> ExportRepository:
+    """The export jobs in DynamoDB (services/repositories.ExportRepository)."""
+    config()
+    from .store.exports import ExportRepository as DynamoExports
+    return DynamoExports()
+
+
+@lru_cache(maxsize=1)
+def award_list_repository() -> AwardListRepository:
+    """The organisers' saved 优秀组织奖 list in the bucket (store/console.py)."""
+    from .store.console import AwardListRepository as S3AwardLists
+    return S3AwardLists(_S3OnFirstUse(), config().bucket)
+
+
+@lru_cache(maxsize=1)
+def archive_repository() -> ArchiveRepository:
+    """Earlier years' cases in DynamoDB (store/originality.py)."""
+    config()
+    from .store.originality import ArchiveRepository as DynamoArchive
+    return DynamoArchive()
+
+
+@lru_cache(maxsize=1)
+def certificate_repository() -> CertificateRepository:
+    """The issued certificate codes in DynamoDB (store/certificates.py)."""
+    config()
+    from .store.certificates import CertificateRepository as DynamoCertificates
+    return DynamoCertificates()
 
 
 @lru_cache(maxsize=1)
@@ -174,6 +206,11 @@ class Deps:
     final: FinalRepository
     showcase: ShowcaseRepository
     ports: Callable[[], Ports]          # what closing a stage writes besides tables (result_ports), built when used
+    exports: ExportRepository
+    award_lists: AwardListRepository
+    archive: ArchiveRepository
+    originality: OriginalityObjects
+    certificates: CertificateRepository
 
 
 _deps: list[Deps] = []
@@ -188,7 +225,9 @@ def deps() -> Deps:
         _deps.append(Deps(cases=case_repository(), judging=judging_repository(), accounts=account_repository(),
                           files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, stages=stage_repository(),
                           results=result_repository(), final=final_repository(), showcase=showcase_repository(),
-                          ports=result_ports))
+                          ports=result_ports, exports=export_repository(), award_lists=award_list_repository(),
+                          archive=archive_repository(), originality=originality_objects(),
+                          certificates=certificate_repository()))
     return _deps[0]
 
 
@@ -207,8 +246,8 @@ def use(replacement: Deps) -> None:
 def reset() -> None:
     reset_settings()
     for cached in (config, competition, case_repository, account_repository, judging_repository, stage_repository,
-                   result_repository, final_repository, showcase_repository, s3, files, originality_objects,
-                   mail_transport, client):
+                   result_repository, final_repository, showcase_repository, export_repository, award_list_repository,
+                   archive_repository, certificate_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

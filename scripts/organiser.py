@@ -51,27 +51,23 @@ def export(kind: str, out: Path | None, timeout: float, stream: TextIO = sys.std
            poll_seconds: float = 0.2, category: str | None = None) -> Path:
     from chalicelib import bootstrap
     from chalicelib.services import exports
-    from chalicelib.store import exports as export_store
+    from chalicelib.web.api_exports import dispatch
 
     cfg = bootstrap.config()
     comp = bootstrap.competition()
-    job = exports.request(comp, {"kind": kind, "category": category}, ACTOR, bootstrap.now())
+    jobs = bootstrap.deps().exports
+    # in poll mode the job is run here, in a thread (the local runner may pick it first)
+    job = exports.start(jobs, comp, {"kind": kind, "category": category}, ACTOR, bootstrap.now(),
+                        dispatch if cfg.async_mode == "lambda" else lambda _: None)
     worker: threading.Thread | None = None
     failure: list[BaseException] = []
-    if cfg.async_mode == "lambda":
-        from chalicelib.web.api_exports import dispatch
-        try:
-            dispatch(job.id)
-        except Exception:
-            exports.not_started(job, bootstrap.now())
-            raise
-    else:
+    if cfg.async_mode != "lambda":
         worker = threading.Thread(target=_run_job, args=(job.id, failure), daemon=True)
         worker.start()
     deadline = time.monotonic() + timeout
     shown = ""
     while True:
-        current = export_store.get(job.id)
+        current = jobs.get(job.id)
         status, percent = (current.status, int(current.percent or 0)) if current else ("queued", 0)
         line = progress_bar(percent, status)
         if line != shown:

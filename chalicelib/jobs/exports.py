@@ -9,17 +9,14 @@ from typing import Any
 
 from .. import bootstrap
 from ..services import exports
-from ..store import console as console_store
 
 
 def ports() -> exports.RunPorts:
-    cfg = bootstrap.config()
-    return exports.RunPorts(put_object=bootstrap.files().put, open_object=bootstrap.files().open,
-                            judging=bootstrap.deps().judging,
-                            signing_key=cfg.signing_keys[0],
-                            site_url=cfg.site_url, now=bootstrap.now,
-                            read_award_list=lambda competition_id: console_store.read_award_list(
-                                bootstrap.s3(), cfg.bucket, competition_id))
+    cfg, deps = bootstrap.config(), bootstrap.deps()
+    return exports.RunPorts(jobs=deps.exports, cases=deps.cases, certificates=deps.certificates,
+                            award_lists=deps.award_lists, judging=deps.judging, accounts=deps.accounts,
+                            put_object=deps.files.put, open_object=deps.files.open,
+                            signing_key=cfg.signing_keys[0], site_url=cfg.site_url, now=bootstrap.now)
 
 
 def handle(event: Any) -> dict[str, str]:

@@ -11,15 +11,17 @@ here only, lazily.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.competition import Competition
 from ..domain.errors import Invalid
-from ..store import originality as store
 from . import originality
 from .accounts import Principal
 from . import workbook_rows
 from .workbook_rows import RowError, Workbook
+
+if TYPE_CHECKING:
+    from .repositories import ArchiveRepository, OriginalityObjects
 
 SHEET = "往年案例"
 COLUMNS = (("year", "年份"), ("title", "案例名称"), ("unit", "单位"), ("category", "案例类别"),
@@ -151,8 +153,8 @@ def check_rows(comp: Competition, rows: list[tuple[int, dict[str, str]]]
     return parsed, errors
 
 
-def import_workbook(comp: Competition, principal: Principal, data: bytes, now: float,
-                    objects: store.Objects) -> int:
+def import_workbook(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
+                    principal: Principal, data: bytes, now: float) -> int:
     """Check every row, then store them all (or nothing). Returns how many cases were imported."""
     rows = read_rows(data)
     if not rows:
@@ -160,4 +162,4 @@ def import_workbook(comp: Competition, principal: Principal, data: bytes, now: f
     parsed, errors = check_rows(comp, rows)
     if errors:
         raise RowsInvalid(errors)
-    return originality.store_archive(comp, principal, parsed, now, objects, "xlsx")
+    return originality.store_archive(comp, archive, objects, principal, parsed, now, "xlsx")

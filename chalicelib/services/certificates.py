@@ -2,7 +2,7 @@
 
 The code is the first 12 base32 characters (60 bits) of HMAC-SHA256(signing key, "certificate:<case id>:
 <prize>"): short enough to type from paper, impossible to guess, and the same every time the certificate is
-printed. Each issued code is stored (model Certificate), so `/verify/<code>` is one GetItem, and codes
+printed. Each issued code is stored (services/repositories.CertificateRepository), so `/verify/<code>` is one GetItem, and codes
 printed before a signing-key rotation keep verifying.
 """
 from __future__ import annotations
@@ -22,13 +22,13 @@ from ..domain.readable import day
 from ..exports import data
 from ..media import PDF
 from ..domain.case_record import Case
-from ..store.models import Certificate
+from ..domain.certificate_record import Certificate
 from . import stages as stage_service
-from .repositories import case_repository
 
 if TYPE_CHECKING:
     from ..store.files import Files
     from .accounts import Principal
+    from .repositories import CaseRepository, CertificateRepository
 
 CODE_LENGTH = 12
 CODE_PATTERN = re.compile(r"^[A-Z2-7]{%d}$" % CODE_LENGTH)
@@ -78,11 +78,10 @@ def award_of(comp: Competition, signing_key: str, case: Case) -> Award:
                  body.get("title", ""), category, cat.name if cat else "", prize, prize_names(comp).get(prize, prize))
 
 
-def awards(comp: Competition, signing_key: str, cases: Iterable[Case] | None = None,
+def awards(comp: Competition, signing_key: str, cases: Iterable[Case],
            ranks: dict[str, int] | None = None) -> list[Award]:
-    """Every awarded case, in category order, then prize order (first, second, third), then final rank
-    (when `ranks` gives it), then title."""
-    cases = case_repository().list_for_competition(comp.id) if cases is None else cases
+    """Every awarded case of `cases` (the competition's), in category order, then prize order (first, second,
+    third), then final rank (when `ranks` gives it), then title."""
     found = [award_of(comp, signing_key, c) for c in cases if c.status == "awarded" and c.prize]
     category_order = {c: i for i, c in enumerate(comp.category_ids)}
     prize_order = {p["id"]: i for i, p in enumerate(comp.raw.get("prizes", []))}
@@ -91,25 +90,20 @@ def awards(comp: Competition, signing_key: str, cases: Iterable[Case] | None = N
                                         ranks.get(a.case_id, 10**9), a.title, a.case_id))
 
 
-def record(comp: Competition, issued: Iterable[Award], now: float) -> int:
-    """Store the codes so the public page can confirm them (a re-run rewrites the same rows)."""
-    count = 0
-    with Certificate.batch_write() as batch:
-        for award in issued:
-            batch.save(Certificate(award.code, competition_id=comp.id, case_id=award.case_id, prize=award.prize,
-                                   title=award.title, unit=award.unit, category=award.category, issued_at=now))
-            count += 1
-    return count
+def record(comp: Competition, issued: Iterable[Award], now: float,
+           repository: CertificateRepository | None = None) -> int:
+    """Store the codes so the public page can confirm them (a re-run rewrites the same rows, in one batch).
+    `repository`: the certificates (the process's for a caller that does not pass them in yet)."""
+    if repository is None:
+        from .repositories import certificate_repository
+        repository = certificate_repository()
+    return repository.record(Certificate(a.code, comp.id, a.case_id, a.prize, a.title, a.unit, a.category, now)
+                             for a in issued)
 
 
-def verify(code: str) -> Certificate | None:
+def verify(repository: CertificateRepository, code: str) -> Certificate | None:
     canonical = normalise(code)
-    if canonical is None:
-        return None
-    try:
-        return Certificate.get(canonical)
-    except Certificate.DoesNotExist:
-        return None
+    return repository.get(canonical) if canonical is not None else None
 
 
 def award_date(comp: Competition, closed_at: datetime | None, now: datetime) -> date:
@@ -141,8 +135,9 @@ def available(comp: Competition, case: Case, final: StageWindow | None = None) -
     return (final or stage_service.windows(comp)[StageId.FINAL]).closed
 
 
-def own_certificate_url(comp: Competition, principal: Principal, case_id: str, files: Files, signing_key: str,
-                        site_url: str, expires_in: int, now: float) -> str:
+def own_certificate_url(comp: Competition, cases: CaseRepository, issued: CertificateRepository,
+                        principal: Principal, case_id: str, files: Files, signing_key: str, site_url: str,
+                        expires_in: int, now: float) -> str:
     """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
     export), under its Chinese file name.
 
@@ -153,7 +148,7 @@ def own_certificate_url(comp: Competition, principal: Principal, case_id: str, f
     fpdf2 and the font load only when a PDF is made, never on a cold start. The browser gets the file from
     S3, not as a binary body through API Gateway (which would need the request's Accept header to name a
     binary type)."""
-    case = case_repository().get(case_id) if case_id and len(case_id) <= 64 else None
+    case = cases.get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
     final = stage_service.windows(comp)[StageId.FINAL]
@@ -165,7 +160,7 @@ def own_certificate_url(comp: Competition, principal: Principal, case_id: str, f
     key = f"certificates/{comp.id}/{case.id}-{digest[:16]}.pdf"
     if files.head(key) is None:
         from ..exports.certificates_pdf import certificates_pdf
-        record(comp, [award], now)
+        record(comp, [award], now, issued)
         files.put(key, certificates_pdf(printed), PDF)
     return files.download_url(key, f"{comp.short_name}-荣誉证书-{award.prize_name}-{_file_safe(award.title)}.pdf",
                               expires_in)

@@ -17,15 +17,18 @@ from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy
 from ..store import audit
 from ..store import cases as case_store
-from ..store import console as store
 from ..domain.account_record import Account
 from ..domain.case_record import Case
+from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository, case_repository
+from .repositories import AccountRepository, JudgingRepository
 
 if TYPE_CHECKING:
     from .accounts import Principal
+    from .repositories import (
+        ArchiveRepository, AwardListRepository, CaseRepository, ExportRepository, OriginalityObjects,
+    )
 
 # The dashboard (a cold start's most frequent organiser page) uses none of these: imported on first use.
 if TYPE_CHECKING:
@@ -164,8 +167,8 @@ def _fold(text: Any) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).casefold()
 
 
-def browse(comp: Competition, who: Principal, category: str | None, status: str | None, query: str,
-           page: int = 1) -> dict[str, Any]:
+def browse(comp: Competition, cases: CaseRepository, who: Principal, category: str | None, status: str | None,
+           query: str, page: int = 1) -> dict[str, Any]:
     """The organiser's case list: a Query by competition (and category), then status and a substring
     search over title, recommending unit and account (every word must match), best for ~10,000 cases."""
     if category and category not in comp.category_ids:
@@ -174,7 +177,7 @@ def browse(comp: Competition, who: Principal, category: str | None, status: str 
         raise Invalid("没有这个案例状态，请从列表中选择", {"status": "没有这个状态"})
     words = [_fold(w) for w in query.split() if w]
     rows = []
-    for case in case_service.list_cases(case_repository(), comp, who, category or None):
+    for case in case_service.list_cases(cases, comp, who, category or None):
         if status and case.status != status:
             continue
         body = case.body
@@ -211,9 +214,10 @@ def action_name(entry: Any) -> str:
     return name
 
 
-def case_detail(judging_repo: JudgingRepository, comp: Competition, who: Principal, case_id: str) -> dict[str, Any]:
+def case_detail(judging_repo: JudgingRepository, comp: Competition, cases: CaseRepository, who: Principal,
+                case_id: str) -> dict[str, Any]:
     """The case as stored, with its audit trail (who did what, when), newest first."""
-    case = case_service.get(case_repository(), who, case_id)
+    case = case_service.get(cases, who, case_id)
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(judging_repo, comp)}
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
@@ -230,13 +234,13 @@ def judge(judging_repo: JudgingRepository, comp: Competition, judge_id: str) -> 
     return judging.judge_view(found)
 
 
-def add_override(judging_repo: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
+def add_override(judging_repo: JudgingRepository, cases: CaseRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
                  actor: str, now: float) -> None:
     """One more judge on one case (回避 still applies); the pair may not be assigned already."""
     if not judge_id or not case_id:
         fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
         raise Invalid("请选择评委和案例", fields)
-    judging.add_assignment(judging_repo, case_repository(), comp, stage, judge_id, case_id, actor, now)
+    judging.add_assignment(judging_repo, cases, comp, stage, judge_id, case_id, actor, now)
 
 
 def remove_override(judging_repo: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
@@ -244,7 +248,8 @@ def remove_override(judging_repo: JudgingRepository, comp: Competition, stage: s
     judging.remove_assignment(judging_repo, comp, stage, judge_id, case_id, actor, now)
 
 
-def assignments(judging_repo: JudgingRepository, comp: Competition, stage: str) -> dict[str, Any]:
+def assignments(judging_repo: JudgingRepository, comp: Competition, repository: CaseRepository,
+                stage: str) -> dict[str, Any]:
     """A stage's slots grouped by case, with the judges and cases the override form offers."""
     listed = judging.list_assignments(judging_repo, comp, stage)["assignments"]
     judges = sorted(judging.list_judges(judging_repo, comp), key=lambda j: (j.name, j.judge_id))
@@ -254,7 +259,7 @@ def assignments(judging_repo: JudgingRepository, comp: Competition, stage: str) 
         row = by_case.setdefault(slot["case_id"], {"case_id": slot["case_id"], "title": slot["title"],
                                                    "category": slot["category"], "slots": []})
         row["slots"].append({**slot, "name": names.get(slot["judge_id"], slot["judge_id"])})
-    cases = [c for c in case_repository().list_for_competition(comp.id) if judging.takes_part(stage, c)]
+    cases = [c for c in repository.list_for_competition(comp.id) if judging.takes_part(stage, c)]
     return {"cases": sorted(by_case.values(), key=lambda r: (r["category"], r["title"], r["case_id"])),
             "count": len(listed), "recused": sum(1 for s in listed if s["recused"]),
             "judges": [judging.judge_view(j) for j in judges],
@@ -282,26 +287,26 @@ def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str
 
 
 # -- results ---------------------------------------------------------------------------------------
-def titles(comp: Competition) -> dict[str, dict[str, str]]:
+def titles(comp: Competition, cases: CaseRepository) -> dict[str, dict[str, str]]:
     return {c.id: {"title": c.title, "unit": c.body.get("recommending_unit", "")}
-            for c in case_repository().list_for_competition(comp.id)}
+            for c in cases.list_for_competition(comp.id)}
 
 
-def honors(comp: Competition) -> dict[str, Any]:
+def honors(comp: Competition, cases: CaseRepository) -> dict[str, Any]:
     """The honors of the final (services.results.honors) with case titles and the honors' Chinese names."""
     found = results.honors(comp)
     rules = {r["id"]: r["name"] for r in comp.raw.get("honors", {}).get("rules", [])}
-    return {**found, "honor_names": rules, "titles": titles(comp)}
+    return {**found, "honor_names": rules, "titles": titles(comp, cases)}
 
 
-def organisation_awards(comp: Competition, s3: Any, bucket: str) -> dict[str, Any]:
+def organisation_awards(comp: Competition, award_lists: AwardListRepository) -> dict[str, Any]:
     """The tally and the suggestion, with the organisers' saved list (None until they save one)."""
     found = results.organisation_awards(comp)
-    saved = store.read_award_list(s3, bucket, comp.id)
+    saved = award_lists.read(comp.id)
     return {**found, "saved": saved}
 
 
-def save_organisation_awards(comp: Competition, s3: Any, bucket: str, units: list[str], actor: str,
+def save_organisation_awards(comp: Competition, award_lists: AwardListRepository, units: list[str], actor: str,
                              now: float) -> dict[str, Any]:
     """Store the organisers' final list: units from the tally only, in the tally's order."""
     known = [u["unit"] for u in results.organisation_awards(comp)["units"]]
@@ -309,25 +314,25 @@ def save_organisation_awards(comp: Competition, s3: Any, bucket: str, units: lis
     if unknown:
         raise Invalid(f"以下单位不在统计名单中：{'、'.join(unknown)}，请刷新页面后重新选择", {"units": "含未知单位"})
     chosen = [u for u in known if u in set(units)]
-    before = store.read_award_list(s3, bucket, comp.id)
+    before = award_lists.read(comp.id)
     record = {"units": chosen, "saved_by": actor, "saved_at": _time(now)}
-    store.write_award_list(s3, bucket, comp.id, record, before, actor, now)
+    award_lists.write(comp.id, record, before, actor, now)
     return record
 
 
-def latest_exports(comp: Competition, limit: int = 10) -> list[Any]:
-    return store.latest_jobs(comp.id, limit)
+def latest_exports(comp: Competition, jobs: ExportRepository, limit: int = 10) -> list[ExportJob]:
+    return jobs.latest(comp.id, limit)
 
 
-def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[str, Any] | None:
+def originality(comp: Competition, cases: CaseRepository, archive: ArchiveRepository, objects: OriginalityObjects,
+                page: int = 1) -> dict[str, Any] | None:
     """One page of the originality flags as pairs (services/originality.py: flag_pairs), most similar first,
     or None where that service is not deployed."""
     try:
-        from ..store.originality import Objects
         from . import originality as checker
     except ImportError:
         return None
-    report = checker.report(comp, Objects(s3, bucket))
+    report = checker.report(comp, archive, objects, cases)
     pairs = checker.flag_pairs(report["flags"])
     pages = max(1, -(-len(pairs) // ORIGINALITY_PAGE))
     page = min(max(1, page), pages)
@@ -336,25 +341,25 @@ def originality(comp: Competition, s3: Any, bucket: str, page: int = 1) -> dict[
             "pairs": pairs[(page - 1) * ORIGINALITY_PAGE:page * ORIGINALITY_PAGE]}
 
 
-def review(comp: Competition, s3: Any, bucket: str, now: datetime) -> dict[str, Any]:
+def review(comp: Competition, repository: CaseRepository, archive: ArchiveRepository, objects: OriginalityObjects,
+           now: datetime) -> dict[str, Any]:
     """The 审核 page: the submitted, returned and rejected cases by category with their review state and
     their originality matches (the same report as /admin/originality; none where that service is absent)."""
     from . import review as review_service
-    cases = case_repository().list_for_competition(comp.id)
+    cases = repository.list_for_competition(comp.id)
     flags: dict[str, list[dict[str, Any]]] = {}
     try:
-        from ..store.originality import Objects
         from . import originality as checker
     except ImportError:
         pass
     else:
-        flags = {f["case_id"]: f["matches"] for f in checker.report(comp, Objects(s3, bucket), cases)["flags"]}
+        flags = {f["case_id"]: f["matches"]
+                 for f in checker.report(comp, archive, objects, repository, cases)["flags"]}
     return review_service.review_list(comp, now, flags, cases)
 
 
-def import_archive_workbook(comp: Competition, who: Principal, data: bytes, now: float, s3: Any,
-                            bucket: str) -> int:
+def import_archive_workbook(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
+                            who: Principal, data: bytes, now: float) -> int:
     """Earlier years' cases from the console's workbook (services/archive_import.py)."""
-    from ..store.originality import Objects
     from . import archive_import
-    return archive_import.import_workbook(comp, who, data, now, Objects(s3, bucket))
+    return archive_import.import_workbook(comp, archive, objects, who, data, now)

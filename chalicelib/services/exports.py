@@ -2,38 +2,42 @@
 runner), and report its progress and a download link.
 
 A run claims its job with a conditional update (queued -> running), so a retried or doubled invocation
-builds the file once; a run that died is claimed again after the lease (store/exports.py). The file goes
+builds the file once; a run that died is claimed again after the lease (the export repository:
+services/repositories.ExportRepository). The file goes
 to S3 under exports/<job id>/<file>; the organiser downloads it through a short-lived presigned GET whose
 Content-Disposition carries the Chinese file name.
 
-The data comes from the tables here; the files are made by chalicelib/exports/ (openpyxl, fpdf2,
+The data comes from the repositories the run is given (RunPorts) and the other services; the files are made by chalicelib/exports/ (openpyxl, fpdf2,
 python-docx), imported inside `build` only, so the API's cold start never loads them.
 """
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from fractions import Fraction
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import ENTERED, GENDERS, RANK_LEVELS, STATUS_NAMES
 from ..domain.competition import CHINA, STAGE_NAMES, Competition, StageId
 from ..domain.errors import Conflict, DomainError, Invalid, NotFound
+from ..domain.export_record import ExportJob, queued_job
 from ..domain.readable import day, when
 from ..domain import ranking as ranking_rules
 from ..exports import data
 from ..media import DOCX, PDF, XLSX, ZIP
 from ..security import new_id
-from ..store import exports as store
-from ..store.models import Case, ExportJob
+from ..domain.case_record import Case
 from . import certificates
 from . import results
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository, account_repository
+from .repositories import AccountRepository, JudgingRepository
+
+if TYPE_CHECKING:
+    from .repositories import AwardListRepository, CaseRepository, CertificateRepository, ExportRepository
 
 log = logging.getLogger("saiping")
 
@@ -43,18 +47,36 @@ YES_NO = {True: "是", False: "否", None: ""}
 
 @dataclass(frozen=True)
 class RunPorts:
-    """What a run needs besides the tables."""
+    """What a run needs: its job's repository, the repositories its builders read, the files and the clock."""
+    jobs: ExportRepository
+    cases: CaseRepository
+    certificates: CertificateRepository
+    award_lists: AwardListRepository                         # the organisers' saved 优秀组织奖 list, or None
     put_object: Callable[[str, bytes | BinaryIO, str], None]   # bytes, or a file read from its position
     signing_key: str
     site_url: str
     now: Callable[[], float]
-    read_award_list: Callable[[str], dict[str, Any] | None]   # the organisers' saved 优秀组织奖 list (S3), or None
     judging: JudgingRepository
+    accounts: AccountRepository                              # the units' accounts (the registrations)
     open_object: Callable[[str], Any] | None = None           # a stored file's bytes as a stream (presentations)
 
 
 # -- requesting and reporting -------------------------------------------------------------------
-def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
+def start(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: float,
+          dispatch: Callable[[str], None]) -> ExportJob:
+    """Queue an export and start its run (`dispatch`: the asynchronous invocation, or nothing where a runner
+    polls): the API, the console and the CLI all start one here. A run that cannot be started fails its job
+    at once, and the error goes on."""
+    job = request(jobs, comp, raw, actor, now)
+    try:
+        dispatch(job.id)
+    except Exception:
+        not_started(jobs, job, now)
+        raise
+    return job
+
+
+def request(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
@@ -63,19 +85,18 @@ def request(comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
     if per_category and (not isinstance(category, str) or comp.category(category) is None):
         names = "、".join(f"{c.id}（{c.name}）" for c in comp.categories)
         raise Invalid(f"请指定案例类别 category：{names}", {"category": "请选择案例类别"})
-    job = ExportJob(new_id(), competition_id=comp.id, kind=kind, category=category, status="queued", percent=0,
-                    requested_by=actor, created_at=now, attempts=0)
-    store.create(job)
+    job = queued_job(new_id(), comp.id, kind, category, actor, now)
+    jobs.create(job)
     return job
 
 
-def not_started(job: ExportJob, now: float) -> None:
+def not_started(jobs: ExportRepository, job: ExportJob, now: float) -> ExportJob:
     """The function could not be invoked: the job fails at once instead of waiting for ever."""
-    store.fail(job, "导出任务未能启动，请稍后重新导出", now)
+    return jobs.fail(job, "导出任务未能启动，请稍后重新导出", now)
 
 
-def get(comp: Competition, job_id: str) -> ExportJob:
-    job = store.get(job_id) if job_id and len(job_id) <= 64 else None
+def get(jobs: ExportRepository, comp: Competition, job_id: str) -> ExportJob:
+    job = jobs.get(job_id) if job_id and len(job_id) <= 64 else None
     if job is None or job.competition_id != comp.id:
         raise NotFound("没有这个导出任务")
     return job
@@ -111,7 +132,7 @@ def view(job: ExportJob, download_url: Callable[[str, str], str] | None = None) 
 def run_queued(comp: Competition, ports: RunPorts, limit: int = 5) -> list[str]:
     """The local runner's turn: run the oldest queued jobs (Query of by_status). Returns their ids."""
     ran = []
-    for job in store.queued(limit):
+    for job in ports.jobs.queued(limit):
         if job.competition_id == comp.id:
             run(comp, ports, job.id)
             ran.append(job.id)
@@ -120,14 +141,16 @@ def run_queued(comp: Competition, ports: RunPorts, limit: int = 5) -> list[str]:
 
 def run(comp: Competition, ports: RunPorts, job_id: str) -> str:
     """Build one export. Returns what happened: done | failed | already_done | busy | missing."""
-    job = store.get(job_id)
-    if job is None:
+    jobs = ports.jobs
+    found = jobs.get(job_id)
+    if found is None:
         return "missing"
-    if job.status in ("done", "failed"):
+    if found.status in ("done", "failed"):
         return "already_done"
-    if not store.claim(job, ports.now()):
+    job = jobs.claim(found, ports.now())
+    if job is None:
         return "busy"
-    reporter = _Reporter(job)
+    reporter = _Reporter(jobs, job)
     try:
         payload = build(comp, ports, job.kind, reporter, job.category)
         kind = KINDS[job.kind]
@@ -135,22 +158,22 @@ def run(comp: Competition, ports: RunPorts, job_id: str) -> str:
         ports.put_object(key, payload, kind.content_type)
         if hasattr(payload, "close"):
             payload.close()        # a temporary file
-        job.finished_at = ports.now()
-        store.finish(job, key, download_name(comp, job), ports.now())
+        jobs.finish(job, key, download_name(comp, replace(job, finished_at=ports.now())), ports.now())
         return "done"
     except DomainError as error:
-        store.fail(job, error.message, ports.now())
+        jobs.fail(job, error.message, ports.now())
         return "failed"
     except Exception as exc:
         log.exception("export %s (%s) failed", job.id, job.kind)
-        store.fail(job, f"导出失败（{type(exc).__name__}），请稍后重试或联系技术支持", ports.now())
+        jobs.fail(job, f"导出失败（{type(exc).__name__}），请稍后重试或联系技术支持", ports.now())
         return "failed"
 
 
 class _Reporter:
     """Progress into the job row: at most every 5 percent and every half second."""
 
-    def __init__(self, job: ExportJob):
+    def __init__(self, jobs: ExportRepository, job: ExportJob):
+        self.jobs = jobs
         self.job = job
         self.last_percent = 0
         self.last_time = 0.0
@@ -160,7 +183,7 @@ class _Reporter:
         now = time.monotonic()
         if percent - self.last_percent >= 5 and now - self.last_time >= 0.5:
             self.last_percent, self.last_time = percent, now
-            store.progress(self.job, percent)
+            self.jobs.progress(self.job, percent)
 
     def part(self, start: float, end: float) -> data.Progress:
         return lambda fraction: self(start + (end - start) * fraction)
@@ -175,68 +198,50 @@ def build(comp: Competition, ports: RunPorts, kind: str, progress: Any = None, c
     return KINDS[kind].builder(comp, ports, progress or _Silent(), category)
 
 
-# -- the builders: the data from the tables, then the file (its module imported only now) --------
+# -- the builders: the data from the repositories, then the file (its module imported only now) --
+def _made(book: Any, progress: Any, maker: str, start: float = 0.3) -> bytes:
+    """The file of `book` by `maker` ("<module of chalicelib/exports>.<function>", imported only now), after
+    the read's share (`start`) of the progress; the maker reports the rest."""
+    module, name = maker.rsplit(".", 1)
+    progress(start)
+    make = getattr(importlib.import_module(f"..exports.{module}", __package__), name)
+    return bytes(make(book, progress.part(start, 0.95)))
+
+
 def _results_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = results_book(ports.judging, comp)
-    progress(0.3)
-    from ..exports.workbooks import results_workbook
-    return results_workbook(book, progress.part(0.3, 0.95))
+    return _made(results_book(ports.judging, comp, ports.cases), progress, "workbooks.results_workbook")
 
 
 def _scores_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = scores_book(ports.judging, comp)
-    progress(0.3)
-    from ..exports.workbooks import scores_workbook
-    return scores_workbook(book, progress.part(0.3, 0.95))
+    return _made(scores_book(ports.judging, comp, ports.cases), progress, "workbooks.scores_workbook")
 
 
 def _registrations_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = registrations_book(comp, account_repository())
-    progress(0.3)
-    from ..exports.workbooks import registrations_workbook
-    return registrations_workbook(book, progress.part(0.3, 0.95))
+    return _made(registrations_book(comp, ports.accounts, ports.cases), progress, "workbooks.registrations_workbook")
 
 
 def _certificates_pdf(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = certificate_book(comp, ports)
-    progress(0.2)
-    from ..exports.certificates_pdf import certificates_pdf
-    return certificates_pdf(book, progress.part(0.2, 0.95))
+    return _made(certificate_book(comp, ports), progress, "certificates_pdf.certificates_pdf", start=0.2)
 
 
 def _award_list_docx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    award_list = award_list_of(comp, ports)
-    progress(0.3)
-    from ..exports.award_list_docx import award_list_docx
-    return award_list_docx(award_list, progress.part(0.3, 0.95))
+    return _made(award_list_of(comp, ports), progress, "award_list_docx.award_list_docx")
 
 
 def _honors_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    honors = honors_book(ports.judging, comp)
-    progress(0.3)
-    from ..exports.workbooks import honors_workbook
-    return honors_workbook(honors, progress.part(0.3, 0.95))
+    return _made(honors_book(ports.judging, comp, ports.cases), progress, "workbooks.honors_workbook")
 
 
 def _organisation_awards_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    units = organisation_awards_book(comp, ports)
-    progress(0.3)
-    from ..exports.workbooks import organisation_awards_workbook
-    return organisation_awards_workbook(units, progress.part(0.3, 0.95))
+    return _made(organisation_awards_book(comp, ports), progress, "workbooks.organisation_awards_workbook")
 
 
 def _provincial_list_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = provincial_list(comp, ports)
-    progress(0.3)
-    from ..exports.workbooks import provincial_workbook
-    return provincial_workbook(book, progress.part(0.3, 0.95))
+    return _made(provincial_list(comp, ports), progress, "workbooks.provincial_workbook")
 
 
 def _provincial_list_docx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    book = provincial_list(comp, ports)
-    progress(0.3)
-    from ..exports.provincial_list_docx import provincial_list_docx
-    return provincial_list_docx(book, progress.part(0.3, 0.95))
+    return _made(provincial_list(comp, ports), progress, "provincial_list_docx.provincial_list_docx")
 
 
 def _presentations_zip(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> BinaryIO:
@@ -289,9 +294,9 @@ class _Silent:
 
 
 # -- the data of each kind ----------------------------------------------------------------------
-def iter_cases(competition_id: str) -> Iterator[Case]:
-    """Every case of the competition, page by page (a Query of by_competition; nothing held at once)."""
-    return Case.by_competition.query(competition_id)
+def iter_cases(cases: CaseRepository, competition_id: str) -> Iterator[Case]:
+    """Every case of the competition, page by page (nothing held at once)."""
+    return cases.iter_for_competition(competition_id)
 
 
 def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
@@ -299,9 +304,9 @@ def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
     return window.closed, window.closed_at
 
 
-def results_book(judging: JudgingRepository, comp: Competition) -> data.ResultsBook:
+def results_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository) -> data.ResultsBook:
     final_closed, _ = _final_closed(comp)
-    leaders = {c.id: json.loads(c.body).get("leader", {}).get("name", "") for c in iter_cases(comp.id)}
+    leaders = {c.id: c.body.get("leader", {}).get("name", "") for c in iter_cases(cases, comp.id)}
     prize_names = certificates.prize_names(comp)
     review = results.ranking(judging, comp, StageId.TEXT_REVIEW)
     final = results.ranking(judging, comp, StageId.FINAL) if final_closed else None
@@ -335,7 +340,7 @@ def _points(tenths: Any) -> float | None:
 
 
 def _title_unit(case: Case) -> tuple[str, str]:
-    body = json.loads(case.body)
+    body = case.body
     return body.get("title", ""), body.get("recommending_unit", "")
 
 
@@ -352,9 +357,9 @@ def criterion_columns(comp: Competition) -> list[data.CriterionColumn]:
             for cid in names]
 
 
-def scores_book(judging: JudgingRepository, comp: Competition) -> data.ScoresBook:
+def scores_book(judging: JudgingRepository, comp: Competition, repository: CaseRepository) -> data.ScoresBook:
     judges = {j.judge_id: j.name for j in judging.list_judges(comp.id)}
-    cases = {c.id: _title_unit(c) for c in iter_cases(comp.id)}     # only what the rows show, not the texts
+    cases = {c.id: _title_unit(c) for c in iter_cases(repository, comp.id)}     # only what the rows show, not the texts
     category_names = {c.id: c.name for c in comp.categories}
     stages, summary = [], []
     for stage in results.RANKED_STAGES:
@@ -423,7 +428,7 @@ def rules_of(comp: Competition) -> list[tuple[str, str]]:
     return rows
 
 
-def registrations_book(comp: Competition, units: AccountRepository) -> data.RegistrationsBook:
+def registrations_book(comp: Competition, units: AccountRepository, cases: CaseRepository) -> data.RegistrationsBook:
     """Accounts in registration order, each followed (in the 案例 sheet) by its cases in creation order.
     Cases are read page by page and reduced to their row at once (10,000 bodies are never held)."""
     accounts = sorted(units.list_units(), key=lambda a: (a.created_at, a.username))
@@ -433,13 +438,13 @@ def registrations_book(comp: Competition, units: AccountRepository) -> data.Regi
     prize_names = certificates.prize_names(comp)
     counts: dict[str, list[int]] = {a.id: [0, 0] for a in accounts}
     keyed: list[tuple[tuple, data.CaseRow]] = []
-    for c in iter_cases(comp.id):
+    for c in iter_cases(cases, comp.id):
         account = by_id.get(c.owner_id)
         if account is None:
             continue
         counts[c.owner_id][0] += 1
         counts[c.owner_id][1] += c.status in ENTERED
-        body = json.loads(c.body)
+        body = c.body
         leader, contact = body.get("leader") or {}, body.get("contact") or {}
         keyed.append(((order[c.owner_id], float(c.created_at), c.id), data.CaseRow(
             account.unit_name or "", account.username, c.id, body.get("title", ""),
@@ -464,10 +469,10 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
     final = results.ranking(ports.judging, comp, StageId.FINAL)
     ranks = {e["case_id"]: int(e["rank"]) for entries in final["categories"].values() for e in entries}
-    awarded = certificates.awards(comp, ports.signing_key, ranks=ranks)
+    awarded = certificates.awards(comp, ports.signing_key, ports.cases.list_for_competition(comp.id), ranks=ranks)
     if not awarded:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
-    certificates.record(comp, awarded, ports.now())
+    certificates.record(comp, awarded, ports.now(), ports.certificates)
     return certificates.book(comp, awarded, closed_at, ports.now(), ports.site_url)
 
 
@@ -490,7 +495,7 @@ def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
             groups.append((category.name, prizes))
     day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
     return data.AwardList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), groups,
-                          chosen_units(ports.read_award_list(comp.id)))
+                          chosen_units(ports.award_lists.read(comp.id)))
 
 
 def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
@@ -502,13 +507,13 @@ def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
 
 
 
-def honors_book(judging: JudgingRepository, comp: Competition) -> data.HonorsBook:
+def honors_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository) -> data.HonorsBook:
     """每项荣誉的提名人选: the nominees of every honor, and per honor every case considered with the reason
     (nominees first, then category order and rank)."""
     found = results.honors(comp)                       # refuses (Conflict) until the final is closed
     final = results.ranking(judging, comp, StageId.FINAL)
     entries = {e["case_id"]: (category, e) for category, group in final["categories"].items() for e in group}
-    leaders = {c.id: json.loads(c.body).get("leader") or {} for c in iter_cases(comp.id) if c.id in entries}
+    leaders = {c.id: c.body.get("leader") or {} for c in iter_cases(cases, comp.id) if c.id in entries}
     category_names = {c.id: c.name for c in comp.categories}
     category_order = {c: i for i, c in enumerate(comp.category_ids)}
     rules = [(r["id"], r["name"]) for r in comp.raw.get("honors", {}).get("rules", [])]
@@ -547,7 +552,7 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
     """优秀组织奖: every recommending unit's figures (best first; equal merit shares a rank), the system's
     suggestion and the organisers' saved final list."""
     found = results.organisation_awards(comp)
-    saved = ports.read_award_list(comp.id)
+    saved = ports.award_lists.read(comp.id)
     chosen = chosen_units(saved)
     suggested = set(found["suggested"])
     merit = [(-u["score"], -u["prizes"]["first"], -u["prizes"]["second"], -u["prizes"]["third"])
@@ -603,14 +608,14 @@ def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
         raise Conflict("综合评选结束后才能生成省赛推荐名单")
     final = results.ranking(ports.judging, comp, StageId.FINAL)
     prize_names = certificates.prize_names(comp)
-    recommended = {c.id: c for c in iter_cases(comp.id) if c.provincial and c.status == "awarded"}
+    recommended = {c.id: c for c in iter_cases(ports.cases, comp.id) if c.provincial and c.status == "awarded"}
     rows: list[data.ProvincialRow] = []
     for category in comp.categories:
         for e in final["categories"].get(category.id, []):
             case = recommended.get(e["case_id"])
             if case is None:
                 continue
-            leader = json.loads(case.body).get("leader") or {}
+            leader = case.body.get("leader") or {}
             rows.append(data.ProvincialRow(
                 len(rows) + 1, category.name, e["rank"], prize_names.get(e.get("prize") or "", ""), e["title"],
                 e["unit"], leader.get("name", ""), leader.get("position", ""), leader.get("mobile", ""),

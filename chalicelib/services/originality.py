@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import originality as domain
 from ..domain.cases import SUBMITTED_ONCE
 from ..domain.competition import CHINA, Competition, StageId
 from ..domain.errors import Invalid
-from ..store import originality as store
+from ..domain.archive_record import ArchiveCase
 from ..domain.case_record import Case
-from ..store.models import ArchiveCase
 from .accounts import Principal
-from .repositories import case_repository
+
+if TYPE_CHECKING:
+    from .repositories import ArchiveRepository, CaseRepository, OriginalityObjects
 
 # Submitted and not withdrawn, whatever came of it: a case returned or rejected at 审核 is compared too (its
 # flags stay visible to the organiser; it is never ranked).
@@ -137,39 +138,37 @@ def archive_id(year: int, case: dict[str, Any]) -> str:
 
 
 def _entry(row: ArchiveCase) -> domain.Entry:
-    body = json.loads(row.body)
     return domain.Entry(row.id, row.title, int(row.year),
-                        domain.case_text(row.title, body.get("background"), body.get("innovations"),
-                                         body.get("results")))
+                        domain.case_text(row.title, row.background, row.innovations, row.results))
 
 
-def import_archive(comp: Competition, principal: Principal, raw: Any, now: float, objects: store.Objects) -> int:
+def import_archive(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
+                   principal: Principal, raw: Any, now: float) -> int:
     """Store the cases of an earlier year and rebuild the archive index. Returns how many were imported."""
     year, cases = parse_import(raw, competition_year(comp))
-    return store_archive(comp, principal, [(year, case) for case in cases], now, objects, "api")
+    return store_archive(comp, archive, objects, principal, [(year, case) for case in cases], now, "api")
 
 
-def store_archive(comp: Competition, principal: Principal, cases: list[tuple[int, dict[str, Any]]], now: float,
-                  objects: store.Objects, source: str) -> int:
+def store_archive(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects, principal: Principal,
+                  cases: list[tuple[int, dict[str, Any]]], now: float, source: str) -> int:
     """Write checked archive cases (each with its year) and rebuild the index; every import, from the API or
     from the console's workbook, ends here. Returns how many were imported."""
     rows = {}
     for year, case in cases:
-        row = ArchiveCase(store.CORPUS, archive_id(year, case), year=year, unit=case["unit"],
-                          category=case["category"], title=case["title"].strip(),
-                          body=json.dumps({k: case[k] for k in ("background", "innovations", "results")},
-                                          ensure_ascii=False),
+        row = ArchiveCase(archive_id(year, case), year, case["title"].strip(), unit=case["unit"],
+                          category=case["category"], background=case["background"],
+                          innovations=tuple(case["innovations"]), results=tuple(case["results"]),
                           imported_at=now, imported_by=principal.actor)
         rows[row.id] = row
     years = sorted({year for year, _ in cases})
-    store.put_cases(list(rows.values()), principal.actor, now,
-                    {"year": years[0] if len(years) == 1 else years, "cases": len(cases), "distinct": len(rows),
-                     "source": source})
-    rebuild_index(settings_for(comp), objects, [_entry(r) for r in rows.values()])
+    archive.put_cases(list(rows.values()), principal.actor, now,
+                      {"year": years[0] if len(years) == 1 else years, "cases": len(cases), "distinct": len(rows),
+                       "source": source})
+    rebuild_index(settings_for(comp), archive, objects, [_entry(r) for r in rows.values()])
     return len(cases)
 
 
-def rebuild_index(s: domain.Settings, objects: store.Objects,
+def rebuild_index(s: domain.Settings, archive: ArchiveRepository, objects: OriginalityObjects,
                   added: list[domain.Entry] | None = None) -> tuple[domain.ArchiveIndex, str]:
     """Build and store the index: the stored index's documents plus `added` when they account for the
     whole archive table, else every archived case read back from the table."""
@@ -179,31 +178,32 @@ def rebuild_index(s: domain.Settings, objects: store.Objects,
         entries = {e.id: e for e in loaded[0].entries}
     for e in added or ():
         entries[e.id] = e
-    if loaded is None or len(entries) != store.count_cases():
-        entries = {row.id: _entry(row) for row in store.list_cases()}
+    if loaded is None or len(entries) != archive.count_cases():
+        entries = {row.id: _entry(row) for row in archive.list_cases()}
     index = domain.build_index(list(entries.values()), s)
     return index, objects.save_index(index)
 
 
-def archive_index(s: domain.Settings, objects: store.Objects) -> tuple[domain.ArchiveIndex, str]:
+def archive_index(s: domain.Settings, archive: ArchiveRepository,
+                  objects: OriginalityObjects) -> tuple[domain.ArchiveIndex, str]:
     """The stored index when it is usable; rebuilt (and stored) when missing or built with other settings."""
     loaded = objects.load_index()
     if loaded is not None and loaded[0].params == s.index_params():
         return loaded
-    if loaded is None and store.count_cases() == 0:
+    if loaded is None and archive.count_cases() == 0:
         return domain.empty_index(s), "empty"
     if loaded is not None:
         index = domain.build_index(loaded[0].entries, s)
         return index, objects.save_index(index)
-    return rebuild_index(s, objects)
+    return rebuild_index(s, archive, objects)
 
 
 # -- the check -------------------------------------------------------------------------------------
-def checked_cases(comp: Competition, year: int, cases: list[Case] | None = None) -> list[tuple[domain.Entry, int]]:
-    """Every case submitted and not withdrawn, whatever its later status, with its version (of `cases`, the
-    competition's cases when the caller has read them already)."""
+def checked_cases(year: int, cases: list[Case]) -> list[tuple[domain.Entry, int]]:
+    """Every case of `cases` (the competition's) submitted and not withdrawn, whatever its later status, with
+    its version."""
     out = []
-    for case in case_repository().list_for_competition(comp.id) if cases is None else cases:
+    for case in cases:
         if case.status not in CHECKED_STATUSES:
             continue
         body = case.body
@@ -214,13 +214,14 @@ def checked_cases(comp: Competition, year: int, cases: list[Case] | None = None)
     return out
 
 
-def report(comp: Competition, objects: store.Objects, cases: list[Case] | None = None) -> dict[str, Any]:
-    """The flags of the contract, with the threshold and how many cases were compared (`cases`: the
-    competition's cases, when the caller has read them)."""
+def report(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects, cases: CaseRepository,
+           read: list[Case] | None = None) -> dict[str, Any]:
+    """The flags of the contract, with the threshold and how many cases were compared (`read`: the
+    competition's cases, when the caller has read them already)."""
     s = settings_for(comp)
     year = competition_year(comp)
-    index, version = archive_index(s, objects)
-    checked = checked_cases(comp, year, cases)
+    index, version = archive_index(s, archive, objects)
+    checked = checked_cases(year, cases.list_for_competition(comp.id) if read is None else read)
     digest = hashlib.sha256(json.dumps({
         "index": version, "settings": s.as_dict(), "year": year,
         "cases": sorted([e.id, v] for e, v in checked),

@@ -9,10 +9,14 @@ read changed).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from ..domain import account_record
+from ..domain import originality as originality_rules
+from ..domain.archive_record import ArchiveCase
 from ..domain.case_record import Case, EarlierVersion
+from ..domain.certificate_record import Certificate
+from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
 from ..domain.result_record import FinalRecord, RankedCase, Ranking, ShownCase
 from ..domain.stage_record import StageRow
@@ -31,6 +35,10 @@ class CaseRepository(Protocol):
     def list_for_owner(self, owner_id: str) -> list[Case]: ...
 
     def list_for_competition(self, competition_id: str, category: str | None = None) -> list[Case]: ...
+
+    def iter_for_competition(self, competition_id: str) -> Iterator[Case]:
+        """The competition's cases page by page (an export reduces each to its row: never all held at once)."""
+        ...
 
     def get_version(self, case_id: str, version: int) -> EarlierVersion | None: ...
 
@@ -66,6 +74,84 @@ class CaseRepository(Protocol):
         """An organiser's 审核 decision: after `submission` closed, before `text_review` closes, on the
         submitted case as read (its version, status and previous decision)."""
         ...
+
+
+# -- export jobs (table export_jobs), the console's saved award list (S3), the archive (table archive_cases)
+# -- with the originality objects (S3), the issued certificates (table certificates)
+class ExportRepository(Protocol):
+    def create(self, job: ExportJob) -> None:
+        """A new queued job (never over an existing id)."""
+        ...
+
+    def get(self, job_id: str) -> ExportJob | None: ...
+
+    def queued(self, limit: int = 10) -> list[ExportJob]:
+        """The oldest queued jobs, oldest first."""
+        ...
+
+    def latest(self, competition_id: str, limit: int = 10) -> list[ExportJob]:
+        """The competition's newest jobs, newest first."""
+        ...
+
+    def claim(self, job: ExportJob, now: float) -> ExportJob | None:
+        """queued -> running (or running whose lease ran out): the job as claimed, None when someone else has
+        it or it is done."""
+        ...
+
+    def progress(self, job: ExportJob, percent: int) -> None:
+        """The percent (0-99), only while running (else Conflict)."""
+        ...
+
+    def finish(self, job: ExportJob, key: str, filename: str, now: float) -> ExportJob: ...
+
+    def fail(self, job: ExportJob, error: str, now: float) -> ExportJob: ...
+
+
+class AwardListRepository(Protocol):
+    def read(self, competition_id: str) -> dict[str, Any] | None:
+        """The organisers' saved 优秀组织奖 list ({"units", "saved_by", "saved_at"}), None until saved."""
+        ...
+
+    def write(self, competition_id: str, record: Mapping[str, Any], before: Mapping[str, Any] | None, actor: str,
+              now: float) -> None:
+        """Replace it, with its audit row."""
+        ...
+
+
+class ArchiveRepository(Protocol):
+    def put_cases(self, cases: list[ArchiveCase], actor: str, now: float, detail: dict[str, Any]) -> None:
+        """Write archived cases (an existing id is overwritten) and the import's audit row."""
+        ...
+
+    def count_cases(self) -> int: ...
+
+    def list_cases(self) -> list[ArchiveCase]: ...
+
+
+class OriginalityObjects(Protocol):
+    def load_index(self) -> tuple[originality_rules.ArchiveIndex, str] | None:
+        """The stored index and its ETag, None when there is none usable."""
+        ...
+
+    def save_index(self, index: originality_rules.ArchiveIndex) -> str: ...
+
+    def cached_flags(self, digest: str) -> dict[str, Any] | None: ...
+
+    def save_flags(self, digest: str, result: dict[str, Any]) -> None: ...
+
+
+class CertificateRepository(Protocol):
+    def record(self, issued: Iterable[Certificate]) -> int:
+        """Store the codes (a re-run rewrites the same rows); returns how many."""
+        ...
+
+    def get(self, code: str) -> Certificate | None: ...
+
+
+def certificate_repository() -> CertificateRepository:
+    """The process's certificate codes, for the services whose handlers do not pass them in yet (results)."""
+    from .. import bootstrap
+    return bootstrap.deps().certificates
 
 
 def case_repository() -> CaseRepository:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..domain import case_record
 from ..domain.case_record import category_key, frozen_map
@@ -153,6 +153,9 @@ class CaseRepository:
 
     def list_for_competition(self, competition_id: str, category: str | None = None) -> list[case_record.Case]:
         return [_domain(r) for r in list_for_competition(competition_id, category)]
+
+    def iter_for_competition(self, competition_id: str) -> Iterator[case_record.Case]:
+        return (_domain(r) for r in Case.by_competition.query(competition_id))
 
     def get_version(self, case_id: str, version: int) -> case_record.EarlierVersion | None:
         row = get_version(case_id, version)

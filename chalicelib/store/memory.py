@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..domain import case_record
 from ..domain.case_record import Case, EarlierVersion, category_key, frozen_map
@@ -61,6 +61,9 @@ class InMemoryCaseRepository:
         found = (c for c in self.cases.values() if c.competition_id == competition_id
                  and (category is None or c.category_key.startswith(f"{category}#")))
         return sorted(found, key=lambda c: c.category_key)
+
+    def iter_for_competition(self, competition_id: str) -> Iterator[Case]:
+        return iter(self.list_for_competition(competition_id))
 
     def get_version(self, case_id: str, version: int) -> EarlierVersion | None:
         return self.versions.get((case_id, version))

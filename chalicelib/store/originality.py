@@ -1,6 +1,9 @@
 """The archive of earlier years' cases (table archive_cases) and, in S3, the originality index and flags.
 
 Access patterns (docs/ORIGINALITY.md, "Storage"):
+`ArchiveRepository` (the table, as domain/archive_record.ArchiveCase) and `Objects` (the S3 objects) are the
+services' way in (services/repositories.ArchiveRepository, OriginalityObjects).
+
 - import: BatchWriteItem of ArchiveCase rows (corpus "archive", id) and one audit row;
 - rebuild the index when no usable one is stored: Query corpus = "archive" (every archived case);
 - check: GetObject `originality/index.bin` (once per Lambda container; afterwards a HeadObject compares the
@@ -15,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain import originality as domain
+from ..domain import archive_record
 from . import audit
 from .models import ArchiveCase
 
@@ -40,6 +44,37 @@ def count_cases() -> int:
 
 def list_cases() -> list[ArchiveCase]:
     return list(ArchiveCase.query(CORPUS))
+
+
+def _domain(row: ArchiveCase) -> archive_record.ArchiveCase:
+    body = json.loads(row.body)
+    return archive_record.ArchiveCase(
+        id=row.id, year=int(row.year), title=row.title, unit=row.unit, category=row.category,
+        background=body.get("background"), innovations=tuple(body.get("innovations") or ()),
+        results=tuple(body.get("results") or ()), imported_at=float(row.imported_at or 0),
+        imported_by=row.imported_by or "")
+
+
+def _row(case: archive_record.ArchiveCase) -> ArchiveCase:
+    body = {"background": case.background, "innovations": list(case.innovations), "results": list(case.results)}
+    return ArchiveCase(CORPUS, case.id, year=case.year, unit=case.unit, category=case.category, title=case.title,
+                       body=json.dumps(body, ensure_ascii=False), imported_at=case.imported_at,
+                       imported_by=case.imported_by)
+
+
+class ArchiveRepository:
+    """The archived cases in DynamoDB (one corpus), as domain archive cases."""
+
+    def put_cases(self, cases: list[archive_record.ArchiveCase], actor: str, now: float,
+                  detail: dict[str, Any]) -> None:
+        """Write the cases (an existing id is overwritten) and the import's audit row."""
+        put_cases([_row(c) for c in cases], actor, now, detail)
+
+    def count_cases(self) -> int:
+        return count_cases()
+
+    def list_cases(self) -> list[archive_record.ArchiveCase]:
+        return [_domain(r) for r in list_cases()]
 
 
 def _missing(exc: ClientError) -> bool:

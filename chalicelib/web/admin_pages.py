@@ -113,8 +113,8 @@ def case_list() -> Response:
     who = _admin()
     filters = {k: (query(k) or "").strip()[:100] for k in ("category", "status", "q")}
     try:
-        found = console.browse(bootstrap.competition(), who, filters["category"], filters["status"], filters["q"],
-                               _int(query("page"), 1))
+        found = console.browse(bootstrap.competition(), bootstrap.deps().cases, who, filters["category"],
+                               filters["status"], filters["q"], _int(query("page"), 1))
     except Invalid as e:
         return console_page("cases.html", who, "cases", 400, filters=filters, found=None, errors=e.fields or {},
                        message=e.message)
@@ -128,7 +128,7 @@ def case_detail(case_id: str) -> Response:
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
     return console_page("case.html", who, "cases",
-                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
+                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
                         genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
@@ -144,7 +144,7 @@ def provincial(case_id: str) -> Response:
                                      reason_required=True)
     except (Invalid, Conflict) as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
-                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
+                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
@@ -159,8 +159,8 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
                  error: Exception | None = None) -> Response:
     """审核: every submitted case by category with its review state, originality matches and a form; a refused
     form comes back with its errors beside that case's fields."""
-    cfg = bootstrap.config()
-    data = console.review(bootstrap.competition(), bootstrap.s3(), cfg.bucket, bootstrap.now_dt())
+    deps = bootstrap.deps()
+    data = console.review(bootstrap.competition(), deps.cases, deps.archive, deps.originality, bootstrap.now_dt())
     errors = _review_field_errors(getattr(error, "fields", None) or {})
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
@@ -267,7 +267,7 @@ def update_judge(judge_id: str) -> Response:
 def _assignments_page(who: Any, stage_id: str, status: int = 200, error: Invalid | Conflict | NotFound | None = None,
                       values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    data = console.assignments(bootstrap.deps().judging, comp, stage_id)
+    data = console.assignments(bootstrap.deps().judging, comp, bootstrap.deps().cases, stage_id)
     return console_page("assignments.html", who, "assignments", status, stage=stage_id, data=data, values=values or {},
                    errors=(error.fields or {}) if error else {}, message=error.message if error else None,
                    stages=judging.JUDGED_STAGES, coaching_round=competition_rules.is_coaching(stage_id),
@@ -303,7 +303,7 @@ def add_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
-        console.add_override(bootstrap.deps().judging, bootstrap.competition(), stage_id, values["judge_id"],
+        console.add_override(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id, values["judge_id"],
                              values["case_id"], who.actor, bootstrap.now())
     except (Invalid, NotFound) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, values)
@@ -533,7 +533,7 @@ def extra_judges_near_cut(stage_id: str) -> Response:
 def honors() -> Response:
     who = _admin()
     try:
-        found = console.honors(bootstrap.competition())
+        found = console.honors(bootstrap.competition(), bootstrap.deps().cases)
     except Conflict as e:
         return console_page("honors.html", who, "honors", found=None, message=e.message)
     return console_page("honors.html", who, "honors", found=found)
@@ -546,8 +546,7 @@ def organisation_awards() -> Response:
 
 
 def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
-    cfg = bootstrap.config()
-    found = console.organisation_awards(bootstrap.competition(), bootstrap.s3(), cfg.bucket)
+    found = console.organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists)
     return console_page("organisation_awards.html", who, "awards", status, found=found,
                    message=error.message if error else None)
 
@@ -557,7 +556,7 @@ def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> R
 def save_organisation_awards() -> Response:
     who, form = posted(ORGANISER)
     try:
-        console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
+        console.save_organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists,
                                          form.get("units", []), who.actor, bootstrap.now())
     except Invalid as e:
         return _awards_page(who, 400, e)
@@ -565,7 +564,8 @@ def save_organisation_awards() -> Response:
 
 
 def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
-    report = console.originality(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket,
+    deps = bootstrap.deps()
+    report = console.originality(bootstrap.competition(), deps.cases, deps.archive, deps.originality,
                                  _int(query("page"), 1))
     imported = _int(query("n"), 0) if query("done") == "imported" else None
     notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
@@ -612,8 +612,9 @@ def import_archive() -> Response:
     if upload is None or not upload.filename:
         return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))
     try:
-        imported = console.import_archive_workbook(bootstrap.competition(), who, upload.data, bootstrap.now(),
-                                                   bootstrap.s3(), bootstrap.config().bucket)
+        deps = bootstrap.deps()
+        imported = console.import_archive_workbook(bootstrap.competition(), deps.archive, deps.originality, who,
+                                                   upload.data, bootstrap.now())
     except (Invalid, TooLarge) as e:
         return _originality_page(who, STATUS.get(e.code, 400), e)
     raise Redirect(f"/admin/originality?done=imported&n={imported}")
@@ -622,9 +623,10 @@ def import_archive() -> Response:
 # -- exports and mail -------------------------------------------------------------------------------
 
 def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kind: str = "") -> Response:
-    comp, cfg = bootstrap.competition(), bootstrap.config()
-    url = lambda key, name: bootstrap.files().download_url(key, name, cfg.download_url_seconds)  # noqa: E731
-    jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status} for job in console.latest_exports(comp)]
+    comp, cfg, deps = bootstrap.competition(), bootstrap.config(), bootstrap.deps()
+    url = lambda key, name: deps.files.download_url(key, name, cfg.download_url_seconds)  # noqa: E731
+    jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status}
+            for job in console.latest_exports(comp, deps.exports)]
     kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
     return console_page("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
                    categories=[(c.id, c.name) for c in comp.categories],
@@ -646,15 +648,10 @@ def start_export() -> Response:
     who, form = posted(ORGANISER)
     kind = one(form, "kind")
     try:
-        job = exports.request(bootstrap.competition(), {"kind": kind, "category": one(form, "category")},
-                              who.actor, bootstrap.now())
+        job = exports.start(bootstrap.deps().exports, bootstrap.competition(),
+                            {"kind": kind, "category": one(form, "category")}, who.actor, bootstrap.now(), dispatch)
     except Invalid as e:
         return _exports_page(who, 400, e, kind)
-    try:
-        dispatch(job.id)
-    except Exception:
-        exports.not_started(job, bootstrap.now())
-        raise
     raise Redirect(f"/admin/exports?job={quote(job.id)}")
 
 

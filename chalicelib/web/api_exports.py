@@ -40,12 +40,8 @@ def dispatch(job_id: str) -> None:
 @endpoint
 def request_export():
     who = principal(_request(), ORGANISER)
-    job = exports.request(bootstrap.competition(), read_json(_request()), who.actor, bootstrap.now())
-    try:
-        dispatch(job.id)
-    except Exception:
-        exports.not_started(job, bootstrap.now())
-        raise
+    job = exports.start(bootstrap.deps().exports, bootstrap.competition(), read_json(_request()), who.actor,
+                        bootstrap.now(), dispatch)
     return 202, {"id": job.id, "status": exports.public_status(job)}
 
 
@@ -53,10 +49,10 @@ def request_export():
 @endpoint
 def export_status(job_id):
     principal(_request(), ORGANISER)
-    job = exports.get(bootstrap.competition(), job_id)
+    deps = bootstrap.deps()
+    job = exports.get(deps.exports, bootstrap.competition(), job_id)
     cfg = bootstrap.config()
-    return 200, exports.view(job, lambda key, name: bootstrap.files().download_url(key, name,
-                                                                                    cfg.download_url_seconds))
+    return 200, exports.view(job, lambda key, name: deps.files.download_url(key, name, cfg.download_url_seconds))
 
 
 @api_exports.route("/admin/mail", methods=["GET"])

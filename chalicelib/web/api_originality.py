@@ -28,8 +28,9 @@ ARCHIVE_MAX_BODY = 6 * 1024 * 1024   # a Lambda's synchronous payload limit; lar
 def import_archive():
     request = api_originality.current_request
     who = principal(request, ORGANISER)
-    imported = originality.import_archive(bootstrap.competition(), who, read_json(request, max_body=ARCHIVE_MAX_BODY),
-                                          bootstrap.now(), bootstrap.originality_objects())
+    deps = bootstrap.deps()
+    imported = originality.import_archive(bootstrap.competition(), deps.archive, deps.originality, who,
+                                          read_json(request, max_body=ARCHIVE_MAX_BODY), bootstrap.now())
     return 201, {"imported": imported}
 
 
@@ -37,4 +38,5 @@ def import_archive():
 @endpoint
 def originality_flags():
     principal(api_originality.current_request, ORGANISER)
-    return 200, originality.report(bootstrap.competition(), bootstrap.originality_objects())
+    deps = bootstrap.deps()
+    return 200, originality.report(bootstrap.competition(), deps.archive, deps.originality, deps.cases)

@@ -62,7 +62,7 @@ def organiser_shown(case_id: str) -> Response:
         showcase.set_shown(bootstrap.deps().cases, bootstrap.deps().showcase, case_id, raw, who.actor, bootstrap.now())
     except REFUSED as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
-                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), who, case_id),
+                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        showcase_errors=e.fields or {}, showcase_message=e.message, showcase_reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=showcase")

@@ -134,8 +134,10 @@ def case_certificate(case_id: str) -> Response:
     are); other units' cases and cases without one: 404."""
     who = signed_in(("unit", "organiser"))
     cfg = bootstrap.config()
-    url = certificates.own_certificate_url(bootstrap.competition(), who, case_id, bootstrap.files(),
-                                           cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds, bootstrap.now())
+    deps = bootstrap.deps()
+    url = certificates.own_certificate_url(bootstrap.competition(), deps.cases, deps.certificates, who, case_id,
+                                           deps.files, cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds,
+                                           bootstrap.now())
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **page_headers()})
 
 

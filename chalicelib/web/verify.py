@@ -37,7 +37,7 @@ def verify_form() -> Response:
 @page
 def verify_code(code: str) -> Response:
     canonical = certificates.normalise(code)
-    record = certificates.verify(code) if canonical else None
+    record = certificates.verify(bootstrap.deps().certificates, code) if canonical else None
     comp = bootstrap.competition()
     shown = certificates.display(canonical) if canonical else code[:40]
     if record is None or record.competition_id != comp.id:

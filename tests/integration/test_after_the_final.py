@@ -222,7 +222,7 @@ def save_award_list(units: list[str]) -> None:
     """What 保存最终名单 on /admin/organisation-awards does (services.console)."""
     from chalicelib import bootstrap
     from chalicelib.services import console
-    console.save_organisation_awards(bootstrap.competition(), bootstrap.s3(), bootstrap.config().bucket, units,
+    console.save_organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists, units,
                                      "organiser:e2e", bootstrap.now())
 
 
