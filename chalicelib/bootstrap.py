@@ -16,7 +16,7 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import CaseRepository
+    from .services.repositories import CaseRepository, MailRepository
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -54,6 +54,14 @@ def case_repository() -> CaseRepository:
     config()
     from .store.cases import CaseRepository as DynamoCases
     return DynamoCases()
+
+
+@lru_cache(maxsize=1)
+def mail_repository() -> MailRepository:
+    """The mail log in DynamoDB (services/repositories.MailRepository)."""
+    config()
+    from .store.mail import MailRepository as DynamoMail
+    return DynamoMail()
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +121,7 @@ class Deps:
     cases: CaseRepository
     files: Files
     clock: Callable[[], datetime]
+    mail: MailRepository
 
 
 _deps: list[Deps] = []
@@ -121,7 +130,7 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt, mail=mail_repository()))
     return _deps[0]
 
 
@@ -132,7 +141,7 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, mail_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

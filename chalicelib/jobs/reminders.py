@@ -7,4 +7,5 @@ from ..services import notifications
 
 def send_reminders() -> dict[str, int]:
     bootstrap.config()
-    return notifications.send_reminders(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now_dt())
+    return notifications.send_reminders(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now_dt(),
+                                        bootstrap.case_repository(), bootstrap.mail_repository())

@@ -174,7 +174,8 @@ def test_every_reader_of_the_window_shows_the_new_end(api, client, clock):
     assert shown.search(row) and "23:59" not in row
     judge_page = text(judge.get("/judge"))
     assert "文本评审已截止，评分已锁定，只能查看。" in judge_page and "截止时间：" not in judge_page
-    counts = notifications.send_reminders(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now_dt())
+    counts = notifications.send_reminders(bootstrap.competition(), bootstrap.result_ports(), bootstrap.now_dt(),
+                                          bootstrap.case_repository(), bootstrap.mail_repository())
     assert counts["judge_reminder"] == 0          # the stage is over: no "one day left" mail
 
 
