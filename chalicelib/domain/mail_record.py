@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# "queued" | "sending" | "sent" | "failed" | "bounced" | "dropped"
-STATUSES = ("queued", "sending", "sent", "failed", "bounced", "dropped")
-
-
 @dataclass(frozen=True)
 class MailRecord:
     mail_key: str                       # "<kind>#<object>#<recipient>"
@@ -20,7 +16,7 @@ class MailRecord:
     kind: str
     recipient: str
     subject: str
-    status: str
+    status: str                         # "queued" | "sending" | "sent" | "failed" | "bounced" | "dropped"
     created_at: float
     message_id: str | None = None       # SES's (or the relay's Message-ID) once sent
     error: str | None = None            # why the last send failed, or the bounce
