@@ -18,7 +18,7 @@ from .domain.competition import Competition, competition_from_config
 if TYPE_CHECKING:
     from .services.repositories import (
         AccountRepository, ArchiveRepository, AwardListRepository, CaseRepository, CertificateRepository,
-        ExportRepository, FinalRepository, JudgingRepository, OriginalityObjects, ResultRepository,
+        ExportRepository, FinalRepository, JudgingRepository, MailRepository, OriginalityObjects, ResultRepository,
         ShowcaseRepository, StageRepository,
     )
     from .services.results import Ports
@@ -107,6 +107,14 @@ def showcase_repository() -> ShowcaseRepository:
     config()
     from .store.showcase import ShowcaseRepository as DynamoShowcase
     return DynamoShowcase()
+
+
+@lru_cache(maxsize=1)
+def mail_repository() -> MailRepository:
+    """The mail log in DynamoDB (services/repositories.MailRepository)."""
+    config()
+    from .store.mail import MailRepository as DynamoMail
+    return DynamoMail()
 
 
 @lru_cache(maxsize=1)
@@ -211,6 +219,7 @@ class Deps:
     archive: ArchiveRepository
     originality: OriginalityObjects
     certificates: CertificateRepository
+    mail: MailRepository
 
 
 _deps: list[Deps] = []
@@ -227,7 +236,7 @@ def deps() -> Deps:
                           results=result_repository(), final=final_repository(), showcase=showcase_repository(),
                           ports=result_ports, exports=export_repository(), award_lists=award_list_repository(),
                           archive=archive_repository(), originality=originality_objects(),
-                          certificates=certificate_repository()))
+                          certificates=certificate_repository(), mail=mail_repository()))
     return _deps[0]
 
 
@@ -247,7 +256,7 @@ def reset() -> None:
     reset_settings()
     for cached in (config, competition, case_repository, account_repository, judging_repository, stage_repository,
                    result_repository, final_repository, showcase_repository, export_repository, award_list_repository,
-                   archive_repository, certificate_repository, s3, files, originality_objects, mail_transport, client):
+                   archive_repository, certificate_repository, mail_repository, s3, files, originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

@@ -7,5 +7,6 @@ from ..services import notifications
 
 def send_reminders() -> dict[str, int]:
     bootstrap.config()
-    return notifications.send_reminders(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(),
-                                        bootstrap.now_dt())
+    deps = bootstrap.deps()
+    return notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
+                                        deps.cases, deps.mail)

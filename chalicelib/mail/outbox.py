@@ -1,7 +1,10 @@
 """The mail port: each mail is sent at most once per (kind, object, recipient), whatever retries.
 
-A conditional put of the mail-log row claims the mail before it is sent; a retry finds the row and
-skips. Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, government relays).
+A conditional write of the mail-log row claims the mail before it is sent; a retry finds the row and
+skips. The log is a repository (services/repositories.MailRepository: store/mail.py over DynamoDB, its twin
+store/memory_mail.py); each function takes it as `mail`, the DynamoDB one when none is given. The rows that
+ride in another table's transaction (`prepare`, `queue`) are built here as the store's rows.
+Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, government relays).
 """
 from __future__ import annotations
 
@@ -12,14 +15,16 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any, Callable, Protocol
-
-from pynamodb.exceptions import UpdateError
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ..config import SmtpRelay
+from ..domain import mail_record
 from ..domain.accounts import EMAIL
 from ..store.models import MailRecord
 from .render import render
+
+if TYPE_CHECKING:
+    from ..services.repositories import MailRepository
 
 # Names the mail-log row in the message itself: an SES bounce event carries the original headers (event
 # publishing always includes them; identity notifications when "headers in notifications" is on), so a bounce
@@ -127,36 +132,35 @@ def mail_key(kind: str, object_key: str, recipient: str) -> str:
     return f"{kind}#{object_key}#{recipient.lower()}"
 
 
+def _log(mail: MailRepository | None) -> MailRepository:
+    """The mail log given, else the one in DynamoDB."""
+    if mail is not None:
+        return mail
+    from ..store.mail import MailRepository as DynamoMail
+    return DynamoMail()
+
+
 def send_once(transport: Transport, sender: str, competition_id: str, kind: str, object_key: str,
-              recipient: str, context: dict[str, Any], now: float) -> Outcome:
+              recipient: str, context: dict[str, Any], now: float, mail: MailRepository | None = None) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
     `object_key`; a send that failed is tried again by later calls, MAX_ATTEMPTS send calls in all."""
     if not EMAIL.match(recipient or ""):
         return Outcome(False, "invalid_address")
+    log = _log(mail)
     subject, text, html = render(kind, context)
-    record = MailRecord(mail_key(kind, object_key, recipient))
-    retry = (MailRecord.status == "failed") & (MailRecord.attempts.does_not_exist()
-                                               | (MailRecord.attempts < MAX_ATTEMPTS))
-    try:   # the claim: one UpdateItem creates the row or takes a failed one back, counting the attempt
-        record.update(actions=[
-            MailRecord.competition_id.set(competition_id), MailRecord.kind.set(kind),
-            MailRecord.recipient.set(recipient), MailRecord.subject.set(subject),
-            MailRecord.status.set("sending"), MailRecord.created_at.set(MailRecord.created_at | now),
-            MailRecord.attempts.set((MailRecord.attempts | 0) + 1),
-        ], condition=MailRecord.mail_key.does_not_exist() | retry)
-    except UpdateError as exc:
-        if "ConditionalCheckFailed" in str(exc):
-            return Outcome(False, "already_sent")
-        raise
+    # the claim: one write creates the row or takes a failed one back, counting the attempt
+    record = log.claim(mail_key(kind, object_key, recipient), competition_id, kind, recipient, subject, now,
+                       MAX_ATTEMPTS)
+    if record is None:
+        return Outcome(False, "already_sent")
     message = build_message(sender, recipient, subject, text, html)
     message[MAIL_KEY_HEADER] = record.mail_key
     try:
         message_id = transport.send(message)
     except Exception as exc:
-        record.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__)])
+        log.mark_failed(record.mail_key, type(exc).__name__)
         raise
-    record.update(actions=[MailRecord.status.set("sent"), MailRecord.message_id.set(message_id),
-                           MailRecord.sent_at.set(now), MailRecord.error.remove()])
+    log.mark_sent(record.mail_key, message_id, now)
     return Outcome(True)
 
 
@@ -186,29 +190,25 @@ def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipi
     return Prepared(record, message)
 
 
-def deliver(transport: Transport, prepared: Prepared) -> bool:
+def deliver(transport: Transport, prepared: Prepared, mail: MailRepository | None = None) -> bool:
     """Send a prepared mail (its row is already written). A failure is recorded on the row, not raised."""
     try:
         transport.send(prepared.message)
         return True
     except Exception as exc:
-        prepared.record.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__)])
+        _log(mail).mark_failed(prepared.record.mail_key, type(exc).__name__)
         return False
 
 
-def recent(competition_id: str, limit: int = 200) -> list[MailRecord]:
-    return list(MailRecord.by_competition.query(competition_id, scan_index_forward=False, limit=limit))
+def recent(competition_id: str, limit: int = 200, mail: MailRepository | None = None) -> list[mail_record.MailRecord]:
+    return _log(mail).recent(competition_id, limit)
 
 
-def would_skip(kind: str, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+def would_skip(kind: str, pairs: list[tuple[str, str]], mail: MailRepository | None = None) -> set[tuple[str, str]]:
     """Which (object, recipient) pairs `send_once` would skip now, read without claiming anything: the mail
     was sent, is being sent, bounced, or failed MAX_ATTEMPTS times. One BatchGetItem per 100 pairs."""
     keys = {mail_key(kind, obj, recipient): (obj, recipient) for obj, recipient in pairs}
-    skipped = set()
-    for row in MailRecord.batch_get(list(keys)):
-        if row.status != "failed" or (row.attempts or 0) >= MAX_ATTEMPTS:
-            skipped.add(keys[row.mail_key])
-    return skipped
+    return {keys[row.mail_key] for row in _log(mail).get_many(list(keys)) if not row.may_retry(MAX_ATTEMPTS)}
 
 
 # -- queued mail ---------------------------------------------------------------------------------
@@ -229,45 +229,21 @@ def queue(competition_id: str, kind: str, object_key: str, recipient: str | None
                       queued_for=competition_id, ref=ref, attempts=0)
 
 
-def queued(competition_id: str, limit: int) -> list[MailRecord]:
+def queued(competition_id: str, limit: int, mail: MailRepository | None = None) -> list[mail_record.MailRecord]:
     """The mail the queued sender owes, oldest first (one Query of the sparse by_queue index)."""
-    return list(MailRecord.by_queue.query(competition_id, limit=limit))
+    return _log(mail).queued(competition_id, limit)
 
 
-def object_of(record: MailRecord) -> str:
+def object_of(record: Any) -> str:
     """The object part of a row's key `<kind>#<object>#<recipient>`."""
-    return record.mail_key.split("#", 1)[1].rsplit("#", 1)[0]
+    return str(record.mail_key).split("#", 1)[1].rsplit("#", 1)[0]
 
 
-def _claim(record: MailRecord, now: float) -> bool:
-    """Take a queued row (or a failed one with attempts left) for sending, counting the attempt; False when
-    another sender has it, it was sent, or it left the queue."""
-    waiting = (MailRecord.status == "queued") | ((MailRecord.status == "failed")
-                                                  & (MailRecord.attempts < MAX_ATTEMPTS))
-    try:
-        record.update(actions=[MailRecord.status.set("sending"), MailRecord.attempts.set((MailRecord.attempts | 0) + 1),
-                               MailRecord.claimed_at.set(now)],
-                      condition=MailRecord.queued_for.exists() & waiting)
-    except UpdateError as exc:
-        if "ConditionalCheckFailed" in str(exc):
-            return False
-        raise
-    return True
-
-
-def drop(rows: list[MailRecord]) -> int:
+def drop(rows: list[mail_record.MailRecord], mail: MailRepository | None = None) -> int:
     """Mark queued rows whose object is already gone "dropped" without claiming them (one conditional
     UpdateItem each: a row another sender has taken meanwhile is left to it). Returns how many."""
-    dropped = 0
-    for row in rows:
-        try:
-            row.update(actions=[MailRecord.status.set("dropped"), MailRecord.queued_for.remove()],
-                       condition=MailRecord.queued_for.exists() & (MailRecord.status == "queued"))
-            dropped += 1
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
-    return dropped
+    log = _log(mail)
+    return sum(log.drop(row.mail_key) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -278,27 +254,30 @@ class Drained:
     skipped: int = 0
 
 
-def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
-                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
-                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic) -> Drained:
+def send_queued(transport: Transport, sender: str, rows: list[mail_record.MailRecord],
+                compose: Callable[[mail_record.MailRecord], dict[str, Any] | None], now: Callable[[], float],
+                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic,
+                mail: MailRepository | None = None) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
     becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls.
     After `budget_seconds` no further row is claimed (the rest wait for the next run)."""
     started = elapsed()
+    log = _log(mail)
     # A dropped mail takes no sending slot; a sent one waits for its slot (at most one interval) after it was
     # composed, so what goes out was read just before.
     pace, send = ((transport.pace, transport.transport.send) if isinstance(transport, Throttled)
                   else ((lambda: None), transport.send))
     sent = failed = dropped = skipped = 0
-    for row in rows:
+    for queued_row in rows:
         if budget_seconds is not None and elapsed() - started > budget_seconds:
             break
-        if not _claim(row, now()):
+        row = log.claim_queued(queued_row.mail_key, now(), MAX_ATTEMPTS)
+        if row is None:
             skipped += 1
             continue
         context = compose(row)
         if context is None:
-            row.update(actions=[MailRecord.status.set("dropped"), MailRecord.queued_for.remove()])
+            log.drop(row.mail_key, claimed=True)
             dropped += 1
             continue
         subject, text, html = render(row.kind, context)
@@ -308,18 +287,14 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
         try:
             message_id = send(message)
         except Exception as exc:
-            done = [MailRecord.queued_for.remove()] if (row.attempts or 0) >= MAX_ATTEMPTS else []
-            row.update(actions=[MailRecord.status.set("failed"), MailRecord.error.set(type(exc).__name__), *done])
+            log.mark_failed(row.mail_key, type(exc).__name__, dequeue=(row.attempts or 0) >= MAX_ATTEMPTS)
             failed += 1
             continue
-        row.update(actions=[MailRecord.status.set("sent"), MailRecord.message_id.set(message_id or
-                                                                                   str(message["Message-ID"])),
-                            MailRecord.subject.set(subject), MailRecord.sent_at.set(now()),
-                            MailRecord.error.remove(), MailRecord.queued_for.remove()])
+        log.mark_sent(row.mail_key, message_id or str(message["Message-ID"]), now(), subject=subject, dequeue=True)
         sent += 1
     return Drained(sent, failed, dropped, skipped)
 
 
-def states(keys: list[str]) -> dict[str, str]:
+def states(keys: list[str], mail: MailRepository | None = None) -> dict[str, str]:
     """The status of each of these mail-log rows that exists (one BatchGetItem per 100 keys)."""
-    return {row.mail_key: row.status for row in MailRecord.batch_get(list(dict.fromkeys(keys)))} if keys else {}
+    return {row.mail_key: row.status for row in _log(mail).get_many(keys)} if keys else {}

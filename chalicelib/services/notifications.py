@@ -13,7 +13,10 @@ doubled schedule sends nothing twice:
 `registered` and `submitted` are called from the account and case services after the write succeeded.
 They never raise: a unit's account or submission must stand even when mail is down (the failure is logged
 and the mail log row says "failed"). They build their adapters lazily from bootstrap (tests replace
-`ports_and_competition`).
+`ports_and_competition`, and may pass the mail log as `mail`).
+
+The mail log is the `MailRepository` (services/repositories.py) and the cases the `CaseRepository`, both given
+by the caller: the schedules and the console pass the process's (bootstrap), service tests the in-memory twins.
 """
 from __future__ import annotations
 
@@ -25,12 +28,11 @@ from typing import Any, Iterable
 from ..domain import case_record
 from ..domain.account_record import Account
 from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
+from ..domain.mail_record import MailRecord
 from ..domain.readable import when
 from ..mail import outbox
-from ..store import cases as case_store
-from ..store.models import Case, MailRecord
 from . import stages as stage_service
-from .repositories import JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, MailRepository
 
 log = logging.getLogger("saiping")
 REMINDER_DAYS = (3, 1)
@@ -53,26 +55,34 @@ def _common(comp: Competition, ports: Any) -> dict[str, Any]:
 
 
 def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float) -> bool:
+          context: dict[str, Any], now: float, mail: MailRepository | None = None) -> bool:
+    """Send once through the port; `mail`: the mail log (the process's when not given)."""
     if not recipient:
         return False
     try:
         return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient,
-                                {**_common(comp, ports), **context}, now).sent
+                                {**_common(comp, ports), **context}, now, _mail_log(mail)).sent
     except Exception:
         log.exception("%s mail to %s failed", kind, object_key)
         return False
 
 
 # -- after a unit's own actions (best effort) ---------------------------------------------------
-def registered(account: Account, now: float) -> bool:
+def _mail_log(mail: MailRepository | None) -> MailRepository:
+    if mail is not None:
+        return mail
+    from .repositories import mail_repository
+    return mail_repository()
+
+
+def registered(account: Account, now: float, mail: MailRepository | None = None) -> bool:
     """The welcome mail, claimed and sent through the port (two calls: the account's request stays within
     its budget of three DynamoDB calls)."""
     try:
         ports, comp = ports_and_competition()
         return _send(ports, comp, "registration", account.id, account.email, {
             "unit": account.unit_name or "", "username": account.username, "contact": account.contact_name or ""},
-            now)
+            now, mail)
     except Exception:
         log.exception("registration mail for %s not sent", account.username)
         return False
@@ -100,19 +110,19 @@ def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at
         return None
 
 
-def deliver(prepared: outbox.Prepared | None) -> bool:
+def deliver(prepared: outbox.Prepared | None, mail: MailRepository | None = None) -> bool:
     if prepared is None:
         return False
     try:
         ports, _ = ports_and_competition()
-        return outbox.deliver(ports.transport, prepared)
+        return outbox.deliver(ports.transport, prepared, _mail_log(mail))
     except Exception:
         log.exception("submission receipt %s not sent", prepared.record.mail_key)
         return False
 
 
 # -- after an organiser's decision (best effort) ---------------------------------------------------
-def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
+def reviewed(comp: Competition, case: case_record.Case, now: float, mail: MailRepository | None = None) -> bool:
     """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
     Once per decision (the key holds the decision's time in milliseconds); never raises."""
     from ..domain.review import DECISIONS
@@ -124,14 +134,15 @@ def reviewed(comp: Competition, case: case_record.Case, now: float) -> bool:
         return _send(ports, comp, "case_review", f"{case.id}@{int((case.reviewed_at or 0) * 1000)}", account.email, {
             "unit": account.unit_name or "", "title": case.title, "case_id": case.id,
             "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision or ""],
-            "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now)
+            "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now, mail)
     except Exception:
         log.exception("review mail for %s not sent", case.id)
         return False
 
 
 # -- the hourly schedule ------------------------------------------------------------------------
-def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, now: datetime) -> dict[str, int]:
+def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, now: datetime, cases: CaseRepository,
+                   mail: MailRepository) -> dict[str, int]:
     """Deadline reminders (3 days and 1 day before submission closes), judge reminders (1 day before a
     scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
     windows = stage_service.windows(comp)
@@ -139,15 +150,15 @@ def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, no
     submission = windows[StageId.SUBMISSION]
     days = reminder_days(submission, now)
     if days is not None:
-        counts["deadline_reminder"] = deadline_reminders(comp, ports, submission, days, now)
+        counts["deadline_reminder"] = deadline_reminders(comp, ports, submission, days, now, cases, mail)
     for stage in SCORED_STAGES:
         window = windows[stage]
         if window.is_open(now) and window.closes_at - now <= JUDGE_REMINDER_BEFORE:
-            counts["judge_reminder"] += judge_reminders(judging, comp, ports, window, now)
+            counts["judge_reminder"] += judge_reminders(judging, comp, ports, window, now, mail)
     for stage in COACHING_ROUNDS:
         window = windows[stage]
         if window.opens_at <= now < window.closes_at + FEEDBACK_GRACE:
-            counts["feedback_available"] += feedback_notices(judging, comp, ports, window, now)
+            counts["feedback_available"] += feedback_notices(judging, comp, ports, window, now, cases, mail)
     return counts
 
 
@@ -162,10 +173,11 @@ def reminder_days(submission: StageWindow, now: datetime) -> int | None:
     return None
 
 
-def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, days: int, now: datetime) -> int:
+def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, days: int, now: datetime,
+                       cases: CaseRepository, mail: MailRepository) -> int:
     """Units with a draft and no submitted case."""
-    by_owner: dict[str, list[Case]] = {}
-    for case in case_store.list_for_competition(comp.id):
+    by_owner: dict[str, list[case_record.Case]] = {}
+    for case in cases.list_for_competition(comp.id):
         by_owner.setdefault(case.owner_id, []).append(case)
     sent = 0
     close_key = int(submission.closes_at.timestamp())
@@ -174,15 +186,16 @@ def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, d
         drafts = [c for c in owned if c.status == "draft"]
         if not drafts or any(c.status == "submitted" for c in owned):
             continue
-        titles = [json.loads(c.body).get("title") or "（未命名草稿）" for c in drafts]
+        titles = [c.body.get("title") or "（未命名草稿）" for c in drafts]
         sent += _send(ports, comp, "deadline_reminder", f"submission@{close_key}#{days}d#{account.id}",
                       account.email, {"unit": account.unit_name or "", "days": days,
                                       "closes_at": _when(submission.closes_at), "drafts": titles},
-                      now.timestamp())
+                      now.timestamp(), mail)
     return sent
 
 
-def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, window: StageWindow, now: datetime) -> int:
+def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, window: StageWindow, now: datetime,
+                    mail: MailRepository) -> int:
     """Judges with unscored (and not recused) assignments in the stage."""
     totals: dict[str, int] = {}
     unscored: dict[str, int] = {}
@@ -203,11 +216,12 @@ def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, w
             continue
         sent += _send(ports, comp, "judge_reminder", f"{window.id}@{close_key}#{judge_id}", judge.email, {
             "judge_name": judge.name, "stage_name": window.name, "closes_at": _when(window.closes_at),
-            "total": totals[judge_id], "unscored": count}, now.timestamp())
+            "total": totals[judge_id], "unscored": count}, now.timestamp(), mail)
     return sent
 
 
-def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, coaching: StageWindow, now: datetime) -> int:
+def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, coaching: StageWindow, now: datetime,
+                     cases: CaseRepository, mail: MailRepository) -> int:
     """One notice per case and coaching round (专家辅导, 赛前辅导) with feedback, to the unit that submitted it."""
     case_ids = sorted({s.case_id for s in judging.slots_of_stage(coaching.id, comp.category_ids) if s.feedback})
     if not case_ids:
@@ -215,20 +229,20 @@ def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, 
     emails = {a.id: a for a in ports.accounts.list_units()}
     sent = 0
     for case_id in case_ids:
-        case = case_store.get(case_id)
+        case = cases.get(case_id)
         account = emails.get(case.owner_id) if case else None
         if case is None or account is None:
             continue
         object_key = case.id if coaching.id == StageId.COACHING else f"{case.id}#{coaching.id}"   # once per round
         sent += _send(ports, comp, "feedback_available", object_key, account.email, {
-            "unit": account.unit_name or "", "title": json.loads(case.body).get("title", ""), "case_id": case.id,
-            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp())
+            "unit": account.unit_name or "", "title": case.body.get("title", ""), "case_id": case.id,
+            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp(), mail)
     return sent
 
 
 # -- the mail log and bounces -------------------------------------------------------------------
-def mail_log(comp: Competition, limit: int = 200, kind: str | None = None) -> dict[str, Any]:
-    records = outbox.recent(comp.id, limit=max(1, min(limit, 1000)))
+def mail_log(comp: Competition, mail: MailRepository, limit: int = 200, kind: str | None = None) -> dict[str, Any]:
+    records = mail.recent(comp.id, max(1, min(limit, 1000)))
     if kind:
         records = [r for r in records if r.kind == kind]
     return {"mail": [{
@@ -243,7 +257,7 @@ def _iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).isoformat(timespec="seconds")
 
 
-def record_bounces(notifications: Iterable[dict[str, Any]], now: float) -> int:
+def record_bounces(notifications: Iterable[dict[str, Any]], now: float, mail: MailRepository) -> int:
     """Mark the mail-log rows that SES reports as bounced (SES -> SNS -> the bounce handler).
 
     Each notification is SES's JSON, in either of SES's two shapes: the configuration set's event publishing
@@ -270,34 +284,32 @@ def record_bounces(notifications: Iterable[dict[str, Any]], now: float) -> int:
         recipients = {str(r.get("emailAddress", "")).lower(): r for r in bounce.get("bouncedRecipients") or []}
         if not recipients:
             continue
-        for record in _bounced_rows(note.get("mail") or {}):
+        for record in _bounced_rows(note.get("mail") or {}, mail):
             hit = recipients.get(record.recipient.lower())
             if hit is None:
                 continue
             reason = f"{bounce.get('bounceType', '')}/{bounce.get('bounceSubType', '')}"
             if hit.get("diagnosticCode"):
                 reason += f": {hit['diagnosticCode']}"
-            record.update(actions=[MailRecord.status.set("bounced"), MailRecord.error.set(reason[:500]),
-                                   MailRecord.bounced_at.set(now)])
+            mail.mark_bounced(record.mail_key, reason[:500], now)
             marked += 1
     return marked
 
 
-def _bounced_rows(mail: dict[str, Any]) -> list[MailRecord]:
+def _bounced_rows(mail: dict[str, Any], log: MailRepository) -> list[MailRecord]:
     """The mail-log rows a notification's `mail` object names: by our X-Saiping-Mail header (always there in
     event publishing; in identity notifications when headers are included), else by SES's message id or the
     Message-ID header."""
     for header in mail.get("headers") or []:
         if isinstance(header, dict) and str(header.get("name", "")).lower() == outbox.MAIL_KEY_HEADER.lower():
-            try:
-                return [MailRecord.get(" ".join(str(header.get("value", "")).split()))]
-            except MailRecord.DoesNotExist:
-                pass
-    found: dict[str, MailRecord] = {}
+            found = log.get(" ".join(str(header.get("value", "")).split()))
+            if found is not None:
+                return [found]
+    rows: dict[str, MailRecord] = {}
     for message_id in (mail.get("messageId"), (mail.get("commonHeaders") or {}).get("messageId")):
         if message_id:
-            found.update({r.mail_key: r for r in MailRecord.by_message.query(str(message_id))})
-    return list(found.values())
+            rows.update({r.mail_key: r for r in log.by_message(str(message_id))})
+    return list(rows.values())
 
 
 def sns_messages(event: Any) -> list[dict[str, Any]]:

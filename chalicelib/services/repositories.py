@@ -20,6 +20,7 @@ from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
 from ..domain.result_record import FinalRecord, RankedCase, Ranking, ShownCase
 from ..domain.stage_record import StageRow
+from ..domain.mail_record import MailRecord
 
 StageKey = tuple[str, ...]
 
@@ -450,3 +451,60 @@ def final_repository() -> FinalRepository:
     """The process's final repository, for the services whose callers do not pass one in yet."""
     from .. import bootstrap
     return bootstrap.deps().final
+
+
+# -- the mail log (table mail_log) ------------------------------------------------------------------------
+class MailRepository(Protocol):
+    """The mail log: one row per (kind, object, recipient), the once-only key of every mail. A claim that is
+    refused (the mail was sent, is being sent, bounced, or failed its attempts) answers None, not an error."""
+
+    def get(self, mail_key: str) -> MailRecord | None: ...
+
+    def get_many(self, mail_keys: Sequence[str]) -> list[MailRecord]:
+        """The rows of these keys that exist."""
+        ...
+
+    def by_message(self, message_id: str) -> list[MailRecord]:
+        """The rows sent with this (SES) message id."""
+        ...
+
+    def recent(self, competition_id: str, limit: int) -> list[MailRecord]:
+        """The competition's mail log, newest first."""
+        ...
+
+    def queued(self, competition_id: str, limit: int) -> list[MailRecord]:
+        """The mail the queued sender owes (queued, or failed with attempts left), oldest first."""
+        ...
+
+    def claim(self, mail_key: str, competition_id: str, kind: str, recipient: str, subject: str, now: float,
+              max_attempts: int) -> MailRecord | None:
+        """The mail "sending", new or a failed one with fewer than `max_attempts` send calls, counting this
+        attempt; None when it may not be sent now."""
+        ...
+
+    def claim_queued(self, mail_key: str, now: float, max_attempts: int) -> MailRecord | None:
+        """A queued mail (or a failed one with attempts left, still in the queue) "sending", counting the
+        attempt; None when another sender has it, it was sent, or it left the queue."""
+        ...
+
+    def mark_sent(self, mail_key: str, message_id: str, now: float, subject: str | None = None,
+                  dequeue: bool = False) -> None:
+        """Sent with this message id (an earlier error cleared); `dequeue`: it leaves the queue."""
+        ...
+
+    def mark_failed(self, mail_key: str, error: str, dequeue: bool = False) -> None:
+        """The send failed (`error`: the exception's name); `dequeue`: it leaves the queue (its last attempt)."""
+        ...
+
+    def mark_bounced(self, mail_key: str, reason: str, now: float) -> None: ...
+
+    def drop(self, mail_key: str, claimed: bool = False) -> bool:
+        """The mail "dropped", out of the queue: only while it is queued and unclaimed (else False), or
+        `claimed`: the caller's own claim."""
+        ...
+
+
+def mail_repository() -> MailRepository:
+    """The process's mail log, for the callers that do not pass one in yet."""
+    from .. import bootstrap
+    return bootstrap.mail_repository()

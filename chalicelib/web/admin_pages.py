@@ -658,7 +658,7 @@ def start_export() -> Response:
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = query("kind") or ""
     comp = bootstrap.competition()
-    log = notifications.mail_log(comp, 200, kind if kind in MAIL_KINDS else None)
+    log = notifications.mail_log(comp, bootstrap.mail_repository(), 200, kind if kind in MAIL_KINDS else None)
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",

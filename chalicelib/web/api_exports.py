@@ -61,4 +61,5 @@ def mail_log():
     principal(_request(), ORGANISER)
     params = _request().query_params or {}
     limit = int_param(params["limit"], "limit") if params.get("limit") else 200
-    return 200, notifications.mail_log(bootstrap.competition(), limit, params.get("kind") or None)
+    return 200, notifications.mail_log(bootstrap.competition(), bootstrap.mail_repository(), limit,
+                                       params.get("kind") or None)

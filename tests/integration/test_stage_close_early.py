@@ -174,8 +174,9 @@ def test_every_reader_of_the_window_shows_the_new_end(api, client, clock):
     assert shown.search(row) and "23:59" not in row
     judge_page = text(judge.get("/judge"))
     assert "文本评审已截止，评分已锁定，只能查看。" in judge_page and "截止时间：" not in judge_page
-    counts = notifications.send_reminders(bootstrap.deps().judging, bootstrap.competition(), bootstrap.result_ports(),
-                                          bootstrap.now_dt())
+    deps = bootstrap.deps()
+    counts = notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
+                                          deps.cases, deps.mail)
     assert counts["judge_reminder"] == 0          # the stage is over: no "one day left" mail
 
 
