@@ -16,7 +16,7 @@ from .config import Settings, reset as reset_settings, settings
 from .domain.competition import Competition, competition_from_config
 
 if TYPE_CHECKING:
-    from .services.repositories import CaseRepository
+    from .services.repositories import CaseRepository, CompetitionRepository
     from .store.files import Files
 
 _clock: list[Callable[[], float]] = [time.time]
@@ -54,6 +54,14 @@ def case_repository() -> CaseRepository:
     config()
     from .store.cases import CaseRepository as DynamoCases
     return DynamoCases()
+
+
+@lru_cache(maxsize=1)
+def competition_repository() -> CompetitionRepository:
+    """The competitions table, for the services (services/repositories.CompetitionRepository)."""
+    config()
+    from .store.competitions import CompetitionRepository as DynamoCompetitions
+    return DynamoCompetitions()
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +119,7 @@ class Deps:
     the mail transport and the clock. A handler takes what its service uses from `deps()` and passes it as
     arguments; no service reaches for an adapter itself."""
     cases: CaseRepository
+    competitions: CompetitionRepository
     files: Files
     clock: Callable[[], datetime]
 
@@ -121,7 +130,8 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        _deps.append(Deps(cases=case_repository(), files=files(), clock=now_dt))
+        _deps.append(Deps(cases=case_repository(), competitions=competition_repository(), files=files(),
+                           clock=now_dt))
     return _deps[0]
 
 
@@ -132,7 +142,8 @@ def use(replacement: Deps) -> None:
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, s3, files, originality_objects, mail_transport, client):
+    for cached in (config, competition, case_repository, competition_repository, s3, files, originality_objects,
+                   mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

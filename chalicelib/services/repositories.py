@@ -9,9 +9,10 @@ read changed).
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 from ..domain.case_record import Case, EarlierVersion
+from ..domain.competition_record import CompetitionRecord
 
 StageKey = tuple[str, ...]
 
@@ -68,3 +69,26 @@ def case_repository() -> CaseRepository:
     """The process's case repository, for the services whose handlers do not pass one in yet."""
     from .. import bootstrap
     return bootstrap.case_repository()
+
+
+# -- the competitions table (竞赛届次: store/competitions.py, store/memory_competitions.py) ---------------------
+
+class CompetitionRepository(Protocol):
+    """Competitions stored as data (domain/competition_record.CompetitionRecord). A refused write raises
+    Duplicate (an id in use) or VersionConflict (the competition as read changed)."""
+
+    def get(self, competition_id: str) -> CompetitionRecord | None: ...
+
+    def list_all(self) -> list[CompetitionRecord]:
+        """Every competition, newest (created) first."""
+        ...
+
+    def create(self, record: CompetitionRecord, actor: str, now: float) -> None:
+        """A new competition (never over an existing id), with its audit row."""
+        ...
+
+    def save(self, record: CompetitionRecord, definition: Mapping[str, Any], changed: Sequence[str], action: str,
+             actor: str, now: float) -> CompetitionRecord:
+        """The new definition (its state its own) on the record as read (its version); the audit row's before and
+        after are the values at the `changed` paths (competition_edit.changed_paths)."""
+        ...
