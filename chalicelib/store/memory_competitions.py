@@ -22,13 +22,15 @@ TAKEN = "这个竞赛编号已被使用，请换一个"
 
 @dataclass(frozen=True)
 class Change:
-    """What a save's audit row is about: the action, who, the changed paths and their values before and after."""
+    """What an audit row is about: the action, who, and of a save the changed paths and their values before and
+    after; of a creation the definition's text (`created`)."""
     competition_id: str
     actor: str
     action: str
-    changed: tuple[str, ...]
-    before: Mapping[str, Any]
-    after: Mapping[str, Any]
+    changed: tuple[str, ...] = ()
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    created: str | None = None
 
 
 class InMemoryCompetitionRepository:
@@ -55,6 +57,7 @@ class InMemoryCompetitionRepository:
             raise Duplicate(TAKEN, {"id": TAKEN})
         self.records[record.id] = record
         self.audit.append((f"competition#{record.id}", actor, "competition.create"))
+        self.changes.append(Change(record.id, actor, "competition.create", created=record.stored_definition))
 
     def save(self, record: CompetitionRecord, definition: Mapping[str, Any], changed: Sequence[str], action: str,
              actor: str, now: float) -> CompetitionRecord:
