@@ -18,6 +18,7 @@ from .domain.competition import Competition, competition_from_config
 if TYPE_CHECKING:
     from .services.repositories import (
         AccountRepository, ArchiveRepository, AwardListRepository, CaseRepository, CertificateRepository,
+        CompetitionRepository,
         ExportRepository, FinalRepository, JudgingRepository, MailRepository, OriginalityObjects, ResultRepository,
         ShowcaseRepository, StageRepository,
     )
@@ -118,6 +119,14 @@ def mail_repository() -> MailRepository:
 
 
 @lru_cache(maxsize=1)
+def competition_repository() -> CompetitionRepository:
+    """The competitions table, for the services (services/repositories.CompetitionRepository)."""
+    config()
+    from .store.competitions import CompetitionRepository as DynamoCompetitions
+    return DynamoCompetitions()
+
+
+@lru_cache(maxsize=1)
 def s3() -> Any:
     from .store import aws
     return aws.s3(config())
@@ -206,6 +215,7 @@ class Deps:
     arguments; no service reaches for an adapter itself."""
     cases: CaseRepository
     judging: JudgingRepository
+    competitions: CompetitionRepository
     files: Files
     clock: Callable[[], datetime]
     accounts: AccountRepository
@@ -236,7 +246,8 @@ def deps() -> Deps:
                           results=result_repository(), final=final_repository(), showcase=showcase_repository(),
                           ports=result_ports, exports=export_repository(), award_lists=award_list_repository(),
                           archive=archive_repository(), originality=originality_objects(),
-                          certificates=certificate_repository(), mail=mail_repository()))
+                          certificates=certificate_repository(), mail=mail_repository(),
+                          competitions=competition_repository()))
     return _deps[0]
 
 
@@ -256,7 +267,8 @@ def reset() -> None:
     reset_settings()
     for cached in (config, competition, case_repository, account_repository, judging_repository, stage_repository,
                    result_repository, final_repository, showcase_repository, export_repository, award_list_repository,
-                   archive_repository, certificate_repository, mail_repository, s3, files, originality_objects, mail_transport, client):
+                   archive_repository, certificate_repository, mail_repository, competition_repository, s3, files,
+                   originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

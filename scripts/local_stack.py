@@ -1,12 +1,13 @@
 """Provisions the emulated AWS for the local stack: tables, the bucket (with CORS), the SES sender,
-the competition's stage windows and the organiser account. Safe to run again on existing data."""
+the competition (its definition in the competitions table, 进行中, and its stage windows) and the organiser
+account. Safe to run again on existing data."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from chalicelib import bootstrap
 from chalicelib.domain.competition import CHINA
-from chalicelib.services import accounts, stages
+from chalicelib.services import accounts, competitions, stages
 from chalicelib.store import schema
 
 
@@ -25,9 +26,11 @@ def create_resources(site_origin: str) -> None:
 
 
 def seed_competition(now: datetime) -> int:
-    """Demo windows for a fresh local competition: submission open from today for 30 days, then the rest."""
+    """The deployment's competition in the competitions table (as 进行中, when absent) and demo windows for a fresh
+    local competition: submission open from today for 30 days, then the rest. Returns how many items it put."""
     comp = bootstrap.competition()
-    return stages.seed(bootstrap.deps().stages, comp, comp.demo_windows(now.astimezone(CHINA).date()))
+    put = competitions.seed(bootstrap.deps().competitions, comp.id, now)
+    return int(put) + stages.seed(bootstrap.deps().stages, comp, comp.demo_windows(now.astimezone(CHINA).date()))
 
 
 def ensure_organiser(username: str, password: str) -> None:

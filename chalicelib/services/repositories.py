@@ -21,6 +21,7 @@ from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
 from ..domain.result_record import FinalRecord, RankedCase, Ranking, ShownCase
 from ..domain.stage_record import StageRow
 from ..domain.mail_record import MailRecord
+from ..domain.competition_record import CompetitionRecord
 
 StageKey = tuple[str, ...]
 
@@ -508,3 +509,26 @@ def mail_repository() -> MailRepository:
     """The process's mail log, for the callers that do not pass one in yet."""
     from .. import bootstrap
     return bootstrap.mail_repository()
+
+
+# -- the competitions table (竞赛届次: store/competitions.py, store/memory_competitions.py) ---------------------
+
+class CompetitionRepository(Protocol):
+    """Competitions stored as data (domain/competition_record.CompetitionRecord). A refused write raises
+    Duplicate (an id in use) or VersionConflict (the competition as read changed)."""
+
+    def get(self, competition_id: str) -> CompetitionRecord | None: ...
+
+    def list_all(self) -> list[CompetitionRecord]:
+        """Every competition, newest (created) first."""
+        ...
+
+    def create(self, record: CompetitionRecord, actor: str, now: float) -> None:
+        """A new competition (never over an existing id), with its audit row."""
+        ...
+
+    def save(self, record: CompetitionRecord, definition: Mapping[str, Any], changed: Sequence[str], action: str,
+             actor: str, now: float) -> CompetitionRecord:
+        """The new definition (its state its own) on the record as read (its version); the audit row's before and
+        after are the values at the `changed` paths (competition_edit.changed_paths)."""
+        ...

@@ -381,8 +381,36 @@ class ArchiveCase(Model):
     imported_by = UnicodeAttribute()
 
 
+class CompetitionRecord(Model):
+    """A competition (竞赛届次): its definition as JSON (the keys of chalicelib/competitions/<id>.json), its state,
+    the version a save is conditional on, who created and last changed it. The `by_created` index lists every
+    competition newest first (one constant partition, `listing`: a Query, never a Scan)."""
+    class Meta(_Meta):
+        logical = "competitions"
+
+    class ByCreated(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_created"
+            projection = AllProjection()
+        listing = UnicodeAttribute(hash_key=True)          # always store/competitions.LISTING
+        created_at = NumberAttribute(range_key=True)
+
+    id = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute()
+    definition = UnicodeAttribute()                        # JSON (validated by domain/competition_edit)
+    state = UnicodeAttribute()                             # "draft" | "running" | "ended"
+    version = NumberAttribute()
+    created_at = NumberAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = NumberAttribute()
+    updated_by = UnicodeAttribute()
+    by_created = ByCreated()
+
+
+
 MODELS: tuple[type[Model], ...] = (Account, Guard, Session, Case, CaseVersion, Stage, AuditEntry, Judge,
-                                   Assignment, Link, MailRecord, Ranking, ExportJob, Certificate, ArchiveCase)
+                                   Assignment, Link, MailRecord, Ranking, ExportJob, Certificate, ArchiveCase,
+                                   CompetitionRecord)
 TTL_ATTRIBUTES = {"sessions": "expires_at", "guards": "expires_at"}
 
 
