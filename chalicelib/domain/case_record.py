@@ -76,6 +76,31 @@ class EarlierVersion:
     saved_at: float
 
 
+@dataclass(frozen=True)
+class CaseSummary:
+    """What the console's dashboard reads of every case (no body): a projection, never saved back."""
+    id: str
+    category_key: str
+    status: str
+    owner_id: str
+    submitted_at: float | None = None
+    review_decision: str | None = None
+    provincial: bool = False
+
+
+SUMMARY_FIELDS = tuple(CaseSummary.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One line of a case's audit trail: who did what, when (`detail`: the action's JSON detail, if any)."""
+    entry_key: str
+    actor: str
+    action: str
+    at: float
+    detail: str | None = None
+
+
 def new_case(case_id: str, competition_id: str, owner_id: str, owner_username: str, body: Mapping[str, Any],
              char_count: int, now: float) -> Case:
     """A unit's new draft."""

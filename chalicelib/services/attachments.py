@@ -21,11 +21,10 @@ from ..domain.attachments import (
 from ..domain.competition import Competition
 from ..domain.errors import Invalid, NotFound, VersionConflict
 from ..security import new_id
-from ..store.files import Files
 from ..domain.case_record import Case
 from . import cases as case_service
 from .accounts import Principal
-from .repositories import case_repository
+from .repositories import Files, case_repository
 
 
 log = logging.getLogger("saiping")

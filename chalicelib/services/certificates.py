@@ -26,7 +26,7 @@ from ..domain.certificate_record import Certificate
 from . import stages as stage_service
 
 if TYPE_CHECKING:
-    from ..store.files import Files
+    from .repositories import Files
     from .accounts import Principal
     from .repositories import CaseRepository, CertificateRepository
 

@@ -15,10 +15,8 @@ from ..domain.cases import ENTERED, STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy
-from ..store import audit
-from ..store import cases as case_store
 from ..domain.account_record import Account
-from ..domain.case_record import Case
+from ..domain.case_record import Case, CaseSummary
 from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge
 from . import stages as stage_service
@@ -37,7 +35,6 @@ else:
     case_service, judging, results = lazy(__name__, ".cases", ".judging", ".results")
 
 PAGE_SIZE = 50
-SUMMARY_FIELDS = ("id", "category_key", "status", "owner_id", "submitted_at", "review_decision", "provincial")
 SLOT_STATE_FIELDS = ("judge_id", "scored", "recused")
 ORIGINALITY_PAGE = 20
 ACTION_NAMES = {
@@ -75,13 +72,13 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def dashboard(judging_repo: JudgingRepository, comp: Competition, now: datetime,
+def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: Competition, now: datetime,
               accounts: AccountRepository) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
     first: list[str] = [stage for stage in JUDGED_STAGES if stage != StageId.PROVINCIAL]
     found = read_concurrently({
-        "cases": lambda: case_store.list_for_competition(comp.id, attributes=SUMMARY_FIELDS),
+        "cases": lambda: case_repo.summaries(comp.id),
         "windows": lambda: stage_service.windows(comp), "units": accounts.list_units,
         "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
@@ -116,7 +113,7 @@ def _slot_reads(judging_repo: JudgingRepository, stages: list[str],
     return {f"{stage}#{cat}": read(stage, cat) for stage in stages for cat in categories}
 
 
-def units_without_submission(cases: Iterable[Case], units: Iterable[Account]) -> list[dict[str, Any]]:
+def units_without_submission(cases: Iterable[Case | CaseSummary], units: Iterable[Account]) -> list[dict[str, Any]]:
     """Registered unit accounts with no case submitted (withdrawn cases do not count), with their drafts."""
     entered = {c.owner_id for c in cases if c.status in ENTERED}
     drafts = Counter(c.owner_id for c in cases if c.status in ("draft", "withdrawn"))
@@ -221,7 +218,7 @@ def case_detail(judging_repo: JudgingRepository, comp: Competition, cases: CaseR
     view = case_service.case_view(case)
     names = {f"judge:{j.judge_id}": f"评委 {j.name}" for j in judging.list_judges(judging_repo, comp)}
     trail = [{"at": _time(e.at), "actor": names.get(e.actor) or actor_name(e.actor), "action": action_name(e)}
-             for e in sorted(audit.history(f"case#{case_id}"), key=lambda e: e.entry_key, reverse=True)]
+             for e in sorted(cases.history(case_id), key=lambda e: e.entry_key, reverse=True)]
     return {"case": view, "trail": trail, "provincial": bool(case.provincial),
             "provincial_reason": case.provincial_reason or ""}
 

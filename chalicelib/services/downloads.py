@@ -20,7 +20,7 @@ from ..domain.errors import NotFound
 from ..media import DOCX
 
 if TYPE_CHECKING:
-    from ..store.files import Files
+    from .repositories import Files
 
 NO_FILE = "没有这个文件：请从首页的下载链接进入。"
 

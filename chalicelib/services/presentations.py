@@ -17,14 +17,13 @@ from ..domain.attachments import allowed_text, declare, presentation_kinds
 from ..domain.competition import Competition, StageId, format_time, presentation_open, presentation_window
 from ..domain.errors import Forbidden, Invalid, NotFound, StageClosed
 from ..domain.readable import when
-from ..store.files import Files
 from ..domain.case_record import Case
 from . import attachments
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
-from .repositories import JudgingRepository, case_repository
+from .repositories import Files, JudgingRepository, case_repository
 
 FINAL = StageId.FINAL
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 from ..domain import account_record
 from ..domain import originality as originality_rules
 from ..domain.archive_record import ArchiveCase
-from ..domain.case_record import Case, EarlierVersion
+from ..domain.case_record import AuditRow, Case, CaseSummary, EarlierVersion
 from ..domain.certificate_record import Certificate
 from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
@@ -24,6 +24,35 @@ from ..domain.mail_record import MailRecord
 from ..domain.competition_record import CompetitionRecord
 
 StageKey = tuple[str, ...]
+
+
+class Files(Protocol):
+    """The bucket's files (store/files.Files over S3): presigned uploads and downloads, reading back what a
+    browser uploaded, the exports and the certificates."""
+
+    def upload_form(self, key: str, content_type: str, size: int, expires_in: int) -> dict[str, Any]:
+        """A presigned POST whose policy pins the key, the content type and the exact size (no S3 call)."""
+        ...
+
+    def download_url(self, key: str, filename: str, expires_in: int) -> str: ...
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """The object's metadata (None: no such object)."""
+        ...
+
+    def copy(self, source: str, key: str) -> bool:
+        """Server-side copy of `source` to `key`; False when `source` does not exist."""
+        ...
+
+    def read_range(self, key: str, byte_range: str) -> bytes: ...
+
+    def open(self, key: str) -> Any:
+        """The stored object's bytes as a stream."""
+        ...
+
+    def put(self, key: str, data: Any, content_type: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class CaseRepository(Protocol):
@@ -43,6 +72,14 @@ class CaseRepository(Protocol):
         ...
 
     def get_version(self, case_id: str, version: int) -> EarlierVersion | None: ...
+
+    def summaries(self, competition_id: str) -> list[CaseSummary]:
+        """Every case of the competition without its body (one Query of a projection)."""
+        ...
+
+    def history(self, case_id: str) -> list[AuditRow]:
+        """The case's audit trail, oldest first."""
+        ...
 
     def create(self, case: Case, stage_key: StageKey, actor: str, now: float) -> None:
         """A new case (never over an existing id), inside the stage window."""

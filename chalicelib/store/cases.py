@@ -157,6 +157,16 @@ class CaseRepository:
     def iter_for_competition(self, competition_id: str) -> Iterator[case_record.Case]:
         return (_domain(r) for r in Case.by_competition.query(competition_id))
 
+    def summaries(self, competition_id: str) -> list[case_record.CaseSummary]:
+        return [case_record.CaseSummary(
+            id=r.id, category_key=r.category_key, status=r.status, owner_id=r.owner_id,
+            submitted_at=_number(r.submitted_at), review_decision=r.review_decision, provincial=bool(r.provincial))
+            for r in list_for_competition(competition_id, attributes=case_record.SUMMARY_FIELDS)]
+
+    def history(self, case_id: str) -> list[case_record.AuditRow]:
+        return [case_record.AuditRow(e.entry_key, e.actor, e.action, float(e.at), e.detail)
+                for e in audit.history(f"case#{case_id}")]
+
     def get_version(self, case_id: str, version: int) -> case_record.EarlierVersion | None:
         row = get_version(case_id, version)
         if row is None:

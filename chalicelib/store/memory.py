@@ -65,6 +65,16 @@ class InMemoryCaseRepository:
     def iter_for_competition(self, competition_id: str) -> Iterator[Case]:
         return iter(self.list_for_competition(competition_id))
 
+    def summaries(self, competition_id: str) -> list[case_record.CaseSummary]:
+        return [case_record.CaseSummary(c.id, c.category_key, c.status, c.owner_id, c.submitted_at,
+                                        c.review_decision, bool(c.provincial))
+                for c in self.list_for_competition(competition_id)]
+
+    def history(self, case_id: str) -> list[case_record.AuditRow]:
+        """The audit rows the twin wrote for the case, in order (their keys are their positions)."""
+        return [case_record.AuditRow(f"{i:015d}", actor, action, 0.0)
+                for i, (entity, actor, action) in enumerate(self.audit) if entity == f"case#{case_id}"]
+
     def get_version(self, case_id: str, version: int) -> EarlierVersion | None:
         return self.versions.get((case_id, version))
 

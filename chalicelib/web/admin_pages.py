@@ -101,7 +101,7 @@ def _ranked(stage_id: str) -> str:
 def dashboard() -> Response:
     who = _admin()
     return console_page("dashboard.html", who, "dashboard",
-                   data=console.dashboard(bootstrap.deps().judging, bootstrap.competition(), bootstrap.now_dt(),
+                   data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now_dt(),
                                           bootstrap.deps().accounts))
 
 

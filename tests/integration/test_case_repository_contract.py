@@ -92,6 +92,28 @@ def test_lists_by_owner_and_by_competition_and_category(repo) -> None:
     assert repo.list_for_competition("another-competition") == []
 
 
+def test_summaries_carry_what_the_dashboard_reads_and_no_body(repo) -> None:
+    submitted(repo, "case0001")
+    draft(repo, "case0002", owner="acc2", category="service")
+    found = {s.id: s for s in repo.summaries(COMP)}
+    assert sorted(found) == ["case0001", "case0002"]
+    assert (found["case0001"].status, found["case0001"].owner_id, found["case0001"].submitted_at) == (
+        "submitted", "acc1", T - 40)
+    assert (found["case0002"].category_key, found["case0002"].status, found["case0002"].provincial) == (
+        "service#case0002", "draft", False)
+    assert not hasattr(found["case0001"], "body")
+    assert repo.summaries("another-competition") == []
+
+
+def test_the_history_lists_the_case_s_audit_rows_in_order(repo) -> None:
+    submitted(repo, "case0001")
+    draft(repo, "case0002")
+    trail = repo.history("case0001")
+    assert [(e.actor, e.action) for e in trail] == [("unit:unit1", "case.create"), ("unit:unit1", "case.submitted")]
+    assert [e.entry_key for e in trail] == sorted(e.entry_key for e in trail)
+    assert repo.history("nosuchcase") == []
+
+
 def test_the_stage_rows_come_with_the_case(repo) -> None:
     case = draft(repo)
     found, rows = repo.get_with_stages(case.id, COMP, ("submission", "coaching"))
