@@ -24,7 +24,7 @@ from ..security import new_id
 from ..domain.case_record import Case
 from . import cases as case_service
 from .accounts import Principal
-from .repositories import Files, case_repository
+from .repositories import CaseRepository, Files
 
 
 log = logging.getLogger("saiping")
@@ -44,18 +44,18 @@ def _record(case: Case, attachment_id: str, kind: str = ATTACHMENT) -> dict[str,
     return dict(record)
 
 
-def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str,
+def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str,
                  raw: Any, now: datetime) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"))
-    target = case_service.editable(case_repository(), comp, principal, case_id, now)
+    target = case_service.editable(cases, comp, principal, case_id, now)
     if sum(kind_of(a) == ATTACHMENT for a in target.case.attachments.values()) >= MAX_ATTACHMENTS:
         raise Invalid(f"每个案例最多 {MAX_ATTACHMENTS} 个附件，请先删除不需要的附件", {"filename": "附件数量已达上限"})
-    return open_upload(comp, cfg, files, principal, target, declared, now)
+    return open_upload(cases, comp, cfg, files, principal, target, declared, now)
 
 
-def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Principal, target: case_service.Editable,
+def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, target: case_service.Editable,
                 declared: DeclaredFile, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
     """Record the declared file as pending and answer with its presigned POST (the caller checked the case)."""
     case_id = target.case.id
@@ -64,21 +64,21 @@ def open_upload(comp: Competition, cfg: Settings, files: Files, principal: Princ
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
               "upload_key": upload_key, "created_at": now.timestamp(), **({} if kind == ATTACHMENT else {"kind": kind})}
-    case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
+    cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
                          f"{kind}.declare")
     upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
             "expires_in": cfg.upload_url_seconds}
 
 
-def confirm(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
+def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
             now: datetime) -> dict[str, Any]:
     """The stored object must exist with the declared size and the leading bytes of its type."""
-    target = case_service.editable(case_repository(), comp, principal, case_id, now)
-    return verify(comp, files, principal, target, attachment_id, now)
+    target = case_service.editable(cases, comp, principal, case_id, now)
+    return verify(cases, comp, files, principal, target, attachment_id, now)
 
 
-def verify(comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
+def verify(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
            attachment_id: str, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
     """Copy the uploaded object to the served key and check the copy (the caller checked the case may change
     now): what passes is what is served, whatever reaches the upload key later."""
@@ -88,14 +88,14 @@ def verify(comp: Competition, files: Files, principal: Principal, target: case_s
     if record.get("upload_key"):     # each confirm copies to a key of its own: two at once never share one
         record["key"] = f"cases/{target.case.id}/{attachment_id}/{new_id()}"
     try:
-        return _verify_copy(comp, files, principal, target, record, now, kind)
+        return _verify_copy(cases, comp, files, principal, target, record, now, kind)
     except Exception:               # refused, too late, or S3/DynamoDB failed: this confirm's copy is nobody's
         if record.get("upload_key"):
             _best_effort_delete(files, record["key"], "copy of a confirm that did not finish")
         raise
 
 
-def _verify_copy(comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
+def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
                  record: dict[str, Any], now: datetime, kind: str) -> dict[str, Any]:
     attachment_id = record["attachment_id"]
     problem = _copy_in(files, record) or _check_object(files, record)
@@ -103,7 +103,7 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
         if not record.get("upload_key"):     # a record from before the upload keys: its one object
             files.delete(record["key"])
         try:
-            case_repository().remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
+            cases.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
                                                 f"{kind}.reject", pending_only=True)
         except VersionConflict:      # another confirm of the same file verified it meanwhile: that one stands
             pass
@@ -113,10 +113,10 @@ def _verify_copy(comp: Competition, files: Files, principal: Principal, target: 
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     try:
-        case_repository().put_attachment(target.case, record, target.stage_key(comp.id), principal.actor,
+        cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor,
                                          now.timestamp(), f"{kind}.verify", pending_only=True)
     except VersionConflict:
-        current = _record(case_service.get(case_repository(), principal, target.case.id), attachment_id, kind)
+        current = _record(case_service.get(cases, principal, target.case.id), attachment_id, kind)
         if current["status"] != "verified":
             raise                    # the case itself changed meanwhile (the caller's verify deletes the copy)
         _best_effort_delete(files, record["key"], "copy of a confirm that came second")
@@ -181,19 +181,19 @@ def _check_object(files: Files, record: dict[str, Any]) -> str | None:
                          files.read_range(key, f"bytes=-{TAIL_BYTES}"))
 
 
-def download_url(cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
-    case = case_service.get(case_repository(), principal, case_id)
+def download_url(cases: CaseRepository, cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
+    case = case_service.get(cases, principal, case_id)
     record = _record(case, attachment_id)
     if record["status"] != "verified":
         raise NotFound("附件尚未上传完成或未通过校验")
     return files.download_url(record["key"], record["filename"], cfg.download_url_seconds)
 
 
-def delete(comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
+def delete(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
            now: datetime) -> None:
-    target = case_service.editable(case_repository(), comp, principal, case_id, now)
+    target = case_service.editable(cases, comp, principal, case_id, now)
     record = _record(target.case, attachment_id)
-    case_repository().remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
+    cases.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
                             now.timestamp(), "attachment.delete")
     discard(files, record)
 

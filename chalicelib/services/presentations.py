@@ -23,7 +23,7 @@ from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
-from .repositories import Files, JudgingRepository, case_repository
+from .repositories import CaseRepository, Files, JudgingRepository
 
 FINAL = StageId.FINAL
 
@@ -54,11 +54,11 @@ def window_view(comp: Competition, status: str, now: datetime, windows: dict | N
             "window_text": f"{when(opens_at)} 至 {when(closes_at)}"}
 
 
-def _target(comp: Competition, principal: Principal, case_id: str, now: datetime) -> case_service.Editable:
+def _target(cases: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> case_service.Editable:
     """The case if its unit may upload its presentation now; the write's condition: the final not opened."""
     if principal.role != "unit":
         raise Forbidden("只有参赛单位帐号可以上传展示材料")
-    case = case_service.get(case_repository(), principal, case_id)
+    case = case_service.get(cases, principal, case_id)
     windows = stage_service.windows(comp)
     if not presentation_open(case.status, windows, now):
         opens_at, closes_at = presentation_window(windows)
@@ -69,24 +69,24 @@ def _target(comp: Competition, principal: Principal, case_id: str, now: datetime
     return case_service.Editable(case, FINAL, before_stage=True)
 
 
-def start_upload(comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str, raw: Any,
+def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str, raw: Any,
                  now: datetime) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"),
                        presentation_kinds(comp.presentation_limits()))
-    target = _target(comp, principal, case_id, now)
+    target = _target(cases, comp, principal, case_id, now)
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
-        case_repository().remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
+        cases.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
                                 "presentation.replace")
         attachments.discard(files, stale)
-    answer = attachments.open_upload(comp, cfg, files, principal, target, declared, now, kind=PRESENTATION)
+    answer = attachments.open_upload(cases, comp, cfg, files, principal, target, declared, now, kind=PRESENTATION)
     return {"presentation_id": answer.pop("attachment_id"), **answer}
 
 
-def confirm(comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
+def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
     """Verify the uploaded file; once it passes, it replaces the case's earlier presentation."""
-    target = _target(comp, principal, case_id, now)
+    target = _target(cases, comp, principal, case_id, now)
     pending = _pending(target.case)
     if not pending:
         found = current(target.case)
@@ -94,10 +94,10 @@ def confirm(comp: Competition, files: Files, principal: Principal, case_id: str,
             raise NotFound("还没有上传展示材料，请先选择文件上传")
         return view(found)
     newest = pending[-1]
-    attachments.verify(comp, files, principal, target, newest["attachment_id"], now, kind=PRESENTATION)
+    attachments.verify(cases, comp, files, principal, target, newest["attachment_id"], now, kind=PRESENTATION)
     for old in _presentations(target.case):
         if old["attachment_id"] != newest["attachment_id"]:
-            case_repository().remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
+            cases.remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
                                     "presentation.replace")
             attachments.discard(files, old)
     return view({**newest, "status": "verified"})
@@ -116,17 +116,17 @@ def _download(cfg: Settings, files: Files, case: Case) -> dict[str, Any]:
     return {"url": files.download_url(found["key"], found["filename"], cfg.download_url_seconds), **view(found)}
 
 
-def download(cfg: Settings, files: Files, principal: Principal, case_id: str) -> dict[str, Any]:
+def download(cases: CaseRepository, cfg: Settings, files: Files, principal: Principal, case_id: str) -> dict[str, Any]:
     """The unit's own case or, for an organiser, any case."""
-    return _download(cfg, files, case_service.get(case_repository(), principal, case_id))
+    return _download(cfg, files, case_service.get(cases, principal, case_id))
 
 
-def judge_download(judging: JudgingRepository, comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
+def judge_download(judging: JudgingRepository, cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
     """A final judge's download of the presentation of a case assigned to them."""
     slot, _ = judging.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if judge.stage != FINAL or slot is None or slot.recused:
         raise NotFound("这个案例没有分配给您（展示材料只供综合评选评委查看）")
-    case = case_repository().get(case_id)
+    case = cases.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
     return _download(cfg, files, case)

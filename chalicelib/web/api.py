@@ -142,7 +142,7 @@ def withdraw_case(case_id):
 def start_upload(case_id):
     cfg = bootstrap.config()
     who = principal(_request(), UNIT)
-    answer = attachments.start_upload(bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
+    answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
                                       read_json(_request()), bootstrap.now_dt())
     return 201, answer
 
@@ -151,7 +151,7 @@ def start_upload(case_id):
 @endpoint
 def confirm_upload(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    return 200, attachments.confirm(bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
+    return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
                                     bootstrap.now_dt())
 
 
@@ -160,14 +160,14 @@ def confirm_upload(case_id, attachment_id):
 def download(case_id, attachment_id):
     cfg = bootstrap.config()
     who = principal(_request(), ("unit", "organiser"))
-    return 200, {"url": attachments.download_url(cfg, bootstrap.files(), who, case_id, attachment_id)}
+    return 200, {"url": attachments.download_url(bootstrap.deps().cases, cfg, bootstrap.files(), who, case_id, attachment_id)}
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["DELETE"])
 @endpoint
 def delete_attachment(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    attachments.delete(bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now_dt())
+    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now_dt())
     return 204, None
 
 

@@ -106,7 +106,7 @@ def save_feedback_replies(case_id):
 @endpoint
 def start_presentation_upload(case_id):
     who = principal(_request(), ("unit",))
-    return 201, presentations.start_upload(bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
+    return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
                                            case_id, read_json(_request()), bootstrap.now_dt())
 
 
@@ -114,19 +114,19 @@ def start_presentation_upload(case_id):
 @endpoint
 def confirm_presentation(case_id):
     who = principal(_request(), ("unit",))
-    return 200, presentations.confirm(bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now_dt())
+    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now_dt())
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["GET"])
 @endpoint
 def presentation(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, presentations.download(bootstrap.config(), bootstrap.files(), who, case_id)
+    return 200, presentations.download(bootstrap.deps().cases, bootstrap.config(), bootstrap.files(), who, case_id)
 
 
 @api_final.route("/judge/cases/{case_id}/presentation", methods=["GET"])
 @endpoint
 def judge_presentation(case_id):
     who = judge(_request())
-    return 200, presentations.judge_download(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+    return 200, presentations.judge_download(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(),
                                              bootstrap.files(), who, case_id)

@@ -164,7 +164,7 @@ def withdraw_case(case_id: str) -> Response:
 def download_presentation(case_id: str) -> Response:
     """The case's 综合评选 presentation: forwards to a short-lived presigned download (named as uploaded)."""
     who = signed_in(("unit", "organiser"))
-    found = presentations.download(bootstrap.config(), bootstrap.files(), who, case_id)
+    found = presentations.download(bootstrap.deps().cases, bootstrap.config(), bootstrap.files(), who, case_id)
     return Response(body="", status_code=302, headers={"Location": found["url"], **page_headers()})
 
 
@@ -173,7 +173,7 @@ def download_presentation(case_id: str) -> Response:
 def download_attachment(case_id: str, attachment_id: str) -> Response:
     """A plain link that forwards to a short-lived presigned download (named as uploaded)."""
     who = signed_in(("unit", "organiser"))
-    url = attachments.download_url(bootstrap.config(), bootstrap.files(), who, case_id, attachment_id)
+    url = attachments.download_url(bootstrap.deps().cases, bootstrap.config(), bootstrap.files(), who, case_id, attachment_id)
     return Response(body="", status_code=302, headers={"Location": url, **page_headers()})
 
 
