@@ -7,8 +7,15 @@ services/stages.windows_from_rows does) and saves on the version as read. A refu
 to fix), StageClosed (a part whose stage has begun or closed: locked), or Conflict (已结束 is read-only; a state
 move not allowed yet), each with the errors by field (`as_fields`).
 
+`activate` makes a competition the current one (the one every request without a competition works on:
+bootstrap.competition()). Only a 进行中 competition can be: a 草稿 must be started (开始) first, so that its
+definition has passed `start`'s checks before units and judges see it; an 已结束 one is read-only and stays in the
+archive (its exports still work by its id), so making it current again would only reopen nothing and hide the
+running one. Both are refused with Conflict naming the field `state`; the current one again is answered as it is.
+
 `seed` puts the deployment's JSON competition (chalicelib/competitions/<id>.json) into the table as 进行中 when
-it is not there yet (the local stack's seeding; idempotent).
+it is not there yet (the local stack's seeding; idempotent). Until a competition is activated the deployment's
+own (`COMPETITION_ID`) is the current one (bootstrap.competition()).
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ NEW_ID_MESSAGE = "竞赛编号应为 3～40 个字符，只用小写英文字母
 YEARS = (2000, 2100)
 SEED_ACTOR = "system:seed"
 STALE = "竞赛设置已在别处被修改（版本已变化），请刷新后再修改"
+START_FIRST = "草稿还不能设为当前届次，请先“开始”这个竞赛届次（检查设置并转为进行中）"
 # The codes of a part locked by the competition's progress, and of a refusal by its state.
 LOCKED_CODES = frozenset({"locked_field"})
 STATE_CODES = frozenset({"read_only", "invalid_transition"})
@@ -202,6 +210,21 @@ def _move(repo: CompetitionRepository, principal: Principal, competition_id: str
     if record.state == target:
         raise Conflict(f"竞赛已是“{target.chinese_name}”", {"state": f"竞赛已是“{target.chinese_name}”"})
     return _apply(repo, principal, record, {"state": target.value}, version, stage_rows, now)
+
+
+def activate(repo: CompetitionRepository, principal: Principal, competition_id: str, now: datetime
+             ) -> CompetitionRecord:
+    """设为当前届次: the competition becomes the current one (organisers with write rights; only 进行中)."""
+    _require_organiser(principal, write=True)
+    record = _found(repo.get(competition_id))
+    if record.state == CompetitionState.DRAFT:
+        raise Conflict(START_FIRST, {"state": START_FIRST})
+    if record.state != CompetitionState.RUNNING:
+        message = f"“{record.state.chinese_name}”的竞赛届次是只读的，不能再设为当前届次"
+        raise Conflict(message, {"state": message})
+    if repo.current_id() != record.id:
+        repo.make_current(record.id, principal.actor, now.timestamp())
+    return record
 
 
 def _action(before: CompetitionState, after: Mapping[str, Any]) -> str:

@@ -569,3 +569,13 @@ class CompetitionRepository(Protocol):
         """The new definition (its state its own) on the record as read (its version); the audit row's before and
         after are the values at the `changed` paths (competition_edit.changed_paths)."""
         ...
+
+    def current_id(self) -> str | None:
+        """The id of the current competition (the one every request without a competition works on); None
+        before any was made current."""
+        ...
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        """Make the competition the current one, only while it is 进行中 (else Conflict, the competition as it
+        was), with its audit row (competition.activate)."""
+        ...

@@ -5,6 +5,11 @@ the domain `CompetitionRecord` (domain/competition_record.py). A new competition
 a save is conditional on the version as read, with its audit row (whose before and after are the values at the
 changed paths) in the same transaction. The list is a Query of the `by_created` index (one constant partition),
 newest first.
+
+The current competition (the one every request without a competition works on) is a pointer item, id
+`CURRENT` ("~current", never a competition's id: those start with a letter or digit), holding only the id in
+`current`; it has no `listing`, so the index never lists it. `make_current` moves it, conditional on the
+competition being 进行中, with its audit row (competition.activate) in the same transaction.
 """
 from __future__ import annotations
 
@@ -17,8 +22,9 @@ from . import audit, db
 from .models import CompetitionRecord
 
 LISTING = "competitions"     # the one partition of the by_created index
+CURRENT = "~current"         # the pointer item's id
 
-__all__ = ["CompetitionRepository", "LISTING"]
+__all__ = ["CompetitionRepository", "CURRENT", "LISTING"]
 
 
 def _domain(row: CompetitionRecord) -> competition_record.CompetitionRecord:
@@ -41,16 +47,43 @@ def audit_key(competition_id: str) -> str:
 
 STALE = "竞赛设置已在别处被修改（版本已变化），请刷新后再修改"
 TAKEN = "这个竞赛编号已被使用，请换一个"
+NOT_RUNNING = "只有进行中的竞赛届次可以设为当前届次"
 
 
 class CompetitionRepository:
     """Competitions in DynamoDB, as domain records; each write in one transaction with its audit row."""
 
     def get(self, competition_id: str) -> competition_record.CompetitionRecord | None:
+        if competition_id == CURRENT:
+            return None
         try:
             return _domain(CompetitionRecord.get(competition_id, consistent_read=True))
         except CompetitionRecord.DoesNotExist:
             return None
+
+    def current_id(self) -> str | None:
+        try:
+            row = CompetitionRecord.get(CURRENT, consistent_read=True, attributes_to_get=["id", "current"])
+        except CompetitionRecord.DoesNotExist:
+            return None
+        return row.current or None
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        try:
+            with db.transaction() as t:
+                t.condition_check(CompetitionRecord, competition_id,
+                                  condition=CompetitionRecord.state == CompetitionState.RUNNING.value,
+                                  label="competition")
+                t.update(CompetitionRecord(CURRENT), actions=[
+                    CompetitionRecord.current.set(competition_id), CompetitionRecord.updated_at.set(now),
+                    CompetitionRecord.updated_by.set(actor),
+                ])
+                t.save(audit.entry(audit_key(competition_id), actor, "competition.activate", now,
+                                   detail={"current": competition_id}))
+        except db.Refused as exc:
+            if "competition" in exc.labels:
+                raise Conflict(NOT_RUNNING, {"state": NOT_RUNNING}) from exc
+            raise Conflict("操作冲突，请刷新后重试") from exc
 
     def list_all(self) -> list[competition_record.CompetitionRecord]:
         rows = CompetitionRecord.by_created.query(LISTING, scan_index_forward=False)

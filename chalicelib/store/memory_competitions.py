@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from ..domain import competition_record
-from ..domain.competition_edit import state_of
+from ..domain.competition_edit import CompetitionState, state_of
 from ..domain.competition_record import CompetitionRecord
-from ..domain.errors import Duplicate, VersionConflict
+from ..domain.errors import Conflict, Duplicate, VersionConflict
 from .memory import MemoryTables
 
 STALE = "竞赛设置已在别处被修改（版本已变化），请刷新后再修改"
 TAKEN = "这个竞赛编号已被使用，请换一个"
+NOT_RUNNING = "只有进行中的竞赛届次可以设为当前届次"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class InMemoryCompetitionRepository:
         self.audit = self.tables.audit
         self.records: dict[str, CompetitionRecord] = {}
         self.changes: list[Change] = []
+        self.current: str | None = None      # the pointer item's competition id
 
     def put(self, record: CompetitionRecord) -> None:
         """Store a record as it is (what a test seeds; no conditions, no audit)."""
@@ -50,6 +52,9 @@ class InMemoryCompetitionRepository:
 
     def list_all(self) -> list[CompetitionRecord]:
         return sorted(self.records.values(), key=lambda r: r.created_at, reverse=True)
+
+    def current_id(self) -> str | None:
+        return self.current
 
     # -- writes ------------------------------------------------------------------------------------
     def create(self, record: CompetitionRecord, actor: str, now: float) -> None:
@@ -72,3 +77,11 @@ class InMemoryCompetitionRepository:
                                    competition_record.values_at(stored.definition, changed),
                                    competition_record.values_at(definition, changed)))
         return saved
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        stored = self.records.get(competition_id)
+        if stored is None or stored.state != CompetitionState.RUNNING:
+            raise Conflict(NOT_RUNNING, {"state": NOT_RUNNING})
+        self.current = competition_id
+        self.audit.append((f"competition#{competition_id}", actor, "competition.activate"))
+        self.changes.append(Change(competition_id, actor, "competition.activate"))

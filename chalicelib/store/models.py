@@ -384,7 +384,10 @@ class ArchiveCase(Model):
 class CompetitionRecord(Model):
     """A competition (竞赛届次): its definition as JSON (the keys of chalicelib/competitions/<id>.json), its state,
     the version a save is conditional on, who created and last changed it. The `by_created` index lists every
-    competition newest first (one constant partition, `listing`: a Query, never a Scan)."""
+    competition newest first (one constant partition, `listing`: a Query, never a Scan).
+
+    One more item, id "~current" (store/competitions.CURRENT), points to the current competition: it has only
+    `current` (that competition's id), `updated_at` and `updated_by`, no `listing`, so the index never lists it."""
     class Meta(_Meta):
         logical = "competitions"
 
@@ -404,6 +407,7 @@ class CompetitionRecord(Model):
     created_by = UnicodeAttribute()
     updated_at = NumberAttribute()
     updated_by = UnicodeAttribute()
+    current = UnicodeAttribute(null=True)                  # on the "~current" pointer item only
     by_created = ByCreated()
 
 

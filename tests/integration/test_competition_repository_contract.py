@@ -15,7 +15,7 @@ import pytest
 from chalicelib import competitions as configs
 from chalicelib.domain.competition_edit import CompetitionState, blank_competition, copy_for_next_year
 from chalicelib.domain.competition_record import CompetitionRecord, new_record, values_at
-from chalicelib.domain.errors import Duplicate, VersionConflict
+from chalicelib.domain.errors import Conflict, Duplicate, VersionConflict
 from chalicelib.services.repositories import CompetitionRepository
 from chalicelib.store.memory import MemoryTables
 from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
@@ -186,3 +186,42 @@ def test_the_audit_values_name_stages_by_their_id(repo, audit_of) -> None:
     assert values_at(after, changed) == {"stages.provincial.closes_at": "2024-08-01T23:59:59+08:00"}
     assert audit_of(record.id)[-1][3:] == (_digest(values_at(record.definition, changed)),
                                            _digest(values_at(after, changed)))
+
+
+# -- the current competition ------------------------------------------------------------------------
+
+def test_no_competition_is_current_until_one_is_made_current(repo, audit_of) -> None:
+    assert repo.current_id() is None
+    repo.create(running(), "system:seed", T)
+    assert repo.current_id() is None
+    repo.make_current("shenzhen-2023", ACTOR, T + 1)
+    assert repo.current_id() == "shenzhen-2023"
+    assert [r[:2] for r in audit_of("shenzhen-2023")] == [("competition.create", "system:seed"),
+                                                          ("competition.activate", ACTOR)]
+
+
+def test_the_pointer_moves_and_is_never_listed_nor_read_as_a_competition(repo) -> None:
+    repo.create(running(), "system:seed", T)
+    nxt = draft("shenzhen-2024", T + 10)
+    repo.create(nxt, ACTOR, T + 10)
+    started = repo.save(nxt, {**nxt.definition, "state": "running"}, ["state"], "competition.start", ACTOR, T + 11)
+    repo.make_current("shenzhen-2023", ACTOR, T + 12)
+    repo.make_current("shenzhen-2024", ACTOR, T + 13)
+    assert repo.current_id() == "shenzhen-2024"
+    assert [r.id for r in repo.list_all()] == ["shenzhen-2024", "shenzhen-2023"]
+    assert repo.get("~current") is None
+    assert repo.get("shenzhen-2024") == started
+
+
+@pytest.mark.parametrize("state", [s.value for s in CompetitionState if s != CompetitionState.RUNNING] + [None])
+def test_only_a_running_competition_can_be_made_current(repo, audit_of, state) -> None:
+    repo.create(running(), "system:seed", T)
+    repo.make_current("shenzhen-2023", ACTOR, T + 1)
+    if state is not None:
+        other = new_record({**copy_for_next_year(SOURCE, "shenzhen-2024"), "state": state}, ACTOR, T + 2)
+        repo.create(other, ACTOR, T + 2)
+    with pytest.raises(Conflict) as refused:
+        repo.make_current("shenzhen-2024", ACTOR, T + 3)
+    assert set(refused.value.fields or {}) == {"state"}
+    assert repo.current_id() == "shenzhen-2023"
+    assert [r[0] for r in audit_of("shenzhen-2024")] == (["competition.create"] if state else [])

@@ -224,3 +224,43 @@ def test_the_view_names_the_state_in_chinese(repo) -> None:
     view = competitions.competition_view(repo.get(SOURCE))
     assert (view["id"], view["state"], view["state_name"], view["version"]) == (SOURCE, "running", "进行中", 1)
     assert view["definition"]["categories"] == configs.load(SOURCE)["categories"]
+
+
+def _started_2024(repo) -> None:
+    copied = competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
+    competitions.start(repo, ORGANISER, "shenzhen-2024", copied.version, [], BEFORE_2023)
+
+
+def test_activate_makes_a_running_competition_the_current_one(repo, tables) -> None:
+    assert repo.current_id() is None
+    assert competitions.activate(repo, ORGANISER, SOURCE, BEFORE_2023).id == SOURCE
+    assert repo.current_id() == SOURCE
+    _started_2024(repo)
+    record = competitions.activate(repo, ORGANISER, "shenzhen-2024", BEFORE_2023)
+    assert (record.id, record.state, repo.current_id()) == ("shenzhen-2024", CompetitionState.RUNNING, "shenzhen-2024")
+    assert tables.audit[-1] == ("competition#shenzhen-2024", ORGANISER.actor, "competition.activate")
+    # the current one again: answered as it is, nothing written
+    before = list(tables.audit)
+    assert competitions.activate(repo, ORGANISER, "shenzhen-2024", BEFORE_2023) == record
+    assert tables.audit == before
+
+
+def test_a_draft_must_be_started_first_and_an_ended_one_is_never_made_current_again(repo) -> None:
+    competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
+    with pytest.raises(Conflict) as refused:
+        competitions.activate(repo, ORGANISER, "shenzhen-2024", BEFORE_2023)
+    assert set(refused.value.fields or {}) == {"state"} and "开始" in refused.value.fields["state"]
+    competitions.finish(repo, ORGANISER, SOURCE, 1, rows_2023(), AFTER_ALL)
+    with pytest.raises(Conflict) as refused:
+        competitions.activate(repo, ORGANISER, SOURCE, AFTER_ALL)
+    assert set(refused.value.fields or {}) == {"state"}
+    assert repo.current_id() is None
+    with pytest.raises(NotFound):
+        competitions.activate(repo, ORGANISER, "nosuch-2030", AFTER_ALL)
+
+
+def test_only_organisers_with_write_rights_activate(repo) -> None:
+    for who in (UNIT, JUDGE, VIEWER):
+        with pytest.raises(Forbidden):
+            competitions.activate(repo, who, SOURCE, BEFORE_2023)
+    assert repo.current_id() is None
