@@ -49,9 +49,92 @@ def config() -> Settings:
     return s
 
 
-@lru_cache(maxsize=1)
+# -- the competitions requests work on ----------------------------------------------------------------
+# Per process, for `competition_cache_seconds` (config.py) on a monotonic clock: the current competition's id
+# (the pointer item) and each competition built from its stored definition. A request pays no AWS call for
+# them while they are fresh; every competition write made through `deps().competitions` in this process
+# clears them (`_ClearsCompetitionCache`), so another process sees an activate or an edit at most that late.
+_current: dict[str, tuple[float, str]] = {}
+_by_id: dict[str, tuple[float, Competition]] = {}
+
+
+def _fresh(at: float) -> bool:
+    return time.monotonic() - at < config().competition_cache_seconds
+
+
+def current_competition_id() -> str:
+    """The current competition's id: the one an organiser activated, else the deployment's own (COMPETITION_ID)."""
+    cached = _current.get("id")
+    if cached is not None and _fresh(cached[0]):
+        return cached[1]
+    found = deps().competitions.current_id() or config().competition_id
+    _current["id"] = (time.monotonic(), found)
+    return found
+
+
 def competition() -> Competition:
-    return competition_from_config(competitions.load(config().competition_id))
+    """The current competition (the one every request without a competition works on), from its stored
+    definition (services/competitions.activate moves it)."""
+    return competition_by_id(current_competition_id())
+
+
+def competition_by_id(competition_id: str) -> Competition:
+    """A competition of the table, built from its stored definition; NotFound when there is none. The
+    deployment's own competition before it is seeded is its packaged JSON (chalicelib/competitions/)."""
+    cached = _by_id.get(competition_id)
+    if cached is not None and _fresh(cached[0]):
+        return cached[1]
+    record = deps().competitions.get(competition_id)
+    if record is not None:
+        built = competition_from_config(record.definition)
+    elif competition_id == config().competition_id:
+        built = competition_from_config(competitions.load(competition_id))
+    else:
+        from .domain.errors import NotFound
+        raise NotFound("没有找到这个竞赛届次")
+    _by_id[competition_id] = (time.monotonic(), built)
+    return built
+
+
+def clear_competitions() -> None:
+    """Forget the competitions read (after a competition write in this process)."""
+    _current.clear()
+    _by_id.clear()
+
+
+class _ClearsCompetitionCache:
+    """The process's competition repository: each write (create, save, make_current) clears the cache of the
+    competitions requests work on; reads pass through."""
+
+    def __init__(self, inner: CompetitionRepository) -> None:
+        self._inner = inner
+
+    def get(self, competition_id: str) -> Any:
+        return self._inner.get(competition_id)
+
+    def list_all(self) -> Any:
+        return self._inner.list_all()
+
+    def current_id(self) -> str | None:
+        return self._inner.current_id()
+
+    def create(self, record: Any, actor: str, now: float) -> None:
+        try:
+            self._inner.create(record, actor, now)
+        finally:
+            clear_competitions()
+
+    def save(self, record: Any, definition: Any, changed: Any, action: str, actor: str, now: float) -> Any:
+        try:
+            return self._inner.save(record, definition, changed, action, actor, now)
+        finally:
+            clear_competitions()
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        try:
+            self._inner.make_current(competition_id, actor, now)
+        finally:
+            clear_competitions()
 
 
 @lru_cache(maxsize=1)
@@ -123,7 +206,7 @@ def competition_repository() -> CompetitionRepository:
     """The competitions table, for the services (services/repositories.CompetitionRepository)."""
     config()
     from .store.competitions import CompetitionRepository as DynamoCompetitions
-    return DynamoCompetitions()
+    return _ClearsCompetitionCache(DynamoCompetitions())
 
 
 @lru_cache(maxsize=1)
@@ -261,11 +344,13 @@ class _S3OnFirstUse:
 def use(replacement: Deps) -> None:
     """Serve `replacement` from `deps()` until the next `reset()` (tests on the in-memory twins)."""
     _deps[:] = [replacement]
+    clear_competitions()
 
 
 def reset() -> None:
     reset_settings()
-    for cached in (config, competition, case_repository, account_repository, judging_repository, stage_repository,
+    clear_competitions()
+    for cached in (config, case_repository, account_repository, judging_repository, stage_repository,
                    result_repository, final_repository, showcase_repository, export_repository, award_list_repository,
                    archive_repository, certificate_repository, mail_repository, competition_repository, s3, files,
                    originality_objects, mail_transport, client):

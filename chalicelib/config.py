@@ -45,6 +45,10 @@ class Settings:
     upload_origin: str                # where browsers post attachments (the page's CSP); "" = ask botocore
     local_mode: bool
     aws_timeouts: AwsTimeouts         # every AWS client's connect/read timeouts and attempts (then 503 unavailable)
+    # How long a process serves the competitions it read (the current one's pointer and definitions) before it reads
+    # them again: another process's activate or edit shows here at most this late; this process's own writes
+    # clear its cache at once (bootstrap.competition()).
+    competition_cache_seconds: float = 10.0
 
     def table_name(self, logical: str) -> str:
         return f"{self.table_prefix}{logical}"
@@ -172,6 +176,7 @@ def settings() -> Settings:
         upload_origin=env.get("UPLOAD_ORIGIN", "").rstrip("/"),
         local_mode=local_mode,
         aws_timeouts=timeouts,
+        competition_cache_seconds=float(env.get("COMPETITION_CACHE_SECONDS", "10")),
     )
 
 

@@ -16,6 +16,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ["ARGON2_TIME_COST"] = "1"
 os.environ["ARGON2_MEMORY_KIB"] = "8192"
 os.environ.setdefault("MAIL_RATE_PER_SECOND", "0")   # no throttle in tests (tests/unit/test_mail_throttle.py)
+# One process: every competition write clears the process's cache of competitions at once, so a test never sees
+# a stale one; a refetch after the time-to-live would only add calls to the requests the tests count.
+os.environ.setdefault("COMPETITION_CACHE_SECONDS", "3600")
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -52,10 +55,12 @@ def create_aws_resources() -> None:
 
 
 def start_competition(start: datetime = IN_SUBMISSION) -> Clock:
-    """Seeds the 2023 windows and starts a clock the test moves by hand (default: in the submission window)."""
+    """Seeds the 2023 competition (the deployment's own: the current one, read from the competitions table) and
+    its windows, and starts a clock the test moves by hand (default: in the submission window)."""
     from chalicelib import bootstrap
-    from chalicelib.services import stages
+    from chalicelib.services import competitions, stages
 
+    competitions.seed(bootstrap.deps().competitions, bootstrap.config().competition_id, start)
     comp = bootstrap.competition()
     stages.seed(bootstrap.deps().stages, comp, comp.default_windows)
     c = Clock(start)
