@@ -1,6 +1,7 @@
 """The `exports` function (asynchronous Lambda invocation with {"id": <job id>}) and the local runner's turn.
 
-Both call services.exports.run, which claims the job first: Lambda's automatic retries of an async
+Both call services.exports.run with the job's own competition (an earlier one's export builds that one's
+data), which claims the job first: Lambda's automatic retries of an async
 invocation, a doubled invocation, or the runner and Lambda together build each export once.
 """
 from __future__ import annotations
@@ -25,10 +26,11 @@ def handle(event: Any) -> dict[str, str]:
     if not isinstance(job_id, str) or not job_id:
         return {"id": "", "outcome": "missing"}
     bootstrap.config()
-    return {"id": job_id, "outcome": exports.run(bootstrap.competition(), ports(), job_id)}
+    return {"id": job_id, "outcome": exports.run(bootstrap.competition(), ports(), job_id,
+                                                   bootstrap.competition_by_id)}
 
 
 def run_queued(limit: int = 5) -> list[str]:
     """The local runner (ASYNC_MODE=poll): run the oldest queued jobs, as the function would."""
     bootstrap.config()
-    return exports.run_queued(bootstrap.competition(), ports(), limit)
+    return exports.run_queued(bootstrap.competition(), ports(), limit, bootstrap.competition_by_id)

@@ -114,13 +114,15 @@ def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: A
 
 
 def list_cases(repo: CaseRepository, comp: Competition, principal: Principal, category: str | None) -> list[Case]:
+    """The cases of the competition `comp`: an organiser's by category, a unit's own (its account belongs to the
+    platform: one Query of its cases of every year, kept to this competition's)."""
     if principal.role == "organiser":
         if category is not None and category not in comp.category_ids:
             raise Invalid("category 只能是 development、service 或 empowerment", {"category": "没有这个类别"})
         return repo.list_for_competition(comp.id, category)
     _require_unit(principal)
     cases = repo.list_for_owner(principal.account_id or "")
-    return [c for c in cases if category is None or c.category == category]
+    return [c for c in cases if c.competition_id == comp.id and (category is None or c.category == category)]
 
 
 def get(repo: CaseRepository, principal: Principal, case_id: str) -> Case:

@@ -95,9 +95,11 @@ def not_started(jobs: ExportRepository, job: ExportJob, now: float) -> ExportJob
     return jobs.fail(job, "导出任务未能启动，请稍后重新导出", now)
 
 
-def get(jobs: ExportRepository, comp: Competition, job_id: str) -> ExportJob:
+def get(jobs: ExportRepository, comp: Competition | None, job_id: str) -> ExportJob:
+    """The job, of the competition `comp` (None: of any: an earlier competition's export is still followed
+    after another became the current one)."""
     job = jobs.get(job_id) if job_id and len(job_id) <= 64 else None
-    if job is None or job.competition_id != comp.id:
+    if job is None or (comp is not None and job.competition_id != comp.id):
         raise NotFound("没有这个导出任务")
     return job
 
@@ -129,22 +131,29 @@ def view(job: ExportJob, download_url: Callable[[str, str], str] | None = None) 
 
 
 # -- running ------------------------------------------------------------------------------------
-def run_queued(comp: Competition, ports: RunPorts, limit: int = 5) -> list[str]:
-    """The local runner's turn: run the oldest queued jobs (Query of by_status). Returns their ids."""
+def run_queued(comp: Competition, ports: RunPorts, limit: int = 5,
+               competition_of: Callable[[str], Competition] | None = None) -> list[str]:
+    """The local runner's turn: run the oldest queued jobs (Query of by_status). Returns their ids. With
+    `competition_of` (a competition by its id) every job runs with its own competition; without, only the jobs
+    of `comp` run."""
     ran = []
     for job in ports.jobs.queued(limit):
-        if job.competition_id == comp.id:
-            run(comp, ports, job.id)
+        if job.competition_id == comp.id or competition_of is not None:
+            run(comp, ports, job.id, competition_of)
             ran.append(job.id)
     return ran
 
 
-def run(comp: Competition, ports: RunPorts, job_id: str) -> str:
-    """Build one export. Returns what happened: done | failed | already_done | busy | missing."""
+def run(comp: Competition, ports: RunPorts, job_id: str,
+        competition_of: Callable[[str], Competition] | None = None) -> str:
+    """Build one export. Returns what happened: done | failed | already_done | busy | missing. The export is of
+    the job's competition: `competition_of(job.competition_id)` when it is not `comp` (an earlier one's)."""
     jobs = ports.jobs
     found = jobs.get(job_id)
     if found is None:
         return "missing"
+    if found.competition_id != comp.id and competition_of is not None:
+        comp = competition_of(found.competition_id)
     if found.status in ("done", "failed"):
         return "already_done"
     job = jobs.claim(found, ports.now())

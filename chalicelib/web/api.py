@@ -7,6 +7,7 @@ from functools import partial
 
 from chalice import Blueprint
 
+from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy
 from .http import client_of, endpoint, int_param, judge, principal, read_json
 
@@ -92,12 +93,25 @@ def create_case():
     return 201, cases.case_view(case)
 
 
+def _competition_param(competition_id: str | None) -> competition_rules.Competition:
+    """?competition=<id>: that competition (an earlier one's cases); absent: the current one."""
+    if competition_id is None:
+        return bootstrap.competition()
+    if not 0 < len(competition_id) <= 64:
+        raise Invalid("没有这个竞赛届次", {"competition": "没有这个竞赛届次"})
+    try:
+        return bootstrap.competition_by_id(competition_id)
+    except NotFound:
+        raise Invalid("没有这个竞赛届次", {"competition": "没有这个竞赛届次"}) from None
+
+
 @api.route("/cases", methods=["GET"])
 @endpoint
 def list_cases():
     who = principal(_request(), ("unit", "organiser"))
-    category = (_request().query_params or {}).get("category")
-    found = cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, category)
+    params = _request().query_params or {}
+    found = cases.list_cases(bootstrap.case_repository(), _competition_param(params.get("competition")), who,
+                             params.get("category"))
     return 200, {"cases": [cases.case_view(c) for c in found]}
 
 

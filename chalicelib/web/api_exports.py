@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
+from ..domain.errors import Invalid, NotFound
 from ..lazy import lazy
 from .http import endpoint, int_param, principal, read_json
 
@@ -36,12 +37,25 @@ def dispatch(job_id: str) -> None:
                                       Payload=json.dumps({"id": job_id}).encode("utf-8"))
 
 
+def _competition(competition_id: object) -> "bootstrap.Competition":
+    """The competition an export is of: "competition" in the body (an earlier one), else the current one."""
+    if competition_id is None:
+        return bootstrap.competition()
+    if not isinstance(competition_id, str) or not 0 < len(competition_id) <= 64:
+        raise Invalid("competition 应为竞赛届次的编号", {"competition": "没有这个竞赛届次"})
+    try:
+        return bootstrap.competition_by_id(competition_id)
+    except NotFound:
+        raise Invalid("没有这个竞赛届次", {"competition": "没有这个竞赛届次"}) from None
+
+
 @api_exports.route("/admin/exports", methods=["POST"])
 @endpoint
 def request_export():
     who = principal(_request(), ORGANISER)
-    job = exports.start(bootstrap.deps().exports, bootstrap.competition(), read_json(_request()), who.actor,
-                        bootstrap.now(), dispatch)
+    raw = read_json(_request())
+    comp = _competition(raw.get("competition") if isinstance(raw, dict) else None)
+    job = exports.start(bootstrap.deps().exports, comp, raw, who.actor, bootstrap.now(), dispatch)
     return 202, {"id": job.id, "status": exports.public_status(job)}
 
 
@@ -50,7 +64,7 @@ def request_export():
 def export_status(job_id):
     principal(_request(), ORGANISER)
     deps = bootstrap.deps()
-    job = exports.get(deps.exports, bootstrap.competition(), job_id)
+    job = exports.get(deps.exports, None, job_id)    # an earlier competition's too
     cfg = bootstrap.config()
     return 200, exports.view(job, lambda key, name: deps.files.download_url(key, name, cfg.download_url_seconds))
 
