@@ -479,16 +479,23 @@ class Stats:
 
 
 def find_flags(index: ArchiveIndex, current: Sequence[Entry], s: Settings,
-               stats: Stats | None = None) -> list[Flag]:
+               stats: Stats | None = None, earlier: Sequence[Entry] = ()) -> list[Flag]:
     """Every current document whose similarity with an archived or another current one is > threshold.
 
-    A pair of current documents is flagged on both sides. Matches are most similar first (then by id);
-    flags by their most similar match, then by case id.
+    A pair of current documents is flagged on both sides. `earlier`: documents of the corpus that are not in
+    the index (the cases of the earlier competitions on the deployment): compared with the current ones as
+    the index's are (their matches say source "archive" and their year), counted in the corpus for the
+    boilerplate discount, never flagged themselves nor compared with one another. Matches are most similar
+    first (then by id); flags by their most similar match, then by case id.
     """
     stats = stats if stats is not None else Stats()
     k = s.shingle
     current = sorted({e.id: e for e in current}.values(), key=lambda e: e.id)
-    cur = [parse(e.text, k) for e in current]
+    mine = {e.id for e in current}
+    earlier = sorted({e.id: e for e in earlier if e.id not in mine}.values(), key=lambda e: e.id)
+    docs = [*current, *earlier]
+    n, m, extra = len(current), index.size, len(earlier)
+    cur = [parse(e.text, k) for e in docs]
     cur_df: Counter[int] = Counter()
     for p in cur:
         cur_df.update(p.distinct_keys())
@@ -501,15 +508,14 @@ def find_flags(index: ArchiveIndex, current: Sequence[Entry], s: Settings,
     boilerplate = frequent.__contains__
 
     cur_sets = [p.shingle_set(boilerplate, k) for p in cur]
-    n, m = len(cur), index.size
-    stats.pairs_total = n * m + n * (n - 1) // 2
+    stats.pairs_total = n * m + n * extra + n * (n - 1) // 2
     if stats.pairs_total <= s.exact_pairs_max:
         stats.mode = "exact"
         archive_pairs = [(i, j) for i in range(n) for j in range(m)]
-        current_pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        current_pairs = [(i, j) for i in range(n) for j in range(i + 1, n + extra)]
     else:
         stats.mode = "lsh"
-        archive_pairs, current_pairs = _lsh_candidates(index, cur_sets, s, stats)
+        archive_pairs, current_pairs = _lsh_candidates(index, cur_sets, s, stats, n)
     stats.candidates_archive, stats.candidates_current = len(archive_pairs), len(current_pairs)
 
     archive_sets: dict[int, set[int]] = {}
@@ -528,8 +534,13 @@ def find_flags(index: ArchiveIndex, current: Sequence[Entry], s: Settings,
     for i, j in current_pairs:
         sim = similarity(cur_sets[i], cur_sets[j], s.min_shingles)
         if sim > s.threshold:
+            if j >= n:                  # an earlier competition's case: a match of the current side only
+                other = docs[j]
+                passages = align(cur[i], cur[j], boilerplate, s)
+                matches.setdefault(i, []).append(Match("archive", other.id, other.title, other.year, sim, passages))
+                continue
             for a, b in ((i, j), (j, i)):
-                other = current[b]
+                other = docs[b]
                 passages = align(cur[a], cur[b], boilerplate, s)
                 matches.setdefault(a, []).append(Match("current", other.id, other.title, other.year, sim, passages))
     flags = [Flag(current[i].id, current[i].title,
@@ -538,9 +549,12 @@ def find_flags(index: ArchiveIndex, current: Sequence[Entry], s: Settings,
     return sorted(flags, key=lambda f: (-f.top, f.case_id))
 
 
-def _lsh_candidates(index: ArchiveIndex, cur_sets: list[set[int]], s: Settings,
-                    stats: Stats) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Pairs sharing a band (LSH), kept when their signatures make an overlap > threshold plausible."""
+def _lsh_candidates(index: ArchiveIndex, cur_sets: list[set[int]], s: Settings, stats: Stats,
+                    checked: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Pairs sharing a band (LSH), kept when their signatures make an overlap > threshold plausible.
+    `checked`: the documents before it are checked; those after (earlier competitions' cases) are only
+    compared with them (each pair (i, j) has i < j and i < checked)."""
+    checked = len(cur_sets) if checked is None else checked
     archive_pairs: list[tuple[int, int]] = []
     sigs: list[list[int] | None] = []
     all_keys: list[int] = []          # the band keys of the current cases, `bands` per case with text
@@ -551,7 +565,7 @@ def _lsh_candidates(index: ArchiveIndex, cur_sets: list[set[int]], s: Settings,
         if sig is None:
             continue
         keys = band_keys(sig, s.rows)
-        for j in index.candidates(keys, s.min_band_hits):
+        for j in index.candidates(keys, s.min_band_hits) if i < checked else ():
             stats.lsh_archive += 1
             if plausible(sig, len(shingle_set), index.signature_of(j), index.sizes[j], s):
                 archive_pairs.append((i, j))
@@ -564,7 +578,7 @@ def _lsh_candidates(index: ArchiveIndex, cur_sets: list[set[int]], s: Settings,
     hits: Counter[tuple[int, int]] = Counter()
     for members in buckets.values():
         hits.update((a, b) for x, a in enumerate(members) for b in members[x + 1:] if a != b)
-    banded = [p for p, c in hits.items() if c >= s.min_band_hits]
+    banded = [(min(p), max(p)) for p, c in hits.items() if c >= s.min_band_hits and min(p) < checked]
     stats.lsh_current = len(banded)
     current_pairs = sorted((a, b) for a, b in banded
                            if plausible(sigs[a], len(cur_sets[a]), sigs[b], len(cur_sets[b]), s))

@@ -25,7 +25,8 @@ from .repositories import AccountRepository, JudgingRepository
 if TYPE_CHECKING:
     from .accounts import Principal
     from .repositories import (
-        ArchiveRepository, AwardListRepository, CaseRepository, ExportRepository, OriginalityObjects,
+        ArchiveRepository, AwardListRepository, CaseRepository, CompetitionRepository, ExportRepository,
+        OriginalityObjects,
     )
 
 # The dashboard (a cold start's most frequent organiser page) uses none of these: imported on first use.
@@ -322,14 +323,14 @@ def latest_exports(comp: Competition, jobs: ExportRepository, limit: int = 10) -
 
 
 def originality(comp: Competition, cases: CaseRepository, archive: ArchiveRepository, objects: OriginalityObjects,
-                page: int = 1) -> dict[str, Any] | None:
+                competitions: CompetitionRepository, page: int = 1) -> dict[str, Any] | None:
     """One page of the originality flags as pairs (services/originality.py: flag_pairs), most similar first,
     or None where that service is not deployed."""
     try:
         from . import originality as checker
     except ImportError:
         return None
-    report = checker.report(comp, archive, objects, cases)
+    report = checker.report(comp, archive, objects, cases, competitions)
     pairs = checker.flag_pairs(report["flags"])
     pages = max(1, -(-len(pairs) // ORIGINALITY_PAGE))
     page = min(max(1, page), pages)
@@ -339,7 +340,7 @@ def originality(comp: Competition, cases: CaseRepository, archive: ArchiveReposi
 
 
 def review(comp: Competition, repository: CaseRepository, archive: ArchiveRepository, objects: OriginalityObjects,
-           now: datetime) -> dict[str, Any]:
+           competitions: CompetitionRepository, now: datetime) -> dict[str, Any]:
     """The 审核 page: the submitted, returned and rejected cases by category with their review state and
     their originality matches (the same report as /admin/originality; none where that service is absent)."""
     from . import review as review_service
@@ -351,7 +352,7 @@ def review(comp: Competition, repository: CaseRepository, archive: ArchiveReposi
         pass
     else:
         flags = {f["case_id"]: f["matches"]
-                 for f in checker.report(comp, archive, objects, repository, cases)["flags"]}
+                 for f in checker.report(comp, archive, objects, repository, competitions, cases)["flags"]}
     return review_service.review_list(comp, now, flags, cases)
 
 

@@ -1,10 +1,19 @@
 """Use cases of the originality check (原创性检测): importing earlier years' cases, and the flags.
 
-Nothing runs on submit: the flags are computed when the organiser asks (GET), from the stored archive index
-and the current cases as they are at that moment, so a case submitted a second ago is already checked.
-The result is kept in S3 under a digest of its inputs (the index's ETag, the settings, every checked case's
-id and version), so asking again without a change costs one S3 read. An archive import rebuilds the index,
-which changes the digest: every current case is checked again on the next GET.
+The corpus of a competition is the imported archive (the stored index) and, by themselves, the submitted and
+not withdrawn cases of every competition on the deployment before it (by year, then by creation; drafts have
+none; whatever the state of the earlier one: services/competition_archive.py). Their matches say source
+"archive" with that competition's year; a later competition is never in an earlier one's corpus.
+
+Nothing runs on submit: the flags are computed when the organiser asks (GET), from the stored archive index,
+the earlier competitions' cases and the current cases as they are at that moment, so a case submitted a second
+ago is already checked. Reads: the competitions' list (one Query), one Query per earlier competition (its
+cases, Case.by_competition), the competition's cases (one Query) and the index (S3). The result is kept in S3
+under a digest of its inputs (the index's ETag, the settings, every checked case's id and version, every
+earlier competition's case id, version and year), so asking again without a change costs one S3 read. The
+check is computed again when any of them changes: an archive import (it rebuilds the index), a case of this
+competition or of an earlier one submitted, edited or withdrawn, a new earlier competition — so a new
+competition's first check already includes every earlier one.
 """
 from __future__ import annotations
 
@@ -18,10 +27,11 @@ from ..domain.competition import CHINA, Competition, StageId
 from ..domain.errors import Invalid
 from ..domain.archive_record import ArchiveCase
 from ..domain.case_record import Case
+from . import competition_archive
 from .accounts import Principal
 
 if TYPE_CHECKING:
-    from .repositories import ArchiveRepository, CaseRepository, OriginalityObjects
+    from .repositories import ArchiveRepository, CaseRepository, CompetitionRepository, OriginalityObjects
 
 # Submitted and not withdrawn, whatever came of it: a case returned or rejected at 审核 is compared too (its
 # flags stay visible to the organiser; it is never ranked).
@@ -38,9 +48,11 @@ def settings_for(comp: Competition) -> domain.Settings:
 
 
 def competition_year(comp: Competition) -> int:
-    raw = (comp.raw or {}).get("originality") or {}
-    if isinstance(raw.get("year"), int):
-        return int(raw["year"])
+    """The competition's year (competition_archive.year_of: its own, the originality block's, else the year
+    its submission opens)."""
+    year = competition_archive.year_of(comp.raw or {})
+    if year is not None:
+        return year
     submission = next(w for w in comp.default_windows if w.id == StageId.SUBMISSION)
     return submission.opens_at.astimezone(CHINA).year
 
@@ -214,24 +226,37 @@ def checked_cases(year: int, cases: list[Case]) -> list[tuple[domain.Entry, int]
     return out
 
 
+def earlier_cases(comp: Competition, year: int, competitions: CompetitionRepository,
+                  cases: CaseRepository) -> list[tuple[domain.Entry, int]]:
+    """The checked cases of every competition before `comp` on the deployment, each with that competition's
+    year (one Query for the list, one per earlier competition)."""
+    out: list[tuple[domain.Entry, int]] = []
+    for before in competition_archive.earlier(competitions, comp, year):
+        out.extend(checked_cases(before.year, cases.list_for_competition(before.id)))
+    return out
+
+
 def report(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects, cases: CaseRepository,
-           read: list[Case] | None = None) -> dict[str, Any]:
+           competitions: CompetitionRepository, read: list[Case] | None = None) -> dict[str, Any]:
     """The flags of the contract, with the threshold and how many cases were compared (`read`: the
-    competition's cases, when the caller has read them already)."""
+    competition's cases, when the caller has read them already); the corpus is the archive and the earlier
+    competitions' cases (`archived` counts both)."""
     s = settings_for(comp)
     year = competition_year(comp)
     index, version = archive_index(s, archive, objects)
     checked = checked_cases(year, cases.list_for_competition(comp.id) if read is None else read)
+    earlier = earlier_cases(comp, year, competitions, cases)
     digest = hashlib.sha256(json.dumps({
-        "index": version, "settings": s.as_dict(), "year": year,
+        "index": version, "settings": s.as_dict(), "year": year, "competition": comp.id,
         "cases": sorted([e.id, v] for e, v in checked),
+        "earlier": sorted([e.id, v, e.year] for e, v in earlier),
     }, sort_keys=True).encode()).hexdigest()
     cached = objects.cached_flags(digest)
     if cached is not None:
         return cached
-    flags = domain.find_flags(index, [e for e, _ in checked], s)
+    flags = domain.find_flags(index, [e for e, _ in checked], s, earlier=[e for e, _ in earlier])
     result = {"flags": domain.flags_view(flags), "threshold": s.threshold, "checked": len(checked),
-              "archived": index.size, "measure": "overlap"}
+              "archived": index.size + len(earlier), "measure": "overlap"}
     objects.save_flags(digest, result)
     return result
 

@@ -160,7 +160,8 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     """审核: every submitted case by category with its review state, originality matches and a form; a refused
     form comes back with its errors beside that case's fields."""
     deps = bootstrap.deps()
-    data = console.review(bootstrap.competition(), deps.cases, deps.archive, deps.originality, bootstrap.now_dt())
+    data = console.review(bootstrap.competition(), deps.cases, deps.archive, deps.originality, deps.competitions,
+                          bootstrap.now_dt())
     errors = _review_field_errors(getattr(error, "fields", None) or {})
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
@@ -566,7 +567,7 @@ def save_organisation_awards() -> Response:
 def _originality_page(who: Any, status: int = 200, error: Invalid | TooLarge | None = None) -> Response:
     deps = bootstrap.deps()
     report = console.originality(bootstrap.competition(), deps.cases, deps.archive, deps.originality,
-                                 _int(query("page"), 1))
+                                 deps.competitions, _int(query("page"), 1))
     imported = _int(query("n"), 0) if query("done") == "imported" else None
     notice = {"notice": f"已导入 {imported} 个往年案例，所有已提交案例已重新比对。"} if imported is not None else {}
     return console_page("originality.html", who, "originality", status, report=report,

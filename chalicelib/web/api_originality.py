@@ -39,4 +39,5 @@ def import_archive():
 def originality_flags():
     principal(api_originality.current_request, ORGANISER)
     deps = bootstrap.deps()
-    return 200, originality.report(bootstrap.competition(), deps.archive, deps.originality, deps.cases)
+    return 200, originality.report(bootstrap.competition(), deps.archive, deps.originality, deps.cases,
+                                  deps.competitions)

@@ -1,5 +1,6 @@
-"""The public pages: the competition's landing (/), registration, login and logout, the downloads the landing
-links, the static files and the favicon."""
+"""The public pages: the competition's landing (/, with 往届竞赛 below the current competition), an earlier
+competition's page with its published results (/competitions/{id}), registration, login and logout, the
+downloads the landing links, the static files and the favicon."""
 from __future__ import annotations
 
 import hashlib
@@ -26,14 +27,16 @@ from .templating import find_static, static_response
 
 if TYPE_CHECKING:
     from .. import bootstrap
-    from ..domain import accounts as account_rules, documents
-    from ..services import accounts, downloads, stages
+    from ..domain import accounts as account_rules, documents, showcase as showcase_rules
+    from ..services import accounts, competition_archive, downloads, showcase, stages
 else:
     (
-        bootstrap, account_rules, documents, accounts, downloads, stages
+        bootstrap, account_rules, documents, showcase_rules, accounts, competition_archive, downloads, showcase,
+        stages,
     ) = lazy(
-        __name__, "..bootstrap", "..domain.accounts", "..domain.documents", "..services.accounts",
-        "..services.downloads", "..services.stages",
+        __name__, "..bootstrap", "..domain.accounts", "..domain.documents", "..domain.showcase",
+        "..services.accounts", "..services.competition_archive", "..services.downloads", "..services.showcase",
+        "..services.stages",
     )
 
 log = logging.getLogger("saiping")
@@ -52,9 +55,24 @@ REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_
 def home() -> Response:
     now = bootstrap.now_dt()
     comp = bootstrap.competition()
-    views = [stages.stage_view(w, now) for w in stages.windows(comp, bootstrap.deps().stages).values()]
+    deps = bootstrap.deps()
+    views = [stages.stage_view(w, now) for w in stages.windows(comp, deps.stages).values()]
     return html("home.html", stages=views, stage_status=STAGE_STATUS, contacts=documents.contacts(comp.raw),
-                downloads=documents.downloads(comp))
+                downloads=documents.downloads(comp), earlier=competition_archive.archive_list(deps.competitions, comp))
+
+
+@public_pages.route("/competitions/{competition_id}", methods=["GET"])
+@page
+def earlier_competition(competition_id: str) -> Response:
+    """A competition's page in the archive: its name, year and published results (the cases 优秀案例展示 shows,
+    once its final has closed); a draft or an unknown id is a 404."""
+    deps = bootstrap.deps()
+    shown, year = competition_archive.public_competition(deps.competitions, competition_id)
+    data = showcase.showcase(deps.results, deps.showcase, shown, "", "", bootstrap.now_dt())
+    return html("competition.html", shown=shown, year=year, data=data,
+                groups=showcase_rules.grouped(data["cases"]),
+                category_names={c.id: c.name for c in shown.categories},
+                prize_names={p["id"]: p["name"] for p in shown.raw.get("prizes", [])})
 
 
 @public_pages.route("/register", methods=["GET"])

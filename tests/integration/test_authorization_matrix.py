@@ -53,7 +53,7 @@ RULES = [
     ("GET", "/downloads/", PUBLIC),
     ("*", "/static/", PUBLIC), ("*", "/verify", PUBLIC), ("*", "/j/", PUBLIC),
     ("*", "/login", PUBLIC), ("*", "/register", PUBLIC), ("POST", "/logout", PUBLIC), ("GET", "/", PUBLIC),
-    ("GET", "/favicon.ico", PUBLIC), ("GET", "/showcase", PUBLIC),
+    ("GET", "/favicon.ico", PUBLIC), ("GET", "/showcase", PUBLIC), ("GET", "/competitions/", PUBLIC),
 ]
 ROLES = ("anonymous", "unit_a", "unit_b", "organiser", "staff", "viewer", "judge", "other_judge")
 ORGANISERS = ("organiser", "staff", "viewer")

@@ -24,6 +24,7 @@ from chalicelib.services.accounts import Principal
 from chalicelib.store.memory_accounts import InMemoryAccountRepository
 from chalicelib.store.memory_judging import InMemoryJudgingRepository
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
+from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
 from chalicelib.store.memory_certificates import InMemoryCertificateRepository
 from chalicelib.store.memory_exports import InMemoryAwardListRepository, InMemoryExportRepository
 from chalicelib.store.memory_originality import InMemoryArchiveRepository, InMemoryOriginalityObjects
@@ -221,13 +222,13 @@ def test_an_archive_import_flags_the_copied_case_and_asking_again_reads_the_cach
     for n, text in enumerate((copy, other, texts.near_copy(archived[3]))):
         case = new_case(f"case{n}", COMP.id, f"acc{n}", f"unit{n}", {**text, "category": "development"}, 100, T)
         cases.put(replace(case, status="submitted" if n < 2 else "draft"))
-    report = originality.report(COMP, archive, objects, cases)
+    report = originality.report(COMP, archive, objects, cases, InMemoryCompetitionRepository())
     assert (report["checked"], report["archived"]) == (2, 6)
     assert [f["case_id"] for f in report["flags"]] == ["case0"]
     [match] = report["flags"][0]["matches"]
     assert (match["source"], match["year"], match["other_title"]) == ("archive", 2022, archived[2]["title"])
     saves = objects.saves
-    assert originality.report(COMP, archive, objects, cases) == report and objects.saves == saves
+    assert originality.report(COMP, archive, objects, cases, InMemoryCompetitionRepository()) == report and objects.saves == saves
 
 
 def test_the_archive_index_is_rebuilt_from_the_table_when_it_is_lost() -> None:

@@ -239,3 +239,24 @@ def test_plausible_keeps_real_overlaps_and_drops_impossible_ones():
     tiny = {1, 2, 3, 4, 5}
     assert not o.plausible(o.signature(tiny, 128), 5, o.signature(tiny, 128), 5, S)   # 5/30 can never exceed 0.5
     assert not o.plausible(None, 0, sig["a"], len(a), S)
+
+
+def test_earlier_documents_are_corpus_outside_the_index_in_exact_and_lsh_mode():
+    """`earlier` (an earlier competition's cases): their matches say archive with their year; they are never
+    flagged themselves, nor compared with one another; the result is the same as having them in the index."""
+    texts, archive_cases, archive = corpus(seed=6, archived=20)
+    before = [texts.case() for _ in range(10)]
+    earlier = [entry(f"e{i:02d}", c, 2023) for i, c in enumerate(before)]
+    earlier.append(entry("e-copy", texts.near_copy(before[0]), 2023))      # copies within the earlier one
+    current = [entry("c1", texts.near_copy(before[3]), 2024), entry("c2", texts.near_copy(archive_cases[2]), 2024)]
+    current += [entry(f"u{i}", texts.case(), 2024) for i in range(10)]
+    index = o.build_index(archive, S)
+    exact_stats, lsh_stats = o.Stats(), o.Stats()
+    exact = o.find_flags(index, current, replace(S, exact_pairs_max=10**9), exact_stats, earlier=earlier)
+    lsh = o.find_flags(index, current, replace(S, exact_pairs_max=0), lsh_stats, earlier=earlier)
+    assert (exact_stats.mode, lsh_stats.mode) == ("exact", "lsh")
+    assert lsh == exact
+    assert found(exact) == {"c1": ["e03"], "c2": ["a02"]}
+    assert [(m.source, m.year) for f in exact for m in f.matches] in ([("archive", 2023), ("archive", 2022)],
+                                                                      [("archive", 2022), ("archive", 2023)])
+    assert exact == o.find_flags(o.build_index([*archive, *earlier], S), current, S)
