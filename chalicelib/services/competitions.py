@@ -20,8 +20,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from .. import competitions as configs
 from ..domain.competition import STAGE_NAMES, STAGE_ORDER, StageWindow, parse_time
 from ..domain.competition_edit import (
-    CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year, edit as
-    edit_definition,
+    YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
+    edit as edit_definition, first_year,
 )
 from ..domain.competition_record import CompetitionRecord, new_record
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
@@ -86,10 +86,9 @@ def create_blank(repo: CompetitionRepository, principal: Principal, new_id: Any,
     errors: dict[str, str] = {}
     if not (isinstance(new_id, str) and NEW_ID.match(new_id)):
         errors["id"] = NEW_ID_MESSAGE
-    if not (isinstance(name, str) and name.strip()):
-        errors["name"] = "请填写竞赛名称"
-    elif single_line(name) != name or len(name) > 200:
-        errors["name"] = "竞赛名称不能超过 200 个字，首尾不能有空白，也不能含有不可见字符"
+    name_error = _name_error(name)
+    if name_error:
+        errors["name"] = name_error
     if not (isinstance(year, int) and not isinstance(year, bool) and YEARS[0] <= year <= YEARS[1]):
         errors["year"] = f"年份应为 {YEARS[0]}～{YEARS[1]} 之间的整数"
     if errors:
@@ -104,6 +103,82 @@ def copy_from(repo: CompetitionRepository, principal: Principal, source_id: str,
     new_id = _check_new_id(new_id)
     source = _found(repo.get(source_id))
     return _create(repo, copy_for_next_year(source.definition, new_id, years), principal.actor, now)
+
+
+def create(repo: CompetitionRepository, principal: Principal, copy_from: Any, name: Any, year: Any,
+           now: datetime) -> CompetitionRecord:
+    """新建届次 (`copy_from` None) or 复制上一届 (`copy_from` a competition's id) as the contract's POST wants: the
+    server picks the id (the source's id with its year replaced, shenzhen-2023 → shenzhen-2024; else
+    `c<year>-<n>`; -2, -3, … when taken). A copy takes the source's whole configuration `year − its year` later
+    (competition_edit.copy_for_next_year) under the given name; never its cases, judges or scores. Errors by field
+    (copy_from, name, year)."""
+    _require_organiser(principal, write=True)
+    errors: dict[str, str] = {}
+    source: CompetitionRecord | None = None
+    if copy_from is not None:
+        if not isinstance(copy_from, str) or not copy_from:
+            errors["copy_from"] = "请选择要复制的竞赛届次"
+        else:
+            source = repo.get(copy_from)
+            if source is None:
+                errors["copy_from"] = "没有找到要复制的竞赛届次"
+    name_error = _name_error(name)
+    if name_error:
+        errors["name"] = name_error
+    if not (isinstance(year, int) and not isinstance(year, bool) and YEARS[0] <= year <= YEARS[1]):
+        errors["year"] = f"年份应为 {YEARS[0]}～{YEARS[1]} 之间的整数"
+    elif source is not None:
+        source_year = first_year(source.definition)
+        if source_year is not None and year <= source_year:
+            errors["year"] = f"复制上一届时，年份应晚于被复制的届次（{source_year} 年）"
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    assert isinstance(name, str) and isinstance(year, int)
+    if source is None:
+        return _create_unique(repo, lambda new_id: blank_competition(new_id, name, year),
+                              _candidates(f"c{year}", year, blank=True), principal.actor, now)
+    source_year = first_year(source.definition) or year - 1
+
+    def copied(new_id: str) -> dict[str, Any]:
+        definition = copy_for_next_year(source.definition, new_id, year - source_year)
+        definition["name"] = name
+        return definition
+
+    base = YEAR.sub(lambda m: str(year) if int(m[1]) == source_year else m[0], source.id)
+    if base == source.id:
+        base = f"{source.id}-{year}"
+    return _create_unique(repo, copied, _candidates(base, year), principal.actor, now)
+
+
+CREATE_TRIES = 50
+
+
+def _candidates(base: str, year: int, blank: bool = False) -> list[str]:
+    """The ids to try in order: the base (c<year>-1 for a blank one), then -2, -3, …"""
+    base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:34] or f"c{year}"
+    if blank:
+        return [f"{base}-{n}" for n in range(1, CREATE_TRIES + 1)]
+    return [base] + [f"{base}-{n}" for n in range(2, CREATE_TRIES + 1)]
+
+
+def _create_unique(repo: CompetitionRepository, build: Any, candidates: Sequence[str], actor: str,
+                   now: datetime) -> CompetitionRecord:
+    for new_id in candidates:
+        if repo.get(new_id) is not None:
+            continue
+        try:
+            return _create(repo, build(new_id), actor, now)
+        except Duplicate:       # taken since the read: the next one
+            continue
+    raise Conflict("无法生成新的竞赛编号，请稍后重试")
+
+
+def _name_error(name: Any) -> str | None:
+    if not (isinstance(name, str) and name.strip()):
+        return "请填写竞赛名称"
+    if single_line(name) != name or len(name) > 200:
+        return "竞赛名称不能超过 200 个字，首尾不能有空白，也不能含有不可见字符"
+    return None
 
 
 def _create(repo: CompetitionRepository, definition: Mapping[str, Any], actor: str, now: datetime
@@ -192,7 +267,7 @@ def start(repo: CompetitionRepository, principal: Principal, competition_id: str
 def finish(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
            stage_rows: Sequence[Any], now: datetime) -> CompetitionRecord:
     """进行中 → 已结束 (read-only from then on), only after the last stage (省赛准备) has closed."""
-    return _move(repo, principal, competition_id, version, stage_rows, now, CompetitionState.ENDED)
+    return _move(repo, principal, competition_id, version, stage_rows, now, CompetitionState.FINISHED)
 
 
 def _move(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
@@ -204,11 +279,33 @@ def _move(repo: CompetitionRepository, principal: Principal, competition_id: str
     return _apply(repo, principal, record, {"state": target.value}, version, stage_rows, now)
 
 
+def activate(repo: CompetitionRepository, principal: Principal, competition_id: str, now: datetime
+             ) -> CompetitionRecord:
+    """设为当前届次: the competition every endpoint without a competition works on. Only a 进行中 one: a 草稿 is
+    refused (开始（发布） it first), an 已结束 one too (it stays readable in the archive)."""
+    _require_organiser(principal, write=True)
+    record = _found(repo.get(competition_id))
+    if record.state == CompetitionState.DRAFT:
+        message = "草稿不能设为当前届次，请先开始（发布）本届"
+        raise Conflict(message, {"state": message})
+    if record.state == CompetitionState.FINISHED:
+        message = "已结束的届次不能再设为当前届次"
+        raise Conflict(message, {"state": message})
+    if repo.current_id() != record.id:
+        repo.make_current(record.id, principal.actor, now.timestamp())
+    return record
+
+
+def current_id(repo: CompetitionRepository) -> str | None:
+    """The current competition's id (None: none made current yet)."""
+    return repo.current_id()
+
+
 def _action(before: CompetitionState, after: Mapping[str, Any]) -> str:
     state = after.get("state")
     if state != before.value and state == CompetitionState.RUNNING.value:
         return "competition.start"
-    if state != before.value and state == CompetitionState.ENDED.value:
+    if state != before.value and state == CompetitionState.FINISHED.value:
         return "competition.finish"
     return "competition.edit"
 

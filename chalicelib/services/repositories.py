@@ -569,3 +569,11 @@ class CompetitionRepository(Protocol):
         """The new definition (its state its own) on the record as read (its version); the audit row's before and
         after are the values at the `changed` paths (competition_edit.changed_paths)."""
         ...
+
+    def current_id(self) -> str | None:
+        """The id of the current competition (None: none made current yet)."""
+        ...
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        """Make `competition_id` the current competition, with its audit row (competition.activate)."""
+        ...

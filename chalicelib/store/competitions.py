@@ -17,6 +17,8 @@ from . import audit, db
 from .models import CompetitionRecord
 
 LISTING = "competitions"     # the one partition of the by_created index
+CURRENT = "~current"         # the pointer item: which competition is the current one (no competition id has "~")
+POINTER_LISTING = "pointer"  # the pointer's partition of by_created: the listing's Query never returns it
 
 __all__ = ["CompetitionRepository", "LISTING"]
 
@@ -47,6 +49,8 @@ class CompetitionRepository:
     """Competitions in DynamoDB, as domain records; each write in one transaction with its audit row."""
 
     def get(self, competition_id: str) -> competition_record.CompetitionRecord | None:
+        if competition_id == CURRENT:
+            return None
         try:
             return _domain(CompetitionRecord.get(competition_id, consistent_read=True))
         except CompetitionRecord.DoesNotExist:
@@ -91,3 +95,22 @@ class CompetitionRepository:
                 raise VersionConflict(STALE) from exc
             raise Conflict("操作冲突，请刷新后重试") from exc
         return saved
+
+    def current_id(self) -> str | None:
+        try:
+            row = CompetitionRecord.get(CURRENT, consistent_read=True)
+        except CompetitionRecord.DoesNotExist:
+            return None
+        return row.state or None
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        before = self.current_id()
+        try:
+            with db.transaction() as t:
+                t.save(CompetitionRecord(CURRENT, listing=POINTER_LISTING, definition="{}", state=competition_id,
+                                         version=0, created_at=now, created_by=actor, updated_at=now,
+                                         updated_by=actor))
+                t.save(audit.entry(audit_key(competition_id), actor, "competition.activate", now,
+                                   before={"current": before}, after={"current": competition_id}))
+        except db.Refused as exc:
+            raise Conflict("操作冲突，请刷新后重试") from exc

@@ -39,6 +39,7 @@ class InMemoryCompetitionRepository:
         self.audit = self.tables.audit
         self.records: dict[str, CompetitionRecord] = {}
         self.changes: list[Change] = []
+        self.current: str | None = None
 
     def put(self, record: CompetitionRecord) -> None:
         """Store a record as it is (what a test seeds; no conditions, no audit)."""
@@ -72,3 +73,13 @@ class InMemoryCompetitionRepository:
                                    competition_record.values_at(stored.definition, changed),
                                    competition_record.values_at(definition, changed)))
         return saved
+
+    def current_id(self) -> str | None:
+        return self.current
+
+    def make_current(self, competition_id: str, actor: str, now: float) -> None:
+        before = self.current
+        self.current = competition_id
+        self.audit.append((f"competition#{competition_id}", actor, "competition.activate"))
+        self.changes.append(Change(competition_id, actor, "competition.activate", (), {"current": before},
+                                   {"current": competition_id}))

@@ -186,3 +186,19 @@ def test_the_audit_values_name_stages_by_their_id(repo, audit_of) -> None:
     assert values_at(after, changed) == {"stages.provincial.closes_at": "2024-08-01T23:59:59+08:00"}
     assert audit_of(record.id)[-1][3:] == (_digest(values_at(record.definition, changed)),
                                            _digest(values_at(after, changed)))
+
+
+# -- the current competition ---------------------------------------------------------------------------
+
+def test_the_current_pointer_names_one_competition_and_stays_out_of_the_list(repo, audit_of) -> None:
+    assert repo.current_id() is None
+    repo.create(running(), "system:seed", T)
+    repo.create(draft(at=T + 10), ACTOR, T + 10)
+    repo.make_current(SOURCE["id"], ACTOR, T + 20)
+    assert repo.current_id() == SOURCE["id"]
+    repo.make_current("shenzhen-2024", ACTOR, T + 30)
+    assert repo.current_id() == "shenzhen-2024"
+    assert [r.id for r in repo.list_all()] == ["shenzhen-2024", SOURCE["id"]]
+    assert [a[:2] for a in audit_of("shenzhen-2024")] == [("competition.create", ACTOR),
+                                                          ("competition.activate", ACTOR)]
+    assert repo.get("~current") is None
