@@ -6,6 +6,7 @@ from chalicelib.web.account_pages import account_pages
 from chalicelib.web.admin_pages import admin_pages
 from chalicelib.web.api import api
 from chalicelib.web.api_accounts import api_accounts
+from chalicelib.web.api_competitions import api_competitions
 from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
@@ -27,6 +28,7 @@ app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")
 app.register_blueprint(api_final, url_prefix="/api/v1")
 app.register_blueprint(api_showcase, url_prefix="/api/v1")
+app.register_blueprint(api_competitions, url_prefix="/api/v1")
 app.register_blueprint(html.framework)
 app.register_blueprint(public_pages)
 app.register_blueprint(unit_pages)

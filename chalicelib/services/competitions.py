@@ -18,16 +18,20 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import competitions as configs
-from ..domain.competition import STAGE_NAMES, STAGE_ORDER, StageWindow, parse_time
+from ..domain.competition import (
+    STAGE_NAMES, STAGE_ORDER, Competition, StageWindow, competition_from_config, parse_time,
+)
 from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
     edit as edit_definition, first_year,
 )
+from ..domain.cases import ENTERED
 from ..domain.competition_record import CompetitionRecord, new_record
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.text import single_line
+from . import stages
 from .accounts import Principal
-from .repositories import CompetitionRepository
+from .repositories import CaseRepository, CompetitionRepository, JudgingRepository, StageRepository
 
 NEW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 NEW_ID_MESSAGE = "竞赛编号应为 3～40 个字符，只用小写英文字母、数字和连字符“-”，以字母或数字开头（如 shenzhen-2024）"
@@ -75,6 +79,112 @@ def competition_view(record: CompetitionRecord) -> dict[str, Any]:
     """What the builder shows of a competition: its definition, state (with its Chinese name) and version."""
     return {"id": record.id, "name": record.name, "state": record.state.value,
             "state_name": record.state.chinese_name, "version": record.version, "definition": record.definition}
+
+
+def listing(repo: CompetitionRepository, principal: Principal | None) -> list[dict[str, Any]]:
+    """The contract's list (GET /api/v1/competitions): every competition with its status and whether it is the
+    current one; 草稿 only for organisers. The current one first, then newest first."""
+    organiser = principal is not None and principal.role == "organiser"
+    current = repo.current_id()
+    shown = [r for r in repo.list_all() if organiser or r.state != CompetitionState.DRAFT]
+    shown.sort(key=lambda r: r.id != current)
+    return [{"id": r.id, "name": r.name, "year": first_year(r.definition), "status": r.state.value,
+             "current": r.id == current} for r in shown]
+
+
+def shape(comp: Competition, stage_windows: Mapping[str, StageWindow], now: datetime) -> dict[str, Any]:
+    """The contract's competition shape (GET /api/v1/competition, GET /api/v1/competitions/{id})."""
+    return {
+        "id": comp.id, "name": comp.name, "theme": comp.theme, "hosts": list(comp.hosts),
+        "categories": [{"id": c.id, "name": c.name,
+                        "criteria": [{"id": k.id, "name": k.name, "max": k.max} for k in c.criteria]}
+                       for c in comp.categories],
+        "stages": [stages.stage_view(w, now) for w in stage_windows.values()],
+        "limits": {"max_chars": comp.max_chars, "max_points": comp.max_points},
+        "quotas": {"advance_per_category": comp.advance_per_category},
+    }
+
+
+def record_shape(record: CompetitionRecord, stage_repo: StageRepository, now: datetime) -> dict[str, Any]:
+    """`shape` of a stored competition, its windows from its own stage rows over its definition's."""
+    try:
+        comp = competition_from_config(record.definition)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:     # a 草稿 still being written
+        raise Conflict("这个竞赛届次的设置还不完整，请先在管理台补全") from error
+    return shape(comp, stages.windows(comp, stage_repo), now)
+
+
+def readable(repo: CompetitionRepository, principal: Principal | None, competition_id: str) -> CompetitionRecord:
+    """A competition anyone may read (GET /api/v1/competitions/{id}); a 草稿 only for organisers."""
+    record = _found(repo.get(competition_id))
+    if record.state == CompetitionState.DRAFT and (principal is None or principal.role != "organiser"):
+        raise NotFound("没有找到这个竞赛届次")
+    return record
+
+
+def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: JudgingRepository,
+                cases: CaseRepository, now: datetime) -> tuple[list[Any], list[str], dict[str, int] | None]:
+    """What `edit` needs to know of the competition's progress, from its own rows: its stage rows, the scoring
+    stages in which a judge has scored (read only for a stage that has opened: none can be scored before), and
+    the cases entered per category once 文本申报 has closed (None before). A 草稿 has begun nothing: no reads."""
+    if record.state == CompetitionState.DRAFT:
+        return [], [], None
+    rows = list(stages.all_for(record.id))
+    found = windows(record.definition, rows)
+    categories = [c["id"] for c in record.definition.get("categories") or []
+                  if isinstance(c, Mapping) and isinstance(c.get("id"), str)]
+    ranking = record.definition.get("ranking") or {}
+    scored: list[str] = []
+    for stage_id, window in found.items():
+        if stage_id in ranking and window.status(now) != "pending" and any(
+                slot.scored for slot in judging.slots_of_stage(stage_id, categories, attributes=["scored"])):
+            scored.append(stage_id)
+    entries: dict[str, int] | None = None
+    submission = found.get(STAGE_ORDER[0])
+    if submission is not None and submission.status(now) == "closed":
+        entries = {c: 0 for c in categories}
+        for summary in cases.summaries(record.id):
+            category = summary.category_key.split("#", 1)[0]
+            if summary.status in ENTERED and category in entries:
+                entries[category] += 1
+    return rows, scored, entries
+
+
+def update(repo: CompetitionRepository, principal: Principal, competition_id: str, body: Any,
+           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
+           entries: Mapping[str, int] | None = None) -> CompetitionRecord:
+    """The contract's PUT: `body` holds configuration fields of the competition shape (plain keys or paths, as
+    `edit` takes them) and may give the `version` as read (else the stored one). A list of items with ids that
+    names the same items in the same order (the categories and their criteria as GET shows them) changes them
+    item by item, keeping what the shape does not show; `advance_per_category` is the quota's."""
+    _require_organiser(principal, write=True)
+    if not isinstance(body, Mapping):
+        raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
+    record = _found(repo.get(competition_id))
+    changes = {k: v for k, v in body.items() if k != "version"}
+    if "advance_per_category" in changes:
+        changes["quotas.advance_per_category"] = changes.pop("advance_per_category")
+    definition = record.definition
+    changes = {k: _by_id(_at(definition, k), v) for k, v in changes.items()}
+    return _apply(repo, principal, record, changes, body.get("version", record.version), stage_rows, now,
+                  scoring_started, entries)
+
+
+def _at(definition: Mapping[str, Any], key: str) -> Any:
+    return definition.get(key) if "." not in key and "[" not in key else None
+
+
+def _by_id(current: Any, value: Any) -> Any:
+    """`value` as a merge by id when it lists the same items (by id, in order) as `current`; else as it is."""
+    if not (isinstance(current, list) and isinstance(value, list) and len(current) == len(value)):
+        return value
+    ids = [item.get("id") if isinstance(item, Mapping) else None for item in current]
+    if None in ids or len(set(ids)) != len(ids):
+        return value
+    if [item.get("id") if isinstance(item, Mapping) else None for item in value] != ids:
+        return value
+    return {str(i): {k: _by_id(current[i].get(k), v) for k, v in item.items() if k != "id"}
+            for i, item in enumerate(value)}
 
 
 # -- 新建届次 and 复制上一届 -------------------------------------------------------------------------
