@@ -4,6 +4,7 @@ from chalice import Chalice, Rate
 from chalicelib import media
 from chalicelib.web.account_pages import account_pages
 from chalicelib.web.admin_pages import admin_pages
+from chalicelib.web.competition_pages import competition_pages
 from chalicelib.web.api import api
 from chalicelib.web.api_accounts import api_accounts
 from chalicelib.web.api_competitions import api_competitions
@@ -35,6 +36,7 @@ app.register_blueprint(unit_pages)
 app.register_blueprint(judge_pages)
 app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)
+app.register_blueprint(competition_pages)
 app.register_blueprint(verify)
 app.register_blueprint(showcase_pages)
 app.register_middleware(not_found.chalice_errors_in_chinese, "http")

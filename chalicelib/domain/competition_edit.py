@@ -879,6 +879,17 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
     return after, []
 
 
+def lock_of(definition: Mapping[str, Any], path: str, progress: Progress) -> str | None:
+    """Why the field at `path` cannot be changed now (the message an edit of it would be refused with), or None
+    when it may: what the builder's page shows read-only, with the reason."""
+    try:
+        segments = parse_path(path)
+    except ValueError:
+        return None
+    refusal = _refusal(segments, definition, definition, progress.state, progress)
+    return refusal.message if refusal is not None else None
+
+
 def _related(field: str, path: str) -> bool:
     """One of `field` and `path` is the other or holds it."""
     def within(inner: str, outer: str) -> bool:

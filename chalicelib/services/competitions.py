@@ -19,14 +19,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .. import competitions as configs
 from ..domain.competition import (
-    STAGE_NAMES, STAGE_ORDER, Competition, StageWindow, competition_from_config, parse_time,
+    CHINA, STAGE_NAMES, STAGE_ORDER, Competition, StageWindow, competition_from_config, format_time, parse_time,
 )
 from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
-    edit as edit_definition, first_year,
+    edit as edit_definition, first_year, lock_of,
 )
 from ..domain.cases import ENTERED
-from ..domain.competition_record import CompetitionRecord, new_record
+from ..domain.competition_record import CompetitionRecord, new_record, value_at
+from ..domain.honors import RANK_LEVEL_NAMES
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.text import single_line
 from . import stages
@@ -448,3 +449,150 @@ def seed(repo: CompetitionRepository, competition_id: str, now: datetime) -> boo
     except Duplicate:
         return False
     return True
+
+
+# -- the console's builder form ------------------------------------------------------------------------
+# The page (web/competition_pages.py) shows each editable field of a definition under its path (the path is the
+# form field's name, so an error by field lands beside it); a field that the competition's progress locks is
+# shown read-only with the reason. `form_changes` reads a posted form back into `edit`'s changes (only what
+# differs from the stored definition, so an unchanged locked part never refuses a save).
+
+CRITERIA_LOCK = "已开始评分，不能再改评分标准"
+RANK_LEVEL_OPTIONS = tuple(RANK_LEVEL_NAMES.items())
+
+
+def builder_form(record: CompetitionRecord, state: Progress) -> list[dict[str, Any]]:
+    """The builder's sections, each {key, title, note, groups: [{title, key, fields}]}; a field is {path, label,
+    kind (text|int|datetime|date|lines|contacts|checks), value (as the form shows it), options, locked (why, or
+    None)}."""
+    d = record.definition
+
+    def field(path: str, label: str, kind: str = "text", options: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        return {"path": path, "label": label, "kind": kind, "value": _form_value(value_at(d, path), kind),
+                "options": list(options), "locked": lock_of(d, path, state)}
+
+    def section(key: str, title: str, groups: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+        fields = [f for g in groups for f in g["fields"]]
+        locked = [f["locked"] for f in fields if f["locked"]]
+        why = locked[0] if fields and len(locked) == len(fields) else None
+        if why and key == "categories" and state.state != CompetitionState.FINISHED:
+            why = f"{CRITERIA_LOCK}（{why}）"
+        return {"key": key, "title": title, "note": note, "groups": groups, "locked": why}
+
+    def group(title: str, fields: list[dict[str, Any]], key: str = "") -> dict[str, Any]:
+        return {"title": title, "key": key, "fields": fields}
+
+    sections = [section("basics", "基本信息", [group("", [
+        field("name", "竞赛名称"), field("short_name", "简称"), field("theme", "大赛主题"),
+        field("hosts", "主办单位（每行一个）", "lines"), field("contacts", "联系人（每行：姓名 电话）", "contacts")])])]
+    categories = []
+    for i, category in enumerate(d.get("categories") or []):
+        fields = [field(f"categories[{i}].name", "类别名称")]
+        for j, criterion in enumerate(category.get("criteria") or []):
+            fields += [field(f"categories[{i}].criteria[{j}].name", f"评分细则 {j + 1}"),
+                       field(f"categories[{i}].criteria[{j}].max", f"“{criterion.get('name', '')}”满分", "int")]
+        categories.append(group(str(category.get("name") or f"类别 {i + 1}"), fields, f"categories[{i}]"))
+    sections.append(section("categories", "类别与评分细则", categories, "每个类别的各项满分之和应为 100 分。"))
+    stage_groups = []
+    for stage in d.get("stages") or []:
+        sid = stage.get("id")
+        name = STAGE_NAMES.get(sid, str(sid))
+        stage_groups.append(group(name, [field(f"stages.{sid}.opens_at", f"{name}开始时间", "datetime"),
+                                         field(f"stages.{sid}.closes_at", f"{name}截止时间", "datetime")],
+                                  f"stages.{sid}"))
+    sections.append(section("stages", "阶段时间", stage_groups, "时间均为北京时间；相邻阶段的时间不能重叠。"))
+    sections.append(section("quotas", "晋级名额", [group("", [
+        field("quotas.advance_per_category", "每个类别进入综合评选的案例数", "int")], "quotas")]))
+    prizes = [group(str(p.get("name") or f"奖项 {i + 1}"), [
+        field(f"prizes[{i}].name", "奖项名称"), field(f"prizes[{i}].ranks[0]", "从第几名", "int"),
+        field(f"prizes[{i}].ranks[1]", "到第几名", "int")], f"prizes[{i}]")
+        for i, p in enumerate(d.get("prizes") or [])]
+    sections.append(section("prizes", "奖项", prizes, "名次按综合评选的排名，各奖项不能重叠，也不能超过晋级名额。"))
+    honors = d.get("honors") or {}
+    rules = [group("", [field("honors.reference_date", "年龄计算基准日", "date")], "honors")]
+    for k, rule in enumerate(honors.get("rules") or []):
+        fields = [field(f"honors.rules[{k}].max_rank", "名次上限（前几名）", "int")]
+        if "max_age" in rule:
+            fields.append(field(f"honors.rules[{k}].max_age", "年龄上限（周岁）", "int"))
+        fields.append(field(f"honors.rules[{k}].rank_levels", "职级", "checks", RANK_LEVEL_OPTIONS))
+        rules.append(group(str(rule.get("name") or f"荣誉 {k + 1}"), fields, f"honors.rules[{k}]"))
+    sections.append(section("honors", "荣誉规则", rules, "不勾选职级表示不限职级。"))
+    sections.append(section("limits", "填报限制", [group("", [
+        field("limits.max_chars", "正文字数上限", "int"), field("limits.max_points", "创新点、成果的条数上限", "int")],
+        "limits")]))
+    sizes = (d.get("presentation") or {}).get("max_mb") or {}
+    sections.append(section("presentation", "附件规则", [group("展示材料的文件大小上限（MB）", [
+        field(f"presentation.max_mb.{kind}", f"{kind.upper()} 文件", "int") for kind in sizes],
+        "presentation")]))
+    return sections
+
+
+def form_paths(sections: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each field's path → its kind, of the fields that may be changed now (the locked ones are not posted)."""
+    return {f["path"]: f["kind"] for s in sections for g in s["groups"] for f in g["fields"] if not f["locked"]}
+
+
+def form_changes(record: CompetitionRecord, kinds: Mapping[str, str], form: Mapping[str, list[str]]
+                 ) -> dict[str, Any]:
+    """The posted form as `edit`'s changes: each field whose value differs from the stored one, converted to the
+    definition's kind (a number that is not one stays text, so the edit names the field)."""
+    d = record.definition
+    changes: dict[str, Any] = {}
+    for path, kind in kinds.items():
+        if path not in form:          # a set of checkboxes posts its hidden empty value too
+            continue
+        values = form.get(path) or [""]
+        current = value_at(d, path)
+        new = _from_form(values, kind)
+        if kind == "datetime" and isinstance(new, str) and isinstance(current, str):
+            try:
+                if parse_time(new) == parse_time(current):
+                    continue
+            except ValueError:
+                pass
+        if kind == "checks" and current is None and new == []:
+            continue
+        if new != current:
+            changes[path] = new
+    return changes
+
+
+def _form_value(value: Any, kind: str) -> Any:
+    if kind == "lines":
+        return "\n".join(str(v) for v in value or [])
+    if kind == "contacts":
+        return "\n".join(" ".join(str(c.get(k) or "") for k in ("name", "phone")).strip()
+                         for c in value or [] if isinstance(c, Mapping))
+    if kind == "datetime" and isinstance(value, str):
+        try:
+            return parse_time(value).astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return value
+    if kind == "checks":
+        return list(value or [])
+    return "" if value is None else str(value)
+
+
+def _from_form(values: Sequence[str], kind: str) -> Any:
+    text = values[0].replace("\r\n", "\n")
+    if kind == "int":
+        text = text.strip()
+        return int(text) if text.isdigit() and len(text) < 10 else text
+    if kind == "lines":
+        return [line.strip() for line in text.split("\n") if line.strip()]
+    if kind == "contacts":
+        contacts = []
+        for line in text.split("\n"):
+            name, _, phone = line.strip().partition(" ")
+            if name:
+                contacts.append({"name": name, "phone": phone.strip()})
+        return contacts
+    if kind == "datetime":
+        text = text.strip()
+        try:
+            return format_time(parse_time(text))      # the form's time is Beijing time
+        except ValueError:
+            return text
+    if kind == "checks":
+        return [v for v in values if v]
+    return text.strip() if kind == "date" else text
