@@ -4,8 +4,10 @@ from chalice import Chalice, Rate
 from chalicelib import media
 from chalicelib.web.account_pages import account_pages
 from chalicelib.web.admin_pages import admin_pages
+from chalicelib.web.competition_pages import competition_pages
 from chalicelib.web.api import api
 from chalicelib.web.api_accounts import api_accounts
+from chalicelib.web.api_competitions import api_competitions
 from chalicelib.web.api_exports import api_exports
 from chalicelib.web.api_final import api_final
 from chalicelib.web.api_originality import api_originality
@@ -27,12 +29,14 @@ app.register_blueprint(api_exports, url_prefix="/api/v1")
 app.register_blueprint(api_originality, url_prefix="/api/v1")
 app.register_blueprint(api_final, url_prefix="/api/v1")
 app.register_blueprint(api_showcase, url_prefix="/api/v1")
+app.register_blueprint(api_competitions, url_prefix="/api/v1")
 app.register_blueprint(html.framework)
 app.register_blueprint(public_pages)
 app.register_blueprint(unit_pages)
 app.register_blueprint(judge_pages)
 app.register_blueprint(final_pages)
 app.register_blueprint(admin_pages)
+app.register_blueprint(competition_pages)
 app.register_blueprint(verify)
 app.register_blueprint(showcase_pages)
 app.register_middleware(not_found.chalice_errors_in_chinese, "http")

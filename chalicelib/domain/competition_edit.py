@@ -4,7 +4,7 @@ Pure: a competition is its definition (the dict `competition_from_config` reads,
 chalicelib/competitions/<id>.json); time comes in as an argument (`Progress.now`).
 
 A definition's **state** is its `state` key (`CompetitionState`): 草稿 (`draft`, only organisers see it) →
-进行中 (`running`) → 已结束 (`ended`, read-only; exports still work). A definition without `state` (the 2023
+进行中 (`running`) → 已结束 (`finished`, read-only; exports still work). A definition without `state` (the 2023
 one, written before there were states) is 进行中 (`state_of`). `edit` takes the state from `Progress.state`, as the
 services hold it beside the stages' progress.
 
@@ -89,14 +89,14 @@ from .text import single_line
 class CompetitionState(StrEnum):
     DRAFT = "draft"
     RUNNING = "running"
-    ENDED = "ended"
+    FINISHED = "finished"
 
     @property
     def chinese_name(self) -> str:
         return STATE_NAMES[self]
 
 
-STATE_NAMES = {CompetitionState.DRAFT: "草稿", CompetitionState.RUNNING: "进行中", CompetitionState.ENDED: "已结束"}
+STATE_NAMES = {CompetitionState.DRAFT: "草稿", CompetitionState.RUNNING: "进行中", CompetitionState.FINISHED: "已结束"}
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_TOTAL = 100
 AGE_RANGE = (14, 70)
@@ -260,6 +260,12 @@ def shift_date(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def first_year(definition: Mapping[str, Any]) -> int | None:
+    """The competition's year: the Beijing year its first stage window is in (None without a readable window)."""
+    years = _competition_years(definition)
+    return min(years) if years else None
 
 
 def _competition_years(definition: Mapping[str, Any]) -> set[int]:
@@ -873,6 +879,17 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
     return after, []
 
 
+def lock_of(definition: Mapping[str, Any], path: str, progress: Progress) -> str | None:
+    """Why the field at `path` cannot be changed now (the message an edit of it would be refused with), or None
+    when it may: what the builder's page shows read-only, with the reason."""
+    try:
+        segments = parse_path(path)
+    except ValueError:
+        return None
+    refusal = _refusal(segments, definition, definition, progress.state, progress)
+    return refusal.message if refusal is not None else None
+
+
 def _related(field: str, path: str) -> bool:
     """One of `field` and `path` is the other or holds it."""
     def within(inner: str, outer: str) -> bool:
@@ -896,7 +913,7 @@ def _transition(before: Mapping[str, Any], after: Mapping[str, Any], state: Comp
             return [*missing,
                     FieldError("state", "invalid_transition", f"还有 {len(missing)} 处设置需要修改或填写，竞赛不能开始")]
         return []
-    if state == CompetitionState.RUNNING and target == CompetitionState.ENDED:
+    if state == CompetitionState.RUNNING and target == CompetitionState.FINISHED:
         last = STAGE_ORDER[-1]
         if last not in progress.closed:
             return [FieldError("state", "invalid_transition", f"{STAGE_NAMES[last]}阶段结束后，竞赛才能结束")]
@@ -917,7 +934,7 @@ def _refusal(segments: list[Segment], before: Mapping[str, Any], after: Mapping[
     top = str(segments[0]) if segments else ""
     if top == "id":
         return FieldError(path, "immutable_field", "竞赛编号创建后不能修改")
-    if state == CompetitionState.ENDED:
+    if state == CompetitionState.FINISHED:
         return FieldError(path, "read_only", "竞赛已结束，只能查看和导出，不能修改")
     if state == CompetitionState.DRAFT or top in FREE_KEYS or top.startswith("_") or \
             (len(segments) > 1 and str(segments[-1]).startswith("_")):

@@ -55,6 +55,11 @@ def values_at(definition: Mapping[str, Any], paths: Iterable[str]) -> dict[str, 
     return {path: _value_at(definition, path) for path in paths}
 
 
+def value_at(definition: Mapping[str, Any], path: str) -> Any:
+    """The value at one path (a list item by its index, or a stage by its id); None where there is none."""
+    return _value_at(definition, path)
+
+
 def _value_at(definition: Mapping[str, Any], path: str) -> Any:
     node: Any = definition
     try:

@@ -25,16 +25,21 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import competitions as configs
-from ..domain.competition import STAGE_NAMES, STAGE_ORDER, StageWindow, parse_time
-from ..domain.competition_edit import (
-    CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year, edit as
-    edit_definition,
+from ..domain.competition import (
+    CHINA, STAGE_NAMES, STAGE_ORDER, Competition, StageWindow, competition_from_config, format_time, parse_time,
 )
-from ..domain.competition_record import CompetitionRecord, new_record
+from ..domain.competition_edit import (
+    YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
+    edit as edit_definition, first_year, lock_of,
+)
+from ..domain.cases import ENTERED
+from ..domain.competition_record import CompetitionRecord, new_record, value_at
+from ..domain.honors import RANK_LEVEL_NAMES
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.text import single_line
+from . import stages
 from .accounts import Principal
-from .repositories import CompetitionRepository
+from .repositories import CaseRepository, CompetitionRepository, JudgingRepository, StageRepository
 
 NEW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 NEW_ID_MESSAGE = "竞赛编号应为 3～40 个字符，只用小写英文字母、数字和连字符“-”，以字母或数字开头（如 shenzhen-2024）"
@@ -85,6 +90,112 @@ def competition_view(record: CompetitionRecord) -> dict[str, Any]:
             "state_name": record.state.chinese_name, "version": record.version, "definition": record.definition}
 
 
+def listing(repo: CompetitionRepository, principal: Principal | None) -> list[dict[str, Any]]:
+    """The contract's list (GET /api/v1/competitions): every competition with its status and whether it is the
+    current one; 草稿 only for organisers. The current one first, then newest first."""
+    organiser = principal is not None and principal.role == "organiser"
+    current = repo.current_id()
+    shown = [r for r in repo.list_all() if organiser or r.state != CompetitionState.DRAFT]
+    shown.sort(key=lambda r: r.id != current)
+    return [{"id": r.id, "name": r.name, "year": first_year(r.definition), "status": r.state.value,
+             "current": r.id == current} for r in shown]
+
+
+def shape(comp: Competition, stage_windows: Mapping[str, StageWindow], now: datetime) -> dict[str, Any]:
+    """The contract's competition shape (GET /api/v1/competition, GET /api/v1/competitions/{id})."""
+    return {
+        "id": comp.id, "name": comp.name, "theme": comp.theme, "hosts": list(comp.hosts),
+        "categories": [{"id": c.id, "name": c.name,
+                        "criteria": [{"id": k.id, "name": k.name, "max": k.max} for k in c.criteria]}
+                       for c in comp.categories],
+        "stages": [stages.stage_view(w, now) for w in stage_windows.values()],
+        "limits": {"max_chars": comp.max_chars, "max_points": comp.max_points},
+        "quotas": {"advance_per_category": comp.advance_per_category},
+    }
+
+
+def record_shape(record: CompetitionRecord, stage_repo: StageRepository, now: datetime) -> dict[str, Any]:
+    """`shape` of a stored competition, its windows from its own stage rows over its definition's."""
+    try:
+        comp = competition_from_config(record.definition)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:     # a 草稿 still being written
+        raise Conflict("这个竞赛届次的设置还不完整，请先在管理台补全") from error
+    return shape(comp, stages.windows(comp, stage_repo), now)
+
+
+def readable(repo: CompetitionRepository, principal: Principal | None, competition_id: str) -> CompetitionRecord:
+    """A competition anyone may read (GET /api/v1/competitions/{id}); a 草稿 only for organisers."""
+    record = _found(repo.get(competition_id))
+    if record.state == CompetitionState.DRAFT and (principal is None or principal.role != "organiser"):
+        raise NotFound("没有找到这个竞赛届次")
+    return record
+
+
+def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: JudgingRepository,
+                cases: CaseRepository, now: datetime) -> tuple[list[Any], list[str], dict[str, int] | None]:
+    """What `edit` needs to know of the competition's progress, from its own rows: its stage rows, the scoring
+    stages in which a judge has scored (read only for a stage that has opened: none can be scored before), and
+    the cases entered per category once 文本申报 has closed (None before). A 草稿 has begun nothing: no reads."""
+    if record.state == CompetitionState.DRAFT:
+        return [], [], None
+    rows = list(stages.all_for(record.id))
+    found = windows(record.definition, rows)
+    categories = [c["id"] for c in record.definition.get("categories") or []
+                  if isinstance(c, Mapping) and isinstance(c.get("id"), str)]
+    ranking = record.definition.get("ranking") or {}
+    scored: list[str] = []
+    for stage_id, window in found.items():
+        if stage_id in ranking and window.status(now) != "pending" and any(
+                slot.scored for slot in judging.slots_of_stage(stage_id, categories, attributes=["scored"])):
+            scored.append(stage_id)
+    entries: dict[str, int] | None = None
+    submission = found.get(STAGE_ORDER[0])
+    if submission is not None and submission.status(now) == "closed":
+        entries = {c: 0 for c in categories}
+        for summary in cases.summaries(record.id):
+            category = summary.category_key.split("#", 1)[0]
+            if summary.status in ENTERED and category in entries:
+                entries[category] += 1
+    return rows, scored, entries
+
+
+def update(repo: CompetitionRepository, principal: Principal, competition_id: str, body: Any,
+           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
+           entries: Mapping[str, int] | None = None) -> CompetitionRecord:
+    """The contract's PUT: `body` holds configuration fields of the competition shape (plain keys or paths, as
+    `edit` takes them) and may give the `version` as read (else the stored one). A list of items with ids that
+    names the same items in the same order (the categories and their criteria as GET shows them) changes them
+    item by item, keeping what the shape does not show; `advance_per_category` is the quota's."""
+    _require_organiser(principal, write=True)
+    if not isinstance(body, Mapping):
+        raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
+    record = _found(repo.get(competition_id))
+    changes = {k: v for k, v in body.items() if k != "version"}
+    if "advance_per_category" in changes:
+        changes["quotas.advance_per_category"] = changes.pop("advance_per_category")
+    definition = record.definition
+    changes = {k: _by_id(_at(definition, k), v) for k, v in changes.items()}
+    return _apply(repo, principal, record, changes, body.get("version", record.version), stage_rows, now,
+                  scoring_started, entries)
+
+
+def _at(definition: Mapping[str, Any], key: str) -> Any:
+    return definition.get(key) if "." not in key and "[" not in key else None
+
+
+def _by_id(current: Any, value: Any) -> Any:
+    """`value` as a merge by id when it lists the same items (by id, in order) as `current`; else as it is."""
+    if not (isinstance(current, list) and isinstance(value, list) and len(current) == len(value)):
+        return value
+    ids = [item.get("id") if isinstance(item, Mapping) else None for item in current]
+    if None in ids or len(set(ids)) != len(ids):
+        return value
+    if [item.get("id") if isinstance(item, Mapping) else None for item in value] != ids:
+        return value
+    return {str(i): {k: _by_id(current[i].get(k), v) for k, v in item.items() if k != "id"}
+            for i, item in enumerate(value)}
+
+
 # -- 新建届次 and 复制上一届 -------------------------------------------------------------------------
 
 def create_blank(repo: CompetitionRepository, principal: Principal, new_id: Any, name: Any, year: Any,
@@ -94,10 +205,9 @@ def create_blank(repo: CompetitionRepository, principal: Principal, new_id: Any,
     errors: dict[str, str] = {}
     if not (isinstance(new_id, str) and NEW_ID.match(new_id)):
         errors["id"] = NEW_ID_MESSAGE
-    if not (isinstance(name, str) and name.strip()):
-        errors["name"] = "请填写竞赛名称"
-    elif single_line(name) != name or len(name) > 200:
-        errors["name"] = "竞赛名称不能超过 200 个字，首尾不能有空白，也不能含有不可见字符"
+    name_error = _name_error(name)
+    if name_error:
+        errors["name"] = name_error
     if not (isinstance(year, int) and not isinstance(year, bool) and YEARS[0] <= year <= YEARS[1]):
         errors["year"] = f"年份应为 {YEARS[0]}～{YEARS[1]} 之间的整数"
     if errors:
@@ -112,6 +222,82 @@ def copy_from(repo: CompetitionRepository, principal: Principal, source_id: str,
     new_id = _check_new_id(new_id)
     source = _found(repo.get(source_id))
     return _create(repo, copy_for_next_year(source.definition, new_id, years), principal.actor, now)
+
+
+def create(repo: CompetitionRepository, principal: Principal, copy_from: Any, name: Any, year: Any,
+           now: datetime) -> CompetitionRecord:
+    """新建届次 (`copy_from` None) or 复制上一届 (`copy_from` a competition's id) as the contract's POST wants: the
+    server picks the id (the source's id with its year replaced, shenzhen-2023 → shenzhen-2024; else
+    `c<year>-<n>`; -2, -3, … when taken). A copy takes the source's whole configuration `year − its year` later
+    (competition_edit.copy_for_next_year) under the given name; never its cases, judges or scores. Errors by field
+    (copy_from, name, year)."""
+    _require_organiser(principal, write=True)
+    errors: dict[str, str] = {}
+    source: CompetitionRecord | None = None
+    if copy_from is not None:
+        if not isinstance(copy_from, str) or not copy_from:
+            errors["copy_from"] = "请选择要复制的竞赛届次"
+        else:
+            source = repo.get(copy_from)
+            if source is None:
+                errors["copy_from"] = "没有找到要复制的竞赛届次"
+    name_error = _name_error(name)
+    if name_error:
+        errors["name"] = name_error
+    if not (isinstance(year, int) and not isinstance(year, bool) and YEARS[0] <= year <= YEARS[1]):
+        errors["year"] = f"年份应为 {YEARS[0]}～{YEARS[1]} 之间的整数"
+    elif source is not None:
+        source_year = first_year(source.definition)
+        if source_year is not None and year <= source_year:
+            errors["year"] = f"复制上一届时，年份应晚于被复制的届次（{source_year} 年）"
+    if errors:
+        raise Invalid(next(iter(errors.values())), errors)
+    assert isinstance(name, str) and isinstance(year, int)
+    if source is None:
+        return _create_unique(repo, lambda new_id: blank_competition(new_id, name, year),
+                              _candidates(f"c{year}", year, blank=True), principal.actor, now)
+    source_year = first_year(source.definition) or year - 1
+
+    def copied(new_id: str) -> dict[str, Any]:
+        definition = copy_for_next_year(source.definition, new_id, year - source_year)
+        definition["name"] = name
+        return definition
+
+    base = YEAR.sub(lambda m: str(year) if int(m[1]) == source_year else m[0], source.id)
+    if base == source.id:
+        base = f"{source.id}-{year}"
+    return _create_unique(repo, copied, _candidates(base, year), principal.actor, now)
+
+
+CREATE_TRIES = 50
+
+
+def _candidates(base: str, year: int, blank: bool = False) -> list[str]:
+    """The ids to try in order: the base (c<year>-1 for a blank one), then -2, -3, …"""
+    base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:34] or f"c{year}"
+    if blank:
+        return [f"{base}-{n}" for n in range(1, CREATE_TRIES + 1)]
+    return [base] + [f"{base}-{n}" for n in range(2, CREATE_TRIES + 1)]
+
+
+def _create_unique(repo: CompetitionRepository, build: Any, candidates: Sequence[str], actor: str,
+                   now: datetime) -> CompetitionRecord:
+    for new_id in candidates:
+        if repo.get(new_id) is not None:
+            continue
+        try:
+            return _create(repo, build(new_id), actor, now)
+        except Duplicate:       # taken since the read: the next one
+            continue
+    raise Conflict("无法生成新的竞赛编号，请稍后重试")
+
+
+def _name_error(name: Any) -> str | None:
+    if not (isinstance(name, str) and name.strip()):
+        return "请填写竞赛名称"
+    if single_line(name) != name or len(name) > 200:
+        return "竞赛名称不能超过 200 个字，首尾不能有空白，也不能含有不可见字符"
+    return None
 
 
 def _create(repo: CompetitionRepository, definition: Mapping[str, Any], actor: str, now: datetime
@@ -200,7 +386,7 @@ def start(repo: CompetitionRepository, principal: Principal, competition_id: str
 def finish(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
            stage_rows: Sequence[Any], now: datetime) -> CompetitionRecord:
     """进行中 → 已结束 (read-only from then on), only after the last stage (省赛准备) has closed."""
-    return _move(repo, principal, competition_id, version, stage_rows, now, CompetitionState.ENDED)
+    return _move(repo, principal, competition_id, version, stage_rows, now, CompetitionState.FINISHED)
 
 
 def _move(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
@@ -227,11 +413,16 @@ def activate(repo: CompetitionRepository, principal: Principal, competition_id: 
     return record
 
 
+def current_id(repo: CompetitionRepository) -> str | None:
+    """The current competition's id (None: none made current yet)."""
+    return repo.current_id()
+
+
 def _action(before: CompetitionState, after: Mapping[str, Any]) -> str:
     state = after.get("state")
     if state != before.value and state == CompetitionState.RUNNING.value:
         return "competition.start"
-    if state != before.value and state == CompetitionState.ENDED.value:
+    if state != before.value and state == CompetitionState.FINISHED.value:
         return "competition.finish"
     return "competition.edit"
 
@@ -264,3 +455,150 @@ def seed(repo: CompetitionRepository, competition_id: str, now: datetime) -> boo
     except Duplicate:
         return False
     return True
+
+
+# -- the console's builder form ------------------------------------------------------------------------
+# The page (web/competition_pages.py) shows each editable field of a definition under its path (the path is the
+# form field's name, so an error by field lands beside it); a field that the competition's progress locks is
+# shown read-only with the reason. `form_changes` reads a posted form back into `edit`'s changes (only what
+# differs from the stored definition, so an unchanged locked part never refuses a save).
+
+CRITERIA_LOCK = "已开始评分，不能再改评分标准"
+RANK_LEVEL_OPTIONS = tuple(RANK_LEVEL_NAMES.items())
+
+
+def builder_form(record: CompetitionRecord, state: Progress) -> list[dict[str, Any]]:
+    """The builder's sections, each {key, title, note, groups: [{title, key, fields}]}; a field is {path, label,
+    kind (text|int|datetime|date|lines|contacts|checks), value (as the form shows it), options, locked (why, or
+    None)}."""
+    d = record.definition
+
+    def field(path: str, label: str, kind: str = "text", options: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        return {"path": path, "label": label, "kind": kind, "value": _form_value(value_at(d, path), kind),
+                "options": list(options), "locked": lock_of(d, path, state)}
+
+    def section(key: str, title: str, groups: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+        fields = [f for g in groups for f in g["fields"]]
+        locked = [f["locked"] for f in fields if f["locked"]]
+        why = locked[0] if fields and len(locked) == len(fields) else None
+        if why and key == "categories" and state.state != CompetitionState.FINISHED:
+            why = f"{CRITERIA_LOCK}（{why}）"
+        return {"key": key, "title": title, "note": note, "groups": groups, "locked": why}
+
+    def group(title: str, fields: list[dict[str, Any]], key: str = "") -> dict[str, Any]:
+        return {"title": title, "key": key, "fields": fields}
+
+    sections = [section("basics", "基本信息", [group("", [
+        field("name", "竞赛名称"), field("short_name", "简称"), field("theme", "大赛主题"),
+        field("hosts", "主办单位（每行一个）", "lines"), field("contacts", "联系人（每行：姓名 电话）", "contacts")])])]
+    categories = []
+    for i, category in enumerate(d.get("categories") or []):
+        fields = [field(f"categories[{i}].name", "类别名称")]
+        for j, criterion in enumerate(category.get("criteria") or []):
+            fields += [field(f"categories[{i}].criteria[{j}].name", f"评分细则 {j + 1}"),
+                       field(f"categories[{i}].criteria[{j}].max", f"“{criterion.get('name', '')}”满分", "int")]
+        categories.append(group(str(category.get("name") or f"类别 {i + 1}"), fields, f"categories[{i}]"))
+    sections.append(section("categories", "类别与评分细则", categories, "每个类别的各项满分之和应为 100 分。"))
+    stage_groups = []
+    for stage in d.get("stages") or []:
+        sid = stage.get("id")
+        name = STAGE_NAMES.get(sid, str(sid))
+        stage_groups.append(group(name, [field(f"stages.{sid}.opens_at", f"{name}开始时间", "datetime"),
+                                         field(f"stages.{sid}.closes_at", f"{name}截止时间", "datetime")],
+                                  f"stages.{sid}"))
+    sections.append(section("stages", "阶段时间", stage_groups, "时间均为北京时间；相邻阶段的时间不能重叠。"))
+    sections.append(section("quotas", "晋级名额", [group("", [
+        field("quotas.advance_per_category", "每个类别进入综合评选的案例数", "int")], "quotas")]))
+    prizes = [group(str(p.get("name") or f"奖项 {i + 1}"), [
+        field(f"prizes[{i}].name", "奖项名称"), field(f"prizes[{i}].ranks[0]", "从第几名", "int"),
+        field(f"prizes[{i}].ranks[1]", "到第几名", "int")], f"prizes[{i}]")
+        for i, p in enumerate(d.get("prizes") or [])]
+    sections.append(section("prizes", "奖项", prizes, "名次按综合评选的排名，各奖项不能重叠，也不能超过晋级名额。"))
+    honors = d.get("honors") or {}
+    rules = [group("", [field("honors.reference_date", "年龄计算基准日", "date")], "honors")]
+    for k, rule in enumerate(honors.get("rules") or []):
+        fields = [field(f"honors.rules[{k}].max_rank", "名次上限（前几名）", "int")]
+        if "max_age" in rule:
+            fields.append(field(f"honors.rules[{k}].max_age", "年龄上限（周岁）", "int"))
+        fields.append(field(f"honors.rules[{k}].rank_levels", "职级", "checks", RANK_LEVEL_OPTIONS))
+        rules.append(group(str(rule.get("name") or f"荣誉 {k + 1}"), fields, f"honors.rules[{k}]"))
+    sections.append(section("honors", "荣誉规则", rules, "不勾选职级表示不限职级。"))
+    sections.append(section("limits", "填报限制", [group("", [
+        field("limits.max_chars", "正文字数上限", "int"), field("limits.max_points", "创新点、成果的条数上限", "int")],
+        "limits")]))
+    sizes = (d.get("presentation") or {}).get("max_mb") or {}
+    sections.append(section("presentation", "附件规则", [group("展示材料的文件大小上限（MB）", [
+        field(f"presentation.max_mb.{kind}", f"{kind.upper()} 文件", "int") for kind in sizes],
+        "presentation")]))
+    return sections
+
+
+def form_paths(sections: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each field's path → its kind, of the fields that may be changed now (the locked ones are not posted)."""
+    return {f["path"]: f["kind"] for s in sections for g in s["groups"] for f in g["fields"] if not f["locked"]}
+
+
+def form_changes(record: CompetitionRecord, kinds: Mapping[str, str], form: Mapping[str, list[str]]
+                 ) -> dict[str, Any]:
+    """The posted form as `edit`'s changes: each field whose value differs from the stored one, converted to the
+    definition's kind (a number that is not one stays text, so the edit names the field)."""
+    d = record.definition
+    changes: dict[str, Any] = {}
+    for path, kind in kinds.items():
+        if path not in form:          # a set of checkboxes posts its hidden empty value too
+            continue
+        values = form.get(path) or [""]
+        current = value_at(d, path)
+        new = _from_form(values, kind)
+        if kind == "datetime" and isinstance(new, str) and isinstance(current, str):
+            try:
+                if parse_time(new) == parse_time(current):
+                    continue
+            except ValueError:
+                pass
+        if kind == "checks" and current is None and new == []:
+            continue
+        if new != current:
+            changes[path] = new
+    return changes
+
+
+def _form_value(value: Any, kind: str) -> Any:
+    if kind == "lines":
+        return "\n".join(str(v) for v in value or [])
+    if kind == "contacts":
+        return "\n".join(" ".join(str(c.get(k) or "") for k in ("name", "phone")).strip()
+                         for c in value or [] if isinstance(c, Mapping))
+    if kind == "datetime" and isinstance(value, str):
+        try:
+            return parse_time(value).astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return value
+    if kind == "checks":
+        return list(value or [])
+    return "" if value is None else str(value)
+
+
+def _from_form(values: Sequence[str], kind: str) -> Any:
+    text = values[0].replace("\r\n", "\n")
+    if kind == "int":
+        text = text.strip()
+        return int(text) if text.isdigit() and len(text) < 10 else text
+    if kind == "lines":
+        return [line.strip() for line in text.split("\n") if line.strip()]
+    if kind == "contacts":
+        contacts = []
+        for line in text.split("\n"):
+            name, _, phone = line.strip().partition(" ")
+            if name:
+                contacts.append({"name": name, "phone": phone.strip()})
+        return contacts
+    if kind == "datetime":
+        text = text.strip()
+        try:
+            return format_time(parse_time(text))      # the form's time is Beijing time
+        except ValueError:
+            return text
+    if kind == "checks":
+        return [v for v in values if v]
+    return text.strip() if kind == "date" else text

@@ -49,6 +49,8 @@ ACTION_NAMES = {
     "presentation.reject": "展示材料校验未通过", "presentation.replace": "替换展示材料（删除旧文件）",
     "showcase.consent": "单位同意公开展示", "showcase.withdraw": "单位撤出成果展示",
     "showcase.hide": "从成果展示中撤下", "showcase.restore": "恢复成果展示",
+    "competition.create": "新建竞赛届次", "competition.edit": "修改竞赛设置", "competition.start": "开始（发布）竞赛届次",
+    "competition.finish": "结束竞赛届次", "competition.activate": "设为当前届次",
 }
 
 

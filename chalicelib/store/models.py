@@ -401,7 +401,7 @@ class CompetitionRecord(Model):
     id = UnicodeAttribute(hash_key=True)
     listing = UnicodeAttribute()
     definition = UnicodeAttribute()                        # JSON (validated by domain/competition_edit)
-    state = UnicodeAttribute()                             # "draft" | "running" | "ended"
+    state = UnicodeAttribute()                             # "draft" | "running" | "finished"
     version = NumberAttribute()
     created_at = NumberAttribute()
     created_by = UnicodeAttribute()

@@ -14,16 +14,18 @@ from .http import client_of, endpoint, int_param, judge, principal, read_json
 if TYPE_CHECKING:
     from .. import bootstrap
     from ..domain import competition as competition_rules
-    from ..services import accounts, attachments, cases, extra_judges, judging, results, review, scoring, stages
+    from ..services import (
+        accounts, attachments, cases, competitions, extra_judges, judging, results, review, scoring, stages,
+    )
     from ..jobs import mail_queue
 else:
     (
-        bootstrap, competition_rules, accounts, attachments, cases, extra_judges, judging, mail_queue, results, review,
-        scoring, stages
+        bootstrap, competition_rules, accounts, attachments, cases, competitions, extra_judges, judging, mail_queue,
+        results, review, scoring, stages
     ) = lazy(
         __name__, "..bootstrap", "..domain.competition", "..services.accounts", "..services.attachments",
-        "..services.cases", "..services.extra_judges", "..services.judging", "..jobs.mail_queue", "..services.results",
-        "..services.review", "..services.scoring", "..services.stages",
+        "..services.cases", "..services.competitions", "..services.extra_judges", "..services.judging",
+        "..jobs.mail_queue", "..services.results", "..services.review", "..services.scoring", "..services.stages",
     )
 
 api = Blueprint(__name__)
@@ -45,17 +47,7 @@ def health():
 @endpoint
 def competition():
     comp = bootstrap.competition()
-    windows = stages.windows(comp, bootstrap.deps().stages)
-    now = bootstrap.now_dt()
-    return 200, {
-        "id": comp.id, "name": comp.name, "theme": comp.theme, "hosts": list(comp.hosts),
-        "categories": [{"id": c.id, "name": c.name,
-                        "criteria": [{"id": k.id, "name": k.name, "max": k.max} for k in c.criteria]}
-                       for c in comp.categories],
-        "stages": [stages.stage_view(w, now) for w in windows.values()],
-        "limits": {"max_chars": comp.max_chars, "max_points": comp.max_points},
-        "quotas": {"advance_per_category": comp.advance_per_category},
-    }
+    return 200, competitions.shape(comp, stages.windows(comp, bootstrap.deps().stages), bootstrap.now_dt())
 
 
 @api.route("/accounts", methods=["POST"])

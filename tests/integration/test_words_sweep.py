@@ -53,8 +53,10 @@ PYTHON_PATTERNS = {
 
 
 def english_ids() -> set[str]:
-    from chalicelib import bootstrap
-    comp = bootstrap.competition()
+    from chalicelib import competitions
+    from chalicelib.config import settings
+    from chalicelib.domain.competition import competition_from_config
+    comp = competition_from_config(competitions.load(settings().competition_id))   # the packaged one: no table read
     ids = {c.id for c in comp.categories} | {k.id for c in comp.categories for k in c.criteria}
     ids |= set(STAGE_ORDER) | set(STATUSES) | {"returned", "rejected"}
     ids |= {p["id"] for p in comp.raw.get("prizes", [])} | {h["id"] for h in comp.raw.get("honors", {}).get("rules", [])}

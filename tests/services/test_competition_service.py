@@ -202,7 +202,7 @@ def test_finish_waits_for_the_last_stage_and_ended_is_read_only(repo, tables) ->
         competitions.finish(repo, ORGANISER, SOURCE, 1, rows_2023(), IN_TEXT_REVIEW)
     assert set(refused.value.fields or {}) == {"state"}
     ended = competitions.finish(repo, ORGANISER, SOURCE, 1, rows_2023(), AFTER_ALL)
-    assert (ended.state, ended.version) == (CompetitionState.ENDED, 2)
+    assert (ended.state, ended.version) == (CompetitionState.FINISHED, 2)
     assert tables.audit[-1] == (f"competition#{SOURCE}", ORGANISER.actor, "competition.finish")
     for changes in ({"name": "新名称"}, {"theme": "x"}, {"state": "running"}):
         with pytest.raises(Conflict) as refused:

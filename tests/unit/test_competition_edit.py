@@ -17,7 +17,7 @@ from chalicelib.domain.competition_edit import (
     format_path, merge, parse_path, shift_time, start_errors, state_of, validate,
 )
 
-DRAFT, RUNNING, ENDED = CompetitionState.DRAFT, CompetitionState.RUNNING, CompetitionState.ENDED
+DRAFT, RUNNING, FINISHED = CompetitionState.DRAFT, CompetitionState.RUNNING, CompetitionState.FINISHED
 S = StageId
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -130,7 +130,7 @@ def test_a_copy_carries_no_data_and_no_organiser_close_of_a_stage():
     old = config_2023()
     old["stages"][0].update(closed=True, closed_at="2023-06-09T18:00:00+08:00", settled=True)
     old["cases"] = [{"id": "c1"}]
-    old["state"] = "ended"
+    old["state"] = "finished"
     new = copy_for_next_year(old, "n")
     assert "cases" not in new and new["state"] == "draft"
     assert set(new["stages"][0]) == {"id", "name", "opens_at", "closes_at"}
@@ -472,8 +472,8 @@ def test_progress_from_the_windows_and_now():
 
 
 def test_an_ended_competition_is_read_only():
-    d = {**config_2023(), "state": ENDED.value}
-    p = progress_at(ALL_CLOSED, state=ENDED)
+    d = {**config_2023(), "state": FINISHED.value}
+    p = progress_at(ALL_CLOSED, state=FINISHED)
     assert refused(d, {"name": "新名称"}, p) == {("name", "read_only")}
     assert refused(d, {"contacts[0].phone": "88888888"}, p) == {("contacts[0].phone", "read_only")}
     assert refused(d, {"state": RUNNING.value}, p) == {("state", "invalid_transition")}
@@ -703,14 +703,14 @@ def test_a_draft_starts_only_when_it_is_valid_and_complete():
 
 def test_a_competition_ends_only_after_its_last_stage_closed_and_never_goes_back():
     d = running()
-    assert refused(d, {"state": "ended"}, progress_at(FINAL_CLOSED)) == {("state", "invalid_transition")}
-    _, errors = edit(d, {"state": "ended"}, progress_at(FINAL_CLOSED))
+    assert refused(d, {"state": "finished"}, progress_at(FINAL_CLOSED)) == {("state", "invalid_transition")}
+    _, errors = edit(d, {"state": "finished"}, progress_at(FINAL_CLOSED))
     assert errors[0].message == "省赛准备阶段结束后，竞赛才能结束"
-    ended = accepted(d, {"state": "ended"}, progress_at(ALL_CLOSED))
-    assert state_of(ended) is ENDED
-    assert state_of(accepted(config_2023(), {"state": "ended"}, progress_at(ALL_CLOSED))) is ENDED
+    ended = accepted(d, {"state": "finished"}, progress_at(ALL_CLOSED))
+    assert state_of(ended) is FINISHED
+    assert state_of(accepted(config_2023(), {"state": "finished"}, progress_at(ALL_CLOSED))) is FINISHED
     assert refused(d, {"state": "draft"}, progress_at(BEFORE_START)) == {("state", "invalid_transition")}
-    assert refused(ready_draft(), {"state": "ended"}, Progress(DRAFT, at(ALL_CLOSED))) == {
+    assert refused(ready_draft(), {"state": "finished"}, Progress(DRAFT, at(ALL_CLOSED))) == {
         ("state", "invalid_transition")}
     assert refused(d, {"state": "paused"}, progress_at(BEFORE_START)) >= {("state", "invalid_field")}
     assert accepted(d, {"state": "running"}, progress_at(BEFORE_START)) == d
@@ -761,4 +761,4 @@ def test_every_code_the_rules_give_is_a_documented_stable_code():
 def test_the_progress_says_the_state_the_locks_follow():
     d = ready_draft()                                        # written as a draft, but the services say it runs
     assert refused(d, {"limits.max_chars": 4000}, progress_at(SUBMISSION_OPEN)) == {("limits.max_chars", "locked_field")}
-    assert refused(d, {"name": "x"}, progress_at(SUBMISSION_OPEN, state=ENDED)) == {("name", "read_only")}
+    assert refused(d, {"name": "x"}, progress_at(SUBMISSION_OPEN, state=FINISHED)) == {("name", "read_only")}
