@@ -271,7 +271,7 @@ def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str
     counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(judging_repo, comp, stage)["assignments"]
                              if not s["recused"]) for stage in JUDGED_STAGES}
     rows = judging.link_rows(judging_repo, comp, {stage: list(c) for stage, c in counts.items()})
-    mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()})
+    mails = judging.mail_states(comp, rows, {j: judge.email for j, judge in names.items()})
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
         states = judging.link_states(judging_repo, comp, stage, list(counts[stage]), rows[stage])

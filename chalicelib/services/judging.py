@@ -440,11 +440,12 @@ def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+def mail_states(comp: Competition, rows: Mapping[str, Mapping[str, Link]],
+                emails: dict[str, str]) -> dict[str, dict[str, str]]:
     """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
     "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
     One BatchGet per 100 mails."""
-    keys = {(stage, j): outbox.mail_key("judge_invitation", row.link_hash, emails[j])
+    keys = {(stage, j): outbox.mail_key(comp.id, "judge_invitation", row.link_hash, emails[j])
             for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
     found = outbox.states(list(keys.values()))
     states: dict[str, dict[str, str]] = {stage: {} for stage in rows}

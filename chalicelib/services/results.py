@@ -377,7 +377,7 @@ def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
-    mailed = {case_id for case_id, _ in outbox.would_skip("award", [(c, recipients[c]) for c in reachable])}
+    mailed = {case_id for case_id, _ in outbox.would_skip(comp.id, "award", [(c, recipients[c]) for c in reachable])}
     going = [a for a in ordered if a.case_id in reachable and a.case_id not in mailed]
     shown = going[0] if going else (ordered[0] if ordered else None)
     preview = None

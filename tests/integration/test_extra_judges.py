@@ -89,7 +89,7 @@ def test_extra_judges_go_to_the_ranks_around_the_line_with_ties_whole_conflicts_
     assert sorted(loads) == sorted(scored["judges"]) and max(loads.values()) - min(loads.values()) <= 1
     assert sum(loads.values()) == 60 + 14
     from chalicelib.store import audit
-    [entry] = [e for e in audit.history("assignments#text_review") if e.action == "assignments.extra"]
+    [entry] = [e for e in audit.history("assignments#shenzhen-2023#text_review") if e.action == "assignments.extra"]
     assert entry.actor == "organiser:boss"
 
 
@@ -103,7 +103,7 @@ def test_asking_again_adds_nothing_unless_more_are_asked_for(scored):
     assert status == 200
     assert [(c["case_id"], len(c["added"]), c["extra_judges"]) for c in more["cases"]] == [(cases[13], 1, 3)]
     from chalicelib.store import audit
-    assert [e.action for e in audit.history("assignments#text_review")].count("assignments.extra") == 2
+    assert [e.action for e in audit.history("assignments#shenzhen-2023#text_review")].count("assignments.extra") == 2
 
 
 def test_the_new_case_is_in_the_judges_list_under_their_link_and_its_scores_are_marked_extra(api, client, scored):
