@@ -6,7 +6,7 @@ Which rows move (old key -> new key; the competition is --competition, default t
 one competition such a stack ran, except for mail rows, which name their own):
   assignments  "<stage>#<judge>" -> "<competition>#<stage>#<judge>"; stage_category likewise
   links        "<judge>#<stage>" -> "<competition>#<judge>#<stage>"
-  mail_log     "<kind>#<object>#<recipient>" -> "<competition>#<kind>#<object>#<recipient>"
+  mail_log     "<kind>#<object>#<recipient>" -> "<kind>#<competition>#<object>#<recipient>"
   audit        "stage#<id>", "assignments#<stage>", "links#<stage>", "judge#<id>" -> "<prefix>#<competition>#<id>"
 Every other key already names its competition or an object unique across competitions (cases, accounts, export
 jobs, certificates; S3 keys by case, job or competition; a ranking's record keeps the S3 key it names).
@@ -60,9 +60,9 @@ def link(item: dict[str, Any], competition_id: str) -> dict[str, Any] | None:
 
 def mail(item: dict[str, Any], competition_id: str) -> dict[str, Any] | None:
     key, kind, own = _s(item, "mail_key"), _s(item, "kind"), _s(item, "competition_id") or competition_id
-    if not kind or key.startswith(f"{own}#{kind}#") or not key.startswith(f"{kind}#"):
+    if not kind or key.startswith(f"{kind}#{own}#") or not key.startswith(f"{kind}#"):
         return None
-    return _with(item, mail_key=f"{own}#{key}")
+    return _with(item, mail_key=f"{kind}#{own}#{key.removeprefix(kind + '#')}")
 
 
 def audit(item: dict[str, Any], competition_id: str) -> dict[str, Any] | None:

@@ -129,9 +129,9 @@ def build_message(sender: str, recipient: str, subject: str, text: str, html: st
 
 
 def mail_key(competition_id: str, kind: str, object_key: str, recipient: str) -> str:
-    """The once-only key of a mail: "<competition>#<kind>#<object>#<recipient>" (a stage's mail to a unit in one
+    """The once-only key of a mail: "<kind>#<competition>#<object>#<recipient>" (a stage's mail to a unit in one
     competition is not the same mail in the next; scripts/migrate_competition_keys.py moves older rows)."""
-    return f"{competition_id}#{kind}#{object_key}#{recipient.lower()}"
+    return f"{kind}#{competition_id}#{object_key}#{recipient.lower()}"
 
 
 def _log(mail: MailRepository | None) -> MailRepository:
@@ -238,7 +238,7 @@ def queued(competition_id: str, limit: int, mail: MailRepository | None = None) 
 
 
 def object_of(record: Any) -> str:
-    """The object part of a row's key `<competition>#<kind>#<object>#<recipient>`."""
+    """The object part of a row's key `<kind>#<competition>#<object>#<recipient>`."""
     return str(record.mail_key).split("#", 2)[2].rsplit("#", 1)[0]
 
 

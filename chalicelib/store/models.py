@@ -281,7 +281,7 @@ class MailRecord(Model):
     class Meta(_Meta):
         logical = "mail_log"
 
-    mail_key = UnicodeAttribute(hash_key=True)             # "<competition>#<kind>#<object>#<recipient>"
+    mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<competition>#<object>#<recipient>"
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     recipient = UnicodeAttribute()

@@ -41,8 +41,9 @@ def _old_shape(logical: str, item: dict[str, Any]) -> dict[str, Any] | None:
                 "stage_category": {"S": s("stage_category").removeprefix(prefix)}}
     if logical == "links" and s("judge_stage").startswith(prefix):
         return {**item, "judge_stage": {"S": s("judge_stage").removeprefix(prefix)}}
-    if logical == "mail_log" and s("mail_key").startswith(f"{s('competition_id')}#"):
-        return {**item, "mail_key": {"S": s("mail_key").removeprefix(f"{s('competition_id')}#")}}
+    mail_prefix = f"{s('kind')}#{s('competition_id')}#"
+    if logical == "mail_log" and s("mail_key").startswith(mail_prefix):
+        return {**item, "mail_key": {"S": s("kind") + "#" + s("mail_key").removeprefix(mail_prefix)}}
     if logical == "audit":
         head, _, rest = s("object_key").partition("#")
         if head in migration.AUDIT_PREFIXES and rest.startswith(prefix):
@@ -73,9 +74,8 @@ def reads(org, competition_id: str = COMP) -> dict[str, Any]:
     deps = bootstrap.deps()
     comp = bootstrap.competition()
     judges = [j.judge_id for j in deps.judging.list_judges(COMP)]
-    mails = sorted((r.mail_key.split("#", 1)[1] if r.mail_key.startswith(f"{competition_id}#") else r.mail_key,
-                    r.status, r.kind) for r in MailRecord.by_competition.query(COMP)
-                   if r.mail_key.startswith(f"{competition_id}#"))
+    mails = sorted((r.mail_key, r.status, r.kind) for r in MailRecord.by_competition.query(COMP)
+                   if r.mail_key.startswith(f"{r.kind}#{competition_id}#"))
     return {
         "rankings": {stage: org.call("GET", f"/admin/stages/{stage}/ranking")[1] for stage in STAGES},
         "scores": {(stage, c): sorted(deps.judging.scores_of_category(competition_id, stage, c))
@@ -133,8 +133,8 @@ def test_the_shapes_move_one_way_only() -> None:
     assert migration.link({"judge_stage": {"S": "j1#final"}}, COMP) == {"judge_stage": {"S": f"{COMP}#j1#final"}}
     assert migration.link({"judge_stage": {"S": f"{COMP}#j1#final"}}, COMP) is None
     row = {"mail_key": {"S": "award#c1#a@b.cn"}, "kind": {"S": "award"}, "competition_id": {"S": COMP}}
-    assert migration.mail(row, "other")["mail_key"]["S"] == f"{COMP}#award#c1#a@b.cn"   # the row's own competition
-    assert migration.mail({**row, "mail_key": {"S": f"{COMP}#award#c1#a@b.cn"}}, COMP) is None
+    assert migration.mail(row, "other")["mail_key"]["S"] == f"award#{COMP}#c1#a@b.cn"   # the row's own competition
+    assert migration.mail({**row, "mail_key": {"S": f"award#{COMP}#c1#a@b.cn"}}, COMP) is None
     assert migration.audit({"object_key": {"S": "stage#final"}}, COMP) == {"object_key": {"S": f"stage#{COMP}#final"}}
     for kept in ("case#c1", "account#u1", f"stage#{COMP}#final", f"draw#{COMP}#final#development", "archive#archive"):
         assert migration.audit({"object_key": {"S": kept}}, COMP) is None
