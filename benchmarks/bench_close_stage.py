@@ -93,7 +93,7 @@ def seed(per_category: int, now: datetime) -> None:
                                 version=1, history=[], body=json.dumps(body, ensure_ascii=False), char_count=100,
                                 attachments={}, created_at=0, updated_at=0))
                 for j in rng.sample(range(7), 5):
-                    slot = judging.new_slot("text_review", f"{category[:3]}-judge{j}", case_id, category, "", 0)
+                    slot = judging.new_slot(comp.id, "text_review", f"{category[:3]}-judge{j}", case_id, category, "", 0)
                     sheet = {c: rng.randint(100, 300) for c in criteria}
                     slot.criteria, slot.total = sheet, sum(sheet.values())
                     slot.scored = True

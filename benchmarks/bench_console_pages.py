@@ -129,7 +129,7 @@ def seed_tables(cases: int, judges: int) -> None:
             for n, (case_id, title) in enumerate(found):
                 for k in range(JUDGES_PER_CASE):
                     judge_id = panel[category][(n + k) % len(panel[category])]
-                    slot = judging.new_slot("text_review", judge_id, case_id, category, title, now)
+                    slot = judging.new_slot(comp.id, "text_review", judge_id, case_id, category, title, now)
                     criteria = {c: rng.randint(MAXIMA[c] * 5, MAXIMA[c] * 10) for c in CATEGORIES[category]}
                     slot.criteria, slot.total, slot.scored, slot.scored_at = criteria, sum(criteria.values()), True, now
                     batch.save(slot)

@@ -13,17 +13,12 @@ from typing import Any, Mapping
 
 from .stage_record import StageRow
 
-__all__ = ["Assignment", "Judge", "JudgeSession", "Link", "SLOT_FIELDS", "StageRow", "changed_slot", "link_key", "new_slot",
-           "slot_key"]
-
-
-def slot_key(stage: str, judge_id: str) -> str:
-    """The slot's partition key: "<stage>#<judge id>"."""
-    return f"{stage}#{judge_id}"
+__all__ = ["Assignment", "Judge", "JudgeSession", "Link", "SLOT_FIELDS", "StageRow", "changed_slot", "link_key", "new_slot"]
 
 
 def link_key(judge_id: str, stage: str) -> str:
-    """The link's key: "<judge id>#<stage>" (also the reference of its invitation mail)."""
+    """The reference of a link's invitation mail: "<judge id>#<stage>" (the mail row names its competition; the
+    stored link's own key is store/keys.link)."""
     return f"{judge_id}#{stage}"
 
 

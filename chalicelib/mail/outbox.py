@@ -128,8 +128,10 @@ def build_message(sender: str, recipient: str, subject: str, text: str, html: st
     return message
 
 
-def mail_key(kind: str, object_key: str, recipient: str) -> str:
-    return f"{kind}#{object_key}#{recipient.lower()}"
+def mail_key(competition_id: str, kind: str, object_key: str, recipient: str) -> str:
+    """The once-only key of a mail: "<kind>#<competition>#<object>#<recipient>" (a stage's mail to a unit in one
+    competition is not the same mail in the next; scripts/migrate_competition_keys.py moves older rows)."""
+    return f"{kind}#{competition_id}#{object_key}#{recipient.lower()}"
 
 
 def _log(mail: MailRepository | None) -> MailRepository:
@@ -149,7 +151,7 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
     log = _log(mail)
     subject, text, html = render(kind, context)
     # the claim: one write creates the row or takes a failed one back, counting the attempt
-    record = log.claim(mail_key(kind, object_key, recipient), competition_id, kind, recipient, subject, now,
+    record = log.claim(mail_key(competition_id, kind, object_key, recipient), competition_id, kind, recipient, subject, now,
                        MAX_ATTEMPTS)
     if record is None:
         return Outcome(False, "already_sent")
@@ -183,7 +185,7 @@ def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipi
         return None
     subject, text, html = render(kind, context)
     message = build_message(sender, recipient, subject, text, html)
-    key = mail_key(kind, object_key, recipient)
+    key = mail_key(competition_id, kind, object_key, recipient)
     message[MAIL_KEY_HEADER] = key
     record = MailRecord(key, competition_id=competition_id, kind=kind, recipient=recipient, subject=subject,
                         status="sent", message_id=str(message["Message-ID"]), created_at=now, sent_at=now)
@@ -204,10 +206,11 @@ def recent(competition_id: str, limit: int = 200, mail: MailRepository | None = 
     return _log(mail).recent(competition_id, limit)
 
 
-def would_skip(kind: str, pairs: list[tuple[str, str]], mail: MailRepository | None = None) -> set[tuple[str, str]]:
+def would_skip(competition_id: str, kind: str, pairs: list[tuple[str, str]],
+               mail: MailRepository | None = None) -> set[tuple[str, str]]:
     """Which (object, recipient) pairs `send_once` would skip now, read without claiming anything: the mail
     was sent, is being sent, bounced, or failed MAX_ATTEMPTS times. One BatchGetItem per 100 pairs."""
-    keys = {mail_key(kind, obj, recipient): (obj, recipient) for obj, recipient in pairs}
+    keys = {mail_key(competition_id, kind, obj, recipient): (obj, recipient) for obj, recipient in pairs}
     return {keys[row.mail_key] for row in _log(mail).get_many(list(keys)) if not row.may_retry(MAX_ATTEMPTS)}
 
 
@@ -224,7 +227,7 @@ def queue(competition_id: str, kind: str, object_key: str, recipient: str | None
     address. No I/O: the row rides in the caller's transaction (a new object's key needs no claim)."""
     if recipient is None or not EMAIL.match(recipient):
         return None
-    return MailRecord(mail_key(kind, object_key, recipient), competition_id=competition_id, kind=kind,
+    return MailRecord(mail_key(competition_id, kind, object_key, recipient), competition_id=competition_id, kind=kind,
                       recipient=recipient, subject=subject, status="queued", created_at=now,
                       queued_for=competition_id, ref=ref, attempts=0)
 
@@ -235,8 +238,8 @@ def queued(competition_id: str, limit: int, mail: MailRepository | None = None) 
 
 
 def object_of(record: Any) -> str:
-    """The object part of a row's key `<kind>#<object>#<recipient>`."""
-    return str(record.mail_key).split("#", 1)[1].rsplit("#", 1)[0]
+    """The object part of a row's key `<kind>#<competition>#<object>#<recipient>`."""
+    return str(record.mail_key).split("#", 2)[2].rsplit("#", 1)[0]
 
 
 def drop(rows: list[mail_record.MailRecord], mail: MailRepository | None = None) -> int:

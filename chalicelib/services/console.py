@@ -83,11 +83,11 @@ def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: 
     found = read_concurrently({
         "cases": lambda: case_repo.summaries(comp.id),
         "windows": lambda: stage_service.windows(comp), "units": accounts.list_units,
-        "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, first, comp.category_ids)})
+        "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, comp, first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
     recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part(StageId.PROVINCIAL, c)})
-    found.update(read_concurrently(_slot_reads(judging_repo, [StageId.PROVINCIAL], recommended)) if recommended else {})
+    found.update(read_concurrently(_slot_reads(judging_repo, comp, [StageId.PROVINCIAL], recommended)) if recommended else {})
     matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
@@ -108,11 +108,11 @@ def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: 
     }
 
 
-def _slot_reads(judging_repo: JudgingRepository, stages: list[str],
+def _slot_reads(judging_repo: JudgingRepository, comp: Competition, stages: list[str],
                 categories: Iterable[str]) -> dict[str, Callable[[], Any]]:
     """The reads of the slot states of these stages' categories, by "<stage>#<category>"."""
     def read(stage: str, category: str) -> Callable[[], Any]:
-        return lambda: judging_repo.slots_of_category(stage, category, attributes=SLOT_STATE_FIELDS)
+        return lambda: judging_repo.slots_of_category(comp.id, stage, category, attributes=SLOT_STATE_FIELDS)
     return {f"{stage}#{cat}": read(stage, cat) for stage in stages for cat in categories}
 
 
@@ -273,11 +273,11 @@ def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str
     names = {j.judge_id: j for j in judging.list_judges(judging_repo, comp)}
     counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(judging_repo, comp, stage)["assignments"]
                              if not s["recused"]) for stage in JUDGED_STAGES}
-    rows = judging.link_rows(judging_repo, {stage: list(c) for stage, c in counts.items()})
-    mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()})
+    rows = judging.link_rows(judging_repo, comp, {stage: list(c) for stage, c in counts.items()})
+    mails = judging.mail_states(comp, rows, {j: judge.email for j, judge in names.items()})
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
-        states = judging.link_states(judging_repo, stage, list(counts[stage]), rows[stage])
+        states = judging.link_states(judging_repo, comp, stage, list(counts[stage]), rows[stage])
         found[stage] = sorted(({"judge_id": j, "count": n, "name": names[j].name if j in names else j,
                                 "email": names[j].email if j in names else "", "link": states[j],
                                 "mail": mails[stage].get(j)}

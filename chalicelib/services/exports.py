@@ -374,7 +374,7 @@ def scores_book(judging: JudgingRepository, comp: Competition, repository: CaseR
     for stage in results.RANKED_STAGES:
         rows = []
         for category in comp.categories:
-            for slot in sorted(judging.slots_of_category(stage, category.id),
+            for slot in sorted(judging.slots_of_category(comp.id, stage, category.id),
                                key=lambda s: (s.case_id, s.judge_id)):
                 title, unit = cases.get(slot.case_id, (slot.title or "", ""))
                 criteria = dict(slot.criteria or {})

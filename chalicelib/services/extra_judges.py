@@ -66,7 +66,7 @@ def add_extra_judges(judging: JudgingRepository, repo: CaseRepository, comp: Com
     chosen = {cat: ranking_rules.in_rank_window([(e["case_id"], e["rank"], e["scores_count"]) for e in entries],
                                                 first, last) for cat, entries in live.items()}
     wanted = {case_id for ids in chosen.values() for case_id in ids}
-    slots = judging.slots_of_stage(stage, comp.category_ids)
+    slots = judging.slots_of_stage(comp.id, stage, comp.category_ids)
     assigned: dict[str, set[str]] = {}
     extra: dict[str, set[str]] = {}
     for s in slots:
@@ -88,7 +88,7 @@ def add_extra_judges(judging: JudgingRepository, repo: CaseRepository, comp: Com
              for j, c in new], comp.id, actor, at,
             {"stage": stage, "judges_per_case": k, "from_rank": first, "to_rank": last, "new": len(new)})
     found = _result(live, chosen, cases, extra, new, k, first, last)
-    links = judging.links_of(stage, found["judges"])
+    links = judging.links_of(comp.id, stage, found["judges"])
     return {**found, "written": bool(write),
             "needs_link": [j for j in found["judges"] if j not in links or not links[j].link_hash]}
 

@@ -156,7 +156,7 @@ def hall_action(judging: JudgingRepository, cases: CaseRepository, final: FinalR
             after = live_rules.stop_timer(state, ts)
         elif action == "reveal":
             case_id = _case_id(raw)
-            after = live_rules.reveal(state, case_id, _scores_count(judging, category, case_id))
+            after = live_rules.reveal(state, case_id, _scores_count(judging, comp, category, case_id))
         else:
             after = live_rules.schedule(state, _starts_at(raw.get("starts_at")))
     except live_rules.LiveError as exc:
@@ -174,8 +174,8 @@ def _case_id(raw: dict[str, Any]) -> str:
     return case_id
 
 
-def _scores_count(judging: JudgingRepository, category: str, case_id: str) -> int:
-    return sum(1 for s in judging.slots_of_category(FINAL, category, case_id)
+def _scores_count(judging: JudgingRepository, comp: Competition, category: str, case_id: str) -> int:
+    return sum(1 for s in judging.slots_of_category(comp.id, FINAL, category, case_id)
                if s.case_id == case_id and not s.recused and s.scored and s.total is not None)
 
 
@@ -200,7 +200,7 @@ def scoreboard(judging: JudgingRepository, cases_repo: CaseRepository, final: Fi
     before that only whether each judge has scored."""
     category = _category(comp, category)
     cases = {c.id: c for c in _finalists(cases_repo, comp, category)}
-    slots = [s for s in judging.slots_of_category(FINAL, category) if not s.recused and s.case_id in cases]
+    slots = [s for s in judging.slots_of_category(comp.id, FINAL, category) if not s.recused and s.case_id in cases]
     panel = sorted({s.judge_id for s in slots})
     label = {judge_id: f"评委{i}" for i, judge_id in enumerate(panel, 1)}
     by_case: dict[str, dict[str, Any]] = {}
@@ -282,7 +282,7 @@ def _judge_score(slot: Any) -> ranking_rules.JudgeScore:
 
 def judge_cases(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
     """A final judge's assigned cases per category in the drawn order, the case now presenting first."""
-    slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
+    slots = [s for s in judging.slots_of_judge(comp.id, FINAL, judge_id) if not s.recused]
     groups = []
     for category in comp.category_ids:
         mine = {s.case_id: s for s in slots if s.category == category}
@@ -307,7 +307,7 @@ def live_signature(judging: JudgingRepository, final: FinalRepository, comp: Com
     """What a judge's list depends on that others change: the case now presenting in each of the judge's
     categories. The phone polls it and reloads when it changes."""
     if slots is None:
-        slots = [s for s in judging.slots_of_judge(FINAL, judge_id) if not s.recused]
+        slots = [s for s in judging.slots_of_judge(comp.id, FINAL, judge_id) if not s.recused]
     categories = [c for c in comp.category_ids if any(s.category == c for s in slots)]
     return ";".join(f"{c}:{live_state(final, comp, c)[0].presenting or ''}" for c in categories)
 

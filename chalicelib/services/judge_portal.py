@@ -33,7 +33,7 @@ def preview_link(judging: JudgingRepository, comp: Competition, cfg: Settings, l
     judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise Unauthenticated("评分链接无效：没有这位评委")
-    assigned = sum(1 for s in judging.slots_of_judge(stage, judge_id) if not s.recused)
+    assigned = sum(1 for s in judging.slots_of_judge(comp.id, stage, judge_id) if not s.recused)
     return LinkPreview(judge_id, judge.name, stage, window, assigned)
 
 

@@ -110,7 +110,7 @@ def plan_assignments(judging: JudgingRepository, repo: CaseRepository, comp: Com
         raise Conflict(f"{window.name}已截止，不能再调整评委分配")
     k = _judges_per_case(raw, stage)
     case_refs, judge_refs, titles = _refs(judging, repo, comp, stage)
-    slots = judging.slots_of_stage(stage, comp.category_ids)
+    slots = judging.slots_of_stage(comp.id, stage, comp.category_ids)
     existing = [(s.judge_id, s.case_id) for s in slots if not s.recused]
     excluded = [(s.judge_id, s.case_id) for s in slots if s.recused]
     try:
@@ -125,7 +125,7 @@ def plan_assignments(judging: JudgingRepository, repo: CaseRepository, comp: Com
     category = {c.case_id: c.category for c in case_refs}
     new = [new_slot(stage, j, c, category[c], titles.get(c, ""), now.timestamp()) for j, c in plan.new]
     if new:
-        judging.create_slots(new, actor, now.timestamp(), {"stage": stage, "k": k, "new": len(new)})
+        judging.create_slots(comp.id, new, actor, now.timestamp(), {"stage": stage, "k": k, "new": len(new)})
     return {"assignments": len(plan.pairs), "new": len(new), "per_judge": dict(plan.per_judge)}
 
 
@@ -141,7 +141,7 @@ def _judges_per_case(raw: Any, stage: str) -> int:
 def list_assignments(judging: JudgingRepository, comp: Competition, stage: str) -> dict[str, Any]:
     """Every slot of the stage with its state: who, which case, scored, recused (with the reason)."""
     _check_stage(stage)
-    slots = judging.slots_of_stage(stage, comp.category_ids)
+    slots = judging.slots_of_stage(comp.id, stage, comp.category_ids)
     return {"stage": stage, "assignments": [
         {"judge_id": s.judge_id, "case_id": s.case_id, "category": s.category, "title": s.title,
          "scored": bool(s.scored), "recused": bool(s.recused), "recusal_reason": s.recusal_reason,
@@ -167,14 +167,14 @@ def add_assignment(judging: JudgingRepository, repo: CaseRepository, comp: Compe
                                  frozenset(judge.conflicts or []))
     if planner.is_conflict(judge_ref, ref):
         raise Invalid("该评委与案例推荐单位需回避，不能分配", {"judge_id": "需回避"})
-    judging.add_slot(new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), now,
+    judging.add_slot(comp.id, new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), now,
                               source="organiser"), actor, now)
 
 
 def remove_assignment(judging: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
                       actor: str, now: float) -> None:
     _check_stage(stage)
-    judging.remove_slot(stage, judge_id, case_id, actor, now)
+    judging.remove_slot(comp.id, stage, judge_id, case_id, actor, now)
 
 
 # -- links ----------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ class LinkState:
 
 def _assigned_counts(judging: JudgingRepository, comp: Competition, stage: str) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for slot in judging.slots_of_stage(stage, comp.category_ids):
+    for slot in judging.slots_of_stage(comp.id, stage, comp.category_ids):
         if not slot.recused:
             counts[slot.judge_id] = counts.get(slot.judge_id, 0) + 1
     return counts
@@ -273,7 +273,7 @@ def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: 
                               link_key(judge_id, stage), at)
         if record is not None:
             mails[judge_id] = record
-    judging.set_links([(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
+    judging.set_links(comp.id, [(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
                       action)
     return [IssuedLink(judge_id, url, format_time(window.closes_at), "queued" if judge_id in mails else "none")
             for judge_id, (_, _, url) in made.items()]
@@ -306,7 +306,7 @@ def reissue_link(judging: JudgingRepository, comp: Competition, cfg: Settings, j
     window = stage_service.windows(comp)[stage]
     if window.status(now) == "closed":
         raise StageClosed(f"{window.name}已截止，评分链接不再能打开，无需重新发放")
-    count = sum(1 for s in judging.slots_of_judge(stage, judge.judge_id) if not s.recused)
+    count = sum(1 for s in judging.slots_of_judge(comp.id, stage, judge.judge_id) if not s.recused)
     if count == 0:
         raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
     return _issue(judging, comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue")[0]
@@ -320,7 +320,7 @@ def issue_missing_links(judging: JudgingRepository, comp: Competition, cfg: Sett
     if stage_service.windows(comp)[stage].status(now) == "closed":
         return []
     counts = _assigned_counts(judging, comp, stage)
-    rows = judging.links_of(stage, counts)
+    rows = judging.links_of(comp.id, stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)} if missing else {}
     return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now)
@@ -333,12 +333,12 @@ def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings,
     QR sheet; the showing is audited."""
     _check_stage(stage)
     counts = _assigned_counts(judging, comp, stage)
-    rows = judging.links_of(stage, counts)
+    rows = judging.links_of(comp.id, stage, counts)
     closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
     urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
     shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
-        judging.audit_links_shown(stage, [link.judge_id for link in shown], actor, now)
+        judging.audit_links_shown(comp.id, stage, [link.judge_id for link in shown], actor, now)
     return shown, [j for j, url in urls.items() if not url]
 
 
@@ -348,25 +348,26 @@ def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judg
     _check_stage(stage)
     if not _plausible_id(judge_id):
         raise NotFound("没有这位评委")
-    row = judging.links_of(stage, [judge_id]).get(judge_id)
+    row = judging.links_of(comp.id, stage, [judge_id]).get(judge_id)
     if row is None or not row.link_hash:
         raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
     url = _stored_url(cfg, judge_id, stage, row)
     if url is None:
         raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
-    judging.audit_links_shown(stage, [judge_id], actor, now)
+    judging.audit_links_shown(comp.id, stage, [judge_id], actor, now)
     return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
 
 
-def link_rows(judging: JudgingRepository, judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Link]]:
+def link_rows(judging: JudgingRepository, comp: Competition,
+              judges_by_stage: dict[str, list[str]]) -> dict[str, dict[str, Link]]:
     """The link rows of these judges in these stages (one BatchGet per 100), by stage then judge."""
-    return judging.links_of_stages(judges_by_stage)
+    return judging.links_of_stages(comp.id, judges_by_stage)
 
 
-def link_states(judging: JudgingRepository, stage: str, judge_ids: list[str],
+def link_states(judging: JudgingRepository, comp: Competition, stage: str, judge_ids: list[str],
                 rows: Mapping[str, Link] | None = None) -> dict[str, LinkState]:
     """Each judge's link state for the stage (one batch read, unless the rows are given)."""
-    rows = judging.links_of(stage, judge_ids) if rows is None else rows
+    rows = judging.links_of(comp.id, stage, judge_ids) if rows is None else rows
     states = {}
     for judge_id in judge_ids:
         row = rows.get(judge_id)
@@ -393,7 +394,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
     rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
     if not rows:
         return outbox.Drained()
-    rows, gone = _stale_invitations(judging, rows)
+    rows, gone = _stale_invitations(judging, comp, rows)
     dropped = outbox.drop(gone)
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
     windows = stage_service.windows(comp)
@@ -404,7 +405,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         judge, window = judges.get(judge_id), windows.get(stage)
         if judge is None or window is None or (judge.email or "").lower() != row.recipient.lower():
             return None
-        link = judging.links_of(stage, [judge_id]).get(judge_id)
+        link = judging.links_of(comp.id, stage, [judge_id]).get(judge_id)
         if link is None or link.link_hash != outbox.object_of(row) or window.status(_utc(clock())) == "closed":
             return None
         url = _stored_url(cfg, judge_id, stage, link)
@@ -417,7 +418,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
     return replace(drained, dropped=drained.dropped + dropped)
 
 
-def _stale_invitations(judging: JudgingRepository, rows: list[Any]) -> tuple[list[Any], list[Any]]:
+def _stale_invitations(judging: JudgingRepository, comp: Competition, rows: list[Any]) -> tuple[list[Any], list[Any]]:
     """(the queued invitations whose link is still the one in force, those whose link was re-issued or revoked
     already): one BatchGet of the links for the whole run, so that re-issuing every link before the sender
     ran costs one write per old invitation."""
@@ -425,7 +426,7 @@ def _stale_invitations(judging: JudgingRepository, rows: list[Any]) -> tuple[lis
     for row in rows:
         judge_id, stage = row.ref.rsplit("#", 1)
         wanted.setdefault(stage, []).append(judge_id)
-    links = judging.links_of_stages(wanted)
+    links = judging.links_of_stages(comp.id, wanted)
     live: list[Any] = []
     gone: list[Any] = []
     for row in rows:
@@ -439,11 +440,12 @@ def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+def mail_states(comp: Competition, rows: Mapping[str, Mapping[str, Link]],
+                emails: dict[str, str]) -> dict[str, dict[str, str]]:
     """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
     "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
     One BatchGet per 100 mails."""
-    keys = {(stage, j): outbox.mail_key("judge_invitation", row.link_hash, emails[j])
+    keys = {(stage, j): outbox.mail_key(comp.id, "judge_invitation", row.link_hash, emails[j])
             for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
     found = outbox.states(list(keys.values()))
     states: dict[str, dict[str, str]] = {stage: {} for stage in rows}
@@ -458,7 +460,7 @@ def revoke_link(judging: JudgingRepository, comp: Competition, judge_id: Any, st
     """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
     if _plausible_id(judge_id):
-        judging.revoke_link(judge_id, stage, actor, now)
+        judging.revoke_link(comp.id, judge_id, stage, actor, now)
 
 
 def _plausible_id(value: Any) -> bool:
@@ -508,21 +510,23 @@ def open_judge_session(judging: JudgingRepository, comp: Competition, cfg: Setti
     judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now)
     ts = now.timestamp()
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
-    token = f"j.{judge_id}.{stage}.{new_token()}"
+    token = f"j.{comp.id}.{judge_id}.{stage}.{new_token()}"   # the session names its competition
     csrf = new_token()
     opened = link.link_hash is not None and judging.open_session(
-        StoredSession(token_hash(token), judge_id=judge_id, stage=stage, link_hash=link.link_hash, csrf=csrf,
+        comp.id, StoredSession(token_hash(token), judge_id=judge_id, stage=stage, link_hash=link.link_hash, csrf=csrf,
                       created_at=ts, expires_at=int(expires)), ts)
     if not opened:   # revoked or re-issued between the check and the write
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     return JudgeSession(token, csrf, judge_id, stage, expires)
 
 
-def judge_session_parts(token: str | None) -> tuple[str, str] | None:
-    if not token or not token.startswith("j.") or token.count(".") != 3:
+def judge_session_parts(token: str | None) -> tuple[str, str, str] | None:
+    """(competition, judge id, stage) of a judge session's token "j.<competition>.<judge id>.<stage>.<random>"
+    (a token of the shape before competitions had ids in keys names none: its judge opens the link again)."""
+    if not token or not token.startswith("j.") or token.count(".") != 4:
         return None
-    _, judge_id, stage, _ = token.split(".")
-    return judge_id, stage
+    _, competition_id, judge_id, stage, _ = token.split(".")
+    return competition_id, judge_id, stage
 
 
 def slot_view(slot: Assignment) -> dict[str, Any]:

@@ -309,7 +309,8 @@ class JudgingRepository(Protocol):
     """Judges, their slots (one per judge, case and stage: created when assigned, filled when scored), their
     scoring links and the judge sessions opened from them (store/judging.py; store/memory_judging.py its
     twin; tests/integration/test_judging_repository_contract.py). A slot's write lands only while its stage is
-    open and the slot is still the judge's (StageClosed, NotFound); new slots never overwrite one."""
+    open and the slot is still the judge's (StageClosed, NotFound); new slots never overwrite one. Slots and links
+    belong to a competition: two competitions with the same stage and judge ids never see each other's."""
 
     def list_judges(self, competition_id: str) -> list[Judge]: ...
 
@@ -321,32 +322,35 @@ class JudgingRepository(Protocol):
         """An import: all rows land together, each with its audit row."""
         ...
 
-    def slots_of_judge(self, stage: str, judge_id: str) -> list[Assignment]: ...
+    def slots_of_judge(self, competition_id: str, stage: str, judge_id: str) -> list[Assignment]: ...
 
-    def slots_of_category(self, stage: str, category: str, case_id: str | None = None,
+    def slots_of_category(self, competition_id: str, stage: str, category: str, case_id: str | None = None,
                           attributes: Sequence[str] | None = None) -> list[Assignment]:
         """A category's slots (of one case); `attributes`: only those are read (the others hold defaults)."""
         ...
 
-    def scores_of_category(self, stage: str, category: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    def scores_of_category(self, competition_id: str, stage: str,
+                           category: str) -> list[tuple[str, str, dict[str, Any], str]]:
         """(case id, judge id, criteria, source) of every scored, not recused slot of a category."""
         ...
 
-    def slots_of_stage(self, stage: str, categories: Iterable[str],
+    def slots_of_stage(self, competition_id: str, stage: str, categories: Iterable[str],
                        attributes: Sequence[str] | None = None) -> list[Assignment]: ...
 
-    def create_slots(self, slots: Sequence[Assignment], actor: str, now: float, detail: dict[str, Any]) -> None: ...
+    def create_slots(self, competition_id: str, slots: Sequence[Assignment], actor: str, now: float,
+                     detail: dict[str, Any]) -> None: ...
 
     def create_extra_slots(self, slots: Sequence[Assignment], competition_id: str, actor: str, now: float,
                            detail: dict[str, Any]) -> None:
         """Extra judges' slots, only while the stage is open (StageClosed) and each new (Conflict)."""
         ...
 
-    def add_slot(self, slot: Assignment, actor: str, now: float) -> None:
+    def add_slot(self, competition_id: str, slot: Assignment, actor: str, now: float) -> None:
         """One new slot (Invalid when the judge is already on the case)."""
         ...
 
-    def remove_slot(self, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
+    def remove_slot(self, competition_id: str, stage: str, judge_id: str, case_id: str, actor: str,
+                    now: float) -> None:
         """NotFound when there is no such slot."""
         ...
 
@@ -359,30 +363,32 @@ class JudgingRepository(Protocol):
         stage is open (StageClosed) and the slot is still there and not recused (NotFound)."""
         ...
 
-    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
-                  now: float, action: str = "link.issue") -> None:
+    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any],
+                  stage: str, actor: str, now: float, action: str = "link.issue") -> None:
         """New links in force (judge id, seed, link hash), each with its audit row and its invitation's mail
         record (`mails` by judge id, written as given)."""
         ...
 
-    def revoke_link(self, judge_id: str, stage: str, actor: str, now: float) -> bool:
+    def revoke_link(self, competition_id: str, judge_id: str, stage: str, actor: str, now: float) -> bool:
         """False when no link was in force."""
         ...
 
-    def links_of(self, stage: str, judge_ids: Iterable[str]) -> dict[str, Link]: ...
+    def links_of(self, competition_id: str, stage: str, judge_ids: Iterable[str]) -> dict[str, Link]: ...
 
-    def links_of_stages(self, judges_by_stage: Mapping[str, Iterable[str]]) -> dict[str, dict[str, Link]]: ...
+    def links_of_stages(self, competition_id: str,
+                        judges_by_stage: Mapping[str, Iterable[str]]) -> dict[str, dict[str, Link]]: ...
 
-    def open_session(self, session: JudgeSession, now: float) -> bool:
+    def open_session(self, competition_id: str, session: JudgeSession, now: float) -> bool:
         """Store the session and mark its link opened, if the link is still the one in force (else False)."""
         ...
 
-    def audit_links_shown(self, stage: str, judge_ids: list[str], actor: str, now: float) -> None: ...
+    def audit_links_shown(self, competition_id: str, stage: str, judge_ids: list[str], actor: str,
+                          now: float) -> None: ...
 
     def link_and_stage(self, judge_id: str, stage: str,
                        competition_id: str) -> tuple[Link | None, StageRow | None]: ...
 
-    def session_and_link(self, token_hash: str, judge_id: str,
+    def session_and_link(self, competition_id: str, token_hash: str, judge_id: str,
                          stage: str) -> tuple[JudgeSession | None, Link | None]: ...
 
 # -- stages, rankings, the final and the showcase (the stage, ranking and audit tables; marks on the case) --------

@@ -75,12 +75,12 @@ def _by_category(comp: Competition, stage: str, found: Sequence[Any]) -> dict[st
     return by_category
 
 
-def _read_scores(judging: JudgingRepository, stage: str,
+def _read_scores(judging: JudgingRepository, comp: Competition, stage: str,
                  category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
     """(the category's scores by case, how many of each case's scores are extra judges' near the cut)."""
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     extra: dict[str, int] = {}
-    for case_id, judge_id, criteria, source in judging.scores_of_category(stage, category):
+    for case_id, judge_id, criteria, source in judging.scores_of_category(comp.id, stage, category):
         scores.setdefault(case_id, []).append(
             ranking_rules.JudgeScore(judge_id, case_id, {k: int(v) for k, v in criteria.items()}))
         if source == "extra":
@@ -88,8 +88,8 @@ def _read_scores(judging: JudgingRepository, stage: str,
     return scores, extra
 
 
-def _scores(judging: JudgingRepository, stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
-    return _read_scores(judging, stage, category)[0]
+def _scores(judging: JudgingRepository, comp: Competition, stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+    return _read_scores(judging, comp, stage, category)[0]
 
 
 def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str, cases: Sequence[Case | RankedCase],
@@ -98,7 +98,7 @@ def compute(judging: JudgingRepository, comp: Competition, stage: str, category:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
     settings = ranking_rules.from_config(comp.raw, stage)
     if scores is None:
-        scores, extra = _read_scores(judging, stage, category)
+        scores, extra = _read_scores(judging, comp, stage, category)
     extra = extra or {}
     ids = [c.id for c in cases]
     ranked = settings.rank(scores, ids)
@@ -149,7 +149,7 @@ def ranking_with_fairness(judging: JudgingRepository, results: ResultRepository,
     """The ranking page's two reports from one read of the cases and one of each category's scores."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
     cases = _ranked_of(results, comp, stage)
-    read = {category: _read_scores(judging, stage, category) for category in comp.category_ids}
+    read = {category: _read_scores(judging, comp, stage, category) for category in comp.category_ids}
     scores = {category: found[0] for category, found in read.items()}
     extra = {category: found[1] for category, found in read.items()}
     return (ranking(judging, comp, stage, cases, scores, extra, results=results),
@@ -166,7 +166,7 @@ def _fairness(judging: JudgingRepository, comp: Competition, stage: str, cases: 
               by_category: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None) -> dict[str, Any]:
     scores: dict[str, list[ranking_rules.JudgeScore]] = {}
     for category in comp.category_ids:
-        scores.update(_scores(judging, stage, category) if by_category is None else by_category[category])
+        scores.update(_scores(judging, comp, stage, category) if by_category is None else by_category[category])
     report = fairness_rules.fairness_report({k: [c.id for c in v] for k, v in cases.items()}, scores,
                                             ranking_rules.from_config(comp.raw, stage),
                                             fairness_rules.band_edges_from_config(comp.raw))
@@ -284,7 +284,7 @@ def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: Res
         if results.get_ranking(comp.id, stage, category) is not None:
             continue
         entries, record = compute(judging, comp, stage, category, cases)
-        key = f"rankings/{stage}/{category}-{record['digest'][:16]}.json"
+        key = f"rankings/{comp.id}/{stage}/{category}-{record['digest'][:16]}.json"
         ports.put_object(key, json.dumps(record, ensure_ascii=False).encode(), "application/json")
         by_id = {c.id: c for c in cases}
         if stage == StageId.TEXT_REVIEW:
@@ -377,7 +377,7 @@ def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
-    mailed = {case_id for case_id, _ in outbox.would_skip("award", [(c, recipients[c]) for c in reachable])}
+    mailed = {case_id for case_id, _ in outbox.would_skip(comp.id, "award", [(c, recipients[c]) for c in reachable])}
     going = [a for a in ordered if a.case_id in reachable and a.case_id not in mailed]
     shown = going[0] if going else (ordered[0] if ordered else None)
     preview = None

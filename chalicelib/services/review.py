@@ -66,7 +66,7 @@ def _check_reviewable(case: Case, windows: dict[str, StageWindow], now: datetime
 
 def _check_not_assigned(judging: JudgingRepository, case: Case) -> None:
     category = case.category_key.partition("#")[0]
-    slots = judging.slots_of_category(StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
+    slots = judging.slots_of_category(case.competition_id, StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
     if slots:
         raise Conflict(f"该案例已分配给 {len(slots)} 位评委进行文本评审；请先在“评审分配”中取消这些分配，再退回修改或不予受理")
 

@@ -28,6 +28,7 @@ class JudgePrincipal:
     stage: str
     token_hash: str
     csrf: str | None
+    competition_id: str           # the competition whose link opened the session
 
     @property
     def actor(self) -> str:
@@ -39,16 +40,17 @@ def authenticate_judge(judging: JudgingRepository, token: str | None, now: float
     parts = judge_session_parts(token)
     if parts is None:
         raise Unauthenticated("请通过评分链接进入")
-    session, link = judging.session_and_link(token_hash(token), *parts)  # type: ignore[arg-type]
+    competition_id, judge_id, stage = parts
+    session, link = judging.session_and_link(competition_id, token_hash(token or ""), judge_id, stage)
     if session is None or session.expires_at <= now:
         raise Unauthenticated("评分会话已失效，请重新打开评分链接")
     if link is None or link.link_hash != session.link_hash:
         raise Unauthenticated("评分链接已被撤销或重新发放，请使用新的链接")
-    return JudgePrincipal(session.judge_id, session.stage, session.token_hash, session.csrf)
+    return JudgePrincipal(session.judge_id, session.stage, session.token_hash, session.csrf, competition_id)
 
 
 def my_cases(judging: JudgingRepository, judge: JudgePrincipal) -> dict[str, Any]:
-    slots = [s for s in judging.slots_of_judge(judge.stage, judge.judge_id) if not s.recused]
+    slots = [s for s in judging.slots_of_judge(judge.competition_id, judge.stage, judge.judge_id) if not s.recused]
     return {"stage": judge.stage, "cases": [slot_view(s) for s in sorted(slots, key=lambda s: s.case_id)]}
 
 
@@ -156,7 +158,8 @@ def feedback_for_unit(judging: JudgingRepository, cases: CaseRepository, comp: C
     for stage, round_name in COACHING_ROUNDS.items():
         if stage == StageId.PROVINCIAL and case.status != "awarded":
             continue   # 赛前辅导 slots exist only on awarded cases: one Query fewer for every other case
-        slots = sorted((s for s in judging.slots_of_category(stage, category, case_id) if s.feedback),
+        slots = sorted((s for s in judging.slots_of_category(case.competition_id, stage, category, case_id)
+                        if s.feedback),
                        key=lambda s: s.judge_id) if category else []
         entries += [{"judge": f"专家{i}", "points": list(s.feedback or ()), "stage": stage, "round": round_name}
                     for i, s in enumerate(slots, 1)]

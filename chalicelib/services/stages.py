@@ -130,7 +130,7 @@ def open_work(judging: JudgingRepository, cases_repo: CaseRepository, comp: Comp
     names = {j.judge_id: j.name for j in judging.list_judges(comp.id)}
     categories = []
     for category in comp.category_ids:
-        slots = [s for s in judging.slots_of_category(stage_id, category) if not s.recused]
+        slots = [s for s in judging.slots_of_category(comp.id, stage_id, category) if not s.recused]
         entered = [c for c in by_category.get(category, []) if takes_part(stage_id, c)]
         categories.append(_unscored(comp, category, slots, entered, names, titles))
     totals = {"assigned": sum(c["assigned"] for c in categories), "done": sum(c["done"] for c in categories),

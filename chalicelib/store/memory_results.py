@@ -17,6 +17,7 @@ from ..domain.competition import StageId
 from ..domain.errors import Conflict, NotFound, StageClosed, VersionConflict
 from ..domain.result_record import REPLY_CASES, FinalRecord, RankedCase, Ranking, ShownCase
 from ..domain.stage_record import EarlierStageOpen, StageRow
+from . import keys
 from .memory import InMemoryCaseRepository, MemoryTables
 
 
@@ -48,7 +49,7 @@ class InMemoryStageRepository:
         if row is None or row.closed:
             raise StageClosed("该阶段已由主办单位关闭，不能再修改时间")
         self.stages[(competition_id, stage_id)] = replace(row, opens_at=opens_at, closes_at=closes_at)
-        self.audit.append((f"stage#{stage_id}", actor, "stage.window"))
+        self.audit.append((keys.stage_audit(competition_id, stage_id), actor, "stage.window"))
 
     def close(self, competition_id: str, stage_id: str, actor: str, now: float, after: str | None = None) -> bool:
         row = self.stages.get((competition_id, stage_id))
@@ -60,7 +61,7 @@ class InMemoryStageRepository:
                 raise EarlierStageOpen(after)
         self.stages[(competition_id, stage_id)] = replace(row, closed=True, closed_at=now,
                                                           closes_at=min(row.closes_at, now))
-        self.audit.append((f"stage#{stage_id}", actor, "stage.close"))
+        self.audit.append((keys.stage_audit(competition_id, stage_id), actor, "stage.close"))
         return True
 
     def settle(self, competition_id: str, stage_id: str) -> None:

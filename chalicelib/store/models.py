@@ -200,7 +200,7 @@ class AuditEntry(Model):
     class Meta(_Meta):
         logical = "audit"
 
-    object_key = UnicodeAttribute(hash_key=True)   # "case#<id>", "account#<username>", "stage#<id>"
+    object_key = UnicodeAttribute(hash_key=True)   # "case#<id>", "account#<username>", "stage#<competition>#<id>" (store/keys.py)
     entry_key = UnicodeAttribute(range_key=True)   # "<epoch ms, zero-padded>#<random>"
     actor = UnicodeAttribute()
     action = UnicodeAttribute()
@@ -235,7 +235,7 @@ class Assignment(Model):
     class Meta(_Meta):
         logical = "assignments"
 
-    stage_judge = UnicodeAttribute(hash_key=True)          # "<stage>#<judge id>"
+    stage_judge = UnicodeAttribute(hash_key=True)          # "<competition>#<stage>#<judge id>" (store/keys.py)
     case_id = UnicodeAttribute(range_key=True)
     stage = UnicodeAttribute()
     judge_id = UnicodeAttribute()
@@ -253,7 +253,7 @@ class Assignment(Model):
     recusal_reason = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default="plan")              # "plan" | "organiser"
     created_at = NumberAttribute()
-    by_stage_category = _index(stage_category=UnicodeAttribute(hash_key=True),    # "<stage>#<category>"
+    by_stage_category = _index(stage_category=UnicodeAttribute(hash_key=True),    # "<competition>#<stage>#<category>"
                                case_judge=UnicodeAttribute(range_key=True))       # "<case id>#<judge id>"
 
 
@@ -268,7 +268,7 @@ class Link(Model):
     class Meta(_Meta):
         logical = "links"
 
-    judge_stage = UnicodeAttribute(hash_key=True)          # "<judge id>#<stage>"
+    judge_stage = UnicodeAttribute(hash_key=True)          # "<competition>#<judge id>#<stage>" (store/keys.py)
     link_hash = UnicodeAttribute(null=True)                # absent once revoked
     link_id = UnicodeAttribute(null=True)                  # the seed; absent once revoked (and in older rows)
     issued_at = NumberAttribute()
@@ -281,7 +281,7 @@ class MailRecord(Model):
     class Meta(_Meta):
         logical = "mail_log"
 
-    mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<object>#<recipient>"
+    mail_key = UnicodeAttribute(hash_key=True)             # "<kind>#<competition>#<object>#<recipient>"
     competition_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     recipient = UnicodeAttribute()

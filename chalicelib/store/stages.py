@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from ..domain.competition import format_time
 from ..domain.stage_record import EarlierStageOpen, StageRow
 from ..domain.errors import Conflict, StageClosed
-from . import audit, db
+from . import audit, db, keys
 from .models import Stage
 
 __all__ = ["EarlierStageOpen", "StageRepository", "all_for", "before_condition", "close", "move_window",
@@ -54,7 +54,7 @@ def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: 
             t.update(Stage(competition_id, stage_id),
                      actions=[Stage.opens_at.set(opens_at), Stage.closes_at.set(closes_at)],
                      condition=Stage.closed == False, label="stage")  # noqa: E712
-            t.save(audit.entry(f"stage#{stage_id}", actor, "stage.window", now, before=before,
+            t.save(audit.entry(keys.stage_audit(competition_id, stage_id), actor, "stage.window", now, before=before,
                                after={"opens_at": opens_at, "closes_at": closes_at}))
     except db.Refused as exc:
         if "stage" in exc.labels:
@@ -121,7 +121,7 @@ def _close_row(row: Stage, actor: str, now: float, after: str | None) -> None:
                  actions=[Stage.closed.set(True), Stage.closed_at.set(now), Stage.closes_at.set(closes_at)],
                  condition=((Stage.closed == False) & (Stage.opens_at == float(row.opens_at))  # noqa: E712
                             & (Stage.closes_at == read_closes_at)), label="stage")
-        t.save(audit.entry(f"stage#{row.stage_id}", actor, "stage.close", now, before=before, after=moved,
+        t.save(audit.entry(keys.stage_audit(row.competition_id, row.stage_id), actor, "stage.close", now, before=before, after=moved,
                            detail={"before": before, "after": moved, "ended_early": closes_at < read_closes_at}))
 
 

@@ -244,7 +244,7 @@ def test_assignments_plan_override_remove_and_recusal_flag(api, client, clock):
     assert len(org.call("GET", "/admin/stages/text_review/assignments")[1]["assignments"]) == 3
     # a judge recuses: flagged on the assignments page
     from chalicelib.store.models import Assignment
-    slot = next(iter(Assignment.query(f"text_review#{listed[0]['judge_id']}")))
+    slot = next(iter(Assignment.query(f"shenzhen-2023#text_review#{listed[0]['judge_id']}")))
     slot.update(actions=[Assignment.recused.set(True), Assignment.recusal_reason.set("曾指导该案例")])
     page = text(browser.get("/admin/assignments/text_review"))
     assert "其中 <strong>1</strong> 个回避" in page

@@ -543,7 +543,7 @@ def test_stage_extend_then_a_late_submit_works(api, unit, case, organiser, clock
     assert (status, data["status"]) == (200, "submitted")
     stages = {s["id"]: s for s in unit.call("GET", "/competition")[1]["stages"]}
     assert stages["submission"]["closes_at"] == "2023-06-12T23:59:59+08:00"
-    assert [e.action for e in audit.history("stage#submission")] == ["stage.window"]
+    assert [e.action for e in audit.history("stage#shenzhen-2023#submission")] == ["stage.window"]
 
 
 def test_stage_extended_deadline_holds_at_the_new_second(api, unit, case, organiser, clock) -> None:

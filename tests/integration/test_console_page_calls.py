@@ -92,7 +92,7 @@ def test_the_ranking_page_reads_cases_and_scores_once_for_ranking_and_fairness(c
                                                                    "status"]
     slots = large.queries("by_stage_category")
     assert sorted(q["ExpressionAttributeValues"][":0"]["S"] for q in slots) == [
-        f"text_review#{c}" for c in sorted(CATEGORIES)]
+        f"shenzhen-2023#text_review#{c}" for c in sorted(CATEGORIES)]
     assert all(projected(q) == ["case_judge", "criteria", "source"] for q in slots)
     assert all(q["FilterExpression"] for q in slots)
     assert not [op for op in large.ops() if op.endswith("Scan")]

@@ -89,7 +89,7 @@ def test_extra_judges_go_to_the_ranks_around_the_line_with_ties_whole_conflicts_
     assert sorted(loads) == sorted(scored["judges"]) and max(loads.values()) - min(loads.values()) <= 1
     assert sum(loads.values()) == 60 + 14
     from chalicelib.store import audit
-    [entry] = [e for e in audit.history("assignments#text_review") if e.action == "assignments.extra"]
+    [entry] = [e for e in audit.history("assignments#shenzhen-2023#text_review") if e.action == "assignments.extra"]
     assert entry.actor == "organiser:boss"
 
 
@@ -103,7 +103,7 @@ def test_asking_again_adds_nothing_unless_more_are_asked_for(scored):
     assert status == 200
     assert [(c["case_id"], len(c["added"]), c["extra_judges"]) for c in more["cases"]] == [(cases[13], 1, 3)]
     from chalicelib.store import audit
-    assert [e.action for e in audit.history("assignments#text_review")].count("assignments.extra") == 2
+    assert [e.action for e in audit.history("assignments#shenzhen-2023#text_review")].count("assignments.extra") == 2
 
 
 def test_the_new_case_is_in_the_judges_list_under_their_link_and_its_scores_are_marked_extra(api, client, scored):
@@ -158,10 +158,10 @@ def test_the_stage_row_is_checked_in_the_write(api, clock):
     from chalicelib.domain.errors import StageClosed
     from chalicelib.store import judging as store
     clock.set(datetime(2023, 6, 17, 9, 0, tzinfo=CHINA))
-    slot = store.new_slot("text_review", "j1", "c1", "development", "案例", clock())
+    slot = store.new_slot("shenzhen-2023", "text_review", "j1", "c1", "development", "案例", clock())
     with pytest.raises(StageClosed):
         store.create_extra_slots([slot], "shenzhen-2023", "organiser:boss", clock(), {})
-    assert store.slots_of_judge("text_review", "j1") == []
+    assert store.slots_of_judge("shenzhen-2023", "text_review", "j1") == []
 
 
 def test_staff_may_ask_for_extra_judges_and_viewers_may_not(api, clock):

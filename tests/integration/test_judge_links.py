@@ -87,7 +87,7 @@ def test_the_qr_sheet_shows_the_mailed_links_and_revokes_nothing(api, review):
     assert [opens(api, url) for url in review["urls"].values()] == [200, 200, 200]
     assert api.as_(before["token"]).call("GET", "/judge/cases")[0] == 200   # the earlier session lives on
     from chalicelib.store.models import AuditEntry
-    shown = [e for e in AuditEntry.query("links#text_review") if e.action == "link.show"]
+    shown = [e for e in AuditEntry.query("links#shenzhen-2023#text_review") if e.action == "link.show"]
     assert len(shown) == 2 and all("/j/" not in (e.detail or "") for e in shown)
 
 
@@ -185,7 +185,7 @@ def test_the_links_page_shows_each_state_and_the_link_again(api, review):
 def test_a_link_of_an_older_release_can_be_revoked_and_reissued_but_not_shown(api, review):
     from chalicelib.store.models import Link
     first = review["judges"][0]
-    row = Link.get(f"{first}#text_review")
+    row = Link.get(f"shenzhen-2023#{first}#text_review")
     row.update(actions=[Link.link_id.remove()])                              # as rows were before ids were kept
     assert opens(api, review["urls"][first]) == 200                          # still in force
     browser, csrf = review["browser"], review["csrf"]
@@ -207,7 +207,7 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
     old = replace(bootstrap.config(), signing_keys=("old-key",))
     link = judging.reissue_link(bootstrap.deps().judging, comp, old, first, "text_review", "organiser:test", now)
-    row = Link.get(f"{first}#text_review")
+    row = Link.get(f"shenzhen-2023#{first}#text_review")
     secret = judging.read_link(old, token(link.url))["r"]
     assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
     rotated = replace(old, signing_keys=("new-key", "old-key"))
@@ -271,7 +271,7 @@ def test_links_for_many_judges_are_queued_by_the_request_and_each_mailed_once_by
     assert {f"j{n}@example.org": [urls[judge_id]] for n, judge_id in enumerate(judge_ids, 1)} == mailed
     assert send_queued() == {"sent": 0, "failed": 0, "dropped": 0, "skipped": 0}
     assert [opens(api, urls[judge_ids[0]]), opens(api, urls[judge_ids[-1]])] == [200, 200]
-    assert all([e.action for e in audit.history(f"judge#{j}")].count("link.issue") == 1 for j in judge_ids)
+    assert all([e.action for e in audit.history(f"judge#shenzhen-2023#{j}")].count("link.issue") == 1 for j in judge_ids)
     assert invitations(org) == sorted((f"j{n}@example.org", "sent", None) for n in range(1, 41))
 
 

@@ -285,7 +285,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             "categories": [category]})
         assert status == 201, data
         self.judges[data["id"]] = category
-        self.expect(f"judge#{data['id']}", "judge.create")
+        self.expect(f"judge#shenzhen-2023#{data['id']}", "judge.create")
 
     @rule(op=st.sampled_from(("assign", "assign", "links", "close", "close", "schedule", "ranking")),
           stage=st.sampled_from(("current", "current", "current", *CLOSABLE)), k=st.sampled_from((1, 2)))
@@ -314,7 +314,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         else:
             assert status == 200, data
             if data["new"]:
-                self.expect(f"assignments#{stage}", "assignments.plan")
+                self.expect(f"assignments#shenzhen-2023#{stage}", "assignments.plan")
             status, listed = org.call("GET", f"/admin/stages/{stage}/assignments")
             assert status == 200, listed
             judges, cases = list(self.judges), self.case_ids   # model order, not the random ids' order
@@ -329,7 +329,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         status, data = self.org().call("POST", f"/admin/stages/{stage}/links")
         assert status == 200, data
         for link in data["links"]:
-            self.expect(f"judge#{link['judge_id']}", "link.issue")
+            self.expect(f"judge#shenzhen-2023#{link['judge_id']}", "link.issue")
             self.judge_tokens.pop((link["judge_id"], stage), None)   # the earlier link's sessions end
             status, session = self.api.call("POST", "/judge/sessions", {"link": link["url"].rsplit("/j/", 1)[1]})
             if self.status_closed(stage):
@@ -396,7 +396,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         for stage in newly:
             assert stage != "final" or "text_review" in self.closed, "the final closed before the text review"
             self.closed.add(stage)
-            self.expect(f"stage#{stage}", "stage.close")
+            self.expect(f"stage#shenzhen-2023#{stage}", "stage.close")
         status, listed = self.org().call("GET", "/cases")
         assert status == 200, listed
         after = {c["id"]: c for c in listed["cases"]}

@@ -47,7 +47,7 @@ def test_registration_and_submission_mail(api, clock):
     assert f"案例编号：{case['id']}" in text and "党建引领数字政府建设" in text and "发展提质" in text
     assert "提交时间：2023年6月1日 10:00" in text and "2023年6月9日 23:59" in text
     assert links(html) == [f"{SITE}/cases/{case['id']}"]
-    assert receipt["X-Saiping-Mail"].strip() == f"submission_receipt#{case['id']}@{int(clock())}#u1@example.gov.cn"
+    assert receipt["X-Saiping-Mail"].strip() == f"submission_receipt#shenzhen-2023#{case['id']}@{int(clock())}#u1@example.gov.cn"
     # withdrawn and submitted again: a new submission, a new receipt
     assert unit.call("POST", f"/cases/{case['id']}/withdraw")[0] == 200
     clock.set(datetime(2023, 6, 1, 15, 0, tzinfo=CHINA))
@@ -390,7 +390,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
     flaky = Flaky(failures=2)
     assert [attempt(flaky), attempt(flaky)] == [None, None]
     assert attempt(flaky) == outbox.Outcome(True)
-    row = MailRecord.get(outbox.mail_key("advance", "case-1", "unit@example.gov.cn"))
+    row = MailRecord.get(outbox.mail_key("shenzhen-2023", "advance", "case-1", "unit@example.gov.cn"))
     assert (row.status, row.attempts, row.error) == ("sent", 3, None)
     assert attempt(flaky).reason == "already_sent" and flaky.calls == 3
 
@@ -398,5 +398,5 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
     outcomes = [attempt(down, "case-2") for _ in range(outbox.MAX_ATTEMPTS + 3)]
     assert down.calls == outbox.MAX_ATTEMPTS
     assert outcomes[outbox.MAX_ATTEMPTS:] == [outbox.Outcome(False, "already_sent")] * 3
-    row = MailRecord.get(outbox.mail_key("advance", "case-2", "unit@example.gov.cn"))
+    row = MailRecord.get(outbox.mail_key("shenzhen-2023", "advance", "case-2", "unit@example.gov.cn"))
     assert (row.status, row.attempts, row.error) == ("failed", outbox.MAX_ATTEMPTS, "ConnectionError")

@@ -17,7 +17,7 @@ from chalicelib.store.memory_mail import InMemoryMailRepository
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
 LIMIT = 3
-KEY = outbox.mail_key("award", "case0001", "Unit@Example.gov.cn")
+KEY = outbox.mail_key(COMP, "award", "case0001", "Unit@Example.gov.cn")
 
 Seed = Callable[[object], None]     # a row another table's transaction writes (a queued invitation)
 
@@ -105,7 +105,7 @@ def test_a_retry_that_is_sent_clears_the_error(repo) -> None:
 
 
 def test_a_sent_mail_is_found_by_its_message_id_and_a_bounce_marks_it(repo) -> None:
-    other = outbox.mail_key("award", "case0002", "other@example.gov.cn")
+    other = outbox.mail_key(COMP, "award", "case0002", "other@example.gov.cn")
     claim(repo)
     claim(repo, key=other)
     repo.mark_sent(KEY, "ses-1", T + 1)
@@ -122,7 +122,7 @@ def test_a_sent_mail_is_found_by_its_message_id_and_a_bounce_marks_it(repo) -> N
 
 
 def test_many_are_read_at_once_and_missing_keys_are_left_out(repo) -> None:
-    other = outbox.mail_key("award", "case0002", "other@example.gov.cn")
+    other = outbox.mail_key(COMP, "award", "case0002", "other@example.gov.cn")
     claim(repo)
     claim(repo, key=other)
     found = repo.get_many([KEY, "award#nothing#x@example.org", other, KEY])
@@ -132,11 +132,11 @@ def test_many_are_read_at_once_and_missing_keys_are_left_out(repo) -> None:
 
 def test_the_log_is_newest_first_and_of_its_competition(repo) -> None:
     for i in range(3):
-        repo.claim(outbox.mail_key("award", f"case{i}", "u@example.org"), COMP, "award", "u@example.org", "s",
+        repo.claim(outbox.mail_key(COMP, "award", f"case{i}", "u@example.org"), COMP, "award", "u@example.org", "s",
                    T + i, LIMIT)
     repo.claim("award#elsewhere#u@example.org", "other-comp", "award", "u@example.org", "s", T + 9, LIMIT)
-    assert [r.mail_key.split("#")[1] for r in repo.recent(COMP, 10)] == ["case2", "case1", "case0"]
-    assert [r.mail_key.split("#")[1] for r in repo.recent(COMP, 2)] == ["case2", "case1"]
+    assert [r.mail_key.split("#")[2] for r in repo.recent(COMP, 10)] == ["case2", "case1", "case0"]
+    assert [r.mail_key.split("#")[2] for r in repo.recent(COMP, 2)] == ["case2", "case1"]
 
 
 def test_queued_mail_is_owed_oldest_first_and_claimed_once(repo, seed) -> None:

@@ -190,7 +190,7 @@ def test_relay_from_the_secret_gets_starttls_then_login_then_the_mail(aws, certi
     assert authenticator.logins == [(RELAY_USER, True)]
     [envelope] = handler.envelopes
     assert (envelope.mail_from, envelope.rcpt_tos) == ("saiping@example.org", ["someone@example.org"])
-    assert MailRecord.get(outbox.mail_key("registration", "a1", "someone@example.org")).status == "sent"
+    assert MailRecord.get(outbox.mail_key("shenzhen-2023", "registration", "a1", "someone@example.org")).status == "sent"
 
 
 def test_relay_without_starttls_gets_no_password_and_no_mail(aws, certificate, monkeypatch):
@@ -211,7 +211,7 @@ def test_relay_without_starttls_gets_no_password_and_no_mail(aws, certificate, m
     finally:
         controller.stop()
     assert (handler.envelopes, authenticator.logins) == ([], [])
-    record = MailRecord.get(outbox.mail_key("registration", "a1", "someone@example.org"))
+    record = MailRecord.get(outbox.mail_key("shenzhen-2023", "registration", "a1", "someone@example.org"))
     assert (record.status, record.error) == ("failed", "SMTPNotSupportedError")
 
 

@@ -52,7 +52,7 @@ def public_stages(api) -> dict[str, dict]:
 
 def closes(stage: str) -> list[dict]:
     from chalicelib.store import audit
-    return [json.loads(e.detail) for e in audit.history(f"stage#{stage}") if e.action == "stage.close"]
+    return [json.loads(e.detail) for e in audit.history(f"stage#shenzhen-2023#{stage}") if e.action == "stage.close"]
 
 
 def window(stage: str, status: str, closes_at: str | None = None) -> dict:

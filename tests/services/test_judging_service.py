@@ -89,7 +89,7 @@ def assigned(repo, cases, stage: str = "text_review", **judge):
                      else "advanced")
     judging.add_assignment(repo, cases, COMP, stage, judge_row.judge_id, case.id, ORGANISER,
                            IN_TEXT_REVIEW.timestamp())
-    return JudgePrincipal(judge_row.judge_id, stage, "token-hash", "csrf"), case
+    return JudgePrincipal(judge_row.judge_id, stage, "token-hash", "csrf", COMP.id), case
 
 
 def test_the_service_tests_run_without_moto() -> None:
@@ -107,7 +107,7 @@ def test_a_judge_scores_an_assigned_case(repo, cases) -> None:
     assert view["my_score"] == {"criteria": {"foresight": 25, "practicality": 26.5, "effectiveness": 30},
                                 "total": 81.5, "comment": "思路清晰"}
     assert scoring.my_cases(repo, judge)["cases"][0]["scored"] is True
-    assert repo.scores_of_category("text_review", "development") == [
+    assert repo.scores_of_category(COMP.id, "text_review", "development") == [
         (case.id, judge.judge_id, {"foresight": 250, "practicality": 265, "effectiveness": 300}, "organiser")]
     assert (f"case#{case.id}", judge.actor, "score.save") in repo.audit
 
@@ -119,10 +119,10 @@ def test_a_judge_cannot_score_a_case_not_assigned_to_them(repo, cases) -> None:
         scoring.save_score(repo, COMP, judge, other.id, SHEET, IN_TEXT_REVIEW.timestamp())
     with pytest.raises(NotFound):
         scoring.case_for_judge(repo, cases, COMP, judge, other.id, lambda c, a: "")
-    stranger = JudgePrincipal("nobody", "text_review", "h", "c")
+    stranger = JudgePrincipal("nobody", "text_review", "h", "c", COMP.id)
     with pytest.raises(NotFound):
         scoring.save_score(repo, COMP, stranger, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
-    assert repo.scores_of_category("text_review", "development") == []
+    assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
 def test_a_judge_cannot_score_after_the_stage_closed(repo, cases, tables) -> None:
@@ -133,7 +133,7 @@ def test_a_judge_cannot_score_after_the_stage_closed(repo, cases, tables) -> Non
     cases.set_stage(COMP.id, "text_review", row.opens_at, row.closes_at, closed=True)   # closed by the organiser
     with pytest.raises(StageClosed):
         scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
-    assert repo.scores_of_category("text_review", "development") == []
+    assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
 def test_the_write_itself_refuses_a_score_once_the_stage_closed(repo, cases, tables) -> None:
@@ -274,13 +274,13 @@ def test_extra_judges_go_to_the_cases_near_the_cut(monkeypatch, repo, cases, win
     raw = {"judges_per_case": 1, "from_rank": 2, "to_rank": 3}
     preview = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW, write=False)
     assert (preview["written"], preview["assignments"]) == (False, 2)
-    assert repo.slots_of_judge("text_review", second.judge_id) == []
+    assert repo.slots_of_judge(COMP.id, "text_review", second.judge_id) == []
     found = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW)
     assert [c["case_id"] for c in found["cases"]] == case_ids[1:]
     assert found["judges"] == [second.judge_id] and found["needs_link"] == [second.judge_id]
-    assert [(s.case_id, s.source) for s in repo.slots_of_judge("text_review", second.judge_id)] == [
+    assert [(s.case_id, s.source) for s in repo.slots_of_judge(COMP.id, "text_review", second.judge_id)] == [
         (case_ids[1], "extra"), (case_ids[2], "extra")]
-    assert repo.slots_of_judge("text_review", near.judge_id) == []
+    assert repo.slots_of_judge(COMP.id, "text_review", near.judge_id) == []
     again = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW)
     assert again["assignments"] == 0     # asking again adds only what is missing
     with pytest.raises(StageClosed):
@@ -297,7 +297,7 @@ def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, windows_of_th
     session = judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW)
     who = scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())
     assert (who.judge_id, who.stage) == (judge.judge_id, "text_review")
-    assert judging.link_states(repo, "text_review", [judge.judge_id])[judge.judge_id].state == "opened"
+    assert judging.link_states(repo, COMP, "text_review", [judge.judge_id])[judge.judge_id].state == "opened"
     judging.revoke_link(repo, COMP, judge.judge_id, "text_review", ORGANISER, IN_TEXT_REVIEW.timestamp())
     with pytest.raises(Unauthenticated):
         scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())

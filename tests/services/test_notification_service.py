@@ -80,11 +80,11 @@ def test_the_award_mail_goes_once_per_recipient(transport, mail) -> None:
     assert first == [outbox.Outcome(True)] * 2
     assert again == [outbox.Outcome(False, "already_sent")] * 2
     assert [m["To"] for m in transport.sent] == ["A@example.gov.cn", "b@example.gov.cn"]
-    key = outbox.mail_key("award", "case1", "a@example.gov.cn")
+    key = outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn")
     assert transport.sent[0][outbox.MAIL_KEY_HEADER] == key
     row = mail.get(key)
     assert row is not None and (row.status, row.message_id, row.attempts, row.sent_at) == ("sent", "ses-1", 1, T)
-    assert outbox.would_skip("award", [("case1", "a@example.gov.cn"), ("case3", "c@example.gov.cn")], mail) == \
+    assert outbox.would_skip(COMP.id, "award", [("case1", "a@example.gov.cn"), ("case3", "c@example.gov.cn")], mail) == \
         {("case1", "a@example.gov.cn")}
     assert _award(transport, mail, "case3", "not an address") == outbox.Outcome(False, "invalid_address")
 
@@ -96,7 +96,7 @@ def test_a_failing_mail_is_tried_up_to_the_limit(mail) -> None:
             _award(down, mail, "case1", "a@example.gov.cn")
     assert _award(down, mail, "case1", "a@example.gov.cn") == outbox.Outcome(False, "already_sent")
     assert down.calls == outbox.MAX_ATTEMPTS
-    row = mail.get(outbox.mail_key("award", "case1", "a@example.gov.cn"))
+    row = mail.get(outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn"))
     assert row is not None and (row.status, row.attempts, row.error) == ("failed", outbox.MAX_ATTEMPTS,
                                                                          "ConnectionError")
     up = Outbox()
@@ -109,7 +109,7 @@ def test_a_failed_mail_with_attempts_left_goes_on_the_next_run(mail) -> None:
         _award(Outbox(down=True), mail, "case1", "a@example.gov.cn")
     up = Outbox()
     assert _award(up, mail, "case1", "a@example.gov.cn") == outbox.Outcome(True)
-    row = mail.get(outbox.mail_key("award", "case1", "a@example.gov.cn"))
+    row = mail.get(outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn"))
     assert row is not None and (row.status, row.attempts, row.error) == ("sent", 2, None)
 
 
@@ -122,7 +122,7 @@ def _bounce(message_id: str, recipient: str, headers: list[dict[str, str]] | Non
 
 def test_a_bounce_marks_the_record_by_message_id(transport, mail) -> None:
     _award(transport, mail, "case1", "a@example.gov.cn")
-    key = outbox.mail_key("award", "case1", "a@example.gov.cn")
+    key = outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn")
     assert notifications.record_bounces([_bounce("ses-unknown", "a@example.gov.cn")], T + 5, mail) == 0
     assert notifications.record_bounces([_bounce("ses-1", "other@example.gov.cn")], T + 5, mail) == 0
     assert notifications.record_bounces([{"eventType": "Delivery", "mail": {"messageId": "ses-1"}}, "not a note"],
@@ -136,7 +136,7 @@ def test_a_bounce_marks_the_record_by_message_id(transport, mail) -> None:
 
 def test_a_bounce_finds_the_record_by_its_mail_key_header(transport, mail) -> None:
     _award(transport, mail, "case1", "a@example.gov.cn")
-    key = outbox.mail_key("award", "case1", "a@example.gov.cn")
+    key = outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn")
     header = [{"name": "x-saiping-mail", "value": f" {key}\r\n "}]
     assert notifications.record_bounces([_bounce("not-the-ses-id", "a@example.gov.cn", header)], T + 9, mail) == 1
     row = mail.get(key)
@@ -162,7 +162,7 @@ def test_a_welcome_mail_goes_once(monkeypatch, ports, transport, mail) -> None:
     assert notifications.registered(account, T, mail) is True
     assert notifications.registered(account, T + 1, mail) is False
     assert len(transport.sent) == 1
-    assert mail.get(outbox.mail_key("registration", "acc1", "u1@example.gov.cn")) is not None
+    assert mail.get(outbox.mail_key(COMP.id, "registration", "acc1", "u1@example.gov.cn")) is not None
 
 
 def test_a_receipt_that_cannot_be_sent_is_marked_failed(monkeypatch, ports, mail) -> None:

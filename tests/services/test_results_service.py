@@ -74,7 +74,7 @@ class Twins:
         return found.status, found.prize
 
 
-def scores(judging: Any, stage: str, category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
+def scores(judging: Any, comp: Any, stage: str, category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
     if category != "development":
         return {}, {}
     return {case_id: [ranking_rules.JudgeScore(f"judge{j}", case_id, dict(zip(

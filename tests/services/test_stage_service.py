@@ -64,7 +64,7 @@ def test_a_window_moves_and_the_case_twin_sees_the_move(repo, tables) -> None:
                                IN_SUBMISSION)
     assert moved.closes_at == later == window(repo, StageId.SUBMISSION).closes_at
     assert tables.stages[(COMP.id, StageId.SUBMISSION)].closes_at == later.timestamp()
-    assert (f"stage#{StageId.SUBMISSION}", "organiser:admin", "stage.window") in tables.audit
+    assert (f"stage#{COMP.id}#{StageId.SUBMISSION}", "organiser:admin", "stage.window") in tables.audit
 
 
 def test_a_window_may_not_overlap_the_next_and_a_closed_stage_does_not_move(repo) -> None:
