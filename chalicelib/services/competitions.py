@@ -146,7 +146,7 @@ def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: Jud
     scored: list[str] = []
     for stage_id, window in found.items():
         if stage_id in ranking and window.status(now) != "pending" and any(
-                slot.scored for slot in judging.slots_of_stage(stage_id, categories, attributes=["scored"])):
+                slot.scored for slot in judging.slots_of_stage(record.id, stage_id, categories, attributes=["scored"])):
             scored.append(stage_id)
     entries: dict[str, int] | None = None
     submission = found.get(STAGE_ORDER[0])
