@@ -58,23 +58,23 @@ def competition() -> Competition:
 # The repositories of `Deps`: each field, the store module and the class there that implements its Protocol
 # (services/repositories.py). A class marked `bucket` works on the S3 bucket and is given the process's S3 client,
 # built on first use, and the bucket's name; the others are DynamoDB tables over the bound settings.
-_STORE: dict[str, tuple[str, str, bool]] = {
-    "cases": ("cases", "CaseRepository", False),                     # the cases
-    "judging": ("judging", "JudgingRepository", False),              # judges, slots, links and judge sessions
-    "accounts": ("accounts", "AccountRepository", False),            # accounts, throttles, tokens and sessions
-    "files": ("files", "Files", True),                               # the uploaded files and made exports
-    "stages": ("stages", "StageRepository", False),                  # the stage windows
-    "results": ("results", "ResultRepository", False),               # the rankings and a close's outcomes
-    "final": ("final", "FinalRepository", False),                    # the live final's logs, coaching replies
-    "showcase": ("showcase", "ShowcaseRepository", False),           # the showcase's reads and marks
-    "exports": ("exports", "ExportRepository", False),               # the export jobs
-    "award_lists": ("console", "AwardListRepository", True),         # the saved 优秀组织奖 list
-    "archive": ("originality", "ArchiveRepository", False),          # earlier years' cases
-    "originality": ("originality", "Objects", True),                 # the originality index and the flags
-    "certificates": ("certificates", "CertificateRepository", False),  # the issued certificate codes
-    "mail": ("mail", "MailRepository", False),                       # the mail log
-    "competitions": ("competitions", "CompetitionRepository", False),  # the competitions table
-}
+_STORE: dict[str, tuple[str, str, bool]] = dict(
+    cases=(".store.cases", "CaseRepository", False),                    # the cases
+    judging=(".store.judging", "JudgingRepository", False),             # judges, slots, links and judge sessions
+    accounts=(".store.accounts", "AccountRepository", False),           # accounts, throttles, tokens and sessions
+    files=(".store.files", "Files", True),                              # the uploaded files and made exports
+    stages=(".store.stages", "StageRepository", False),                 # the stage windows
+    results=(".store.results", "ResultRepository", False),              # the rankings and a close's outcomes
+    final=(".store.final", "FinalRepository", False),                   # the live final's logs, coaching replies
+    showcase=(".store.showcase", "ShowcaseRepository", False),          # the showcase's reads and marks
+    exports=(".store.exports", "ExportRepository", False),              # the export jobs
+    award_lists=(".store.console", "AwardListRepository", True),        # the saved 优秀组织奖 list
+    archive=(".store.originality", "ArchiveRepository", False),         # earlier years' cases
+    originality=(".store.originality", "Objects", True),                # the originality index and the flags
+    certificates=(".store.certificates", "CertificateRepository", False),  # the issued certificate codes
+    mail=(".store.mail", "MailRepository", False),                      # the mail log
+    competitions=(".store.competitions", "CompetitionRepository", False),  # the competitions table
+)
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +82,7 @@ def _repository(field: str) -> Any:
     """The store's implementation of the `Deps` field `field` (`_STORE`), built once per process."""
     s = config()
     module, name, on_bucket = _STORE[field]
-    implementation = getattr(importlib.import_module(f"{__package__}.store.{module}"), name)
+    implementation = getattr(importlib.import_module(module, __package__), name)
     return implementation(_S3OnFirstUse(), s.bucket) if on_bucket else implementation()
 
 

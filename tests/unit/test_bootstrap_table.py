@@ -14,4 +14,4 @@ def test_every_repository_of_deps_has_one_row():
 
 def test_each_row_names_a_class_of_the_store():
     for module, name, _on_bucket in bootstrap._STORE.values():
-        assert isinstance(getattr(importlib.import_module(f"chalicelib.store.{module}"), name), type)
+        assert isinstance(getattr(importlib.import_module(module, "chalicelib"), name), type)
