@@ -43,7 +43,7 @@ def organiser(username: str = "boss", role: str = "admin", n: int = 0) -> Accoun
 
 
 def session(token_hash: str, account: Account, created_at: float = T, **fields) -> Session:
-    return Session(token_hash, role=account.role, created_at=created_at, expires_at=int(T + 3600),
+    return Session(token_hash=token_hash, role=account.role, created_at=created_at, expires_at=int(T + 3600),
                    account_id=account.id, username=account.username, unit_name=account.unit_name, csrf="c",
                    session_id=f"s-{token_hash}", ends_at=int(T + 7200), last_seen=created_at, client="203.0.113.9",
                    organiser_role=account.organiser_role, **fields)
