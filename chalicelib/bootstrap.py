@@ -5,6 +5,7 @@ after starting moto or changing the environment, and may replace the clock with 
 """
 from __future__ import annotations
 
+import importlib
 import time
 from datetime import datetime, timezone
 from dataclasses import dataclass
@@ -137,76 +138,47 @@ class _ClearsCompetitionCache:
             clear_competitions()
 
 
-@lru_cache(maxsize=1)
+# The repositories of `Deps`: each field, the store module and the class there that implements its Protocol
+# (services/repositories.py). A class marked `bucket` works on the S3 bucket and is given the process's S3 client,
+# built on first use, and the bucket's name; the others are DynamoDB tables over the bound settings.
+_STORE: dict[str, tuple[str, str, bool]] = dict(
+    cases=(".store.cases", "CaseRepository", False),                    # the cases
+    judging=(".store.judging", "JudgingRepository", False),             # judges, slots, links and judge sessions
+    accounts=(".store.accounts", "AccountRepository", False),           # accounts, throttles, tokens and sessions
+    files=(".store.files", "Files", True),                              # the uploaded files and made exports
+    stages=(".store.stages", "StageRepository", False),                 # the stage windows
+    results=(".store.results", "ResultRepository", False),              # the rankings and a close's outcomes
+    final=(".store.final", "FinalRepository", False),                   # the live final's logs, coaching replies
+    showcase=(".store.showcase", "ShowcaseRepository", False),          # the showcase's reads and marks
+    exports=(".store.exports", "ExportRepository", False),              # the export jobs
+    award_lists=(".store.console", "AwardListRepository", True),        # the saved 优秀组织奖 list
+    archive=(".store.originality", "ArchiveRepository", False),         # earlier years' cases
+    originality=(".store.originality", "Objects", True),                # the originality index and the flags
+    certificates=(".store.certificates", "CertificateRepository", False),  # the issued certificate codes
+    mail=(".store.mail", "MailRepository", False),                      # the mail log
+    competitions=(".store.competitions", "CompetitionRepository", False),  # the competitions table
+)
+
+
+@lru_cache(maxsize=None)
+def _repository(field: str) -> Any:
+    """The store's implementation of the `Deps` field `field` (`_STORE`), built once per process."""
+    s = config()
+    module, name, on_bucket = _STORE[field]
+    implementation = getattr(importlib.import_module(module, __package__), name)
+    built = implementation(_S3OnFirstUse(), s.bucket) if on_bucket else implementation()
+    # a competition written in this process is read afresh at once (the competitions requests work on)
+    return _ClearsCompetitionCache(built) if field == "competitions" else built
+
+
 def case_repository() -> CaseRepository:
-    """The cases in DynamoDB, for the services (services/repositories.CaseRepository)."""
-    config()
-    from .store.cases import CaseRepository as DynamoCases
-    return DynamoCases()
+    """The cases in DynamoDB (services/repositories.CaseRepository), for the handlers that take it from here."""
+    return _repository("cases")
 
 
-@lru_cache(maxsize=1)
-def account_repository() -> AccountRepository:
-    """Accounts, throttles, tokens and sessions in DynamoDB (services/repositories.AccountRepository)."""
-    config()
-    from .store.accounts import AccountRepository as DynamoAccounts
-    return DynamoAccounts()
-
-
-@lru_cache(maxsize=1)
-def judging_repository() -> JudgingRepository:
-    """Judges, slots, links and judge sessions in DynamoDB (services/repositories.JudgingRepository)."""
-    config()
-    from .store.judging import JudgingRepository as DynamoJudging
-    return DynamoJudging()
-
-
-@lru_cache(maxsize=1)
-def stage_repository() -> StageRepository:
-    """The stage windows in DynamoDB (services/repositories.StageRepository)."""
-    config()
-    from .store.stages import StageRepository as DynamoStages
-    return DynamoStages()
-
-
-@lru_cache(maxsize=1)
-def result_repository() -> ResultRepository:
-    """The rankings and a close's outcomes in DynamoDB (services/repositories.ResultRepository)."""
-    config()
-    from .store.results import ResultRepository as DynamoResults
-    return DynamoResults()
-
-
-@lru_cache(maxsize=1)
-def final_repository() -> FinalRepository:
-    """The live final's logs and the coaching replies in DynamoDB (services/repositories.FinalRepository)."""
-    config()
-    from .store.final import FinalRepository as DynamoFinal
-    return DynamoFinal()
-
-
-@lru_cache(maxsize=1)
-def showcase_repository() -> ShowcaseRepository:
-    """The showcase's reads and marks in DynamoDB (services/repositories.ShowcaseRepository)."""
-    config()
-    from .store.showcase import ShowcaseRepository as DynamoShowcase
-    return DynamoShowcase()
-
-
-@lru_cache(maxsize=1)
 def mail_repository() -> MailRepository:
-    """The mail log in DynamoDB (services/repositories.MailRepository)."""
-    config()
-    from .store.mail import MailRepository as DynamoMail
-    return DynamoMail()
-
-
-@lru_cache(maxsize=1)
-def competition_repository() -> CompetitionRepository:
-    """The competitions table, for the services (services/repositories.CompetitionRepository)."""
-    config()
-    from .store.competitions import CompetitionRepository as DynamoCompetitions
-    return _ClearsCompetitionCache(DynamoCompetitions())
+    """The mail log in DynamoDB (services/repositories.MailRepository), for the handlers that take it from here."""
+    return _repository("mail")
 
 
 @lru_cache(maxsize=1)
@@ -219,44 +191,6 @@ def s3() -> Any:
 def files() -> Files:
     from .store.files import Files
     return Files(s3(), config().bucket)
-
-
-@lru_cache(maxsize=1)
-def originality_objects() -> OriginalityObjects:
-    """The originality index and the flags in the bucket (store/originality.py)."""
-    from .store.originality import Objects
-    return Objects(_S3OnFirstUse(), config().bucket)
-
-
-@lru_cache(maxsize=1)
-def export_repository() -> ExportRepository:
-    """The export jobs in DynamoDB (services/repositories.ExportRepository)."""
-    config()
-    from .store.exports import ExportRepository as DynamoExports
-    return DynamoExports()
-
-
-@lru_cache(maxsize=1)
-def award_list_repository() -> AwardListRepository:
-    """The organisers' saved 优秀组织奖 list in the bucket (store/console.py)."""
-    from .store.console import AwardListRepository as S3AwardLists
-    return S3AwardLists(_S3OnFirstUse(), config().bucket)
-
-
-@lru_cache(maxsize=1)
-def archive_repository() -> ArchiveRepository:
-    """Earlier years' cases in DynamoDB (store/originality.py)."""
-    config()
-    from .store.originality import ArchiveRepository as DynamoArchive
-    return DynamoArchive()
-
-
-@lru_cache(maxsize=1)
-def certificate_repository() -> CertificateRepository:
-    """The issued certificate codes in DynamoDB (store/certificates.py)."""
-    config()
-    from .store.certificates import CertificateRepository as DynamoCertificates
-    return DynamoCertificates()
 
 
 @lru_cache(maxsize=1)
@@ -321,16 +255,10 @@ _deps: list[Deps] = []
 def deps() -> Deps:
     """The process's Deps (a test may put its own with `use`)."""
     if not _deps:
-        from .store.files import Files
-        # the S3 client is built when a file is first used: a request that touches none (every signed-in
-        # request looks up its session through `accounts`) does not load S3's model
-        _deps.append(Deps(cases=case_repository(), judging=judging_repository(), accounts=account_repository(),
-                          files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, stages=stage_repository(),
-                          results=result_repository(), final=final_repository(), showcase=showcase_repository(),
-                          ports=result_ports, exports=export_repository(), award_lists=award_list_repository(),
-                          archive=archive_repository(), originality=originality_objects(),
-                          certificates=certificate_repository(), mail=mail_repository(),
-                          competitions=competition_repository()))
+        # each repository is built here without an AWS call; the S3 client is built when a file is first used: a
+        # request that touches none (every signed-in request looks up its session through `accounts`) does not
+        # load S3's model
+        _deps.append(Deps(clock=now_dt, ports=result_ports, **{field: _repository(field) for field in _STORE}))
     return _deps[0]
 
 
@@ -350,10 +278,7 @@ def use(replacement: Deps) -> None:
 def reset() -> None:
     reset_settings()
     clear_competitions()
-    for cached in (config, case_repository, account_repository, judging_repository, stage_repository,
-                   result_repository, final_repository, showcase_repository, export_repository, award_list_repository,
-                   archive_repository, certificate_repository, mail_repository, competition_repository, s3, files,
-                   originality_objects, mail_transport, client):
+    for cached in (config, _repository, s3, files, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
     _clock[0] = time.time

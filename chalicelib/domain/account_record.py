@@ -33,28 +33,34 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Session:
-    """A revocable server-side session (the table keeps the SHA-256 of the client's token)."""
-    token_hash: str
+class Identity:
+    """Who a session speaks for: the fields a session and the principal made from it (services/accounts.Principal)
+    have alike."""
     role: str                                   # "unit" | "organiser" | "judge"
-    created_at: float
-    expires_at: float
+    token_hash: str
     account_id: str | None = None
     username: str | None = None
     unit_name: str | None = None
     district: str | None = None
-    email: str | None = None
     judge_id: str | None = None
     stage: str | None = None
     link_hash: str | None = None
     csrf: str | None = None
+    email: str | None = None
+    organiser_role: str | None = None
+    mfa: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Session(Identity):
+    """A revocable server-side session (the table keeps the SHA-256 of the client's token)."""
+    created_at: float
+    expires_at: float
     session_id: str | None = None               # names the session on /account (never the token or its hash)
     ends_at: float | None = None                # the latest end, however active
     last_seen: float | None = None
     client: str | None = None
     agent: str | None = None
-    organiser_role: str | None = None
-    mfa: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import Settings
 from ..domain import totp as otp
-from ..domain.account_record import Account, Session, Throttle, Token, new_token
+from ..domain.account_record import Account, Identity, Session, Throttle, Token, new_token
 from ..domain.accounts import (
     EMAIL, ORGANISER_ROLES, USERNAME, backoff_seconds, parse_registration, password_problem, unit_key,
     username_key, username_skeleton,
@@ -38,21 +38,8 @@ UNUSABLE_PASSWORD = "!invited"          # no Argon2 hash: nothing verifies until
 
 
 @dataclass(frozen=True)
-class Principal:
+class Principal(Identity):
     """Who is asking: a unit, an organiser or a judge, from a server-side session."""
-    role: str
-    token_hash: str
-    account_id: str | None = None
-    username: str | None = None
-    unit_name: str | None = None
-    district: str | None = None
-    judge_id: str | None = None
-    stage: str | None = None
-    link_hash: str | None = None
-    csrf: str | None = None
-    email: str | None = None
-    organiser_role: str | None = None
-    mfa: bool = False
 
     @property
     def actor(self) -> str:
@@ -218,8 +205,9 @@ def _open(repo: AccountRepository, account: Account, cfg: Settings, now: float, 
     token, csrf = new_secret(), new_secret()
     ends = now + cfg.session_hours * 3600
     expires = min(ends, now + idle_seconds(account.role, cfg))
-    session = Session(token_hash(token), role=account.role, account_id=account.id, username=account.username,
-                      unit_name=account.unit_name, district=account.district, email=account.email, csrf=csrf, created_at=now,
+    session = Session(token_hash=token_hash(token), role=account.role, account_id=account.id,
+                      username=account.username, unit_name=account.unit_name, district=account.district,
+                      email=account.email, csrf=csrf, created_at=now,
                       expires_at=int(expires), ends_at=int(ends), last_seen=now, session_id=new_id(),
                       client=client.address[:64], agent=client.agent[:200] or None,
                       organiser_role=(account.organiser_role or "admin") if account.role == "organiser" else None,

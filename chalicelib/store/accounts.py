@@ -19,23 +19,20 @@ from .models import Account, Guard, Session
 TRANSACTION_ITEMS = 99      # DynamoDB takes 100 items a transaction; one is the audit row
 
 
-def _duplicate(exc: db.Refused) -> Duplicate | None:
-    if "username" in exc.labels:
-        return Duplicate("用户名已被使用，请换一个用户名", {"username": "用户名已被使用"})
-    if "skeleton" in exc.labels:
-        return Duplicate("用户名与已有的用户名过于相似（字形易混淆），请换一个用户名",
-                         {"username": "与已有用户名过于相似"})
-    if "unit" in exc.labels:
-        return Duplicate("该单位已注册帐号（每个单位注册一个帐号即可），请用已有帐号登录",
-                         {"unit_name": "该单位已注册帐号"})
-    return None
+def _duplicates() -> dict[str, Exception]:
+    """What a refused creation means, by the uniqueness key that was taken (store/db.refused_as)."""
+    return {"username": Duplicate("用户名已被使用，请换一个用户名", {"username": "用户名已被使用"}),
+            "skeleton": Duplicate("用户名与已有的用户名过于相似（字形易混淆），请换一个用户名",
+                                  {"username": "与已有用户名过于相似"}),
+            "unit": Duplicate("该单位已注册帐号（每个单位注册一个帐号即可），请用已有帐号登录",
+                              {"unit_name": "该单位已注册帐号"})}
 
 
 def create(account: Account, unit_key: str | None, skeleton: str, actor: str, now: float,
            token: Guard | None = None) -> None:
     """The account, its uniqueness keys (the unit's, the username's look), an invitation token if any, and
     the audit row land together or not at all."""
-    try:
+    with db.refused_as(None, _duplicates()):
         with db.transaction() as t:
             t.save(account, condition=Account.username.does_not_exist(), label="username")
             t.save(Guard(f"username#{skeleton}", owner=account.username), condition=Guard.key.does_not_exist(),
@@ -48,8 +45,6 @@ def create(account: Account, unit_key: str | None, skeleton: str, actor: str, no
             t.save(audit.entry(f"account#{account.username}", actor, "account.create", now,
                                after={"username": account.username, "unit_name": account.unit_name,
                                       "role": account.organiser_role or account.role}))
-    except db.Refused as exc:
-        raise (_duplicate(exc) or exc) from exc
 
 
 def save_organiser(account: Account, skeleton: str) -> None:
@@ -367,10 +362,8 @@ class AccountRepository:
     # -- accounts ------------------------------------------------------------------------------------
     def create(self, account: account_record.Account, unit_key: str | None, skeleton: str, actor: str, now: float,
                token: account_record.Token | None = None) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             create(_row(account), unit_key, skeleton, actor, now, _token_row(token) if token is not None else None)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def save_organiser(self, account: account_record.Account, skeleton: str) -> None:
         save_organiser(_row(account), skeleton)
@@ -395,10 +388,8 @@ class AccountRepository:
         return read_throttles(keys, now)
 
     def reserve_attempts(self, throttles: list[tuple[Throttle, float]], forget_after: int, now: float) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             reserve_attempts(throttles, forget_after, now)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def record_failure(self, username: str, failures: int, client: str, now: float) -> None:
         record_failure(username, failures, client, now)
@@ -408,10 +399,8 @@ class AccountRepository:
 
     def open_session(self, session: account_record.Session, username: str, client_key: str | None, now: float,
                      totp_step: int | None = None, recovery_hash: str | None = None) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             open_session(_session_row(session), username, client_key, now, totp_step, recovery_hash)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def count_in_window(self, key: str, limit: int, window: int, now: float) -> bool:
         return count_in_window(key, limit, window, now)
@@ -428,10 +417,8 @@ class AccountRepository:
                                     int(row.expires_at) if row.expires_at is not None else 0)
 
     def use_token(self, token: account_record.Token, password_hash: str, now: float) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             use_token(_token_row(token), password_hash, now)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def put_ticket(self, ticket_hash: str, username: str, expires_at: float) -> None:
         put_ticket(ticket_hash, username, expires_at)
@@ -441,34 +428,24 @@ class AccountRepository:
 
     # -- passwords, two-step verification, the organiser team ----------------------------------------
     def set_password(self, username: str, password_hash: str, actor: str, now: float) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             set_password(username, password_hash, actor, now)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def set_totp_pending(self, username: str, secret: str, actor: str, now: float) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             set_totp_pending(username, secret, actor, now)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def enable_totp(self, username: str, secret: str, recovery_hashes: set[str], actor: str, now: float) -> None:
-        try:
+        with db.refused_as(Conflict(REFUSED)):
             enable_totp(username, secret, recovery_hashes, actor, now)
-        except db.Refused as exc:
-            raise Conflict(REFUSED) from exc
 
     def set_organiser_role(self, username: str, role: str, actor: str, now: float) -> None:
-        try:
+        with db.refused_as(NotFound("没有找到这位团队成员")):
             set_organiser_role(username, role, actor, now)
-        except db.Refused as exc:
-            raise NotFound("没有找到这位团队成员") from exc
 
     def remove_organiser(self, username: str, skeleton: str, actor: str, now: float) -> None:
-        try:
+        with db.refused_as(NotFound("没有找到这位团队成员")):
             remove_organiser(username, skeleton, actor, now)
-        except db.Refused as exc:
-            raise NotFound("没有找到这位团队成员") from exc
 
     # -- sessions ------------------------------------------------------------------------------------
     def get_session(self, token_hash: str) -> account_record.Session | None:

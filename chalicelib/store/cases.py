@@ -115,19 +115,15 @@ def _as_read(case: case_record.Case):
 def _write(stage_key: tuple[str, ...] | None, now: float, build) -> None:
     """Run a transaction whose first item (when a stage governs it) is the stage's open window; a key
     (competition, stage, "before") asks instead that the stage has not opened yet."""
-    try:
+    with db.refused_as(Conflict("操作冲突，请刷新后重试"), {
+            "stage": StageClosed("该阶段已截止，不能再修改"),
+            "case": VersionConflict("案例已在别处被修改（版本已变化），请刷新后再保存；您填写的内容已保留")}):
         with db.transaction() as t:
             if stage_key is not None:
                 condition = (stages.before_condition(now) if stage_key[2:] == ("before",)
                              else stages.open_condition(now))
                 t.condition_check(Stage, stage_key[0], stage_key[1], condition=condition, label="stage")
             build(t)
-    except db.Refused as exc:
-        if "stage" in exc.labels:
-            raise StageClosed("该阶段已截止，不能再修改") from exc
-        if "case" in exc.labels:
-            raise VersionConflict("案例已在别处被修改（版本已变化），请刷新后再保存；您填写的内容已保留") from exc
-        raise Conflict("操作冲突，请刷新后重试") from exc
 
 
 def review_view(case: case_record.Case) -> dict[str, Any]:
@@ -260,7 +256,9 @@ class CaseRepository:
                    Case.reviewed_by.set(actor), Case.updated_at.set(now),
                    Case.review_reason.set(reason) if reason else Case.review_reason.remove(),
                    Case.resubmit_by.set(resubmit_by) if resubmit_by is not None else Case.resubmit_by.remove()]
-        try:
+        with db.refused_as(VersionConflict("案例已在别处被审核或修改，请刷新页面后重新审核"), {
+                StageId.SUBMISSION: StageClosed("文本申报截止后才能审核（截止前单位仍可修改或撤回已提交的案例）"),
+                StageId.TEXT_REVIEW: StageClosed("文本评审已截止，不能再审核")}):
             with db.transaction() as t:
                 t.condition_check(Stage, competition_id, StageId.SUBMISSION, label=StageId.SUBMISSION,
                                   condition=(Stage.closes_at <= now) | (Stage.closed == True))  # noqa: E712
@@ -270,11 +268,5 @@ class CaseRepository:
                     (Case.version == case.version) & (Case.status == "submitted") & reviewed))
                 t.save(audit.entry(f"case#{case.id}", actor, "case.review", now, before=before, after=after,
                                    detail=after))
-        except db.Refused as exc:
-            if StageId.SUBMISSION in exc.labels:
-                raise StageClosed("文本申报截止后才能审核（截止前单位仍可修改或撤回已提交的案例）") from exc
-            if StageId.TEXT_REVIEW in exc.labels:
-                raise StageClosed("文本评审已截止，不能再审核") from exc
-            raise VersionConflict("案例已在别处被审核或修改，请刷新页面后重新审核") from exc
         return replace(case, status=status, review_decision=decision, review_reason=reason, resubmit_by=resubmit_by,
                        reviewed_at=now, reviewed_by=actor, updated_at=now)

@@ -90,16 +90,12 @@ class CompetitionRepository:
         return [_domain(r) for r in rows]
 
     def create(self, record: competition_record.CompetitionRecord, actor: str, now: float) -> None:
-        try:
+        with db.refused_as(Conflict("操作冲突，请刷新后重试"), {"competition": Duplicate(TAKEN, {"id": TAKEN})}):
             with db.transaction() as t:
                 t.save(_row(record), condition=CompetitionRecord.id.does_not_exist(), label="competition")
                 t.save(audit.entry(audit_key(record.id), actor, "competition.create", now,
                                    after=record.stored_definition,
                                    detail={"version": record.version, "state": record.state.value}))
-        except db.Refused as exc:
-            if "competition" in exc.labels:
-                raise Duplicate(TAKEN, {"id": TAKEN}) from exc
-            raise Conflict("操作冲突，请刷新后重试") from exc
 
     def save(self, record: competition_record.CompetitionRecord, definition: Mapping[str, Any],
              changed: Sequence[str], action: str, actor: str, now: float) -> competition_record.CompetitionRecord:
@@ -108,7 +104,7 @@ class CompetitionRepository:
         saved = competition_record.CompetitionRecord(
             id=record.id, stored_definition=text, state=state_of(definition), version=record.version + 1,
             created_at=record.created_at, created_by=record.created_by, updated_at=now, updated_by=actor)
-        try:
+        with db.refused_as(Conflict("操作冲突，请刷新后重试"), {"competition": VersionConflict(STALE)}):
             with db.transaction() as t:
                 t.update(CompetitionRecord(record.id), actions=[
                     CompetitionRecord.definition.set(text), CompetitionRecord.state.set(saved.state.value),
@@ -119,8 +115,4 @@ class CompetitionRepository:
                                    before=competition_record.values_at(before, changed),
                                    after=competition_record.values_at(definition, changed),
                                    detail={"version": saved.version, "changed": list(changed)}))
-        except db.Refused as exc:
-            if "competition" in exc.labels:
-                raise VersionConflict(STALE) from exc
-            raise Conflict("操作冲突，请刷新后重试") from exc
         return saved

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Iterator, TypeVar
+from typing import Any, Iterator, Mapping, TypeVar
 
 import botocore.session
 from pynamodb.connection import Connection
@@ -114,6 +114,21 @@ class Refused(Exception):
         super().__init__(f"conditions failed: {sorted(map(str, labels))}")
         self.labels = labels
         self.cause = cause
+
+
+@contextmanager
+def refused_as(otherwise: Exception | None, by_label: Mapping[str, Exception] | None = None) -> Iterator[None]:
+    """A refused condition inside becomes a domain error: the error of the first label in `by_label` among the
+    failed items', else `otherwise` (None: the Refused itself goes on)."""
+    try:
+        yield
+    except Refused as exc:
+        for label, error in (by_label or {}).items():
+            if label in exc.labels:
+                raise error from exc
+        if otherwise is None:
+            raise
+        raise otherwise from exc
 
 
 # DynamoDB cancels a transaction that meets another one on the same item (TransactionConflict) or is

@@ -98,16 +98,13 @@ def save_replies(case: Any, replies_json: str, competition_id: str, stage: str, 
     condition = (Case.status == status) & (Case.owner_id == case.owner_id)
     if stage == StageId.PROVINCIAL:
         condition = condition & (Case.provincial == True)  # noqa: E712 (a condition, not a comparison)
-    try:
+    with db.refused_as(NotFound(f"这个案例当前不能回复辅导意见（{why}）"),
+                       {"stage": StageClosed(f"{name}阶段未开放或已截止，不能再回复辅导意见")}):
         with db.transaction() as t:
             t.condition_check(Stage, competition_id, stage, condition=stages.open_condition(now), label="stage")
             t.update(Case(case.id), actions=[Case.feedback_replies.set(replies_json), Case.updated_at.set(now)],
                      condition=condition, label="case")
             t.save(audit.entry(f"case#{case.id}", actor, "feedback.reply", now, before=before, after=after))
-    except db.Refused as exc:
-        if "stage" in exc.labels:
-            raise StageClosed(f"{name}阶段未开放或已截止，不能再回复辅导意见") from exc
-        raise NotFound(f"这个案例当前不能回复辅导意见（{why}）") from exc
 
 
 class FinalRepository:

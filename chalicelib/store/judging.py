@@ -110,7 +110,8 @@ def create_extra_slots(slots: list[Assignment], competition_id: str, actor: str,
                        detail: dict[str, Any]) -> None:
     """Extra judges' slots (source "extra"), each transaction conditional on the stage being open and on
     each slot being new, with an audit row (`assignments.extra`): 98 slots + the check + the audit row."""
-    try:
+    with db.refused_as(Conflict("评委分配刚刚有变动，请刷新后重试"),
+                       {"stage": StageClosed("文本评审未在进行中，不能增加评委")}):
         for start in range(0, len(slots), 98):
             with db.transaction() as t:
                 t.condition_check(Stage, competition_id, slots[0].stage, condition=stages.open_condition(now),
@@ -121,31 +122,23 @@ def create_extra_slots(slots: list[Assignment], competition_id: str, actor: str,
                                    "assignments.extra", now,
                                    detail={**detail, "part": start // 98 + 1,
                                            "pairs": [[s.judge_id, s.case_id] for s in slots[start:start + 98]]}))
-    except db.Refused as exc:
-        if "stage" in exc.labels:
-            raise StageClosed("文本评审未在进行中，不能增加评委") from exc
-        raise Conflict("评委分配刚刚有变动，请刷新后重试") from exc
 
 
 def add_slot(competition_id: str, slot: Assignment, actor: str, now: float) -> None:
-    try:
+    with db.refused_as(Invalid("该评委已分配到这个案例", {"case_id": "已分配"})):
         with db.transaction() as t:
             t.save(slot, condition=Assignment.case_id.does_not_exist())
             t.save(audit.entry(keys.assignments_audit(competition_id, slot.stage), actor, "assignment.add", now,
                                after={"judge_id": slot.judge_id, "case_id": slot.case_id}))
-    except db.Refused:
-        raise Invalid("该评委已分配到这个案例", {"case_id": "已分配"}) from None
 
 
 def remove_slot(competition_id: str, stage: str, judge_id: str, case_id: str, actor: str, now: float) -> None:
-    try:
+    with db.refused_as(NotFound("没有这个分配（可能已被取消），请刷新页面")):
         with db.transaction() as t:
             t.delete(Assignment(keys.slot(competition_id, stage, judge_id), case_id),
                      condition=Assignment.case_id.exists())
             t.save(audit.entry(keys.assignments_audit(competition_id, stage), actor, "assignment.remove", now,
                                before={"judge_id": judge_id, "case_id": case_id}))
-    except db.Refused:
-        raise NotFound("没有这个分配（可能已被取消），请刷新页面") from None
 
 
 def get_slot_and_stage(stage: str, judge_id: str, case_id: str, competition_id: str):
@@ -158,17 +151,14 @@ def get_slot_and_stage(stage: str, judge_id: str, case_id: str, competition_id: 
 def write_slot(slot: Assignment, actions: list, competition_id: str, actor: str, action: str, now: float,
                before: Any, after: Any) -> None:
     """Change a judge's slot while its stage is open and the slot is still theirs (not recused)."""
-    try:
+    with db.refused_as(NotFound("这个案例没有分配给您（或您已回避）"),
+                       {"stage": StageClosed("本阶段已截止，评分已锁定，不能再修改")}):
         with db.transaction() as t:
             t.condition_check(Stage, competition_id, slot.stage, condition=stages.open_condition(now), label="stage")
             t.update(slot, actions=actions, label="slot",
                      condition=Assignment.case_id.exists() & (Assignment.recused == False))  # noqa: E712
             t.save(audit.entry(f"case#{slot.case_id}", actor, action, now, before=before, after=after,
                                detail={"stage": slot.stage, "judge_id": slot.judge_id}))
-    except db.Refused as exc:
-        if "stage" in exc.labels:
-            raise StageClosed("本阶段已截止，评分已锁定，不能再修改") from exc
-        raise NotFound("这个案例没有分配给您（或您已回避）") from exc
 
 
 # -- links ----------------------------------------------------------------------------------

@@ -145,10 +145,9 @@ class ResultRepository:
 
     def set_provincial(self, case: Any, recommended: bool, actor: str, now: float,
                        reason: str | None = None) -> None:
-        try:
+        # refused: the case is no longer awarded (the service read it awarded just before)
+        with db.refused_as(Conflict("只能在综合评选获奖案例中推荐参加省赛")):
             set_provincial(case, recommended, actor, now, reason)
-        except db.Refused as exc:    # the case is no longer awarded (the service read it awarded just before)
-            raise Conflict("只能在综合评选获奖案例中推荐参加省赛") from exc
 
     def mark_notified(self, ranking: result_record.Ranking) -> None:
         Ranking(ranking.competition_id, f"{ranking.stage}#{ranking.category}").update(

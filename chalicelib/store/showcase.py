@@ -10,9 +10,8 @@ domain `ShownCase` (domain/result_record.py), the marks written on domain cases.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Iterator
 
 from ..domain import case_record
 from ..domain.case_record import frozen_map
@@ -58,12 +57,8 @@ def set_hidden(case: case_record.Case, hidden: bool, reason: str | None, actor: 
     return replace(case, showcase_hidden=hidden, showcase_hidden_reason=reason if hidden else None)
 
 
-@contextmanager
-def _refused_as_conflict() -> Iterator[None]:
-    try:
-        yield
-    except db.Refused as error:
-        raise VersionConflict("成果展示的设置已在别处被修改，请刷新页面后再操作") from error
+def _refused_as_conflict() -> AbstractContextManager[None]:
+    return db.refused_as(VersionConflict("成果展示的设置已在别处被修改，请刷新页面后再操作"))
 
 
 class ShowcaseRepository:

@@ -49,17 +49,13 @@ def before_condition(now: float):
 
 def move_window(competition_id: str, stage_id: str, opens_at: float, closes_at: float, actor: str,
                 now: float, before: dict) -> None:
-    try:
+    with db.refused_as(None, {"stage": StageClosed("该阶段已由主办单位关闭，不能再修改时间")}):
         with db.transaction() as t:
             t.update(Stage(competition_id, stage_id),
                      actions=[Stage.opens_at.set(opens_at), Stage.closes_at.set(closes_at)],
                      condition=Stage.closed == False, label="stage")  # noqa: E712
             t.save(audit.entry(keys.stage_audit(competition_id, stage_id), actor, "stage.window", now, before=before,
                                after={"opens_at": opens_at, "closes_at": closes_at}))
-    except db.Refused as exc:
-        if "stage" in exc.labels:
-            raise StageClosed("该阶段已由主办单位关闭，不能再修改时间") from exc
-        raise
 
 
 def settle(competition_id: str, stage_id: str) -> None:

@@ -8,7 +8,6 @@ refused write raises the same domain error and changes nothing.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator
 
 import pytest
 
@@ -17,18 +16,19 @@ from chalicelib.domain.errors import Conflict, Duplicate, NotFound
 from chalicelib.services.repositories import AccountRepository
 from chalicelib.store.memory import MemoryTables
 from chalicelib.store.memory_accounts import InMemoryAccountRepository
+from tests.integration.backends import BACKENDS, backend
 
 T = 1_700_000_000.0
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def repo(request) -> Iterator[AccountRepository]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        from chalicelib.store.accounts import AccountRepository as DynamoAccounts
-        yield DynamoAccounts()
-    else:
-        yield InMemoryAccountRepository(MemoryTables())
+def _dynamodb() -> AccountRepository:
+    from chalicelib.store.accounts import AccountRepository as DynamoAccounts
+    return DynamoAccounts()
+
+
+@pytest.fixture(params=BACKENDS)
+def repo(request) -> AccountRepository:
+    return backend(request, _dynamodb, lambda: InMemoryAccountRepository(MemoryTables()))
 
 
 def unit(n: int = 1, **fields) -> Account:
@@ -43,7 +43,7 @@ def organiser(username: str = "boss", role: str = "admin", n: int = 0) -> Accoun
 
 
 def session(token_hash: str, account: Account, created_at: float = T, **fields) -> Session:
-    return Session(token_hash, role=account.role, created_at=created_at, expires_at=int(T + 3600),
+    return Session(token_hash=token_hash, role=account.role, created_at=created_at, expires_at=int(T + 3600),
                    account_id=account.id, username=account.username, unit_name=account.unit_name, csrf="c",
                    session_id=f"s-{token_hash}", ends_at=int(T + 7200), last_seen=created_at, client="203.0.113.9",
                    organiser_role=account.organiser_role, **fields)

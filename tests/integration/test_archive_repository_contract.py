@@ -10,17 +10,16 @@ from chalicelib.domain import originality as rules
 from chalicelib.domain.archive_record import ArchiveCase
 from chalicelib.services.repositories import ArchiveRepository, OriginalityObjects
 from chalicelib.store.memory_originality import InMemoryArchiveRepository, InMemoryOriginalityObjects
+from tests.integration.backends import on_aws
 
 T = 1_700_000_000.0
 
 
 @pytest.fixture(params=["aws", "memory"])
 def store(request) -> Iterator[tuple[ArchiveRepository, OriginalityObjects]]:
-    if request.param == "aws":
-        request.getfixturevalue("aws")
+    if on_aws(request):
         from chalicelib import bootstrap
         from chalicelib.store.originality import ArchiveRepository as DynamoArchive, Objects, forget_loaded
-        bootstrap.config()
         forget_loaded()
         yield DynamoArchive(), Objects(bootstrap.s3(), bootstrap.config().bucket)
         forget_loaded()

@@ -6,7 +6,7 @@ recommendation, a new id; each refused write raises the same domain error and le
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -14,6 +14,7 @@ from chalicelib.domain.case_record import Case, new_case
 from chalicelib.domain.errors import StageClosed, VersionConflict
 from chalicelib.services.repositories import CaseRepository
 from chalicelib.store.memory import InMemoryCaseRepository
+from tests.integration.backends import BACKENDS, SetStage, with_stages
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
@@ -23,29 +24,14 @@ BEFORE_FINAL = (COMP, "final", "before")
 BODY = {"category": "development", "title": "党建引领数字政府建设", "recommending_unit": "深圳市某某局",
         "innovations": ["创新点一"], "leader": {"name": "李四"}}
 
-SetStage = Callable[[str, float, float, bool], None]
-
-
-def _dynamodb(aws) -> tuple[CaseRepository, SetStage]:
+def _dynamodb() -> CaseRepository:
     from chalicelib.store.cases import CaseRepository as DynamoCases
-    from chalicelib.store.models import Stage
-
-    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
-        Stage(COMP, stage_id, opens_at=opens_at, closes_at=closes_at, closed=closed).save()
-    return DynamoCases(), set_stage
+    return DynamoCases()
 
 
-def _memory() -> tuple[CaseRepository, SetStage]:
-    twin = InMemoryCaseRepository()
-
-    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
-        twin.set_stage(COMP, stage_id, opens_at, closes_at, closed)
-    return twin, set_stage
-
-
-@pytest.fixture(params=["dynamodb", "memory"])
+@pytest.fixture(params=BACKENDS)
 def backend(request) -> Iterator[tuple[CaseRepository, SetStage]]:
-    repo, set_stage = _dynamodb(request.getfixturevalue("aws")) if request.param == "dynamodb" else _memory()
+    repo, set_stage = with_stages(request, COMP, _dynamodb, InMemoryCaseRepository)
     for stage_id, (opens_at, closes_at) in WINDOWS.items():
         set_stage(stage_id, opens_at, closes_at, False)
     yield repo, set_stage

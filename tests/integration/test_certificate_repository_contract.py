@@ -2,27 +2,25 @@
 twin (store/memory_certificates.py). Written in one batch, found by code; writing a code again rewrites it."""
 from __future__ import annotations
 
-from typing import Iterator
 
 import pytest
 
 from chalicelib.domain.certificate_record import Certificate
 from chalicelib.services.repositories import CertificateRepository
 from chalicelib.store.memory_certificates import InMemoryCertificateRepository
+from tests.integration.backends import BACKENDS, backend
 
 T = 1_700_000_000.0
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def certificates(request) -> Iterator[CertificateRepository]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        from chalicelib import bootstrap
-        from chalicelib.store.certificates import CertificateRepository as DynamoCertificates
-        bootstrap.config()
-        yield DynamoCertificates()
-    else:
-        yield InMemoryCertificateRepository()
+def _dynamodb() -> CertificateRepository:
+    from chalicelib.store.certificates import CertificateRepository as DynamoCertificates
+    return DynamoCertificates()
+
+
+@pytest.fixture(params=BACKENDS)
+def certificates(request) -> CertificateRepository:
+    return backend(request, _dynamodb, InMemoryCertificateRepository)
 
 
 def issued(code: str, case_id: str, prize: str = "first") -> Certificate:

@@ -8,7 +8,7 @@ first (a Query of the by_created index: tests/conftest.py fails a Scan).
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -19,6 +19,7 @@ from chalicelib.domain.errors import Conflict, Duplicate, VersionConflict
 from chalicelib.services.repositories import CompetitionRepository
 from chalicelib.store.memory import MemoryTables
 from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
+from tests.integration.backends import BACKENDS, backend as built
 
 T = 1_700_000_000.0
 ACTOR = "organiser:admin"
@@ -28,7 +29,7 @@ SOURCE = configs.load("shenzhen-2023")
 AuditOf = Callable[[str], list[tuple[str, str, Any, Any, Any]]]
 
 
-def _dynamodb(aws) -> tuple[CompetitionRepository, AuditOf]:
+def _dynamodb() -> tuple[CompetitionRepository, AuditOf]:
     from chalicelib.store.competitions import CompetitionRepository as DynamoCompetitions
     from chalicelib.store.models import AuditEntry
 
@@ -58,9 +59,9 @@ def _memory() -> tuple[CompetitionRepository, AuditOf]:
     return twin, audit_of
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def backend(request) -> Iterator[tuple[CompetitionRepository, AuditOf]]:
-    yield _dynamodb(request.getfixturevalue("aws")) if request.param == "dynamodb" else _memory()
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> tuple[CompetitionRepository, AuditOf]:
+    return built(request, _dynamodb, _memory)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ it back. The award list reads back as saved, None before.
 """
 from __future__ import annotations
 
-from typing import Iterator
 
 import pytest
 
@@ -16,32 +15,31 @@ from chalicelib.domain.export_record import ExportJob, queued_job
 from chalicelib.services.repositories import AwardListRepository, ExportRepository
 from chalicelib.store.exports import LEASE_SECONDS
 from chalicelib.store.memory_exports import InMemoryAwardListRepository, InMemoryExportRepository
+from tests.integration.backends import BACKENDS, backend
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def jobs(request) -> Iterator[ExportRepository]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        from chalicelib import bootstrap
-        bootstrap.config()
-        from chalicelib.store.exports import ExportRepository as DynamoExports
-        yield DynamoExports()
-    else:
-        yield InMemoryExportRepository()
+def _dynamodb() -> ExportRepository:
+    from chalicelib.store.exports import ExportRepository as DynamoExports
+    return DynamoExports()
+
+
+def _s3() -> AwardListRepository:
+    from chalicelib import bootstrap
+    from chalicelib.store.console import AwardListRepository as S3AwardLists
+    return S3AwardLists(bootstrap.s3(), bootstrap.config().bucket)
+
+
+@pytest.fixture(params=BACKENDS)
+def jobs(request) -> ExportRepository:
+    return backend(request, _dynamodb, InMemoryExportRepository)
 
 
 @pytest.fixture(params=["s3", "memory"])
-def award_lists(request) -> Iterator[AwardListRepository]:
-    if request.param == "s3":
-        request.getfixturevalue("aws")
-        from chalicelib import bootstrap
-        from chalicelib.store.console import AwardListRepository as S3AwardLists
-        yield S3AwardLists(bootstrap.s3(), bootstrap.config().bucket)
-    else:
-        yield InMemoryAwardListRepository()
+def award_lists(request) -> AwardListRepository:
+    return backend(request, _s3, InMemoryAwardListRepository)
 
 
 def queued(jobs: ExportRepository, job_id: str = "job1", created_at: float = T, kind: str = "results_xlsx",

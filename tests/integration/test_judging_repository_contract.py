@@ -7,7 +7,7 @@ refused write raises the same domain error (or answers False) and leaves what wa
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -15,35 +15,21 @@ from chalicelib.domain.errors import Invalid, NotFound, StageClosed
 from chalicelib.domain.judging_record import Judge, JudgeSession, new_slot
 from chalicelib.services.repositories import JudgingRepository
 from chalicelib.store.memory_judging import InMemoryJudgingRepository
+from tests.integration.backends import BACKENDS, SetStage, with_stages
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
 STAGE = "text_review"
 ORGANISER = "organiser:boss"
 
-SetStage = Callable[[str, float, float, bool], None]
-
-
-def _dynamodb(aws) -> tuple[JudgingRepository, SetStage]:
+def _dynamodb() -> JudgingRepository:
     from chalicelib.store.judging import JudgingRepository as DynamoJudging
-    from chalicelib.store.models import Stage
-
-    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
-        Stage(COMP, stage_id, opens_at=opens_at, closes_at=closes_at, closed=closed).save()
-    return DynamoJudging(), set_stage
+    return DynamoJudging()
 
 
-def _memory() -> tuple[JudgingRepository, SetStage]:
-    twin = InMemoryJudgingRepository()
-
-    def set_stage(stage_id: str, opens_at: float, closes_at: float, closed: bool = False) -> None:
-        twin.set_stage(COMP, stage_id, opens_at, closes_at, closed)
-    return twin, set_stage
-
-
-@pytest.fixture(params=["dynamodb", "memory"])
+@pytest.fixture(params=BACKENDS)
 def backend(request) -> Iterator[tuple[JudgingRepository, SetStage]]:
-    repo, set_stage = _dynamodb(request.getfixturevalue("aws")) if request.param == "dynamodb" else _memory()
+    repo, set_stage = with_stages(request, COMP, _dynamodb, InMemoryJudgingRepository)
     set_stage(STAGE, T - 100, T + 100, False)
     yield repo, set_stage
 

@@ -6,13 +6,14 @@ has claimed it; a sent mail is found by its message id, a bounced one stays boun
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
 from chalicelib.mail import outbox
 from chalicelib.services.repositories import MailRepository
 from chalicelib.store.memory_mail import InMemoryMailRepository
+from tests.integration.backends import BACKENDS, backend as built
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
@@ -22,7 +23,7 @@ KEY = outbox.mail_key(COMP, "award", "case0001", "Unit@Example.gov.cn")
 Seed = Callable[[object], None]     # a row another table's transaction writes (a queued invitation)
 
 
-def _dynamodb(aws) -> tuple[MailRepository, Seed]:
+def _dynamodb() -> tuple[MailRepository, Seed]:
     from chalicelib.store.mail import MailRepository as DynamoMail
 
     def seed(row) -> None:
@@ -39,9 +40,9 @@ def _memory() -> tuple[MailRepository, Seed]:
     return twin, seed
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def backend(request) -> Iterator[tuple[MailRepository, Seed]]:
-    yield _dynamodb(request.getfixturevalue("aws")) if request.param == "dynamodb" else _memory()
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> tuple[MailRepository, Seed]:
+    return built(request, _dynamodb, _memory)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
 from chalicelib.store.memory_results import (
     InMemoryFinalRepository, InMemoryResultRepository, InMemoryShowcaseRepository, InMemoryStageRepository,
 )
+from tests.integration.backends import BACKENDS, backend
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
@@ -66,13 +67,11 @@ def _memory() -> Backend:
                    InMemoryFinalRepository(cases), InMemoryShowcaseRepository(cases), cases.put)
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
+@pytest.fixture(params=BACKENDS)
 def repos(request) -> Iterator[Backend]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-    backend = _dynamodb() if request.param == "dynamodb" else _memory()
-    backend.stages.seed(COMP, WINDOWS)
-    yield backend
+    built = backend(request, _dynamodb, _memory)
+    built.stages.seed(COMP, WINDOWS)
+    yield built
 
 
 def case(repos: Backend, case_id: str = "case0001", status: str = "submitted", owner: str = "acc1",

@@ -17,20 +17,21 @@ from chalicelib.domain.stage_record import EarlierStageOpen, StageRow
 from chalicelib.services.repositories import StageRepository
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
 from chalicelib.store.memory_results import InMemoryStageRepository
+from tests.integration.backends import BACKENDS, backend
 
 COMP = "shenzhen-2023"
 T = 1_700_000_000.0
 WINDOWS = [("submission", T - 100, T + 100), ("text_review", T + 100, T + 1000), ("final", T + 2000, T + 3000)]
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
+def _dynamodb() -> StageRepository:
+    from chalicelib.store.stages import StageRepository as DynamoStages
+    return DynamoStages()
+
+
+@pytest.fixture(params=BACKENDS)
 def stages(request) -> Iterator[StageRepository]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        from chalicelib.store.stages import StageRepository as DynamoStages
-        repo: StageRepository = DynamoStages()
-    else:
-        repo = InMemoryStageRepository()
+    repo: StageRepository = backend(request, _dynamodb, InMemoryStageRepository)
     assert repo.seed(COMP, WINDOWS) == 3
     yield repo
 
