@@ -24,7 +24,7 @@ from ..security import new_id
 from ..domain.case_record import Case, new_case
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import CaseRepository
+from .repositories import CaseRepository, StageRepository
 
 EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
                StageId.PROVINCIAL: ("awarded",)}
@@ -100,10 +100,11 @@ def _today(now: datetime):
     return now.astimezone(CHINA).date()
 
 
-def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
+def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: Any, now: datetime, *,
+           stages: StageRepository) -> Case:
     _require_unit(principal)
     body = _body(comp, raw)
-    window = stage_service.windows(comp)[StageId.SUBMISSION]
+    window = stage_service.windows(comp, stages)[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
     ts = now.timestamp()

@@ -32,7 +32,7 @@ from ..domain.mail_record import MailRecord
 from ..domain.readable import when
 from ..mail import outbox
 from . import stages as stage_service
-from .repositories import CaseRepository, JudgingRepository, MailRepository
+from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository
 
 log = logging.getLogger("saiping")
 REMINDER_DAYS = (3, 1)
@@ -142,10 +142,10 @@ def reviewed(comp: Competition, case: case_record.Case, now: float, mail: MailRe
 
 # -- the hourly schedule ------------------------------------------------------------------------
 def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, now: datetime, cases: CaseRepository,
-                   mail: MailRepository) -> dict[str, int]:
+                   mail: MailRepository, *, stages: StageRepository) -> dict[str, int]:
     """Deadline reminders (3 days and 1 day before submission closes), judge reminders (1 day before a
     scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     counts = {"deadline_reminder": 0, "judge_reminder": 0, "feedback_available": 0}
     submission = windows[StageId.SUBMISSION]
     days = reminder_days(submission, now)

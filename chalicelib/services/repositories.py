@@ -187,18 +187,6 @@ class CertificateRepository(Protocol):
     def get(self, code: str) -> Certificate | None: ...
 
 
-def certificate_repository() -> CertificateRepository:
-    """The process's certificate codes, for the services whose handlers do not pass them in yet (results)."""
-    from .. import bootstrap
-    return bootstrap.deps().certificates
-
-
-def case_repository() -> CaseRepository:
-    """The process's case repository, for the services whose handlers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.case_repository()
-
-
 # -- the accounts table (accounts, uniqueness keys, throttles, tokens, tickets, sessions) -----------------
 
 class AccountRepository(Protocol):
@@ -296,12 +284,6 @@ class AccountRepository(Protocol):
         ...
 
     def mark_session_mfa(self, token_hash: str) -> None: ...
-
-
-def account_repository() -> AccountRepository:
-    """The process's account repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().accounts
 
 
 # -- judges, assignments, links and judge sessions (the judges, assignments, links and sessions tables) ----------
@@ -471,24 +453,6 @@ class ShowcaseRepository(Protocol):
     def set_choice(self, case: Case, consent: bool, actor: str, now: float) -> Case: ...
 
     def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> Case: ...
-
-
-def stage_repository() -> StageRepository:
-    """The process's stage repository, for the services whose handlers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().stages
-
-
-def result_repository() -> ResultRepository:
-    """The process's result repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().results
-
-
-def final_repository() -> FinalRepository:
-    """The process's final repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().final
 
 
 # -- the mail log (table mail_log) ------------------------------------------------------------------------

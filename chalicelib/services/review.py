@@ -19,7 +19,7 @@ from ..domain.readable import when
 from ..domain.case_record import Case
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, StageRepository
 
 LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审核 decides on or decided
 
@@ -73,10 +73,10 @@ def _check_not_assigned(judging: JudgingRepository, case: Case) -> None:
 
 # -- the console's list ----------------------------------------------------------------------------
 def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str, Any]]],
-                cases: list[Case]) -> dict[str, Any]:
+                cases: list[Case], *, stages: StageRepository) -> dict[str, Any]:
     """The cases 审核 is about (of the competition's `cases`, one Query by competition), by category, each with
     its review state and its originality matches (`flags`: case id -> matches, from services/originality.report)."""
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     rows: dict[str, list[dict[str, Any]]] = {c.id: [] for c in comp.categories}
     counts = dict.fromkeys(rules.STATES, 0)
     for case in cases:

@@ -88,7 +88,7 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt())
+    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt(), stages=bootstrap.deps().stages)
     return 201, cases.case_view(case)
 
 
@@ -222,7 +222,7 @@ def plan_assignments(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                         stage_id, raw, who.actor, bootstrap.now_dt())
+                                         stage_id, raw, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
 
 
 @api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
@@ -232,7 +232,7 @@ def add_extra_judges(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now_dt(), stage_id)
+                                              raw, who.actor, bootstrap.now_dt(), stage_id, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
@@ -265,7 +265,7 @@ def remove_assignment(stage_id, judge_id, case_id):
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
     links = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
-                                who.actor, bootstrap.now_dt())
+                                who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
                             "mail": link.mail} for link in links]}
@@ -276,7 +276,7 @@ def issue_links(stage_id):
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
     link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), judge_id,
-                                stage_id, who.actor, bootstrap.now_dt())
+                                stage_id, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
@@ -297,7 +297,7 @@ def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
     session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
-                                         bootstrap.now_dt())
+                                         bootstrap.now_dt(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
@@ -316,7 +316,7 @@ def judge_case(case_id):
     who = judge(_request())
     url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
     return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who,
-                                       case_id, url)
+                                       case_id, url, stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/score", methods=["PUT"])
@@ -324,7 +324,7 @@ def judge_case(case_id):
 def save_score(case_id):
     who = judge(_request())
     return 200, scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
-                                   read_json(_request()), bootstrap.now())
+                                   read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/feedback", methods=["PUT"])
@@ -332,7 +332,7 @@ def save_score(case_id):
 def save_feedback(case_id):
     who = judge(_request())
     return 200, scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
-                                      read_json(_request()), bootstrap.now())
+                                      read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/recuse", methods=["POST"])
@@ -340,7 +340,7 @@ def save_feedback(case_id):
 def recuse(case_id):
     who = judge(_request())
     return 200, scoring.recuse(bootstrap.deps().judging, bootstrap.competition(), who, case_id, read_json(_request()),
-                               bootstrap.now())
+                               bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/cases/{case_id}/feedback", methods=["GET"])
@@ -389,7 +389,7 @@ def organisation_awards():
 def award_mail():
     principal(_request(), ORGANISER)
     return 200, results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                         bootstrap.now())
+                                         bootstrap.now(), codes=bootstrap.deps().certificates)
 
 
 @api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])
