@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.cases import (
     STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
@@ -25,6 +25,9 @@ from ..domain.case_record import Case, new_case
 from . import stages as stage_service
 from .accounts import Principal
 from .repositories import CaseRepository, StageRepository
+
+if TYPE_CHECKING:
+    from .notifications import Mailing
 
 EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
                StageId.PROVINCIAL: ("awarded",)}
@@ -201,7 +204,8 @@ def update(repo: CaseRepository, comp: Competition, principal: Principal, case_i
                           principal.actor, now.timestamp(), recommended=target.stage_id == StageId.PROVINCIAL)
 
 
-def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
+           mailing: Mailing) -> Case:
     _require_unit(principal)
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
@@ -224,13 +228,13 @@ def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     validate_for_submit(body_from_stored(case.body), _today(now))
     ts = now.timestamp()
     from . import notifications
-    receipt = notifications.receipt(comp, principal, case, closes_at, now)   # no I/O; None if it cannot be made
+    receipt = notifications.receipt(comp, principal, case, closes_at, now, mailing)   # no I/O; None if not made
     try:
         submitted = repo.set_status(case, "submitted", stage_key, principal.actor, ts, submitted_at=ts,
                                     also=[receipt.record] if receipt else ())
     except VersionConflict as conflict:
         return _already(repo, comp, case_id, "submitted", conflict)
-    notifications.deliver(receipt)   # best effort: never raises, the submission stands without it
+    notifications.deliver(receipt, mailing)   # best effort: never raises, the submission stands without it
     return submitted
 
 

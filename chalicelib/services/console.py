@@ -20,7 +20,7 @@ from ..domain.case_record import Case, CaseSummary
 from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository, StageRepository
+from .repositories import AccountRepository, JudgingRepository, MailRepository, StageRepository
 
 if TYPE_CHECKING:
     from .accounts import Principal
@@ -264,14 +264,14 @@ def assignments(judging_repo: JudgingRepository, comp: Competition, repository: 
                                  key=lambda c: (c["title"], c["id"]))}
 
 
-def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str, list[dict[str, Any]]]:
+def link_holders(judging_repo: JudgingRepository, comp: Competition, *, mail: MailRepository) -> dict[str, list[dict[str, Any]]]:
     """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
     each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(judging_repo, comp)}
     counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(judging_repo, comp, stage)["assignments"]
                              if not s["recused"]) for stage in JUDGED_STAGES}
     rows = judging.link_rows(judging_repo, {stage: list(c) for stage, c in counts.items()})
-    mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()})
+    mails = judging.mail_states(rows, {j: judge.email for j, judge in names.items()}, mail)
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
         states = judging.link_states(judging_repo, stage, list(counts[stage]), rows[stage])

@@ -36,7 +36,7 @@ from ..mail.render import render_subject
 from ..domain.judging_record import Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot
 from ..security import new_id, new_token, token_hash
 from . import stages as stage_service
-from .repositories import CaseRepository, JudgingRepository, StageRepository
+from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository
 
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE: dict[str, tuple[str, ...]] = {
@@ -390,15 +390,15 @@ def _mail_time(value: datetime) -> str:
 
 def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Any,
                      limit: int = 1000, budget_seconds: float | None = None, *,
-                     stages: StageRepository) -> outbox.Drained:
+                     stages: StageRepository, mail: MailRepository) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
     or revoked since, whose stage has closed or whose judge's address changed is dropped, never sent."""
-    rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
+    rows = [r for r in outbox.queued(comp.id, limit, mail) if r.kind == "judge_invitation" and r.ref]
     if not rows:
         return outbox.Drained()
     rows, gone = _stale_invitations(judging, rows)
-    dropped = outbox.drop(gone)
+    dropped = outbox.drop(gone, mail)
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
     windows = stage_service.windows(comp, stages)
     counts: dict[str, dict[str, int]] = {}
@@ -417,7 +417,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         count = counts[stage].get(judge_id, 0)
         return _invitation(comp, window, judge, count, url, stage) if url and count else None
 
-    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
+    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds, mail=mail)
     return replace(drained, dropped=drained.dropped + dropped)
 
 
@@ -443,13 +443,14 @@ def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
+def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str],
+                mail: MailRepository) -> dict[str, dict[str, str]]:
     """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
     "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
     One BatchGet per 100 mails."""
     keys = {(stage, j): outbox.mail_key("judge_invitation", row.link_hash, emails[j])
             for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
-    found = outbox.states(list(keys.values()))
+    found = outbox.states(list(keys.values()), mail)
     states: dict[str, dict[str, str]] = {stage: {} for stage in rows}
     for (stage, j), key in keys.items():
         if key in found:

@@ -506,12 +506,6 @@ class MailRepository(Protocol):
         ...
 
 
-def mail_repository() -> MailRepository:
-    """The process's mail log, for the callers that do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.mail_repository()
-
-
 # -- the competitions table (竞赛届次: store/competitions.py, store/memory_competitions.py) ---------------------
 
 class CompetitionRepository(Protocol):

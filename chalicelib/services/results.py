@@ -30,7 +30,8 @@ from ..domain.result_record import RankedCase, Ranking
 from ..domain.stage_record import EarlierStageOpen
 from . import stages as stage_service
 from .repositories import (
-    AccountRepository, CaseRepository, CertificateRepository, JudgingRepository, ResultRepository, StageRepository,
+    AccountRepository, CaseRepository, CertificateRepository, JudgingRepository, MailRepository, ResultRepository,
+    StageRepository,
 )
 
 log = logging.getLogger("saiping")
@@ -224,7 +225,7 @@ def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: Stage
 
 
 def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
-                     ports: Ports, now: datetime) -> list[str]:
+                     ports: Ports, now: datetime, *, mail: MailRepository) -> list[str]:
     """The scheduled engine: close every ranked stage whose window has passed (idempotent).
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
@@ -247,7 +248,7 @@ def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: 
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
             _decide(judging, cases, results, comp, ports, stage, "system:schedule", now)
     if not windows[StageId.TEXT_REVIEW].settled:
-        notify_results(cases, results, comp, ports, now.timestamp())
+        notify_results(cases, results, comp, ports, now.timestamp(), mail=mail)
     _settle(stages, results, comp)
     return closed
 
@@ -299,7 +300,7 @@ def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: Res
 
 
 def notify_results(cases: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, now: float,
-                   budget_seconds: float = 240.0) -> int:
+                   budget_seconds: float = 240.0, *, mail: MailRepository) -> int:
     """Mail each unit whether its case advanced, for text-review rankings not yet fully notified.
 
     Runs from the 5-minute schedule, not inside the close request: a competition's hundreds of mails
@@ -322,7 +323,7 @@ def notify_results(cases: CaseRepository, results: ResultRepository, comp: Compe
             kind = "advance" if entry["advanced"] else "not_advance"
             outcome = _send(ports, comp, kind, entry["case_id"], emails.get(owners.get(entry["case_id"], "")), {
                 "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
-                "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+                "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now, mail)
             sent += outcome.sent
             failed += outcome.reason == "failed"
         if not failed:   # a failed mail is tried by the next run again (outbox.MAX_ATTEMPTS calls in all)
@@ -331,18 +332,19 @@ def notify_results(cases: CaseRepository, results: ResultRepository, comp: Compe
 
 
 def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float) -> outbox.Outcome:
+          context: dict[str, Any], now: float, mail: MailRepository) -> outbox.Outcome:
     if not recipient:
         return outbox.Outcome(False, "no_recipient")
     try:
-        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient, context, now)
+        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient, context, now,
+                                mail)
     except Exception:
         log.exception("%s mail failed", kind)
         return outbox.Outcome(False, "failed")
 
 
 def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: float, *,
-                    codes: CertificateRepository) -> dict[str, int]:
+                    codes: CertificateRepository, mail: MailRepository) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
     from . import certificates
     emails = {a.id: a.email for a in ports.accounts.list_units()}
@@ -352,7 +354,7 @@ def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now:
     certificates.record(comp, issued.values(), now, codes)   # the mail's /verify/<code> link must confirm at once
     for case in awarded:
         outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id),
-                        _award_context(comp, ports, issued.get(case.id)), now)
+                        _award_context(comp, ports, issued.get(case.id)), now, mail)
         sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
     return {"sent": sent, "skipped": skipped}
 
@@ -366,7 +368,8 @@ def _award_context(comp: Competition, ports: Ports, award: Any) -> dict[str, Any
             "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}
 
 
-def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -> dict[str, Any]:
+def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports, *,
+                       mail: MailRepository) -> dict[str, Any]:
     """What 发送获奖通知 would do now, sending and writing nothing: the awarded cases, how many mails would go,
     how many would be skipped (mailed already, or the unit has no valid address), and the first mail that
     would go (else the first awarded case's), rendered as its unit gets it."""
@@ -376,7 +379,7 @@ def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
-    mailed = {case_id for case_id, _ in outbox.would_skip("award", [(c, recipients[c]) for c in reachable])}
+    mailed = {case_id for case_id, _ in outbox.would_skip("award", [(c, recipients[c]) for c in reachable], mail)}
     going = [a for a in ordered if a.case_id in reachable and a.case_id not in mailed]
     shown = going[0] if going else (ordered[0] if ordered else None)
     preview = None

@@ -9,7 +9,7 @@ makes them, services/judging.CASES_FOR_STAGE).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import review as rules
 from ..domain.cases import STATUS_NAMES
@@ -20,6 +20,9 @@ from ..domain.case_record import Case
 from . import stages as stage_service
 from .accounts import Principal
 from .repositories import CaseRepository, JudgingRepository, StageRepository
+
+if TYPE_CHECKING:
+    from .notifications import Mailing
 
 LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审核 decides on or decided
 
@@ -33,7 +36,7 @@ def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
 
 
 def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, principal: Principal, case_id: str,
-           raw: Any, now: datetime) -> Case:
+           raw: Any, now: datetime, *, mailing: Mailing) -> Case:
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")
@@ -46,7 +49,7 @@ def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, 
                        decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
                        now.timestamp())
     from . import notifications
-    notifications.reviewed(comp, case, now.timestamp())
+    notifications.reviewed(comp, case, now.timestamp(), mailing)
     return case
 
 

@@ -198,7 +198,7 @@ def review_case(case_id: str) -> Response:
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
         review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
-                      bootstrap.now_dt())
+                      bootstrap.now_dt(), mailing=bootstrap.mailing())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
@@ -325,7 +325,7 @@ def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return console_page("links.html", who, "links", status,
-                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition()),
+                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition(), mail=bootstrap.deps().mail),
                         stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES, mail_states=MAIL_STATUS,
                         message=error.message if error else None)
 
@@ -662,7 +662,7 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
-                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports()))
+                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports(), mail=bootstrap.deps().mail))
 
 
 @admin_pages.route("/admin/mail", methods=["GET"])
@@ -679,7 +679,7 @@ def award_mail() -> Response:
     if one(form, "confirm") != "yes":
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                     bootstrap.now(), codes=bootstrap.deps().certificates)
+                                     bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
     return _mail_page(who, result)
 
 

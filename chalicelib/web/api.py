@@ -61,7 +61,7 @@ def competition():
 @endpoint
 def register():
     cfg = bootstrap.config()
-    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now())
+    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now(), mailing=bootstrap.mailing())
     return 201, {"id": account.id, "username": account.username, "unit_name": account.unit_name, "role": "unit"}
 
 
@@ -127,7 +127,7 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt(), mailing=bootstrap.mailing()))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
@@ -185,7 +185,7 @@ def move_stage(stage_id):
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
     case = review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id,
-                         read_json(_request()), bootstrap.now_dt())
+                         read_json(_request()), bootstrap.now_dt(), mailing=bootstrap.mailing())
     return 200, cases.case_view(case)
 
 
@@ -389,7 +389,7 @@ def organisation_awards():
 def award_mail():
     principal(_request(), ORGANISER)
     return 200, results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                         bootstrap.now(), codes=bootstrap.deps().certificates)
+                                         bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
 
 
 @api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])

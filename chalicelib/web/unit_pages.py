@@ -98,7 +98,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt(), mailing=bootstrap.mailing())
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")

@@ -312,7 +312,7 @@ def test_a_failed_invitation_is_retried_then_marked_failed_and_the_link_stays_is
     assert runs == [1] * outbox.MAX_ATTEMPTS + [0]          # after five send calls it leaves the queue
     assert sorted((status, error) for _, status, error in invitations(org)) == [
         ("failed", "ConnectionError"), ("sent", None), ("sent", None)]
-    assert outbox.queued(bootstrap.competition().id, 10) == []
+    assert outbox.queued(bootstrap.competition().id, 10, bootstrap.deps().mail) == []
     assert opens(api, again["url"]) == 200
 
 
@@ -387,6 +387,6 @@ def test_a_run_past_its_time_budget_claims_nothing_more_and_the_rest_waits(api, 
     from chalicelib.services import judging
     comp, cfg = bootstrap.competition(), bootstrap.config()
     assert judging.send_invitations(bootstrap.deps().judging, comp, cfg, bootstrap.mail_transport(), bootstrap.now,
-                                    budget_seconds=-1, stages=bootstrap.deps().stages) == outbox.Drained()
-    assert len(outbox.queued(comp.id, 10)) == 3
+                                    budget_seconds=-1, stages=bootstrap.deps().stages, mail=bootstrap.deps().mail) == outbox.Drained()
+    assert len(outbox.queued(comp.id, 10, bootstrap.deps().mail)) == 3
     assert send_queued() == {"sent": 3, "failed": 0, "dropped": 0, "skipped": 0}

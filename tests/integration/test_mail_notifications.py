@@ -60,14 +60,15 @@ class Broken:
         raise ConnectionError("mail relay down")
 
 
-def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock, monkeypatch):
+def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock):
+    import dataclasses
+
     from chalicelib import bootstrap
-    from chalicelib.services import notifications
     from chalicelib.services.results import Ports
 
     broken = Ports(put_object=lambda *a: None, transport=Broken(), sender="saiping@example.org", site_url=SITE,
                    accounts=bootstrap.deps().accounts)
-    monkeypatch.setattr(notifications, "ports_and_competition", lambda: (broken, bootstrap.competition()))
+    bootstrap.use(dataclasses.replace(bootstrap.deps(), ports=lambda: broken))
     unit = api.as_(register_unit(api, 1))                    # 201 although the mail failed
     status, case = unit.call("POST", "/cases", case_body())
     assert unit.call("POST", f"/cases/{case['id']}/submit") == (200, unit.call("GET", f"/cases/{case['id']}")[1])
@@ -78,7 +79,7 @@ def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock, mon
 
     def explode():
         raise RuntimeError("no adapters at all")
-    monkeypatch.setattr(notifications, "ports_and_competition", explode)
+    bootstrap.use(dataclasses.replace(bootstrap.deps(), ports=explode))
     api.as_(register_unit(api, 2))
     assert ses_messages() == []
 

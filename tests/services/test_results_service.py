@@ -25,6 +25,7 @@ from chalicelib.services import final_stage, results, showcase
 from chalicelib.services.accounts import Principal
 from chalicelib.store.memory_judging import InMemoryJudgingRepository
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
+from chalicelib.store.memory_mail import InMemoryMailRepository
 from chalicelib.store.memory_results import (
     InMemoryFinalRepository, InMemoryResultRepository, InMemoryShowcaseRepository, InMemoryStageRepository,
 )
@@ -59,6 +60,7 @@ class Twins:
         self.final = InMemoryFinalRepository(self.cases)
         self.showcase = InMemoryShowcaseRepository(self.cases)
         self.ports: Any = Ports()
+        self.mail = InMemoryMailRepository()
         self.notified: list[float] = []     # the runs of the result mail (notify_results)
 
     def case(self, case_id: str, status: str = "submitted", owner: str = "acc1", **fields: Any) -> Case:
@@ -91,12 +93,12 @@ def twins(monkeypatch) -> Twins:
     for case_id in TITLES:
         t.case(case_id)
     scored(t.judging)
-    monkeypatch.setattr(results, "notify_results", lambda cases, repo, comp, ports, now: t.notified.append(now))
+    monkeypatch.setattr(results, "notify_results", lambda cases, repo, comp, ports, now, mail: t.notified.append(now))
     return t
 
 
 def close_due(t: Twins, now) -> list[str]:
-    return results.close_due_stages(t.judging, t.cases, t.stages, t.results, COMP, t.ports, now)
+    return results.close_due_stages(t.judging, t.cases, t.stages, t.results, COMP, t.ports, now, mail=t.mail)
 
 
 def test_the_service_tests_run_without_moto() -> None:
