@@ -1,9 +1,10 @@
 """The mail port: each mail is sent at most once per (kind, object, recipient), whatever retries.
 
 A conditional write of the mail-log row claims the mail before it is sent; a retry finds the row and
-skips. The log is a repository (services/repositories.MailRepository: store/mail.py over DynamoDB, its twin
-store/memory_mail.py); each function takes it as `mail`, from its caller. The rows that
-ride in another table's transaction (`prepare`, `queue`) are built here as the store's rows.
+skip. The log is a repository (services/repositories.MailRepository: store/mail.py over DynamoDB, its twin
+store/memory_mail.py); each function takes it as `mail`, from its caller. The rows that ride in another
+table's transaction (`prepare`, `queue`) are built here as domain records (domain/MailRecord); the
+store repository that runs that transaction writes them (store/mail.save_in). Nothing here imports store/.
 Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, government relays).
 """
 from __future__ import annotations
@@ -18,9 +19,8 @@ from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ..config import SmtpRelay
-from ..domain import mail_record
 from ..domain.accounts import EMAIL
-from ..store.models import MailRecord
+from ..domain.mail_record import MailRecord
 from .render import render
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipi
     key = mail_key(kind, object_key, recipient)
     message[MAIL_KEY_HEADER] = key
     record = MailRecord(key, competition_id=competition_id, kind=kind, recipient=recipient, subject=subject,
-                        status="sent", message_id=str(message["Message-ID"]), created_at=now, sent_at=now)
+                        status="sent", created_at=now, message_id=str(message["Message-ID"]), sent_at=now)
     return Prepared(record, message)
 
 
@@ -192,7 +192,7 @@ def deliver(transport: Transport, prepared: Prepared, mail: MailRepository) -> b
         return False
 
 
-def recent(competition_id: str, limit: int, mail: MailRepository) -> list[mail_record.MailRecord]:
+def recent(competition_id: str, limit: int, mail: MailRepository) -> list[MailRecord]:
     return mail.recent(competition_id, limit)
 
 
@@ -221,7 +221,7 @@ def queue(competition_id: str, kind: str, object_key: str, recipient: str | None
                       queued_for=competition_id, ref=ref, attempts=0)
 
 
-def queued(competition_id: str, limit: int, mail: MailRepository) -> list[mail_record.MailRecord]:
+def queued(competition_id: str, limit: int, mail: MailRepository) -> list[MailRecord]:
     """The mail the queued sender owes, oldest first (one Query of the sparse by_queue index)."""
     return mail.queued(competition_id, limit)
 
@@ -231,7 +231,7 @@ def object_of(record: Any) -> str:
     return str(record.mail_key).split("#", 1)[1].rsplit("#", 1)[0]
 
 
-def drop(rows: list[mail_record.MailRecord], mail: MailRepository) -> int:
+def drop(rows: list[MailRecord], mail: MailRepository) -> int:
     """Mark queued rows whose object is already gone "dropped" without claiming them (one conditional
     UpdateItem each: a row another sender has taken meanwhile is left to it). Returns how many."""
     return sum(mail.drop(row.mail_key) for row in rows)
@@ -245,8 +245,8 @@ class Drained:
     skipped: int = 0
 
 
-def send_queued(transport: Transport, sender: str, rows: list[mail_record.MailRecord],
-                compose: Callable[[mail_record.MailRecord], dict[str, Any] | None], now: Callable[[], float],
+def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
+                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
                 budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic, *,
                 mail: MailRepository) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row

@@ -93,8 +93,9 @@ class CaseRepository(Protocol):
         ...
 
     def set_status(self, case: Case, status: str, stage_key: StageKey | None, actor: str, now: float,
-                   submitted_at: float | None = None, also: Sequence[Any] = ()) -> Case:
-        """The case's new status, on the case as read; `also`: records written in the same transaction."""
+                   submitted_at: float | None = None, also: Sequence[MailRecord] = ()) -> Case:
+        """The case's new status, on the case as read; `also`: mail-log rows written in the same transaction
+        (a submission receipt, made by mail/outbox.prepare)."""
         ...
 
     def put_attachment(self, case: Case, record: dict[str, Any], stage_key: StageKey | None, actor: str,
@@ -341,7 +342,7 @@ class JudgingRepository(Protocol):
         stage is open (StageClosed) and the slot is still there and not recused (NotFound)."""
         ...
 
-    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
+    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str, actor: str,
                   now: float, action: str = "link.issue") -> None:
         """New links in force (judge id, seed, link hash), each with its audit row and its invitation's mail
         record (`mails` by judge id, written as given)."""

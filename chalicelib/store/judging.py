@@ -14,8 +14,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..domain import judging_record as record
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.mail_record import MailRecord
 from ..domain.stage_record import StageRow
 from . import audit, db, stages
+from .mail import save_in as save_mail
 from .models import Assignment, Judge, Link, Session, Stage
 
 
@@ -173,7 +175,7 @@ link_key = record.link_key
 TRANSACTION_ITEMS = 100   # DynamoDB's limit of one TransactWriteItems
 
 
-def set_links(links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str, now: float,
+def set_links(links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str, actor: str, now: float,
               action: str = "link.issue") -> None:
     """New current links (judge id, seed, link hash) for many judges: each judge's Link row, audit row and the
     log row of their invitation mail (`mails` by judge id) together, in transactions of up to 100 items."""
@@ -190,14 +192,14 @@ def set_links(links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage
         _write_links(batch, mails, stage, actor, now, action)
 
 
-def _write_links(links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
+def _write_links(links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str, actor: str,
                  now: float, action: str) -> None:
     with db.transaction() as t:
         for judge_id, seed, link_hash in links:
             t.save(Link(link_key(judge_id, stage), link_hash=link_hash, link_id=seed, issued_at=now))
             t.save(audit.entry(f"judge#{judge_id}", actor, action, now, detail={"stage": stage}))
             if judge_id in mails:   # a new link's mail key is new: the row needs no claim
-                t.save(mails[judge_id])
+                save_mail(t, mails[judge_id])
 
 
 def revoke_link(judge_id: str, stage: str, actor: str, now: float) -> bool:
@@ -399,7 +401,7 @@ class JudgingRepository:
         return replace(slot, **values)
 
     # links and judge sessions
-    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
+    def set_links(self, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str, actor: str,
                   now: float, action: str = "link.issue") -> None:
         set_links(links, mails, stage, actor, now, action)
 

@@ -172,8 +172,7 @@ def test_a_receipt_that_cannot_be_sent_is_marked_failed(ports, mail) -> None:
     prepared = notifications.receipt(COMP, principal, case, T + 100,
                                      datetime.fromtimestamp(T, timezone.utc), mailing)
     assert prepared is not None
-    from chalicelib.store.mail import _domain
-    mail.put(_domain(prepared.record))        # the row the submit's transaction wrote
+    mail.put(prepared.record)        # the row the submit's transaction wrote
     assert notifications.deliver(prepared, mailing) is False
     row = mail.get(prepared.record.mail_key)
     assert row is not None and (row.status, row.error) == ("failed", "ConnectionError")
