@@ -368,6 +368,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
     """send_once: a failed send may be claimed again by a later run, MAX_ATTEMPTS send calls in all; a
     sent mail is never claimed again; the row counts the attempts and drops the error once sent."""
     from chalicelib.mail import outbox
+    from chalicelib.store.mail import MailRepository as DynamoMail
     from chalicelib.store.models import MailRecord
 
     class Flaky:
@@ -384,7 +385,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
         try:
             return outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "advance", key,
                                     "unit@example.gov.cn", {"competition": "党建杯", "title": "案例", "unit": "某局",
-                                                            "site_url": SITE, "hosts": "主办"}, 1.0)
+                                                            "site_url": SITE, "hosts": "主办"}, 1.0, mail=DynamoMail())
         except ConnectionError:
             return None
 
