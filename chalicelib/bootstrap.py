@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ExportRepository, FinalRepository, JudgingRepository, MailRepository, OriginalityObjects, ResultRepository,
         ShowcaseRepository, StageRepository,
     )
+    from .services.notifications import Mailing
     from .services.results import Ports
     from .store.files import Files
 
@@ -209,6 +210,14 @@ def result_ports() -> Ports:
     s = config()
     return Ports(put_object=files().put, transport=mail_transport(), sender=s.mail_sender, site_url=s.site_url,
                  accounts=deps().accounts, signing_key=s.signing_keys[0])
+
+
+def mailing() -> Mailing:
+    """What a service that mails after its own write is given: the mail port (`result_ports`, built when the
+    mail is made), the competition and the mail log."""
+    from .services.notifications import Mailing
+    d = deps()
+    return Mailing(d.ports, competition(), d.mail)
 
 
 @lru_cache(maxsize=8)

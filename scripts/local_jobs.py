@@ -58,7 +58,7 @@ def run_queued_mail(now: float) -> bool:
     from chalicelib.mail import outbox
 
     bootstrap.config()
-    if not outbox.queued(bootstrap.competition().id, 1):
+    if not outbox.queued(bootstrap.competition().id, 1, bootstrap.deps().mail):
         return False
     getattr(importlib.import_module("app"), "send_queued_mail")(scheduled_event("send_queued_mail", now), None)
     return True

@@ -16,6 +16,7 @@ def ports() -> exports.RunPorts:
     cfg, deps = bootstrap.config(), bootstrap.deps()
     return exports.RunPorts(jobs=deps.exports, cases=deps.cases, certificates=deps.certificates,
                             award_lists=deps.award_lists, judging=deps.judging, accounts=deps.accounts,
+                            stages=deps.stages, results=deps.results, final=deps.final,
                             put_object=deps.files.put, open_object=deps.files.open,
                             signing_key=cfg.signing_keys[0], site_url=cfg.site_url, now=bootstrap.now)
 

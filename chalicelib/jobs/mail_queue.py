@@ -20,7 +20,8 @@ BATCH = 1000              # rows read per run (one Query)
 def send_queued_mail() -> dict[str, int]:
     cfg = bootstrap.config()
     return asdict(judging.send_invitations(bootstrap.deps().judging, bootstrap.competition(), cfg,
-                                           bootstrap.mail_transport(), bootstrap.now, BATCH, BUDGET_SECONDS))
+                                           bootstrap.mail_transport(), bootstrap.now, BATCH, BUDGET_SECONDS,
+                                           stages=bootstrap.deps().stages, mail=bootstrap.deps().mail))
 
 
 def start_event(now: float) -> dict:

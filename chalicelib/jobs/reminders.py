@@ -9,4 +9,4 @@ def send_reminders() -> dict[str, int]:
     bootstrap.config()
     deps = bootstrap.deps()
     return notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
-                                        deps.cases, deps.mail)
+                                        deps.cases, deps.mail, stages=deps.stages)

@@ -1,9 +1,10 @@
 """The mail port: each mail is sent at most once per (kind, object, recipient), whatever retries.
 
 A conditional write of the mail-log row claims the mail before it is sent; a retry finds the row and
-skips. The log is a repository (services/repositories.MailRepository: store/mail.py over DynamoDB, its twin
-store/memory_mail.py); each function takes it as `mail`, the DynamoDB one when none is given. The rows that
-ride in another table's transaction (`prepare`, `queue`) are built here as the store's rows.
+skip. The log is a repository (services/repositories.MailRepository: store/mail.py over DynamoDB, its twin
+store/memory_mail.py); each function takes it as `mail`, from its caller. The rows that ride in another
+table's transaction (`prepare`, `queue`) are built here as domain records (domain/MailRecord); the
+store repository that runs that transaction writes them (store/mail.save_in). Nothing here imports store/.
 Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, government relays).
 """
 from __future__ import annotations
@@ -18,9 +19,8 @@ from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ..config import SmtpRelay
-from ..domain import mail_record
 from ..domain.accounts import EMAIL
-from ..store.models import MailRecord
+from ..domain.mail_record import MailRecord
 from .render import render
 
 if TYPE_CHECKING:
@@ -134,21 +134,13 @@ def mail_key(competition_id: str, kind: str, object_key: str, recipient: str) ->
     return f"{kind}#{competition_id}#{object_key}#{recipient.lower()}"
 
 
-def _log(mail: MailRepository | None) -> MailRepository:
-    """The mail log given, else the one in DynamoDB."""
-    if mail is not None:
-        return mail
-    from ..store.mail import MailRepository as DynamoMail
-    return DynamoMail()
-
-
 def send_once(transport: Transport, sender: str, competition_id: str, kind: str, object_key: str,
-              recipient: str, context: dict[str, Any], now: float, mail: MailRepository | None = None) -> Outcome:
+              recipient: str, context: dict[str, Any], now: float, mail: MailRepository) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
     `object_key`; a send that failed is tried again by later calls, MAX_ATTEMPTS send calls in all."""
     if not EMAIL.match(recipient or ""):
         return Outcome(False, "invalid_address")
-    log = _log(mail)
+    log = mail
     subject, text, html = render(kind, context)
     # the claim: one write creates the row or takes a failed one back, counting the attempt
     record = log.claim(mail_key(competition_id, kind, object_key, recipient), competition_id, kind, recipient, subject, now,
@@ -188,30 +180,30 @@ def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipi
     key = mail_key(competition_id, kind, object_key, recipient)
     message[MAIL_KEY_HEADER] = key
     record = MailRecord(key, competition_id=competition_id, kind=kind, recipient=recipient, subject=subject,
-                        status="sent", message_id=str(message["Message-ID"]), created_at=now, sent_at=now)
+                        status="sent", created_at=now, message_id=str(message["Message-ID"]), sent_at=now)
     return Prepared(record, message)
 
 
-def deliver(transport: Transport, prepared: Prepared, mail: MailRepository | None = None) -> bool:
+def deliver(transport: Transport, prepared: Prepared, mail: MailRepository) -> bool:
     """Send a prepared mail (its row is already written). A failure is recorded on the row, not raised."""
     try:
         transport.send(prepared.message)
         return True
     except Exception as exc:
-        _log(mail).mark_failed(prepared.record.mail_key, type(exc).__name__)
+        mail.mark_failed(prepared.record.mail_key, type(exc).__name__)
         return False
 
 
-def recent(competition_id: str, limit: int = 200, mail: MailRepository | None = None) -> list[mail_record.MailRecord]:
-    return _log(mail).recent(competition_id, limit)
+def recent(competition_id: str, limit: int, mail: MailRepository) -> list[MailRecord]:
+    return mail.recent(competition_id, limit)
 
 
-def would_skip(competition_id: str, kind: str, pairs: list[tuple[str, str]],
-               mail: MailRepository | None = None) -> set[tuple[str, str]]:
+def would_skip(competition_id: str, kind: str, pairs: list[tuple[str, str]], mail: MailRepository
+               ) -> set[tuple[str, str]]:
     """Which (object, recipient) pairs `send_once` would skip now, read without claiming anything: the mail
     was sent, is being sent, bounced, or failed MAX_ATTEMPTS times. One BatchGetItem per 100 pairs."""
     keys = {mail_key(competition_id, kind, obj, recipient): (obj, recipient) for obj, recipient in pairs}
-    return {keys[row.mail_key] for row in _log(mail).get_many(list(keys)) if not row.may_retry(MAX_ATTEMPTS)}
+    return {keys[row.mail_key] for row in mail.get_many(list(keys)) if not row.may_retry(MAX_ATTEMPTS)}
 
 
 # -- queued mail ---------------------------------------------------------------------------------
@@ -232,9 +224,9 @@ def queue(competition_id: str, kind: str, object_key: str, recipient: str | None
                       queued_for=competition_id, ref=ref, attempts=0)
 
 
-def queued(competition_id: str, limit: int, mail: MailRepository | None = None) -> list[mail_record.MailRecord]:
+def queued(competition_id: str, limit: int, mail: MailRepository) -> list[MailRecord]:
     """The mail the queued sender owes, oldest first (one Query of the sparse by_queue index)."""
-    return _log(mail).queued(competition_id, limit)
+    return mail.queued(competition_id, limit)
 
 
 def object_of(record: Any) -> str:
@@ -242,11 +234,10 @@ def object_of(record: Any) -> str:
     return str(record.mail_key).split("#", 2)[2].rsplit("#", 1)[0]
 
 
-def drop(rows: list[mail_record.MailRecord], mail: MailRepository | None = None) -> int:
+def drop(rows: list[MailRecord], mail: MailRepository) -> int:
     """Mark queued rows whose object is already gone "dropped" without claiming them (one conditional
     UpdateItem each: a row another sender has taken meanwhile is left to it). Returns how many."""
-    log = _log(mail)
-    return sum(log.drop(row.mail_key) for row in rows)
+    return sum(mail.drop(row.mail_key) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -257,15 +248,15 @@ class Drained:
     skipped: int = 0
 
 
-def send_queued(transport: Transport, sender: str, rows: list[mail_record.MailRecord],
-                compose: Callable[[mail_record.MailRecord], dict[str, Any] | None], now: Callable[[], float],
-                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic,
-                mail: MailRepository | None = None) -> Drained:
+def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
+                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
+                budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic, *,
+                mail: MailRepository) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
     becomes "dropped"), send; a failed send is "failed" and stays queued until MAX_ATTEMPTS send calls.
     After `budget_seconds` no further row is claimed (the rest wait for the next run)."""
     started = elapsed()
-    log = _log(mail)
+    log = mail
     # A dropped mail takes no sending slot; a sent one waits for its slot (at most one interval) after it was
     # composed, so what goes out was read just before.
     pace, send = ((transport.pace, transport.transport.send) if isinstance(transport, Throttled)
@@ -298,6 +289,6 @@ def send_queued(transport: Transport, sender: str, rows: list[mail_record.MailRe
     return Drained(sent, failed, dropped, skipped)
 
 
-def states(keys: list[str], mail: MailRepository | None = None) -> dict[str, str]:
+def states(keys: list[str], mail: MailRepository) -> dict[str, str]:
     """The status of each of these mail-log rows that exists (one BatchGetItem per 100 keys)."""
-    return {row.mail_key: row.status for row in _log(mail).get_many(keys)} if keys else {}
+    return {row.mail_key: row.status for row in mail.get_many(keys)} if keys else {}

@@ -7,7 +7,7 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..domain import totp as otp
@@ -22,6 +22,9 @@ from ..domain.errors import (
 )
 from ..security import hash_password, new_id, new_token as new_secret, token_hash, verify_password
 from .repositories import AccountRepository
+
+if TYPE_CHECKING:
+    from .notifications import Mailing   # imported when a mail is made (off the cold path)
 
 log = logging.getLogger("saiping")
 
@@ -81,7 +84,7 @@ def _password_or_invalid(password: Any, username: str, field: str) -> str:
 
 # -- registration and the organiser from the environment --------------------------------------------
 
-def register(repo: AccountRepository, raw: object, cfg: Settings, now: float) -> Account:
+def register(repo: AccountRepository, raw: object, cfg: Settings, now: float, *, mailing: Mailing) -> Account:
     reg = parse_registration(raw)
     account = Account(
         reg.username, id=new_id(), role="unit", password_hash=_hash_password(reg.password, cfg),
@@ -90,7 +93,7 @@ def register(repo: AccountRepository, raw: object, cfg: Settings, now: float) ->
     )
     repo.create(account, unit_key(reg.unit_name), username_skeleton(reg.username), f"unit:{reg.username}", now)
     from . import notifications
-    notifications.registered(account, now)   # best effort: never raises, the account stands without it
+    notifications.registered(account, now, mailing)   # best effort: never raises, the account stands without it
     return account
 
 
@@ -279,7 +282,8 @@ def end_sessions(repo: AccountRepository, account: Account | Principal, actor: s
 
 # -- password reset and change ------------------------------------------------------------------------
 
-def request_reset(repo: AccountRepository, raw: object, cfg: Settings, now: float, client: Client = Client()) -> None:
+def request_reset(repo: AccountRepository, raw: object, cfg: Settings, now: float, client: Client = Client(), *,
+                  mailing: Mailing) -> None:
     """Mail a reset link to the account's address. Answers the same whether or not the account exists;
     limited per account and per client address (over the limit: silently nothing, as for an unknown user)."""
     username = raw.get("username") if isinstance(raw, dict) else None
@@ -293,24 +297,24 @@ def request_reset(repo: AccountRepository, raw: object, cfg: Settings, now: floa
         return
     if not repo.count_in_window(f"reset#{key}", RESET_PER_ACCOUNT, RESET_WINDOW, now):
         return
-    _send_link(repo, account, "reset", RESET_SECONDS, "anonymous", cfg, now)
+    _send_link(repo, account, "reset", RESET_SECONDS, "anonymous", cfg, now, mailing=mailing)
 
 
 def _send_link(repo: AccountRepository, account: Account, purpose: str, lifetime: int, actor: str, cfg: Settings,
-               now: float, token: str | None = None) -> None:
+               now: float, token: str | None = None, *, mailing: Mailing) -> None:
     """Store the token (hashed) unless the caller did, and mail the link; each request gets its own mail."""
     if token is None:
         token = secrets.token_urlsafe(16)       # 128 random bits
         repo.put_token(new_token(token_hash(token), account.username, purpose, now + lifetime), actor, now)
     from . import notifications
     kind = "password_reset" if purpose == "reset" else "organiser_invitation"
-    ports, comp = notifications.ports_and_competition()
+    ports, comp = mailing.ports(), mailing.competition
     context = {"name": account.name or account.contact_name or account.unit_name or account.username,
                "username": account.username, "link": f"{cfg.site_url}/reset/{token}",
                "valid_until": notifications._when(now + lifetime),
                "role": ORGANISER_ROLES.get(account.organiser_role or "", "")}
     # The mail's once-only key is the token itself: one mail per request, never two for one link.
-    if not notifications._send(ports, comp, kind, token_hash(token)[:32], account.email, context, now):
+    if not notifications._send(ports, comp, kind, token_hash(token)[:32], account.email, context, now, mailing.mail):
         log.warning("%s mail for %s not sent", kind, account.username)
 
 
@@ -406,7 +410,8 @@ def _role(raw: dict[str, Any]) -> str:
     return role
 
 
-def invite_organiser(repo: AccountRepository, principal: Principal, raw: object, cfg: Settings, now: float) -> Account:
+def invite_organiser(repo: AccountRepository, principal: Principal, raw: object, cfg: Settings, now: float, *,
+                     mailing: Mailing) -> Account:
     """A new organiser with a role; the invitation mail is a link (72 hours) to set the password."""
     body = raw if isinstance(raw, dict) else {}
     errors: dict[str, str] = {}
@@ -431,7 +436,7 @@ def invite_organiser(repo: AccountRepository, principal: Principal, raw: object,
     token = secrets.token_urlsafe(16)
     item = new_token(token_hash(token), username, "invitation", now + INVITATION_SECONDS)
     repo.create(account, None, username_skeleton(username), principal.actor, now, token=item)
-    _send_link(repo, account, "invitation", INVITATION_SECONDS, principal.actor, cfg, now, token=token)
+    _send_link(repo, account, "invitation", INVITATION_SECONDS, principal.actor, cfg, now, token=token, mailing=mailing)
     return account
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.cases import (
     STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
@@ -24,7 +24,10 @@ from ..security import new_id
 from ..domain.case_record import Case, new_case
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import CaseRepository
+from .repositories import CaseRepository, StageRepository
+
+if TYPE_CHECKING:
+    from .notifications import Mailing
 
 EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
                StageId.PROVINCIAL: ("awarded",)}
@@ -100,10 +103,11 @@ def _today(now: datetime):
     return now.astimezone(CHINA).date()
 
 
-def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: Any, now: datetime) -> Case:
+def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: Any, now: datetime, *,
+           stages: StageRepository) -> Case:
     _require_unit(principal)
     body = _body(comp, raw)
-    window = stage_service.windows(comp)[StageId.SUBMISSION]
+    window = stage_service.windows(comp, stages)[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
     ts = now.timestamp()
@@ -202,7 +206,8 @@ def update(repo: CaseRepository, comp: Competition, principal: Principal, case_i
                           principal.actor, now.timestamp(), recommended=target.stage_id == StageId.PROVINCIAL)
 
 
-def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
+           mailing: Mailing) -> Case:
     _require_unit(principal)
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
     case = _readable(principal, case)
@@ -225,13 +230,13 @@ def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     validate_for_submit(body_from_stored(case.body), _today(now))
     ts = now.timestamp()
     from . import notifications
-    receipt = notifications.receipt(comp, principal, case, closes_at, now)   # no I/O; None if it cannot be made
+    receipt = notifications.receipt(comp, principal, case, closes_at, now, mailing)   # no I/O; None if not made
     try:
         submitted = repo.set_status(case, "submitted", stage_key, principal.actor, ts, submitted_at=ts,
                                     also=[receipt.record] if receipt else ())
     except VersionConflict as conflict:
         return _already(repo, comp, case_id, "submitted", conflict)
-    notifications.deliver(receipt)   # best effort: never raises, the submission stands without it
+    notifications.deliver(receipt, mailing)   # best effort: never raises, the submission stands without it
     return submitted
 
 

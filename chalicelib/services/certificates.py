@@ -28,7 +28,7 @@ from . import stages as stage_service
 if TYPE_CHECKING:
     from .repositories import Files
     from .accounts import Principal
-    from .repositories import CaseRepository, CertificateRepository
+    from .repositories import CaseRepository, CertificateRepository, StageRepository
 
 CODE_LENGTH = 12
 CODE_PATTERN = re.compile(r"^[A-Z2-7]{%d}$" % CODE_LENGTH)
@@ -91,12 +91,8 @@ def awards(comp: Competition, signing_key: str, cases: Iterable[Case],
 
 
 def record(comp: Competition, issued: Iterable[Award], now: float,
-           repository: CertificateRepository | None = None) -> int:
-    """Store the codes so the public page can confirm them (a re-run rewrites the same rows, in one batch).
-    `repository`: the certificates (the process's for a caller that does not pass them in yet)."""
-    if repository is None:
-        from .repositories import certificate_repository
-        repository = certificate_repository()
+           repository: CertificateRepository) -> int:
+    """Store the codes so the public page can confirm them (a re-run rewrites the same rows, in one batch)."""
     return repository.record(Certificate(a.code, comp.id, a.case_id, a.prize, a.title, a.unit, a.category, now)
                              for a in issued)
 
@@ -127,17 +123,17 @@ def book(comp: Competition, issued: Iterable[Award], closed_at: datetime | None,
 NO_CERTIFICATE = "没有找到这个案例的荣誉证书：综合评选结束后，获奖案例的推报单位可在案例页面下载"
 
 
-def available(comp: Competition, case: Case, final: StageWindow | None = None) -> bool:
+def available(comp: Competition, case: Case, final: StageWindow | None = None, *, stages: StageRepository) -> bool:
     """Whether the case's unit may download its certificate now: awarded with a prize, the final closed
     (the final's window is read only for an awarded case, unless the caller has it)."""
     if case.competition_id != comp.id or case.status != "awarded" or not case.prize:
         return False
-    return (final or stage_service.windows(comp)[StageId.FINAL]).closed
+    return (final or stage_service.windows(comp, stages)[StageId.FINAL]).closed
 
 
 def own_certificate_url(comp: Competition, cases: CaseRepository, issued: CertificateRepository,
                         principal: Principal, case_id: str, files: Files, signing_key: str, site_url: str,
-                        expires_in: int, now: float) -> str:
+                        expires_in: int, now: float, *, stages: StageRepository) -> str:
     """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
     export), under its Chinese file name.
 
@@ -151,8 +147,8 @@ def own_certificate_url(comp: Competition, cases: CaseRepository, issued: Certif
     case = cases.get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
-    final = stage_service.windows(comp)[StageId.FINAL]
-    if case is None or not owner or not available(comp, case, final):
+    final = stage_service.windows(comp, stages)[StageId.FINAL]
+    if case is None or not owner or not available(comp, case, final, stages=stages):
         raise NotFound(NO_CERTIFICATE)
     award = award_of(comp, signing_key, case)
     printed = book(comp, [award], final.closed_at, now, site_url)

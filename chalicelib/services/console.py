@@ -20,13 +20,13 @@ from ..domain.case_record import Case, CaseSummary
 from ..domain.export_record import ExportJob
 from ..domain.judging_record import Assignment, Judge
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository
+from .repositories import AccountRepository, JudgingRepository, MailRepository, StageRepository
 
 if TYPE_CHECKING:
     from .accounts import Principal
     from .repositories import (
         ArchiveRepository, AwardListRepository, CaseRepository, CompetitionRepository, ExportRepository,
-        OriginalityObjects,
+        OriginalityObjects, ResultRepository,
     )
 
 # The dashboard (a cold start's most frequent organiser page) uses none of these: imported on first use.
@@ -76,13 +76,13 @@ def read_concurrently(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 
 
 def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: Competition, now: datetime,
-              accounts: AccountRepository) -> dict[str, Any]:
+              accounts: AccountRepository, *, stages: StageRepository) -> dict[str, Any]:
     """The case summaries (no bodies: the category is the index key's prefix), the unit accounts, the
     judges, the stage windows and each judged stage's slot states per category: all read at once."""
     first: list[str] = [stage for stage in JUDGED_STAGES if stage != StageId.PROVINCIAL]
     found = read_concurrently({
         "cases": lambda: case_repo.summaries(comp.id),
-        "windows": lambda: stage_service.windows(comp), "units": accounts.list_units,
+        "windows": lambda: stage_service.windows(comp, stages), "units": accounts.list_units,
         "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, comp, first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
@@ -267,14 +267,14 @@ def assignments(judging_repo: JudgingRepository, comp: Competition, repository: 
                                  key=lambda c: (c["title"], c["id"]))}
 
 
-def link_holders(judging_repo: JudgingRepository, comp: Competition) -> dict[str, list[dict[str, Any]]]:
+def link_holders(judging_repo: JudgingRepository, comp: Competition, *, mail: MailRepository) -> dict[str, list[dict[str, Any]]]:
     """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
     each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(judging_repo, comp)}
     counts = {stage: Counter(s["judge_id"] for s in judging.list_assignments(judging_repo, comp, stage)["assignments"]
                              if not s["recused"]) for stage in JUDGED_STAGES}
     rows = judging.link_rows(judging_repo, comp, {stage: list(c) for stage, c in counts.items()})
-    mails = judging.mail_states(comp, rows, {j: judge.email for j, judge in names.items()})
+    mails = judging.mail_states(comp, rows, {j: judge.email for j, judge in names.items()}, mail)
     found: dict[str, list[dict[str, Any]]] = {}
     for stage in JUDGED_STAGES:
         states = judging.link_states(judging_repo, comp, stage, list(counts[stage]), rows[stage])
@@ -292,24 +292,25 @@ def titles(comp: Competition, cases: CaseRepository) -> dict[str, dict[str, str]
             for c in cases.list_for_competition(comp.id)}
 
 
-def honors(comp: Competition, cases: CaseRepository) -> dict[str, Any]:
+def honors(comp: Competition, cases: CaseRepository, *, stages: StageRepository,
+           result_repo: ResultRepository) -> dict[str, Any]:
     """The honors of the final (services.results.honors) with case titles and the honors' Chinese names."""
-    found = results.honors(comp)
+    found = results.honors(comp, cases=cases, stages=stages, results=result_repo)
     rules = {r["id"]: r["name"] for r in comp.raw.get("honors", {}).get("rules", [])}
     return {**found, "honor_names": rules, "titles": titles(comp, cases)}
 
 
-def organisation_awards(comp: Competition, award_lists: AwardListRepository) -> dict[str, Any]:
+def organisation_awards(comp: Competition, award_lists: AwardListRepository, *, cases: CaseRepository) -> dict[str, Any]:
     """The tally and the suggestion, with the organisers' saved list (None until they save one)."""
-    found = results.organisation_awards(comp)
+    found = results.organisation_awards(comp, cases)
     saved = award_lists.read(comp.id)
     return {**found, "saved": saved}
 
 
 def save_organisation_awards(comp: Competition, award_lists: AwardListRepository, units: list[str], actor: str,
-                             now: float) -> dict[str, Any]:
+                             now: float, *, cases: CaseRepository) -> dict[str, Any]:
     """Store the organisers' final list: units from the tally only, in the tally's order."""
-    known = [u["unit"] for u in results.organisation_awards(comp)["units"]]
+    known = [u["unit"] for u in results.organisation_awards(comp, cases)["units"]]
     unknown = [u for u in units if u not in known]
     if unknown:
         raise Invalid(f"以下单位不在统计名单中：{'、'.join(unknown)}，请刷新页面后重新选择", {"units": "含未知单位"})
@@ -342,7 +343,7 @@ def originality(comp: Competition, cases: CaseRepository, archive: ArchiveReposi
 
 
 def review(comp: Competition, repository: CaseRepository, archive: ArchiveRepository, objects: OriginalityObjects,
-           competitions: CompetitionRepository, now: datetime) -> dict[str, Any]:
+           competitions: CompetitionRepository, now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     """The 审核 page: the submitted, returned and rejected cases by category with their review state and
     their originality matches (the same report as /admin/originality; none where that service is absent)."""
     from . import review as review_service
@@ -355,7 +356,7 @@ def review(comp: Competition, repository: CaseRepository, archive: ArchiveReposi
     else:
         flags = {f["case_id"]: f["matches"]
                  for f in checker.report(comp, archive, objects, repository, competitions, cases)["flags"]}
-    return review_service.review_list(comp, now, flags, cases)
+    return review_service.review_list(comp, now, flags, cases, stages=stages)
 
 
 def import_archive_workbook(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,

@@ -34,7 +34,7 @@ from ..domain.case_record import Case
 from . import certificates
 from . import results
 from . import stages as stage_service
-from .repositories import AccountRepository, JudgingRepository
+from .repositories import AccountRepository, FinalRepository, JudgingRepository, ResultRepository, StageRepository
 
 if TYPE_CHECKING:
     from .repositories import AwardListRepository, CaseRepository, CertificateRepository, ExportRepository
@@ -58,6 +58,9 @@ class RunPorts:
     now: Callable[[], float]
     judging: JudgingRepository
     accounts: AccountRepository                              # the units' accounts (the registrations)
+    stages: StageRepository                                  # the stage windows (is the final closed)
+    results: ResultRepository                                # the stored rankings
+    final: FinalRepository                                   # the final's draws (the presentations' order)
     open_object: Callable[[str], Any] | None = None           # a stored file's bytes as a stream (presentations)
 
 
@@ -218,11 +221,13 @@ def _made(book: Any, progress: Any, maker: str, start: float = 0.3) -> bytes:
 
 
 def _results_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    return _made(results_book(ports.judging, comp, ports.cases), progress, "workbooks.results_workbook")
+    return _made(results_book(ports.judging, comp, ports.cases, stages=ports.stages,
+                                     result_repo=ports.results), progress, "workbooks.results_workbook")
 
 
 def _scores_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    return _made(scores_book(ports.judging, comp, ports.cases), progress, "workbooks.scores_workbook")
+    return _made(scores_book(ports.judging, comp, ports.cases, result_repo=ports.results), progress,
+                 "workbooks.scores_workbook")
 
 
 def _registrations_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
@@ -238,7 +243,8 @@ def _award_list_docx(comp: Competition, ports: RunPorts, progress: Any, category
 
 
 def _honors_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
-    return _made(honors_book(ports.judging, comp, ports.cases), progress, "workbooks.honors_workbook")
+    return _made(honors_book(ports.judging, comp, ports.cases, stages=ports.stages,
+                                    result_repo=ports.results), progress, "workbooks.honors_workbook")
 
 
 def _organisation_awards_xlsx(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> bytes:
@@ -255,7 +261,7 @@ def _provincial_list_docx(comp: Competition, ports: RunPorts, progress: Any, cat
 
 def _presentations_zip(comp: Competition, ports: RunPorts, progress: Any, category: str | None) -> BinaryIO:
     from ..exports.presentations_zip import presentations_zip
-    files = presentation_files(comp, category or "")
+    files = presentation_files(comp, category or "", cases=ports.cases, final=ports.final)
     progress(0.05)
     return presentations_zip(files, ports.open_object, progress.part(0.05, 0.95))
 
@@ -308,17 +314,18 @@ def iter_cases(cases: CaseRepository, competition_id: str) -> Iterator[Case]:
     return cases.iter_for_competition(competition_id)
 
 
-def _final_closed(comp: Competition) -> tuple[bool, datetime | None]:
-    window = stage_service.windows(comp)[StageId.FINAL]
+def _final_closed(comp: Competition, *, stages: StageRepository) -> tuple[bool, datetime | None]:
+    window = stage_service.windows(comp, stages)[StageId.FINAL]
     return window.closed, window.closed_at
 
 
-def results_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository) -> data.ResultsBook:
-    final_closed, _ = _final_closed(comp)
+def results_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository, *, stages: StageRepository,
+                 result_repo: ResultRepository) -> data.ResultsBook:
+    final_closed, _ = _final_closed(comp, stages=stages)
     leaders = {c.id: c.body.get("leader", {}).get("name", "") for c in iter_cases(cases, comp.id)}
     prize_names = certificates.prize_names(comp)
-    review = results.ranking(judging, comp, StageId.TEXT_REVIEW)
-    final = results.ranking(judging, comp, StageId.FINAL) if final_closed else None
+    review = results.ranking(judging, comp, StageId.TEXT_REVIEW, results=result_repo)
+    final = results.ranking(judging, comp, StageId.FINAL, results=result_repo) if final_closed else None
     sheets = []
     for category in comp.categories:
         rows: list[data.ResultRow] = []
@@ -366,7 +373,8 @@ def criterion_columns(comp: Competition) -> list[data.CriterionColumn]:
             for cid in names]
 
 
-def scores_book(judging: JudgingRepository, comp: Competition, repository: CaseRepository) -> data.ScoresBook:
+def scores_book(judging: JudgingRepository, comp: Competition, repository: CaseRepository, *,
+                result_repo: ResultRepository) -> data.ScoresBook:
     judges = {j.judge_id: j.name for j in judging.list_judges(comp.id)}
     cases = {c.id: _title_unit(c) for c in iter_cases(repository, comp.id)}     # only what the rows show, not the texts
     category_names = {c.id: c.name for c in comp.categories}
@@ -387,7 +395,7 @@ def scores_book(judging: JudgingRepository, comp: Competition, repository: CaseR
                     (_points(sum(int(v) for v in criteria.values())) if criteria else None),
                     state, "是" if counted else "否", slot.comment or ""))
         stages.append((STAGE_NAMES[stage], rows))
-        ranking = results.ranking(judging, comp, stage)
+        ranking = results.ranking(judging, comp, stage, results=result_repo)
         for category in comp.categories:
             for e in ranking["categories"].get(category.id, []):
                 if stage == StageId.FINAL:
@@ -473,10 +481,10 @@ def _time(epoch: Any) -> str:
 
 
 def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook:
-    final_closed, closed_at = _final_closed(comp)
+    final_closed, closed_at = _final_closed(comp, stages=ports.stages)
     if not final_closed:
         raise Conflict("综合评选结束并评出奖项后才能生成荣誉证书")
-    final = results.ranking(ports.judging, comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL, results=ports.results)
     ranks = {e["case_id"]: int(e["rank"]) for entries in final["categories"].values() for e in entries}
     awarded = certificates.awards(comp, ports.signing_key, ports.cases.list_for_competition(comp.id), ranks=ranks)
     if not awarded:
@@ -486,10 +494,10 @@ def certificate_book(comp: Competition, ports: RunPorts) -> data.CertificateBook
 
 
 def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
-    final_closed, closed_at = _final_closed(comp)
+    final_closed, closed_at = _final_closed(comp, stages=ports.stages)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成获奖名单")
-    final = results.ranking(ports.judging, comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL, results=ports.results)
     prize_order = [p["id"] for p in comp.raw.get("prizes", [])]
     prize_names = certificates.prize_names(comp)
     groups = []
@@ -516,11 +524,12 @@ def chosen_units(saved: dict[str, Any] | None) -> list[str] | None:
 
 
 
-def honors_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository) -> data.HonorsBook:
+def honors_book(judging: JudgingRepository, comp: Competition, cases: CaseRepository, *, stages: StageRepository,
+                result_repo: ResultRepository) -> data.HonorsBook:
     """每项荣誉的提名人选: the nominees of every honor, and per honor every case considered with the reason
     (nominees first, then category order and rank)."""
-    found = results.honors(comp)                       # refuses (Conflict) until the final is closed
-    final = results.ranking(judging, comp, StageId.FINAL)
+    found = results.honors(comp, cases=cases, stages=stages, results=result_repo)   # Conflict until the final closed
+    final = results.ranking(judging, comp, StageId.FINAL, results=result_repo)
     entries = {e["case_id"]: (category, e) for category, group in final["categories"].items() for e in group}
     leaders = {c.id: c.body.get("leader") or {} for c in iter_cases(cases, comp.id) if c.id in entries}
     category_names = {c.id: c.name for c in comp.categories}
@@ -560,7 +569,7 @@ def honors_book(judging: JudgingRepository, comp: Competition, cases: CaseReposi
 def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.OrganisationAwardsBook:
     """优秀组织奖: every recommending unit's figures (best first; equal merit shares a rank), the system's
     suggestion and the organisers' saved final list."""
-    found = results.organisation_awards(comp)
+    found = results.organisation_awards(comp, ports.cases)
     saved = ports.award_lists.read(comp.id)
     chosen = chosen_units(saved)
     suggested = set(found["suggested"])
@@ -572,7 +581,7 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
         "是" if u["unit"] in suggested else "", "" if chosen is None else YES_NO[u["unit"] in chosen])
         for u, mine in zip(found["units"], merit)]
     w = found["weights"]
-    final_closed, _ = _final_closed(comp)
+    final_closed, _ = _final_closed(comp, stages=ports.stages)
     rules = [
         ("统计对象", "按案例的推荐单位统计（名称去掉首尾空格后相同即为同一单位）。案例数含草稿和已撤回的案例；"
                      "提交案例数不含草稿和已撤回的案例；进入综合评选数为入围综合评选的案例数。"),
@@ -588,14 +597,15 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
     return data.OrganisationAwardsBook(comp.short_name, rows, chosen, rules)
 
 
-def presentation_files(comp: Competition, category: str) -> data.PresentationFiles:
+def presentation_files(comp: Competition, category: str, *, cases: CaseRepository,
+                       final: FinalRepository) -> data.PresentationFiles:
     """A category's presentations in the drawn order (services/final_stage.py): `01_<案例名称>.<ext>` each,
     and who has none. Refused until the category is drawn (the order is the draw's)."""
     from . import final_stage, presentations
     found = comp.category(category)
     if found is None:
         raise Invalid("请指定案例类别 category", {"category": "没有这个类别"})
-    drawn = final_stage.drawn_finalists(comp, category)
+    drawn = final_stage.drawn_finalists(comp, category, cases=cases, final=final)
     if drawn is None:
         raise Conflict(f"{found.name}尚未抽签：展示材料按抽签顺序打包，请先在“抽签”页面抽签")
     entries = []
@@ -612,10 +622,10 @@ def presentation_files(comp: Competition, category: str) -> data.PresentationFil
 def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
     """省赛推荐名单: the awarded cases the organisers recommended (推荐参加省赛), by category and final rank, with
     unit, leader, prize and the 推荐理由. Only after the final closed."""
-    final_closed, closed_at = _final_closed(comp)
+    final_closed, closed_at = _final_closed(comp, stages=ports.stages)
     if not final_closed:
         raise Conflict("综合评选结束后才能生成省赛推荐名单")
-    final = results.ranking(ports.judging, comp, StageId.FINAL)
+    final = results.ranking(ports.judging, comp, StageId.FINAL, results=ports.results)
     prize_names = certificates.prize_names(comp)
     recommended = {c.id: c for c in iter_cases(ports.cases, comp.id) if c.provincial and c.status == "awarded"}
     rows: list[data.ProvincialRow] = []

@@ -17,7 +17,7 @@ from ..domain.errors import Invalid, NotFound, StageClosed
 from ..domain.judging_record import new_slot
 from . import results
 from . import stages as stage_service
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, ResultRepository, StageRepository
 
 STAGE = StageId.TEXT_REVIEW
 SPREAD = 2            # the default window: advance_per_category - 2 .. advance_per_category + 2
@@ -52,17 +52,18 @@ def parse_request(comp: Competition, raw: Any) -> tuple[int, int, int]:
 
 
 def add_extra_judges(judging: JudgingRepository, repo: CaseRepository, comp: Competition, raw: Any, actor: str,
-                     now: datetime, stage: str = STAGE, write: bool = True) -> dict[str, Any]:
+                     now: datetime, stage: str = STAGE, write: bool = True, *, stages: StageRepository,
+                     result_repo: ResultRepository) -> dict[str, Any]:
     """Plan and write the extra judges of the cases in the rank window; returns what was added (`write`
     False: what would be, for the console's confirmation; nothing is written)."""
     if stage != STAGE:
         raise NotFound("只有文本评审可以为名次线附近的案例增加评委")
-    window = stage_service.windows(comp)[stage]
+    window = stage_service.windows(comp, stages)[stage]
     if window.status(now) != "open":
         raise StageClosed(f"{window.name}{'尚未开始' if window.status(now) == 'pending' else '已截止'}，"
                           "只能在评审进行中为名次线附近的案例增加评委")
     k, first, last = parse_request(comp, raw)
-    live = results.ranking(judging, comp, stage)["categories"]
+    live = results.ranking(judging, comp, stage, results=result_repo)["categories"]
     chosen = {cat: ranking_rules.in_rank_window([(e["case_id"], e["rank"], e["scores_count"]) for e in entries],
                                                 first, last) for cat, entries in live.items()}
     wanted = {case_id for ids in chosen.values() for case_id in ids}

@@ -23,7 +23,7 @@ from ..domain.judges import tenths_to_points
 from ..domain.case_record import Case
 from .presentations import current as current_presentation
 from .judging import CASES_FOR_STAGE
-from .repositories import CaseRepository, FinalRepository, JudgingRepository, case_repository, final_repository
+from .repositories import CaseRepository, FinalRepository, JudgingRepository
 
 FINAL = StageId.FINAL
 
@@ -97,14 +97,13 @@ def draws(cases: CaseRepository, final: FinalRepository, comp: Competition) -> d
     return {"stage": FINAL, "draws": out}
 
 
-def drawn_finalists(comp: Competition, category: str, *, cases: CaseRepository | None = None,
-                    final: FinalRepository | None = None) -> list[Case] | None:
-    """The category's finalists in the drawn order; None until the category is drawn. The repositories: the
-    process's when not given yet."""
-    found = (final or final_repository()).latest_draw(comp.id, category)
+def drawn_finalists(comp: Competition, category: str, *, cases: CaseRepository,
+                    final: FinalRepository) -> list[Case] | None:
+    """The category's finalists in the drawn order; None until the category is drawn."""
+    found = final.latest_draw(comp.id, category)
     if found is None:
         return None
-    finalists = {c.id: c for c in _finalists(cases or case_repository(), comp, category)}
+    finalists = {c.id: c for c in _finalists(cases, comp, category)}
     return [finalists[cid] for cid in presentation_order(found.record, list(finalists))]
 
 

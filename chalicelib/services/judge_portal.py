@@ -13,7 +13,7 @@ from ..domain.judging_record import Assignment
 from . import scoring
 from . import stages as stage_service
 from .judging import valid_link
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, StageRepository
 from .scoring import JudgePrincipal
 
 
@@ -27,9 +27,9 @@ class LinkPreview:
 
 
 def preview_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-                 now) -> LinkPreview:
+                 now, *, stages: StageRepository) -> LinkPreview:
     """Who and which stage a link is for, if it would open a session now (same checks, no writes)."""
-    judge_id, stage, _, window = valid_link(judging, comp, cfg, link_token, now)
+    judge_id, stage, _, window = valid_link(judging, comp, cfg, link_token, now, stages=stages)
     judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise Unauthenticated("评分链接无效：没有这位评委")
@@ -42,12 +42,13 @@ def judge_name(judging: JudgingRepository, comp: Competition, judge_id: str) -> 
     return judge.name if judge is not None else ""
 
 
-def stage_window(comp: Competition, stage: str) -> StageWindow:
-    return stage_service.windows(comp)[stage]
+def stage_window(comp: Competition, stage: str, *, stages: StageRepository) -> StageWindow:
+    return stage_service.windows(comp, stages)[stage]
 
 
 def case_page(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
               case_id: str,
-              download_url: Callable[[Any, str], str]) -> tuple[dict[str, Any], Assignment, StageWindow]:
+              download_url: Callable[[Any, str], str], *,
+              stages: StageRepository) -> tuple[dict[str, Any], Assignment, StageWindow]:
     """The case as the judge reads it (verified attachments only), their slot, and the stage window."""
-    return scoring.judge_case(judging, cases, comp, judge, case_id, download_url)
+    return scoring.judge_case(judging, cases, comp, judge, case_id, download_url, stages=stages)

@@ -36,7 +36,7 @@ from ..mail.render import render_subject
 from ..domain.judging_record import Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot
 from ..security import new_id, new_token, token_hash
 from . import stages as stage_service
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository
 
 READ_GRACE_SECONDS = 24 * 3600
 CASES_FOR_STAGE: dict[str, tuple[str, ...]] = {
@@ -102,10 +102,10 @@ def _refs(judging: JudgingRepository, repo: CaseRepository, comp: Competition, s
 
 
 def plan_assignments(judging: JudgingRepository, repo: CaseRepository, comp: Competition, stage: str, raw: Any,
-                     actor: str, now: datetime) -> dict[str, Any]:
+                     actor: str, now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     """Assign judges for a stage; re-running keeps existing slots (and their scores) and fills gaps."""
     _check_stage(stage)
-    window = stage_service.windows(comp)[stage]
+    window = stage_service.windows(comp, stages)[stage]
     if window.status(now) == "closed":
         raise Conflict(f"{window.name}已截止，不能再调整评委分配")
     k = _judges_per_case(raw, stage)
@@ -256,11 +256,11 @@ def _assigned_counts(judging: JudgingRepository, comp: Competition, stage: str) 
 
 def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str,
            chosen: list[tuple[str, Judge | None, int]], actor: str, now: datetime,
-           action: str = "link.issue") -> list[IssuedLink]:
+           action: str = "link.issue", *, stages: StageRepository) -> list[IssuedLink]:
     """A new link for each (judge id, judge, cases assigned), replacing their earlier one: each judge's link
     row, audit row and queued invitation (its mail-log row) written in transactions of up to 100 items
     (the repository's set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
-    window = stage_service.windows(comp)[stage]
+    window = stage_service.windows(comp, stages)[stage]
     at = now.timestamp()
     made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
     mails: dict[str, Any] = {}
@@ -287,54 +287,57 @@ def _invitation(comp: Competition, window: StageWindow, judge: Judge, count: int
 
 
 def issue_links(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
-                now: datetime) -> list[IssuedLink]:
+                now: datetime, *, stages: StageRepository) -> list[IssuedLink]:
     """One new link per judge assigned in the stage (revoking their earlier one), its invitation queued."""
     _check_stage(stage)
     counts = _assigned_counts(judging, comp, stage)
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
-    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now)
+    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in sorted(counts)], actor, now,
+                  stages=stages)
 
 
 def reissue_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judge_id: Any, stage: str,
-                 actor: str, now: datetime) -> IssuedLink:
+                 actor: str, now: datetime, *, stages: StageRepository) -> IssuedLink:
     """A new link for this one judge (only their earlier link for the stage stops working), its invitation
     queued (the earlier link's queued invitation, if still unsent, is dropped at send time)."""
     _check_stage(stage)
     judge = judging.get_judge(comp.id, judge_id) if _plausible_id(judge_id) else None
     if judge is None:
         raise NotFound("没有这位评委")
-    window = stage_service.windows(comp)[stage]
+    window = stage_service.windows(comp, stages)[stage]
     if window.status(now) == "closed":
         raise StageClosed(f"{window.name}已截止，评分链接不再能打开，无需重新发放")
     count = sum(1 for s in judging.slots_of_judge(comp.id, stage, judge.judge_id) if not s.recused)
     if count == 0:
         raise Conflict(f"该评委在{window.name}没有分配案例，无需发放评分链接")
-    return _issue(judging, comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue")[0]
+    return _issue(judging, comp, cfg, stage, [(judge.judge_id, judge, count)], actor, now, "link.reissue",
+                  stages=stages)[0]
 
 
 def issue_missing_links(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
-                        now: datetime) -> list[IssuedLink]:
+                        now: datetime, *, stages: StageRepository) -> list[IssuedLink]:
     """A link for each assigned judge who has none in force; links in force are left as they are. Nothing
     once the stage has closed (a link could no longer open a session)."""
     _check_stage(stage)
-    if stage_service.windows(comp)[stage].status(now) == "closed":
+    if stage_service.windows(comp, stages)[stage].status(now) == "closed":
         return []
     counts = _assigned_counts(judging, comp, stage)
     rows = judging.links_of(comp.id, stage, counts)
     missing = [j for j in sorted(counts) if rows.get(j) is None or rows[j].link_hash is None]
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)} if missing else {}
-    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now)
+    return _issue(judging, comp, cfg, stage, [(j, judges.get(j), counts[j]) for j in missing], actor, now,
+                  stages=stages)
 
 
 def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
-                   now: float) -> tuple[list[IssuedLink], list[str]]:
+                   now: float, *, stages: StageRepository) -> tuple[list[IssuedLink], list[str]]:
     """(the links in force of the stage's assigned judges, as they were mailed; the judges whose link in
     force cannot be shown: issued by an older release that kept no id, to be re-issued alone). For the
     QR sheet; the showing is audited."""
     _check_stage(stage)
     counts = _assigned_counts(judging, comp, stage)
     rows = judging.links_of(comp.id, stage, counts)
-    closes_at = format_time(stage_service.windows(comp)[stage].closes_at)
+    closes_at = format_time(stage_service.windows(comp, stages)[stage].closes_at)
     urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
     shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
@@ -343,7 +346,7 @@ def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings,
 
 
 def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str,
-              now: float) -> IssuedLink:
+              now: float, *, stages: StageRepository) -> IssuedLink:
     """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
     _check_stage(stage)
     if not _plausible_id(judge_id):
@@ -355,7 +358,7 @@ def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judg
     if url is None:
         raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
     judging.audit_links_shown(comp.id, stage, [judge_id], actor, now)
-    return IssuedLink(judge_id, url, format_time(stage_service.windows(comp)[stage].closes_at))
+    return IssuedLink(judge_id, url, format_time(stage_service.windows(comp, stages)[stage].closes_at))
 
 
 def link_rows(judging: JudgingRepository, comp: Competition,
@@ -387,17 +390,18 @@ def _mail_time(value: datetime) -> str:
 
 
 def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Any,
-                     limit: int = 1000, budget_seconds: float | None = None) -> outbox.Drained:
+                     limit: int = 1000, budget_seconds: float | None = None, *,
+                     stages: StageRepository, mail: MailRepository) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
     or revoked since, whose stage has closed or whose judge's address changed is dropped, never sent."""
-    rows = [r for r in outbox.queued(comp.id, limit) if r.kind == "judge_invitation" and r.ref]
+    rows = [r for r in outbox.queued(comp.id, limit, mail) if r.kind == "judge_invitation" and r.ref]
     if not rows:
         return outbox.Drained()
     rows, gone = _stale_invitations(judging, comp, rows)
-    dropped = outbox.drop(gone)
+    dropped = outbox.drop(gone, mail)
     judges = {j.judge_id: j for j in judging.list_judges(comp.id)}
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     counts: dict[str, dict[str, int]] = {}
 
     def compose(row: Any) -> dict[str, Any] | None:
@@ -414,7 +418,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         count = counts[stage].get(judge_id, 0)
         return _invitation(comp, window, judge, count, url, stage) if url and count else None
 
-    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds)
+    drained = outbox.send_queued(transport, cfg.mail_sender, rows, compose, clock, budget_seconds, mail=mail)
     return replace(drained, dropped=drained.dropped + dropped)
 
 
@@ -440,14 +444,14 @@ def _utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
-def mail_states(comp: Competition, rows: Mapping[str, Mapping[str, Link]],
-                emails: dict[str, str]) -> dict[str, dict[str, str]]:
+def mail_states(comp: Competition, rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str],
+                mail: MailRepository) -> dict[str, dict[str, str]]:
     """Each judge's invitation state for their link in force, by stage ("queued", "sending", "sent", "failed",
     "bounced"; absent without a link in force or a mail): `rows` as `link_rows` gives them, `emails` by judge.
     One BatchGet per 100 mails."""
     keys = {(stage, j): outbox.mail_key(comp.id, "judge_invitation", row.link_hash, emails[j])
             for stage, by_judge in rows.items() for j, row in by_judge.items() if row.link_hash and emails.get(j)}
-    found = outbox.states(list(keys.values()))
+    found = outbox.states(list(keys.values()), mail)
     states: dict[str, dict[str, str]] = {stage: {} for stage in rows}
     for (stage, j), key in keys.items():
         if key in found:
@@ -491,23 +495,23 @@ class JudgeSession:
 
 
 def valid_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-               now: datetime) -> tuple[str, str, Link, StageWindow]:
+               now: datetime, *, stages: StageRepository) -> tuple[str, str, Link, StageWindow]:
     """(judge id, stage, current link row, stage window) of a link that may open a session now; else 401."""
     claims = read_link(cfg, link_token)
     judge_id, stage = claims["j"], claims["s"]
     link, row = judging.link_and_stage(judge_id, stage, comp.id)
     if link is None or link.link_hash != token_hash(claims["r"]):
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
-    window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[stage]
+    window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp, stages)[stage]
     if window.status(now) == "closed":
         raise Unauthenticated(f"{window.name}已截止，评分链接已过期")
     return judge_id, stage, link, window
 
 
 def open_judge_session(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-                       now: datetime) -> JudgeSession:
+                       now: datetime, *, stages: StageRepository) -> JudgeSession:
     """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
-    judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now)
+    judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now, stages=stages)
     ts = now.timestamp()
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{comp.id}.{judge_id}.{stage}.{new_token()}"   # the session names its competition

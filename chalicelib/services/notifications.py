@@ -12,18 +12,20 @@ doubled schedule sends nothing twice:
 
 `registered` and `submitted` are called from the account and case services after the write succeeded.
 They never raise: a unit's account or submission must stand even when mail is down (the failure is logged
-and the mail log row says "failed"). They build their adapters lazily from bootstrap (tests replace
-`ports_and_competition`, and may pass the mail log as `mail`).
+and the mail log row says "failed"). Their caller gives them a `Mailing`: the mail port, built when first used
+inside the send (a port that cannot be built is a mail not sent, not a failed request), the competition and the
+mail log.
 
 The mail log is the `MailRepository` (services/repositories.py) and the cases the `CaseRepository`, both given
-by the caller: the schedules and the console pass the process's (bootstrap), service tests the in-memory twins.
+by the caller: the handlers and the schedules pass the process's (bootstrap), service tests the in-memory twins.
 """
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..domain import case_record
 from ..domain.account_record import Account
@@ -32,7 +34,7 @@ from ..domain.mail_record import MailRecord
 from ..domain.readable import when
 from ..mail import outbox
 from . import stages as stage_service
-from .repositories import CaseRepository, JudgingRepository, MailRepository
+from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository
 
 log = logging.getLogger("saiping")
 REMINDER_DAYS = (3, 1)
@@ -41,9 +43,14 @@ FEEDBACK_GRACE = timedelta(hours=2)     # feedback saved in the coaching window'
 SCORED_STAGES: tuple[str, ...] = (StageId.TEXT_REVIEW, StageId.FINAL)
 
 
-def ports_and_competition() -> tuple[Any, Competition]:
-    from .. import bootstrap
-    return bootstrap.result_ports(), bootstrap.competition()
+@dataclass(frozen=True)
+class Mailing:
+    """What a service that mails after its own write is given (registration, a password reset or an invitation,
+    a submission receipt, a review decision): the mail port (results.Ports: transport, sender, site, the units'
+    accounts), built when the mail is made, the competition the mail speaks for, and the mail log."""
+    ports: Callable[[], Any]
+    competition: Competition
+    mail: MailRepository
 
 
 def _when(value: datetime | float | None) -> str:
@@ -55,47 +62,40 @@ def _common(comp: Competition, ports: Any) -> dict[str, Any]:
 
 
 def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float, mail: MailRepository | None = None) -> bool:
-    """Send once through the port; `mail`: the mail log (the process's when not given)."""
+          context: dict[str, Any], now: float, mail: MailRepository) -> bool:
+    """Send once through the port, logged in `mail`."""
     if not recipient:
         return False
     try:
         return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient,
-                                {**_common(comp, ports), **context}, now, _mail_log(mail)).sent
+                                {**_common(comp, ports), **context}, now, mail).sent
     except Exception:
         log.exception("%s mail to %s failed", kind, object_key)
         return False
 
 
 # -- after a unit's own actions (best effort) ---------------------------------------------------
-def _mail_log(mail: MailRepository | None) -> MailRepository:
-    if mail is not None:
-        return mail
-    from .repositories import mail_repository
-    return mail_repository()
-
-
-def registered(account: Account, now: float, mail: MailRepository | None = None) -> bool:
+def registered(account: Account, now: float, mailing: Mailing) -> bool:
     """The welcome mail, claimed and sent through the port (two calls: the account's request stays within
     its budget of three DynamoDB calls)."""
     try:
-        ports, comp = ports_and_competition()
+        ports, comp = mailing.ports(), mailing.competition
         return _send(ports, comp, "registration", account.id, account.email, {
             "unit": account.unit_name or "", "username": account.username, "contact": account.contact_name or ""},
-            now, mail)
+            now, mailing.mail)
     except Exception:
         log.exception("registration mail for %s not sent", account.username)
         return False
 
 
 def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at: float,
-            now: datetime) -> outbox.Prepared | None:
+            now: datetime, mailing: Mailing) -> outbox.Prepared | None:
     """The submission receipt, prepared for the submit's own transaction (services/cases.submit): the
     draft -> submitted change happens once, so it is the once-only key, and the request makes no call for
     mail but the send itself. The address comes from the session (no read). None when it cannot be made.
     `closes_at`: the end of the window the case was submitted in (a returned case's: its `resubmit_by`)."""
     try:
-        ports, _ = ports_and_competition()
+        ports = mailing.ports()
         body = case.body
         category = comp.category(body.get("category", ""))
         at = now.timestamp()
@@ -110,31 +110,30 @@ def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at
         return None
 
 
-def deliver(prepared: outbox.Prepared | None, mail: MailRepository | None = None) -> bool:
+def deliver(prepared: outbox.Prepared | None, mailing: Mailing) -> bool:
     if prepared is None:
         return False
     try:
-        ports, _ = ports_and_competition()
-        return outbox.deliver(ports.transport, prepared, _mail_log(mail))
+        return outbox.deliver(mailing.ports().transport, prepared, mailing.mail)
     except Exception:
         log.exception("submission receipt %s not sent", prepared.record.mail_key)
         return False
 
 
 # -- after an organiser's decision (best effort) ---------------------------------------------------
-def reviewed(comp: Competition, case: case_record.Case, now: float, mail: MailRepository | None = None) -> bool:
+def reviewed(comp: Competition, case: case_record.Case, now: float, mailing: Mailing) -> bool:
     """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
     Once per decision (the key holds the decision's time in milliseconds); never raises."""
     from ..domain.review import DECISIONS
     try:
-        ports, _ = ports_and_competition()
+        ports = mailing.ports()
         account = ports.accounts.get(case.owner_username)
         if account is None:
             return False
         return _send(ports, comp, "case_review", f"{case.id}@{int((case.reviewed_at or 0) * 1000)}", account.email, {
             "unit": account.unit_name or "", "title": case.title, "case_id": case.id,
             "decision": case.review_decision, "decision_name": DECISIONS[case.review_decision or ""],
-            "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now, mail)
+            "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now, mailing.mail)
     except Exception:
         log.exception("review mail for %s not sent", case.id)
         return False
@@ -142,10 +141,10 @@ def reviewed(comp: Competition, case: case_record.Case, now: float, mail: MailRe
 
 # -- the hourly schedule ------------------------------------------------------------------------
 def send_reminders(judging: JudgingRepository, comp: Competition, ports: Any, now: datetime, cases: CaseRepository,
-                   mail: MailRepository) -> dict[str, int]:
+                   mail: MailRepository, *, stages: StageRepository) -> dict[str, int]:
     """Deadline reminders (3 days and 1 day before submission closes), judge reminders (1 day before a
     scoring stage closes), coaching feedback notices. Safe to run at any rate: each mail goes once."""
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     counts = {"deadline_reminder": 0, "judge_reminder": 0, "feedback_available": 0}
     submission = windows[StageId.SUBMISSION]
     days = reminder_days(submission, now)

@@ -23,7 +23,7 @@ from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .attachments import PRESENTATION
-from .repositories import CaseRepository, Files, JudgingRepository
+from .repositories import CaseRepository, Files, JudgingRepository, StageRepository
 
 FINAL = StageId.FINAL
 
@@ -43,8 +43,9 @@ def _pending(case: Case) -> list[dict[str, Any]]:
     return [r for r in _presentations(case) if r["status"] != "verified"]
 
 
-def window_view(comp: Competition, status: str, now: datetime, windows: dict | None = None) -> dict[str, Any]:
-    windows = windows or stage_service.windows(comp)
+def window_view(comp: Competition, status: str, now: datetime, windows: dict | None = None, *,
+                stages: StageRepository) -> dict[str, Any]:
+    windows = windows or stage_service.windows(comp, stages)
     opens_at, closes_at = presentation_window(windows)
     kinds = presentation_kinds(comp.presentation_limits())
     return {"opens_at": format_time(opens_at), "closes_at": format_time(closes_at),
@@ -54,12 +55,13 @@ def window_view(comp: Competition, status: str, now: datetime, windows: dict | N
             "window_text": f"{when(opens_at)} 至 {when(closes_at)}"}
 
 
-def _target(cases: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> case_service.Editable:
+def _target(cases: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
+            stages: StageRepository) -> case_service.Editable:
     """The case if its unit may upload its presentation now; the write's condition: the final not opened."""
     if principal.role != "unit":
         raise Forbidden("只有参赛单位帐号可以上传展示材料")
     case = case_service.get(cases, principal, case_id)
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     if not presentation_open(case.status, windows, now):
         opens_at, closes_at = presentation_window(windows)
         if case.status != "advanced":
@@ -70,12 +72,12 @@ def _target(cases: CaseRepository, comp: Competition, principal: Principal, case
 
 
 def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str, raw: Any,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"),
                        presentation_kinds(comp.presentation_limits()))
-    target = _target(cases, comp, principal, case_id, now)
+    target = _target(cases, comp, principal, case_id, now, stages=stages)
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
         cases.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
                                 "presentation.replace")
@@ -84,9 +86,10 @@ def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files:
     return {"presentation_id": answer.pop("attachment_id"), **answer}
 
 
-def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime) -> dict[str, Any]:
+def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime, *,
+            stages: StageRepository) -> dict[str, Any]:
     """Verify the uploaded file; once it passes, it replaces the case's earlier presentation."""
-    target = _target(cases, comp, principal, case_id, now)
+    target = _target(cases, comp, principal, case_id, now, stages=stages)
     pending = _pending(target.case)
     if not pending:
         found = current(target.case)
@@ -132,8 +135,8 @@ def judge_download(judging: JudgingRepository, cases: CaseRepository, comp: Comp
     return _download(cfg, files, case)
 
 
-def state(comp: Competition, case: Case, now: datetime) -> dict[str, Any]:
+def state(comp: Competition, case: Case, now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     """What the unit's case page shows: the current file and whether it may upload now."""
     found = current(case)
-    return {**window_view(comp, case.status, now), "current": view(found) if found else None,
+    return {**window_view(comp, case.status, now, stages=stages), "current": view(found) if found else None,
             "shown": case.status in ("advanced", "awarded", "not_awarded") or found is not None}

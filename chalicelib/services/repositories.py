@@ -93,8 +93,9 @@ class CaseRepository(Protocol):
         ...
 
     def set_status(self, case: Case, status: str, stage_key: StageKey | None, actor: str, now: float,
-                   submitted_at: float | None = None, also: Sequence[Any] = ()) -> Case:
-        """The case's new status, on the case as read; `also`: records written in the same transaction."""
+                   submitted_at: float | None = None, also: Sequence[MailRecord] = ()) -> Case:
+        """The case's new status, on the case as read; `also`: mail-log rows written in the same transaction
+        (a submission receipt, made by mail/outbox.prepare)."""
         ...
 
     def put_attachment(self, case: Case, record: dict[str, Any], stage_key: StageKey | None, actor: str,
@@ -185,18 +186,6 @@ class CertificateRepository(Protocol):
         ...
 
     def get(self, code: str) -> Certificate | None: ...
-
-
-def certificate_repository() -> CertificateRepository:
-    """The process's certificate codes, for the services whose handlers do not pass them in yet (results)."""
-    from .. import bootstrap
-    return bootstrap.deps().certificates
-
-
-def case_repository() -> CaseRepository:
-    """The process's case repository, for the services whose handlers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.case_repository()
 
 
 # -- the accounts table (accounts, uniqueness keys, throttles, tokens, tickets, sessions) -----------------
@@ -298,12 +287,6 @@ class AccountRepository(Protocol):
     def mark_session_mfa(self, token_hash: str) -> None: ...
 
 
-def account_repository() -> AccountRepository:
-    """The process's account repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().accounts
-
-
 # -- judges, assignments, links and judge sessions (the judges, assignments, links and sessions tables) ----------
 class JudgingRepository(Protocol):
     """Judges, their slots (one per judge, case and stage: created when assigned, filled when scored), their
@@ -363,7 +346,7 @@ class JudgingRepository(Protocol):
         stage is open (StageClosed) and the slot is still there and not recused (NotFound)."""
         ...
 
-    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any],
+    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord],
                   stage: str, actor: str, now: float, action: str = "link.issue") -> None:
         """New links in force (judge id, seed, link hash), each with its audit row and its invitation's mail
         record (`mails` by judge id, written as given)."""
@@ -479,24 +462,6 @@ class ShowcaseRepository(Protocol):
     def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> Case: ...
 
 
-def stage_repository() -> StageRepository:
-    """The process's stage repository, for the services whose handlers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().stages
-
-
-def result_repository() -> ResultRepository:
-    """The process's result repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().results
-
-
-def final_repository() -> FinalRepository:
-    """The process's final repository, for the services whose callers do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.deps().final
-
-
 # -- the mail log (table mail_log) ------------------------------------------------------------------------
 class MailRepository(Protocol):
     """The mail log: one row per (kind, object, recipient), the once-only key of every mail. A claim that is
@@ -546,12 +511,6 @@ class MailRepository(Protocol):
         """The mail "dropped", out of the queue: only while it is queued and unclaimed (else False), or
         `claimed`: the caller's own claim."""
         ...
-
-
-def mail_repository() -> MailRepository:
-    """The process's mail log, for the callers that do not pass one in yet."""
-    from .. import bootstrap
-    return bootstrap.mail_repository()
 
 
 # -- the competitions table (竞赛届次: store/competitions.py, store/memory_competitions.py) ---------------------

@@ -30,8 +30,8 @@ from ..domain.result_record import RankedCase, Ranking
 from ..domain.stage_record import EarlierStageOpen
 from . import stages as stage_service
 from .repositories import (
-    AccountRepository, CaseRepository, JudgingRepository, ResultRepository, StageRepository, case_repository,
-    result_repository, stage_repository,
+    AccountRepository, CaseRepository, CertificateRepository, JudgingRepository, MailRepository, ResultRepository,
+    StageRepository,
 )
 
 log = logging.getLogger("saiping")
@@ -119,14 +119,13 @@ def compute(judging: JudgingRepository, comp: Competition, stage: str, category:
 def ranking(judging: JudgingRepository, comp: Competition, stage: str, cases: dict[str, list[RankedCase]] | None = None,
             scores: dict[str, dict[str, list[ranking_rules.JudgeScore]]] | None = None,
             extra: dict[str, dict[str, int]] | None = None, *,
-            results: ResultRepository | None = None) -> dict[str, Any]:
+            results: ResultRepository) -> dict[str, Any]:
     """Stored rankings of a closed stage; a live (provisional) one while it runs. Each entry carries
     the case's provincial recommendation mark (省赛推荐), which the organiser sets after the final.
     `cases`, `scores` and `extra` (by category), when given, are what ranking_with_fairness read once for
     both. `extra_scores`: how many of a case's scores come from extra judges near the cut (0 in rankings
-    stored before extra judges existed). `results`: the repository (the process's when not given yet)."""
+    stored before extra judges existed)."""
     stage = parse_stage(stage, RANKED_STAGES, "只有文本评审（text_review）和综合评选（final）有排名")
-    results = results or result_repository()
     row, rankings = results.stage_and_rankings(comp.id, stage, comp.category_ids)
     window = stage_service.windows_from_rows(comp, [row] if row is not None else [])[stage]
     if cases is None:   # a closed stage's stored rankings need only the cases' 省赛 marks
@@ -226,7 +225,7 @@ def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: Stage
 
 
 def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
-                     ports: Ports, now: datetime) -> list[str]:
+                     ports: Ports, now: datetime, *, mail: MailRepository) -> list[str]:
     """The scheduled engine: close every ranked stage whose window has passed (idempotent).
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
@@ -249,7 +248,7 @@ def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: 
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
             _decide(judging, cases, results, comp, ports, stage, "system:schedule", now)
     if not windows[StageId.TEXT_REVIEW].settled:
-        notify_results(cases, results, comp, ports, now.timestamp())
+        notify_results(cases, results, comp, ports, now.timestamp(), mail=mail)
     _settle(stages, results, comp)
     return closed
 
@@ -301,7 +300,7 @@ def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: Res
 
 
 def notify_results(cases: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, now: float,
-                   budget_seconds: float = 240.0) -> int:
+                   budget_seconds: float = 240.0, *, mail: MailRepository) -> int:
     """Mail each unit whether its case advanced, for text-review rankings not yet fully notified.
 
     Runs from the 5-minute schedule, not inside the close request: a competition's hundreds of mails
@@ -324,7 +323,7 @@ def notify_results(cases: CaseRepository, results: ResultRepository, comp: Compe
             kind = "advance" if entry["advanced"] else "not_advance"
             outcome = _send(ports, comp, kind, entry["case_id"], emails.get(owners.get(entry["case_id"], "")), {
                 "competition": comp.short_name, "title": entry["title"], "unit": entry["unit"],
-                "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now)
+                "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}, now, mail)
             sent += outcome.sent
             failed += outcome.reason == "failed"
         if not failed:   # a failed mail is tried by the next run again (outbox.MAX_ATTEMPTS calls in all)
@@ -333,27 +332,29 @@ def notify_results(cases: CaseRepository, results: ResultRepository, comp: Compe
 
 
 def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float) -> outbox.Outcome:
+          context: dict[str, Any], now: float, mail: MailRepository) -> outbox.Outcome:
     if not recipient:
         return outbox.Outcome(False, "no_recipient")
     try:
-        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient, context, now)
+        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient, context, now,
+                                mail)
     except Exception:
         log.exception("%s mail failed", kind)
         return outbox.Outcome(False, "failed")
 
 
-def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: float) -> dict[str, int]:
+def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: float, *,
+                    codes: CertificateRepository, mail: MailRepository) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
     from . import certificates
     emails = {a.id: a.email for a in ports.accounts.list_units()}
     sent = skipped = 0
     awarded = [c for c in cases.list_for_competition(comp.id) if c.status == "awarded"]
     issued = {a.case_id: a for a in certificates.awards(comp, ports.signing_key, awarded)}
-    certificates.record(comp, issued.values(), now)   # the mail's /verify/<code> link must confirm at once
+    certificates.record(comp, issued.values(), now, codes)   # the mail's /verify/<code> link must confirm at once
     for case in awarded:
         outcome = _send(ports, comp, "award", case.id, emails.get(case.owner_id),
-                        _award_context(comp, ports, issued.get(case.id)), now)
+                        _award_context(comp, ports, issued.get(case.id)), now, mail)
         sent, skipped = (sent + 1, skipped) if outcome.sent else (sent, skipped + 1)
     return {"sent": sent, "skipped": skipped}
 
@@ -367,7 +368,8 @@ def _award_context(comp: Competition, ports: Ports, award: Any) -> dict[str, Any
             "site_url": ports.site_url, "hosts": "、".join(comp.hosts)}
 
 
-def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -> dict[str, Any]:
+def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports, *,
+                       mail: MailRepository) -> dict[str, Any]:
     """What 发送获奖通知 would do now, sending and writing nothing: the awarded cases, how many mails would go,
     how many would be skipped (mailed already, or the unit has no valid address), and the first mail that
     would go (else the first awarded case's), rendered as its unit gets it."""
@@ -377,7 +379,8 @@ def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -
     ordered = certificates.awards(comp, ports.signing_key, awarded)     # category, then prize order
     recipients = {c.id: emails.get(c.owner_id) or "" for c in awarded}
     reachable = [c.id for c in awarded if EMAIL.match(recipients[c.id])]
-    mailed = {case_id for case_id, _ in outbox.would_skip(comp.id, "award", [(c, recipients[c]) for c in reachable])}
+    mailed = {case_id for case_id, _ in outbox.would_skip(comp.id, "award", [(c, recipients[c]) for c in reachable],
+                                                          mail)}
     going = [a for a in ordered if a.case_id in reachable and a.case_id not in mailed]
     shown = going[0] if going else (ordered[0] if ordered else None)
     preview = None
@@ -391,15 +394,14 @@ def award_mail_preview(cases: CaseRepository, comp: Competition, ports: Ports) -
 
 
 # -- honors and organisation award ----------------------------------------------------------
-def honors(comp: Competition, *, cases: CaseRepository | None = None, stages: StageRepository | None = None,
-           results: ResultRepository | None = None) -> dict[str, Any]:
-    """The honor nominations of the final's leaders; the repositories: the process's when not given yet."""
-    results = results or result_repository()
-    window = stage_service.windows(comp, stages or stage_repository())[StageId.FINAL]
+def honors(comp: Competition, *, cases: CaseRepository, stages: StageRepository,
+           results: ResultRepository) -> dict[str, Any]:
+    """The honor nominations of the final's leaders."""
+    window = stage_service.windows(comp, stages)[StageId.FINAL]
     if not window.closed:
         raise Conflict("综合评选结束（关闭）后才能生成荣誉提名")
     candidates = []
-    finalists = _cases_of(cases or case_repository(), comp, StageId.FINAL)   # one Query for every category's leaders
+    finalists = _cases_of(cases, comp, StageId.FINAL)   # one Query for every category's leaders
     bodies = {c.id: c.body for group in finalists.values() for c in group}
     for category in comp.category_ids:
         stored = results.get_ranking(comp.id, StageId.FINAL, category)
@@ -425,13 +427,12 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def organisation_awards(comp: Competition, cases: CaseRepository | None = None) -> dict[str, Any]:
-    """Per recommending unit, best first, with the weights used and a suggested shortlist; `cases`: the
-    repository (the process's when not given yet)."""
+def organisation_awards(comp: Competition, cases: CaseRepository) -> dict[str, Any]:
+    """Per recommending unit, best first, with the weights used and a suggested shortlist."""
     weights = award_rules.AwardWeights.from_config(comp.raw)
     units = award_rules.tally_units(
         (award_rules.UnitCase(c.body.get("recommending_unit", "").strip() or "（未填写推荐单位）",
-                              c.status, c.prize) for c in (cases or case_repository()).list_for_competition(comp.id)),
+                              c.status, c.prize) for c in cases.list_for_competition(comp.id)),
         weights)
     top_n = int(comp.raw.get("organisation_award", {}).get("suggest", 10))
     return {"units": [u.to_dict() for u in units], "weights": asdict(weights),

@@ -9,7 +9,7 @@ makes them, services/judging.CASES_FOR_STAGE).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import review as rules
 from ..domain.cases import STATUS_NAMES
@@ -19,7 +19,10 @@ from ..domain.readable import when
 from ..domain.case_record import Case
 from . import stages as stage_service
 from .accounts import Principal
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, StageRepository
+
+if TYPE_CHECKING:
+    from .notifications import Mailing
 
 LISTED = ("submitted", "returned", "rejected")   # the console's list: what 审核 decides on or decided
 
@@ -33,7 +36,7 @@ def window_of(windows: dict[str, StageWindow], now: datetime) -> dict[str, Any]:
 
 
 def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, principal: Principal, case_id: str,
-           raw: Any, now: datetime) -> Case:
+           raw: Any, now: datetime, *, mailing: Mailing) -> Case:
     case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION, StageId.TEXT_REVIEW))
     if case is None or case.competition_id != comp.id:
         raise NotFound("没有找到这个案例")
@@ -46,7 +49,7 @@ def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, 
                        decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
                        now.timestamp())
     from . import notifications
-    notifications.reviewed(comp, case, now.timestamp())
+    notifications.reviewed(comp, case, now.timestamp(), mailing)
     return case
 
 
@@ -73,10 +76,10 @@ def _check_not_assigned(judging: JudgingRepository, case: Case) -> None:
 
 # -- the console's list ----------------------------------------------------------------------------
 def review_list(comp: Competition, now: datetime, flags: dict[str, list[dict[str, Any]]],
-                cases: list[Case]) -> dict[str, Any]:
+                cases: list[Case], *, stages: StageRepository) -> dict[str, Any]:
     """The cases 审核 is about (of the competition's `cases`, one Query by competition), by category, each with
     its review state and its originality matches (`flags`: case id -> matches, from services/originality.report)."""
-    windows = stage_service.windows(comp)
+    windows = stage_service.windows(comp, stages)
     rows: dict[str, list[dict[str, Any]]] = {c.id: [] for c in comp.categories}
     counts = dict.fromkeys(rules.STATES, 0)
     for case in cases:

@@ -19,7 +19,7 @@ from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
 from .judging import judge_session_parts, slot_view
-from .repositories import CaseRepository, JudgingRepository
+from .repositories import CaseRepository, JudgingRepository, StageRepository
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,19 @@ def my_cases(judging: JudgingRepository, judge: JudgePrincipal) -> dict[str, Any
 
 
 def _slot(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal,
-          case_id: str) -> tuple[Assignment, StageWindow]:
+          case_id: str, *, stages: StageRepository) -> tuple[Assignment, StageWindow]:
     slot, row = judging.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if slot is None or slot.recused:
         raise NotFound("这个案例没有分配给您")
-    window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp)[judge.stage]
+    window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp, stages)[judge.stage]
     return slot, window
 
 
 def judge_case(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
-               case_id: str, download_url):
+               case_id: str, download_url, *, stages: StageRepository):
     """(the case as a judge reads it, their slot, the stage window): the text, verified attachments with
     short-lived links, their own score and feedback."""
-    slot, window = _slot(judging, comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     case = cases.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
@@ -82,8 +82,8 @@ def judge_case(judging: JudgingRepository, cases: CaseRepository, comp: Competit
 
 
 def case_for_judge(judging: JudgingRepository, cases: CaseRepository, comp: Competition, judge: JudgePrincipal,
-                   case_id: str, download_url) -> dict[str, Any]:
-    return judge_case(judging, cases, comp, judge, case_id, download_url)[0]
+                   case_id: str, download_url, *, stages: StageRepository) -> dict[str, Any]:
+    return judge_case(judging, cases, comp, judge, case_id, download_url, stages=stages)[0]
 
 
 def score_view(slot: Assignment) -> dict[str, Any] | None:
@@ -95,10 +95,10 @@ def score_view(slot: Assignment) -> dict[str, Any] | None:
 
 
 def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-               now: float) -> dict[str, Any]:
+               now: float, *, stages: StageRepository) -> dict[str, Any]:
     if is_coaching(judge.stage):
         raise Forbidden(f"{comp.round_name(judge.stage)}阶段不打分，请填写辅导意见")
-    slot, window = _slot(judging, comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     category = comp.category(slot.category)
     if category is None:                  # the case's category has since left the competition's settings
         raise Conflict("该案例的类别已不在本届比赛的设置中，暂不能评分，请联系组委会")
@@ -114,10 +114,10 @@ def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrinci
 
 
 def save_feedback(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-                  now: float) -> dict[str, Any]:
+                  now: float, *, stages: StageRepository) -> dict[str, Any]:
     if not is_coaching(judge.stage):
         raise Forbidden("辅导意见只在专家辅导和赛前辅导阶段填写，本阶段请评分")
-    slot, window = _slot(judging, comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     points = parse_points(raw, "points", "辅导意见")
     if not window.is_open(_dt(now)):
         raise StageClosed(f"{window.name}未开放或已截止")
@@ -128,10 +128,10 @@ def save_feedback(judging: JudgingRepository, comp: Competition, judge: JudgePri
 
 
 def check_recusal(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-                  now: float) -> tuple[Assignment, str]:
+                  now: float, *, stages: StageRepository) -> tuple[Assignment, str]:
     """(the slot, the reason) of a recusal that would be accepted now; nothing is written (the page's
     confirm step shows it before the judge confirms)."""
-    slot, window = _slot(judging, comp, judge, case_id)
+    slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     reason = raw.get("reason") if isinstance(raw, dict) else None
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid("请说明回避理由（不超过 500 字）", {"reason": "请填写回避理由"})
@@ -141,8 +141,8 @@ def check_recusal(judging: JudgingRepository, comp: Competition, judge: JudgePri
 
 
 def recuse(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-           now: float) -> dict[str, Any]:
-    slot, reason = check_recusal(judging, comp, judge, case_id, raw, now)
+           now: float, *, stages: StageRepository) -> dict[str, Any]:
+    slot, reason = check_recusal(judging, comp, judge, case_id, raw, now, stages=stages)
     judging.write_slot(slot, {"recused": True, "recusal_reason": reason},
                        comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason)
     return {"case_id": case_id, "recused": True}

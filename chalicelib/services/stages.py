@@ -12,7 +12,7 @@ from ..domain.competition import (
 from ..domain.errors import Conflict, Invalid, StageClosed
 from ..domain.case_record import Case
 from ..domain.judging_record import Assignment
-from .repositories import CaseRepository, JudgingRepository, StageRepository, stage_repository
+from .repositories import CaseRepository, JudgingRepository, StageRepository
 
 
 def _dt(epoch: float) -> datetime:
@@ -31,9 +31,9 @@ def windows_from_rows(comp: Competition, rows: Sequence[Any]) -> dict[str, Stage
     return {sid: by_id[sid] for sid in STAGE_ORDER}
 
 
-def windows(comp: Competition, stages: StageRepository | None = None) -> dict[str, StageWindow]:
-    """Every stage's window (one Query); `stages`: the repository (the process's when not given yet)."""
-    return windows_from_rows(comp, (stages or stage_repository()).all_for(comp.id))
+def windows(comp: Competition, stages: StageRepository) -> dict[str, StageWindow]:
+    """Every stage's window (one Query)."""
+    return windows_from_rows(comp, stages.all_for(comp.id))
 
 
 def stage_view(window: StageWindow, now: datetime) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from typing import Any, Iterator, Sequence
 
 from ..domain import case_record
 from ..domain.case_record import category_key, frozen_map
+from ..domain.mail_record import MailRecord
 from ..domain.competition import StageId
 from ..domain.errors import StageClosed, VersionConflict, Conflict
 from . import audit, db, stages
+from .mail import save_in as save_mail
 from .models import Case, CaseVersion, Stage
 
 __all__ = ["CaseRepository", "attachments_of", "category_key", "get", "get_version", "get_with_stages",
@@ -206,7 +208,8 @@ class CaseRepository:
                        awarded_body=(case.awarded_body or case.body) if recommended else case.awarded_body)
 
     def set_status(self, case: case_record.Case, status: str, stage_key: tuple[str, ...] | None, actor: str,
-                   now: float, submitted_at: float | None = None, also: Sequence[Any] = ()) -> case_record.Case:
+                   now: float, submitted_at: float | None = None,
+                   also: Sequence[MailRecord] = ()) -> case_record.Case:
         actions = [Case.status.set(status), Case.updated_at.set(now)]
         if submitted_at is not None:
             actions.append(Case.submitted_at.set(submitted_at))
@@ -214,8 +217,8 @@ class CaseRepository:
         def build(t):
             t.update(Case(case.id), actions=actions, condition=_own_window(case, now, _as_read(case)), label="case")
             t.save(audit.entry(f"case#{case.id}", actor, f"case.{status}", now, before=case.status, after=status))
-            for item in also:
-                t.save(item)
+            for mail in also:
+                save_mail(t, mail)
         _write(stage_key, now, build)
         return replace(case, status=status, updated_at=now,
                        submitted_at=submitted_at if submitted_at is not None else case.submitted_at)

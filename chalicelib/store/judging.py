@@ -14,8 +14,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..domain import judging_record as record
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
+from ..domain.mail_record import MailRecord
 from ..domain.stage_record import StageRow
 from . import audit, db, keys, stages
+from .mail import save_in as save_mail
 from .models import Assignment, Judge, Link, Session, Stage
 
 
@@ -165,8 +167,8 @@ def write_slot(slot: Assignment, actions: list, competition_id: str, actor: str,
 TRANSACTION_ITEMS = 100   # DynamoDB's limit of one TransactWriteItems
 
 
-def set_links(competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str, now: float,
-              action: str = "link.issue") -> None:
+def set_links(competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str,
+              actor: str, now: float, action: str = "link.issue") -> None:
     """New current links (judge id, seed, link hash) for many judges: each judge's Link row, audit row and the
     log row of their invitation mail (`mails` by judge id) together, in transactions of up to 100 items."""
     batch: list[tuple[str, str, str]] = []
@@ -182,15 +184,15 @@ def set_links(competition_id: str, links: list[tuple[str, str, str]], mails: Map
         _write_links(competition_id, batch, mails, stage, actor, now, action)
 
 
-def _write_links(competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any], stage: str, actor: str,
-                 now: float, action: str) -> None:
+def _write_links(competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord], stage: str,
+                 actor: str, now: float, action: str) -> None:
     with db.transaction() as t:
         for judge_id, seed, link_hash in links:
             t.save(Link(keys.link(competition_id, judge_id, stage), link_hash=link_hash, link_id=seed,
                         issued_at=now))
             t.save(audit.entry(keys.judge_audit(competition_id, judge_id), actor, action, now, detail={"stage": stage}))
             if judge_id in mails:   # a new link's mail key is new: the row needs no claim
-                t.save(mails[judge_id])
+                save_mail(t, mails[judge_id])
 
 
 def revoke_link(competition_id: str, judge_id: str, stage: str, actor: str, now: float) -> bool:
@@ -397,7 +399,7 @@ class JudgingRepository:
         return replace(slot, **values)
 
     # links and judge sessions
-    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any],
+    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord],
                   stage: str, actor: str, now: float, action: str = "link.issue") -> None:
         set_links(competition_id, links, mails, stage, actor, now, action)
 

@@ -4,10 +4,12 @@
 and writes the domain `MailRecord` (domain/mail_record.py). A claim is one conditional UpdateItem (the row is
 created, or a failed one with attempts left is taken back, counting the attempt); a refused claim is an answer
 (None), not an error. The rows that ride in another table's transaction (a submission receipt, a queued
-invitation) are built by mail/outbox.py as PynamoDB rows and saved there.
+invitation) are domain records made by mail/outbox.py; the store repository that runs that transaction writes
+them with `save_in` (store/cases.py, store/judging.py).
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Sequence
 
 from pynamodb.exceptions import UpdateError
@@ -25,6 +27,18 @@ def _domain(row: MailRecord) -> mail_record.MailRecord:
         error=row.error, attempts=_int(row.attempts), sent_at=_number(row.sent_at),
         bounced_at=_number(row.bounced_at), queued_for=row.queued_for, ref=row.ref,
         claimed_at=_number(row.claimed_at))
+
+
+def _row(record: mail_record.MailRecord) -> MailRecord:
+    """The row of a domain record; unset fields stay absent (the sparse indexes see only what is set)."""
+    values = {name: value for name, value in asdict(record).items() if value is not None and name != "mail_key"}
+    return MailRecord(record.mail_key, **values)
+
+
+def save_in(transaction: Any, record: mail_record.MailRecord) -> None:
+    """Write a mail-log row in another table's transaction (store/db.transaction): a submission receipt with
+    the submit, a queued invitation with its link. The key is a new object's, so the row needs no claim."""
+    transaction.save(_row(record))
 
 
 def _number(value: Any) -> float | None:

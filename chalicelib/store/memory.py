@@ -16,6 +16,7 @@ from ..domain import case_record
 from ..domain.case_record import Case, EarlierVersion, category_key, frozen_map
 from ..domain.competition import StageId
 from ..domain.errors import StageClosed, VersionConflict
+from ..domain.mail_record import MailRecord
 from ..domain.stage_record import StageRow
 
 
@@ -26,6 +27,7 @@ class MemoryTables:
     def __init__(self) -> None:
         self.stages: dict[tuple[str, str], StageRow] = {}
         self.audit: list[tuple[str, str, str]] = []     # (entity, actor, action)
+        self.mail: dict[str, MailRecord] = {}           # the mail log: rows written in another table's write too
 
 
 class InMemoryCaseRepository:
@@ -35,7 +37,7 @@ class InMemoryCaseRepository:
         self.versions: dict[tuple[str, int], EarlierVersion] = {}
         self.stages = self.tables.stages
         self.audit = self.tables.audit
-        self.also: list[Any] = []
+        self.also: list[MailRecord] = []
 
     # -- what a test sets up -----------------------------------------------------------------------
     def set_stage(self, competition_id: str, stage_id: str, opens_at: float, closes_at: float,
@@ -130,7 +132,7 @@ class InMemoryCaseRepository:
         return saved
 
     def set_status(self, case: Case, status: str, stage_key: tuple[str, ...] | None, actor: str, now: float,
-                   submitted_at: float | None = None, also: Sequence[Any] = ()) -> Case:
+                   submitted_at: float | None = None, also: Sequence[MailRecord] = ()) -> Case:
         self._check_stage(stage_key, now)
         stored = self._current(case, now)
         saved = replace(stored, status=status, updated_at=now,
@@ -138,6 +140,7 @@ class InMemoryCaseRepository:
         self.cases[case.id] = saved
         self.audit.append((f"case#{case.id}", actor, f"case.{status}"))
         self.also.extend(also)
+        self.tables.mail.update((m.mail_key, m) for m in also)
         return saved
 
     def put_attachment(self, case: Case, record: dict[str, Any], stage_key: tuple[str, ...] | None, actor: str,

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..domain import judging_record as record
 from ..domain.errors import Conflict, Invalid, NotFound, StageClosed
 from ..domain.judging_record import Assignment, Judge, JudgeSession, Link
+from ..domain.mail_record import MailRecord
 from ..domain.stage_record import StageRow
 from . import keys
 from .memory import MemoryTables
@@ -28,7 +29,7 @@ class InMemoryJudgingRepository:
         self.slots: dict[tuple[str, str, str, str], Assignment] = {}  # (competition, stage, judge id, case id)
         self.links: dict[tuple[str, str, str], Link] = {}             # (competition, judge id, stage)
         self.sessions: dict[str, JudgeSession] = {}
-        self.mails: list[Any] = []
+        self.mails: list[MailRecord] = []
 
     @property
     def audit(self) -> list[tuple[str, str, str]]:
@@ -144,7 +145,7 @@ class InMemoryJudgingRepository:
         return saved
 
     # -- links and judge sessions --------------------------------------------------------------------
-    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, Any],
+    def set_links(self, competition_id: str, links: list[tuple[str, str, str]], mails: Mapping[str, MailRecord],
                   stage: str, actor: str, now: float, action: str = "link.issue") -> None:
         for judge_id, seed, link_hash in links:
             self.links[(competition_id, judge_id, stage)] = Link(judge_id, stage, now, link_hash=link_hash,
@@ -152,6 +153,7 @@ class InMemoryJudgingRepository:
             self.audit.append((keys.judge_audit(competition_id, judge_id), actor, action))
             if judge_id in mails:
                 self.mails.append(mails[judge_id])
+                self.tables.mail[mails[judge_id].mail_key] = mails[judge_id]
 
     def revoke_link(self, competition_id: str, judge_id: str, stage: str, actor: str, now: float) -> bool:
         link = self.links.get((competition_id, judge_id, stage))

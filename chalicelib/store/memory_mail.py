@@ -2,7 +2,9 @@
 
 It keeps what the repository's conditional writes check: a mail is claimed once (a failed one again while it
 has attempts left), a queued one only while it is queued, and dropping a queued one only while nobody has
-claimed it. Its writes neither check a stage window nor write audit rows, so it needs no MemoryTables.
+claimed it. Its writes neither check a stage window nor write audit rows; its rows are the shared
+`MemoryTables.mail`, where the case and judging twins put the rows that ride in their writes (a submission
+receipt, a queued invitation), as the DynamoDB repositories write them in their transactions.
 tests/integration/test_mail_repository_contract.py runs the same tests against both.
 """
 from __future__ import annotations
@@ -11,11 +13,13 @@ from dataclasses import replace
 from typing import Sequence
 
 from ..domain.mail_record import MailRecord
+from .memory import MemoryTables
 
 
 class InMemoryMailRepository:
-    def __init__(self) -> None:
-        self.rows: dict[str, MailRecord] = {}
+    def __init__(self, tables: MemoryTables | None = None) -> None:
+        self.tables = tables or MemoryTables()
+        self.rows: dict[str, MailRecord] = self.tables.mail
 
     # -- what a test sets up -----------------------------------------------------------------------
     def put(self, record: MailRecord) -> None:

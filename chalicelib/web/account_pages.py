@@ -83,7 +83,7 @@ def reset_request() -> Response:
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
             accounts.request_reset(bootstrap.deps().accounts,
-                                   {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()))
+                                   {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()), mailing=bootstrap.mailing())
     except (Invalid, RateLimited) as e:
         return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
@@ -231,7 +231,7 @@ def invite() -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("username", "name", "email", "role")}
     try:
-        accounts.invite_organiser(bootstrap.deps().accounts, who, values, bootstrap.config(), bootstrap.now())
+        accounts.invite_organiser(bootstrap.deps().accounts, who, values, bootstrap.config(), bootstrap.now(), mailing=bootstrap.mailing())
     except (Invalid, Duplicate) as e:
         return _team_page(who, STATUS[e.code], values, e.fields, e.message)
     raise Redirect("/admin/team?done=invited")

@@ -102,7 +102,7 @@ def dashboard() -> Response:
     who = _admin()
     return console_page("dashboard.html", who, "dashboard",
                    data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now_dt(),
-                                          bootstrap.deps().accounts))
+                                          bootstrap.deps().accounts, stages=bootstrap.deps().stages))
 
 
 # -- cases ------------------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     form comes back with its errors beside that case's fields."""
     deps = bootstrap.deps()
     data = console.review(bootstrap.competition(), deps.cases, deps.archive, deps.originality, deps.competitions,
-                          bootstrap.now_dt())
+                          bootstrap.now_dt(), stages=deps.stages)
     errors = _review_field_errors(getattr(error, "fields", None) or {})
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
@@ -199,7 +199,7 @@ def review_case(case_id: str) -> Response:
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
         review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
-                      bootstrap.now_dt())
+                      bootstrap.now_dt(), mailing=bootstrap.mailing())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
@@ -292,7 +292,7 @@ def plan(stage_id: str) -> Response:
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
         done = judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                        stage_id, raw, who.actor, bootstrap.now_dt())
+                                        stage_id, raw, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     except (Invalid, Conflict) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, {"judges_per_case": typed})
     raise Redirect(f"/admin/assignments/{stage_id}?done=planned&new={done['new']}")
@@ -326,7 +326,7 @@ def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return console_page("links.html", who, "links", status,
-                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition()),
+                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition(), mail=bootstrap.deps().mail),
                         stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES, mail_states=MAIL_STATUS,
                         message=error.message if error else None)
 
@@ -343,7 +343,7 @@ def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = posted(ORGANISER)
     issued = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
-                                 who.actor, bootstrap.now_dt())
+                                 who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
@@ -355,7 +355,7 @@ def reissue_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     try:
         link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now_dt())
+                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     mail_queue.start()
@@ -369,7 +369,7 @@ def show_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     try:
         link = judging.show_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now())
+                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
     return _links_page(who, shown={"stage": stage_id, "kind": "shown", "links": [link]})
@@ -523,7 +523,7 @@ def extra_judges_near_cut(stage_id: str) -> Response:
     confirmed = one(form, "confirm") == "yes"
     try:
         found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now_dt(), stage, write=confirmed)
+                                              raw, who.actor, bootstrap.now_dt(), stage, write=confirmed, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
     except (Invalid, NotFound, StageClosed) as e:
         return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
     return _rankings_page(who, stage, extra=found, extra_asked=raw)
@@ -534,7 +534,7 @@ def extra_judges_near_cut(stage_id: str) -> Response:
 def honors() -> Response:
     who = _admin()
     try:
-        found = console.honors(bootstrap.competition(), bootstrap.deps().cases)
+        found = console.honors(bootstrap.competition(), bootstrap.deps().cases, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
     except Conflict as e:
         return console_page("honors.html", who, "honors", found=None, message=e.message)
     return console_page("honors.html", who, "honors", found=found)
@@ -547,7 +547,7 @@ def organisation_awards() -> Response:
 
 
 def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
-    found = console.organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists)
+    found = console.organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists, cases=bootstrap.deps().cases)
     return console_page("organisation_awards.html", who, "awards", status, found=found,
                    message=error.message if error else None)
 
@@ -558,7 +558,7 @@ def save_organisation_awards() -> Response:
     who, form = posted(ORGANISER)
     try:
         console.save_organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists,
-                                         form.get("units", []), who.actor, bootstrap.now())
+                                         form.get("units", []), who.actor, bootstrap.now(), cases=bootstrap.deps().cases)
     except Invalid as e:
         return _awards_page(who, 400, e)
     raise Redirect("/admin/organisation-awards?done=saved")
@@ -663,7 +663,7 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
-                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports()))
+                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports(), mail=bootstrap.deps().mail))
 
 
 @admin_pages.route("/admin/mail", methods=["GET"])
@@ -680,7 +680,7 @@ def award_mail() -> Response:
     if one(form, "confirm") != "yes":
         raise Redirect("/admin/mail?confirm=awards#award-confirm")
     result = results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                     bootstrap.now())
+                                     bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
     return _mail_page(who, result)
 
 
@@ -711,10 +711,10 @@ def qr_sheet(stage_id: str) -> Response:
     who, _ = posted(("organiser",))
     comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
     stage = _qr_stage(stage_id)
-    new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now)
+    new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now, stages=bootstrap.deps().stages)
     if new:
         mail_queue.start()
-    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now.timestamp())
+    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now.timestamp(), stages=bootstrap.deps().stages)
     judges = {j.judge_id: j for j in judging.list_judges(bootstrap.deps().judging, comp)}
     sheets = []
     for link in links:

@@ -54,7 +54,7 @@ def competition():
 @endpoint
 def register():
     cfg = bootstrap.config()
-    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now())
+    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now(), mailing=bootstrap.mailing())
     return 201, {"id": account.id, "username": account.username, "unit_name": account.unit_name, "role": "unit"}
 
 
@@ -81,7 +81,7 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt())
+    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt(), stages=bootstrap.deps().stages)
     return 201, cases.case_view(case)
 
 
@@ -133,7 +133,7 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt(), mailing=bootstrap.mailing()))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
@@ -191,7 +191,7 @@ def move_stage(stage_id):
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
     case = review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id,
-                         read_json(_request()), bootstrap.now_dt())
+                         read_json(_request()), bootstrap.now_dt(), mailing=bootstrap.mailing())
     return 200, cases.case_view(case)
 
 
@@ -228,7 +228,7 @@ def plan_assignments(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                         stage_id, raw, who.actor, bootstrap.now_dt())
+                                         stage_id, raw, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
 
 
 @api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
@@ -238,7 +238,7 @@ def add_extra_judges(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now_dt(), stage_id)
+                                              raw, who.actor, bootstrap.now_dt(), stage_id, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
@@ -271,7 +271,7 @@ def remove_assignment(stage_id, judge_id, case_id):
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
     links = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
-                                who.actor, bootstrap.now_dt())
+                                who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
                             "mail": link.mail} for link in links]}
@@ -282,7 +282,7 @@ def issue_links(stage_id):
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
     link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), judge_id,
-                                stage_id, who.actor, bootstrap.now_dt())
+                                stage_id, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
@@ -303,7 +303,7 @@ def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
     session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
-                                         bootstrap.now_dt())
+                                         bootstrap.now_dt(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
@@ -322,7 +322,7 @@ def judge_case(case_id):
     who = judge(_request())
     url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
     return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who,
-                                       case_id, url)
+                                       case_id, url, stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/score", methods=["PUT"])
@@ -330,7 +330,7 @@ def judge_case(case_id):
 def save_score(case_id):
     who = judge(_request())
     return 200, scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
-                                   read_json(_request()), bootstrap.now())
+                                   read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/feedback", methods=["PUT"])
@@ -338,7 +338,7 @@ def save_score(case_id):
 def save_feedback(case_id):
     who = judge(_request())
     return 200, scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
-                                      read_json(_request()), bootstrap.now())
+                                      read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/judge/cases/{case_id}/recuse", methods=["POST"])
@@ -346,7 +346,7 @@ def save_feedback(case_id):
 def recuse(case_id):
     who = judge(_request())
     return 200, scoring.recuse(bootstrap.deps().judging, bootstrap.competition(), who, case_id, read_json(_request()),
-                               bootstrap.now())
+                               bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/cases/{case_id}/feedback", methods=["GET"])
@@ -395,7 +395,7 @@ def organisation_awards():
 def award_mail():
     principal(_request(), ORGANISER)
     return 200, results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                         bootstrap.now())
+                                         bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
 
 
 @api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])

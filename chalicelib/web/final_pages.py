@@ -165,7 +165,7 @@ def final_cases_page(who: Any, notice: str | None) -> Response:
     """A final judge's /judge: the cases of each of the judge's categories in the drawn order, the case now
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
     comp, now = bootstrap.competition(), bootstrap.now_dt()
-    window = portal.stage_window(comp, who.stage)
+    window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
     listing = final_stage.judge_cases(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, who.judge_id)
     return judge_html("final_cases.html", bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
                  window_status=window.status(now), closes_at=format_time(window.closes_at))

@@ -72,7 +72,7 @@ judge_page = page_decorator(_judge_error, unauthenticated_to_login=False)
 def landing(token: str) -> Response:
     """Who and which stage; nothing is created or written (only the form's CSRF cookie is set)."""
     comp, now = bootstrap.competition(), bootstrap.now_dt()
-    preview = portal.preview_link(bootstrap.deps().judging, comp, bootstrap.config(), token, now)
+    preview = portal.preview_link(bootstrap.deps().judging, comp, bootstrap.config(), token, now, stages=bootstrap.deps().stages)
     csrf, set_cookies = anon_token()
     return judge_html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
@@ -86,7 +86,7 @@ def start() -> Response:
     form = anon_form()
     now = bootstrap.now_dt()
     session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                         one(form, "link"), now)
+                                         one(form, "link"), now, stages=bootstrap.deps().stages)
     end_previous_session()
     cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
     return redirect("/judge", [cookie])
@@ -125,7 +125,7 @@ def my_cases() -> Response:
     if who.stage == StageId.FINAL:   # the live final: the drawn order, the case now presenting on top
         return final_cases_page(who, done_notice(NOTICES))
     found = scoring.my_cases(bootstrap.deps().judging, who)["cases"]
-    window = portal.stage_window(bootstrap.competition(), who.stage)
+    window = portal.stage_window(bootstrap.competition(), who.stage, stages=bootstrap.deps().stages)
     now = bootstrap.now_dt()
     return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
@@ -143,7 +143,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
                values: dict[str, str] | None = None, comment: str | None = None, points: list[str] | None = None,
                reason: str = "", form: str = "") -> Response:
     comp = bootstrap.competition()
-    view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download)
+    view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download, stages=bootstrap.deps().stages)
     category = comp.category(view.get("category", ""))
     mine = view["my_score"] or {}
     if values is None:
@@ -224,7 +224,7 @@ def save_score(case_id: str) -> Response:
     comment = one(form, "comment")
     raw = {"criteria": {k: _number(v) for k, v in values.items() if _number(v) is not None}, "comment": comment}
     try:
-        scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id, raw, bootstrap.now())
+        scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id, raw, bootstrap.now(), stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, values=values, comment=comment, form="score")
     raise Redirect("/judge?done=saved")
@@ -238,7 +238,7 @@ def save_feedback(case_id: str) -> Response:
     points = [p for p in points if p]
     try:
         scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"points": points},
-                              bootstrap.now())
+                              bootstrap.now(), stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, points=points or [""], form="feedback")
     raise Redirect("/judge?done=feedback")
@@ -254,9 +254,9 @@ def recuse(case_id: str) -> Response:
     comp, now = bootstrap.competition(), bootstrap.now()
     try:
         if one(form, "confirm") != "yes":
-            slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now)
+            slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
             return judge_html("recuse_confirm.html", bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
-        scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now)
+        scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
     raise Redirect("/judge?done=recused")
@@ -269,7 +269,7 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
     who = _judge()
     presign = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
     view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id,
-                            presign)[0]
+                            presign, stages=bootstrap.deps().stages)[0]
     url = next((a["url"] for a in view["attachments"] if a["attachment_id"] == attachment_id), None)
     if url is None:
         raise PageError(404, "没有这个附件（或尚未完成上传）")

@@ -66,7 +66,7 @@ def create_case() -> Response:
     who, form = posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now_dt())
+        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now_dt(), stages=bootstrap.deps().stages)
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, one(form, "action"))
@@ -98,7 +98,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt(), mailing=bootstrap.mailing())
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
@@ -112,7 +112,7 @@ def case_status(case_id: str) -> Response:
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                 resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
-                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now_dt()),
+                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now_dt(), stages=bootstrap.deps().stages),
                 notice=done_notice(NOTICES))
 
 
@@ -124,7 +124,7 @@ def _outcome(who: Principal, case: Any) -> dict[str, Any]:
     return {"has_feedback": coached and bool(scoring.feedback_for_unit(
                 bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case.id)["feedback"]),
             "prize_name": certificates.prize_names(comp).get(case.prize or "") if case.status == "awarded" else None,
-            "certificate": certificates.available(comp, case)}
+            "certificate": certificates.available(comp, case, stages=bootstrap.deps().stages)}
 
 
 @unit_pages.route("/cases/{case_id}/certificate", methods=["GET"])
@@ -137,7 +137,7 @@ def case_certificate(case_id: str) -> Response:
     deps = bootstrap.deps()
     url = certificates.own_certificate_url(bootstrap.competition(), deps.cases, deps.certificates, who, case_id,
                                            deps.files, cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds,
-                                           bootstrap.now())
+                                           bootstrap.now(), stages=deps.stages)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **page_headers()})
 
 

@@ -317,10 +317,10 @@ def test_closing_a_stage_asks_first_and_then_stays_closed(clock, console):
     assert not_confirmed.headers["Location"] == "/admin/stages/text_review/close"
     from chalicelib import bootstrap
     from chalicelib.services import stages
-    assert not stages.windows(bootstrap.competition())["text_review"].closed
+    assert not stages.windows(bootstrap.competition(), bootstrap.deps().stages)["text_review"].closed
     closed = browser.post("/admin/stages/text_review/close", {"csrf_token": token, "confirm": "yes"})
     assert closed.headers["Location"] == "/admin/stages?done=closed"
-    assert stages.windows(bootstrap.competition())["text_review"].closed
+    assert stages.windows(bootstrap.competition(), bootstrap.deps().stages)["text_review"].closed
     page = text(browser.get("/admin/stages"))
     assert "本阶段已由主办单位关闭，时间不能再修改" in page and 'action="/admin/stages/text_review/window"' not in page
     again = browser.post("/admin/stages/text_review/window", {"csrf_token": token, "opens_at": "2023-06-10T00:00",

@@ -223,7 +223,7 @@ def save_award_list(units: list[str]) -> None:
     from chalicelib import bootstrap
     from chalicelib.services import console
     console.save_organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists, units,
-                                     "organiser:e2e", bootstrap.now())
+                                     "organiser:e2e", bootstrap.now(), cases=bootstrap.deps().cases)
 
 
 def delete_award_list() -> None:

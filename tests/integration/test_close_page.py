@@ -62,7 +62,7 @@ def test_the_text_review_close_page_lists_each_unscored_assignment_and_the_count
     assert browser.post("/admin/stages/text_review/close", {"confirm": "yes"}).status_code == 403   # no CSRF
     from chalicelib import bootstrap
     from chalicelib.services import stages
-    assert not stages.windows(bootstrap.competition())["text_review"].closed
+    assert not stages.windows(bootstrap.competition(), bootstrap.deps().stages)["text_review"].closed
 
 
 def test_the_coaching_close_page_lists_the_feedback_not_yet_given(api, client, clock):

@@ -797,13 +797,16 @@ def test_every_mail_has_clean_headers_an_escaped_html_part_and_a_literal_text_pa
 
 def test_a_recipient_with_a_line_break_is_never_sent():
     from chalicelib.mail.outbox import prepare, send_once
+    from chalicelib.store.memory_mail import InMemoryMailRepository
 
+    mail = InMemoryMailRepository()
     for recipient in ("a@example.org\r\nBcc: evil@example.org", "a@example.org\nBcc: evil@example.org",
                       "a@example.org, evil@example.org", '"x" <evil@example.org>', "<a@example.org>"):
         context = {"competition": LONG, "unit": LONG, "username": LONG, "site_url": "https://x"}
         assert send_once(None, "noreply@example.org", "c", "registration", "k", recipient,
-                         context, 0.0).reason == "invalid_address", recipient
+                         context, 0.0, mail).reason == "invalid_address", recipient
         assert prepare("noreply@example.org", "c", "registration", "k", recipient, context, 0.0) is None
+    assert mail.rows == {}
 
 
 def test_a_subject_cannot_carry_a_line_break_from_the_data():

@@ -206,21 +206,22 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     from chalicelib.store.models import Link
     comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
     old = replace(bootstrap.config(), signing_keys=("old-key",))
-    link = judging.reissue_link(bootstrap.deps().judging, comp, old, first, "text_review", "organiser:test", now)
+    link = judging.reissue_link(bootstrap.deps().judging, comp, old, first, "text_review", "organiser:test", now,
+                                stages=bootstrap.deps().stages)
     row = Link.get(f"shenzhen-2023#{first}#text_review")
     secret = judging.read_link(old, token(link.url))["r"]
     assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
     rotated = replace(old, signing_keys=("new-key", "old-key"))
     assert judging.show_link(bootstrap.deps().judging, comp, rotated, first, "text_review", "organiser:test",
-                             now.timestamp()) == \
+                             now.timestamp(), stages=bootstrap.deps().stages) == \
         replace(link, mail="none")
-    assert judging.open_judge_session(bootstrap.deps().judging, comp, rotated, token(link.url), now).judge_id == first
+    assert judging.open_judge_session(bootstrap.deps().judging, comp, rotated, token(link.url), now, stages=bootstrap.deps().stages).judge_id == first
     dropped = replace(old, signing_keys=("new-key",))
     with pytest.raises(Conflict):
         judging.show_link(bootstrap.deps().judging, comp, dropped, first, "text_review", "organiser:test",
-                          now.timestamp())
+                          now.timestamp(), stages=bootstrap.deps().stages)
     with pytest.raises(Unauthenticated):
-        judging.open_judge_session(bootstrap.deps().judging, comp, dropped, token(link.url), now)
+        judging.open_judge_session(bootstrap.deps().judging, comp, dropped, token(link.url), now, stages=bootstrap.deps().stages)
 
 
 # -- issuing to many judges: the request queues, the queued sender mails ------------------------------------
@@ -312,7 +313,7 @@ def test_a_failed_invitation_is_retried_then_marked_failed_and_the_link_stays_is
     assert runs == [1] * outbox.MAX_ATTEMPTS + [0]          # after five send calls it leaves the queue
     assert sorted((status, error) for _, status, error in invitations(org)) == [
         ("failed", "ConnectionError"), ("sent", None), ("sent", None)]
-    assert outbox.queued(bootstrap.competition().id, 10) == []
+    assert outbox.queued(bootstrap.competition().id, 10, bootstrap.deps().mail) == []
     assert opens(api, again["url"]) == 200
 
 
@@ -387,6 +388,6 @@ def test_a_run_past_its_time_budget_claims_nothing_more_and_the_rest_waits(api, 
     from chalicelib.services import judging
     comp, cfg = bootstrap.competition(), bootstrap.config()
     assert judging.send_invitations(bootstrap.deps().judging, comp, cfg, bootstrap.mail_transport(), bootstrap.now,
-                                    budget_seconds=-1) == outbox.Drained()
-    assert len(outbox.queued(comp.id, 10)) == 3
+                                    budget_seconds=-1, stages=bootstrap.deps().stages, mail=bootstrap.deps().mail) == outbox.Drained()
+    assert len(outbox.queued(comp.id, 10, bootstrap.deps().mail)) == 3
     assert send_queued() == {"sent": 3, "failed": 0, "dropped": 0, "skipped": 0}

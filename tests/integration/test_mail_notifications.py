@@ -60,14 +60,15 @@ class Broken:
         raise ConnectionError("mail relay down")
 
 
-def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock, monkeypatch):
+def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock):
+    import dataclasses
+
     from chalicelib import bootstrap
-    from chalicelib.services import notifications
     from chalicelib.services.results import Ports
 
     broken = Ports(put_object=lambda *a: None, transport=Broken(), sender="saiping@example.org", site_url=SITE,
                    accounts=bootstrap.deps().accounts)
-    monkeypatch.setattr(notifications, "ports_and_competition", lambda: (broken, bootstrap.competition()))
+    bootstrap.use(dataclasses.replace(bootstrap.deps(), ports=lambda: broken))
     unit = api.as_(register_unit(api, 1))                    # 201 although the mail failed
     status, case = unit.call("POST", "/cases", case_body())
     assert unit.call("POST", f"/cases/{case['id']}/submit") == (200, unit.call("GET", f"/cases/{case['id']}")[1])
@@ -78,7 +79,7 @@ def test_mail_failures_never_undo_a_registration_or_a_submission(api, clock, mon
 
     def explode():
         raise RuntimeError("no adapters at all")
-    monkeypatch.setattr(notifications, "ports_and_competition", explode)
+    bootstrap.use(dataclasses.replace(bootstrap.deps(), ports=explode))
     api.as_(register_unit(api, 2))
     assert ses_messages() == []
 
@@ -367,6 +368,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
     """send_once: a failed send may be claimed again by a later run, MAX_ATTEMPTS send calls in all; a
     sent mail is never claimed again; the row counts the attempts and drops the error once sent."""
     from chalicelib.mail import outbox
+    from chalicelib.store.mail import MailRepository as DynamoMail
     from chalicelib.store.models import MailRecord
 
     class Flaky:
@@ -383,7 +385,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
         try:
             return outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "advance", key,
                                     "unit@example.gov.cn", {"competition": "党建杯", "title": "案例", "unit": "某局",
-                                                            "site_url": SITE, "hosts": "主办"}, 1.0)
+                                                            "site_url": SITE, "hosts": "主办"}, 1.0, mail=DynamoMail())
         except ConnectionError:
             return None
 

@@ -24,19 +24,20 @@ Seed = Callable[[object], None]     # a row another table's transaction writes (
 
 
 def _dynamodb() -> tuple[MailRepository, Seed]:
-    from chalicelib.store.mail import MailRepository as DynamoMail
+    from chalicelib.store import db
+    from chalicelib.store.mail import MailRepository as DynamoMail, save_in
 
     def seed(row) -> None:
-        row.save()
+        with db.transaction() as t:       # as the submit's or the link's transaction writes it
+            save_in(t, row)
     return DynamoMail(), seed
 
 
 def _memory() -> tuple[MailRepository, Seed]:
-    from chalicelib.store.mail import _domain
     twin = InMemoryMailRepository()
 
     def seed(row) -> None:
-        twin.put(_domain(row))
+        twin.put(row)
     return twin, seed
 
 

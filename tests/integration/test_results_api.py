@@ -125,7 +125,8 @@ def test_a_settled_stage_costs_the_schedule_one_query(api, clock, monkeypatch):
     org.call("POST", "/admin/stages/text_review/assignments", {"judges_per_case": 1})
     _score_all(api, org, "text_review", {cid: 80 for cid in ids})
     assert org.call("POST", "/admin/stages/text_review/close")[0] == 200
-    settled = lambda: {s: w.settled for s, w in stages.windows(bootstrap.competition()).items()  # noqa: E731
+    settled = lambda: {s: w.settled  # noqa: E731
+                       for s, w in stages.windows(bootstrap.competition(), bootstrap.deps().stages).items()
                        if s in ("text_review", "final")}
     assert settled() == {"text_review": False, "final": False}     # its result mail has not gone yet
     schedules.close_due_stages()

@@ -226,7 +226,7 @@ def test_returned_and_rejected_cases_are_not_ranked_counted_or_exported_as_entri
     assert units == {"单位1": (1, 1, 1), "单位2": (1, 0, 0), "单位3": (1, 0, 0)}
     from chalicelib.services import exports
     from chalicelib import bootstrap
-    book = exports.results_book(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases)
+    book = exports.results_book(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
     assert [[row.title for row in rows] for _, rows in book.sheets] == [["案例1"], [], []]
     registrations = exports.registrations_book(bootstrap.competition(), bootstrap.deps().accounts, bootstrap.deps().cases)
     assert [(a.unit, a.cases, a.entered) for a in registrations.accounts] == [

@@ -176,7 +176,7 @@ def test_every_reader_of_the_window_shows_the_new_end(api, client, clock):
     assert "文本评审已截止，评分已锁定，只能查看。" in judge_page and "截止时间：" not in judge_page
     deps = bootstrap.deps()
     counts = notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
-                                          deps.cases, deps.mail)
+                                          deps.cases, deps.mail, stages=deps.stages)
     assert counts["judge_reminder"] == 0          # the stage is over: no "one day left" mail
 
 

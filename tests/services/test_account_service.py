@@ -19,10 +19,12 @@ from chalicelib.services import accounts, notifications
 from chalicelib.services.accounts import Client, Principal
 from chalicelib.store.memory import MemoryTables
 from chalicelib.store.memory_accounts import InMemoryAccountRepository
+from chalicelib.store.memory_mail import InMemoryMailRepository
 
 T = 1_685_584_800.0     # 2023-06-01 10:00 in Shenzhen
 PASSWORD = "correct-horse-1"
 HERE = Client("203.0.113.9", "Firefox")
+MAILING = notifications.Mailing(lambda: None, None, InMemoryMailRepository())   # no port: mail is caught below
 
 
 @pytest.fixture
@@ -40,12 +42,11 @@ def mail(monkeypatch) -> list[dict[str, Any]]:
     """The mails the service would send (kind, recipient, context), none of them sent."""
     sent: list[dict[str, Any]] = []
 
-    def send(ports, comp, kind, object_key, recipient, context, now) -> bool:
+    def send(ports, comp, kind, object_key, recipient, context, now, mail) -> bool:
         sent.append({"kind": kind, "to": recipient, **context})
         return True
-    monkeypatch.setattr(notifications, "ports_and_competition", lambda: (None, None))
     monkeypatch.setattr(notifications, "_send", send)
-    monkeypatch.setattr(notifications, "registered", lambda account, now: bool(sent.append(
+    monkeypatch.setattr(notifications, "registered", lambda account, now, mailing: bool(sent.append(
         {"kind": "registration", "to": account.email})) or True)
     return sent
 
@@ -72,17 +73,17 @@ def test_the_service_tests_run_without_moto() -> None:
 # -- registration -----------------------------------------------------------------------------------
 
 def test_a_unit_registers_once_and_logs_in(repo, cfg, mail) -> None:
-    account = accounts.register(repo, registration(), cfg, T)
+    account = accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     assert (account.role, account.unit_name, repo.get("unit1")) == ("unit", "深圳市第1局", account)
     assert mail == [{"kind": "registration", "to": "u1@example.gov.cn"}]
     with pytest.raises(Duplicate) as same_unit:
-        accounts.register(repo, registration(2, unit_name="深圳市第1局"), cfg, T)
+        accounts.register(repo, registration(2, unit_name="深圳市第1局"), cfg, T, mailing=MAILING)
     assert same_unit.value.fields == {"unit_name": "该单位已注册帐号"}
     with pytest.raises(Duplicate) as taken:
-        accounts.register(repo, registration(1, unit_name="深圳市第9局"), cfg, T)
+        accounts.register(repo, registration(1, unit_name="深圳市第9局"), cfg, T, mailing=MAILING)
     assert taken.value.fields == {"username": "用户名已被使用"}
     with pytest.raises(Invalid):
-        accounts.register(repo, registration(3, password="short"), cfg, T)
+        accounts.register(repo, registration(3, password="short"), cfg, T, mailing=MAILING)
     session = accounts.login(repo, "UNIT1", PASSWORD, cfg, T, HERE)
     assert (session.principal.role, session.principal.username, session.principal.unit_name) == (
         "unit", "unit1", "深圳市第1局")
@@ -102,7 +103,7 @@ def test_the_organiser_from_the_environment_is_made_once_then_gets_a_new_passwor
 # -- login ------------------------------------------------------------------------------------------
 
 def test_a_wrong_password_is_refused_and_repeated_failures_back_off(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     for _ in range(cfg.login_max_failures):
         with pytest.raises(Unauthenticated):
             accounts.login(repo, "unit1", "wrong-password", cfg, T, HERE)
@@ -128,7 +129,7 @@ def test_an_unknown_user_fails_like_a_wrong_password(repo, cfg) -> None:
 
 
 def test_an_expired_or_unknown_session_is_refused(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     session = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     with pytest.raises(Unauthenticated):
         accounts.authenticate(repo, session.token, T + cfg.session_hours * 3600)
@@ -141,10 +142,10 @@ def test_an_expired_or_unknown_session_is_refused(repo, cfg, mail) -> None:
 # -- password reset ---------------------------------------------------------------------------------
 
 def test_a_reset_link_sets_the_password_once_and_ends_every_session(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     old = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    accounts.request_reset(repo, {"username": "unit1"}, cfg, T + 10, HERE)
-    accounts.request_reset(repo, {"username": "nobody"}, cfg, T + 10, HERE)       # the same answer, no mail
+    accounts.request_reset(repo, {"username": "unit1"}, cfg, T + 10, HERE, mailing=MAILING)
+    accounts.request_reset(repo, {"username": "nobody"}, cfg, T + 10, HERE, mailing=MAILING)       # the same answer, no mail
     resets = [m for m in mail if m["kind"] == "password_reset"]
     assert [m["to"] for m in resets] == ["u1@example.gov.cn"]
     token = token_of(resets[0]["link"])
@@ -161,28 +162,28 @@ def test_a_reset_link_sets_the_password_once_and_ends_every_session(repo, cfg, m
 
 
 def test_a_reset_link_expires_after_thirty_minutes(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
-    accounts.request_reset(repo, {"username": "unit1"}, cfg, T, HERE)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
+    accounts.request_reset(repo, {"username": "unit1"}, cfg, T, HERE, mailing=MAILING)
     token = token_of(mail[-1]["link"])
     with pytest.raises(InvalidToken):
         accounts.reset_password(repo, token, {"password": "another-horse-2"}, cfg, T + accounts.RESET_SECONDS)
 
 
 def test_reset_mails_are_limited_per_account_and_per_client(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     for _ in range(accounts.RESET_PER_ACCOUNT + 1):
-        accounts.request_reset(repo, {"username": "unit1"}, cfg, T, Client(f"198.51.100.{len(mail)}"))
+        accounts.request_reset(repo, {"username": "unit1"}, cfg, T, Client(f"198.51.100.{len(mail)}"), mailing=MAILING)
     assert sum(m["kind"] == "password_reset" for m in mail) == accounts.RESET_PER_ACCOUNT
     for _ in range(accounts.RESET_PER_CLIENT):
-        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE)
+        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE, mailing=MAILING)
     with pytest.raises(RateLimited):
-        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE)
+        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE, mailing=MAILING)
 
 
 # -- sessions ---------------------------------------------------------------------------------------
 
 def test_sessions_are_listed_and_revoked_one_or_all(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     first = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     second = accounts.login(repo, "unit1", PASSWORD, cfg, T + 1, Client("198.51.100.7", "Chrome"))
     third = accounts.login(repo, "unit1", PASSWORD, cfg, T + 2, HERE)
@@ -200,7 +201,7 @@ def test_sessions_are_listed_and_revoked_one_or_all(repo, cfg, mail) -> None:
 
 
 def test_logout_ends_this_session_only(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     one = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     other = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     accounts.logout(repo, one.principal, T + 1)
@@ -211,7 +212,7 @@ def test_logout_ends_this_session_only(repo, cfg, mail) -> None:
 
 
 def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     here = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     elsewhere = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
     with pytest.raises(Invalid) as wrong:
@@ -243,7 +244,7 @@ def test_an_organisers_idle_session_moves_on_use_and_ends_when_idle(repo, cfg, m
 def test_totp_is_set_up_then_asked_for_and_a_code_works_once(repo, cfg, mail) -> None:
     from chalicelib.domain import totp as otp
     from chalicelib.domain.errors import MfaRequired
-    accounts.register(repo, registration(), cfg, T)
+    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
     who = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE).principal
     secret = accounts.start_totp(repo, who, T)["secret"]
     with pytest.raises(Invalid):
@@ -267,12 +268,12 @@ def test_totp_is_set_up_then_asked_for_and_a_code_works_once(repo, cfg, mail) ->
 def test_an_invited_organiser_sets_a_password_through_the_link(repo, cfg, mail) -> None:
     boss = admin(repo, cfg)
     invited = accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四",
-                                                     "email": "staff1@example.org", "role": "staff"}, cfg, T)
+                                                     "email": "staff1@example.org", "role": "staff"}, cfg, T, mailing=MAILING)
     assert accounts.organiser_view(invited) == {"username": "staff1", "name": "李四", "email": "staff1@example.org",
                                                 "role": "staff", "invited": True}
     with pytest.raises(Duplicate):
         accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四", "email": "staff1@example.org",
-                                               "role": "staff"}, cfg, T)
+                                               "role": "staff"}, cfg, T, mailing=MAILING)
     invitation = [m for m in mail if m["kind"] == "organiser_invitation"]
     assert [m["to"] for m in invitation] == ["staff1@example.org"]
     token = token_of(invitation[0]["link"])
@@ -285,7 +286,7 @@ def test_an_invited_organiser_sets_a_password_through_the_link(repo, cfg, mail) 
 def test_an_organisers_role_changes_on_its_open_sessions_and_removal_ends_them(repo, cfg, mail) -> None:
     boss = admin(repo, cfg)
     accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四", "email": "staff1@example.org",
-                                           "role": "staff"}, cfg, T)
+                                           "role": "staff"}, cfg, T, mailing=MAILING)
     accounts.reset_password(repo, token_of(mail[-1]["link"]), {"password": "staff-password-1"}, cfg, T)
     staff = accounts.login(repo, "staff1", "staff-password-1", cfg, T, HERE)
     changed = accounts.change_organiser_role(repo, boss, "staff1", {"role": "viewer"}, T + 1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -14,9 +16,10 @@ from chalicelib import competitions
 from chalicelib.domain.case_record import new_case
 from chalicelib.domain.competition import competition_from_config
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
-from chalicelib.services import cases
+from chalicelib.services import cases, notifications
 from chalicelib.services.accounts import Principal
 from chalicelib.store.memory import InMemoryCaseRepository
+from chalicelib.store.memory_mail import InMemoryMailRepository
 
 CHINA = timezone(timedelta(hours=8))
 IN_SUBMISSION = datetime(2023, 6, 1, 10, 0, tzinfo=CHINA)
@@ -31,6 +34,22 @@ BODY = {"category": "development", "recommending_unit": "深圳市某某局", "t
         "background": "背景介绍。" * 20, "innovations": ["创新点一", "创新点二"], "results": ["成果一"],
         "originality_pledge": True}
 SUBMISSION_CLOSES = next(w.closes_at for w in COMP.default_windows if w.id == "submission")
+
+
+class Transport:
+    """Keeps the mail it is given (the submission receipt)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, message: Any) -> str:
+        self.sent.append(message)
+        return f"message-{len(self.sent)}"
+
+
+MAILING = notifications.Mailing(
+    lambda: SimpleNamespace(transport=Transport(), sender="noreply@example.org", site_url="https://saiping.example"),
+    COMP, InMemoryMailRepository())
 
 
 @pytest.fixture
@@ -102,20 +121,20 @@ def test_an_edit_after_the_window_is_closed(repo, draft) -> None:
 
 
 def test_submit_and_withdraw_in_the_window(repo, draft) -> None:
-    submitted = cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION)
+    submitted = cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING)
     assert (submitted.status, submitted.submitted_at) == ("submitted", IN_SUBMISSION.timestamp())
-    assert cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION) == submitted    # a repeated request
+    assert cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING) == submitted    # a repeated request
     withdrawn = cases.withdraw(repo, COMP, UNIT, draft.id, IN_SUBMISSION)
     assert repo.get(draft.id) == withdrawn and withdrawn.status == "withdrawn"
     with pytest.raises(StageClosed):
-        cases.submit(repo, COMP, UNIT, draft.id, SUBMISSION_CLOSES)
+        cases.submit(repo, COMP, UNIT, draft.id, SUBMISSION_CLOSES, mailing=MAILING)
     assert [a for _, _, a in repo.audit] == ["case.submitted", "case.withdrawn"]
 
 
 def test_an_incomplete_case_is_not_submitted(repo) -> None:
     repo.put(new_case("case0002", COMP.id, "acc1", "unit1", {**BODY, "title": ""}, 100, IN_SUBMISSION.timestamp()))
     with pytest.raises(Invalid):
-        cases.submit(repo, COMP, UNIT, "case0002", IN_SUBMISSION)
+        cases.submit(repo, COMP, UNIT, "case0002", IN_SUBMISSION, mailing=MAILING)
     assert repo.get("case0002").status == "draft"
 
 
@@ -127,7 +146,7 @@ def test_a_submission_that_lost_the_race_to_the_same_submission_is_answered_as_d
             return super().set_status(case, status, *args, **kwargs)
     racing = Racing()
     racing.stages, racing.cases = repo.stages, repo.cases
-    assert cases.submit(racing, COMP, UNIT, draft.id, IN_SUBMISSION).status == "submitted"
+    assert cases.submit(racing, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING).status == "submitted"
 
 
 def test_a_returned_case_has_its_own_window(repo, draft) -> None:
@@ -138,7 +157,7 @@ def test_a_returned_case_has_its_own_window(repo, draft) -> None:
     after_close = SUBMISSION_CLOSES + timedelta(days=1)
     assert cases.editable(repo, COMP, UNIT, draft.id, after_close).stage_id is None
     saved = cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "改正", "version": 1}, after_close)
-    assert cases.submit(repo, COMP, UNIT, draft.id, after_close).status == "submitted"
+    assert cases.submit(repo, COMP, UNIT, draft.id, after_close, mailing=MAILING).status == "submitted"
     assert saved.version == 2
     with pytest.raises(StageClosed):      # resubmitted after the submission window: no withdrawal
         cases.withdraw(repo, COMP, UNIT, "case0001", after_close)
@@ -151,4 +170,4 @@ def test_a_rejected_case_is_not_submitted_again(repo, draft) -> None:
     from dataclasses import replace
     repo.put(replace(draft, status="rejected", review_decision="rejected", review_reason="不符合要求"))
     with pytest.raises(Conflict):
-        cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION)
+        cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING)

@@ -28,6 +28,7 @@ from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
 from chalicelib.store.memory_certificates import InMemoryCertificateRepository
 from chalicelib.store.memory_exports import InMemoryAwardListRepository, InMemoryExportRepository
 from chalicelib.store.memory_originality import InMemoryArchiveRepository, InMemoryOriginalityObjects
+from chalicelib.store.memory_results import InMemoryFinalRepository, InMemoryResultRepository, InMemoryStageRepository
 from tests.originality_corpus import Texts
 
 CHINA = timezone(timedelta(hours=8))
@@ -63,10 +64,13 @@ def stored() -> dict[str, tuple[bytes, str]]:
 
 @pytest.fixture
 def ports(jobs, stored) -> exports.RunPorts:
+    cases = InMemoryCaseRepository()
     return exports.RunPorts(
-        jobs=jobs, cases=InMemoryCaseRepository(), certificates=InMemoryCertificateRepository(),
+        jobs=jobs, cases=cases, certificates=InMemoryCertificateRepository(),
         award_lists=InMemoryAwardListRepository(), judging=InMemoryJudgingRepository(),
-        accounts=InMemoryAccountRepository(), signing_key="key", site_url="https://example.test", now=Clock(),
+        accounts=InMemoryAccountRepository(), stages=InMemoryStageRepository(cases.tables),
+        results=InMemoryResultRepository(cases), final=InMemoryFinalRepository(cases),
+        signing_key="key", site_url="https://example.test", now=Clock(),
         put_object=lambda key, body, media: stored.__setitem__(key, (body, media)))
 
 

@@ -2,8 +2,8 @@
 the in-memory repositories: no DynamoDB, no moto (`make test-fast` runs these).
 
 The case and judging twins share one MemoryTables, whose stage rows are the competition's own 2023 windows;
-the clock is a time the test passes in. The stage windows the organiser's side reads in full and the live
-ranking have no repository yet: those two reads are pointed at the twins' stage rows and a given ranking.
+the clock is a time the test passes in. The stage windows come from the stage twin over the same rows, the
+live ranking from the result twin over the case twin and the judges' scores.
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from chalicelib.domain.case_record import Case, new_case
 from chalicelib.domain.competition import competition_from_config
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from chalicelib.services import extra_judges, judge_import, judge_portal, judging, results, scoring
-from chalicelib.services import stages as stage_service
 from chalicelib.services.accounts import Principal
 from chalicelib.services.scoring import JudgePrincipal
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
 from chalicelib.store.memory_judging import InMemoryJudgingRepository
+from chalicelib.store.memory_results import InMemoryResultRepository, InMemoryStageRepository
 
 CHINA = timezone(timedelta(hours=8))
 COMP = competition_from_config(competitions.load("shenzhen-2023"))
@@ -61,10 +61,15 @@ def repo(tables, cases) -> InMemoryJudgingRepository:
 
 
 @pytest.fixture
-def windows_of_the_twins(monkeypatch, tables):
-    """The organiser's side reads every stage window: here, the twins' stage rows."""
-    monkeypatch.setattr(stage_service, "windows",
-                        lambda comp: stage_service.windows_from_rows(comp, list(tables.stages.values())))
+def stages(tables) -> InMemoryStageRepository:
+    """The stage windows: the twins' stage rows (the competition's own 2023 windows)."""
+    return InMemoryStageRepository(tables)
+
+
+@pytest.fixture
+def rankings(cases) -> InMemoryResultRepository:
+    """The stored rankings and the ranked cases (the case twin's)."""
+    return InMemoryResultRepository(cases)
 
 
 def submitted(cases: InMemoryCaseRepository, case_id: str, title: str = "案例", unit: str = "深圳市某某局",
@@ -97,13 +102,13 @@ def test_the_service_tests_run_without_moto() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
-def test_a_judge_scores_an_assigned_case(repo, cases) -> None:
+def test_a_judge_scores_an_assigned_case(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
     assert scoring.my_cases(repo, judge)["cases"] == [
         {"id": case.id, "title": "党建引领数字政府建设", "category": "development", "scored": False}]
-    assert scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp()) == {
+    assert scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages) == {
         "case_id": case.id, "total": 81.5}
-    view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: f"/files/{a}")
+    view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: f"/files/{a}", stages=stages)
     assert view["my_score"] == {"criteria": {"foresight": 25, "practicality": 26.5, "effectiveness": 30},
                                 "total": 81.5, "comment": "思路清晰"}
     assert scoring.my_cases(repo, judge)["cases"][0]["scored"] is True
@@ -112,27 +117,27 @@ def test_a_judge_scores_an_assigned_case(repo, cases) -> None:
     assert (f"case#{case.id}", judge.actor, "score.save") in repo.audit
 
 
-def test_a_judge_cannot_score_a_case_not_assigned_to_them(repo, cases) -> None:
+def test_a_judge_cannot_score_a_case_not_assigned_to_them(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
     other = submitted(cases, "case0002")
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, judge, other.id, SHEET, IN_TEXT_REVIEW.timestamp())
+        scoring.save_score(repo, COMP, judge, other.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
     with pytest.raises(NotFound):
-        scoring.case_for_judge(repo, cases, COMP, judge, other.id, lambda c, a: "")
+        scoring.case_for_judge(repo, cases, COMP, judge, other.id, lambda c, a: "", stages=stages)
     stranger = JudgePrincipal("nobody", "text_review", "h", "c", COMP.id)
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, stranger, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
+        scoring.save_score(repo, COMP, stranger, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
     assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
-def test_a_judge_cannot_score_after_the_stage_closed(repo, cases, tables) -> None:
+def test_a_judge_cannot_score_after_the_stage_closed(repo, cases, tables, stages) -> None:
     judge, case = assigned(repo, cases)
     with pytest.raises(StageClosed):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, AFTER_TEXT_REVIEW.timestamp())
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, AFTER_TEXT_REVIEW.timestamp(), stages=stages)
     row = tables.stages[(COMP.id, "text_review")]
     cases.set_stage(COMP.id, "text_review", row.opens_at, row.closes_at, closed=True)   # closed by the organiser
     with pytest.raises(StageClosed):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
     assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
@@ -147,28 +152,28 @@ def test_the_write_itself_refuses_a_score_once_the_stage_closed(repo, cases, tab
                         IN_TEXT_REVIEW.timestamp(), None, None)
 
 
-def test_a_saved_score_is_kept_until_the_judge_changes_it(repo, cases) -> None:
+def test_a_saved_score_is_kept_until_the_judge_changes_it(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
-    scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
+    scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
     with pytest.raises(Invalid):   # a sheet with a value out of range changes nothing
         scoring.save_score(repo, COMP, judge, case.id, {"criteria": {**SHEET["criteria"], "foresight": 31}},
-                           IN_TEXT_REVIEW.timestamp() + 60)
-    kept = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "")["my_score"]
+                           IN_TEXT_REVIEW.timestamp() + 60, stages=stages)
+    kept = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)["my_score"]
     assert kept["total"] == 81.5
     scoring.save_score(repo, COMP, judge, case.id, {"criteria": {**SHEET["criteria"], "foresight": 28}},
-                       IN_TEXT_REVIEW.timestamp() + 120)
-    changed = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "")["my_score"]
+                       IN_TEXT_REVIEW.timestamp() + 120, stages=stages)
+    changed = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)["my_score"]
     assert (changed["total"], changed["comment"]) == (84.5, None)
 
 
-def test_coaching_feedback_is_kept_and_the_unit_reads_it_anonymised(repo, cases) -> None:
+def test_coaching_feedback_is_kept_and_the_unit_reads_it_anonymised(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases, stage="coaching")
     with pytest.raises(Forbidden):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_COACHING.timestamp())
-    scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据"]}, IN_COACHING.timestamp())
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_COACHING.timestamp(), stages=stages)
+    scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据"]}, IN_COACHING.timestamp(), stages=stages)
     scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据", "突出创新"]},
-                          IN_COACHING.timestamp() + 60)
-    view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "")
+                          IN_COACHING.timestamp() + 60, stages=stages)
+    view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)
     assert (view["my_feedback"], view["my_score"]) == (["补充数据", "突出创新"], None)
     assert scoring.feedback_for_unit(repo, cases, COMP, UNIT, case.id)["feedback"] == [
         {"judge": "专家1", "points": ["补充数据", "突出创新"], "stage": "coaching", "round": "专家辅导"}]
@@ -195,15 +200,15 @@ def test_assignment_keeps_回避(repo, cases) -> None:
         judging.add_assignment(repo, cases, COMP, "text_review", "nobody", case.id, ORGANISER, 0.0)
 
 
-def test_a_judge_who_recused_no_longer_sees_or_scores_the_case(repo, cases) -> None:
+def test_a_judge_who_recused_no_longer_sees_or_scores_the_case(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
     with pytest.raises(Invalid):
-        scoring.recuse(repo, COMP, judge, case.id, {"reason": " "}, IN_TEXT_REVIEW.timestamp())
-    assert scoring.recuse(repo, COMP, judge, case.id, {"reason": "曾参与该案例"}, IN_TEXT_REVIEW.timestamp()) == {
+        scoring.recuse(repo, COMP, judge, case.id, {"reason": " "}, IN_TEXT_REVIEW.timestamp(), stages=stages)
+    assert scoring.recuse(repo, COMP, judge, case.id, {"reason": "曾参与该案例"}, IN_TEXT_REVIEW.timestamp(), stages=stages) == {
         "case_id": case.id, "recused": True}
     assert scoring.my_cases(repo, judge)["cases"] == []
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp())
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
     (slot,) = judging.list_assignments(repo, COMP, "text_review")["assignments"]
     assert (slot["recused"], slot["recusal_reason"]) == (True, "曾参与该案例")
 
@@ -261,40 +266,47 @@ def test_an_import_of_good_rows_saves_every_judge(repo) -> None:
     assert sum(1 for _, _, action in repo.audit if action == "judge.import") == 2
 
 
-def test_extra_judges_go_to_the_cases_near_the_cut(monkeypatch, repo, cases, windows_of_the_twins) -> None:
+def test_extra_judges_go_to_the_cases_near_the_cut(repo, cases, stages, rankings) -> None:
     case_ids = [submitted(cases, f"case{i:04d}", f"案例{i}").id for i in range(1, 4)]
     first = a_judge(repo, "评委一")
     second = a_judge(repo, "评委二")
     near = a_judge(repo, "评委三", affiliation="深圳市某某局")    # 回避: never on these cases
     for case_id in case_ids:
         judging.add_assignment(repo, cases, COMP, "text_review", first.judge_id, case_id, ORGANISER, 0.0)
-    live = {"categories": {"development": [{"case_id": c, "rank": r, "scores_count": 1}
-                                           for r, c in enumerate(case_ids, 1)]}}
-    monkeypatch.setattr(results, "ranking", lambda judging_repo, comp, stage: live)
+    scorer = JudgePrincipal(first.judge_id, "text_review", "token-hash", "csrf")
+    for points, case_id in zip((30, 25, 20), case_ids):     # the live ranking: the cases in this order
+        scoring.save_score(repo, COMP, scorer, case_id, {"criteria": {**SHEET["criteria"], "effectiveness": points}},
+                           IN_TEXT_REVIEW.timestamp(), stages=stages)
+    live = results.ranking(repo, COMP, "text_review", results=rankings)["categories"]["development"]
+    assert [(e["case_id"], e["rank"], e["scores_count"]) for e in live] == [(c, r, 1) for r, c in enumerate(case_ids, 1)]
     raw = {"judges_per_case": 1, "from_rank": 2, "to_rank": 3}
-    preview = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW, write=False)
+    preview = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW, write=False, stages=stages,
+                                            result_repo=rankings)
     assert (preview["written"], preview["assignments"]) == (False, 2)
     assert repo.slots_of_judge(COMP.id, "text_review", second.judge_id) == []
-    found = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW)
+    found = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW, stages=stages,
+                                          result_repo=rankings)
     assert [c["case_id"] for c in found["cases"]] == case_ids[1:]
     assert found["judges"] == [second.judge_id] and found["needs_link"] == [second.judge_id]
     assert [(s.case_id, s.source) for s in repo.slots_of_judge(COMP.id, "text_review", second.judge_id)] == [
         (case_ids[1], "extra"), (case_ids[2], "extra")]
     assert repo.slots_of_judge(COMP.id, "text_review", near.judge_id) == []
-    again = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW)
+    again = extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, IN_TEXT_REVIEW, stages=stages,
+                                          result_repo=rankings)
     assert again["assignments"] == 0     # asking again adds only what is missing
     with pytest.raises(StageClosed):
-        extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, AFTER_TEXT_REVIEW)
+        extra_judges.add_extra_judges(repo, cases, COMP, raw, ORGANISER, AFTER_TEXT_REVIEW, stages=stages,
+                                   result_repo=rankings)
 
 
-def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, windows_of_the_twins) -> None:
+def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
-    (issued,) = judging.issue_links(repo, COMP, SETTINGS, "text_review", ORGANISER, IN_TEXT_REVIEW)
+    (issued,) = judging.issue_links(repo, COMP, SETTINGS, "text_review", ORGANISER, IN_TEXT_REVIEW, stages=stages)
     token = issued.url.rsplit("/j/", 1)[1]
     assert issued.mail == "queued" and len(repo.mails) == 1
-    preview = judge_portal.preview_link(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW)
+    preview = judge_portal.preview_link(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
     assert (preview.judge_name, preview.assigned) == ("评委一", 1)
-    session = judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW)
+    session = judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
     who = scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())
     assert (who.judge_id, who.stage) == (judge.judge_id, "text_review")
     assert judging.link_states(repo, COMP, "text_review", [judge.judge_id])[judge.judge_id].state == "opened"
@@ -302,4 +314,4 @@ def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, windows_of_th
     with pytest.raises(Unauthenticated):
         scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())
     with pytest.raises(Unauthenticated):
-        judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW)
+        judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)

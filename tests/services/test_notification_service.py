@@ -155,27 +155,25 @@ def test_the_mail_log_is_newest_first_and_filtered_by_kind(mail) -> None:
     assert [m["kind"] for m in notifications.mail_log(COMP, mail, kind="award")["mail"]] == ["award"]
 
 
-def test_a_welcome_mail_goes_once(monkeypatch, ports, transport, mail) -> None:
-    monkeypatch.setattr(notifications, "ports_and_competition", lambda: (ports, COMP))
+def test_a_welcome_mail_goes_once(ports, transport, mail) -> None:
+    mailing = notifications.Mailing(lambda: ports, COMP, mail)
     account = SimpleNamespace(id="acc1", email="u1@example.gov.cn", unit_name="深圳市第1局", username="unit1",
                               contact_name="张三")
-    assert notifications.registered(account, T, mail) is True
-    assert notifications.registered(account, T + 1, mail) is False
+    assert notifications.registered(account, T, mailing) is True
+    assert notifications.registered(account, T + 1, mailing) is False
     assert len(transport.sent) == 1
     assert mail.get(outbox.mail_key(COMP.id, "registration", "acc1", "u1@example.gov.cn")) is not None
 
 
-def test_a_receipt_that_cannot_be_sent_is_marked_failed(monkeypatch, ports, mail) -> None:
-    monkeypatch.setattr(notifications, "ports_and_competition",
-                        lambda: (replace_transport(ports, Outbox(down=True)), COMP))
+def test_a_receipt_that_cannot_be_sent_is_marked_failed(ports, mail) -> None:
+    mailing = notifications.Mailing(lambda: replace_transport(ports, Outbox(down=True)), COMP, mail)
     case = new_case("case0001", COMP.id, "acc1", "unit1", {"category": "development", "title": "案例"}, 10, T)
     principal = SimpleNamespace(email="u1@example.gov.cn", unit_name="深圳市第1局")
     prepared = notifications.receipt(COMP, principal, case, T + 100,
-                                     datetime.fromtimestamp(T, timezone.utc))
+                                     datetime.fromtimestamp(T, timezone.utc), mailing)
     assert prepared is not None
-    from chalicelib.store.mail import _domain
-    mail.put(_domain(prepared.record))        # the row the submit's transaction wrote
-    assert notifications.deliver(prepared, mail) is False
+    mail.put(prepared.record)        # the row the submit's transaction wrote
+    assert notifications.deliver(prepared, mailing) is False
     row = mail.get(prepared.record.mail_key)
     assert row is not None and (row.status, row.error) == ("failed", "ConnectionError")
 

@@ -1,7 +1,7 @@
 """services/results.py, final_stage.py and showcase.py on the in-memory twins: no DynamoDB, no moto.
 
 The competition is the 2023 one with an advance quota of 2, so four cases show the cut. The judges' scores are
-given to the ranking directly (in place of reading the judging twin's slots); the result mail, which goes
+scored slots in the judging twin; the result mail, which goes
 through the mail outbox, is recorded instead of sent.
 """
 from __future__ import annotations
@@ -17,14 +17,15 @@ import pytest
 
 from chalicelib import competitions
 from chalicelib.domain import draw as draw_rules
-from chalicelib.domain import ranking as ranking_rules
 from chalicelib.domain.case_record import Case, new_case
 from chalicelib.domain.competition import StageId, competition_from_config
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.judging_record import new_slot
 from chalicelib.services import final_stage, results, showcase
 from chalicelib.services.accounts import Principal
 from chalicelib.store.memory_judging import InMemoryJudgingRepository
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
+from chalicelib.store.memory_mail import InMemoryMailRepository
 from chalicelib.store.memory_results import (
     InMemoryFinalRepository, InMemoryResultRepository, InMemoryShowcaseRepository, InMemoryStageRepository,
 )
@@ -59,6 +60,7 @@ class Twins:
         self.final = InMemoryFinalRepository(self.cases)
         self.showcase = InMemoryShowcaseRepository(self.cases)
         self.ports: Any = Ports()
+        self.mail = InMemoryMailRepository()
         self.notified: list[float] = []     # the runs of the result mail (notify_results)
 
     def case(self, case_id: str, status: str = "submitted", owner: str = "acc1", **fields: Any) -> Case:
@@ -74,12 +76,15 @@ class Twins:
         return found.status, found.prize
 
 
-def scores(judging: Any, comp: Any, stage: str, category: str) -> tuple[dict[str, list[ranking_rules.JudgeScore]], dict[str, int]]:
-    if category != "development":
-        return {}, {}
-    return {case_id: [ranking_rules.JudgeScore(f"judge{j}", case_id, dict(zip(
-        ("foresight", "practicality", "effectiveness"), marks))) for j in range(3)]
-        for case_id, marks in MARKS.items()}, {}
+def scored(judging: InMemoryJudgingRepository, comp_id: str) -> None:
+    """Three judges' marks (MARKS) on every development case, in the text review and in the final."""
+    for stage in (StageId.TEXT_REVIEW, StageId.FINAL):
+        for case_id, marks in MARKS.items():
+            for j in range(3):
+                criteria = dict(zip(("foresight", "practicality", "effectiveness"), marks))
+                judging.put_slot(comp_id, replace(new_slot(stage, f"judge{j}", case_id, "development",
+                                                           TITLES[case_id], 0.0),
+                                                  criteria=criteria, total=sum(marks), scored=True))
 
 
 @pytest.fixture
@@ -88,13 +93,13 @@ def twins(monkeypatch) -> Twins:
     t.stages.seed(COMP.id, [(w.id, w.opens_at.timestamp(), w.closes_at.timestamp()) for w in COMP.default_windows])
     for case_id in TITLES:
         t.case(case_id)
-    monkeypatch.setattr(results, "_read_scores", scores)
-    monkeypatch.setattr(results, "notify_results", lambda cases, repo, comp, ports, now: t.notified.append(now))
+    scored(t.judging, COMP.id)
+    monkeypatch.setattr(results, "notify_results", lambda cases, repo, comp, ports, now, mail: t.notified.append(now))
     return t
 
 
 def close_due(t: Twins, now) -> list[str]:
-    return results.close_due_stages(t.judging, t.cases, t.stages, t.results, COMP, t.ports, now)
+    return results.close_due_stages(t.judging, t.cases, t.stages, t.results, COMP, t.ports, now, mail=t.mail)
 
 
 def test_the_service_tests_run_without_moto() -> None:

@@ -71,6 +71,14 @@ def test_services_never_import_store():
     assert _offending(_sources("services"), _names_store) == []
 
 
+def test_the_outbox_never_imports_store():
+    """The mail port builds the rows of mail that rides in another table's transaction as domain records; the
+    store repository that runs the transaction writes them (store/mail.save_in), and the log is a MailRepository."""
+    outbox = PACKAGE / "mail" / "outbox.py"
+    assert _imports(outbox), "no imports read"
+    assert _offending([outbox], _names_store) == []
+
+
 def test_the_walk_sees_relative_and_nested_imports():
     """The check itself: `from ..store import db` inside a function of web/ counts as importing store."""
     source = "def f():\n    from ..store import db\n    from .. import store\n    import botocore.session\n"
