@@ -5,7 +5,6 @@ after starting moto or changing the environment, and may replace the clock with 
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,19 +24,20 @@ if TYPE_CHECKING:
     from .services.results import Ports
     from .store.files import Files
 
-_clock: list[Callable[[], float]] = [time.time]
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def now() -> float:
-    """The current time in epoch seconds (the one clock every handler passes down)."""
+_clock: list[Callable[[], datetime]] = [_system_clock]
+
+
+def now() -> datetime:
+    """The current time, an aware datetime (the one clock every handler passes down)."""
     return _clock[0]()
 
 
-def now_dt() -> datetime:
-    return datetime.fromtimestamp(now(), tz=timezone.utc)
-
-
-def set_clock(clock: Callable[[], float]) -> None:
+def set_clock(clock: Callable[[], datetime]) -> None:
+    """Replace the clock (tests): `clock` returns an aware datetime."""
     _clock[0] = clock
 
 
@@ -242,7 +242,7 @@ def deps() -> Deps:
         # the S3 client is built when a file is first used: a request that touches none (every signed-in
         # request looks up its session through `accounts`) does not load S3's model
         _deps.append(Deps(cases=case_repository(), judging=judging_repository(), accounts=account_repository(),
-                          files=Files(_S3OnFirstUse(), config().bucket), clock=now_dt, stages=stage_repository(),
+                          files=Files(_S3OnFirstUse(), config().bucket), clock=now, stages=stage_repository(),
                           results=result_repository(), final=final_repository(), showcase=showcase_repository(),
                           ports=result_ports, exports=export_repository(), award_lists=award_list_repository(),
                           archive=archive_repository(), originality=originality_objects(),
@@ -271,4 +271,4 @@ def reset() -> None:
                    originality_objects, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
-    _clock[0] = time.time
+    _clock[0] = _system_clock

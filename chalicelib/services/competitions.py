@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..domain.clock import epoch
 from .. import competitions as configs
 from ..domain.competition import STAGE_NAMES, STAGE_ORDER, StageWindow, parse_time
 from ..domain.competition_edit import (
@@ -108,8 +109,8 @@ def copy_from(repo: CompetitionRepository, principal: Principal, source_id: str,
 
 def _create(repo: CompetitionRepository, definition: Mapping[str, Any], actor: str, now: datetime
             ) -> CompetitionRecord:
-    record = new_record(definition, actor, now.timestamp())
-    repo.create(record, actor, now.timestamp())
+    record = new_record(definition, actor, epoch(now))
+    repo.create(record, actor, epoch(now))
     return record
 
 
@@ -180,7 +181,7 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     changed = changed_paths(before, after)
     if not changed:
         return record
-    return repo.save(record, after, changed, _action(record.state, after), principal.actor, now.timestamp())
+    return repo.save(record, after, changed, _action(record.state, after), principal.actor, epoch(now))
 
 
 def start(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
@@ -235,9 +236,9 @@ def seed(repo: CompetitionRepository, competition_id: str, now: datetime) -> boo
         return False
     definition = copy.deepcopy(configs.load(competition_id))
     definition["state"] = CompetitionState.RUNNING.value
-    record = new_record(definition, SEED_ACTOR, now.timestamp())
+    record = new_record(definition, SEED_ACTOR, epoch(now))
     try:
-        repo.create(record, SEED_ACTOR, now.timestamp())
+        repo.create(record, SEED_ACTOR, epoch(now))
     except Duplicate:
         return False
     return True

@@ -25,6 +25,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from ..domain.clock import epoch
 from ..domain import case_record
 from ..domain.account_record import Account
 from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
@@ -55,7 +56,7 @@ def _common(comp: Competition, ports: Any) -> dict[str, Any]:
 
 
 def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float, mail: MailRepository | None = None) -> bool:
+          context: dict[str, Any], now: datetime, mail: MailRepository | None = None) -> bool:
     """Send once through the port; `mail`: the mail log (the process's when not given)."""
     if not recipient:
         return False
@@ -75,7 +76,7 @@ def _mail_log(mail: MailRepository | None) -> MailRepository:
     return mail_repository()
 
 
-def registered(account: Account, now: float, mail: MailRepository | None = None) -> bool:
+def registered(account: Account, now: datetime, mail: MailRepository | None = None) -> bool:
     """The welcome mail, claimed and sent through the port (two calls: the account's request stays within
     its budget of three DynamoDB calls)."""
     try:
@@ -98,13 +99,13 @@ def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at
         ports, _ = ports_and_competition()
         body = case.body
         category = comp.category(body.get("category", ""))
-        at = now.timestamp()
+        at = epoch(now)
         return outbox.prepare(ports.sender, comp.id, "submission_receipt", f"{case.id}@{int(at)}",
                               getattr(principal, "email", None), {
                                   **_common(comp, ports), "unit": principal.unit_name or "",
                                   "title": body.get("title", ""), "case_id": case.id,
                                   "category": category.name if category else "", "submitted_at": _when(at),
-                                  "closes_at": _when(closes_at), "resubmitted": case.status == "returned"}, at)
+                                  "closes_at": _when(closes_at), "resubmitted": case.status == "returned"}, now)
     except Exception:
         log.exception("submission receipt for %s not prepared", case.id)
         return None
@@ -122,7 +123,7 @@ def deliver(prepared: outbox.Prepared | None, mail: MailRepository | None = None
 
 
 # -- after an organiser's decision (best effort) ---------------------------------------------------
-def reviewed(comp: Competition, case: case_record.Case, now: float, mail: MailRepository | None = None) -> bool:
+def reviewed(comp: Competition, case: case_record.Case, now: datetime, mail: MailRepository | None = None) -> bool:
     """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
     Once per decision (the key holds the decision's time in milliseconds); never raises."""
     from ..domain.review import DECISIONS
@@ -190,7 +191,7 @@ def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, d
         sent += _send(ports, comp, "deadline_reminder", f"submission@{close_key}#{days}d#{account.id}",
                       account.email, {"unit": account.unit_name or "", "days": days,
                                       "closes_at": _when(submission.closes_at), "drafts": titles},
-                      now.timestamp(), mail)
+                      now, mail)
     return sent
 
 
@@ -216,7 +217,7 @@ def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, w
             continue
         sent += _send(ports, comp, "judge_reminder", f"{window.id}@{close_key}#{judge_id}", judge.email, {
             "judge_name": judge.name, "stage_name": window.name, "closes_at": _when(window.closes_at),
-            "total": totals[judge_id], "unscored": count}, now.timestamp(), mail)
+            "total": totals[judge_id], "unscored": count}, now, mail)
     return sent
 
 
@@ -236,7 +237,7 @@ def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, 
         object_key = case.id if coaching.id == StageId.COACHING else f"{case.id}#{coaching.id}"   # once per round
         sent += _send(ports, comp, "feedback_available", object_key, account.email, {
             "unit": account.unit_name or "", "title": case.body.get("title", ""), "case_id": case.id,
-            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp(), mail)
+            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now, mail)
     return sent
 
 
@@ -257,7 +258,7 @@ def _iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).isoformat(timespec="seconds")
 
 
-def record_bounces(notifications: Iterable[dict[str, Any]], now: float, mail: MailRepository) -> int:
+def record_bounces(notifications: Iterable[dict[str, Any]], now: datetime, mail: MailRepository) -> int:
     """Mark the mail-log rows that SES reports as bounced (SES -> SNS -> the bounce handler).
 
     Each notification is SES's JSON, in either of SES's two shapes: the configuration set's event publishing
@@ -291,7 +292,7 @@ def record_bounces(notifications: Iterable[dict[str, Any]], now: float, mail: Ma
             reason = f"{bounce.get('bounceType', '')}/{bounce.get('bounceSubType', '')}"
             if hit.get("diagnosticCode"):
                 reason += f": {hit['diagnosticCode']}"
-            mail.mark_bounced(record.mail_key, reason[:500], now)
+            mail.mark_bounced(record.mail_key, reason[:500], epoch(now))
             marked += 1
     return marked
 

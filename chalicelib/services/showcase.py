@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..domain.clock import epoch
 from ..domain import showcase as rules
 from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, NotFound
@@ -54,19 +55,19 @@ def state(case: Case) -> dict[str, Any]:
 
 
 def set_consent(cases: CaseRepository, showcases: ShowcaseRepository, principal: Principal, case_id: str, raw: Any,
-                now: float) -> dict[str, Any]:
+                now: datetime) -> dict[str, Any]:
     """The unit takes its case out of the showcase or puts it back (its own case only; at any time)."""
     if principal.role != "unit":
         raise Forbidden("只有案例所属单位可以同意或撤出成果展示")
     consent = rules.flag(raw, "consent", "是否同意在成果展示中公开")
     case = case_service.get(cases, principal, case_id)
     if state(case)["consent"] != consent:
-        case = showcases.set_choice(case, consent, principal.actor, now)
+        case = showcases.set_choice(case, consent, principal.actor, epoch(now))
     return {"case_id": case.id, **state(case)}
 
 
 def set_shown(cases: CaseRepository, showcases: ShowcaseRepository, case_id: str, raw: Any, actor: str,
-              now: float) -> dict[str, Any]:
+              now: datetime) -> dict[str, Any]:
     """The organiser takes a case down from the showcase (with a reason) or puts it back."""
     shown = rules.flag(raw, "shown", "是否在成果展示中展示")
     reason = rules.hide_reason(raw.get("reason"), shown)
@@ -74,5 +75,5 @@ def set_shown(cases: CaseRepository, showcases: ShowcaseRepository, case_id: str
     if case is None:
         raise NotFound("没有找到这个案例")
     if bool(case.showcase_hidden) != (not shown) or (not shown and reason != case.showcase_hidden_reason):
-        case = showcases.set_hidden(case, not shown, reason, actor, now)
+        case = showcases.set_hidden(case, not shown, reason, actor, epoch(now))
     return {"case_id": case.id, **state(case)}

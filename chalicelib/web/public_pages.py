@@ -50,7 +50,7 @@ REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_
 @public_pages.route("/", methods=["GET"])
 @page
 def home() -> Response:
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     comp = bootstrap.competition()
     views = [stages.stage_view(w, now) for w in stages.windows(comp, bootstrap.deps().stages).values()]
     return html("home.html", stages=views, stage_status=STAGE_STATUS, contacts=documents.contacts(comp.raw),
