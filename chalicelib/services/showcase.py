@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..domain.clock import epoch
 from ..domain import showcase as rules
 from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, NotFound
@@ -62,7 +61,7 @@ def set_consent(cases: CaseRepository, showcases: ShowcaseRepository, principal:
     consent = rules.flag(raw, "consent", "是否同意在成果展示中公开")
     case = case_service.get(cases, principal, case_id)
     if state(case)["consent"] != consent:
-        case = showcases.set_choice(case, consent, principal.actor, epoch(now))
+        case = showcases.set_choice(case, consent, principal.actor, now)
     return {"case_id": case.id, **state(case)}
 
 
@@ -75,5 +74,5 @@ def set_shown(cases: CaseRepository, showcases: ShowcaseRepository, case_id: str
     if case is None:
         raise NotFound("没有找到这个案例")
     if bool(case.showcase_hidden) != (not shown) or (not shown and reason != case.showcase_hidden_reason):
-        case = showcases.set_hidden(case, not shown, reason, actor, epoch(now))
+        case = showcases.set_hidden(case, not shown, reason, actor, now)
     return {"case_id": case.id, **state(case)}
