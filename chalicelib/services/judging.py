@@ -19,7 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -386,7 +386,8 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Any,
+def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any,
+                     clock: Callable[[], datetime],
                      limit: int = 1000, budget_seconds: float | None = None) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued
@@ -406,7 +407,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         if judge is None or window is None or (judge.email or "").lower() != row.recipient.lower():
             return None
         link = judging.links_of(stage, [judge_id]).get(judge_id)
-        if link is None or link.link_hash != outbox.object_of(row) or window.status(_utc(clock())) == "closed":
+        if link is None or link.link_hash != outbox.object_of(row) or window.status(clock()) == "closed":
             return None
         url = _stored_url(cfg, judge_id, stage, link)
         if stage not in counts:
@@ -434,10 +435,6 @@ def _stale_invitations(judging: JudgingRepository, rows: list[Any]) -> tuple[lis
         link = links.get(stage, {}).get(judge_id)
         (live if link is not None and link.link_hash == outbox.object_of(row) else gone).append(row)
     return live, gone
-
-
-def _utc(at: float) -> datetime:
-    return datetime.fromtimestamp(at, tz=timezone.utc)
 
 
 def mail_states(rows: Mapping[str, Mapping[str, Link]], emails: dict[str, str]) -> dict[str, dict[str, str]]:
