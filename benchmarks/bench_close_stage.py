@@ -126,7 +126,7 @@ def main() -> None:
         closing = dict(calls)
         calls.clear()
         t0 = time.perf_counter()
-        mailed = results.notify_results(deps.cases, deps.results, bootstrap.competition(), deps.ports(), now.timestamp(), mail=deps.mail)
+        mailed = results.notify_results(deps.cases, deps.results, bootstrap.competition(), deps.ports(), now, mail=deps.mail)
         mail_wall = time.perf_counter() - t0
         print(f"close text_review, 3 x {per_category} cases x 5 scores")
         print(f"  seeding: {seeded:.1f} s (not part of the figures)")

@@ -54,7 +54,8 @@ for path in reversed(os.environ["BENCH_PATH"].split(os.pathsep)):
 event = json.loads(os.environ["BENCH_EVENT"])
 if os.environ.get("BENCH_CLOCK"):
     from chalicelib import bootstrap
-    _at = float(os.environ["BENCH_CLOCK"])
+    from datetime import datetime, timezone
+    _at = datetime.fromtimestamp(float(os.environ["BENCH_CLOCK"]), tz=timezone.utc)
     bootstrap.set_clock(lambda: _at)
 if os.environ.get("BENCH_PROFILE"):
     import cProfile

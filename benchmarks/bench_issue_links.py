@@ -15,6 +15,7 @@ emulator's own speed; the stack's default is 10 a second, which alone spaces 200
 """
 from __future__ import annotations
 
+from chalicelib.domain.clock import moment
 import argparse
 import os
 import statistics
@@ -86,7 +87,7 @@ def main() -> None:
             requested = dict(made)
             made.clear()
             start = time.perf_counter()
-            drained = send_queued_mail(mail_queue.start_event(time.time()), None)
+            drained = send_queued_mail(mail_queue.start_event(moment(time.time())), None)
             drain_time = time.perf_counter() - start
             BaseClient._make_api_call = original
         print(f"{len(issued['links'])} judges, {CASES} cases, mail rate {args.mail_rate or 'unlimited'}/s")

@@ -52,8 +52,8 @@ class Clock:
     def __init__(self, start: datetime) -> None:
         self.t = start.timestamp()
 
-    def __call__(self) -> float:
-        return self.t
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.t, tz=timezone.utc)
 
     def set(self, when: datetime) -> None:
         self.t = when.timestamp()

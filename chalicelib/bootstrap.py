@@ -27,19 +27,20 @@ if TYPE_CHECKING:
     from .services.results import Ports
     from .store.files import Files
 
-_clock: list[Callable[[], float]] = [time.time]
+def _system_clock() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def now() -> float:
-    """The current time in epoch seconds (the one clock every handler passes down)."""
+_clock: list[Callable[[], datetime]] = [_system_clock]
+
+
+def now() -> datetime:
+    """The current time, an aware datetime (the one clock every handler passes down)."""
     return _clock[0]()
 
 
-def now_dt() -> datetime:
-    return datetime.fromtimestamp(now(), tz=timezone.utc)
-
-
-def set_clock(clock: Callable[[], float]) -> None:
+def set_clock(clock: Callable[[], datetime]) -> None:
+    """Replace the clock (tests): `clock` returns an aware datetime."""
     _clock[0] = clock
 
 
@@ -267,7 +268,7 @@ def deps() -> Deps:
         # each repository is built here without an AWS call; the S3 client is built when a file is first used: a
         # request that touches none (every signed-in request looks up its session through `accounts`) does not
         # load S3's model
-        _deps.append(Deps(clock=now_dt, ports=result_ports, **{field: _repository(field) for field in _STORE}))
+        _deps.append(Deps(clock=now, ports=result_ports, **{field: _repository(field) for field in _STORE}))
     return _deps[0]
 
 
@@ -290,4 +291,4 @@ def reset() -> None:
     for cached in (config, _repository, s3, files, mail_transport, client):
         cached.cache_clear()
     _deps.clear()
-    _clock[0] = time.time
+    _clock[0] = _system_clock

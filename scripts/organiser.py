@@ -113,7 +113,7 @@ def close_stage(stage: str) -> dict[str, Any]:
     from chalicelib import bootstrap
     from chalicelib.services import results
     deps = bootstrap.deps()
-    return results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage, ACTOR, bootstrap.now_dt())
+    return results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage, ACTOR, bootstrap.now())
 
 
 # -- command line -----------------------------------------------------------------------------------

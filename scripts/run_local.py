@@ -162,7 +162,7 @@ class Runner:
         from scripts import local_stack
 
         bootstrap.reset()
-        seeded = local_stack.seed_competition(bootstrap.now_dt())
+        seeded = local_stack.seed_competition(bootstrap.now())
         user, password = self.organiser()
         local_stack.ensure_organiser(user, password)
         print(f"saiping: data in {self.data_dir} ({'restored' if restored else 'fresh'}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import moto  # noqa: F401  (registers moto's stub on every botocore session, including the one the store caches)
 import pytest
@@ -24,16 +24,23 @@ CHINA = timezone(timedelta(hours=8))
 
 
 class Clock:
-    """A clock the tests move by hand (domain code never reads the real time)."""
+    """A clock the tests move by hand (domain code never reads the real time): `t` is its reading in epoch
+    seconds, a call returns it as the aware datetime `bootstrap.now()` gives."""
 
     def __init__(self, start: datetime):
         self.t = start.timestamp()
 
-    def __call__(self) -> float:
-        return self.t
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.t, tz=timezone.utc)
 
     def set(self, when: datetime) -> None:
         self.t = when.timestamp()
+
+
+def fixed_clock(epoch: float) -> Callable[[], datetime]:
+    """A clock for `bootstrap.set_clock` that stays at `epoch` (seconds)."""
+    at = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return lambda: at
 
 
 IN_SUBMISSION = datetime(2023, 6, 1, 10, 0, tzinfo=CHINA)

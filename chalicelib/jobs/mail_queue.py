@@ -8,6 +8,7 @@ import logging
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+from ..domain.clock import epoch
 from .. import bootstrap
 from ..services import judging
 
@@ -24,11 +25,11 @@ def send_queued_mail() -> dict[str, int]:
                                            stages=bootstrap.deps().stages, mail=bootstrap.deps().mail))
 
 
-def start_event(now: float) -> dict:
+def start_event(now: datetime) -> dict:
     """The event the API starts the function with: shaped as its schedule's (Chalice reads a scheduled
     function's event as an EventBridge event and refuses one without these fields)."""
-    at = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"version": "0", "id": f"saiping-api-{int(now)}", "detail-type": "Scheduled Event",
+    at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"version": "0", "id": f"saiping-api-{int(epoch(now))}", "detail-type": "Scheduled Event",
             "source": "saiping.api", "account": "", "time": at, "region": "", "resources": [], "detail": {}}
 
 

@@ -8,5 +8,5 @@ from ..services import notifications
 def send_reminders() -> dict[str, int]:
     bootstrap.config()
     deps = bootstrap.deps()
-    return notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
+    return notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now(),
                                         deps.cases, deps.mail, stages=deps.stages)

@@ -10,4 +10,4 @@ def close_due_stages() -> list[str]:
     bootstrap.config()
     deps = bootstrap.deps()
     return results.close_due_stages(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(),
-                                    bootstrap.now_dt(), mail=deps.mail)
+                                    bootstrap.now(), mail=deps.mail)

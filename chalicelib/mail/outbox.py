@@ -9,6 +9,7 @@ Adapters: SES (AWS global regions) and SMTP (the aws-cn partition, government re
 """
 from __future__ import annotations
 
+from datetime import datetime
 import smtplib
 import ssl
 import threading
@@ -18,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from ..domain.clock import epoch
 from ..config import SmtpRelay
 from ..domain.accounts import EMAIL
 from ..domain.mail_record import MailRecord
@@ -135,7 +137,7 @@ def mail_key(competition_id: str, kind: str, object_key: str, recipient: str) ->
 
 
 def send_once(transport: Transport, sender: str, competition_id: str, kind: str, object_key: str,
-              recipient: str, context: dict[str, Any], now: float, mail: MailRepository) -> Outcome:
+              recipient: str, context: dict[str, Any], now: datetime, mail: MailRepository) -> Outcome:
     """Render and send `kind` to `recipient` unless it was already sent (or is being sent) for
     `object_key`; a send that failed is tried again by later calls, MAX_ATTEMPTS send calls in all."""
     if not EMAIL.match(recipient or ""):
@@ -143,8 +145,8 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
     log = mail
     subject, text, html = render(kind, context)
     # the claim: one write creates the row or takes a failed one back, counting the attempt
-    record = log.claim(mail_key(competition_id, kind, object_key, recipient), competition_id, kind, recipient, subject, now,
-                       MAX_ATTEMPTS)
+    record = log.claim(mail_key(competition_id, kind, object_key, recipient), competition_id, kind, recipient, subject,
+                       epoch(now), MAX_ATTEMPTS)
     if record is None:
         return Outcome(False, "already_sent")
     message = build_message(sender, recipient, subject, text, html)
@@ -154,7 +156,7 @@ def send_once(transport: Transport, sender: str, competition_id: str, kind: str,
     except Exception as exc:
         log.mark_failed(record.mail_key, type(exc).__name__)
         raise
-    log.mark_sent(record.mail_key, message_id, now)
+    log.mark_sent(record.mail_key, message_id, epoch(now))
     return Outcome(True)
 
 
@@ -171,7 +173,7 @@ class Prepared:
 
 
 def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipient: str | None,
-            context: dict[str, Any], now: float) -> Prepared | None:
+            context: dict[str, Any], now: datetime) -> Prepared | None:
     """Render and build the mail and its log row; None for an invalid address. No I/O."""
     if recipient is None or not EMAIL.match(recipient):
         return None
@@ -180,7 +182,8 @@ def prepare(sender: str, competition_id: str, kind: str, object_key: str, recipi
     key = mail_key(competition_id, kind, object_key, recipient)
     message[MAIL_KEY_HEADER] = key
     record = MailRecord(key, competition_id=competition_id, kind=kind, recipient=recipient, subject=subject,
-                        status="sent", created_at=now, message_id=str(message["Message-ID"]), sent_at=now)
+                        status="sent", created_at=epoch(now), message_id=str(message["Message-ID"]),
+                        sent_at=epoch(now))
     return Prepared(record, message)
 
 
@@ -214,13 +217,13 @@ def would_skip(competition_id: str, kind: str, pairs: list[tuple[str, str]], mai
 # changed since (a link re-issued or revoked) is dropped instead of sent.
 
 def queue(competition_id: str, kind: str, object_key: str, recipient: str | None, subject: str, ref: str,
-          now: float) -> MailRecord | None:
+          now: datetime) -> MailRecord | None:
     """The log row of a mail to send later ("queued", in the sparse by_queue index); None for an invalid
     address. No I/O: the row rides in the caller's transaction (a new object's key needs no claim)."""
     if recipient is None or not EMAIL.match(recipient):
         return None
     return MailRecord(mail_key(competition_id, kind, object_key, recipient), competition_id=competition_id, kind=kind,
-                      recipient=recipient, subject=subject, status="queued", created_at=now,
+                      recipient=recipient, subject=subject, status="queued", created_at=epoch(now),
                       queued_for=competition_id, ref=ref, attempts=0)
 
 
@@ -249,7 +252,7 @@ class Drained:
 
 
 def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
-                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], float],
+                compose: Callable[[MailRecord], dict[str, Any] | None], now: Callable[[], datetime],
                 budget_seconds: float | None = None, elapsed: Callable[[], float] = time.monotonic, *,
                 mail: MailRepository) -> Drained:
     """Send each queued row at most once: claim it, compose its context (None: its object is gone, the row
@@ -265,7 +268,7 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
     for queued_row in rows:
         if budget_seconds is not None and elapsed() - started > budget_seconds:
             break
-        row = log.claim_queued(queued_row.mail_key, now(), MAX_ATTEMPTS)
+        row = log.claim_queued(queued_row.mail_key, epoch(now()), MAX_ATTEMPTS)
         if row is None:
             skipped += 1
             continue
@@ -284,7 +287,7 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
             log.mark_failed(row.mail_key, type(exc).__name__, dequeue=(row.attempts or 0) >= MAX_ATTEMPTS)
             failed += 1
             continue
-        log.mark_sent(row.mail_key, message_id or str(message["Message-ID"]), now(), subject=subject, dequeue=True)
+        log.mark_sent(row.mail_key, message_id or str(message["Message-ID"]), epoch(now()), subject=subject, dequeue=True)
         sent += 1
     return Drained(sent, failed, dropped, skipped)
 

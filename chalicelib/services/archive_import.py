@@ -10,6 +10,7 @@ here only, lazily.
 """
 from __future__ import annotations
 
+from datetime import datetime
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -154,7 +155,7 @@ def check_rows(comp: Competition, rows: list[tuple[int, dict[str, str]]]
 
 
 def import_workbook(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
-                    principal: Principal, data: bytes, now: float) -> int:
+                    principal: Principal, data: bytes, now: datetime) -> int:
     """Check every row, then store them all (or nothing). Returns how many cases were imported."""
     rows = read_rows(data)
     if not rows:

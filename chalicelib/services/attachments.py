@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..domain.clock import epoch
 from ..config import Settings
 from ..domain.attachments import (
     CHUNK_BYTES, HEAD_BYTES, MAX_ATTACHMENTS, STREAMED, TAIL_BYTES, DeclaredFile, declare, mp4_problem,
@@ -63,8 +64,8 @@ def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: 
     upload_key = f"uploads/{case_id}/{attachment_id}"
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
-              "upload_key": upload_key, "created_at": now.timestamp(), **({} if kind == ATTACHMENT else {"kind": kind})}
-    cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, now.timestamp(),
+              "upload_key": upload_key, "created_at": epoch(now), **({} if kind == ATTACHMENT else {"kind": kind})}
+    cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, epoch(now),
                          f"{kind}.declare")
     upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
@@ -103,7 +104,7 @@ def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, princip
         if not record.get("upload_key"):     # a record from before the upload keys: its one object
             files.delete(record["key"])
         try:
-            cases.remove_attachment(target.case, attachment_id, None, principal.actor, now.timestamp(),
+            cases.remove_attachment(target.case, attachment_id, None, principal.actor, epoch(now),
                                                 f"{kind}.reject", pending_only=True)
         except VersionConflict:      # another confirm of the same file verified it meanwhile: that one stands
             pass
@@ -114,7 +115,7 @@ def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, princip
     record["status"] = "verified"
     try:
         cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor,
-                                         now.timestamp(), f"{kind}.verify", pending_only=True)
+                                         epoch(now), f"{kind}.verify", pending_only=True)
     except VersionConflict:
         current = _record(case_service.get(cases, principal, target.case.id), attachment_id, kind)
         if current["status"] != "verified":
@@ -194,7 +195,7 @@ def delete(cases: CaseRepository, comp: Competition, files: Files, principal: Pr
     target = case_service.editable(cases, comp, principal, case_id, now)
     record = _record(target.case, attachment_id)
     cases.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
-                            now.timestamp(), "attachment.delete")
+                            epoch(now), "attachment.delete")
     discard(files, record)
 
 

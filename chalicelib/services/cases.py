@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..domain.clock import epoch
 from ..domain.cases import (
     STATUS_NAMES, CaseBody, body_from_stored, count_chars, parse_case_body, validate_for_submit,
 )
@@ -110,7 +111,7 @@ def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: A
     window = stage_service.windows(comp, stages)[StageId.SUBMISSION]
     if not window.is_open(now):
         raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
-    ts = now.timestamp()
+    ts = epoch(now)
     case = new_case(new_id(), comp.id, principal.account_id or "", principal.username or "", body.to_dict(),
                     count_chars(body.counted_texts), ts)
     repo.create(case, (comp.id, StageId.SUBMISSION), principal.actor, ts)
@@ -161,7 +162,7 @@ def editing_stage(case: Case, windows: dict[str, StageWindow], now: datetime) ->
 
 def resubmission_open(case: Case, now: datetime) -> bool:
     """A case returned for correction may be edited and submitted again until its `resubmit_by`."""
-    return case.status == "returned" and case.resubmit_by is not None and now.timestamp() < float(case.resubmit_by)
+    return case.status == "returned" and case.resubmit_by is not None and epoch(now) < float(case.resubmit_by)
 
 
 def _resubmission_closed(case: Case) -> str:
@@ -203,7 +204,7 @@ def update(repo: CaseRepository, comp: Competition, principal: Principal, case_i
         validate_for_submit(body, _today(now))
     # the case as the transaction wrote it, without reading it back (one call fewer per edit)
     return repo.save_text(case, body.to_dict(), count_chars(body.counted_texts), target.stage_key(comp.id),
-                          principal.actor, now.timestamp(), recommended=target.stage_id == StageId.PROVINCIAL)
+                          principal.actor, epoch(now), recommended=target.stage_id == StageId.PROVINCIAL)
 
 
 def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
@@ -228,7 +229,7 @@ def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     else:
         stage_key, closes_at = (comp.id, StageId.SUBMISSION), window.closes_at.timestamp()
     validate_for_submit(body_from_stored(case.body), _today(now))
-    ts = now.timestamp()
+    ts = epoch(now)
     from . import notifications
     receipt = notifications.receipt(comp, principal, case, closes_at, now, mailing)   # no I/O; None if not made
     try:
@@ -252,7 +253,7 @@ def withdraw(repo: CaseRepository, comp: Competition, principal: Principal, case
     if not window.is_open(now):
         raise StageClosed(f"{window.name}已于 {when(window.closes_at)} 截止，不能再撤回")
     try:
-        return repo.set_status(case, "withdrawn", (comp.id, StageId.SUBMISSION), principal.actor, now.timestamp())
+        return repo.set_status(case, "withdrawn", (comp.id, StageId.SUBMISSION), principal.actor, epoch(now))
     except VersionConflict as conflict:
         return _already(repo, comp, case_id, "withdrawn", conflict)
 

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Iterable
 
 from ..domain.competition import CHINA, Competition, StageId, StageWindow
@@ -22,6 +22,7 @@ from ..domain.readable import day
 from ..exports import data
 from ..media import PDF
 from ..domain.case_record import Case
+from ..domain.clock import epoch
 from ..domain.certificate_record import Certificate
 from . import stages as stage_service
 
@@ -90,10 +91,10 @@ def awards(comp: Competition, signing_key: str, cases: Iterable[Case],
                                         ranks.get(a.case_id, 10**9), a.title, a.case_id))
 
 
-def record(comp: Competition, issued: Iterable[Award], now: float,
+def record(comp: Competition, issued: Iterable[Award], now: datetime,
            repository: CertificateRepository) -> int:
     """Store the codes so the public page can confirm them (a re-run rewrites the same rows, in one batch)."""
-    return repository.record(Certificate(a.code, comp.id, a.case_id, a.prize, a.title, a.unit, a.category, now)
+    return repository.record(Certificate(a.code, comp.id, a.case_id, a.prize, a.title, a.unit, a.category, epoch(now))
                              for a in issued)
 
 
@@ -111,10 +112,10 @@ def chinese_date(value: date) -> str:
     return day(value)
 
 
-def book(comp: Competition, issued: Iterable[Award], closed_at: datetime | None, now: float,
+def book(comp: Competition, issued: Iterable[Award], closed_at: datetime | None, now: datetime,
          site_url: str) -> data.CertificateBook:
     """What the PDF prints for these awards: the same for the whole set (export) and for one unit's case."""
-    awarded_on = award_date(comp, closed_at, datetime.fromtimestamp(now, tz=timezone.utc))
+    awarded_on = award_date(comp, closed_at, now)
     items = [data.CertificateItem(a.unit, a.title, a.category_name, a.prize_name, display(a.code),
                                   f"{site_url}/verify/{a.code}") for a in issued]
     return data.CertificateBook(comp.name, tuple(comp.hosts), chinese_date(awarded_on), items)
@@ -133,7 +134,7 @@ def available(comp: Competition, case: Case, final: StageWindow | None = None, *
 
 def own_certificate_url(comp: Competition, cases: CaseRepository, issued: CertificateRepository,
                         principal: Principal, case_id: str, files: Files, signing_key: str, site_url: str,
-                        expires_in: int, now: float, *, stages: StageRepository) -> str:
+                        expires_in: int, now: datetime, *, stages: StageRepository) -> str:
     """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
     export), under its Chinese file name.
 

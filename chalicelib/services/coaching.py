@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..domain.clock import epoch
 from ..domain.competition import Competition, StageId, format_time
 from ..domain.errors import Forbidden, Invalid
 from . import cases as case_service
@@ -103,7 +104,7 @@ def save_replies(judging: JudgingRepository, cases: CaseRepository, final: Final
     if errors:
         raise Invalid(next(iter(errors.values())), errors)
     final.save_replies(case, json.dumps(replies, ensure_ascii=False, sort_keys=True), comp.id, stage,
-                       principal.actor, now.timestamp(), before=before, after=replies)
+                       principal.actor, epoch(now), before=before, after=replies)
     return {"case_id": case.id, "replies": replies}
 
 

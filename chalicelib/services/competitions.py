@@ -24,6 +24,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..domain.clock import epoch
 from .. import competitions as configs
 from ..domain.competition import (
     CHINA, STAGE_NAMES, STAGE_ORDER, Competition, StageWindow, competition_from_config, format_time, parse_time,
@@ -302,8 +303,8 @@ def _name_error(name: Any) -> str | None:
 
 def _create(repo: CompetitionRepository, definition: Mapping[str, Any], actor: str, now: datetime
             ) -> CompetitionRecord:
-    record = new_record(definition, actor, now.timestamp())
-    repo.create(record, actor, now.timestamp())
+    record = new_record(definition, actor, epoch(now))
+    repo.create(record, actor, epoch(now))
     return record
 
 
@@ -374,7 +375,7 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     changed = changed_paths(before, after)
     if not changed:
         return record
-    return repo.save(record, after, changed, _action(record.state, after), principal.actor, now.timestamp())
+    return repo.save(record, after, changed, _action(record.state, after), principal.actor, epoch(now))
 
 
 def start(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
@@ -409,7 +410,7 @@ def activate(repo: CompetitionRepository, principal: Principal, competition_id: 
         message = f"“{record.state.chinese_name}”的竞赛届次是只读的，不能再设为当前届次"
         raise Conflict(message, {"state": message})
     if repo.current_id() != record.id:
-        repo.make_current(record.id, principal.actor, now.timestamp())
+        repo.make_current(record.id, principal.actor, epoch(now))
     return record
 
 
@@ -449,9 +450,9 @@ def seed(repo: CompetitionRepository, competition_id: str, now: datetime) -> boo
         return False
     definition = copy.deepcopy(configs.load(competition_id))
     definition["state"] = CompetitionState.RUNNING.value
-    record = new_record(definition, SEED_ACTOR, now.timestamp())
+    record = new_record(definition, SEED_ACTOR, epoch(now))
     try:
-        repo.create(record, SEED_ACTOR, now.timestamp())
+        repo.create(record, SEED_ACTOR, epoch(now))
     except Duplicate:
         return False
     return True

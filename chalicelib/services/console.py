@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ..domain.clock import epoch
 from ..domain.cases import ENTERED, STATUS_NAMES
 from ..domain.competition import CHINA, JUDGED_STAGES, Competition, StageId, StageWindow, format_time
 from ..domain.errors import Invalid, NotFound
@@ -235,7 +236,7 @@ def judge(judging_repo: JudgingRepository, comp: Competition, judge_id: str) -> 
 
 
 def add_override(judging_repo: JudgingRepository, cases: CaseRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
-                 actor: str, now: float) -> None:
+                 actor: str, now: datetime) -> None:
     """One more judge on one case (回避 still applies); the pair may not be assigned already."""
     if not judge_id or not case_id:
         fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
@@ -244,7 +245,7 @@ def add_override(judging_repo: JudgingRepository, cases: CaseRepository, comp: C
 
 
 def remove_override(judging_repo: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
-                    actor: str, now: float) -> None:
+                    actor: str, now: datetime) -> None:
     judging.remove_assignment(judging_repo, comp, stage, judge_id, case_id, actor, now)
 
 
@@ -308,7 +309,7 @@ def organisation_awards(comp: Competition, award_lists: AwardListRepository, *, 
 
 
 def save_organisation_awards(comp: Competition, award_lists: AwardListRepository, units: list[str], actor: str,
-                             now: float, *, cases: CaseRepository) -> dict[str, Any]:
+                             now: datetime, *, cases: CaseRepository) -> dict[str, Any]:
     """Store the organisers' final list: units from the tally only, in the tally's order."""
     known = [u["unit"] for u in results.organisation_awards(comp, cases)["units"]]
     unknown = [u for u in units if u not in known]
@@ -316,8 +317,8 @@ def save_organisation_awards(comp: Competition, award_lists: AwardListRepository
         raise Invalid(f"以下单位不在统计名单中：{'、'.join(unknown)}，请刷新页面后重新选择", {"units": "含未知单位"})
     chosen = [u for u in known if u in set(units)]
     before = award_lists.read(comp.id)
-    record = {"units": chosen, "saved_by": actor, "saved_at": _time(now)}
-    award_lists.write(comp.id, record, before, actor, now)
+    record = {"units": chosen, "saved_by": actor, "saved_at": _time(epoch(now))}
+    award_lists.write(comp.id, record, before, actor, epoch(now))
     return record
 
 
@@ -360,7 +361,7 @@ def review(comp: Competition, repository: CaseRepository, archive: ArchiveReposi
 
 
 def import_archive_workbook(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
-                            who: Principal, data: bytes, now: float) -> int:
+                            who: Principal, data: bytes, now: datetime) -> int:
     """Earlier years' cases from the console's workbook (services/archive_import.py)."""
     from . import archive_import
     return archive_import.import_workbook(comp, archive, objects, who, data, now)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
+from ..domain.clock import epoch
 from ..domain.accounts import UNIT_SYSTEMS
 from ..domain.cases import ENTERED, GENDERS, RANK_LEVELS, STATUS_NAMES
 from ..domain.competition import CHINA, STAGE_NAMES, Competition, StageId
@@ -55,7 +56,7 @@ class RunPorts:
     put_object: Callable[[str, bytes | BinaryIO, str], None]   # bytes, or a file read from its position
     signing_key: str
     site_url: str
-    now: Callable[[], float]
+    now: Callable[[], datetime]
     judging: JudgingRepository
     accounts: AccountRepository                              # the units' accounts (the registrations)
     stages: StageRepository                                  # the stage windows (is the final closed)
@@ -65,7 +66,7 @@ class RunPorts:
 
 
 # -- requesting and reporting -------------------------------------------------------------------
-def start(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: float,
+def start(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: datetime,
           dispatch: Callable[[str], None]) -> ExportJob:
     """Queue an export and start its run (`dispatch`: the asynchronous invocation, or nothing where a runner
     polls): the API, the console and the CLI all start one here. A run that cannot be started fails its job
@@ -79,7 +80,7 @@ def start(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: 
     return job
 
 
-def request(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: float) -> ExportJob:
+def request(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now: datetime) -> ExportJob:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid(f"kind 应为 {' / '.join(KINDS)} 之一", {"kind": "不支持的导出类型"})
@@ -88,14 +89,14 @@ def request(jobs: ExportRepository, comp: Competition, raw: Any, actor: str, now
     if per_category and (not isinstance(category, str) or comp.category(category) is None):
         names = "、".join(f"{c.id}（{c.name}）" for c in comp.categories)
         raise Invalid(f"请指定案例类别 category：{names}", {"category": "请选择案例类别"})
-    job = queued_job(new_id(), comp.id, kind, category, actor, now)
+    job = queued_job(new_id(), comp.id, kind, category, actor, epoch(now))
     jobs.create(job)
     return job
 
 
-def not_started(jobs: ExportRepository, job: ExportJob, now: float) -> ExportJob:
+def not_started(jobs: ExportRepository, job: ExportJob, now: datetime) -> ExportJob:
     """The function could not be invoked: the job fails at once instead of waiting for ever."""
-    return jobs.fail(job, "导出任务未能启动，请稍后重新导出", now)
+    return jobs.fail(job, "导出任务未能启动，请稍后重新导出", epoch(now))
 
 
 def get(jobs: ExportRepository, comp: Competition | None, job_id: str) -> ExportJob:
@@ -159,7 +160,7 @@ def run(comp: Competition, ports: RunPorts, job_id: str,
         comp = competition_of(found.competition_id)
     if found.status in ("done", "failed"):
         return "already_done"
-    job = jobs.claim(found, ports.now())
+    job = jobs.claim(found, epoch(ports.now()))
     if job is None:
         return "busy"
     reporter = _Reporter(jobs, job)
@@ -170,14 +171,14 @@ def run(comp: Competition, ports: RunPorts, job_id: str,
         ports.put_object(key, payload, kind.content_type)
         if hasattr(payload, "close"):
             payload.close()        # a temporary file
-        jobs.finish(job, key, download_name(comp, replace(job, finished_at=ports.now())), ports.now())
+        jobs.finish(job, key, download_name(comp, replace(job, finished_at=epoch(ports.now()))), epoch(ports.now()))
         return "done"
     except DomainError as error:
-        jobs.fail(job, error.message, ports.now())
+        jobs.fail(job, error.message, epoch(ports.now()))
         return "failed"
     except Exception as exc:
         log.exception("export %s (%s) failed", job.id, job.kind)
-        jobs.fail(job, f"导出失败（{type(exc).__name__}），请稍后重试或联系技术支持", ports.now())
+        jobs.fail(job, f"导出失败（{type(exc).__name__}），请稍后重试或联系技术支持", epoch(ports.now()))
         return "failed"
 
 
@@ -510,7 +511,7 @@ def award_list_of(comp: Competition, ports: RunPorts) -> data.AwardList:
                 prizes.append((prize_names[prize], won))
         if prizes:
             groups.append((category.name, prizes))
-    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    day = certificates.award_date(comp, closed_at, ports.now())
     return data.AwardList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), groups,
                           chosen_units(ports.award_lists.read(comp.id)))
 
@@ -639,5 +640,5 @@ def provincial_list(comp: Competition, ports: RunPorts) -> data.ProvincialList:
                 len(rows) + 1, category.name, e["rank"], prize_names.get(e.get("prize") or "", ""), e["title"],
                 e["unit"], leader.get("name", ""), leader.get("position", ""), leader.get("mobile", ""),
                 case.provincial_reason or ""))
-    day = certificates.award_date(comp, closed_at, datetime.fromtimestamp(ports.now(), tz=timezone.utc))
+    day = certificates.award_date(comp, closed_at, ports.now())
     return data.ProvincialList(comp.name, tuple(comp.hosts), certificates.chinese_date(day), rows)

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..domain.clock import epoch
 from ..domain import assignment as planner
 from ..domain import ranking as ranking_rules
 from ..domain.competition import Competition, StageId
@@ -82,7 +83,7 @@ def add_extra_judges(judging: JudgingRepository, repo: CaseRepository, comp: Com
         new = planner.plan_extra(refs, judges, k, assigned, extra, load)
     except planner.AssignmentError as exc:
         raise Invalid(exc.message, {"judges_per_case": exc.message}, code="invalid") from exc
-    at = now.timestamp()
+    at = epoch(now)
     if new and write:
         judging.create_extra_slots(
             [new_slot(stage, j, c, cases[c].get("category", ""), cases[c].get("title", ""), at, source="extra")

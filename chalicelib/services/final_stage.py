@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..domain.clock import epoch
 from ..domain import draw as draw_rules
 from ..domain import live_final as live_rules
 from ..domain import ranking as ranking_rules
@@ -63,7 +64,7 @@ def draw(cases: CaseRepository, final: FinalRepository, comp: Competition, raw: 
         seed = draw_rules.check_seed(seed)
     except draw_rules.DrawError as exc:
         raise Invalid(str(exc), {"seed": str(exc)}) from None
-    ts = now.timestamp()
+    ts = epoch(now)
     for category in categories:
         ids = sorted(c.id for c in _finalists(cases, comp, category))
         result = draw_rules.draw(category, ids, seed)
@@ -141,7 +142,7 @@ def hall_action(judging: JudgingRepository, cases: CaseRepository, final: FinalR
                       "reveal（亮分）或 schedule（现场开始时间）", {"action": "没有这个现场操作"})
     raw = raw if isinstance(raw, dict) else {}
     state, sequence = live_state(final, comp, category)
-    ts = now.timestamp()
+    ts = epoch(now)
     try:
         if action == "present":
             finalists = [c.id for c in _finalists(cases, comp, category)]
@@ -220,7 +221,7 @@ def scoreboard(judging: JudgingRepository, cases_repo: CaseRepository, final: Fi
             "method": settings.method.value, "trim_min_scores": settings.trim_min_scores, "drawn": found is not None,
             "judges": [label[j] for j in panel], "cases": rows,
             "presenting": next((r for r in rows if r["presenting"]), None),
-            "revealed_count": len(revealed), "timer": _timer(state, rules, now.timestamp()),
+            "revealed_count": len(revealed), "timer": _timer(state, rules, now),
             "starts_at": _iso(state.starts_at), "presentation_minutes": rules.minutes}
 
 
@@ -261,9 +262,9 @@ def _presentation(case: Case) -> dict[str, Any] | None:
     return {"filename": found["filename"], "size": int(found["size"])} if found else None
 
 
-def _timer(state: live_rules.LiveState, rules: live_rules.Presentation, now: float) -> dict[str, Any]:
+def _timer(state: live_rules.LiveState, rules: live_rules.Presentation, now: datetime) -> dict[str, Any]:
     return {"total_seconds": rules.seconds, "warning_seconds": rules.warning_seconds,
-            "elapsed_seconds": round(live_rules.timer_seconds(state, now), 1),
+            "elapsed_seconds": round(live_rules.timer_seconds(state, epoch(now)), 1),
             "started": state.timer_started_at is not None,
             "running": state.timer_started_at is not None and state.timer_stopped_at is None}
 

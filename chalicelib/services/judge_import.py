@@ -6,9 +6,11 @@ problem by row number (as Excel numbers it) and column. openpyxl is imported her
 """
 from __future__ import annotations
 
+from datetime import datetime
 import re
 from typing import Any
 
+from ..domain.clock import epoch
 from ..domain.competition import Competition
 from ..domain.errors import Invalid
 from ..domain.judges import parse_judge
@@ -116,7 +118,7 @@ def check_rows(comp: Competition, rows: list[tuple[int, dict[str, str]]],
     return parsed, errors
 
 
-def import_judges(judging: JudgingRepository, comp: Competition, data: bytes, actor: str, now: float) -> list[Judge]:
+def import_judges(judging: JudgingRepository, comp: Competition, data: bytes, actor: str, now: datetime) -> list[Judge]:
     rows = read_rows(data)
     if not rows:
         raise Invalid("表格中没有评委数据：请从第二行起每行填写一位评委", {"file": "没有数据行"})
@@ -124,7 +126,7 @@ def import_judges(judging: JudgingRepository, comp: Competition, data: bytes, ac
     if errors:
         raise RowsInvalid(errors)
     judges = [Judge(comp.id, new_id(), name=d.name, email=d.email, mobile=d.mobile, affiliation=d.affiliation,
-                    categories=tuple(d.categories), conflicts=tuple(d.conflicts), created_at=now, updated_at=now)
+                    categories=tuple(d.categories), conflicts=tuple(d.conflicts), created_at=epoch(now), updated_at=epoch(now))
               for d in parsed]
-    judging.save_judges(judges, actor, now)
+    judging.save_judges(judges, actor, epoch(now))
     return judges

@@ -19,10 +19,11 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..domain.clock import epoch
 from ..config import Settings
 from ..domain import assignment as planner
 from ..domain.cases import STATUS_NAMES
@@ -54,25 +55,25 @@ def judge_view(judge: Judge) -> dict[str, Any]:
             "conflicts": list(judge.conflicts or [])}
 
 
-def create_judge(judging: JudgingRepository, comp: Competition, raw: Any, actor: str, now: float) -> Judge:
+def create_judge(judging: JudgingRepository, comp: Competition, raw: Any, actor: str, now: datetime) -> Judge:
     data = parse_judge(raw, comp.category_ids)
     judge = Judge(comp.id, new_id(), name=data.name, email=data.email, mobile=data.mobile,
                   affiliation=data.affiliation, categories=tuple(data.categories), conflicts=tuple(data.conflicts),
-                  created_at=now, updated_at=now)
-    judging.save_judge(judge, actor, now, "judge.create")
+                  created_at=epoch(now), updated_at=epoch(now))
+    judging.save_judge(judge, actor, epoch(now), "judge.create")
     return judge
 
 
 def update_judge(judging: JudgingRepository, comp: Competition, judge_id: str, raw: Any, actor: str,
-                 now: float) -> Judge:
+                 now: datetime) -> Judge:
     judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise NotFound("没有这位评委")
     before = judge_view(judge)
     data = parse_judge(raw, comp.category_ids)
     judge = replace(judge, name=data.name, email=data.email, mobile=data.mobile, affiliation=data.affiliation,
-                    categories=tuple(data.categories), conflicts=tuple(data.conflicts), updated_at=now)
-    judging.save_judge(judge, actor, now, "judge.edit", before=before)
+                    categories=tuple(data.categories), conflicts=tuple(data.conflicts), updated_at=epoch(now))
+    judging.save_judge(judge, actor, epoch(now), "judge.edit", before=before)
     return judge
 
 
@@ -123,9 +124,9 @@ def plan_assignments(judging: JudgingRepository, repo: CaseRepository, comp: Com
     except planner.AssignmentError as exc:
         raise Invalid(exc.message, {"judges_per_case": exc.message}, code="invalid") from exc
     category = {c.case_id: c.category for c in case_refs}
-    new = [new_slot(stage, j, c, category[c], titles.get(c, ""), now.timestamp()) for j, c in plan.new]
+    new = [new_slot(stage, j, c, category[c], titles.get(c, ""), epoch(now)) for j, c in plan.new]
     if new:
-        judging.create_slots(comp.id, new, actor, now.timestamp(), {"stage": stage, "k": k, "new": len(new)})
+        judging.create_slots(comp.id, new, actor, epoch(now), {"stage": stage, "k": k, "new": len(new)})
     return {"assignments": len(plan.pairs), "new": len(new), "per_judge": dict(plan.per_judge)}
 
 
@@ -149,7 +150,7 @@ def list_assignments(judging: JudgingRepository, comp: Competition, stage: str) 
 
 
 def add_assignment(judging: JudgingRepository, repo: CaseRepository, comp: Competition, stage: str, judge_id: str,
-                   case_id: str, actor: str, now: float) -> None:
+                   case_id: str, actor: str, now: datetime) -> None:
     """An organiser's override: one more judge on one case (回避 still applies)."""
     _check_stage(stage)
     judge = judging.get_judge(comp.id, judge_id)
@@ -167,14 +168,14 @@ def add_assignment(judging: JudgingRepository, repo: CaseRepository, comp: Compe
                                  frozenset(judge.conflicts or []))
     if planner.is_conflict(judge_ref, ref):
         raise Invalid("该评委与案例推荐单位需回避，不能分配", {"judge_id": "需回避"})
-    judging.add_slot(comp.id, new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), now,
-                              source="organiser"), actor, now)
+    judging.add_slot(comp.id, new_slot(stage, judge_id, case_id, ref.category, body.get("title", ""), epoch(now),
+                              source="organiser"), actor, epoch(now))
 
 
 def remove_assignment(judging: JudgingRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
-                      actor: str, now: float) -> None:
+                      actor: str, now: datetime) -> None:
     _check_stage(stage)
-    judging.remove_slot(comp.id, stage, judge_id, case_id, actor, now)
+    judging.remove_slot(comp.id, stage, judge_id, case_id, actor, epoch(now))
 
 
 # -- links ----------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: 
     row, audit row and queued invitation (its mail-log row) written in transactions of up to 100 items
     (the repository's set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
     window = stage_service.windows(comp, stages)[stage]
-    at = now.timestamp()
+    at = epoch(now)
     made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
     mails: dict[str, Any] = {}
     for judge_id, judge, count in chosen:
@@ -270,7 +271,7 @@ def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: 
         subject = render_subject("judge_invitation",
                                  _invitation(comp, window, judge, count, made[judge_id][2], stage))
         record = outbox.queue(comp.id, "judge_invitation", made[judge_id][1], judge.email, subject,
-                              link_key(judge_id, stage), at)
+                              link_key(judge_id, stage), now)
         if record is not None:
             mails[judge_id] = record
     judging.set_links(comp.id, [(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
@@ -330,7 +331,7 @@ def issue_missing_links(judging: JudgingRepository, comp: Competition, cfg: Sett
 
 
 def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: str, actor: str,
-                   now: float, *, stages: StageRepository) -> tuple[list[IssuedLink], list[str]]:
+                   now: datetime, *, stages: StageRepository) -> tuple[list[IssuedLink], list[str]]:
     """(the links in force of the stage's assigned judges, as they were mailed; the judges whose link in
     force cannot be shown: issued by an older release that kept no id, to be re-issued alone). For the
     QR sheet; the showing is audited."""
@@ -341,12 +342,12 @@ def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings,
     urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
     shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
-        judging.audit_links_shown(comp.id, stage, [link.judge_id for link in shown], actor, now)
+        judging.audit_links_shown(comp.id, stage, [link.judge_id for link in shown], actor, epoch(now))
     return shown, [j for j, url in urls.items() if not url]
 
 
 def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judge_id: Any, stage: str, actor: str,
-              now: float, *, stages: StageRepository) -> IssuedLink:
+              now: datetime, *, stages: StageRepository) -> IssuedLink:
     """The judge's link in force, shown again to the organiser (audited: who was shown whose link)."""
     _check_stage(stage)
     if not _plausible_id(judge_id):
@@ -357,7 +358,7 @@ def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judg
     url = _stored_url(cfg, judge_id, stage, row)
     if url is None:
         raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
-    judging.audit_links_shown(comp.id, stage, [judge_id], actor, now)
+    judging.audit_links_shown(comp.id, stage, [judge_id], actor, epoch(now))
     return IssuedLink(judge_id, url, format_time(stage_service.windows(comp, stages)[stage].closes_at))
 
 
@@ -389,7 +390,7 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Any,
+def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Callable[[], datetime],
                      limit: int = 1000, budget_seconds: float | None = None, *,
                      stages: StageRepository, mail: MailRepository) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
@@ -410,7 +411,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         if judge is None or window is None or (judge.email or "").lower() != row.recipient.lower():
             return None
         link = judging.links_of(comp.id, stage, [judge_id]).get(judge_id)
-        if link is None or link.link_hash != outbox.object_of(row) or window.status(_utc(clock())) == "closed":
+        if link is None or link.link_hash != outbox.object_of(row) or window.status(clock()) == "closed":
             return None
         url = _stored_url(cfg, judge_id, stage, link)
         if stage not in counts:
@@ -460,11 +461,11 @@ def mail_states(comp: Competition, rows: Mapping[str, Mapping[str, Link]], email
 
 
 def revoke_link(judging: JudgingRepository, comp: Competition, judge_id: Any, stage: str, actor: str,
-                now: float) -> None:
+                now: datetime) -> None:
     """Revoke the judge's link in force at once (idempotent: nothing in force, nothing to do)."""
     _check_stage(stage)
     if _plausible_id(judge_id):
-        judging.revoke_link(comp.id, judge_id, stage, actor, now)
+        judging.revoke_link(comp.id, judge_id, stage, actor, epoch(now))
 
 
 def _plausible_id(value: Any) -> bool:
@@ -512,7 +513,7 @@ def open_judge_session(judging: JudgingRepository, comp: Competition, cfg: Setti
                        now: datetime, *, stages: StageRepository) -> JudgeSession:
     """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
     judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now, stages=stages)
-    ts = now.timestamp()
+    ts = epoch(now)
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{comp.id}.{judge_id}.{stage}.{new_token()}"   # the session names its competition
     csrf = new_token()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
+from ..domain.clock import epoch
 from ..domain import case_record
 from ..domain.account_record import Account
 from ..domain.competition import CHINA, COACHING_ROUNDS, Competition, StageId, StageWindow
@@ -62,7 +63,7 @@ def _common(comp: Competition, ports: Any) -> dict[str, Any]:
 
 
 def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float, mail: MailRepository) -> bool:
+          context: dict[str, Any], now: datetime, mail: MailRepository) -> bool:
     """Send once through the port, logged in `mail`."""
     if not recipient:
         return False
@@ -75,7 +76,7 @@ def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: 
 
 
 # -- after a unit's own actions (best effort) ---------------------------------------------------
-def registered(account: Account, now: float, mailing: Mailing) -> bool:
+def registered(account: Account, now: datetime, mailing: Mailing) -> bool:
     """The welcome mail, claimed and sent through the port (two calls: the account's request stays within
     its budget of three DynamoDB calls)."""
     try:
@@ -98,13 +99,13 @@ def receipt(comp: Competition, principal: Any, case: case_record.Case, closes_at
         ports = mailing.ports()
         body = case.body
         category = comp.category(body.get("category", ""))
-        at = now.timestamp()
+        at = epoch(now)
         return outbox.prepare(ports.sender, comp.id, "submission_receipt", f"{case.id}@{int(at)}",
                               getattr(principal, "email", None), {
                                   **_common(comp, ports), "unit": principal.unit_name or "",
                                   "title": body.get("title", ""), "case_id": case.id,
                                   "category": category.name if category else "", "submitted_at": _when(at),
-                                  "closes_at": _when(closes_at), "resubmitted": case.status == "returned"}, at)
+                                  "closes_at": _when(closes_at), "resubmitted": case.status == "returned"}, now)
     except Exception:
         log.exception("submission receipt for %s not prepared", case.id)
         return None
@@ -121,7 +122,7 @@ def deliver(prepared: outbox.Prepared | None, mailing: Mailing) -> bool:
 
 
 # -- after an organiser's decision (best effort) ---------------------------------------------------
-def reviewed(comp: Competition, case: case_record.Case, now: float, mailing: Mailing) -> bool:
+def reviewed(comp: Competition, case: case_record.Case, now: datetime, mailing: Mailing) -> bool:
     """The 审核 decision to the unit that submitted the case: its result, reason and (退回修改) deadline.
     Once per decision (the key holds the decision's time in milliseconds); never raises."""
     from ..domain.review import DECISIONS
@@ -189,7 +190,7 @@ def deadline_reminders(comp: Competition, ports: Any, submission: StageWindow, d
         sent += _send(ports, comp, "deadline_reminder", f"submission@{close_key}#{days}d#{account.id}",
                       account.email, {"unit": account.unit_name or "", "days": days,
                                       "closes_at": _when(submission.closes_at), "drafts": titles},
-                      now.timestamp(), mail)
+                      now, mail)
     return sent
 
 
@@ -215,7 +216,7 @@ def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, w
             continue
         sent += _send(ports, comp, "judge_reminder", f"{window.id}@{close_key}#{judge_id}", judge.email, {
             "judge_name": judge.name, "stage_name": window.name, "closes_at": _when(window.closes_at),
-            "total": totals[judge_id], "unscored": count}, now.timestamp(), mail)
+            "total": totals[judge_id], "unscored": count}, now, mail)
     return sent
 
 
@@ -235,7 +236,7 @@ def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, 
         object_key = case.id if coaching.id == StageId.COACHING else f"{case.id}#{coaching.id}"   # once per round
         sent += _send(ports, comp, "feedback_available", object_key, account.email, {
             "unit": account.unit_name or "", "title": case.body.get("title", ""), "case_id": case.id,
-            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now.timestamp(), mail)
+            "closes_at": _when(coaching.closes_at), "round_name": comp.round_name(coaching.id)}, now, mail)
     return sent
 
 
@@ -256,7 +257,7 @@ def _iso(epoch: Any) -> str | None:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(CHINA).isoformat(timespec="seconds")
 
 
-def record_bounces(notifications: Iterable[dict[str, Any]], now: float, mail: MailRepository) -> int:
+def record_bounces(notifications: Iterable[dict[str, Any]], now: datetime, mail: MailRepository) -> int:
     """Mark the mail-log rows that SES reports as bounced (SES -> SNS -> the bounce handler).
 
     Each notification is SES's JSON, in either of SES's two shapes: the configuration set's event publishing
@@ -290,7 +291,7 @@ def record_bounces(notifications: Iterable[dict[str, Any]], now: float, mail: Ma
             reason = f"{bounce.get('bounceType', '')}/{bounce.get('bounceSubType', '')}"
             if hit.get("diagnosticCode"):
                 reason += f": {hit['diagnosticCode']}"
-            mail.mark_bounced(record.mail_key, reason[:500], now)
+            mail.mark_bounced(record.mail_key, reason[:500], epoch(now))
             marked += 1
     return marked
 

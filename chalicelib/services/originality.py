@@ -17,10 +17,12 @@ competition's first check already includes every earlier one.
 """
 from __future__ import annotations
 
+from datetime import datetime
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..domain.clock import epoch
 from ..domain import originality as domain
 from ..domain.cases import SUBMITTED_ONCE
 from ..domain.competition import CHINA, Competition, StageId
@@ -155,14 +157,14 @@ def _entry(row: ArchiveCase) -> domain.Entry:
 
 
 def import_archive(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects,
-                   principal: Principal, raw: Any, now: float) -> int:
+                   principal: Principal, raw: Any, now: datetime) -> int:
     """Store the cases of an earlier year and rebuild the archive index. Returns how many were imported."""
     year, cases = parse_import(raw, competition_year(comp))
     return store_archive(comp, archive, objects, principal, [(year, case) for case in cases], now, "api")
 
 
 def store_archive(comp: Competition, archive: ArchiveRepository, objects: OriginalityObjects, principal: Principal,
-                  cases: list[tuple[int, dict[str, Any]]], now: float, source: str) -> int:
+                  cases: list[tuple[int, dict[str, Any]]], now: datetime, source: str) -> int:
     """Write checked archive cases (each with its year) and rebuild the index; every import, from the API or
     from the console's workbook, ends here. Returns how many were imported."""
     rows = {}
@@ -170,10 +172,10 @@ def store_archive(comp: Competition, archive: ArchiveRepository, objects: Origin
         row = ArchiveCase(archive_id(year, case), year, case["title"].strip(), unit=case["unit"],
                           category=case["category"], background=case["background"],
                           innovations=tuple(case["innovations"]), results=tuple(case["results"]),
-                          imported_at=now, imported_by=principal.actor)
+                          imported_at=epoch(now), imported_by=principal.actor)
         rows[row.id] = row
     years = sorted({year for year, _ in cases})
-    archive.put_cases(list(rows.values()), principal.actor, now,
+    archive.put_cases(list(rows.values()), principal.actor, epoch(now),
                       {"year": years[0] if len(years) == 1 else years, "cases": len(cases), "distinct": len(rows),
                        "source": source})
     rebuild_index(settings_for(comp), archive, objects, [_entry(r) for r in rows.values()])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ..domain.clock import epoch
 from ..config import Settings
 from ..domain.attachments import allowed_text, declare, presentation_kinds
 from ..domain.competition import Competition, StageId, format_time, presentation_open, presentation_window
@@ -79,7 +80,7 @@ def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files:
                        presentation_kinds(comp.presentation_limits()))
     target = _target(cases, comp, principal, case_id, now, stages=stages)
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
-        cases.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, now.timestamp(),
+        cases.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, epoch(now),
                                 "presentation.replace")
         attachments.discard(files, stale)
     answer = attachments.open_upload(cases, comp, cfg, files, principal, target, declared, now, kind=PRESENTATION)
@@ -100,7 +101,7 @@ def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: P
     attachments.verify(cases, comp, files, principal, target, newest["attachment_id"], now, kind=PRESENTATION)
     for old in _presentations(target.case):
         if old["attachment_id"] != newest["attachment_id"]:
-            cases.remove_attachment(target.case, old["attachment_id"], None, principal.actor, now.timestamp(),
+            cases.remove_attachment(target.case, old["attachment_id"], None, principal.actor, epoch(now),
                                     "presentation.replace")
             attachments.discard(files, old)
     return view({**newest, "status": "verified"})

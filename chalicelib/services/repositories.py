@@ -9,6 +9,7 @@ read changed).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from ..domain import account_record
@@ -457,9 +458,9 @@ class ShowcaseRepository(Protocol):
 
     def awarded(self, competition_id: str) -> list[ShownCase]: ...
 
-    def set_choice(self, case: Case, consent: bool, actor: str, now: float) -> Case: ...
+    def set_choice(self, case: Case, consent: bool, actor: str, now: datetime) -> Case: ...
 
-    def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> Case: ...
+    def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: datetime) -> Case: ...
 
 
 # -- the mail log (table mail_log) ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
+from ..domain.clock import epoch
 from ..domain import fairness as fairness_rules
 from ..domain import honors as honor_rules
 from ..domain import organisation_award as award_rules
@@ -176,7 +177,7 @@ MAX_REASON = 500
 
 
 def recommend_provincial(cases: CaseRepository, stages: StageRepository, results: ResultRepository,
-                         comp: Competition, case_id: str, raw: Any, actor: str, now: float,
+                         comp: Competition, case_id: str, raw: Any, actor: str, now: datetime,
                          reason_required: bool = False) -> dict[str, Any]:
     """Mark (or unmark) an awarded case as recommended to the provincial competition (省赛准备: 主办单位将在优秀
     案例中择优推荐参加省赛), with the recommendation reason (推荐理由) for the 省赛推荐名单. Only after the final
@@ -199,7 +200,7 @@ def recommend_provincial(cases: CaseRepository, stages: StageRepository, results
         raise Conflict("综合评选结束并评出奖项后，才能推荐参加省赛")
     if case.status != "awarded":
         raise Conflict("只能在综合评选获奖案例中推荐参加省赛")
-    results.set_provincial(case, recommended, actor, now, reason)
+    results.set_provincial(case, recommended, actor, epoch(now), reason)
     return {"case_id": case_id, "provincial": recommended, "recommended": recommended,
             "reason": reason if recommended else None}
 
@@ -214,7 +215,7 @@ def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: Stage
         # due anyway: what the schedule does first
         close_stage(judging, cases, stages, results, comp, ports, StageId.TEXT_REVIEW, actor, now)
     try:   # the final ranks the cases the text review advanced: it closes after it, never before
-        stages.close(comp.id, stage, actor, now.timestamp(), after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
+        stages.close(comp.id, stage, actor, epoch(now), after=StageId.TEXT_REVIEW if stage == StageId.FINAL else None)
     except EarlierStageOpen:
         raise Conflict("文本评审尚未截止：综合评选的入围案例在文本评审截止时才确定，请先截止文本评审") from None
     if stage == StageId.TEXT_REVIEW:
@@ -248,7 +249,7 @@ def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: 
             # a close cut short after the stage row closed (an AWS fault, a timeout): finish deciding it
             _decide(judging, cases, results, comp, ports, stage, "system:schedule", now)
     if not windows[StageId.TEXT_REVIEW].settled:
-        notify_results(cases, results, comp, ports, now.timestamp(), mail=mail)
+        notify_results(cases, results, comp, ports, now, mail=mail)
     _settle(stages, results, comp)
     return closed
 
@@ -278,7 +279,7 @@ def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: Res
     neither re-ranks it from cases changed since (a coaching revision's title, cases that advanced only
     after the final closed) nor moves them."""
     by_category = _cases_of(cases_repo, comp, stage)
-    ts = now.timestamp()
+    ts = epoch(now)
     for category, cases in by_category.items():
         if results.get_ranking(comp.id, stage, category) is not None:
             continue
@@ -299,7 +300,7 @@ def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: Res
                                      record_key=key, entries=tuple(entries), computed_at=ts))
 
 
-def notify_results(cases: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, now: float,
+def notify_results(cases: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, now: datetime,
                    budget_seconds: float = 240.0, *, mail: MailRepository) -> int:
     """Mail each unit whether its case advanced, for text-review rankings not yet fully notified.
 
@@ -332,7 +333,7 @@ def notify_results(cases: CaseRepository, results: ResultRepository, comp: Compe
 
 
 def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: float, mail: MailRepository) -> outbox.Outcome:
+          context: dict[str, Any], now: datetime, mail: MailRepository) -> outbox.Outcome:
     if not recipient:
         return outbox.Outcome(False, "no_recipient")
     try:
@@ -343,7 +344,7 @@ def _send(ports: Ports, comp: Competition, kind: str, object_key: str, recipient
         return outbox.Outcome(False, "failed")
 
 
-def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: float, *,
+def send_award_mail(cases: CaseRepository, comp: Competition, ports: Ports, now: datetime, *,
                     codes: CertificateRepository, mail: MailRepository) -> dict[str, int]:
     """One mail per awarded case to the unit account that submitted it; repeated calls skip."""
     from . import certificates

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..domain.clock import epoch
 from ..domain import review as rules
 from ..domain.cases import STATUS_NAMES
 from ..domain.competition import Competition, StageId, StageWindow, parse_time
@@ -47,9 +48,9 @@ def review(judging: JudgingRepository, repo: CaseRepository, comp: Competition, 
         _check_not_assigned(judging, case)
     case = repo.review(case, decision.status, decision.decision, decision.reason,
                        decision.resubmit_by.timestamp() if decision.resubmit_by else None, comp.id, principal.actor,
-                       now.timestamp())
+                       epoch(now))
     from . import notifications
-    notifications.reviewed(comp, case, now.timestamp(), mailing)
+    notifications.reviewed(comp, case, now, mailing)
     return case
 
 

@@ -7,9 +7,11 @@ transaction condition.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.clock import epoch
 from ..domain.competition import COACHING_ROUNDS, Competition, StageId, StageWindow, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
@@ -35,14 +37,14 @@ class JudgePrincipal:
         return f"judge:{self.judge_id}"
 
 
-def authenticate_judge(judging: JudgingRepository, token: str | None, now: float) -> JudgePrincipal:
+def authenticate_judge(judging: JudgingRepository, token: str | None, now: datetime) -> JudgePrincipal:
     """A live judge session whose link is still the judge's current one for the stage (one read)."""
     parts = judge_session_parts(token)
     if parts is None:
         raise Unauthenticated("请通过评分链接进入")
     competition_id, judge_id, stage = parts
     session, link = judging.session_and_link(competition_id, token_hash(token or ""), judge_id, stage)
-    if session is None or session.expires_at <= now:
+    if session is None or session.expires_at <= epoch(now):
         raise Unauthenticated("评分会话已失效，请重新打开评分链接")
     if link is None or link.link_hash != session.link_hash:
         raise Unauthenticated("评分链接已被撤销或重新发放，请使用新的链接")
@@ -95,7 +97,7 @@ def score_view(slot: Assignment) -> dict[str, Any] | None:
 
 
 def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-               now: float, *, stages: StageRepository) -> dict[str, Any]:
+               now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     if is_coaching(judge.stage):
         raise Forbidden(f"{comp.round_name(judge.stage)}阶段不打分，请填写辅导意见")
     slot, window = _slot(judging, comp, judge, case_id, stages=stages)
@@ -103,48 +105,48 @@ def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrinci
     if category is None:                  # the case's category has since left the competition's settings
         raise Conflict("该案例的类别已不在本届比赛的设置中，暂不能评分，请联系组委会")
     tenths, comment = parse_score_sheet(raw, category)
-    if not window.is_open(_dt(now)):
+    if not window.is_open(now):
         raise StageClosed(f"{window.name}未开放或已截止，评分已锁定")
     total = sum(tenths.values())
     before = score_view(slot)
     judging.write_slot(slot, {"criteria": tenths, "total": total, "comment": comment, "scored": True,
-                              "scored_at": now},
-                       comp.id, judge.actor, "score.save", now, before=before, after={"criteria": tenths, "total": total})
+                              "scored_at": epoch(now)},
+                       comp.id, judge.actor, "score.save", epoch(now), before=before, after={"criteria": tenths, "total": total})
     return {"case_id": case_id, "total": tenths_to_points(total)}
 
 
 def save_feedback(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-                  now: float, *, stages: StageRepository) -> dict[str, Any]:
+                  now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     if not is_coaching(judge.stage):
         raise Forbidden("辅导意见只在专家辅导和赛前辅导阶段填写，本阶段请评分")
     slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     points = parse_points(raw, "points", "辅导意见")
-    if not window.is_open(_dt(now)):
+    if not window.is_open(now):
         raise StageClosed(f"{window.name}未开放或已截止")
-    judging.write_slot(slot, {"feedback": points, "scored": True, "scored_at": now}, comp.id, judge.actor,
-                       "feedback.save", now, before=list(slot.feedback) if slot.feedback is not None else None,
+    judging.write_slot(slot, {"feedback": points, "scored": True, "scored_at": epoch(now)}, comp.id, judge.actor,
+                       "feedback.save", epoch(now), before=list(slot.feedback) if slot.feedback is not None else None,
                        after=points)
     return {"case_id": case_id, "points": points}
 
 
 def check_recusal(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-                  now: float, *, stages: StageRepository) -> tuple[Assignment, str]:
+                  now: datetime, *, stages: StageRepository) -> tuple[Assignment, str]:
     """(the slot, the reason) of a recusal that would be accepted now; nothing is written (the page's
     confirm step shows it before the judge confirms)."""
     slot, window = _slot(judging, comp, judge, case_id, stages=stages)
     reason = raw.get("reason") if isinstance(raw, dict) else None
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid("请说明回避理由（不超过 500 字）", {"reason": "请填写回避理由"})
-    if not window.is_open(_dt(now)):
+    if not window.is_open(now):
         raise StageClosed(f"{window.name}未开放或已截止")
     return slot, reason.strip()
 
 
 def recuse(judging: JudgingRepository, comp: Competition, judge: JudgePrincipal, case_id: str, raw: Any,
-           now: float, *, stages: StageRepository) -> dict[str, Any]:
+           now: datetime, *, stages: StageRepository) -> dict[str, Any]:
     slot, reason = check_recusal(judging, comp, judge, case_id, raw, now, stages=stages)
     judging.write_slot(slot, {"recused": True, "recusal_reason": reason},
-                       comp.id, judge.actor, "assignment.recuse", now, before=None, after=reason)
+                       comp.id, judge.actor, "assignment.recuse", epoch(now), before=None, after=reason)
     return {"case_id": case_id, "recused": True}
 
 
@@ -164,8 +166,3 @@ def feedback_for_unit(judging: JudgingRepository, cases: CaseRepository, comp: C
         entries += [{"judge": f"专家{i}", "points": list(s.feedback or ()), "stage": stage, "round": round_name}
                     for i, s in enumerate(slots, 1)]
     return {"feedback": entries}
-
-
-def _dt(epoch: float):
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)

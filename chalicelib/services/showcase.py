@@ -54,7 +54,7 @@ def state(case: Case) -> dict[str, Any]:
 
 
 def set_consent(cases: CaseRepository, showcases: ShowcaseRepository, principal: Principal, case_id: str, raw: Any,
-                now: float) -> dict[str, Any]:
+                now: datetime) -> dict[str, Any]:
     """The unit takes its case out of the showcase or puts it back (its own case only; at any time)."""
     if principal.role != "unit":
         raise Forbidden("只有案例所属单位可以同意或撤出成果展示")
@@ -66,7 +66,7 @@ def set_consent(cases: CaseRepository, showcases: ShowcaseRepository, principal:
 
 
 def set_shown(cases: CaseRepository, showcases: ShowcaseRepository, case_id: str, raw: Any, actor: str,
-              now: float) -> dict[str, Any]:
+              now: datetime) -> dict[str, Any]:
     """The organiser takes a case down from the showcase (with a reason) or puts it back."""
     shown = rules.flag(raw, "shown", "是否在成果展示中展示")
     reason = rules.hide_reason(raw.get("reason"), shown)

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
+from ..domain.clock import epoch
 from ..domain.competition import (
     STAGE_ORDER, Competition, StageId, StageWindow, check_windows_do_not_overlap, format_time, is_coaching, parse_stage,
     parse_time,
@@ -98,7 +99,7 @@ def _move(stages: StageRepository, comp: Competition, stage_id: str, opens_at: d
         fields = {k.split(".", 1)[1] if k.startswith(stage_id + ".") else k: v for k, v in problems.items()}
         raise Invalid(next(iter(problems.values())), fields)
     stages.move_window(comp.id, stage_id, moved.opens_at.timestamp(), moved.closes_at.timestamp(), actor,
-                      now.timestamp(), before={"opens_at": format_time(before.opens_at),
+                      epoch(now), before={"opens_at": format_time(before.opens_at),
                                                "closes_at": format_time(before.closes_at)})
     return moved
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Sequence
 
 from ..domain.case_record import Case, frozen_map
@@ -187,7 +188,7 @@ class InMemoryShowcaseRepository:
     def _refused(self) -> VersionConflict:
         return VersionConflict("成果展示的设置已在别处被修改，请刷新页面后再操作")
 
-    def set_choice(self, case: Case, consent: bool, actor: str, now: float) -> Case:
+    def set_choice(self, case: Case, consent: bool, actor: str, now: datetime) -> Case:
         stored = self.case_twin.cases.get(case.id)
         if stored is None or stored.owner_id != case.owner_id or stored.showcase_choice != case.showcase_choice:
             raise self._refused()
@@ -195,7 +196,7 @@ class InMemoryShowcaseRepository:
         self.tables.audit.append((f"case#{case.id}", actor, "showcase.consent" if consent else "showcase.withdraw"))
         return replace(case, showcase_choice=consent)
 
-    def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: float) -> Case:
+    def set_hidden(self, case: Case, hidden: bool, reason: str | None, actor: str, now: datetime) -> Case:
         stored = self.case_twin.cases.get(case.id)
         if stored is None or stored.showcase_hidden != case.showcase_hidden:
             raise self._refused()

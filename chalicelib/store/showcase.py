@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from datetime import datetime
 
 from ..domain import case_record
 from ..domain.case_record import frozen_map
+from ..domain.clock import epoch
 from ..domain.result_record import ShownCase
 from ..domain.errors import VersionConflict
 from . import audit, db
@@ -68,9 +70,9 @@ class ShowcaseRepository:
         return [ShownCase(c.id, c.status, frozen_map(json.loads(c.body or "{}")), c.prize, c.showcase_choice,
                           c.showcase_hidden) for c in awarded(competition_id)]
 
-    def set_choice(self, case: case_record.Case, consent: bool, actor: str, now: float) -> case_record.Case:
-        return set_choice(case, consent, actor, now)
+    def set_choice(self, case: case_record.Case, consent: bool, actor: str, now: datetime) -> case_record.Case:
+        return set_choice(case, consent, actor, epoch(now))
 
     def set_hidden(self, case: case_record.Case, hidden: bool, reason: str | None, actor: str,
-                   now: float) -> case_record.Case:
-        return set_hidden(case, hidden, reason, actor, now)
+                   now: datetime) -> case_record.Case:
+        return set_hidden(case, hidden, reason, actor, epoch(now))

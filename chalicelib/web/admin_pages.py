@@ -101,7 +101,7 @@ def _ranked(stage_id: str) -> str:
 def dashboard() -> Response:
     who = _admin()
     return console_page("dashboard.html", who, "dashboard",
-                   data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now_dt(),
+                   data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now(),
                                           bootstrap.deps().accounts, stages=bootstrap.deps().stages))
 
 
@@ -161,7 +161,7 @@ def _review_page(who: Any, status: int = 200, case_id: str | None = None, values
     form comes back with its errors beside that case's fields."""
     deps = bootstrap.deps()
     data = console.review(bootstrap.competition(), deps.cases, deps.archive, deps.originality, deps.competitions,
-                          bootstrap.now_dt(), stages=deps.stages)
+                          bootstrap.now(), stages=deps.stages)
     errors = _review_field_errors(getattr(error, "fields", None) or {})
     with_form = data["window"]["open"] and any(r["id"] == case_id and r["status"] == "submitted"
                                                for c in data["categories"] for r in c["rows"])
@@ -199,7 +199,7 @@ def review_case(case_id: str) -> Response:
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
         review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
-                      bootstrap.now_dt(), mailing=bootstrap.mailing())
+                      bootstrap.now(), mailing=bootstrap.mailing())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
     raise Redirect(f"/admin/review?done=reviewed#case-{quote(case_id)}")
@@ -292,7 +292,7 @@ def plan(stage_id: str) -> Response:
     raw = {"judges_per_case": int(typed) if typed.isdigit() and len(typed) < 4 else typed}
     try:
         done = judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                        stage_id, raw, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                        stage_id, raw, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     except (Invalid, Conflict) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, {"judges_per_case": typed})
     raise Redirect(f"/admin/assignments/{stage_id}?done=planned&new={done['new']}")
@@ -343,7 +343,7 @@ def issue_links(stage_id: str) -> Response:
     """Issue every assigned judge's link (earlier ones stop working) and show the URLs in the response."""
     who, _ = posted(ORGANISER)
     issued = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
-                                 who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                 who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return _links_page(who, shown={"stage": stage_id, "kind": "all", "links": issued})
 
@@ -355,7 +355,7 @@ def reissue_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     try:
         link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     mail_queue.start()
@@ -404,7 +404,7 @@ def _stage_rows(found: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
 
 def _stages_page(who: Any, status: int = 200, edited: str | None = None, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None) -> Response:
-    views = _stage_rows(stages.windows(bootstrap.competition(), bootstrap.deps().stages), bootstrap.now_dt())
+    views = _stage_rows(stages.windows(bootstrap.competition(), bootstrap.deps().stages), bootstrap.now())
     return console_page("stages.html", who, "stages", status, windows=views, edited=edited, values=values or {},
                    errors=errors or {}, message=message)
 
@@ -451,7 +451,7 @@ def move_window(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("opens_at", "closes_at")}
     try:
-        stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, values, who.actor, bootstrap.now_dt())
+        stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, values, who.actor, bootstrap.now())
     except (Invalid, StageClosed) as e:
         errors = window_errors(stage_id, e.fields or {}, values)
         summary = next(iter(errors.values()), e.message) if isinstance(e, Invalid) else e.message
@@ -465,7 +465,7 @@ def open_stage_now(stage_id: str) -> Response:
     """立即开始: a stage that has not begun opens now (after the one before it was closed early)."""
     who, _ = posted(ORGANISER)
     try:
-        stages.open_now(bootstrap.deps().stages, bootstrap.competition(), stage_id, who.actor, bootstrap.now_dt())
+        stages.open_now(bootstrap.deps().stages, bootstrap.competition(), stage_id, who.actor, bootstrap.now())
     except (Invalid, Conflict, StageClosed) as e:
         return _stages_page(who, STATUS.get(e.code, 400), stage_id, message=e.message)
     raise Redirect("/admin/stages?done=opened")
@@ -491,7 +491,7 @@ def close_stage(stage_id: str) -> Response:
     if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
     deps = bootstrap.deps()
-    results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor, bootstrap.now_dt())
+    results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor, bootstrap.now())
     raise Redirect("/admin/stages?done=closed")
 
 
@@ -506,7 +506,7 @@ def rankings(stage_id: str) -> Response:
 def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
     ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, bootstrap.deps().results, comp, stage_id)
-    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp, bootstrap.deps().stages)[stage_id].status(bootstrap.now_dt()) == "open"
+    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp, bootstrap.deps().stages)[stage_id].status(bootstrap.now()) == "open"
     return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
@@ -523,7 +523,7 @@ def extra_judges_near_cut(stage_id: str) -> Response:
     confirmed = one(form, "confirm") == "yes"
     try:
         found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now_dt(), stage, write=confirmed, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
+                                              raw, who.actor, bootstrap.now(), stage, write=confirmed, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
     except (Invalid, NotFound, StageClosed) as e:
         return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
     return _rankings_page(who, stage, extra=found, extra_asked=raw)
@@ -709,12 +709,12 @@ def qr_sheet(stage_id: str) -> Response:
     import segno
 
     who, _ = posted(("organiser",))
-    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now_dt()
+    comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now()
     stage = _qr_stage(stage_id)
     new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now, stages=bootstrap.deps().stages)
     if new:
         mail_queue.start()
-    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now.timestamp(), stages=bootstrap.deps().stages)
+    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now, stages=bootstrap.deps().stages)
     judges = {j.judge_id: j for j in judging.list_judges(bootstrap.deps().judging, comp)}
     sheets = []
     for link in links:

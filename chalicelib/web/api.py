@@ -47,7 +47,7 @@ def health():
 @endpoint
 def competition():
     comp = bootstrap.competition()
-    return 200, competitions.shape(comp, stages.windows(comp, bootstrap.deps().stages), bootstrap.now_dt())
+    return 200, competitions.shape(comp, stages.windows(comp, bootstrap.deps().stages), bootstrap.now())
 
 
 @api.route("/accounts", methods=["POST"])
@@ -81,7 +81,7 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now_dt(), stages=bootstrap.deps().stages)
+    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
     return 201, cases.case_view(case)
 
 
@@ -118,7 +118,7 @@ def get_case(case_id):
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now_dt())
+    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
     return 200, cases.case_view(case)
 
 
@@ -133,14 +133,14 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt(), mailing=bootstrap.mailing()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing()))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt()))
+    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now()))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -149,7 +149,7 @@ def start_upload(case_id):
     cfg = bootstrap.config()
     who = principal(_request(), UNIT)
     answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
-                                      read_json(_request()), bootstrap.now_dt())
+                                      read_json(_request()), bootstrap.now())
     return 201, answer
 
 
@@ -158,7 +158,7 @@ def start_upload(case_id):
 def confirm_upload(case_id, attachment_id):
     who = principal(_request(), UNIT)
     return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
-                                    bootstrap.now_dt())
+                                    bootstrap.now())
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
@@ -173,7 +173,7 @@ def download(case_id, attachment_id):
 @endpoint
 def delete_attachment(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now_dt())
+    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now())
     return 204, None
 
 
@@ -181,7 +181,7 @@ def delete_attachment(case_id, attachment_id):
 @endpoint
 def move_stage(stage_id):
     who = principal(_request(), ORGANISER)
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     moved = stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
     return 200, stages.stage_view(moved, now)
 
@@ -191,7 +191,7 @@ def move_stage(stage_id):
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
     case = review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id,
-                         read_json(_request()), bootstrap.now_dt(), mailing=bootstrap.mailing())
+                         read_json(_request()), bootstrap.now(), mailing=bootstrap.mailing())
     return 200, cases.case_view(case)
 
 
@@ -228,7 +228,7 @@ def plan_assignments(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, judging.plan_assignments(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                         stage_id, raw, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                         stage_id, raw, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api.route("/admin/stages/{stage_id}/assignments/extra", methods=["POST"])
@@ -238,7 +238,7 @@ def add_extra_judges(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now_dt(), stage_id, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
+                                              raw, who.actor, bootstrap.now(), stage_id, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
@@ -271,7 +271,7 @@ def remove_assignment(stage_id, judge_id, case_id):
 def issue_links(stage_id):
     who = principal(_request(), ORGANISER)
     links = judging.issue_links(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), stage_id,
-                                who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"links": [{"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at,
                             "mail": link.mail} for link in links]}
@@ -282,7 +282,7 @@ def issue_links(stage_id):
 def reissue_link(judge_id, stage_id):
     who = principal(_request(), ORGANISER)
     link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), judge_id,
-                                stage_id, who.actor, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                stage_id, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
     mail_queue.start()
     return 200, {"judge_id": link.judge_id, "url": link.url, "expires_at": link.expires_at, "mail": link.mail}
 
@@ -303,7 +303,7 @@ def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
     session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
-                                         bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                         bootstrap.now(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
@@ -364,7 +364,7 @@ def close_stage(stage_id):
     who = principal(_request(), ORGANISER)
     deps = bootstrap.deps()
     return 200, results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor,
-                                    bootstrap.now_dt())
+                                    bootstrap.now())
 
 
 @api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])

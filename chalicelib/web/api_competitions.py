@@ -48,7 +48,7 @@ def list_competitions():
 def competition(competition_id):
     deps = bootstrap.deps()
     record = competitions.readable(deps.competitions, _signed_in(), competition_id)
-    return 200, competitions.record_shape(record, deps.stages, bootstrap.now_dt())
+    return 200, competitions.record_shape(record, deps.stages, bootstrap.now())
 
 
 @api_competitions.route("/admin/competitions", methods=["POST"])
@@ -58,7 +58,7 @@ def create_competition():
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
     made = competitions.create(bootstrap.deps().competitions, who, raw.get("copy_from"), raw.get("name"),
-                               raw.get("year"), bootstrap.now_dt())
+                               raw.get("year"), bootstrap.now())
     return 201, {"id": made.id}
 
 
@@ -68,7 +68,7 @@ def edit_competition(competition_id):
     who = principal(_request(), ORGANISER)
     body = read_json(_request())
     deps = bootstrap.deps()
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     record = competitions.get(deps.competitions, who, competition_id)
     rows, scored, entries = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)
     saved = competitions.update(deps.competitions, who, competition_id, body, rows, now, scored, entries)
@@ -79,5 +79,5 @@ def edit_competition(competition_id):
 @endpoint
 def activate_competition(competition_id):
     who = principal(_request(), ORGANISER)
-    record = competitions.activate(bootstrap.deps().competitions, who, competition_id, bootstrap.now_dt())
+    record = competitions.activate(bootstrap.deps().competitions, who, competition_id, bootstrap.now())
     return 200, {"id": record.id, "current": True, "status": record.state.value}

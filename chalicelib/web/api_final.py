@@ -36,7 +36,7 @@ def draw(stage_id):
     who = principal(_request(), ORGANISER)
     final_stage.require_stage(stage_id)
     raw = read_json(_request(), required=False)
-    return 200, final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
+    return 200, final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now())
 
 
 @api_final.route("/admin/stages/{stage_id}/draw", methods=["GET"])
@@ -52,7 +52,7 @@ def get_draw(stage_id):
 def scoreboard():
     principal(_request(), ORGANISER)
     category = (_request().query_params or {}).get("category")
-    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now_dt())
+    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now())
 
 
 @api_final.route("/admin/final/live", methods=["POST"])
@@ -62,7 +62,7 @@ def hall_action():
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
     return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
-                                        who.actor, bootstrap.now_dt())
+                                        who.actor, bootstrap.now())
 
 
 @api_final.route("/judge/final/live", methods=["GET"])
@@ -91,7 +91,7 @@ def import_judge_list():
 @endpoint
 def feedback_replies(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.competition(), who, case_id, bootstrap.now_dt())
+    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.competition(), who, case_id, bootstrap.now())
 
 
 @api_final.route("/cases/{case_id}/feedback/replies", methods=["PUT"])
@@ -99,7 +99,7 @@ def feedback_replies(case_id):
 def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
     return 200, coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, read_json(_request()),
-                                      bootstrap.now_dt())
+                                      bootstrap.now())
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["POST"])
@@ -107,14 +107,14 @@ def save_feedback_replies(case_id):
 def start_presentation_upload(case_id):
     who = principal(_request(), ("unit",))
     return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
-                                           case_id, read_json(_request()), bootstrap.now_dt(), stages=bootstrap.deps().stages)
+                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api_final.route("/cases/{case_id}/presentation/confirm", methods=["POST"])
 @endpoint
 def confirm_presentation(case_id):
     who = principal(_request(), ("unit",))
-    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["GET"])

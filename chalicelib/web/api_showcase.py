@@ -26,7 +26,7 @@ def shown_cases():
     """Public: ?q= (关键词) and ?category= (a category id)."""
     params = _request().query_params or {}
     return 200, showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, bootstrap.competition(), params.get("q"), params.get("category"),
-                                  bootstrap.now_dt())
+                                  bootstrap.now())
 
 
 @api_showcase.route("/cases/{case_id}/showcase", methods=["PUT"])

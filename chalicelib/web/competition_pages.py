@@ -79,7 +79,7 @@ def create_competition() -> Response:
     try:
         made = competitions.create(bootstrap.deps().competitions, who,
                                    (values["copy_from"] or "") if mode == "copy" else None, values["name"], year,
-                                   bootstrap.now_dt())
+                                   bootstrap.now())
     except REFUSED as e:
         errors = dict(e.fields or {})
         if mode == "copy" and not values["copy_from"]:
@@ -93,7 +93,7 @@ def create_competition() -> Response:
 def _edit_page(who: Any, competition_id: str, status: int = 200, values: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, message: str | None = None) -> Response:
     deps = bootstrap.deps()
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     record = competitions.get(deps.competitions, who, competition_id)
     rows, scored, entries = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)
     state = competitions.progress(record, rows, now, scored, entries)
@@ -123,7 +123,7 @@ def competition_settings(competition_id: str) -> Response:
 def save_competition(competition_id: str) -> Response:
     who, form = posted(ORGANISER)
     deps = bootstrap.deps()
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     record = competitions.get(deps.competitions, who, competition_id)
     rows, scored, entries = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)
     kinds = competitions.form_paths(competitions.builder_form(record, competitions.progress(
@@ -143,7 +143,7 @@ def save_competition(competition_id: str) -> Response:
 def _state_move(competition_id: str, move: str) -> Response:
     who, form = posted(ORGANISER)
     deps = bootstrap.deps()
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     try:
         if move == "activated":
             competitions.activate(deps.competitions, who, competition_id, now)

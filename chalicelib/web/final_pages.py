@@ -68,7 +68,7 @@ def control() -> Response:
 def _control_page(who: Any, category: str, status: int = 200, error: DomainError | None = None,
                   values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, bootstrap.now_dt())
+    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, bootstrap.now())
     return _page("control.html", who, status=status, board=board, rules=final_stage.presentation(comp),
                  values=values or {}, errors=dict(error.fields or {}) if error else {},
                  message=error.message if error else None, notice=notice)
@@ -86,7 +86,7 @@ def control_action() -> Response:
     values = {"case_id": one(form, "case_id"), "starts_at": one(form, "starts_at").strip()}
     raw = {"case_id": values["case_id"] or None, "starts_at": values["starts_at"]}
     try:
-        final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, action, raw, who.actor, bootstrap.now_dt())
+        final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, action, raw, who.actor, bootstrap.now())
     except (Invalid, Conflict) as e:
         return _control_page(who, category, STATUS[e.code], e, values)
     raise Redirect(f"/admin/final/control?category={quote(category)}&done={quote(action)}")
@@ -97,7 +97,7 @@ def control_action() -> Response:
 def control_status() -> Response:
     """The control page's live part (presenting case, timer, who has scored), polled by final.js."""
     who = signed_in(ORGANISER)
-    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), _category(), bootstrap.now_dt())
+    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), _category(), bootstrap.now())
     return html("judge/_control_status.html", who=who, board=board)
 
 
@@ -119,7 +119,7 @@ def scoreboard_fragment() -> Response:
 
 
 def _board(category: str) -> dict[str, Any]:
-    return final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now_dt())
+    return final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now())
 
 
 # -- the draw and the stand-alone timer ---------------------------------------------------------------
@@ -145,7 +145,7 @@ def draw() -> Response:
     values = {"category": one(form, "category"), "seed": one(form, "seed").strip()}
     raw = {"category": values["category"] or None, "seed": values["seed"] or None}
     try:
-        final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now_dt())
+        final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now())
     except Invalid as e:
         return _draw_page(who, 400, e, values)
     raise Redirect("/admin/final/draw?done=drawn")
@@ -164,7 +164,7 @@ def timer() -> Response:
 def final_cases_page(who: Any, notice: str | None) -> Response:
     """A final judge's /judge: the cases of each of the judge's categories in the drawn order, the case now
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
-    comp, now = bootstrap.competition(), bootstrap.now_dt()
+    comp, now = bootstrap.competition(), bootstrap.now()
     window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
     listing = final_stage.judge_cases(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, who.judge_id)
     return judge_html("final_cases.html", bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,

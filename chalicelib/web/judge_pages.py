@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
+from ..domain.clock import epoch
 from ..domain.competition import StageId
 from ..domain.errors import DomainError, Invalid, StageClosed, Unauthenticated
 from ..lazy import lazy
@@ -71,7 +72,7 @@ judge_page = page_decorator(_judge_error, unauthenticated_to_login=False)
 @judge_page
 def landing(token: str) -> Response:
     """Who and which stage; nothing is created or written (only the form's CSRF cookie is set)."""
-    comp, now = bootstrap.competition(), bootstrap.now_dt()
+    comp, now = bootstrap.competition(), bootstrap.now()
     preview = portal.preview_link(bootstrap.deps().judging, comp, bootstrap.config(), token, now, stages=bootstrap.deps().stages)
     csrf, set_cookies = anon_token()
     return judge_html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
@@ -84,11 +85,11 @@ def landing(token: str) -> Response:
 @judge_page
 def start() -> Response:
     form = anon_form()
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
                                          one(form, "link"), now, stages=bootstrap.deps().stages)
     end_previous_session()
-    cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - now.timestamp())))
+    cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - epoch(now))))
     return redirect("/judge", [cookie])
 
 
@@ -126,7 +127,7 @@ def my_cases() -> Response:
         return final_cases_page(who, done_notice(NOTICES))
     found = scoring.my_cases(bootstrap.deps().judging, who)["cases"]
     window = portal.stage_window(bootstrap.competition(), who.stage, stages=bootstrap.deps().stages)
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
@@ -149,7 +150,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
     if values is None:
         values = {k: _plain(v) for k, v in (mine.get("criteria") or {}).items()}
     errors = dict(error.fields or {}) if error else {}
-    open_now = window.is_open(bootstrap.now_dt())
+    open_now = window.is_open(bootstrap.now())
     saved = _saved_pairs(who.stage, category, mine, view["my_feedback"])
     return judge_html(
         "case.html", status=status, bar=judge_bar(who), case=view, category=category, values=values,

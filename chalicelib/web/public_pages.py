@@ -53,7 +53,7 @@ REGISTER_FIELDS = ("username", "unit_name", "unit_system", "district", "contact_
 @public_pages.route("/", methods=["GET"])
 @page
 def home() -> Response:
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     comp = bootstrap.competition()
     deps = bootstrap.deps()
     views = [stages.stage_view(w, now) for w in stages.windows(comp, deps.stages).values()]
@@ -68,7 +68,7 @@ def earlier_competition(competition_id: str) -> Response:
     once its final has closed); a draft or an unknown id is a 404."""
     deps = bootstrap.deps()
     shown, year = competition_archive.public_competition(deps.competitions, competition_id)
-    data = showcase.showcase(deps.results, deps.showcase, shown, "", "", bootstrap.now_dt())
+    data = showcase.showcase(deps.results, deps.showcase, shown, "", "", bootstrap.now())
     return html("competition.html", shown=shown, year=year, data=data,
                 groups=showcase_rules.grouped(data["cases"]),
                 category_names={c.id: c.name for c in shown.categories},

@@ -34,9 +34,9 @@ def shown_cases() -> Response:
     names: dict[str, Any] = {"category_names": {c.id: c.name for c in comp.categories},
              "prize_names": {p["id"]: p["name"] for p in comp.raw.get("prizes", [])}}
     try:
-        data = showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, q, category, bootstrap.now_dt())
+        data = showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, q, category, bootstrap.now())
     except Invalid as e:
-        data = {**showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, "", "", bootstrap.now_dt()), "q": q, "category": category, "cases": []}
+        data = {**showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, "", "", bootstrap.now()), "q": q, "category": category, "cases": []}
         return html("showcase.html", status=400, data=data, groups=[], errors=e.fields or {}, message=e.message,
                     searching=True, **names)
     return html("showcase.html", data=data, groups=showcase_rules.grouped(data["cases"]), errors={},

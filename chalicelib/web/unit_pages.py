@@ -45,7 +45,7 @@ FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 def my_cases() -> Response:
     who = signed_in()
     found = sorted(cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
-    now = bootstrap.now_dt()
+    now = bootstrap.now()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
                 categories=_category_names(), notice=done_notice(NOTICES),
@@ -66,7 +66,7 @@ def create_case() -> Response:
     who, form = posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now_dt(), stages=bootstrap.deps().stages)
+        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now(), stages=bootstrap.deps().stages)
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, one(form, "action"))
@@ -88,7 +88,7 @@ def save_case(case_id: str) -> Response:
     version = one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now_dt())
+        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now())
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, one(form, "action"))
@@ -98,7 +98,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt(), mailing=bootstrap.mailing())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing())
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
@@ -111,8 +111,8 @@ def case_status(case_id: str) -> Response:
     case = cases.get(bootstrap.case_repository(), who, case_id)
     return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
-                resubmit_open=cases.resubmission_open(case, bootstrap.now_dt()), **_outcome(who, case),
-                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now_dt(), stages=bootstrap.deps().stages),
+                resubmit_open=cases.resubmission_open(case, bootstrap.now()), **_outcome(who, case),
+                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now(), stages=bootstrap.deps().stages),
                 notice=done_notice(NOTICES))
 
 
@@ -155,7 +155,7 @@ def withdraw_case(case_id: str) -> Response:
     who, form = posted()
     if one(form, "confirm") != "yes":
         return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
-    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now_dt())
+    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now())
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -253,8 +253,8 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
     try:
         if case is None:
             window = stages.windows(bootstrap.competition(), bootstrap.deps().stages)[StageId.SUBMISSION]
-            return None if window.is_open(bootstrap.now_dt()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now_dt())
+            return None if window.is_open(bootstrap.now()) else f"{window.name}阶段当前未开放，不能新增案例"
+        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now())
         return None
     except (StageClosed, Conflict) as e:
         return e.message
@@ -272,7 +272,7 @@ def unit_feedback(case_id: str) -> Response:
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now_dt())
+    view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now())
     case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
     return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
@@ -285,7 +285,7 @@ def unit_reply(case_id: str) -> Response:
     who, form = posted()
     typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
-        coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now_dt())
+        coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now())
     except (Invalid, StageClosed) as e:
         return _feedback_page(who, case_id, STATUS[e.code], e, typed)
     raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from chalicelib.domain.clock import epoch
 from chalicelib import bootstrap
 from chalicelib.domain import totp as otp
 from chalicelib.store import audit
@@ -82,7 +83,7 @@ def test_reset_link_forged_or_expired_is_invalid_token(api, clock):
         assert (status, data["error"]["code"]) == (400, "invalid_token"), token
     api.call("POST", "/password-resets", {"username": "unit1"})
     token = reset_token("u1@example.gov.cn")
-    clock.set(datetime.fromtimestamp(bootstrap.now() + 30 * 60, tz=CHINA))
+    clock.set(datetime.fromtimestamp(epoch(bootstrap.now()) + 30 * 60, tz=CHINA))
     status, data = api.call("POST", f"/password-resets/{token}", {"password": NEW_PASSWORD})
     assert (status, data["error"]["code"]) == (400, "invalid_token")
 
@@ -140,7 +141,7 @@ def _turn_on_totp(session) -> tuple[str, list[str]]:
     assert status == 200 and setup["otpauth_uri"] == (
         f"otpauth://totp/%E8%B5%9B%E8%AF%84%3Aboss?secret={setup['secret']}&issuer=%E8%B5%9B%E8%AF%84"
         "&algorithm=SHA1&digits=6&period=30")
-    code = otp.code_at(setup["secret"], otp.step_of(bootstrap.now()))
+    code = otp.code_at(setup["secret"], otp.step_of(epoch(bootstrap.now())))
     status, data = session.call("POST", "/account/totp/confirm", {"code": code})
     assert status == 200 and data["enabled"] is True and len(data["recovery_codes"]) == 10
     return setup["secret"], data["recovery_codes"]
@@ -152,7 +153,7 @@ def test_totp_login_without_with_a_wrong_and_with_the_right_code(api, clock):
     from tests.integration.test_judging_api import ORGANISER
     status, data = login(api, *ORGANISER)
     assert (status, data["error"]["code"]) == (401, "mfa_required")
-    right = otp.code_at(secret, otp.step_of(bootstrap.now()))     # the code that confirmed it: usable once
+    right = otp.code_at(secret, otp.step_of(epoch(bootstrap.now())))     # the code that confirmed it: usable once
     wrong = f"{(int(right) + 1) % 1000000:06d}"
     status, data = login(api, *ORGANISER, totp=wrong)
     assert (status, data["error"]["code"]) == (401, "unauthenticated")
@@ -202,11 +203,11 @@ def test_sessions_are_listed_and_one_can_be_ended(api):
 
 def test_an_idle_organiser_session_ends_after_30_minutes(api, clock):
     org = organiser(api)
-    clock.set(datetime.fromtimestamp(bootstrap.now() + 29 * 60, tz=CHINA))
+    clock.set(datetime.fromtimestamp(epoch(bootstrap.now()) + 29 * 60, tz=CHINA))
     assert org.call("GET", "/admin/judges")[0] == 200          # in use: the idle deadline moves
-    clock.set(datetime.fromtimestamp(bootstrap.now() + 29 * 60, tz=CHINA))
+    clock.set(datetime.fromtimestamp(epoch(bootstrap.now()) + 29 * 60, tz=CHINA))
     assert org.call("GET", "/admin/judges")[0] == 200
-    clock.set(datetime.fromtimestamp(bootstrap.now() + 30 * 60, tz=CHINA))
+    clock.set(datetime.fromtimestamp(epoch(bootstrap.now()) + 30 * 60, tz=CHINA))
     assert org.call("GET", "/admin/judges")[0] == 401
 
 
@@ -254,7 +255,7 @@ def test_invitation_mail_is_a_72_hour_link_and_audit_names_the_person(api, clock
                                     "role": "staff", "invited": True})
     assert login(api, "li.hua", "anything-at-all-1")[0] == 401
     token = invitation_token("li.hua")
-    clock.set(datetime.fromtimestamp(bootstrap.now() + 71 * 3600, tz=CHINA))
+    clock.set(datetime.fromtimestamp(epoch(bootstrap.now()) + 71 * 3600, tz=CHINA))
     assert api.call("POST", f"/password-resets/{token}", {"password": MEMBER_PASSWORD})[0] == 200
     session = login(api, "li.hua", MEMBER_PASSWORD)[1]
     assert api.as_(session["token"]).call("POST", "/admin/judges", {})[0] == 400   # staff: allowed, body invalid
@@ -308,12 +309,12 @@ def test_login_page_asks_for_the_code_as_a_second_step(client, api):
     fields = {"ticket": ticket, "username": ORGANISER[0], "csrf_token": csrf_of(page)}
     wrong = browser.post("/login", {**fields, "totp": "000000"})
     assert wrong.status_code == 401 and "验证码错误" in text(wrong)
-    again = browser.post("/login", {**fields, "totp": otp.code_at(secret, otp.step_of(bootstrap.now()))})
+    again = browser.post("/login", {**fields, "totp": otp.code_at(secret, otp.step_of(epoch(bootstrap.now())))})
     assert again.status_code == 401 and "登录已超时" in text(again)        # a ticket is one try
     page = text(_page_login(browser, *ORGANISER))
     ticket = re.search(r'name="ticket" value="([^"]+)"', page).group(1)
     done = browser.post("/login", {**fields, "ticket": ticket, "csrf_token": csrf_of(page),
-                                   "totp": otp.code_at(secret, otp.step_of(bootstrap.now()))})
+                                   "totp": otp.code_at(secret, otp.step_of(epoch(bootstrap.now())))})
     assert (done.status_code, done.headers["Location"]) == (303, "/admin")
     assert browser.get("/admin").status_code == 200
 
@@ -366,7 +367,7 @@ def test_totp_required_for_organisers_sends_them_to_turn_it_on(client, api, monk
         assert browser.get("/admin").headers["Location"] == "/account?done=mfa_needed"
         secret, _ = _turn_on_totp(admin)
         assert admin.call("GET", "/admin/judges")[0] == 200           # this session has just proved the code
-        step = otp.step_of(bootstrap.now())
+        step = otp.step_of(epoch(bootstrap.now()))
         assert login(api, *ORGANISER, totp=otp.code_at(secret, step))[0] == 200
     finally:
         monkeypatch.delenv("TOTP_REQUIRED_FOR_ORGANISERS")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain.clock import epoch
 from chalicelib import bootstrap
 from chalicelib.store import audit
 from tests.conftest import register_unit
@@ -295,7 +296,7 @@ def test_login_parallel_guesses_that_read_one_count_are_checked_once(api, clock)
     from chalicelib.store import accounts as store
     from chalicelib.store import db
     api.call("POST", "/accounts", registration())
-    now = bootstrap.now()
+    now = epoch(bootstrap.now())
     _, seen, by_client = store.get_for_login("unit1", "203.0.113.9", now)
     store.reserve_attempts([(seen, 0), (by_client, 0)], 3600, now)
     with pytest.raises(db.Refused):

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 from statistics import mean
 
+from tests.conftest import fixed_clock
+from chalicelib.domain.clock import epoch
 import pytest
 from docx import Document
 from openpyxl import load_workbook
@@ -253,12 +255,12 @@ def test_a_retried_or_doubled_invocation_builds_the_export_once(finished):
     # two invocations at once: the second finds the job claimed and leaves it alone
     status, job = finished.org.call("POST", "/admin/exports", {"kind": "registrations_xlsx"})
     claimed = export_store.get(job["id"])
-    assert export_store.claim(claimed, bootstrap.now())
+    assert export_store.claim(claimed, epoch(bootstrap.now()))
     assert exports_function({"id": job["id"]}, None) == {"id": job["id"], "outcome": "busy"}
     # ... and a run that died is taken over once its lease has passed
-    later = bootstrap.now() + export_store.LEASE_SECONDS + 1
+    later = epoch(bootstrap.now()) + export_store.LEASE_SECONDS + 1
     finished_clock = bootstrap._clock[0]
-    bootstrap.set_clock(lambda: later)
+    bootstrap.set_clock(fixed_clock(later))
     try:
         assert exports_function({"id": job["id"]}, None) == {"id": job["id"], "outcome": "done"}
     finally:

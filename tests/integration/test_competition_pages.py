@@ -20,7 +20,7 @@ SOURCE = "shenzhen-2023"
 def console(client):
     from chalicelib import bootstrap
     from chalicelib.services import competitions
-    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now_dt())
+    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now())
     return log_in(client)
 
 
@@ -82,7 +82,7 @@ def test_the_list_copy_and_edit(console):
 def test_a_part_that_has_begun_is_read_only_with_the_reason(client, clock):
     from chalicelib import bootstrap
     from chalicelib.services import competitions
-    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now_dt())
+    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now())
     clock.set(datetime(2023, 6, 12, 10, 0, tzinfo=CHINA))          # 文本评审 is open
     browser, token = log_in(client)
     page = text(browser.get(f"/admin/competitions/{SOURCE}"))

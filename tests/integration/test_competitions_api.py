@@ -14,7 +14,7 @@ SOURCE = "shenzhen-2023"
 def seeded(api):
     from chalicelib import bootstrap
     from chalicelib.services import competitions
-    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now_dt())
+    competitions.seed(bootstrap.deps().competitions, SOURCE, bootstrap.now())
     return api
 
 

@@ -28,6 +28,7 @@ import traceback
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
+from tests.conftest import fixed_clock
 import pytest
 
 from tests.conftest import CHINA, Api, Clock, case_body, create_aws_resources, register_unit, start_competition
@@ -120,7 +121,7 @@ def _child(index: int, barrier: Any, results: Any, env: dict[str, str], token: s
         from app import app
         from chalicelib import bootstrap
         bootstrap.reset()            # new settings, bound models and clients: no socket of the parent's is used
-        bootstrap.set_clock(lambda: when)
+        bootstrap.set_clock(fixed_clock(when))
         with Client(app) as client:
             api = Api(client, token)
             assert api.call("GET", "/competition")[0] == 200       # cold start before the barrier, not after

@@ -28,7 +28,7 @@ def start_2024() -> None:
     from chalicelib.services.accounts import Principal
 
     admin = Principal("organiser", "t1", account_id="org1", username="admin", organiser_role="admin")
-    repo, now = bootstrap.deps().competitions, bootstrap.now_dt()
+    repo, now = bootstrap.deps().competitions, bootstrap.now()
     copied = competitions.copy_from(repo, admin, "shenzhen-2023", "shenzhen-2024", now)
     competitions.start(repo, admin, "shenzhen-2024", copied.version, [], now)
     comp = bootstrap.competition_by_id("shenzhen-2024")

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from tests.browser import Browser, csrf_of, text
 from tests.conftest import CHINA, Api, Clock, case_body, create_aws_resources, start_competition
 
@@ -804,8 +805,8 @@ def test_a_recipient_with_a_line_break_is_never_sent():
                       "a@example.org, evil@example.org", '"x" <evil@example.org>', "<a@example.org>"):
         context = {"competition": LONG, "unit": LONG, "username": LONG, "site_url": "https://x"}
         assert send_once(None, "noreply@example.org", "c", "registration", "k", recipient,
-                         context, 0.0, mail).reason == "invalid_address", recipient
-        assert prepare("noreply@example.org", "c", "registration", "k", recipient, context, 0.0) is None
+                         context, moment(0.0), mail).reason == "invalid_address", recipient
+        assert prepare("noreply@example.org", "c", "registration", "k", recipient, context, moment(0.0)) is None
     assert mail.rows == {}
 
 

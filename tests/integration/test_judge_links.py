@@ -204,7 +204,7 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     from chalicelib.domain.errors import Conflict, Unauthenticated
     from chalicelib.services import judging
     from chalicelib.store.models import Link
-    comp, now, first = bootstrap.competition(), bootstrap.now_dt(), review["judges"][0]
+    comp, now, first = bootstrap.competition(), bootstrap.now(), review["judges"][0]
     old = replace(bootstrap.config(), signing_keys=("old-key",))
     link = judging.reissue_link(bootstrap.deps().judging, comp, old, first, "text_review", "organiser:test", now,
                                 stages=bootstrap.deps().stages)
@@ -213,13 +213,13 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     assert secret not in str(row.attribute_values)                   # the id itself is stored nowhere
     rotated = replace(old, signing_keys=("new-key", "old-key"))
     assert judging.show_link(bootstrap.deps().judging, comp, rotated, first, "text_review", "organiser:test",
-                             now.timestamp(), stages=bootstrap.deps().stages) == \
+                             now, stages=bootstrap.deps().stages) == \
         replace(link, mail="none")
     assert judging.open_judge_session(bootstrap.deps().judging, comp, rotated, token(link.url), now, stages=bootstrap.deps().stages).judge_id == first
     dropped = replace(old, signing_keys=("new-key",))
     with pytest.raises(Conflict):
         judging.show_link(bootstrap.deps().judging, comp, dropped, first, "text_review", "organiser:test",
-                          now.timestamp(), stages=bootstrap.deps().stages)
+                          now, stages=bootstrap.deps().stages)
     with pytest.raises(Unauthenticated):
         judging.open_judge_session(bootstrap.deps().judging, comp, dropped, token(link.url), now, stages=bootstrap.deps().stages)
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from tests.conftest import CHINA, case_body, register_unit
 from tests.integration.mailbox import bodies, check_headers, links, ses_messages
 from tests.integration.test_judging_api import judges, organiser
@@ -385,7 +386,7 @@ def test_a_failed_mail_is_tried_again_up_to_max_attempts_then_left_failed(aws):
         try:
             return outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "advance", key,
                                     "unit@example.gov.cn", {"competition": "党建杯", "title": "案例", "unit": "某局",
-                                                            "site_url": SITE, "hosts": "主办"}, 1.0, mail=DynamoMail())
+                                                            "site_url": SITE, "hosts": "主办"}, moment(1.0), mail=DynamoMail())
         except ConnectionError:
             return None
 

@@ -10,6 +10,7 @@ from typing import Callable
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib.mail import outbox
 from chalicelib.services.repositories import MailRepository
 from chalicelib.store.memory_mail import InMemoryMailRepository
@@ -62,7 +63,7 @@ def claim(repo: MailRepository, key: str = KEY, now: float = T):
 
 def queue(seed: Seed, judge: str, at: float, competition: str = COMP) -> str:
     row = outbox.queue(competition, "judge_invitation", f"hash-{judge}", f"{judge}@example.org", "评审邀请",
-                       f"{judge}#text_review", at)
+                       f"{judge}#text_review", moment(at))
     assert row is not None
     seed(row)
     return row.mail_key

@@ -206,7 +206,7 @@ def test_the_close_page_lists_the_feedback_not_yet_given(coached):
     assert [(c["id"], [o["case_id"] for o in c["open"]]) for c in work["categories"]] == [
         ("development", []), ("service", [service]), ("empowerment", [])]
     from chalicelib.services import console
-    progress = console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now_dt(),
+    progress = console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now(),
                                  bootstrap.deps().accounts, stages=bootstrap.deps().stages)["progress"]
     assert [(p["stage"], p["assigned"], p["scored"]) for p in progress if p["stage"] == "provincial"] == [
         ("provincial", 2, 1)]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from chalicelib.domain.case_record import Case, new_case
+from chalicelib.domain.clock import moment
 from chalicelib.domain.errors import Conflict, NotFound, StageClosed, VersionConflict
 from chalicelib.domain.result_record import FinalRecord, Ranking, RankedCase, ShownCase
 from chalicelib.services.repositories import (
@@ -211,28 +212,28 @@ def test_the_showcase_reads_the_awarded_cases_only(repos) -> None:
 
 def test_consent_and_withdraw_are_written_on_the_case_as_read(repos) -> None:
     read = case(repos, "case0001", status="awarded", prize="first")
-    withdrawn = repos.showcase.set_choice(read, False, "unit:unit1", T)
+    withdrawn = repos.showcase.set_choice(read, False, "unit:unit1", moment(T))
     assert withdrawn.showcase_choice is False
     stored = repos.cases.get("case0001")
     assert stored is not None and stored.showcase_choice is False
     with pytest.raises(VersionConflict):      # another change landed since `read`
-        repos.showcase.set_choice(read, True, "unit:unit1", T)
-    assert repos.showcase.set_choice(withdrawn, True, "unit:unit1", T).showcase_choice is True
+        repos.showcase.set_choice(read, True, "unit:unit1", moment(T))
+    assert repos.showcase.set_choice(withdrawn, True, "unit:unit1", moment(T)).showcase_choice is True
     stored = repos.cases.get("case0001")
     assert stored is not None and stored.showcase_choice is True
     with pytest.raises(VersionConflict):      # another unit's word is not taken on this case
-        repos.showcase.set_choice(replace(stored, owner_id="acc2"), False, "unit:unit2", T)
+        repos.showcase.set_choice(replace(stored, owner_id="acc2"), False, "unit:unit2", moment(T))
 
 
 def test_the_organiser_takes_a_case_down_with_a_reason_and_puts_it_back(repos) -> None:
     read = case(repos, "case0001", status="awarded", prize="first")
-    hidden = repos.showcase.set_hidden(read, True, "材料待核实", "organiser:admin", T)
+    hidden = repos.showcase.set_hidden(read, True, "材料待核实", "organiser:admin", moment(T))
     assert (hidden.showcase_hidden, hidden.showcase_hidden_reason) == (True, "材料待核实")
     stored = repos.cases.get("case0001")
     assert stored is not None and (stored.showcase_hidden, stored.showcase_hidden_reason) == (True, "材料待核实")
     with pytest.raises(VersionConflict):
-        repos.showcase.set_hidden(read, True, "另一个理由", "organiser:other", T)
-    restored = repos.showcase.set_hidden(hidden, False, None, "organiser:admin", T)
+        repos.showcase.set_hidden(read, True, "另一个理由", "organiser:other", moment(T))
+    restored = repos.showcase.set_hidden(hidden, False, None, "organiser:admin", moment(T))
     assert (restored.showcase_hidden, restored.showcase_hidden_reason) == (False, None)
     stored = repos.cases.get("case0001")
     assert stored is not None and (stored.showcase_hidden, stored.showcase_hidden_reason) == (False, None)

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from tests.conftest import register_unit
 from tests.integration.mailbox import bodies, links
 
@@ -86,13 +87,13 @@ def test_send_once_through_smtp_sends_once(inbox, aws):
     context = {"competition": "竞赛", "site_url": "http://x", "hosts": "主办", "unit": "单位", "username": "u",
                "contact": "张三", "closes_at": "2023年06月09日 23:59"}
     first = outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a1",
-                             "someone@example.org", context, 1.0, mail=_mail_log())
+                             "someone@example.org", context, moment(1.0), mail=_mail_log())
     again = outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a1",
-                             "SomeOne@example.org", context, 2.0, mail=_mail_log())
+                             "SomeOne@example.org", context, moment(2.0), mail=_mail_log())
     assert (first.sent, again.sent, again.reason) == (True, False, "already_sent")
     assert len(inbox.envelopes) == 1
     bad = outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a2",
-                           "someone@example.org\r\nBcc: victim@example.org", context, 3.0, mail=_mail_log())
+                           "someone@example.org\r\nBcc: victim@example.org", context, moment(3.0), mail=_mail_log())
     assert (bad.sent, bad.reason) == (False, "invalid_address") and len(inbox.envelopes) == 1
 
 
@@ -189,7 +190,7 @@ def test_relay_from_the_secret_gets_starttls_then_login_then_the_mail(aws, certi
         relay = transport.transport.relay
         assert (relay.host, relay.port, relay.username, relay.tls) == ("127.0.0.1", port, RELAY_USER, True)
         outcome = outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a1",
-                                   "someone@example.org", MAIL_CONTEXT, 1.0, mail=_mail_log())
+                                   "someone@example.org", MAIL_CONTEXT, moment(1.0), mail=_mail_log())
     finally:
         controller.stop()
     assert outcome == outbox.Outcome(True)
@@ -213,7 +214,7 @@ def test_relay_without_starttls_gets_no_password_and_no_mail(aws, certificate, m
         transport = _transport(monkeypatch, _relay_secret(port))
         with pytest.raises(smtplib.SMTPNotSupportedError):
             outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a1",
-                             "someone@example.org", MAIL_CONTEXT, 1.0, mail=_mail_log())
+                             "someone@example.org", MAIL_CONTEXT, moment(1.0), mail=_mail_log())
     finally:
         controller.stop()
     assert (handler.envelopes, authenticator.logins) == ([], [])
@@ -236,7 +237,7 @@ def test_relay_on_port_465_speaks_tls_from_the_first_byte(aws, certificate, monk
         transport = _transport(monkeypatch, _relay_secret(465))
         assert transport.transport.relay.implicit_tls is True
         outcome = outbox.send_once(transport, "saiping@example.org", "shenzhen-2023", "registration", "a1",
-                                   "someone@example.org", MAIL_CONTEXT, 1.0, mail=_mail_log())
+                                   "someone@example.org", MAIL_CONTEXT, moment(1.0), mail=_mail_log())
     finally:
         controller.stop()
     assert outcome == outbox.Outcome(True)

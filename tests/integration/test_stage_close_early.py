@@ -175,7 +175,7 @@ def test_every_reader_of_the_window_shows_the_new_end(api, client, clock):
     judge_page = text(judge.get("/judge"))
     assert "文本评审已截止，评分已锁定，只能查看。" in judge_page and "截止时间：" not in judge_page
     deps = bootstrap.deps()
-    counts = notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now_dt(),
+    counts = notifications.send_reminders(deps.judging, bootstrap.competition(), deps.ports(), bootstrap.now(),
                                           deps.cases, deps.mail, stages=deps.stages)
     assert counts["judge_reminder"] == 0          # the stage is over: no "one day left" mail
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib.config import Settings, settings
 from chalicelib.domain.errors import (
     Conflict, Duplicate, Forbidden, Invalid, InvalidToken, NotFound, RateLimited, Unauthenticated,
@@ -57,8 +58,8 @@ def registration(n: int = 1, **overrides: Any) -> dict[str, Any]:
 
 
 def admin(repo: InMemoryAccountRepository, cfg: Settings) -> Principal:
-    accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, T)
-    return accounts.login(repo, "boss", "organiser-password-1", cfg, T, HERE).principal
+    accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, moment(T))
+    return accounts.login(repo, "boss", "organiser-password-1", cfg, moment(T), HERE).principal
 
 
 def token_of(link: str) -> str:
@@ -73,48 +74,48 @@ def test_the_service_tests_run_without_moto() -> None:
 # -- registration -----------------------------------------------------------------------------------
 
 def test_a_unit_registers_once_and_logs_in(repo, cfg, mail) -> None:
-    account = accounts.register(repo, registration(), cfg, T, mailing=MAILING)
+    account = accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
     assert (account.role, account.unit_name, repo.get("unit1")) == ("unit", "深圳市第1局", account)
     assert mail == [{"kind": "registration", "to": "u1@example.gov.cn"}]
     with pytest.raises(Duplicate) as same_unit:
-        accounts.register(repo, registration(2, unit_name="深圳市第1局"), cfg, T, mailing=MAILING)
+        accounts.register(repo, registration(2, unit_name="深圳市第1局"), cfg, moment(T), mailing=MAILING)
     assert same_unit.value.fields == {"unit_name": "该单位已注册帐号"}
     with pytest.raises(Duplicate) as taken:
-        accounts.register(repo, registration(1, unit_name="深圳市第9局"), cfg, T, mailing=MAILING)
+        accounts.register(repo, registration(1, unit_name="深圳市第9局"), cfg, moment(T), mailing=MAILING)
     assert taken.value.fields == {"username": "用户名已被使用"}
     with pytest.raises(Invalid):
-        accounts.register(repo, registration(3, password="short"), cfg, T, mailing=MAILING)
-    session = accounts.login(repo, "UNIT1", PASSWORD, cfg, T, HERE)
+        accounts.register(repo, registration(3, password="short"), cfg, moment(T), mailing=MAILING)
+    session = accounts.login(repo, "UNIT1", PASSWORD, cfg, moment(T), HERE)
     assert (session.principal.role, session.principal.username, session.principal.unit_name) == (
         "unit", "unit1", "深圳市第1局")
-    assert accounts.authenticate(repo, session.token, T + 60) == session.principal
+    assert accounts.authenticate(repo, session.token, moment(T + 60)) == session.principal
     assert ("account#unit1", "unit:unit1", "session.open") in repo.audit
 
 
 def test_the_organiser_from_the_environment_is_made_once_then_gets_a_new_password(repo, cfg) -> None:
-    first = accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, T)
-    again = accounts.ensure_organiser(repo, "boss", "organiser-password-2", cfg, T + 1)
+    first = accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, moment(T))
+    again = accounts.ensure_organiser(repo, "boss", "organiser-password-2", cfg, moment(T + 1))
     assert (again.id, again.organiser_role) == (first.id, "admin") and again.password_hash != first.password_hash
     with pytest.raises(Unauthenticated):
-        accounts.login(repo, "boss", "organiser-password-1", cfg, T + 2)
-    assert accounts.login(repo, "boss", "organiser-password-2", cfg, T + 2).principal.organiser_role == "admin"
+        accounts.login(repo, "boss", "organiser-password-1", cfg, moment(T + 2))
+    assert accounts.login(repo, "boss", "organiser-password-2", cfg, moment(T + 2)).principal.organiser_role == "admin"
 
 
 # -- login ------------------------------------------------------------------------------------------
 
 def test_a_wrong_password_is_refused_and_repeated_failures_back_off(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
     for _ in range(cfg.login_max_failures):
         with pytest.raises(Unauthenticated):
-            accounts.login(repo, "unit1", "wrong-password", cfg, T, HERE)
+            accounts.login(repo, "unit1", "wrong-password", cfg, moment(T), HERE)
     with pytest.raises(RateLimited) as limited:                 # even the right password must wait
-        accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
+        accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
     assert limited.value.retry_after == 2
-    assert accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE, known_device=True).principal.username == "unit1"
-    assert accounts.login(repo, "unit1", PASSWORD, cfg, T + 2, HERE).principal.username == "unit1"
+    assert accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE, known_device=True).principal.username == "unit1"
+    assert accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 2), HERE).principal.username == "unit1"
     # the session ended the account's count: the next failure is a first one again
     with pytest.raises(Unauthenticated):
-        accounts.login(repo, "unit1", "wrong-password", cfg, T + 3, HERE)
+        accounts.login(repo, "unit1", "wrong-password", cfg, moment(T + 3), HERE)
     _, throttle, _ = repo.get_for_login("unit1", HERE.address, T + 3)
     assert throttle.failures == 1
     assert sum(entry == ("account#unit1", "anonymous", "login.failed") for entry in repo.audit) == 6
@@ -122,121 +123,121 @@ def test_a_wrong_password_is_refused_and_repeated_failures_back_off(repo, cfg, m
 
 def test_an_unknown_user_fails_like_a_wrong_password(repo, cfg) -> None:
     with pytest.raises(Unauthenticated) as unknown:
-        accounts.login(repo, "nobody", PASSWORD, cfg, T, HERE)
+        accounts.login(repo, "nobody", PASSWORD, cfg, moment(T), HERE)
     assert unknown.value.message == "用户名或密码错误"
     with pytest.raises(Unauthenticated):
-        accounts.login(repo, "", "", cfg, T, HERE)
+        accounts.login(repo, "", "", cfg, moment(T), HERE)
 
 
 def test_an_expired_or_unknown_session_is_refused(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    session = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    session = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, session.token, T + cfg.session_hours * 3600)
+        accounts.authenticate(repo, session.token, moment(T + cfg.session_hours * 3600))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, "no-such-token", T)
+        accounts.authenticate(repo, "no-such-token", moment(T))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, None, T)
+        accounts.authenticate(repo, None, moment(T))
 
 
 # -- password reset ---------------------------------------------------------------------------------
 
 def test_a_reset_link_sets_the_password_once_and_ends_every_session(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    old = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    accounts.request_reset(repo, {"username": "unit1"}, cfg, T + 10, HERE, mailing=MAILING)
-    accounts.request_reset(repo, {"username": "nobody"}, cfg, T + 10, HERE, mailing=MAILING)       # the same answer, no mail
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    old = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
+    accounts.request_reset(repo, {"username": "unit1"}, cfg, moment(T + 10), HERE, mailing=MAILING)
+    accounts.request_reset(repo, {"username": "nobody"}, cfg, moment(T + 10), HERE, mailing=MAILING)       # the same answer, no mail
     resets = [m for m in mail if m["kind"] == "password_reset"]
     assert [m["to"] for m in resets] == ["u1@example.gov.cn"]
     token = token_of(resets[0]["link"])
-    item = accounts.check_reset_token(repo, token, T + 20)
+    item = accounts.check_reset_token(repo, token, moment(T + 20))
     assert (item.owner, item.purpose) == ("unit1", "reset")
     with pytest.raises(Invalid):
-        accounts.reset_password(repo, token, {"password": "short"}, cfg, T + 20)   # the link is not spent
-    accounts.reset_password(repo, token, {"password": "another-horse-2"}, cfg, T + 30)
+        accounts.reset_password(repo, token, {"password": "short"}, cfg, moment(T + 20))   # the link is not spent
+    accounts.reset_password(repo, token, {"password": "another-horse-2"}, cfg, moment(T + 30))
     with pytest.raises(InvalidToken):
-        accounts.reset_password(repo, token, {"password": "third-horse-3"}, cfg, T + 40)
+        accounts.reset_password(repo, token, {"password": "third-horse-3"}, cfg, moment(T + 40))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, old.token, T + 40)
-    assert accounts.login(repo, "unit1", "another-horse-2", cfg, T + 40, HERE).principal.username == "unit1"
+        accounts.authenticate(repo, old.token, moment(T + 40))
+    assert accounts.login(repo, "unit1", "another-horse-2", cfg, moment(T + 40), HERE).principal.username == "unit1"
 
 
 def test_a_reset_link_expires_after_thirty_minutes(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    accounts.request_reset(repo, {"username": "unit1"}, cfg, T, HERE, mailing=MAILING)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    accounts.request_reset(repo, {"username": "unit1"}, cfg, moment(T), HERE, mailing=MAILING)
     token = token_of(mail[-1]["link"])
     with pytest.raises(InvalidToken):
-        accounts.reset_password(repo, token, {"password": "another-horse-2"}, cfg, T + accounts.RESET_SECONDS)
+        accounts.reset_password(repo, token, {"password": "another-horse-2"}, cfg, moment(T + accounts.RESET_SECONDS))
 
 
 def test_reset_mails_are_limited_per_account_and_per_client(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
     for _ in range(accounts.RESET_PER_ACCOUNT + 1):
-        accounts.request_reset(repo, {"username": "unit1"}, cfg, T, Client(f"198.51.100.{len(mail)}"), mailing=MAILING)
+        accounts.request_reset(repo, {"username": "unit1"}, cfg, moment(T), Client(f"198.51.100.{len(mail)}"), mailing=MAILING)
     assert sum(m["kind"] == "password_reset" for m in mail) == accounts.RESET_PER_ACCOUNT
     for _ in range(accounts.RESET_PER_CLIENT):
-        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE, mailing=MAILING)
+        accounts.request_reset(repo, {"username": "nobody"}, cfg, moment(T), HERE, mailing=MAILING)
     with pytest.raises(RateLimited):
-        accounts.request_reset(repo, {"username": "nobody"}, cfg, T, HERE, mailing=MAILING)
+        accounts.request_reset(repo, {"username": "nobody"}, cfg, moment(T), HERE, mailing=MAILING)
 
 
 # -- sessions ---------------------------------------------------------------------------------------
 
 def test_sessions_are_listed_and_revoked_one_or_all(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    first = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    second = accounts.login(repo, "unit1", PASSWORD, cfg, T + 1, Client("198.51.100.7", "Chrome"))
-    third = accounts.login(repo, "unit1", PASSWORD, cfg, T + 2, HERE)
-    listed = accounts.my_sessions(repo, first.principal, T + 3)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    first = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
+    second = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 1), Client("198.51.100.7", "Chrome"))
+    third = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 2), HERE)
+    listed = accounts.my_sessions(repo, first.principal, moment(T + 3))
     assert [s.client for s in listed] == ["203.0.113.9", "198.51.100.7", "203.0.113.9"]   # newest first
     with pytest.raises(NotFound):
-        accounts.end_session(repo, first.principal, "no-such-session", T + 3)
-    accounts.end_session(repo, first.principal, listed[1].session_id, T + 3)
+        accounts.end_session(repo, first.principal, "no-such-session", moment(T + 3))
+    accounts.end_session(repo, first.principal, listed[1].session_id, moment(T + 3))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, second.token, T + 4)
-    assert accounts.end_sessions(repo, first.principal, first.principal.actor, "all_devices", T + 5) == 2
+        accounts.authenticate(repo, second.token, moment(T + 4))
+    assert accounts.end_sessions(repo, first.principal, first.principal.actor, "all_devices", moment(T + 5)) == 2
     for ended in (first, third):
         with pytest.raises(Unauthenticated):
-            accounts.authenticate(repo, ended.token, T + 6)
+            accounts.authenticate(repo, ended.token, moment(T + 6))
 
 
 def test_logout_ends_this_session_only(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    one = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    other = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    accounts.logout(repo, one.principal, T + 1)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    one = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
+    other = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
+    accounts.logout(repo, one.principal, moment(T + 1))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, one.token, T + 2)
-    assert accounts.authenticate(repo, other.token, T + 2).username == "unit1"
+        accounts.authenticate(repo, one.token, moment(T + 2))
+    assert accounts.authenticate(repo, other.token, moment(T + 2)).username == "unit1"
     assert ("account#unit1", "unit:unit1", "session.close") in repo.audit
 
 
 def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(repo, cfg, mail) -> None:
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    here = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
-    elsewhere = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE)
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    here = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
+    elsewhere = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
     with pytest.raises(Invalid) as wrong:
-        accounts.change_password(repo, here.principal, {"current_password": "nope", "new_password": "x" * 12}, cfg, T)
+        accounts.change_password(repo, here.principal, {"current_password": "nope", "new_password": "x" * 12}, cfg, moment(T))
     assert wrong.value.fields == {"current_password": "当前密码不正确"}
     accounts.change_password(repo, here.principal, {"current_password": PASSWORD,
-                                                    "new_password": "another-horse-2"}, cfg, T + 1)
-    assert accounts.authenticate(repo, here.token, T + 2).username == "unit1"
+                                                    "new_password": "another-horse-2"}, cfg, moment(T + 1))
+    assert accounts.authenticate(repo, here.token, moment(T + 2)).username == "unit1"
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, elsewhere.token, T + 2)
+        accounts.authenticate(repo, elsewhere.token, moment(T + 2))
 
 
 def test_an_organisers_idle_session_moves_on_use_and_ends_when_idle(repo, cfg, monkeypatch) -> None:
     from chalicelib import bootstrap
     monkeypatch.setattr(bootstrap, "config", lambda: cfg)
-    accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, T)
-    session = accounts.login(repo, "boss", "organiser-password-1", cfg, T, HERE)
+    accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, moment(T))
+    session = accounts.login(repo, "boss", "organiser-password-1", cfg, moment(T), HERE)
     idle = cfg.organiser_idle_minutes * 60
     assert session.expires_at == T + idle
-    accounts.authenticate(repo, session.token, T + idle - 1)            # moves the idle deadline
+    accounts.authenticate(repo, session.token, moment(T + idle - 1))            # moves the idle deadline
     stored = repo.get_session(session.principal.token_hash)
     assert stored is not None and stored.expires_at == int(T + 2 * idle - 1)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, session.token, T + 3 * idle)
+        accounts.authenticate(repo, session.token, moment(T + 3 * idle))
 
 
 # -- two-step verification ----------------------------------------------------------------------------
@@ -244,23 +245,23 @@ def test_an_organisers_idle_session_moves_on_use_and_ends_when_idle(repo, cfg, m
 def test_totp_is_set_up_then_asked_for_and_a_code_works_once(repo, cfg, mail) -> None:
     from chalicelib.domain import totp as otp
     from chalicelib.domain.errors import MfaRequired
-    accounts.register(repo, registration(), cfg, T, mailing=MAILING)
-    who = accounts.login(repo, "unit1", PASSWORD, cfg, T, HERE).principal
-    secret = accounts.start_totp(repo, who, T)["secret"]
+    accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
+    who = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE).principal
+    secret = accounts.start_totp(repo, who, moment(T))["secret"]
     with pytest.raises(Invalid):
-        accounts.confirm_totp(repo, who, {"code": "000000"}, T)
-    codes = accounts.confirm_totp(repo, who, {"code": otp.code_at(secret, otp.step_of(T))}, T)
+        accounts.confirm_totp(repo, who, {"code": "000000"}, moment(T))
+    codes = accounts.confirm_totp(repo, who, {"code": otp.code_at(secret, otp.step_of(T))}, moment(T))
     assert len(codes) == accounts.RECOVERY_CODES and repo.get_session(who.token_hash).mfa is True
     with pytest.raises(MfaRequired):
-        accounts.login(repo, "unit1", PASSWORD, cfg, T + 60, HERE)
+        accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 60), HERE)
     code = otp.code_at(secret, otp.step_of(T + 60))
-    assert accounts.login(repo, "unit1", PASSWORD, cfg, T + 60, HERE, totp=code).principal.mfa is True
+    assert accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 60), HERE, totp=code).principal.mfa is True
     with pytest.raises(Unauthenticated):
-        accounts.login(repo, "unit1", PASSWORD, cfg, T + 60, HERE, totp=code)          # used already
-    ticket = accounts.start_second_step(repo, "unit1", T + 60)
-    assert accounts.finish_second_step(repo, ticket, codes[0], cfg, T + 61, HERE).principal.mfa is True
+        accounts.login(repo, "unit1", PASSWORD, cfg, moment(T + 60), HERE, totp=code)          # used already
+    ticket = accounts.start_second_step(repo, "unit1", moment(T + 60))
+    assert accounts.finish_second_step(repo, ticket, codes[0], cfg, moment(T + 61), HERE).principal.mfa is True
     with pytest.raises(Unauthenticated):
-        accounts.finish_second_step(repo, ticket, codes[1], cfg, T + 62, HERE)         # the ticket is spent
+        accounts.finish_second_step(repo, ticket, codes[1], cfg, moment(T + 62), HERE)         # the ticket is spent
 
 
 # -- the organiser team -------------------------------------------------------------------------------
@@ -268,45 +269,45 @@ def test_totp_is_set_up_then_asked_for_and_a_code_works_once(repo, cfg, mail) ->
 def test_an_invited_organiser_sets_a_password_through_the_link(repo, cfg, mail) -> None:
     boss = admin(repo, cfg)
     invited = accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四",
-                                                     "email": "staff1@example.org", "role": "staff"}, cfg, T, mailing=MAILING)
+                                                     "email": "staff1@example.org", "role": "staff"}, cfg, moment(T), mailing=MAILING)
     assert accounts.organiser_view(invited) == {"username": "staff1", "name": "李四", "email": "staff1@example.org",
                                                 "role": "staff", "invited": True}
     with pytest.raises(Duplicate):
         accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四", "email": "staff1@example.org",
-                                               "role": "staff"}, cfg, T, mailing=MAILING)
+                                               "role": "staff"}, cfg, moment(T), mailing=MAILING)
     invitation = [m for m in mail if m["kind"] == "organiser_invitation"]
     assert [m["to"] for m in invitation] == ["staff1@example.org"]
     token = token_of(invitation[0]["link"])
-    assert accounts.check_reset_token(repo, token, T).purpose == "invitation"
-    accounts.reset_password(repo, token, {"password": "staff-password-1"}, cfg, T + 10)
-    assert accounts.login(repo, "staff1", "staff-password-1", cfg, T + 20, HERE).principal.organiser_role == "staff"
+    assert accounts.check_reset_token(repo, token, moment(T)).purpose == "invitation"
+    accounts.reset_password(repo, token, {"password": "staff-password-1"}, cfg, moment(T + 10))
+    assert accounts.login(repo, "staff1", "staff-password-1", cfg, moment(T + 20), HERE).principal.organiser_role == "staff"
     assert [a.username for a in accounts.team(repo)] == ["boss", "staff1"]
 
 
 def test_an_organisers_role_changes_on_its_open_sessions_and_removal_ends_them(repo, cfg, mail) -> None:
     boss = admin(repo, cfg)
     accounts.invite_organiser(repo, boss, {"username": "staff1", "name": "李四", "email": "staff1@example.org",
-                                           "role": "staff"}, cfg, T, mailing=MAILING)
-    accounts.reset_password(repo, token_of(mail[-1]["link"]), {"password": "staff-password-1"}, cfg, T)
-    staff = accounts.login(repo, "staff1", "staff-password-1", cfg, T, HERE)
-    changed = accounts.change_organiser_role(repo, boss, "staff1", {"role": "viewer"}, T + 1)
+                                           "role": "staff"}, cfg, moment(T), mailing=MAILING)
+    accounts.reset_password(repo, token_of(mail[-1]["link"]), {"password": "staff-password-1"}, cfg, moment(T))
+    staff = accounts.login(repo, "staff1", "staff-password-1", cfg, moment(T), HERE)
+    changed = accounts.change_organiser_role(repo, boss, "staff1", {"role": "viewer"}, moment(T + 1))
     assert changed.organiser_role == "viewer" and repo.get("staff1").organiser_role == "viewer"
-    assert accounts.authenticate(repo, staff.token, T + 2).organiser_role == "viewer"
+    assert accounts.authenticate(repo, staff.token, moment(T + 2)).organiser_role == "viewer"
     with pytest.raises(Invalid):
-        accounts.change_organiser_role(repo, boss, "staff1", {"role": "owner"}, T + 2)
+        accounts.change_organiser_role(repo, boss, "staff1", {"role": "owner"}, moment(T + 2))
     with pytest.raises(Conflict):
-        accounts.change_organiser_role(repo, boss, "boss", {"role": "viewer"}, T + 2)   # not oneself
+        accounts.change_organiser_role(repo, boss, "boss", {"role": "viewer"}, moment(T + 2))   # not oneself
     with pytest.raises(NotFound):
-        accounts.remove_organiser(repo, boss, "nobody", T + 2)
-    accounts.remove_organiser(repo, boss, "staff1", T + 3)
+        accounts.remove_organiser(repo, boss, "nobody", moment(T + 2))
+    accounts.remove_organiser(repo, boss, "staff1", moment(T + 3))
     assert repo.get("staff1") is None and [a.username for a in accounts.team(repo)] == ["boss"]
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, staff.token, T + 4)
+        accounts.authenticate(repo, staff.token, moment(T + 4))
 
 
 def test_a_unit_cannot_set_up_two_step_verification_for_a_judge_link(repo) -> None:
     judge = Principal("judge", "jt", judge_id="j1")
     with pytest.raises(Forbidden):
-        accounts.start_totp(repo, judge, T)
+        accounts.start_totp(repo, judge, moment(T))
     with pytest.raises(Forbidden):
-        accounts.end_sessions(repo, judge, judge.actor, "all_devices", T)
+        accounts.end_sessions(repo, judge, judge.actor, "all_devices", moment(T))

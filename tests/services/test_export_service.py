@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import epoch, moment
 from chalicelib import competitions
 from chalicelib.domain.case_record import Case, new_case
 from chalicelib.domain.competition import competition_from_config
@@ -47,9 +48,12 @@ class Clock:
     def __init__(self) -> None:
         self.t = T
 
-    def __call__(self) -> float:
+    def seconds(self) -> float:
         self.t += 1
         return self.t
+
+    def __call__(self) -> datetime:
+        return moment(self.seconds())
 
 
 @pytest.fixture
@@ -81,12 +85,12 @@ def kind(builder: Any) -> exports.Kind:
 # -- requesting and starting ------------------------------------------------------------------------
 def test_a_request_names_a_known_kind_and_a_per_category_kind_its_category(jobs) -> None:
     with pytest.raises(Invalid) as refused:
-        exports.request(jobs, COMP, {"kind": "nonsense"}, ACTOR, T)
+        exports.request(jobs, COMP, {"kind": "nonsense"}, ACTOR, moment(T))
     assert refused.value.fields == {"kind": "不支持的导出类型"}
     with pytest.raises(Invalid) as refused:
-        exports.request(jobs, COMP, {"kind": "presentations_zip"}, ACTOR, T)
+        exports.request(jobs, COMP, {"kind": "presentations_zip"}, ACTOR, moment(T))
     assert refused.value.fields == {"category": "请选择案例类别"}
-    job = exports.request(jobs, COMP, {"kind": "presentations_zip", "category": "development"}, ACTOR, T)
+    job = exports.request(jobs, COMP, {"kind": "presentations_zip", "category": "development"}, ACTOR, moment(T))
     assert jobs.get(job.id) == job
     assert (job.status, job.category, job.requested_by, exports.public_status(job)) == (
         "queued", "development", ACTOR, "running")
@@ -95,19 +99,19 @@ def test_a_request_names_a_known_kind_and_a_per_category_kind_its_category(jobs)
 
 def test_start_dispatches_the_job_and_a_failed_dispatch_fails_it_at_once(jobs) -> None:
     sent: list[str] = []
-    job = exports.start(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, T, sent.append)
+    job = exports.start(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, moment(T), sent.append)
     assert sent == [job.id] and jobs.get(job.id).status == "queued"
 
     def down(job_id: str) -> None:
         raise RuntimeError("lambda down")
     with pytest.raises(RuntimeError):
-        exports.start(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, T, down)
+        exports.start(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, moment(T), down)
     [failed] = [j for j in jobs.jobs.values() if j.status == "failed"]
     assert failed.error == "导出任务未能启动，请稍后重新导出"
 
 
 def test_a_job_of_another_competition_or_an_odd_id_is_not_found(jobs) -> None:
-    job = exports.request(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, T)
+    job = exports.request(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, moment(T))
     assert exports.get(jobs, COMP, job.id) == job
     jobs.jobs["other"] = replace(job, id="other", competition_id="another")
     for job_id in ("other", "nosuch", "x" * 65, ""):
@@ -125,8 +129,8 @@ def test_a_run_builds_the_file_once_under_its_chinese_name(jobs, ports, stored, 
             reports.append(jobs.get(job.id).percent)
         return b"file"
     monkeypatch.setitem(exports.KINDS, "test_xlsx", kind(build))
-    monkeypatch.setattr(exports.time, "monotonic", Clock())      # each reading a second later
-    job = exports.request(jobs, COMP, {"kind": "test_xlsx"}, ACTOR, T)
+    monkeypatch.setattr(exports.time, "monotonic", Clock().seconds)      # each reading a second later
+    job = exports.request(jobs, COMP, {"kind": "test_xlsx"}, ACTOR, moment(T))
     assert exports.run(COMP, ports, job.id) == "done"
     done = jobs.get(job.id)
     assert stored == {f"exports/{job.id}/test.xlsx": (b"file", "application/octet-stream")}
@@ -148,11 +152,11 @@ def test_a_claimed_job_is_left_alone_and_a_refused_build_fails_with_its_reason(j
         raise KeyError("boom")
     monkeypatch.setitem(exports.KINDS, "refused", kind(refuse))
     monkeypatch.setitem(exports.KINDS, "crash", kind(crash))
-    busy = exports.request(jobs, COMP, {"kind": "refused"}, ACTOR, T)
-    assert jobs.claim(busy, ports.now()) is not None
+    busy = exports.request(jobs, COMP, {"kind": "refused"}, ACTOR, moment(T))
+    assert jobs.claim(busy, epoch(ports.now())) is not None
     assert exports.run(COMP, ports, busy.id) == "busy"
-    refused = exports.request(jobs, COMP, {"kind": "refused"}, ACTOR, T + 1)
-    crashed = exports.request(jobs, COMP, {"kind": "crash"}, ACTOR, T + 2)
+    refused = exports.request(jobs, COMP, {"kind": "refused"}, ACTOR, moment(T + 1))
+    crashed = exports.request(jobs, COMP, {"kind": "crash"}, ACTOR, moment(T + 2))
     assert exports.run_queued(COMP, ports) == [refused.id, crashed.id]
     assert jobs.get(refused.id).error == "综合评选结束后才能生成"
     assert jobs.get(crashed.id).error == "导出失败（KeyError），请稍后重试或联系技术支持"
@@ -182,8 +186,8 @@ def test_every_kind_has_a_builder_and_a_file_of_its_media_type() -> None:
 
 # -- the console's side: the saved award list, the latest exports -------------------------------------
 def test_the_latest_exports_are_the_competitions_newest(jobs) -> None:
-    first = exports.request(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, T)
-    second = exports.request(jobs, COMP, {"kind": "scores_xlsx"}, ACTOR, T + 5)
+    first = exports.request(jobs, COMP, {"kind": "results_xlsx"}, ACTOR, moment(T))
+    second = exports.request(jobs, COMP, {"kind": "scores_xlsx"}, ACTOR, moment(T + 5))
     assert console.latest_exports(COMP, jobs) == [second, first]
     assert console.latest_exports(COMP, jobs, limit=1) == [second]
 
@@ -201,7 +205,7 @@ def test_issued_codes_verify_as_typed_and_unknown_ones_do_not() -> None:
                                                                               status="not_awarded")]
     found = certificates.awards(COMP, "key", cases)
     assert [a.case_id for a in found] == ["c1", "c2"]
-    assert certificates.record(COMP, found, T, issued) == 2
+    assert certificates.record(COMP, found, moment(T), issued) == 2
     code = found[0].code
     typed = certificates.display(code).lower()
     record = certificates.verify(issued, typed)
@@ -220,7 +224,7 @@ def test_an_archive_import_flags_the_copied_case_and_asking_again_reads_the_cach
     raw = {"year": 2022, "cases": [{"title": c["title"], "unit": f"往年单位{n}", "category": "development",
                                     "background": c["background"], "innovations": c["innovations"],
                                     "results": c["results"]} for n, c in enumerate(archived)]}
-    assert originality.import_archive(COMP, archive, objects, ORGANISER, raw, T) == 6
+    assert originality.import_archive(COMP, archive, objects, ORGANISER, raw, moment(T)) == 6
     assert archive.count_cases() == 6 and ("archive#archive", ORGANISER.actor, "archive.import") in tables.audit
     copy, other = texts.near_copy(archived[2]), texts.case()
     for n, text in enumerate((copy, other, texts.near_copy(archived[3]))):
@@ -239,7 +243,7 @@ def test_the_archive_index_is_rebuilt_from_the_table_when_it_is_lost() -> None:
     archive, objects = InMemoryArchiveRepository(), InMemoryOriginalityObjects()
     texts = Texts(5)
     raw = {"year": 2022, "cases": [{**texts.case(), "unit": None, "category": None}]}
-    originality.import_archive(COMP, archive, objects, ORGANISER, raw, T)
+    originality.import_archive(COMP, archive, objects, ORGANISER, raw, moment(T))
     objects.index = None
     s = originality.settings_for(COMP)
     index, _ = originality.archive_index(s, archive, objects)

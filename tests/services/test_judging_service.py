@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib import competitions
 from chalicelib.domain.case_record import Case, new_case
 from chalicelib.domain.competition import competition_from_config
@@ -84,7 +85,7 @@ def a_judge(repo, name: str = "评委一", affiliation: str = "单位乙", confl
             email: str | None = None):
     raw = {"name": name, "email": email or f"{name}@example.org", "affiliation": affiliation,
            "categories": ["development"], "conflicts": list(conflicts)}
-    return judging.create_judge(repo, COMP, raw, ORGANISER, IN_TEXT_REVIEW.timestamp())
+    return judging.create_judge(repo, COMP, raw, ORGANISER, IN_TEXT_REVIEW)
 
 
 def assigned(repo, cases, stage: str = "text_review", **judge):
@@ -93,7 +94,7 @@ def assigned(repo, cases, stage: str = "text_review", **judge):
     case = submitted(cases, "case0001", "党建引领数字政府建设", status="submitted" if stage == "text_review"
                      else "advanced")
     judging.add_assignment(repo, cases, COMP, stage, judge_row.judge_id, case.id, ORGANISER,
-                           IN_TEXT_REVIEW.timestamp())
+                           IN_TEXT_REVIEW)
     return JudgePrincipal(judge_row.judge_id, stage, "token-hash", "csrf", COMP.id), case
 
 
@@ -106,7 +107,7 @@ def test_a_judge_scores_an_assigned_case(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
     assert scoring.my_cases(repo, judge)["cases"] == [
         {"id": case.id, "title": "党建引领数字政府建设", "category": "development", "scored": False}]
-    assert scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages) == {
+    assert scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW, stages=stages) == {
         "case_id": case.id, "total": 81.5}
     view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: f"/files/{a}", stages=stages)
     assert view["my_score"] == {"criteria": {"foresight": 25, "practicality": 26.5, "effectiveness": 30},
@@ -121,23 +122,23 @@ def test_a_judge_cannot_score_a_case_not_assigned_to_them(repo, cases, stages) -
     judge, case = assigned(repo, cases)
     other = submitted(cases, "case0002")
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, judge, other.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, judge, other.id, SHEET, IN_TEXT_REVIEW, stages=stages)
     with pytest.raises(NotFound):
         scoring.case_for_judge(repo, cases, COMP, judge, other.id, lambda c, a: "", stages=stages)
     stranger = JudgePrincipal("nobody", "text_review", "h", "c", COMP.id)
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, stranger, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, stranger, case.id, SHEET, IN_TEXT_REVIEW, stages=stages)
     assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
 def test_a_judge_cannot_score_after_the_stage_closed(repo, cases, tables, stages) -> None:
     judge, case = assigned(repo, cases)
     with pytest.raises(StageClosed):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, AFTER_TEXT_REVIEW.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, AFTER_TEXT_REVIEW, stages=stages)
     row = tables.stages[(COMP.id, "text_review")]
     cases.set_stage(COMP.id, "text_review", row.opens_at, row.closes_at, closed=True)   # closed by the organiser
     with pytest.raises(StageClosed):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW, stages=stages)
     assert repo.scores_of_category(COMP.id, "text_review", "development") == []
 
 
@@ -154,14 +155,14 @@ def test_the_write_itself_refuses_a_score_once_the_stage_closed(repo, cases, tab
 
 def test_a_saved_score_is_kept_until_the_judge_changes_it(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
-    scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
+    scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW, stages=stages)
     with pytest.raises(Invalid):   # a sheet with a value out of range changes nothing
         scoring.save_score(repo, COMP, judge, case.id, {"criteria": {**SHEET["criteria"], "foresight": 31}},
-                           IN_TEXT_REVIEW.timestamp() + 60, stages=stages)
+                           moment(IN_TEXT_REVIEW.timestamp() + 60), stages=stages)
     kept = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)["my_score"]
     assert kept["total"] == 81.5
     scoring.save_score(repo, COMP, judge, case.id, {"criteria": {**SHEET["criteria"], "foresight": 28}},
-                       IN_TEXT_REVIEW.timestamp() + 120, stages=stages)
+                       moment(IN_TEXT_REVIEW.timestamp() + 120), stages=stages)
     changed = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)["my_score"]
     assert (changed["total"], changed["comment"]) == (84.5, None)
 
@@ -169,10 +170,10 @@ def test_a_saved_score_is_kept_until_the_judge_changes_it(repo, cases, stages) -
 def test_coaching_feedback_is_kept_and_the_unit_reads_it_anonymised(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases, stage="coaching")
     with pytest.raises(Forbidden):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_COACHING.timestamp(), stages=stages)
-    scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据"]}, IN_COACHING.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_COACHING, stages=stages)
+    scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据"]}, IN_COACHING, stages=stages)
     scoring.save_feedback(repo, COMP, judge, case.id, {"points": ["补充数据", "突出创新"]},
-                          IN_COACHING.timestamp() + 60, stages=stages)
+                          moment(IN_COACHING.timestamp() + 60), stages=stages)
     view = scoring.case_for_judge(repo, cases, COMP, judge, case.id, lambda c, a: "", stages=stages)
     assert (view["my_feedback"], view["my_score"]) == (["补充数据", "突出创新"], None)
     assert scoring.feedback_for_unit(repo, cases, COMP, UNIT, case.id)["feedback"] == [
@@ -186,29 +187,29 @@ def test_assignment_keeps_回避(repo, cases) -> None:
     case = submitted(cases, "case0001")
     for judge in (same_unit, declared):
         with pytest.raises(Invalid) as refused:
-            judging.add_assignment(repo, cases, COMP, "text_review", judge.judge_id, case.id, ORGANISER, 0.0)
+            judging.add_assignment(repo, cases, COMP, "text_review", judge.judge_id, case.id, ORGANISER, moment(0.0))
         assert refused.value.fields == {"judge_id": "需回避"}
-    judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, case.id, ORGANISER, 0.0)
+    judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, case.id, ORGANISER, moment(0.0))
     with pytest.raises(Invalid):   # the pair once only
-        judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, case.id, ORGANISER, 0.0)
+        judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, case.id, ORGANISER, moment(0.0))
     listed = judging.list_assignments(repo, COMP, "text_review")["assignments"]
     assert [(a["judge_id"], a["case_id"], a["source"]) for a in listed] == [(free.judge_id, case.id, "organiser")]
     returned = submitted(cases, "case0002", status="returned")
     with pytest.raises(Invalid):
-        judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, returned.id, ORGANISER, 0.0)
+        judging.add_assignment(repo, cases, COMP, "text_review", free.judge_id, returned.id, ORGANISER, moment(0.0))
     with pytest.raises(NotFound):
-        judging.add_assignment(repo, cases, COMP, "text_review", "nobody", case.id, ORGANISER, 0.0)
+        judging.add_assignment(repo, cases, COMP, "text_review", "nobody", case.id, ORGANISER, moment(0.0))
 
 
 def test_a_judge_who_recused_no_longer_sees_or_scores_the_case(repo, cases, stages) -> None:
     judge, case = assigned(repo, cases)
     with pytest.raises(Invalid):
-        scoring.recuse(repo, COMP, judge, case.id, {"reason": " "}, IN_TEXT_REVIEW.timestamp(), stages=stages)
-    assert scoring.recuse(repo, COMP, judge, case.id, {"reason": "曾参与该案例"}, IN_TEXT_REVIEW.timestamp(), stages=stages) == {
+        scoring.recuse(repo, COMP, judge, case.id, {"reason": " "}, IN_TEXT_REVIEW, stages=stages)
+    assert scoring.recuse(repo, COMP, judge, case.id, {"reason": "曾参与该案例"}, IN_TEXT_REVIEW, stages=stages) == {
         "case_id": case.id, "recused": True}
     assert scoring.my_cases(repo, judge)["cases"] == []
     with pytest.raises(NotFound):
-        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW.timestamp(), stages=stages)
+        scoring.save_score(repo, COMP, judge, case.id, SHEET, IN_TEXT_REVIEW, stages=stages)
     (slot,) = judging.list_assignments(repo, COMP, "text_review")["assignments"]
     assert (slot["recused"], slot["recusal_reason"]) == (True, "曾参与该案例")
 
@@ -217,11 +218,11 @@ def test_an_organiser_edits_a_judge(repo) -> None:
     judge = a_judge(repo)
     edited = judging.update_judge(repo, COMP, judge.judge_id, {
         "name": "评委一", "email": "new@example.org", "affiliation": "单位丙", "categories": ["development"]},
-        ORGANISER, 1.0)
+        ORGANISER, moment(1.0))
     assert judging.judge_view(repo.get_judge(COMP.id, judge.judge_id)) == judging.judge_view(edited)
     assert (edited.email, edited.affiliation, edited.updated_at) == ("new@example.org", "单位丙", 1.0)
     with pytest.raises(NotFound):
-        judging.update_judge(repo, COMP, "nobody", {}, ORGANISER, 1.0)
+        judging.update_judge(repo, COMP, "nobody", {}, ORGANISER, moment(1.0))
 
 
 def workbook(rows: list[list[str]]) -> bytes:
@@ -244,7 +245,7 @@ def test_an_import_with_an_error_by_row_imports_nobody(repo) -> None:
         ["评委丙", "jia@example.org", "", "", "不存在的类别", ""],
     ])
     with pytest.raises(judge_import.RowsInvalid) as refused:
-        judge_import.import_judges(repo, COMP, data, ORGANISER, 1.0)
+        judge_import.import_judges(repo, COMP, data, ORGANISER, moment(1.0))
     assert [(e.row, e.column, e.message) for e in refused.value.rows] == [
         (3, "email", "已有使用该电子邮箱的评委（已有评委），请勿重复导入"),
         (4, "email", "与第 2 行的电子邮箱重复"),
@@ -259,7 +260,7 @@ def test_an_import_of_good_rows_saves_every_judge(repo) -> None:
         ["评委甲", "jia@example.org", "13800138000", "单位甲", category, "单位丙、单位丁"],
         ["评委乙", "yi@example.org", "", "单位乙", category, ""],
     ])
-    imported = judge_import.import_judges(repo, COMP, data, ORGANISER, 1.0)
+    imported = judge_import.import_judges(repo, COMP, data, ORGANISER, moment(1.0))
     assert [j.name for j in imported] == ["评委甲", "评委乙"]
     stored = {j.name: j for j in repo.list_judges(COMP.id)}
     assert stored["评委甲"].conflicts == ("单位丙", "单位丁") and stored["评委甲"].categories == (COMP.categories[0].id,)
@@ -272,7 +273,7 @@ def test_extra_judges_go_to_the_cases_near_the_cut(repo, cases, stages, rankings
     second = a_judge(repo, "评委二")
     near = a_judge(repo, "评委三", affiliation="深圳市某某局")    # 回避: never on these cases
     for case_id in case_ids:
-        judging.add_assignment(repo, cases, COMP, "text_review", first.judge_id, case_id, ORGANISER, 0.0)
+        judging.add_assignment(repo, cases, COMP, "text_review", first.judge_id, case_id, ORGANISER, moment(0.0))
     scorer = JudgePrincipal(first.judge_id, "text_review", "token-hash", "csrf")
     for points, case_id in zip((30, 25, 20), case_ids):     # the live ranking: the cases in this order
         scoring.save_score(repo, COMP, scorer, case_id, {"criteria": {**SHEET["criteria"], "effectiveness": points}},
@@ -307,11 +308,11 @@ def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, stages) -> No
     preview = judge_portal.preview_link(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
     assert (preview.judge_name, preview.assigned) == ("评委一", 1)
     session = judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
-    who = scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())
+    who = scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW)
     assert (who.judge_id, who.stage) == (judge.judge_id, "text_review")
     assert judging.link_states(repo, COMP, "text_review", [judge.judge_id])[judge.judge_id].state == "opened"
-    judging.revoke_link(repo, COMP, judge.judge_id, "text_review", ORGANISER, IN_TEXT_REVIEW.timestamp())
+    judging.revoke_link(repo, COMP, judge.judge_id, "text_review", ORGANISER, IN_TEXT_REVIEW)
     with pytest.raises(Unauthenticated):
-        scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW.timestamp())
+        scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW)
     with pytest.raises(Unauthenticated):
         judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib import competitions
 from chalicelib.domain.case_record import new_case
 from chalicelib.domain.competition import StageId, competition_from_config
@@ -65,7 +66,7 @@ def _award(transport: Any, mail: InMemoryMailRepository, case_id: str, recipient
     return outbox.send_once(transport, SENDER, COMP.id, "award", case_id, recipient, {
         "competition": COMP.short_name, "title": "案例", "unit": "深圳市某某局", "prize": "一等奖",
         "verify_url": "https://saiping.example.org/verify/x", "code": "X", "site_url": "https://saiping.example.org",
-        "hosts": "、".join(COMP.hosts)}, T, mail)
+        "hosts": "、".join(COMP.hosts)}, moment(T), mail)
 
 
 def test_the_service_tests_run_without_moto() -> None:
@@ -123,11 +124,11 @@ def _bounce(message_id: str, recipient: str, headers: list[dict[str, str]] | Non
 def test_a_bounce_marks_the_record_by_message_id(transport, mail) -> None:
     _award(transport, mail, "case1", "a@example.gov.cn")
     key = outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn")
-    assert notifications.record_bounces([_bounce("ses-unknown", "a@example.gov.cn")], T + 5, mail) == 0
-    assert notifications.record_bounces([_bounce("ses-1", "other@example.gov.cn")], T + 5, mail) == 0
+    assert notifications.record_bounces([_bounce("ses-unknown", "a@example.gov.cn")], moment(T + 5), mail) == 0
+    assert notifications.record_bounces([_bounce("ses-1", "other@example.gov.cn")], moment(T + 5), mail) == 0
     assert notifications.record_bounces([{"eventType": "Delivery", "mail": {"messageId": "ses-1"}}, "not a note"],
-                                        T + 5, mail) == 0
-    assert notifications.record_bounces([_bounce("ses-1", "A@example.gov.cn")], T + 5, mail) == 1
+                                        moment(T + 5), mail) == 0
+    assert notifications.record_bounces([_bounce("ses-1", "A@example.gov.cn")], moment(T + 5), mail) == 1
     row = mail.get(key)
     assert row is not None
     assert (row.status, row.error, row.bounced_at) == ("bounced", "Permanent/General: smtp; 550 5.1.1", T + 5)
@@ -138,7 +139,7 @@ def test_a_bounce_finds_the_record_by_its_mail_key_header(transport, mail) -> No
     _award(transport, mail, "case1", "a@example.gov.cn")
     key = outbox.mail_key(COMP.id, "award", "case1", "a@example.gov.cn")
     header = [{"name": "x-saiping-mail", "value": f" {key}\r\n "}]
-    assert notifications.record_bounces([_bounce("not-the-ses-id", "a@example.gov.cn", header)], T + 9, mail) == 1
+    assert notifications.record_bounces([_bounce("not-the-ses-id", "a@example.gov.cn", header)], moment(T + 9), mail) == 1
     row = mail.get(key)
     assert row is not None and row.status == "bounced"
 
@@ -159,8 +160,8 @@ def test_a_welcome_mail_goes_once(ports, transport, mail) -> None:
     mailing = notifications.Mailing(lambda: ports, COMP, mail)
     account = SimpleNamespace(id="acc1", email="u1@example.gov.cn", unit_name="深圳市第1局", username="unit1",
                               contact_name="张三")
-    assert notifications.registered(account, T, mailing) is True
-    assert notifications.registered(account, T + 1, mailing) is False
+    assert notifications.registered(account, moment(T), mailing) is True
+    assert notifications.registered(account, moment(T + 1), mailing) is False
     assert len(transport.sent) == 1
     assert mail.get(outbox.mail_key(COMP.id, "registration", "acc1", "u1@example.gov.cn")) is not None
 

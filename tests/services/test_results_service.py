@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib import competitions
 from chalicelib.domain import draw as draw_rules
 from chalicelib.domain.case_record import Case, new_case
@@ -157,7 +158,7 @@ def test_closing_the_final_awards_the_finalists_and_settles_both_stages(twins) -
     assert all(twins.stages.stages[(COMP.id, s)].settled for s in results.RANKED_STAGES)
     recommended = results.recommend_provincial(twins.cases, twins.stages, twins.results, COMP, "case0001",
                                                {"recommended": True, "reason": "成效显著"}, "organiser:admin",
-                                               AFTER_FINAL.timestamp())
+                                               AFTER_FINAL)
     assert recommended["provincial"] is True
     stored = twins.cases.get("case0001")
     assert stored is not None and (stored.provincial, stored.provincial_reason) == (True, "成效显著")
@@ -208,16 +209,16 @@ def test_the_showcase_opens_with_the_final_and_follows_consent_and_the_organiser
     assert shown["open"] is True and sorted(c["id"] for c in shown["cases"]) == ["case0001", "case0002"]
 
     withdrawn = showcase.set_consent(twins.cases, twins.showcase, UNIT, "case0001", {"consent": False},
-                                     AFTER_FINAL.timestamp())
+                                     AFTER_FINAL)
     assert (withdrawn["consent"], withdrawn["hidden"]) == (False, False)
     assert [c["id"] for c in showcase.showcase(twins.results, twins.showcase, COMP, "", "", AFTER_FINAL)["cases"]
             ] == ["case0002"]
     hidden = showcase.set_shown(twins.cases, twins.showcase, "case0002", {"shown": False, "reason": "材料待核实"},
-                                "organiser:admin", AFTER_FINAL.timestamp())
+                                "organiser:admin", AFTER_FINAL)
     assert (hidden["hidden"], hidden["reason"]) == (True, "材料待核实")
     assert showcase.showcase(twins.results, twins.showcase, COMP, "", "", AFTER_FINAL)["cases"] == []
     back = showcase.set_consent(twins.cases, twins.showcase, UNIT, "case0001", {"consent": True},
-                                AFTER_FINAL.timestamp())
+                                AFTER_FINAL)
     assert back["consent"] is True
     assert [c["id"] for c in showcase.showcase(twins.results, twins.showcase, COMP, "", "", AFTER_FINAL)["cases"]
             ] == ["case0001"]
