@@ -274,10 +274,10 @@ def test_extra_judges_go_to_the_cases_near_the_cut(repo, cases, stages, rankings
     near = a_judge(repo, "评委三", affiliation="深圳市某某局")    # 回避: never on these cases
     for case_id in case_ids:
         judging.add_assignment(repo, cases, COMP, "text_review", first.judge_id, case_id, ORGANISER, moment(0.0))
-    scorer = JudgePrincipal(first.judge_id, "text_review", "token-hash", "csrf")
+    scorer = JudgePrincipal(first.judge_id, "text_review", "token-hash", "csrf", COMP.id)
     for points, case_id in zip((30, 25, 20), case_ids):     # the live ranking: the cases in this order
         scoring.save_score(repo, COMP, scorer, case_id, {"criteria": {**SHEET["criteria"], "effectiveness": points}},
-                           IN_TEXT_REVIEW.timestamp(), stages=stages)
+                           IN_TEXT_REVIEW, stages=stages)
     live = results.ranking(repo, COMP, "text_review", results=rankings)["categories"]["development"]
     assert [(e["case_id"], e["rank"], e["scores_count"]) for e in live] == [(c, r, 1) for r, c in enumerate(case_ids, 1)]
     raw = {"judges_per_case": 1, "from_rank": 2, "to_rank": 3}

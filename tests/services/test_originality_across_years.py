@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from chalicelib.domain.clock import moment
 from chalicelib import competitions as configs
 from chalicelib.domain.case_record import new_case
 from chalicelib.domain.competition import Competition, competition_from_config
@@ -117,7 +118,7 @@ def test_a_copy_of_the_imported_archive_and_of_an_earlier_competition_both_say_a
     c2023, c2024 = world.competition(0), world.competition(1)
     imported, earlier = texts.case(), texts.case()
     raw = {"year": 2022, "cases": [{**imported, "unit": "往年单位", "category": "development"}]}
-    assert originality.import_archive(c2024, world.archive, world.objects, ORGANISER, raw, T) == 1
+    assert originality.import_archive(c2024, world.archive, world.objects, ORGANISER, raw, moment(T)) == 1
     earlier_id = world.submit(c2023, earlier)
     a = world.submit(c2024, texts.near_copy(imported))
     b = world.submit(c2024, texts.near_copy(earlier))

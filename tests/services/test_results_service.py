@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.clock import moment
 from chalicelib import competitions
 from chalicelib.domain import draw as draw_rules
 from chalicelib.domain.case_record import Case, new_case
