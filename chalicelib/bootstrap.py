@@ -57,8 +57,24 @@ def config() -> Settings:
 # (the pointer item) and each competition built from its stored definition. A request pays no AWS call for
 # them while they are fresh; every competition write made through `deps().competitions` in this process
 # clears them (`_ClearsCompetitionCache`), so another process sees an activate or an edit at most that late.
+# When the table cannot be read (AWS unavailable), the last value read stands in, else the deployment's own
+# packaged competition, for another period: a page can still say where it is (the 503 page, the login form),
+# and the request's own reads answer 503 as before.
 _current: dict[str, tuple[float, str]] = {}
 _by_id: dict[str, tuple[float, Competition]] = {}
+_unreachable: dict[str, tuple[float, Exception]] = {}     # when and how the table last failed to answer
+
+
+def _read_table(read: Callable[[], Any]) -> Any:
+    """`read()` of the competitions table; its failure is raised again without a call for the cache period."""
+    failed = _unreachable.get("last")
+    if failed is not None and _fresh(failed[0]):
+        raise failed[1]
+    try:
+        return read()
+    except unavailable_errors() as exc:
+        _unreachable["last"] = (time.monotonic(), exc)
+        raise
 
 
 def _fresh(at: float) -> bool:
@@ -70,7 +86,10 @@ def current_competition_id() -> str:
     cached = _current.get("id")
     if cached is not None and _fresh(cached[0]):
         return cached[1]
-    found = deps().competitions.current_id() or config().competition_id
+    try:
+        found = _read_table(deps().competitions.current_id) or config().competition_id
+    except unavailable_errors():
+        found = cached[1] if cached is not None else config().competition_id
     _current["id"] = (time.monotonic(), found)
     return found
 
@@ -87,7 +106,15 @@ def competition_by_id(competition_id: str) -> Competition:
     cached = _by_id.get(competition_id)
     if cached is not None and _fresh(cached[0]):
         return cached[1]
-    record = deps().competitions.get(competition_id)
+    try:
+        record = _read_table(lambda: deps().competitions.get(competition_id))
+    except unavailable_errors():
+        if cached is not None:             # the last one read stands in
+            _by_id[competition_id] = (time.monotonic(), cached[1])
+            return cached[1]
+        if competition_id != config().competition_id:
+            raise
+        record = None                      # the deployment's own: its packaged JSON
     if record is not None:
         built = competition_from_config(record.definition)
     elif competition_id == config().competition_id:
@@ -103,6 +130,7 @@ def clear_competitions() -> None:
     """Forget the competitions read (after a competition write in this process)."""
     _current.clear()
     _by_id.clear()
+    _unreachable.clear()
 
 
 class _ClearsCompetitionCache:

@@ -9,9 +9,12 @@ the app's `exports` function with the event the API would send it in AWS ({"id":
 from __future__ import annotations
 
 import importlib
+from datetime import datetime, timezone
 from typing import Any
 
 from chalice.app import Rate, ScheduledEventConfig
+
+from chalicelib.domain.clock import epoch
 
 SECONDS = {Rate.MINUTES: 60, Rate.HOURS: 3600, Rate.DAYS: 86400}
 _last_run: dict[str, float] = {}
@@ -28,21 +31,20 @@ def schedules() -> list[tuple[str, float, Any]]:
     return found
 
 
-def scheduled_event(name: str, now: float) -> dict[str, Any]:
-    from datetime import datetime, timezone
-    return {"version": "0", "id": f"local-{name}-{int(now)}", "detail-type": "Scheduled Event",
+def scheduled_event(name: str, now: datetime) -> dict[str, Any]:
+    return {"version": "0", "id": f"local-{name}-{int(epoch(now))}", "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "000000000000", "region": "local",
-            "time": datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "resources": [], "detail": {}}
 
 
-def run_due(now: float) -> list[str]:
+def run_due(now: datetime) -> list[str]:
     """Run every schedule whose period has passed since it last ran here, then the queued export jobs.
     Returns the names run (an export as "exports:<job id>")."""
     ran = []
     for name, period, handler in schedules():
-        if now - _last_run.get(name, 0.0) >= period:
-            _last_run[name] = now
+        if epoch(now) - _last_run.get(name, 0.0) >= period:
+            _last_run[name] = epoch(now)
             handler(scheduled_event(name, now), None)
             ran.append(name)
     ran += [f"exports:{job_id}" for job_id in run_queued_exports()]
@@ -51,7 +53,7 @@ def run_due(now: float) -> list[str]:
     return ran
 
 
-def run_queued_mail(now: float) -> bool:
+def run_queued_mail(now: datetime) -> bool:
     """Run the app's `send_queued_mail` when mail is queued (one Query of the sparse index): what the API's
     asynchronous start does in AWS. True when it ran."""
     from chalicelib import bootstrap

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +212,7 @@ class Runner:
     # -- what AWS would run by itself ------------------------------------------------------
     def run_background_work(self) -> None:
         from scripts import local_jobs
-        local_jobs.run_due(time.time())
+        local_jobs.run_due(datetime.now(timezone.utc))
 
     def loop(self) -> None:
         while not self.stopping:

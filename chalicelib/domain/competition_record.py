@@ -16,8 +16,9 @@ from .competition_edit import CompetitionState, parse_path, state_of
 
 
 def definition_json(definition: Mapping[str, Any]) -> str:
-    """The definition as the store keeps it (the same text for the same definition)."""
-    return json.dumps(dict(definition), ensure_ascii=False, sort_keys=True)
+    """The definition as the store keeps it, in its own order: the order of its keys is part of what it says
+    (a form's file types are listed to the unit in the order the organiser gave them)."""
+    return json.dumps(dict(definition), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -47,5 +47,6 @@ def check_headers(message: EmailMessage, recipient: str, subject_part: str) -> N
 def send_queued() -> dict[str, int]:
     """One run of the app's queued mail sender (the 1-minute schedule `send_queued_mail`)."""
     import app
+    from chalicelib.domain.clock import moment
     from scripts.local_jobs import scheduled_event
-    return app.send_queued_mail(scheduled_event("send_queued_mail", 0), None)
+    return app.send_queued_mail(scheduled_event("send_queued_mail", moment(0)), None)

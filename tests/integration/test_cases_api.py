@@ -523,7 +523,7 @@ def test_db_condition_refuses_a_window_moved_after_the_service_read_it(unit, cas
         "opens_at": "2023-05-19T00:00:00+08:00", "closes_at": "2023-06-01T09:00:00+08:00"})[0] == 200
     with pytest.raises(StageClosed):
         case_store.CaseRepository().save_text(stored, case_body(), 121, ("shenzhen-2023", "submission"),
-                             "unit:unit1", clock())
+                             "unit:unit1", clock.t)
 
 
 # -- the organiser moves a window ------------------------------------------------------------------

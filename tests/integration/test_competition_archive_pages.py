@@ -30,7 +30,7 @@ def archive(clock):
     for new_id, name, year, state in (("shenzhen-2022", "2022年深圳市机关创新创优案例评选", 2022, CompetitionState.RUNNING),
                                       ("draft-2021", "草稿届次不公开", 2021, CompetitionState.DRAFT)):
         definition = {**base, "id": new_id, "name": name, "year": year, "state": state.value}
-        repo.create(new_record(definition, "organiser:admin", clock()), "organiser:admin", clock())
+        repo.create(new_record(definition, "organiser:admin", clock.t), "organiser:admin", clock.t)
     return repo
 
 

@@ -337,8 +337,8 @@ def test_one_judge_saving_a_score_twenty_times_at_once_leaves_one_score(api, sta
 
     assert answers == [(200, {"case_id": case["id"], "total": foresight(i) + 50}) for i in range(K)]
     repo = judging.JudgingRepository()
-    slots = [s for s in repo.slots_of_judge("text_review", judge["id"]) if s.case_id == case["id"]]
-    in_index = repo.slots_of_category("text_review", "development", case["id"])
+    slots = [s for s in repo.slots_of_judge("shenzhen-2023", "text_review", judge["id"]) if s.case_id == case["id"]]
+    in_index = repo.slots_of_category("shenzhen-2023", "text_review", "development", case["id"])
     assert (len(slots), len(in_index)) == (1, 1)                              # one score row, not twenty
     stored = judging_score(slots[0])
     i = int(stored["comment"][2:-3])                                         # "进程<i>的评分": whose save it was

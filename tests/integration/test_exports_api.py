@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -166,4 +166,4 @@ def test_the_local_runner_runs_schedules_and_queued_exports(api, clock):
     ran = local_jobs.run_due(clock())
     assert {"close_due_stages", "send_reminders", f"exports:{job['id']}"} <= set(ran)
     assert org.call("GET", f"/admin/exports/{job['id']}")[1]["status"] == "done"
-    assert local_jobs.run_due(clock() + 1) == []
+    assert local_jobs.run_due(clock() + timedelta(seconds=1)) == []

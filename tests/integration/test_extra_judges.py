@@ -158,9 +158,9 @@ def test_the_stage_row_is_checked_in_the_write(api, clock):
     from chalicelib.domain.errors import StageClosed
     from chalicelib.store import judging as store
     clock.set(datetime(2023, 6, 17, 9, 0, tzinfo=CHINA))
-    slot = store.new_slot("shenzhen-2023", "text_review", "j1", "c1", "development", "案例", clock())
+    slot = store.new_slot("shenzhen-2023", "text_review", "j1", "c1", "development", "案例", clock.t)
     with pytest.raises(StageClosed):
-        store.create_extra_slots([slot], "shenzhen-2023", "organiser:boss", clock(), {})
+        store.create_extra_slots([slot], "shenzhen-2023", "organiser:boss", clock.t, {})
     assert store.slots_of_judge("shenzhen-2023", "text_review", "j1") == []
 
 

@@ -611,6 +611,7 @@ def test_lost_answers_show_the_precise_mail_guarantee(api, harness):
     def welcome(n: int) -> list[Any]:
         return [m for m in ses_messages() if m["To"] == f"u{n}@example.gov.cn"]
 
+    assert call(api, "GET", "/competition").status == 200   # the competition is read once, then cached
     harness.faults.arm()
     assert call(api, "POST", "/accounts", body(1)).status == 201
     calls = harness.faults.disarm()
@@ -626,6 +627,7 @@ def test_lost_answers_show_the_precise_mail_guarantee(api, harness):
     assert _mail_log_statuses("registration") == {"u1@example.gov.cn": "sent", "u2@example.gov.cn": "sent"}
 
     harness.fresh_clients()
+    assert call(api, "GET", "/competition").status == 200   # read again after the fresh clients, then cached
     harness.faults.arm().lost_response(claim)
     assert call(api, "POST", "/accounts", body(3)).status == 201
     harness.faults.disarm()

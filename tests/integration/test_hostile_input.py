@@ -144,7 +144,8 @@ def test_every_cookie_authenticated_write_without_the_csrf_token_is_403(client, 
     org_cookie = small["org"].token
     judge_session = _ok(api.call("POST", "/judge/sessions", {"link": small["link"]}))["token"]
     ids = {"case_id": small["case"], "stage_id": "text_review", "judge_id": small["judge"], "attachment_id": "a1",
-           "job_id": "j1", "version": "1", "token": small["link"], "session_id": "s1", "username": "unit1"}
+           "job_id": "j1", "version": "1", "token": small["link"], "session_id": "s1", "username": "unit1",
+           "competition_id": "shenzhen-2023"}
     public = {("POST", "/api/v1/accounts"), ("POST", "/api/v1/sessions"), ("POST", "/api/v1/judge/sessions"),
               ("POST", "/api/v1/password-resets"), ("POST", "/api/v1/password-resets/{token}")}
     anonymous_forms = {"/login", "/register", "/judge/start", "/password-reset", "/reset/{token}"}

@@ -26,7 +26,7 @@ def _reminders(clock, when: datetime) -> dict[str, int]:
     from app import send_reminders
     from scripts.local_jobs import scheduled_event
     clock.set(when)
-    return send_reminders(scheduled_event("send_reminders", when.timestamp()), None)
+    return send_reminders(scheduled_event("send_reminders", when), None)
 
 
 def test_registration_and_submission_mail(api, clock):
@@ -48,7 +48,7 @@ def test_registration_and_submission_mail(api, clock):
     assert f"案例编号：{case['id']}" in text and "党建引领数字政府建设" in text and "发展提质" in text
     assert "提交时间：2023年6月1日 10:00" in text and "2023年6月9日 23:59" in text
     assert links(html) == [f"{SITE}/cases/{case['id']}"]
-    assert receipt["X-Saiping-Mail"].strip() == f"submission_receipt#shenzhen-2023#{case['id']}@{int(clock())}#u1@example.gov.cn"
+    assert receipt["X-Saiping-Mail"].strip() == f"submission_receipt#shenzhen-2023#{case['id']}@{int(clock.t)}#u1@example.gov.cn"
     # withdrawn and submitted again: a new submission, a new receipt
     assert unit.call("POST", f"/cases/{case['id']}/withdraw")[0] == 200
     clock.set(datetime(2023, 6, 1, 15, 0, tzinfo=CHINA))

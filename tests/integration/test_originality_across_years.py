@@ -29,7 +29,7 @@ def test_a_2024_copy_of_a_2023_case_is_flagged_against_2023_and_2023_is_not_flag
     competitions.seed(repo, c2023.id, datetime(2023, 3, 1, tzinfo=CHINA))   # the stack seeds it already; idempotent
     d2024 = {**copy_for_next_year(repo.get(c2023.id).definition, "shenzhen-2024"),
              "state": CompetitionState.RUNNING.value}
-    repo.create(new_record(d2024, "organiser:admin", clock()), "organiser:admin", clock())
+    repo.create(new_record(d2024, "organiser:admin", clock.t), "organiser:admin", clock.t)
     c2024 = competition_from_config(d2024)
     stages.seed(bootstrap.deps().stages, c2024, c2024.default_windows)
 

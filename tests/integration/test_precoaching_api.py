@@ -5,7 +5,7 @@ and ranks stay as awarded. One finished competition (专家辅导 included) for 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -138,7 +138,7 @@ def test_the_unit_reads_both_rounds_replies_and_gets_the_notice(coached):
     assert notice["To"] == finished.emails[dev]
     text, _ = bodies(notice)
     assert f"/cases/{dev}/feedback" in text and "赛前辅导阶段截止" in text and POINT not in text
-    assert send_reminders(scheduled_event("send_reminders", finished.clock() + 3600), None)["feedback_available"] == 0
+    assert send_reminders(scheduled_event("send_reminders", finished.clock() + timedelta(hours=1)), None)["feedback_available"] == 0
 
 
 def test_the_recommended_case_is_revised_category_locked_and_its_prize_and_rank_stay(coached):

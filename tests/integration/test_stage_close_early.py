@@ -246,7 +246,7 @@ def test_the_coaching_feedback_mail_after_an_early_close_names_the_new_end(api, 
     assert org.call("POST", "/admin/stages/coaching/close")[0] == 200
     later = INSIDE["coaching"] + timedelta(minutes=30)
     clock.set(later)
-    assert send_reminders(scheduled_event("send_reminders", later.timestamp()), None)["feedback_available"] == 1
+    assert send_reminders(scheduled_event("send_reminders", later), None)["feedback_available"] == 1
     mail = [m for m in ses_messages() if "专家辅导意见已发布" in m["Subject"]]
     assert len(mail) == 1
     assert re.search(r"专家辅导阶段截止（2023年0?6月20日 15:00）", bodies(mail[0])[0])
