@@ -50,13 +50,15 @@ def finished_2023(tmp_path_factory):
             session("POST", f"/cases/{case['id']}/submit")
             ids.append(case["id"])
             if n == 1:
-                unit = {"username": username, "case": session("GET", f"/cases/{case['id']}"), "text": text}
+                unit = {"username": username, "text": text}
         org = api.login(*ORGANISER)
         for n in (1, 2):
             org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
                                           "mobile": "13600000000", "affiliation": f"评审机构{n}",
                                           "categories": ["development"]})
         run_to_the_end(api, org, {ids[0]: 90, ids[1]: 80}, coaching_feedback=False)
+        unit["case"] = api.login(unit["username"], PASSWORD)("GET", f"/cases/{ids[0]}")   # as 2023 ended
+        assert (unit["case"]["status"], unit["case"]["prize"]) == ("awarded", "first")
         yield stack, unit
 
 
