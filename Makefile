@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run lint test test-fast package policies downloads export bench backup restore clean
+.PHONY: install run lint test test-fast package policies downloads export bench backup restore migrate migrate-dry clean
 
 install: $(STAMP)
 
@@ -78,6 +78,16 @@ backup: install
 restore: install
 	$(if $(DIR),,$(error usage: make restore DIR=<folder or .zip> [STACK=<stack>] [YES=1]))
 	$(PY) -m scripts.backup load $(if $(STACK),--stack $(STACK)) $(if $(YES),--yes) $(DIR)
+
+# Moves a stack's rows written before keys carried the competition (issue 17) into the keys of store/keys.py
+# (scripts/migrate_competition_keys.py; docs/OPERATIONS.md). The stage the environment points at, as backup does
+# (AWS_ENDPOINT_URL, TABLE_PREFIX, or STACK=<stack>); COMPETITION=<id> (default: the stack's COMPETITION_ID).
+# migrate-dry prints what would move and writes nothing; back up first.
+migrate: install
+	$(PY) -m scripts.migrate_competition_keys $(if $(STACK),--stack $(STACK)) $(if $(COMPETITION),--competition $(COMPETITION))
+
+migrate-dry: install
+	$(PY) -m scripts.migrate_competition_keys $(if $(STACK),--stack $(STACK)) $(if $(COMPETITION),--competition $(COMPETITION)) --dry-run
 
 clean:
 	rm -rf build chalicelib/templates chalicelib/templates_compiled .pytest_cache

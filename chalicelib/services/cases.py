@@ -130,6 +130,15 @@ def list_cases(repo: CaseRepository, comp: Competition, principal: Principal, ca
     return [c for c in cases if c.competition_id == comp.id and (category is None or c.category == category)]
 
 
+def own_cases_by_competition(repo: CaseRepository, principal: Principal) -> dict[str, list[Case]]:
+    """A unit's own cases of every competition (往届 too), by competition id, newest first: one Query."""
+    _require_unit(principal)
+    found: dict[str, list[Case]] = {}
+    for case in sorted(repo.list_for_owner(principal.account_id or ""), key=lambda c: -float(c.created_at or 0)):
+        found.setdefault(case.competition_id, []).append(case)
+    return found
+
+
 def get(repo: CaseRepository, principal: Principal, case_id: str) -> Case:
     return _readable(principal, repo.get(case_id))
 

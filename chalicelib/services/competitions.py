@@ -414,6 +414,16 @@ def activate(repo: CompetitionRepository, principal: Principal, competition_id: 
     return record
 
 
+def activate_with_stages(repo: CompetitionRepository, stage_repo: StageRepository, principal: Principal,
+                         competition_id: str, now: datetime) -> CompetitionRecord:
+    """`activate`, then the competition's stage rows where it has none yet, from its definition's windows (a
+    copied 复制上一届 has none: without them no window of it would ever be open); rows that exist stay as they are."""
+    record = activate(repo, principal, competition_id, now)
+    comp = competition_from_config(record.definition)
+    stages.seed(stage_repo, comp, comp.default_windows)
+    return record
+
+
 def current_id(repo: CompetitionRepository) -> str | None:
     """The current competition's id (None: none made current yet)."""
     return repo.current_id()

@@ -26,19 +26,20 @@ from .html import (
 
 if TYPE_CHECKING:
     from ..services import (
-        archive_import, cases, console, exports, judging, extra_judges, notifications, results, review, stages,
-        judge_import
+        archive_import, cases, competitions, console, exports, judging, extra_judges, notifications, results,
+        review, stages, judge_import
     )
     from .. import bootstrap
     from ..domain import cases as case_rules, competition as competition_rules, readable, review as review_rules
     from ..jobs import mail_queue
 else:
     (
-        archive_import, bootstrap, case_rules, competition_rules, readable, cases, console, exports, judging,
-        extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
+        archive_import, bootstrap, case_rules, competition_rules, readable, cases, competitions, console, exports,
+        judging, extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
     ) = lazy(
         __name__, "..services.archive_import", "..bootstrap", "..domain.cases", "..domain.competition",
-        "..domain.readable", "..services.cases", "..services.console", "..services.exports", "..services.judging",
+        "..domain.readable", "..services.cases", "..services.competitions", "..services.console",
+        "..services.exports", "..services.judging",
         "..services.extra_judges", "..jobs.mail_queue", "..services.notifications", "..services.results",
         "..services.review", "..domain.review", "..services.stages", "..services.judge_import",
     )
@@ -623,14 +624,30 @@ def import_archive() -> Response:
 
 # -- exports and mail -------------------------------------------------------------------------------
 
-def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kind: str = "") -> Response:
-    comp, cfg, deps = bootstrap.competition(), bootstrap.config(), bootstrap.deps()
+def _export_competition(raw: str | None) -> "competition_rules.Competition":
+    """The competition the export page is about: ?competition= / the form's `competition` (an earlier one's
+    exports), else the current one; an unknown id is an Invalid on the field."""
+    from .api_exports import export_competition
+    return export_competition(raw or None)
+
+
+def _exports_page(who: Any, status: int = 200, error: Invalid | None = None, kind: str = "",
+                  comp: "competition_rules.Competition | None" = None) -> Response:
+    cfg, deps = bootstrap.config(), bootstrap.deps()
+    if comp is None:
+        try:
+            comp = _export_competition(query("competition"))
+        except Invalid as e:
+            comp, status, error = bootstrap.competition(), 400, e
     url = lambda key, name: deps.files.download_url(key, name, cfg.download_url_seconds)  # noqa: E731
     jobs = [exports.view(job, url) | {"created_at": job.created_at, "status": job.status}
             for job in console.latest_exports(comp, deps.exports)]
     kinds = {kind_id: spec.description for kind_id, spec in exports.KINDS.items()}
+    choices = [c for c in competitions.listing(deps.competitions, who) if c["status"] != "draft"]
+    if comp.id not in {c["id"] for c in choices}:
+        choices.append({"id": comp.id, "name": comp.name, "current": False})
     return console_page("exports.html", who, "exports", status, jobs=jobs, kinds=kinds, kind=kind,
-                   categories=[(c.id, c.name) for c in comp.categories],
+                   categories=[(c.id, c.name) for c in comp.categories], competition=comp, competitions=choices,
                    current=query("job") or "", errors=(error.fields or {}) if error else {},
                    message=error.message if error else None)
 
@@ -644,16 +661,22 @@ def export_list() -> Response:
 @admin_pages.route("/admin/exports", methods=["POST"], content_types=FORM)
 @page
 def start_export() -> Response:
-    """Queue the export and start it as the API does (asynchronous in AWS; the local runner otherwise)."""
+    """Queue the export of the chosen competition (the current one unless the form names an earlier one) and
+    start it as the API does (asynchronous in AWS; the local runner otherwise)."""
     from .api_exports import dispatch
     who, form = posted(ORGANISER)
     kind = one(form, "kind")
     try:
-        job = exports.start(bootstrap.deps().exports, bootstrap.competition(),
+        comp = _export_competition(one(form, "competition"))
+    except Invalid as e:
+        return _exports_page(who, 400, e, kind, bootstrap.competition())
+    try:
+        job = exports.start(bootstrap.deps().exports, comp,
                             {"kind": kind, "category": one(form, "category")}, who.actor, bootstrap.now(), dispatch)
     except Invalid as e:
-        return _exports_page(who, 400, e, kind)
-    raise Redirect(f"/admin/exports?job={quote(job.id)}")
+        return _exports_page(who, 400, e, kind, comp)
+    earlier = "" if comp.id == bootstrap.competition().id else f"competition={quote(comp.id)}&"
+    raise Redirect(f"/admin/exports?{earlier}job={quote(job.id)}")
 
 
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:

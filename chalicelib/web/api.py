@@ -370,9 +370,10 @@ def close_stage(stage_id):
 @api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])
 @endpoint
 def stage_ranking(stage_id):
+    """?competition=<id>: that competition's ranking (an earlier one's); absent: the current one's."""
     principal(_request(), ORGANISER)
-    return 200, results.ranking(bootstrap.deps().judging, bootstrap.competition(), stage_id,
-                                results=bootstrap.deps().results)
+    comp = _competition_param((_request().query_params or {}).get("competition"))
+    return 200, results.ranking(bootstrap.deps().judging, comp, stage_id, results=bootstrap.deps().results)
 
 
 @api.route("/admin/honors", methods=["GET"])

@@ -79,5 +79,6 @@ def edit_competition(competition_id):
 @endpoint
 def activate_competition(competition_id):
     who = principal(_request(), ORGANISER)
-    record = competitions.activate(bootstrap.deps().competitions, who, competition_id, bootstrap.now())
+    deps = bootstrap.deps()
+    record = competitions.activate_with_stages(deps.competitions, deps.stages, who, competition_id, bootstrap.now())
     return 200, {"id": record.id, "current": True, "status": record.state.value}

@@ -37,8 +37,9 @@ def dispatch(job_id: str) -> None:
                                       Payload=json.dumps({"id": job_id}).encode("utf-8"))
 
 
-def _competition(competition_id: object) -> "bootstrap.Competition":
-    """The competition an export is of: "competition" in the body (an earlier one), else the current one."""
+def export_competition(competition_id: object) -> "bootstrap.Competition":
+    """The competition an export is of: "competition" in the body (an earlier one), else the current one (the
+    console's export page asks the same)."""
     if competition_id is None:
         return bootstrap.competition()
     if not isinstance(competition_id, str) or not 0 < len(competition_id) <= 64:
@@ -54,7 +55,7 @@ def _competition(competition_id: object) -> "bootstrap.Competition":
 def request_export():
     who = principal(_request(), ORGANISER)
     raw = read_json(_request())
-    comp = _competition(raw.get("competition") if isinstance(raw, dict) else None)
+    comp = export_competition(raw.get("competition") if isinstance(raw, dict) else None)
     job = exports.start(bootstrap.deps().exports, comp, raw, who.actor, bootstrap.now(), dispatch)
     return 202, {"id": job.id, "status": exports.public_status(job)}
 

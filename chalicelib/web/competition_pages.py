@@ -146,7 +146,7 @@ def _state_move(competition_id: str, move: str) -> Response:
     now = bootstrap.now()
     try:
         if move == "activated":
-            competitions.activate(deps.competitions, who, competition_id, now)
+            competitions.activate_with_stages(deps.competitions, deps.stages, who, competition_id, now)
         else:
             record = competitions.get(deps.competitions, who, competition_id)
             rows, _, _ = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)

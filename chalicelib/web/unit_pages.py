@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 
 from ..domain.competition import StageId
 from ..domain.errors import (
-    Conflict, DomainError, Invalid, StageClosed, VersionConflict,
+    Conflict, DomainError, Invalid, NotFound, StageClosed, VersionConflict,
 )
 from ..lazy import lazy
 from .html import (
@@ -44,14 +44,34 @@ FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 @page
 def my_cases() -> Response:
     who = signed_in()
-    found = sorted(cases.list_cases(bootstrap.case_repository(), bootstrap.competition(), who, None), key=lambda c: -float(c.created_at or 0))
+    comp = bootstrap.competition()
+    if who.role == "unit":
+        by_competition = cases.own_cases_by_competition(bootstrap.case_repository(), who)
+        found = by_competition.pop(comp.id, [])
+    else:
+        found, by_competition = cases.list_cases(bootstrap.case_repository(), comp, who, None), {}
+        found.sort(key=lambda c: -float(c.created_at or 0))
     now = bootstrap.now()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
+                earlier=_earlier_cases(by_competition),
                 resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
                 categories=_category_names(), notice=done_notice(NOTICES),
                 presentations=final_stage.presentations(bootstrap.deps().cases, bootstrap.deps().final,
                                                         bootstrap.competition(), found),
                 prize_names=certificates.prize_names(bootstrap.competition()))
+
+
+def _earlier_cases(by_competition: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """往届: the unit's cases of other competitions, read only, each competition by its name (newest first)."""
+    shown = []
+    for competition_id, found in by_competition.items():
+        try:
+            comp = bootstrap.competition_by_id(competition_id)
+        except NotFound:
+            continue
+        shown.append({"id": competition_id, "name": comp.name, "cases": [cases.case_view(c) for c in found],
+                      "prize_names": certificates.prize_names(comp)})
+    return sorted(shown, key=lambda c: c["id"], reverse=True)
 
 
 @unit_pages.route("/cases/new", methods=["GET"])
