@@ -302,12 +302,17 @@ def revoke_link(judge_id, stage_id):
 def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
-    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(), link,
                                          bootstrap.now(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
                  "csrf_token": session.csrf}
+
+
+def _of(who: scoring.JudgePrincipal) -> competition_rules.Competition:
+    """The judge's own competition (the one whose link opened the session), from the per-process cache."""
+    return bootstrap.competition_by_id(who.competition_id)
 
 
 @api.route("/judge/cases", methods=["GET"])
@@ -321,7 +326,7 @@ def judge_cases():
 def judge_case(case_id):
     who = judge(_request())
     url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who,
+    return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, _of(who), who,
                                        case_id, url, stages=bootstrap.deps().stages)
 
 
@@ -329,7 +334,7 @@ def judge_case(case_id):
 @endpoint
 def save_score(case_id):
     who = judge(_request())
-    return 200, scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+    return 200, scoring.save_score(bootstrap.deps().judging, _of(who), who, case_id,
                                    read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
@@ -337,7 +342,7 @@ def save_score(case_id):
 @endpoint
 def save_feedback(case_id):
     who = judge(_request())
-    return 200, scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+    return 200, scoring.save_feedback(bootstrap.deps().judging, _of(who), who, case_id,
                                       read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
@@ -345,7 +350,7 @@ def save_feedback(case_id):
 @endpoint
 def recuse(case_id):
     who = judge(_request())
-    return 200, scoring.recuse(bootstrap.deps().judging, bootstrap.competition(), who, case_id, read_json(_request()),
+    return 200, scoring.recuse(bootstrap.deps().judging, _of(who), who, case_id, read_json(_request()),
                                bootstrap.now(), stages=bootstrap.deps().stages)
 
 
