@@ -118,7 +118,7 @@ def get_case(case_id):
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 200, cases.case_view(case)
 
 
@@ -133,14 +133,14 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now()))
+    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -149,7 +149,7 @@ def start_upload(case_id):
     cfg = bootstrap.config()
     who = principal(_request(), UNIT)
     answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
-                                      read_json(_request()), bootstrap.now())
+                                      read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 201, answer
 
 
@@ -158,7 +158,7 @@ def start_upload(case_id):
 def confirm_upload(case_id, attachment_id):
     who = principal(_request(), UNIT)
     return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
-                                    bootstrap.now())
+                                    bootstrap.now(), competition_of=bootstrap.competition_by_id)
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
@@ -173,7 +173,7 @@ def download(case_id, attachment_id):
 @endpoint
 def delete_attachment(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now())
+    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 204, None
 
 

@@ -107,14 +107,14 @@ def save_feedback_replies(case_id):
 def start_presentation_upload(case_id):
     who = principal(_request(), ("unit",))
     return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
-                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
+                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation/confirm", methods=["POST"])
 @endpoint
 def confirm_presentation(case_id):
     who = principal(_request(), ("unit",))
-    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages)
+    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["GET"])
