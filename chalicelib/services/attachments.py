@@ -46,11 +46,12 @@ def _record(case: Case, attachment_id: str, kind: str = ATTACHMENT) -> dict[str,
 
 
 def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str,
-                 raw: Any, now: datetime) -> dict[str, Any]:
+                 raw: Any, now: datetime, *, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+    """Declare an attachment of the case, within its own competition's windows (`comp`: the current one)."""
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"))
-    target = case_service.editable(cases, comp, principal, case_id, now)
+    target = case_service.editable(cases, comp, principal, case_id, now, competition_of=competition_of)
     if sum(kind_of(a) == ATTACHMENT for a in target.case.attachments.values()) >= MAX_ATTACHMENTS:
         raise Invalid(f"每个案例最多 {MAX_ATTACHMENTS} 个附件，请先删除不需要的附件", {"filename": "附件数量已达上限"})
     return open_upload(cases, comp, cfg, files, principal, target, declared, now)
@@ -65,7 +66,7 @@ def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: 
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
               "upload_key": upload_key, "created_at": epoch(now), **({} if kind == ATTACHMENT else {"kind": kind})}
-    cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor, epoch(now),
+    cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id), principal.actor, epoch(now),
                          f"{kind}.declare")
     upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
@@ -73,9 +74,9 @@ def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: 
 
 
 def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
-            now: datetime) -> dict[str, Any]:
+            now: datetime, *, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """The stored object must exist with the declared size and the leading bytes of its type."""
-    target = case_service.editable(cases, comp, principal, case_id, now)
+    target = case_service.editable(cases, comp, principal, case_id, now, competition_of=competition_of)
     return verify(cases, comp, files, principal, target, attachment_id, now)
 
 
@@ -114,7 +115,7 @@ def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, princip
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     try:
-        cases.put_attachment(target.case, record, target.stage_key(comp.id), principal.actor,
+        cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id), principal.actor,
                                          epoch(now), f"{kind}.verify", pending_only=True)
     except VersionConflict:
         current = _record(case_service.get(cases, principal, target.case.id), attachment_id, kind)
@@ -191,10 +192,10 @@ def download_url(cases: CaseRepository, cfg: Settings, files: Files, principal: 
 
 
 def delete(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
-           now: datetime) -> None:
-    target = case_service.editable(cases, comp, principal, case_id, now)
+           now: datetime, *, competition_of: case_service.CompetitionOf) -> None:
+    target = case_service.editable(cases, comp, principal, case_id, now, competition_of=competition_of)
     record = _record(target.case, attachment_id)
-    cases.remove_attachment(target.case, attachment_id, target.stage_key(comp.id), principal.actor,
+    cases.remove_attachment(target.case, attachment_id, target.stage_key(target.case.competition_id or comp.id), principal.actor,
                             epoch(now), "attachment.delete")
     discard(files, record)
 

@@ -5,12 +5,18 @@ edited; while `coaching` is open only an `advanced` case (a revision), while `pr
 only an `awarded` case recommended to the provincial competition; a case returned for correction (审核:
 退回修改) has a window of its own, until its `resubmit_by`, whatever the stages. Anything else is stage_closed.
 The service checks the window with the injected clock; the store checks it again in the transaction.
+
+A case is governed by its own competition (`case.competition_id`: its windows, limits and categories), whichever
+is current: the functions on an existing case take the current competition `comp`, read the case with `comp`'s
+stage rows in one call (the usual case: this year's), and only for a case of another competition (an earlier
+year's) read it again with its own competition's rows (`competition_of`: a competition by its id, from the
+per-process cache of bootstrap.competition_by_id). A new case always goes to the current competition.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..domain.clock import epoch
 from ..domain.cases import (
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 EDITABLE_IN = {StageId.SUBMISSION: ("draft", "submitted", "withdrawn"), StageId.COACHING: ("advanced",),
                StageId.PROVINCIAL: ("awarded",)}
 GOVERNING = (StageId.SUBMISSION, StageId.COACHING, StageId.PROVINCIAL)
+CompetitionOf = Callable[[str], Competition]   # a competition by its id (bootstrap.competition_by_id)
 
 
 @dataclass(frozen=True)
@@ -130,33 +137,60 @@ def list_cases(repo: CaseRepository, comp: Competition, principal: Principal, ca
     return [c for c in cases if c.competition_id == comp.id and (category is None or c.category == category)]
 
 
-def own_cases_by_competition(repo: CaseRepository, principal: Principal) -> dict[str, list[Case]]:
-    """A unit's own cases of every competition (往届 too), by competition id, newest first: one Query."""
+def own_cases(repo: CaseRepository, comp: Competition, principal: Principal) -> tuple[list[Case], list[tuple[str, list[Case]]]]:
+    """A unit's cases (我的案例), from one Query of its cases of every year: (those of the current competition
+    `comp`, [(an earlier competition's id, its cases)] in the order the unit first entered them)."""
     _require_unit(principal)
-    found: dict[str, list[Case]] = {}
-    for case in sorted(repo.list_for_owner(principal.account_id or ""), key=lambda c: -float(c.created_at or 0)):
-        found.setdefault(case.competition_id, []).append(case)
-    return found
+    current: list[Case] = []
+    earlier: dict[str, list[Case]] = {}
+    for case in repo.list_for_owner(principal.account_id or ""):
+        if not case.competition_id or case.competition_id == comp.id:
+            current.append(case)
+        else:
+            earlier.setdefault(case.competition_id, []).append(case)
+    return current, list(earlier.items())
 
 
 def get(repo: CaseRepository, principal: Principal, case_id: str) -> Case:
     return _readable(principal, repo.get(case_id))
 
 
-def editable(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Editable:
-    """The case if its owner may change it now, with the stage whose window governs the change."""
+def competition_of_case(comp: Competition, competition_of: CompetitionOf, case: Case) -> Competition:
+    """The case's own competition: `comp` when it is the case's, else the one it names."""
+    return comp if not case.competition_id or case.competition_id == comp.id else competition_of(case.competition_id)
+
+
+def with_stages(repo: CaseRepository, comp: Competition, competition_of: CompetitionOf, principal: Principal,
+                case_id: str, stage_ids: Sequence[str]) -> tuple[Case, Competition, list]:
+    """(the case as `principal` may read it, its own competition, that competition's rows of `stage_ids`): one
+    read for a case of `comp`, one more for a case of another competition."""
+    case, rows = repo.get_with_stages(case_id, comp.id, tuple(stage_ids))
+    own = competition_of_case(comp, competition_of, _readable(principal, case))
+    if own is not comp:
+        case, rows = repo.get_with_stages(case_id, own.id, tuple(stage_ids))
+    return _readable(principal, case), own, rows
+
+
+def editable(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
+             competition_of: CompetitionOf) -> Editable:
+    """The case if its owner may change it now, with the stage (of the case's own competition) whose window
+    governs the change."""
+    return _editable(repo, comp, principal, case_id, now, competition_of)[0]
+
+
+def _editable(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime,
+              competition_of: CompetitionOf) -> tuple[Editable, Competition]:
     _require_unit(principal)
-    case, rows = repo.get_with_stages(case_id, comp.id, GOVERNING)
-    case = _readable(principal, case)
+    case, comp, rows = with_stages(repo, comp, competition_of, principal, case_id, GOVERNING)
     windows = stage_service.windows_from_rows(comp, [r for r in rows if r is not None])
     if case.status == "returned":
         if resubmission_open(case, now):
-            return Editable(case, None)
+            return Editable(case, None), comp
         raise StageClosed(_closed_message(case, windows))
     stage_id = editing_stage(case, windows, now)
     if stage_id is None:
         raise StageClosed(_closed_message(case, windows))
-    return Editable(case, stage_id)
+    return Editable(case, stage_id), comp
 
 
 def editing_stage(case: Case, windows: dict[str, StageWindow], now: datetime) -> str | None:
@@ -195,14 +229,29 @@ def _closed_message(case: Case, windows: dict[str, StageWindow]) -> str:
 
 
 def update(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, raw: Any,
-           now: datetime) -> Case:
+           now: datetime, *, competition_of: CompetitionOf) -> Case:
+    """Save the case's text under its own competition's rules (`comp`: the current competition)."""
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象", {"body": "应为 JSON 对象"})
     version = raw.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid("请提供当前版本号 version（整数），用于防止覆盖他人的修改", {"version": "应为整数"})
-    body = _body(comp, {k: v for k, v in raw.items() if k != "version"})
-    target = editable(repo, comp, principal, case_id, now)
+    text = {k: v for k, v in raw.items() if k != "version"}
+    invalid: Invalid | None = None
+    try:
+        body = _body(comp, text)
+    except Invalid as e:        # named before anything the read refuses, as ever (if the case is `comp`'s)
+        invalid = e
+    try:
+        target, own = _editable(repo, comp, principal, case_id, now, competition_of)
+    except (Forbidden, NotFound, StageClosed, Conflict):
+        if invalid is not None:
+            raise invalid from None
+        raise
+    if own is not comp:
+        body = _body(own, text)  # an earlier competition's case: its own categories and limits
+    elif invalid is not None:
+        raise invalid
     case = target.case
     if case.version != version:
         raise VersionConflict(f"案例已被修改（当前版本 {case.version}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
@@ -212,15 +261,15 @@ def update(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     if case.status in ("submitted", "advanced", "awarded"):
         validate_for_submit(body, _today(now))
     # the case as the transaction wrote it, without reading it back (one call fewer per edit)
-    return repo.save_text(case, body.to_dict(), count_chars(body.counted_texts), target.stage_key(comp.id),
+    return repo.save_text(case, body.to_dict(), count_chars(body.counted_texts), target.stage_key(own.id),
                           principal.actor, epoch(now), recommended=target.stage_id == StageId.PROVINCIAL)
 
 
 def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
-           mailing: Mailing) -> Case:
+           mailing: Mailing, competition_of: CompetitionOf) -> Case:
+    """Submit the case within its own competition's window (`comp`: the current competition)."""
     _require_unit(principal)
-    case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
-    case = _readable(principal, case)
+    case, comp, rows = with_stages(repo, comp, competition_of, principal, case_id, (StageId.SUBMISSION,))
     if case.status == "submitted":
         return case
     if case.status == "rejected":
@@ -250,10 +299,11 @@ def submit(repo: CaseRepository, comp: Competition, principal: Principal, case_i
     return submitted
 
 
-def withdraw(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime) -> Case:
+def withdraw(repo: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
+             competition_of: CompetitionOf) -> Case:
+    """Withdraw the case within its own competition's window (`comp`: the current competition)."""
     _require_unit(principal)
-    case, rows = repo.get_with_stages(case_id, comp.id, (StageId.SUBMISSION,))
-    case = _readable(principal, case)
+    case, comp, rows = with_stages(repo, comp, competition_of, principal, case_id, (StageId.SUBMISSION,))
     if case.status == "withdrawn":
         return case
     if case.status not in ("draft", "submitted"):

@@ -24,17 +24,20 @@ class LinkPreview:
     stage: str
     window: StageWindow
     assigned: int
+    comp: Competition          # the link's own competition
 
 
-def preview_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-                 now, *, stages: StageRepository) -> LinkPreview:
-    """Who and which stage a link is for, if it would open a session now (same checks, no writes)."""
-    judge_id, stage, _, window = valid_link(judging, comp, cfg, link_token, now, stages=stages)
+def preview_link(judging: JudgingRepository, competition_of: Callable[[str], Competition], cfg: Settings,
+                 link_token: Any, now, *, stages: StageRepository) -> LinkPreview:
+    """Who and which stage a link is for, if it would open a session now (same checks, no writes), in the
+    link's own competition (`competition_of`: a competition by its id)."""
+    found = valid_link(judging, competition_of, cfg, link_token, now, stages=stages)
+    comp, judge_id, stage, window = found.comp, found.judge_id, found.stage, found.window
     judge = judging.get_judge(comp.id, judge_id)
     if judge is None:
         raise Unauthenticated("评分链接无效：没有这位评委")
     assigned = sum(1 for s in judging.slots_of_judge(comp.id, stage, judge_id) if not s.recused)
-    return LinkPreview(judge_id, judge.name, stage, window, assigned)
+    return LinkPreview(judge_id, judge.name, stage, window, assigned, comp)
 
 
 def judge_name(judging: JudgingRepository, comp: Competition, judge_id: str) -> str:

@@ -1,7 +1,9 @@
 """The organiser's side of judging: judges, assignments (with 回避), and signed scoring links.
 
 A scoring link is `/j/<token>`: an itsdangerous HMAC-SHA256 signature (salt "judge-link", every key
-of the key list verifies, the first signs) over {judge, stage, a 128-bit id}. That id is derived, never
+of the key list verifies, the first signs) over {competition, judge, stage, a 128-bit id} (claims c, j, s, r;
+a link issued before links named their competition has no `c`: it is the deployment's own COMPETITION_ID's,
+the only competition there was then). That id is derived, never
 stored: HMAC-SHA256(signing key, a random seed). The server keeps the judge's current link for the stage as
 the seed (tagged with which key it was made under) and the SHA-256 of the id: neither opens anything without
 the signing key, nor does a DEBUG log of the table's traffic; with the key the server re-derives the link in
@@ -196,21 +198,21 @@ def _link_secret(key: str, seed: str) -> str:
     return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
 
 
-def _new_link(cfg: Settings, judge_id: str, stage: str) -> tuple[str, str, str]:
+def _new_link(cfg: Settings, competition_id: str, judge_id: str, stage: str) -> tuple[str, str, str]:
     """(stored seed "<key tag>:<random>", the id's SHA-256, the URL) of a fresh link, under the newest key."""
     key = cfg.signing_keys[0]
     seed = f"{_key_tag(key)}:{secrets.token_urlsafe(16)}"
     secret = _link_secret(key, seed)
-    return seed, token_hash(secret), _url(cfg, key, judge_id, stage, secret)
+    return seed, token_hash(secret), _url(cfg, key, competition_id, judge_id, stage, secret)
 
 
-def _url(cfg: Settings, key: str, judge_id: str, stage: str, secret: str) -> str:
+def _url(cfg: Settings, key: str, competition_id: str, judge_id: str, stage: str, secret: str) -> str:
     token = URLSafeSerializer(key, salt="judge-link", signer_kwargs={"digest_method": hashlib.sha256}).dumps(
-        {"j": judge_id, "s": stage, "r": secret})
+        {"c": competition_id, "j": judge_id, "s": stage, "r": secret})
     return f"{cfg.site_url}/j/{token}"
 
 
-def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Link) -> str | None:
+def _stored_url(cfg: Settings, competition_id: str, judge_id: str, stage: str, row: Link) -> str | None:
     """The link in force of a stored row, as it was mailed; None when it cannot be made again (a row of an
     older release, without a seed, or a seed whose key has left the key list: that link is dead anyway)."""
     if not row.link_hash or not row.link_id or ":" not in row.link_id:
@@ -219,7 +221,7 @@ def _stored_url(cfg: Settings, judge_id: str, stage: str, row: Link) -> str | No
     if key is None:
         return None
     secret = _link_secret(key, row.link_id)
-    return _url(cfg, key, judge_id, stage, secret) if token_hash(secret) == row.link_hash else None
+    return _url(cfg, key, competition_id, judge_id, stage, secret) if token_hash(secret) == row.link_hash else None
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: 
     (the repository's set_links). Nothing is mailed here: the queued sender does it (`send_invitations`)."""
     window = stage_service.windows(comp, stages)[stage]
     at = epoch(now)
-    made = {judge_id: _new_link(cfg, judge_id, stage) for judge_id, _, _ in chosen}
+    made = {judge_id: _new_link(cfg, comp.id, judge_id, stage) for judge_id, _, _ in chosen}
     mails: dict[str, Any] = {}
     for judge_id, judge, count in chosen:
         if judge is None:
@@ -339,7 +341,7 @@ def links_in_force(judging: JudgingRepository, comp: Competition, cfg: Settings,
     counts = _assigned_counts(judging, comp, stage)
     rows = judging.links_of(comp.id, stage, counts)
     closes_at = format_time(stage_service.windows(comp, stages)[stage].closes_at)
-    urls = {j: _stored_url(cfg, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
+    urls = {j: _stored_url(cfg, comp.id, j, stage, rows[j]) for j in sorted(counts) if j in rows and rows[j].link_hash}
     shown = [IssuedLink(j, url, closes_at) for j, url in urls.items() if url]
     if shown:
         judging.audit_links_shown(comp.id, stage, [link.judge_id for link in shown], actor, epoch(now))
@@ -355,7 +357,7 @@ def show_link(judging: JudgingRepository, comp: Competition, cfg: Settings, judg
     row = judging.links_of(comp.id, stage, [judge_id]).get(judge_id)
     if row is None or not row.link_hash:
         raise Conflict("该评委本阶段没有有效的评分链接，请先发放")
-    url = _stored_url(cfg, judge_id, stage, row)
+    url = _stored_url(cfg, comp.id, judge_id, stage, row)
     if url is None:
         raise Conflict("该链接发放于系统升级或更换签名密钥之前，无法再次显示，请为该评委重新发放")
     judging.audit_links_shown(comp.id, stage, [judge_id], actor, epoch(now))
@@ -413,7 +415,7 @@ def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Setting
         link = judging.links_of(comp.id, stage, [judge_id]).get(judge_id)
         if link is None or link.link_hash != outbox.object_of(row) or window.status(clock()) == "closed":
             return None
-        url = _stored_url(cfg, judge_id, stage, link)
+        url = _stored_url(cfg, comp.id, judge_id, stage, link)
         if stage not in counts:
             counts[stage] = _assigned_counts(judging, comp, stage)
         count = counts[stage].get(judge_id, 0)
@@ -474,7 +476,9 @@ def _plausible_id(value: Any) -> bool:
 
 
 def read_link(cfg: Settings, token: Any) -> dict[str, str]:
-    """The link's claims if the signature holds; anything else is 401 (forged, altered, malformed)."""
+    """The link's claims if the signature holds; anything else is 401 (forged, altered, malformed). `c` is always
+    there in the answer: a link issued before links named their competition (no `c`) is the deployment's own
+    competition's (COMPETITION_ID), the only one there was when it was issued."""
     if not isinstance(token, str) or not 10 <= len(token) <= 1000:
         raise Unauthenticated("评分链接无效")
     try:
@@ -483,7 +487,10 @@ def read_link(cfg: Settings, token: Any) -> dict[str, str]:
         raise Unauthenticated("评分链接无效或已被修改") from None
     if not isinstance(claims, dict) or not all(isinstance(claims.get(k), str) for k in ("j", "s", "r")):
         raise Unauthenticated("评分链接无效")
-    return claims
+    competition_id = claims.get("c", cfg.competition_id)
+    if not isinstance(competition_id, str) or not 0 < len(competition_id) <= 64:
+        raise Unauthenticated("评分链接无效")
+    return {**claims, "c": competition_id}
 
 
 @dataclass(frozen=True)
@@ -495,24 +502,41 @@ class JudgeSession:
     expires_at: float
 
 
-def valid_link(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-               now: datetime, *, stages: StageRepository) -> tuple[str, str, Link, StageWindow]:
-    """(judge id, stage, current link row, stage window) of a link that may open a session now; else 401."""
+@dataclass(frozen=True)
+class ValidLink:
+    """A link that may open a session now: its competition, judge, stage, current link row and stage window."""
+    comp: Competition
+    judge_id: str
+    stage: str
+    link: Link
+    window: StageWindow
+
+
+def valid_link(judging: JudgingRepository, competition_of: Callable[[str], Competition], cfg: Settings,
+               link_token: Any, now: datetime, *, stages: StageRepository) -> ValidLink:
+    """The link, looked up in the link's own competition (`competition_of`: a competition by its id, as
+    bootstrap.competition_by_id gives it), if it may open a session now; else 401."""
     claims = read_link(cfg, link_token)
     judge_id, stage = claims["j"], claims["s"]
+    try:
+        comp = competition_of(claims["c"])
+    except NotFound:
+        raise Unauthenticated("评分链接无效：没有这个竞赛届次") from None
     link, row = judging.link_and_stage(judge_id, stage, comp.id)
     if link is None or link.link_hash != token_hash(claims["r"]):
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     window = stage_service.to_window(comp, row) if row is not None else stage_service.windows(comp, stages)[stage]
     if window.status(now) == "closed":
         raise Unauthenticated(f"{window.name}已截止，评分链接已过期")
-    return judge_id, stage, link, window
+    return ValidLink(comp, judge_id, stage, link, window)
 
 
-def open_judge_session(judging: JudgingRepository, comp: Competition, cfg: Settings, link_token: Any,
-                       now: datetime, *, stages: StageRepository) -> JudgeSession:
-    """Exchange a link for a judge session (the link's GET page changes nothing; this is the POST)."""
-    judge_id, stage, link, window = valid_link(judging, comp, cfg, link_token, now, stages=stages)
+def open_judge_session(judging: JudgingRepository, competition_of: Callable[[str], Competition], cfg: Settings,
+                       link_token: Any, now: datetime, *, stages: StageRepository) -> JudgeSession:
+    """Exchange a link for a judge session of the link's competition (the link's GET page changes nothing; this
+    is the POST)."""
+    found = valid_link(judging, competition_of, cfg, link_token, now, stages=stages)
+    comp, judge_id, stage, link, window = found.comp, found.judge_id, found.stage, found.link, found.window
     ts = epoch(now)
     expires = window.closes_at.timestamp() + READ_GRACE_SECONDS
     token = f"j.{comp.id}.{judge_id}.{stage}.{new_token()}"   # the session names its competition

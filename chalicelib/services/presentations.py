@@ -57,12 +57,13 @@ def window_view(comp: Competition, status: str, now: datetime, windows: dict | N
 
 
 def _target(cases: CaseRepository, comp: Competition, principal: Principal, case_id: str, now: datetime, *,
-            stages: StageRepository) -> case_service.Editable:
-    """The case if its unit may upload its presentation now; the write's condition: the final not opened."""
+            stages: StageRepository, competition_of: case_service.CompetitionOf) -> case_service.Editable:
+    """The case if its unit may upload its presentation now, by its own competition's windows; the write's
+    condition: that competition's final not opened."""
     if principal.role != "unit":
         raise Forbidden("只有参赛单位帐号可以上传展示材料")
     case = case_service.get(cases, principal, case_id)
-    windows = stage_service.windows(comp, stages)
+    windows = stage_service.windows(case_service.competition_of_case(comp, competition_of, case), stages)
     if not presentation_open(case.status, windows, now):
         opens_at, closes_at = presentation_window(windows)
         if case.status != "advanced":
@@ -73,12 +74,12 @@ def _target(cases: CaseRepository, comp: Competition, principal: Principal, case
 
 
 def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str, raw: Any,
-                 now: datetime, *, stages: StageRepository) -> dict[str, Any]:
+                 now: datetime, *, stages: StageRepository, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"),
                        presentation_kinds(comp.presentation_limits()))
-    target = _target(cases, comp, principal, case_id, now, stages=stages)
+    target = _target(cases, comp, principal, case_id, now, stages=stages, competition_of=competition_of)
     for stale in _pending(target.case):   # an upload never confirmed: the new one takes its place
         cases.remove_attachment(target.case, stale["attachment_id"], None, principal.actor, epoch(now),
                                 "presentation.replace")
@@ -88,9 +89,9 @@ def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files:
 
 
 def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime, *,
-            stages: StageRepository) -> dict[str, Any]:
+            stages: StageRepository, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """Verify the uploaded file; once it passes, it replaces the case's earlier presentation."""
-    target = _target(cases, comp, principal, case_id, now, stages=stages)
+    target = _target(cases, comp, principal, case_id, now, stages=stages, competition_of=competition_of)
     pending = _pending(target.case)
     if not pending:
         found = current(target.case)

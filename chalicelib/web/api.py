@@ -118,7 +118,7 @@ def get_case(case_id):
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now())
+    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 200, cases.case_view(case)
 
 
@@ -133,14 +133,14 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing()))
+    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now()))
+    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -149,7 +149,7 @@ def start_upload(case_id):
     cfg = bootstrap.config()
     who = principal(_request(), UNIT)
     answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
-                                      read_json(_request()), bootstrap.now())
+                                      read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 201, answer
 
 
@@ -158,7 +158,7 @@ def start_upload(case_id):
 def confirm_upload(case_id, attachment_id):
     who = principal(_request(), UNIT)
     return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
-                                    bootstrap.now())
+                                    bootstrap.now(), competition_of=bootstrap.competition_by_id)
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
@@ -173,7 +173,7 @@ def download(case_id, attachment_id):
 @endpoint
 def delete_attachment(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now())
+    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 204, None
 
 
@@ -302,12 +302,17 @@ def revoke_link(judge_id, stage_id):
 def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
-    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(), link,
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(), link,
                                          bootstrap.now(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
                  "csrf_token": session.csrf}
+
+
+def _of(who: scoring.JudgePrincipal) -> competition_rules.Competition:
+    """The judge's own competition (the one whose link opened the session), from the per-process cache."""
+    return bootstrap.competition_by_id(who.competition_id)
 
 
 @api.route("/judge/cases", methods=["GET"])
@@ -321,7 +326,7 @@ def judge_cases():
 def judge_case(case_id):
     who = judge(_request())
     url = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who,
+    return 200, scoring.case_for_judge(bootstrap.deps().judging, bootstrap.deps().cases, _of(who), who,
                                        case_id, url, stages=bootstrap.deps().stages)
 
 
@@ -329,7 +334,7 @@ def judge_case(case_id):
 @endpoint
 def save_score(case_id):
     who = judge(_request())
-    return 200, scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+    return 200, scoring.save_score(bootstrap.deps().judging, _of(who), who, case_id,
                                    read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
@@ -337,7 +342,7 @@ def save_score(case_id):
 @endpoint
 def save_feedback(case_id):
     who = judge(_request())
-    return 200, scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id,
+    return 200, scoring.save_feedback(bootstrap.deps().judging, _of(who), who, case_id,
                                       read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
 
 
@@ -345,7 +350,7 @@ def save_feedback(case_id):
 @endpoint
 def recuse(case_id):
     who = judge(_request())
-    return 200, scoring.recuse(bootstrap.deps().judging, bootstrap.competition(), who, case_id, read_json(_request()),
+    return 200, scoring.recuse(bootstrap.deps().judging, _of(who), who, case_id, read_json(_request()),
                                bootstrap.now(), stages=bootstrap.deps().stages)
 
 

@@ -69,7 +69,7 @@ def hall_action():
 @endpoint
 def judge_live():
     who = judge(_request())
-    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.deps().final, bootstrap.competition(), who.judge_id)}
+    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.deps().final, bootstrap.competition_by_id(who.competition_id), who.judge_id)}
 
 
 @api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])
@@ -107,14 +107,14 @@ def save_feedback_replies(case_id):
 def start_presentation_upload(case_id):
     who = principal(_request(), ("unit",))
     return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
-                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
+                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation/confirm", methods=["POST"])
 @endpoint
 def confirm_presentation(case_id):
     who = principal(_request(), ("unit",))
-    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages)
+    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["GET"])
@@ -128,5 +128,6 @@ def presentation(case_id):
 @endpoint
 def judge_presentation(case_id):
     who = judge(_request())
-    return 200, presentations.judge_download(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(),
+    return 200, presentations.judge_download(bootstrap.deps().judging, bootstrap.deps().cases,
+                                             bootstrap.competition_by_id(who.competition_id), bootstrap.config(),
                                              bootstrap.files(), who, case_id)

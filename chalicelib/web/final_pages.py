@@ -19,7 +19,7 @@ from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
 from .html import (
-    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_html, one, page, posted, query,
+    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_competition, judge_html, one, page, posted, query,
     signed_in,
 )
 from .templating import static_digest, static_response
@@ -164,10 +164,10 @@ def timer() -> Response:
 def final_cases_page(who: Any, notice: str | None) -> Response:
     """A final judge's /judge: the cases of each of the judge's categories in the drawn order, the case now
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
-    comp, now = bootstrap.competition(), bootstrap.now()
+    comp, now = judge_competition(who), bootstrap.now()
     window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
     listing = final_stage.judge_cases(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, who.judge_id)
-    return judge_html("final_cases.html", bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
+    return judge_html("final_cases.html", comp=comp, bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
                  window_status=window.status(now), closes_at=format_time(window.closes_at))
 
 

@@ -109,9 +109,11 @@ def page_headers(set_cookies: list[str] | None = None) -> dict[str, Any]:
 
 
 def html(template: str, status: int = 200, set_cookies: list[str] | None = None, **context: Any) -> Response:
-    """Render `pages/<template>` with the competition and the caller's principal (`who`, may be None)."""
+    """Render `pages/<template>` with the competition (`comp`: the current one unless given, e.g. a judge's own or
+    an earlier case's) and the caller's principal (`who`, may be None)."""
     context.setdefault("who", None)
-    body = render(f"pages/{template}", comp=bootstrap.competition(), **context)
+    comp = context.pop("comp", None) or bootstrap.competition()
+    body = render(f"pages/{template}", comp=comp, **context)
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", **page_headers(set_cookies)})
 
@@ -295,20 +297,23 @@ def judge_static(name: str) -> str:
 
 
 def judge_html(template_name: str, **context: Any) -> Response:
-    """Render `pages/judge/<template>` with what the judges' templates name (stages, rounds, categories)."""
-    comp = bootstrap.competition()
-    return html(f"judge/{template_name}", judge_static=judge_static, stage_names=_stage_names(),
+    """Render `pages/judge/<template>` with what the judges' templates name (stages, rounds, categories), of the
+    competition `comp` when given (a judge's own, an earlier case's), else the current one."""
+    comp = context.pop("comp", None) or bootstrap.competition()
+    return html(f"judge/{template_name}", comp=comp, judge_static=judge_static,
+                stage_names={w.id: w.name for w in comp.default_windows},
                 round_names={w.id: comp.round_name(w.id) for w in comp.default_windows},
                 is_coaching=competition_rules.is_coaching,
                 category_names={c.id: c.name for c in comp.categories}, **context)
 
 
-def _stage_names() -> dict[str, str]:
-    return {w.id: w.name for w in bootstrap.competition().default_windows}
+def judge_competition(who: JudgePrincipal) -> competition_rules.Competition:
+    """The competition of the judge's session (the one whose link opened it), from the per-process cache."""
+    return bootstrap.competition_by_id(who.competition_id)
 
 
 def judge_bar(who: JudgePrincipal) -> dict[str, Any]:
     """The bar atop a judge's pages: who, which stage, and the session's CSRF token for its forms."""
-    comp = bootstrap.competition()
+    comp = judge_competition(who)
     return {"name": portal.judge_name(bootstrap.deps().judging, comp, who.judge_id), "stage": who.stage,
             "stage_name": comp.round_name(who.stage), "csrf": who.csrf}

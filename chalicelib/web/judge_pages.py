@@ -28,7 +28,7 @@ from ..lazy import lazy
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .html import (
     FORM, PageError, Redirect, anon_form, anon_token, check_csrf, current_request, done_notice,
-    end_previous_session, judge_bar, judge_html, one, page_decorator, query, read_form, redirect, set_cookie,
+    end_previous_session, judge_bar, judge_competition, judge_html, one, page_decorator, query, read_form, redirect, set_cookie,
 )
 from .final_pages import final_cases_page
 from .templating import static_response
@@ -72,10 +72,11 @@ judge_page = page_decorator(_judge_error, unauthenticated_to_login=False)
 @judge_page
 def landing(token: str) -> Response:
     """Who and which stage; nothing is created or written (only the form's CSRF cookie is set)."""
-    comp, now = bootstrap.competition(), bootstrap.now()
-    preview = portal.preview_link(bootstrap.deps().judging, comp, bootstrap.config(), token, now, stages=bootstrap.deps().stages)
+    now = bootstrap.now()
+    preview = portal.preview_link(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(), token, now,
+                                  stages=bootstrap.deps().stages)
     csrf, set_cookies = anon_token()
-    return judge_html("landing.html", preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
+    return judge_html("landing.html", comp=preview.comp, preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
                      closes_at=competition_rules.format_time(preview.window.closes_at),
                  window_status=preview.window.status(now))
@@ -86,7 +87,7 @@ def landing(token: str) -> Response:
 def start() -> Response:
     form = anon_form()
     now = bootstrap.now()
-    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(),
                                          one(form, "link"), now, stages=bootstrap.deps().stages)
     end_previous_session()
     cookie = set_cookie(SESSION_COOKIE, session.token, max_age=max(0, int(session.expires_at - epoch(now))))
@@ -126,9 +127,10 @@ def my_cases() -> Response:
     if who.stage == StageId.FINAL:   # the live final: the drawn order, the case now presenting on top
         return final_cases_page(who, done_notice(NOTICES))
     found = scoring.my_cases(bootstrap.deps().judging, who)["cases"]
-    window = portal.stage_window(bootstrap.competition(), who.stage, stages=bootstrap.deps().stages)
+    comp = judge_competition(who)
+    window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
     now = bootstrap.now()
-    return judge_html("cases.html", bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
+    return judge_html("cases.html", comp=comp, bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
                  notice=done_notice(NOTICES), draft_done=query("done") in ("saved", "feedback"))
@@ -143,7 +145,7 @@ def _download(case: Any, attachment_id: str) -> str:
 def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, error: DomainError | None = None,
                values: dict[str, str] | None = None, comment: str | None = None, points: list[str] | None = None,
                reason: str = "", form: str = "") -> Response:
-    comp = bootstrap.competition()
+    comp = judge_competition(who)
     view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download, stages=bootstrap.deps().stages)
     category = comp.category(view.get("category", ""))
     mine = view["my_score"] or {}
@@ -153,7 +155,7 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
     open_now = window.is_open(bootstrap.now())
     saved = _saved_pairs(who.stage, category, mine, view["my_feedback"])
     return judge_html(
-        "case.html", status=status, bar=judge_bar(who), case=view, category=category, values=values,
+        "case.html", comp=comp, status=status, bar=judge_bar(who), case=view, category=category, values=values,
         comment=(mine.get("comment") or "") if comment is None else comment,
         points=points if points is not None else (view["my_feedback"] or [""]),
         reason=reason, errors=errors, message=error.message if error else None, form=form,
@@ -225,7 +227,7 @@ def save_score(case_id: str) -> Response:
     comment = one(form, "comment")
     raw = {"criteria": {k: _number(v) for k, v in values.items() if _number(v) is not None}, "comment": comment}
     try:
-        scoring.save_score(bootstrap.deps().judging, bootstrap.competition(), who, case_id, raw, bootstrap.now(), stages=bootstrap.deps().stages)
+        scoring.save_score(bootstrap.deps().judging, judge_competition(who), who, case_id, raw, bootstrap.now(), stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, values=values, comment=comment, form="score")
     raise Redirect("/judge?done=saved")
@@ -238,7 +240,7 @@ def save_feedback(case_id: str) -> Response:
     points = [p.replace("\r\n", "\n").strip() for p in form.get("points", [])]
     points = [p for p in points if p]
     try:
-        scoring.save_feedback(bootstrap.deps().judging, bootstrap.competition(), who, case_id, {"points": points},
+        scoring.save_feedback(bootstrap.deps().judging, judge_competition(who), who, case_id, {"points": points},
                               bootstrap.now(), stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, points=points or [""], form="feedback")
@@ -252,11 +254,11 @@ def recuse(case_id: str) -> Response:
     and asks to confirm; the confirm page's POST (confirm=yes) recuses."""
     who, form = _judge_posted()
     reason = one(form, "reason")
-    comp, now = bootstrap.competition(), bootstrap.now()
+    comp, now = judge_competition(who), bootstrap.now()
     try:
         if one(form, "confirm") != "yes":
             slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
-            return judge_html("recuse_confirm.html", bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
+            return judge_html("recuse_confirm.html", comp=comp, bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
         scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
@@ -269,7 +271,7 @@ def judge_download(case_id: str, attachment_id: str) -> Response:
     """A plain link that forwards to a fresh presigned download (the page may have been open a while)."""
     who = _judge()
     presign = partial(attachments.judge_download_url, bootstrap.files(), bootstrap.config().download_url_seconds)
-    view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id,
+    view = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, judge_competition(who), who, case_id,
                             presign, stages=bootstrap.deps().stages)[0]
     url = next((a["url"] for a in view["attachments"] if a["attachment_id"] == attachment_id), None)
     if url is None:

@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 
 from ..domain.competition import StageId
 from ..domain.errors import (
-    Conflict, DomainError, Invalid, NotFound, StageClosed, VersionConflict,
+    Conflict, DomainError, Invalid, StageClosed, VersionConflict,
 )
 from ..lazy import lazy
 from .html import (
@@ -45,33 +45,30 @@ FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 def my_cases() -> Response:
     who = signed_in()
     comp = bootstrap.competition()
-    if who.role == "unit":
-        by_competition = cases.own_cases_by_competition(bootstrap.case_repository(), who)
-        found = by_competition.pop(comp.id, [])
-    else:
-        found, by_competition = cases.list_cases(bootstrap.case_repository(), comp, who, None), {}
-        found.sort(key=lambda c: -float(c.created_at or 0))
+    found, earlier = cases.own_cases(bootstrap.case_repository(), comp, who)   # one Query of the owner's cases
+    found = sorted(found, key=lambda c: -float(c.created_at or 0))
     now = bootstrap.now()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
-                earlier=_earlier_cases(by_competition),
-                resubmit_open={c.id for c in found if cases.resubmission_open(c, now)},
+                earlier=[_earlier(competition_id, listed) for competition_id, listed in earlier],
+                resubmit_open={c.id for c in [*found, *(c for _, e in earlier for c in e)]
+                               if cases.resubmission_open(c, now)},
                 categories=_category_names(), notice=done_notice(NOTICES),
                 presentations=final_stage.presentations(bootstrap.deps().cases, bootstrap.deps().final,
                                                         bootstrap.competition(), found),
                 prize_names=certificates.prize_names(bootstrap.competition()))
 
 
-def _earlier_cases(by_competition: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """往届: the unit's cases of other competitions, read only, each competition by its name (newest first)."""
-    shown = []
-    for competition_id, found in by_competition.items():
-        try:
-            comp = bootstrap.competition_by_id(competition_id)
-        except NotFound:
-            continue
-        shown.append({"id": competition_id, "name": comp.name, "cases": [cases.case_view(c) for c in found],
-                      "prize_names": certificates.prize_names(comp)})
-    return sorted(shown, key=lambda c: c["id"], reverse=True)
+def _earlier(competition_id: str, listed: list[Any]) -> dict[str, Any]:
+    """往届案例 of one earlier competition, as /cases lists them (read-only there; each opens on its own page)."""
+    comp = bootstrap.competition_by_id(competition_id)
+    return {"id": competition_id, "name": comp.short_name, "categories": {c.id: c.name for c in comp.categories},
+            "prize_names": certificates.prize_names(comp),
+            "cases": [cases.case_view(c) for c in sorted(listed, key=lambda c: -float(c.created_at or 0))]}
+
+
+def _own(case: Any) -> Any:
+    """The case's own competition (an earlier year's case keeps its windows, limits and categories)."""
+    return cases.competition_of_case(bootstrap.competition(), bootstrap.competition_by_id, case)
 
 
 @unit_pages.route("/cases/new", methods=["GET"])
@@ -108,7 +105,7 @@ def save_case(case_id: str) -> Response:
     version = one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now())
+        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, one(form, "action"))
@@ -118,7 +115,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing())
+        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
@@ -129,17 +126,17 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 def case_status(case_id: str) -> Response:
     who = signed_in()
     case = cases.get(bootstrap.case_repository(), who, case_id)
-    return html("case.html", who=who, case=cases.case_view(case), categories=_category_names(),
+    comp = _own(case)
+    return html("case.html", comp=comp, who=who, case=cases.case_view(case), categories=_category_names(comp),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
-                resubmit_open=cases.resubmission_open(case, bootstrap.now()), **_outcome(who, case),
-                presentation=presentations.state(bootstrap.competition(), case, bootstrap.now(), stages=bootstrap.deps().stages),
+                resubmit_open=cases.resubmission_open(case, bootstrap.now()), **_outcome(who, case, comp),
+                presentation=presentations.state(comp, case, bootstrap.now(), stages=bootstrap.deps().stages),
                 notice=done_notice(NOTICES))
 
 
-def _outcome(who: Principal, case: Any) -> dict[str, Any]:
-    """What the case page links after text review: the experts' feedback (once there is any), the prize by
-    name and the unit's own certificate (once the final is closed)."""
-    comp = bootstrap.competition()
+def _outcome(who: Principal, case: Any, comp: Any) -> dict[str, Any]:
+    """What the case page links after text review (in the case's own competition `comp`): the experts' feedback
+    (once there is any), the prize by name and the unit's own certificate (once the final is closed)."""
     coached = case.status in ("advanced", "awarded", "not_awarded")
     return {"has_feedback": coached and bool(scoring.feedback_for_unit(
                 bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case.id)["feedback"]),
@@ -175,7 +172,7 @@ def withdraw_case(case_id: str) -> Response:
     who, form = posted()
     if one(form, "confirm") != "yes":
         return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
-    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now())
+    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -199,8 +196,8 @@ def download_attachment(case_id: str, attachment_id: str) -> Response:
 
 # -- the case form ----------------------------------------------------------------------------------
 
-def _category_names() -> dict[str, str]:
-    return {c.id: c.name for c in bootstrap.competition().categories}
+def _category_names(comp: Any = None) -> dict[str, str]:
+    return {c.id: c.name for c in (comp or bootstrap.competition()).categories}
 
 
 def _blank() -> dict[str, Any]:
@@ -243,7 +240,7 @@ def _label(path: str) -> str:
 
 def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainError | None = None,
                version: int | None = None, notice: str | None = None) -> Response:
-    comp = bootstrap.competition()
+    comp = _own(case) if case is not None else bootstrap.competition()   # a new case: the current competition
     view = cases.case_view(case) if case is not None else None
     errors = dict(error.fields or {}) if error else {}
     message = error.message if error else None
@@ -257,7 +254,7 @@ def _form_page(who: Principal, case: Any, values: dict[str, Any], error: DomainE
     points = {k: list(values.get(k) or []) or [""] for k in ("innovations", "results")}
     counted = [values.get("title", ""), values.get("background", ""), *points["innovations"], *points["results"]]
     return html(
-        "case_form.html", status=STATUS.get(error.code, 400) if error else 200, who=who, case=view,
+        "case_form.html", comp=comp, status=STATUS.get(error.code, 400) if error else 200, who=who, case=view,
         values=values, points=points, errors=errors, message=message, summary=summary, notice=notice,
         version=version or "", char_count=case_rules.count_chars([t for t in counted if isinstance(t, str)]),
         action=f"/cases/{case.id}/edit" if case is not None else "/cases/new",
@@ -274,7 +271,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         if case is None:
             window = stages.windows(bootstrap.competition(), bootstrap.deps().stages)[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now())
+        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
         return None
     except (StageClosed, Conflict) as e:
         return e.message
@@ -291,10 +288,11 @@ def unit_feedback(case_id: str) -> Response:
 
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
-    comp = bootstrap.competition()
+    found = cases.get(bootstrap.case_repository(), who, case_id)   # it names its competition
+    comp = _own(found)
     view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now())
-    case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
-    return judge_html("feedback.html", status=status, who=who, case=case, view=view, typed=typed or {},
+    case = cases.case_view(found)
+    return judge_html("feedback.html", comp=comp, status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
                  notice=notice)
 

@@ -215,13 +215,13 @@ def test_a_link_is_shown_as_mailed_across_a_key_rotation_and_dies_with_its_key(a
     assert judging.show_link(bootstrap.deps().judging, comp, rotated, first, "text_review", "organiser:test",
                              now, stages=bootstrap.deps().stages) == \
         replace(link, mail="none")
-    assert judging.open_judge_session(bootstrap.deps().judging, comp, rotated, token(link.url), now, stages=bootstrap.deps().stages).judge_id == first
+    assert judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, rotated, token(link.url), now, stages=bootstrap.deps().stages).judge_id == first
     dropped = replace(old, signing_keys=("new-key",))
     with pytest.raises(Conflict):
         judging.show_link(bootstrap.deps().judging, comp, dropped, first, "text_review", "organiser:test",
                           now, stages=bootstrap.deps().stages)
     with pytest.raises(Unauthenticated):
-        judging.open_judge_session(bootstrap.deps().judging, comp, dropped, token(link.url), now, stages=bootstrap.deps().stages)
+        judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, dropped, token(link.url), now, stages=bootstrap.deps().stages)
 
 
 # -- issuing to many judges: the request queues, the queued sender mails ------------------------------------

@@ -24,6 +24,7 @@ from chalicelib.store.memory_mail import InMemoryMailRepository
 CHINA = timezone(timedelta(hours=8))
 IN_SUBMISSION = datetime(2023, 6, 1, 10, 0, tzinfo=CHINA)
 COMP = competition_from_config(competitions.load("shenzhen-2023"))
+OF = {COMP.id: COMP}.__getitem__   # a competition by its id (bootstrap.competition_by_id)
 UNIT = Principal("unit", "t1", account_id="acc1", username="unit1", unit_name="深圳市第1局")
 OTHER = Principal("unit", "t2", account_id="acc2", username="unit2", unit_name="深圳市第2局")
 ORGANISER = Principal("organiser", "t3", account_id="org1", username="admin")
@@ -95,7 +96,7 @@ def test_the_view_shows_the_parsed_body(repo, draft) -> None:
 
 
 def test_an_edit_makes_a_new_version_and_keeps_the_old_one(repo, draft) -> None:
-    saved = cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "新标题", "version": 1}, IN_SUBMISSION)
+    saved = cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "新标题", "version": 1}, IN_SUBMISSION, competition_of=OF)
     assert (saved.version, saved.history, saved.title) == (2, (1,), "新标题")
     assert repo.get(draft.id) == saved
     assert cases.version_view(repo, UNIT, draft.id, 1)["title"] == BODY["title"]
@@ -106,35 +107,35 @@ def test_an_edit_makes_a_new_version_and_keeps_the_old_one(repo, draft) -> None:
 
 
 def test_an_edit_on_a_stale_version_is_a_conflict(repo, draft) -> None:
-    cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "先", "version": 1}, IN_SUBMISSION)
+    cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "先", "version": 1}, IN_SUBMISSION, competition_of=OF)
     with pytest.raises(VersionConflict):
-        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "后", "version": 1}, IN_SUBMISSION)
+        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "后", "version": 1}, IN_SUBMISSION, competition_of=OF)
     assert repo.get(draft.id).title == "先"
 
 
 def test_an_edit_after_the_window_is_closed(repo, draft) -> None:
     with pytest.raises(StageClosed):
-        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "version": 1}, SUBMISSION_CLOSES)
+        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "version": 1}, SUBMISSION_CLOSES, competition_of=OF)
     with pytest.raises(Forbidden):
-        cases.update(repo, COMP, OTHER, draft.id, {**BODY, "version": 1}, IN_SUBMISSION)
+        cases.update(repo, COMP, OTHER, draft.id, {**BODY, "version": 1}, IN_SUBMISSION, competition_of=OF)
     assert repo.get(draft.id) == draft
 
 
 def test_submit_and_withdraw_in_the_window(repo, draft) -> None:
-    submitted = cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING)
+    submitted = cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING, competition_of=OF)
     assert (submitted.status, submitted.submitted_at) == ("submitted", IN_SUBMISSION.timestamp())
-    assert cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING) == submitted    # a repeated request
-    withdrawn = cases.withdraw(repo, COMP, UNIT, draft.id, IN_SUBMISSION)
+    assert cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING, competition_of=OF) == submitted    # a repeated request
+    withdrawn = cases.withdraw(repo, COMP, UNIT, draft.id, IN_SUBMISSION, competition_of=OF)
     assert repo.get(draft.id) == withdrawn and withdrawn.status == "withdrawn"
     with pytest.raises(StageClosed):
-        cases.submit(repo, COMP, UNIT, draft.id, SUBMISSION_CLOSES, mailing=MAILING)
+        cases.submit(repo, COMP, UNIT, draft.id, SUBMISSION_CLOSES, mailing=MAILING, competition_of=OF)
     assert [a for _, _, a in repo.audit] == ["case.submitted", "case.withdrawn"]
 
 
 def test_an_incomplete_case_is_not_submitted(repo) -> None:
     repo.put(new_case("case0002", COMP.id, "acc1", "unit1", {**BODY, "title": ""}, 100, IN_SUBMISSION.timestamp()))
     with pytest.raises(Invalid):
-        cases.submit(repo, COMP, UNIT, "case0002", IN_SUBMISSION, mailing=MAILING)
+        cases.submit(repo, COMP, UNIT, "case0002", IN_SUBMISSION, mailing=MAILING, competition_of=OF)
     assert repo.get("case0002").status == "draft"
 
 
@@ -146,7 +147,7 @@ def test_a_submission_that_lost_the_race_to_the_same_submission_is_answered_as_d
             return super().set_status(case, status, *args, **kwargs)
     racing = Racing()
     racing.stages, racing.cases = repo.stages, repo.cases
-    assert cases.submit(racing, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING).status == "submitted"
+    assert cases.submit(racing, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING, competition_of=OF).status == "submitted"
 
 
 def test_a_returned_case_has_its_own_window(repo, draft) -> None:
@@ -155,19 +156,19 @@ def test_a_returned_case_has_its_own_window(repo, draft) -> None:
                        resubmit_by=(SUBMISSION_CLOSES + timedelta(days=3)).timestamp())
     repo.put(returned)
     after_close = SUBMISSION_CLOSES + timedelta(days=1)
-    assert cases.editable(repo, COMP, UNIT, draft.id, after_close).stage_id is None
-    saved = cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "改正", "version": 1}, after_close)
-    assert cases.submit(repo, COMP, UNIT, draft.id, after_close, mailing=MAILING).status == "submitted"
+    assert cases.editable(repo, COMP, UNIT, draft.id, after_close, competition_of=OF).stage_id is None
+    saved = cases.update(repo, COMP, UNIT, draft.id, {**BODY, "title": "改正", "version": 1}, after_close, competition_of=OF)
+    assert cases.submit(repo, COMP, UNIT, draft.id, after_close, mailing=MAILING, competition_of=OF).status == "submitted"
     assert saved.version == 2
     with pytest.raises(StageClosed):      # resubmitted after the submission window: no withdrawal
-        cases.withdraw(repo, COMP, UNIT, "case0001", after_close)
+        cases.withdraw(repo, COMP, UNIT, "case0001", after_close, competition_of=OF)
     repo.put(returned)
     with pytest.raises(StageClosed):      # its own window has ended
-        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "version": 1}, after_close + timedelta(days=5))
+        cases.update(repo, COMP, UNIT, draft.id, {**BODY, "version": 1}, after_close + timedelta(days=5), competition_of=OF)
 
 
 def test_a_rejected_case_is_not_submitted_again(repo, draft) -> None:
     from dataclasses import replace
     repo.put(replace(draft, status="rejected", review_decision="rejected", review_reason="不符合要求"))
     with pytest.raises(Conflict):
-        cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING)
+        cases.submit(repo, COMP, UNIT, draft.id, IN_SUBMISSION, mailing=MAILING, competition_of=OF)

@@ -36,7 +36,8 @@ AFTER_TEXT_REVIEW = IN_COACHING
 ORGANISER = "organiser:boss"
 UNIT = Principal("unit", "t1", account_id="acc1", username="unit1", unit_name="深圳市第1局")
 SHEET = {"criteria": {"foresight": 25, "practicality": 26.5, "effectiveness": 30}, "comment": "思路清晰"}
-SETTINGS: Any = SimpleNamespace(signing_keys=("key-one-for-the-judging-service-tests",), site_url="https://saiping.example")   # what links read
+SETTINGS: Any = SimpleNamespace(signing_keys=("key-one-for-the-judging-service-tests",), site_url="https://saiping.example",
+                               competition_id="shenzhen-2023")   # what links read
 
 
 def body(title: str, unit: str = "深圳市某某局") -> dict:
@@ -305,9 +306,9 @@ def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, stages) -> No
     (issued,) = judging.issue_links(repo, COMP, SETTINGS, "text_review", ORGANISER, IN_TEXT_REVIEW, stages=stages)
     token = issued.url.rsplit("/j/", 1)[1]
     assert issued.mail == "queued" and len(repo.mails) == 1
-    preview = judge_portal.preview_link(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
+    preview = judge_portal.preview_link(repo, {COMP.id: COMP}.__getitem__, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
     assert (preview.judge_name, preview.assigned) == ("评委一", 1)
-    session = judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
+    session = judging.open_judge_session(repo, {COMP.id: COMP}.__getitem__, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
     who = scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW)
     assert (who.judge_id, who.stage) == (judge.judge_id, "text_review")
     assert judging.link_states(repo, COMP, "text_review", [judge.judge_id])[judge.judge_id].state == "opened"
@@ -315,4 +316,4 @@ def test_a_link_opens_one_session_until_it_is_revoked(repo, cases, stages) -> No
     with pytest.raises(Unauthenticated):
         scoring.authenticate_judge(repo, session.token, IN_TEXT_REVIEW)
     with pytest.raises(Unauthenticated):
-        judging.open_judge_session(repo, COMP, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
+        judging.open_judge_session(repo, {COMP.id: COMP}.__getitem__, SETTINGS, token, IN_TEXT_REVIEW, stages=stages)
