@@ -143,7 +143,7 @@ def overview(cases: CaseRepository, stages: StageRepository, competitions: Compe
     except Conflict as gone:
         return {"target": None, "recommended": [_row(c, None) for c in _recommended(cases, comp)],
                 "why_not": gone.message, "arrives_as": "draft", "arrives_as_name": ARRIVES_AS["draft"],
-                "submission": None, "to_send": 0}
+                "window": None, "to_send": 0}
     why_not, window = _why_not(stages, comp, target, now)
     arrived = _arrived(cases, comp, target.id) if target is not None else {}
     rows = [_row(c, arrived.get(c.id)) for c in _recommended(cases, comp)]
@@ -151,7 +151,7 @@ def overview(cases: CaseRepository, stages: StageRepository, competitions: Compe
     return {"target": {"id": target.id, "name": target.name} if target is not None else None,
             "recommended": rows, "why_not": why_not, "arrives_as": arrives_as,
             "arrives_as_name": ARRIVES_AS[arrives_as],
-            "submission": {"opens_at": window.opens_at, "closes_at": window.closes_at} if window else None,
+            "window": {"opens_at": window.opens_at, "closes_at": window.closes_at} if window else None,
             "to_send": sum(not r["sent"] for r in rows)}
 
 

@@ -157,7 +157,7 @@ def provincial(case_id: str) -> Response:
 def _provincial_page(who: Any, status: int = 200, **context: Any) -> Response:
     deps = bootstrap.deps()
     data = feeder.overview(deps.cases, deps.stages, deps.competitions, bootstrap.competition(), who, bootstrap.now())
-    return console_page("provincial.html", who, "provincial", status, data=data, feed_status=FEED_STATUS,
+    return console_page("provincial.html", who, "recommendations", status, data=data, feed_status=FEED_STATUS,
                         read_only=who.organiser_role == "viewer", **context)
 
 
