@@ -12,6 +12,12 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 
+# What a refused 省赛推荐 (a case arriving from a feeder competition, CaseRepository.receive) says.
+ALREADY_RECEIVED = "这个案例已推荐到该竞赛届次"
+NO_LONGER_RECOMMENDED = "这个案例已不是获奖并推荐参加省赛的案例"
+TARGET_CLOSED = "接收推荐的竞赛届次的文本申报阶段已变化，请刷新后重试"
+
+
 def body_json(body: Mapping[str, Any]) -> str:
     """The body as the store keeps it (the same text for the same body)."""
     return json.dumps(dict(body), ensure_ascii=False, sort_keys=True)
@@ -56,6 +62,8 @@ class Case:
     showcase_hidden: bool | None = None
     showcase_hidden_reason: str | None = None
     awarded_body: Mapping[str, Any] | None = None   # the body as awarded, kept by the first 赛前辅导 revision
+    # a case recommended from a feeder competition (省赛推荐): {"competition", "case_id", "version"} of its origin
+    source: Mapping[str, Any] | None = None
 
     @property
     def category(self) -> str:

@@ -30,7 +30,11 @@ first only.
   closes, age limits 14–70, rank limits within the finalists, known genders and rank levels, unique ids, a
   `priority` naming each rule at most once;
 * form limits (`limits.max_chars`, `limits.max_points`), the presentation's file kinds and sizes
-  (`presentation.max_mb`) and the live final's minutes are positive integers.
+  (`presentation.max_mb`) and the live final's minutes are positive integers;
+* `feeds` (省赛推荐去向: the id of the competition on the deployment where its 省赛准备 recommendations go, a
+  feeder competition's province), when given, is a competition id other than its own. That the competition
+  exists is the service's check (it reads the table); `feed_cycle` says whether the chain of `feeds` would come
+  back to the competition (A feeds B feeds A), given what the others feed.
 
 `edit(definition, changes, progress)` merges `changes` (a partial dict: each key a path as above, or a plain
 key; a dict value merges into the dict or the list found there, by index or by id; any other value replaces)
@@ -54,7 +58,7 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
    * honors rules (`honors`) and `organisation_award` lock when the results are computed (综合评选 closed);
    * the presentation's file rules (`presentation`) lock when their uploads open (文本评审 closes); the live
      final (`final_live`) when 综合评选 opens; `originality` when 文本申报 closes;
-   * `local_demo_windows_days` and `_doc` notes stay editable; the time zone and any other key lock at the start.
+   * `feeds` (where the recommendations go), `local_demo_windows_days` and `_doc` notes stay editable; the time zone and any other key lock at the start.
 5. State moves, by `changes["state"]`: 草稿 → 进行中 only when `validate` is clean and the theme, hosts and
    contacts are filled in (`start_errors`); 进行中 → 已结束 only after the last stage (省赛准备) closed; no way
    back (`invalid_transition`).
@@ -122,7 +126,7 @@ FIELD_NAMES = {
     "ranking": "排名规则", "presentation": "展示材料", "max_mb": "文件大小上限", "final_live": "现场展示",
     "originality": "原创性检查", "unit_systems": "单位系统", "organisation_award": "优秀组织奖",
     "local_demo_windows_days": "本地演示阶段天数", "method": "计分方法", "trim_min_scores": "去掉最高最低分的最少评分数",
-    "tie_break_criterion": "同分比较的评分细则", "advance_quota": "晋级名额",
+    "tie_break_criterion": "同分比较的评分细则", "advance_quota": "晋级名额", "feeds": "省赛推荐去向",
 }
 # The stable codes of a FieldError, and what each means.
 CODES = {
@@ -213,7 +217,8 @@ def copy_for_next_year(definition: Mapping[str, Any], new_id: str, years: int = 
     written (2023年 → 2024年, 〔2023〕 → 〔2024〕); every stage window and the honors' reference date move by
     whole years, keeping the Beijing wall-clock time. A 29 February that the new year lacks becomes 28 February
     for a closing time and a date, 1 March for an opening time (so no window starts before the one before it
-    ends). A stage's close by the organiser and the old competition's data are not copied."""
+    ends). A stage's close by the organiser, the old competition's data and where its recommendations went
+    (`feeds`) are not copied."""
     if years < 1:
         raise ValueError("years must be at least 1")
     result: dict[str, Any] = {k: copy.deepcopy(v) for k, v in definition.items() if k not in DATA_KEYS}
@@ -240,6 +245,7 @@ def copy_for_next_year(definition: Mapping[str, Any], new_id: str, years: int = 
     originality = result.get("originality")
     if isinstance(originality, dict) and isinstance(originality.get("year"), int):
         originality["year"] += years
+    result.pop("feeds", None)     # last year's province is not next year's: the organiser names it again
     result["id"] = new_id
     result["state"] = CompetitionState.DRAFT.value
     return result
@@ -362,6 +368,7 @@ class _Validator:
         self.honors(finalists)
         self.presentation()
         self.final_live()
+        self.feeds()
 
     # -- helpers
     def text(self, container: Mapping[str, Any], key: str, path: str, label: str, required: bool = True,
@@ -727,6 +734,29 @@ class _Validator:
                 and good["warning_seconds"] >= good["presentation_minutes"] * 60:
             self.add("final_live.warning_seconds", "invalid_field", "结束前提醒须短于现场展示时长")
 
+    def feeds(self) -> None:
+        target = self.d.get("feeds")
+        if target is None or target == "":
+            return
+        if not (isinstance(target, str) and COMPETITION_ID.match(target)):
+            self.add("feeds", "invalid_field", "省赛推荐去向应为本平台上另一个竞赛届次的编号")
+        elif target == self.d.get("id"):
+            self.add("feeds", "invalid_field", "省赛推荐去向不能是本届竞赛自身，请选择另一个竞赛届次")
+
+
+def feed_cycle(competition_id: str, target: str | None, feeds_of: Mapping[str, str | None]) -> FieldError | None:
+    """The error when `competition_id` feeding `target` would close a loop: following what each competition feeds
+    (`feeds_of`: the others' `feeds`, by id) from `target` comes back to `competition_id`. None: no loop."""
+    seen: set[str] = set()
+    at = target or None
+    while at is not None and at not in seen:
+        if at == competition_id:
+            return FieldError("feeds", "invalid_field",
+                              "省赛推荐去向不能形成循环（所选竞赛届次的推荐最终又会回到本届），请选择另一个竞赛届次")
+        seen.add(at)
+        at = feeds_of.get(at) or None
+    return None
+
 
 # --------------------------------------------------------------------------- paths, merging, differences
 
@@ -848,7 +878,7 @@ def _differences(before: Any, after: Any, path: list[Segment]) -> Iterator[list[
 # --------------------------------------------------------------------------- edit
 
 FREE_KEYS = frozenset({"name", "short_name", "theme", "notice_number", "notice_text", "hosts", "contacts",
-                       "local_demo_windows_days"})
+                       "local_demo_windows_days", "feeds"})
 
 
 def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Progress

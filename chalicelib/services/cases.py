@@ -76,6 +76,7 @@ def case_view(case: Case) -> dict[str, Any]:
         "prize": case.prize, "account_id": case.owner_id, "review": review_view(case),
         "showcase_consent": showcase["consent"], "showcase": showcase,
         "created_at": _dt(case.created_at), "updated_at": _dt(case.updated_at), "submitted_at": _dt(case.submitted_at),
+        **({"source": dict(case.source)} if case.source else {}),   # recommended from a feeder (services/feeder.py)
     }
 
 

@@ -31,7 +31,7 @@ from ..domain.competition import (
 )
 from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
-    edit as edit_definition, first_year, lock_of,
+    edit as edit_definition, feed_cycle, first_year, lock_of,
 )
 from ..domain.cases import ENTERED
 from ..domain.competition_record import CompetitionRecord, new_record, value_at
@@ -372,10 +372,32 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     after, errors = edit_definition(before, changes, state)
     if errors:
         raise _refusal(errors)
+    if (after.get("feeds") or None) != (before.get("feeds") or None):
+        _check_feeds(repo, record.id, after.get("feeds"))
     changed = changed_paths(before, after)
     if not changed:
         return record
     return repo.save(record, after, changed, _action(record.state, after), principal.actor, epoch(now))
+
+
+def _check_feeds(repo: CompetitionRepository, competition_id: str, target: Any) -> None:
+    """省赛推荐去向 names a competition of the deployment (validate checked its form and that it is not this one),
+    and following what each competition feeds never comes back here (competition_edit.feed_cycle)."""
+    if not target:
+        return
+    feeds_of = {r.id: r.definition.get("feeds") for r in repo.list_all() if r.id != competition_id}
+    error = None
+    if target not in feeds_of:
+        error = FieldError("feeds", "invalid_field", "省赛推荐去向应为本平台上已有的另一个竞赛届次")
+    else:
+        error = feed_cycle(competition_id, target, feeds_of)
+    if error is not None:
+        raise Invalid(error.message, as_fields([error]))
+
+
+def feed_choices(repo: CompetitionRepository, competition_id: str) -> list[tuple[str, str]]:
+    """The competitions this one may send its 省赛推荐 to, as the builder's select shows them: (id, name)."""
+    return [(r.id, f"{r.name}（{r.state.chinese_name}）") for r in repo.list_all() if r.id != competition_id]
 
 
 def start(repo: CompetitionRepository, principal: Principal, competition_id: str, version: Any,
@@ -478,10 +500,11 @@ CRITERIA_LOCK = "已开始评分，不能再改评分标准"
 RANK_LEVEL_OPTIONS = tuple(RANK_LEVEL_NAMES.items())
 
 
-def builder_form(record: CompetitionRecord, state: Progress) -> list[dict[str, Any]]:
+def builder_form(record: CompetitionRecord, state: Progress,
+                 feed_options: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
     """The builder's sections, each {key, title, note, groups: [{title, key, fields}]}; a field is {path, label,
-    kind (text|int|datetime|date|lines|contacts|checks), value (as the form shows it), options, locked (why, or
-    None)}."""
+    kind (text|int|datetime|date|lines|contacts|checks|select), value (as the form shows it), options, locked (why,
+    or None)}. `feed_options`: the competitions 省赛推荐去向 may name (`feed_choices`)."""
     d = record.definition
 
     def field(path: str, label: str, kind: str = "text", options: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -541,6 +564,9 @@ def builder_form(record: CompetitionRecord, state: Progress) -> list[dict[str, A
     sections.append(section("presentation", "附件规则", [group("展示材料的文件大小上限（MB）", [
         field(f"presentation.max_mb.{kind}", f"{kind.upper()} 文件", "int") for kind in sizes],
         "presentation")]))
+    sections.append(section("feeds", "省赛推荐去向", [group("", [
+        field("feeds", "本届省赛推荐案例发送到", "select", [("", "（不发送）"), *feed_options])])],
+        "综合评选结束后，推荐参加省赛的案例可在“省赛推荐”页发送到所选竞赛届次，作为推荐单位的参赛案例。"))
     return sections
 
 
@@ -587,7 +613,7 @@ def _form_value(value: Any, kind: str) -> Any:
             return value
     if kind == "checks":
         return list(value or [])
-    return "" if value is None else str(value)
+    return "" if value is None else str(value)      # a select's none is its empty choice
 
 
 def _from_form(values: Sequence[str], kind: str) -> Any:
@@ -612,4 +638,6 @@ def _from_form(values: Sequence[str], kind: str) -> Any:
             return text
     if kind == "checks":
         return [v for v in values if v]
+    if kind == "select":
+        return text.strip() or None
     return text.strip() if kind == "date" else text

@@ -52,6 +52,7 @@ ACTION_NAMES = {
     "showcase.hide": "从成果展示中撤下", "showcase.restore": "恢复成果展示",
     "competition.create": "新建竞赛届次", "competition.edit": "修改竞赛设置", "competition.start": "开始（发布）竞赛届次",
     "competition.finish": "结束竞赛届次", "competition.activate": "设为当前届次",
+    "case.received": "由其他竞赛届次推荐", "case.sent": "已推荐至其他竞赛届次",
 }
 
 
@@ -212,6 +213,10 @@ def action_name(entry: Any) -> str:
     if entry.action == "case.review" and entry.detail:
         from ..domain.review import DECISIONS
         name = f"{name}：{DECISIONS.get(json.loads(entry.detail).get('decision'), '')}"
+    elif entry.action == "case.received" and entry.detail:      # 省赛推荐 (services/feeder.py)
+        name = f"由{json.loads(entry.detail).get('from') or '其他竞赛届次'}推荐"
+    elif entry.action == "case.sent" and entry.detail:
+        name = f"已推荐至{json.loads(entry.detail).get('to') or '其他竞赛届次'}"
     return name
 
 

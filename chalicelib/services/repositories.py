@@ -86,6 +86,14 @@ class CaseRepository(Protocol):
         """A new case (never over an existing id), inside the stage window."""
         ...
 
+    def receive(self, case: Case, source: Case, stage_key: StageKey, actor: str, now: float,
+                received: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+        """A case recommended from a feeder competition (省赛推荐) arriving in the competition it feeds: the new case
+        (never over an existing id: Duplicate, so a second send creates nothing twice), inside the target's window
+        `stage_key` (StageClosed), while `source` is still awarded and recommended (Conflict); audit rows on both,
+        `case.received` on the new case (detail `received`) and `case.sent` on the source (detail `sent`)."""
+        ...
+
     def save_text(self, case: Case, body: dict[str, Any], char_count: int, stage_key: StageKey | None,
                   actor: str, now: float, recommended: bool = False) -> Case:
         """A new version of the text on the case as read (its version and status); the old one stays readable.

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..domain import case_record
-from ..domain.case_record import category_key, frozen_map
+from ..domain.case_record import ALREADY_RECEIVED, NO_LONGER_RECOMMENDED, TARGET_CLOSED, category_key, frozen_map
 from ..domain.mail_record import MailRecord
 from ..domain.competition import StageId
-from ..domain.errors import StageClosed, VersionConflict, Conflict
+from ..domain.errors import Duplicate, StageClosed, VersionConflict, Conflict
 from . import audit, db, stages
 from .mail import save_in as save_mail
 from .models import Case, CaseVersion, Stage
@@ -83,7 +83,8 @@ def _domain(row: Case) -> case_record.Case:
         review_decision=row.review_decision, review_reason=row.review_reason, resubmit_by=_number(row.resubmit_by),
         reviewed_at=_number(row.reviewed_at), reviewed_by=row.reviewed_by, showcase_choice=row.showcase_choice,
         showcase_hidden=row.showcase_hidden, showcase_hidden_reason=row.showcase_hidden_reason,
-        awarded_body=frozen_map(json.loads(row.awarded_body)) if row.awarded_body else None)
+        awarded_body=frozen_map(json.loads(row.awarded_body)) if row.awarded_body else None,
+        source=frozen_map(json.loads(row.source)) if row.source else None)
 
 
 def _number(value: Any) -> float | None:
@@ -96,7 +97,8 @@ def _row(case: case_record.Case) -> Case:
                 owner_id=case.owner_id, owner_username=case.owner_username, status=case.status,
                 version=case.version, history=list(case.history), body=case.stored_body, char_count=case.char_count,
                 attachments={k: dict(v) for k, v in case.attachments.items()}, created_at=case.created_at,
-                updated_at=case.updated_at)
+                updated_at=case.updated_at, submitted_at=case.submitted_at,
+                source=json.dumps(dict(case.source), ensure_ascii=False, sort_keys=True) if case.source else None)
 
 
 def _own_window(case: case_record.Case, now: float, condition):
@@ -126,6 +128,8 @@ def _write(stage_key: tuple[str, ...] | None, now: float, build) -> None:
                              else stages.open_condition(now))
                 t.condition_check(Stage, stage_key[0], stage_key[1], condition=condition, label="stage")
             build(t)
+
+
 
 
 def review_view(case: case_record.Case) -> dict[str, Any]:
@@ -177,6 +181,21 @@ class CaseRepository:
             t.save(_row(case), condition=Case.id.does_not_exist(), label="case")
             t.save(audit.entry(f"case#{case.id}", actor, "case.create", now, after=case.stored_body))
         _write(stage_key, now, build)
+
+    def receive(self, case: case_record.Case, source: case_record.Case, stage_key: tuple[str, ...], actor: str,
+                now: float, received: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+        window = stages.before_condition(now) if stage_key[2:] == ("before",) else stages.open_condition(now)
+        with db.refused_as(Conflict("操作冲突，请刷新后重试"), {
+                "case": Duplicate(ALREADY_RECEIVED), "stage": StageClosed(TARGET_CLOSED),
+                "source": Conflict(NO_LONGER_RECOMMENDED)}):
+            with db.transaction() as t:
+                t.condition_check(Stage, stage_key[0], stage_key[1], condition=window, label="stage")
+                t.condition_check(Case, source.id, label="source", condition=(
+                    (Case.status == "awarded") & (Case.provincial == True)))  # noqa: E712 (a condition)
+                t.save(_row(case), condition=Case.id.does_not_exist(), label="case")
+                t.save(audit.entry(f"case#{case.id}", actor, "case.received", now, after=case.stored_body,
+                                   detail=dict(received)))
+                t.save(audit.entry(f"case#{source.id}", actor, "case.sent", now, detail=dict(sent)))
 
     def save_text(self, case: case_record.Case, body: dict[str, Any], char_count: int,
                   stage_key: tuple[str, ...] | None, actor: str, now: float,

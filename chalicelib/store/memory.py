@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..domain import case_record
-from ..domain.case_record import Case, EarlierVersion, category_key, frozen_map
+from ..domain.case_record import (
+    ALREADY_RECEIVED, NO_LONGER_RECOMMENDED, TARGET_CLOSED, Case, EarlierVersion, category_key, frozen_map,
+)
 from ..domain.competition import StageId
-from ..domain.errors import StageClosed, VersionConflict
+from ..domain.errors import Conflict, Duplicate, StageClosed, VersionConflict
 from ..domain.mail_record import MailRecord
 from ..domain.stage_record import StageRow
+
+
 
 
 class MemoryTables:
@@ -114,6 +118,21 @@ class InMemoryCaseRepository:
             raise VersionConflict("案例已在别处被修改（版本已变化），请刷新后再保存；您填写的内容已保留")
         self.cases[case.id] = case
         self.audit.append((f"case#{case.id}", actor, "case.create"))
+
+    def receive(self, case: Case, source: Case, stage_key: tuple[str, ...], actor: str, now: float,
+                received: Mapping[str, Any], sent: Mapping[str, Any]) -> None:
+        if case.id in self.cases:
+            raise Duplicate(ALREADY_RECEIVED)
+        try:
+            self._check_stage(stage_key, now)
+        except StageClosed:
+            raise StageClosed(TARGET_CLOSED) from None
+        stored = self.cases.get(source.id)
+        if stored is None or stored.status != "awarded" or not stored.provincial:
+            raise Conflict(NO_LONGER_RECOMMENDED)
+        self.cases[case.id] = case
+        self.audit.append((f"case#{case.id}", actor, "case.received"))
+        self.audit.append((f"case#{source.id}", actor, "case.sent"))
 
     def save_text(self, case: Case, body: dict[str, Any], char_count: int, stage_key: tuple[str, ...] | None,
                   actor: str, now: float, recommended: bool = False) -> Case:

@@ -149,6 +149,7 @@ class Case(Model):
     provincial = BooleanAttribute(default=False)   # recommended to the provincial competition (省赛)
     provincial_reason = UnicodeAttribute(null=True)  # the organiser's 推荐理由 (省赛推荐名单)
     awarded_body = UnicodeAttribute(null=True)      # the body as awarded, kept by the first 赛前辅导 revision
+    source = UnicodeAttribute(null=True)   # JSON {competition, case_id, version}: recommended from a feeder (省赛推荐)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     submitted_at = NumberAttribute(null=True)

@@ -26,8 +26,8 @@ from .html import (
 
 if TYPE_CHECKING:
     from ..services import (
-        archive_import, cases, competitions, console, exports, judging, extra_judges, notifications, results,
-        review, stages, judge_import
+        archive_import, cases, competitions, console, exports, feeder, judging, extra_judges, notifications,
+        results, review, stages, judge_import
     )
     from .. import bootstrap
     from ..domain import cases as case_rules, competition as competition_rules, readable, review as review_rules
@@ -35,11 +35,11 @@ if TYPE_CHECKING:
 else:
     (
         archive_import, bootstrap, case_rules, competition_rules, readable, cases, competitions, console, exports,
-        judging, extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
+        feeder, judging, extra_judges, mail_queue, notifications, results, review, review_rules, stages, judge_import
     ) = lazy(
         __name__, "..services.archive_import", "..bootstrap", "..domain.cases", "..domain.competition",
         "..domain.readable", "..services.cases", "..services.competitions", "..services.console",
-        "..services.exports", "..services.judging",
+        "..services.exports", "..services.feeder", "..services.judging",
         "..services.extra_judges", "..jobs.mail_queue", "..services.notifications", "..services.results",
         "..services.review", "..domain.review", "..services.stages", "..services.judge_import",
     )
@@ -56,6 +56,7 @@ NOTICES = {
     "closed": "阶段已关闭。", "provincial": "省赛推荐标记已保存。", "saved": "组织奖名单已保存。",
     "reviewed": "审核结果已保存，并已邮件通知该单位。", "showcase": "成果展示设置已保存。",
 }
+FEED_STATUS = {"submitted": "已提交", "draft": "草稿"}
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
     "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
@@ -149,6 +150,35 @@ def provincial(case_id: str) -> Response:
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
+
+
+# -- 省赛推荐: sending the recommended cases to the competition this one feeds ---------------------------
+
+def _provincial_page(who: Any, status: int = 200, **context: Any) -> Response:
+    deps = bootstrap.deps()
+    data = feeder.overview(deps.cases, deps.stages, deps.competitions, bootstrap.competition(), who, bootstrap.now())
+    return console_page("provincial.html", who, "recommendations", status, data=data, feed_status=FEED_STATUS,
+                        read_only=who.organiser_role == "viewer", **context)
+
+
+@admin_pages.route("/admin/provincial", methods=["GET"])
+@page
+def provincial_recommendations() -> Response:
+    return _provincial_page(_admin())
+
+
+@admin_pages.route("/admin/provincial/send", methods=["POST"], content_types=FORM)
+@page
+def send_provincial() -> Response:
+    """发送省赛推荐: the page again with what was sent, already there or skipped (a refusal: its reason)."""
+    who, _ = posted(ORGANISER)
+    deps = bootstrap.deps()
+    try:
+        result = feeder.send(deps.cases, deps.stages, deps.competitions, deps.files, bootstrap.competition(), who,
+                             bootstrap.now())
+    except Conflict as e:
+        return _provincial_page(who, STATUS[e.code], message=e.message)
+    return _provincial_page(who, result=result)
 
 
 # -- 审核 -------------------------------------------------------------------------------------------

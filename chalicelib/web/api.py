@@ -15,17 +15,18 @@ if TYPE_CHECKING:
     from .. import bootstrap
     from ..domain import competition as competition_rules
     from ..services import (
-        accounts, attachments, cases, competitions, extra_judges, judging, results, review, scoring, stages,
+        accounts, attachments, cases, competitions, extra_judges, feeder, judging, results, review, scoring, stages,
     )
     from ..jobs import mail_queue
 else:
     (
-        bootstrap, competition_rules, accounts, attachments, cases, competitions, extra_judges, judging, mail_queue,
-        results, review, scoring, stages
+        bootstrap, competition_rules, accounts, attachments, cases, competitions, extra_judges, feeder, judging,
+        mail_queue, results, review, scoring, stages
     ) = lazy(
         __name__, "..bootstrap", "..domain.competition", "..services.accounts", "..services.attachments",
-        "..services.cases", "..services.competitions", "..services.extra_judges", "..services.judging",
-        "..jobs.mail_queue", "..services.results", "..services.review", "..services.scoring", "..services.stages",
+        "..services.cases", "..services.competitions", "..services.extra_judges", "..services.feeder",
+        "..services.judging", "..jobs.mail_queue", "..services.results", "..services.review", "..services.scoring",
+        "..services.stages",
     )
 
 api = Blueprint(__name__)
@@ -419,6 +420,17 @@ def recommend_provincial(case_id):
                                           bootstrap.competition(), case_id, read_json(_request()), who.actor,
                                           bootstrap.now())
     return 200, {"case_id": marked["case_id"], "provincial": marked["provincial"]}
+
+
+@api.route("/admin/provincial/send", methods=["POST"])
+@endpoint
+def send_provincial():
+    """省赛推荐 sent to the competition this one feeds (services/feeder.py): each recommended case not sent yet
+    becomes a case of its unit there; a second send creates nothing twice."""
+    who = principal(_request(), ORGANISER)
+    deps = bootstrap.deps()
+    return 200, feeder.send(deps.cases, deps.stages, deps.competitions, deps.files, bootstrap.competition(), who,
+                            bootstrap.now())
 
 
 @api.route("/admin/cases/{case_id}/recommendation", methods=["PUT"])

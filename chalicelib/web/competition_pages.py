@@ -97,7 +97,7 @@ def _edit_page(who: Any, competition_id: str, status: int = 200, values: dict[st
     record = competitions.get(deps.competitions, who, competition_id)
     rows, scored, entries = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)
     state = competitions.progress(record, rows, now, scored, entries)
-    sections = competitions.builder_form(record, state)
+    sections = competitions.builder_form(record, state, competitions.feed_choices(deps.competitions, record.id))
     errors = errors or {}
     fields = {f["path"] for s in sections for g in s["groups"] for f in g["fields"]}
     groups = [g["key"] for s in sections for g in s["groups"] if g["key"]]
@@ -127,7 +127,7 @@ def save_competition(competition_id: str) -> Response:
     record = competitions.get(deps.competitions, who, competition_id)
     rows, scored, entries = competitions.edit_inputs(record, deps.stages, deps.judging, deps.cases, now)
     kinds = competitions.form_paths(competitions.builder_form(record, competitions.progress(
-        record, rows, now, scored, entries)))
+        record, rows, now, scored, entries), competitions.feed_choices(deps.competitions, record.id)))
     changes = competitions.form_changes(record, kinds, form)
     version = one(form, "version")
     try:

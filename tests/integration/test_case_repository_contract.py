@@ -298,3 +298,79 @@ def test_a_second_review_needs_the_previous_decision_as_read(repo) -> None:
     assert repo.get(case.id) == accepted
     with pytest.raises(VersionConflict):   # reviewed_at changed since `again` was read
         repo.review(again, "submitted", "accepted", None, None, COMP, "organiser:admin", T + 401)
+
+
+# -- receive (省赛推荐: a case sent on from a feeder competition) ----------------------------------------
+
+FEEDER = "feeder-2023"
+
+
+def recommended_source(repo: CaseRepository, case_id: str = "src00001", provincial: bool = True) -> Case:
+    """A case of the feeder competition, awarded and (by default) recommended to the one `COMP` stands for."""
+    from dataclasses import replace
+    case = new_case(case_id, FEEDER, "acc1", "unit1", BODY, 120, T - 500)
+    if isinstance(repo, InMemoryCaseRepository):
+        repo.put(replace(case, status="awarded", provincial=provincial))
+    else:
+        from chalicelib.store import cases as case_store
+        from chalicelib.store.models import Case as Row
+        case_store._row(case).save()
+        Row(case_id).update(actions=[Row.status.set("awarded"), Row.provincial.set(provincial)])
+    stored = repo.get(case_id)
+    assert stored is not None
+    return stored
+
+
+def arriving(source: Case, case_id: str = "new00001", status: str = "submitted") -> Case:
+    from dataclasses import replace
+    from chalicelib.domain.case_record import category_key, frozen_map
+    return replace(source, id=case_id, competition_id=COMP, status=status, version=1, created_at=T, updated_at=T,
+                   provincial=False, category_key=category_key(source.category, case_id),
+                   submitted_at=T if status == "submitted" else None,
+                   attachments=frozen_map({"att1": {"attachment_id": "att1", "filename": "说明.pdf",
+                                                    "content_type": "application/pdf", "size": 12,
+                                                    "status": "verified", "key": f"cases/{case_id}/att1",
+                                                    "created_at": 1.0}}),
+                   source=frozen_map({"competition": FEEDER, "case_id": source.id, "version": source.version}))
+
+
+def test_a_received_case_reads_back_with_its_source_and_audit_rows_on_both(repo) -> None:
+    source = recommended_source(repo)
+    new = arriving(source)
+    repo.receive(new, source, SUBMISSION, "organiser:boss", T, {"from": "深圳选拔赛"}, {"to": "省赛"})
+    stored = repo.get(new.id)
+    assert stored == new
+    assert dict(stored.source or {}) == {"competition": FEEDER, "case_id": source.id, "version": 1}
+    assert [c.id for c in repo.list_for_competition(COMP)] == [new.id]
+    assert [r.action for r in repo.history(new.id)] == ["case.received"]
+    assert [r.action for r in repo.history(source.id)] == ["case.sent"]
+
+
+def test_a_case_is_received_once(repo) -> None:
+    from chalicelib.domain.errors import Duplicate
+    source = recommended_source(repo)
+    new = arriving(source)
+    repo.receive(new, source, SUBMISSION, "organiser:boss", T, {}, {})
+    with pytest.raises(Duplicate):
+        repo.receive(as_draft(new), source, SUBMISSION, "organiser:boss", T + 1, {}, {})
+    assert repo.get(new.id) == new
+    assert [r.action for r in repo.history(source.id)] == ["case.sent"]
+
+
+def as_draft(case: Case) -> Case:
+    from dataclasses import replace
+    return replace(case, status="draft")
+
+
+def test_a_case_no_longer_recommended_or_outside_the_window_is_not_received(repo) -> None:
+    from chalicelib.domain.errors import Conflict
+    source = recommended_source(repo, provincial=False)
+    with pytest.raises(Conflict):
+        repo.receive(arriving(source), source, SUBMISSION, "organiser:boss", T, {}, {})
+    source = recommended_source(repo, "src00002")
+    with pytest.raises(StageClosed):
+        repo.receive(arriving(source, "new00002"), source, SUBMISSION, "organiser:boss", T + 500, {}, {})
+    assert repo.get("new00001") is None and repo.get("new00002") is None
+    draft_arrival = arriving(source, "new00003", status="draft")
+    repo.receive(draft_arrival, source, BEFORE_FINAL, "organiser:boss", T, {}, {})   # before a stage opens
+    assert repo.get("new00003") == draft_arrival
