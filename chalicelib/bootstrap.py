@@ -201,16 +201,6 @@ def _repository(field: str) -> Any:
     return _ClearsCompetitionCache(built) if field == "competitions" else built
 
 
-def case_repository() -> CaseRepository:
-    """The cases in DynamoDB (services/repositories.CaseRepository), for the handlers that take it from here."""
-    return _repository("cases")
-
-
-def mail_repository() -> MailRepository:
-    """The mail log in DynamoDB (services/repositories.MailRepository), for the handlers that take it from here."""
-    return _repository("mail")
-
-
 @lru_cache(maxsize=1)
 def s3() -> Any:
     from .store import aws

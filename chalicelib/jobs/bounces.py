@@ -12,4 +12,4 @@ def handle(event: Any) -> int:
     """Marks the bounced mail-log rows; returns how many."""
     bootstrap.config()
     return notifications.record_bounces(notifications.sns_messages(event), bootstrap.now(),
-                                        bootstrap.mail_repository())
+                                        bootstrap.deps().mail)

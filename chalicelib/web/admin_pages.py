@@ -226,10 +226,10 @@ def review_case(case_id: str) -> Response:
     values = {k: one(form, k).strip() for k in ("decision", "reason", "resubmit_by")}
     raw = {k: v for k, v in values.items() if v}
     if values["decision"] == "rejected" and values["reason"] and one(form, "confirm") != "yes":
-        case = cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
+        case = cases.case_view(cases.get(bootstrap.deps().cases, who, case_id))
         return console_page("review_confirm.html", who, "review", case=case, values=values)
     try:
-        review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw,
+        review.review(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id, raw,
                       bootstrap.now(), mailing=bootstrap.mailing())
     except REVIEW_ERRORS as e:
         return _review_page(who, STATUS.get(e.code, 400), case_id, values, e)
@@ -712,7 +712,7 @@ def start_export() -> Response:
 def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     kind = query("kind") or ""
     comp = bootstrap.competition()
-    log = notifications.mail_log(comp, bootstrap.mail_repository(), 200, kind if kind in MAIL_KINDS else None)
+    log = notifications.mail_log(comp, bootstrap.deps().mail, 200, kind if kind in MAIL_KINDS else None)
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",

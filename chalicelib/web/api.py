@@ -82,7 +82,7 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
+    case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
     return 201, cases.case_view(case)
 
 
@@ -103,7 +103,7 @@ def _competition_param(competition_id: str | None) -> competition_rules.Competit
 def list_cases():
     who = principal(_request(), ("unit", "organiser"))
     params = _request().query_params or {}
-    found = cases.list_cases(bootstrap.case_repository(), _competition_param(params.get("competition")), who,
+    found = cases.list_cases(bootstrap.deps().cases, _competition_param(params.get("competition")), who,
                              params.get("category"))
     return 200, {"cases": [cases.case_view(c) for c in found]}
 
@@ -112,14 +112,14 @@ def list_cases():
 @endpoint
 def get_case(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, cases.case_view(cases.get(bootstrap.case_repository(), who, case_id))
+    return 200, cases.case_view(cases.get(bootstrap.deps().cases, who, case_id))
 
 
 @api.route("/cases/{case_id}", methods=["PUT"])
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 200, cases.case_view(case)
 
 
@@ -127,21 +127,21 @@ def update_case(case_id):
 @endpoint
 def get_case_version(case_id, version):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, cases.version_view(bootstrap.case_repository(), who, case_id, int_param(version, "version"))
+    return 200, cases.version_view(bootstrap.deps().cases, who, case_id, int_param(version, "version"))
 
 
 @api.route("/cases/{case_id}/submit", methods=["POST"])
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id))
+    return 200, cases.case_view(cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id))
+    return 200, cases.case_view(cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -191,7 +191,7 @@ def move_stage(stage_id):
 @endpoint
 def review_case(case_id):
     who = principal(_request(), ORGANISER)
-    case = review.review(bootstrap.deps().judging, bootstrap.case_repository(), bootstrap.competition(), who, case_id,
+    case = review.review(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), who, case_id,
                          read_json(_request()), bootstrap.now(), mailing=bootstrap.mailing())
     return 200, cases.case_view(case)
 

@@ -76,5 +76,5 @@ def mail_log():
     principal(_request(), ORGANISER)
     params = _request().query_params or {}
     limit = int_param(params["limit"], "limit") if params.get("limit") else 200
-    return 200, notifications.mail_log(bootstrap.competition(), bootstrap.mail_repository(), limit,
+    return 200, notifications.mail_log(bootstrap.competition(), bootstrap.deps().mail, limit,
                                        params.get("kind") or None)

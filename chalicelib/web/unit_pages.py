@@ -45,7 +45,7 @@ FEEDBACK_NOTICES = {"replied": "回复已保存。"}
 def my_cases() -> Response:
     who = signed_in()
     comp = bootstrap.competition()
-    found, earlier = cases.own_cases(bootstrap.case_repository(), comp, who)   # one Query of the owner's cases
+    found, earlier = cases.own_cases(bootstrap.deps().cases, comp, who)   # one Query of the owner's cases
     found = sorted(found, key=lambda c: -float(c.created_at or 0))
     now = bootstrap.now()
     return html("cases.html", who=who, cases=[cases.case_view(c) for c in found],
@@ -83,7 +83,7 @@ def create_case() -> Response:
     who, form = posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.case_repository(), bootstrap.competition(), who, values, bootstrap.now(), stages=bootstrap.deps().stages)
+        case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, values, bootstrap.now(), stages=bootstrap.deps().stages)
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, one(form, "action"))
@@ -93,7 +93,7 @@ def create_case() -> Response:
 @page
 def edit_case(case_id: str) -> Response:
     who = signed_in()
-    case = cases.get(bootstrap.case_repository(), who, case_id)
+    case = cases.get(bootstrap.deps().cases, who, case_id)
     return _form_page(who, case, cases.case_view(case), notice=done_notice(NOTICES))
 
 
@@ -105,9 +105,9 @@ def save_case(case_id: str) -> Response:
     version = one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.case_repository(), bootstrap.competition(), who, case_id, raw, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+        case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, raw, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(bootstrap.case_repository(), who, case_id), values, error=e, version=raw["version"])
+        return _form_page(who, cases.get(bootstrap.deps().cases, who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, one(form, "action"))
 
 
@@ -115,9 +115,9 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id)
+        cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(bootstrap.case_repository(), who, case.id), values, error=e, version=int(case.version))
+        return _form_page(who, cases.get(bootstrap.deps().cases, who, case.id), values, error=e, version=int(case.version))
     raise Redirect("/cases?done=submitted")
 
 
@@ -125,7 +125,7 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
 @page
 def case_status(case_id: str) -> Response:
     who = signed_in()
-    case = cases.get(bootstrap.case_repository(), who, case_id)
+    case = cases.get(bootstrap.deps().cases, who, case_id)
     comp = _own(case)
     return html("case.html", comp=comp, who=who, case=cases.case_view(case), categories=_category_names(comp),
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
@@ -163,7 +163,7 @@ def case_certificate(case_id: str) -> Response:
 def confirm_withdraw(case_id: str) -> Response:
     """撤回 asks first: this page (no script needed) says what withdrawing means and posts the confirmation."""
     who = signed_in()
-    return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
+    return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.deps().cases, who, case_id)))
 
 
 @unit_pages.route("/cases/{case_id}/withdraw", methods=["POST"], content_types=FORM)
@@ -171,8 +171,8 @@ def confirm_withdraw(case_id: str) -> Response:
 def withdraw_case(case_id: str) -> Response:
     who, form = posted()
     if one(form, "confirm") != "yes":
-        return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.case_repository(), who, case_id)))
-    cases.withdraw(bootstrap.case_repository(), bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+        return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.deps().cases, who, case_id)))
+    cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -271,7 +271,7 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         if case is None:
             window = stages.windows(bootstrap.competition(), bootstrap.deps().stages)[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.case_repository(), bootstrap.competition(), who, case.id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+        cases.editable(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
         return None
     except (StageClosed, Conflict) as e:
         return e.message
@@ -288,7 +288,7 @@ def unit_feedback(case_id: str) -> Response:
 
 def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError | None = None,
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
-    found = cases.get(bootstrap.case_repository(), who, case_id)   # it names its competition
+    found = cases.get(bootstrap.deps().cases, who, case_id)   # it names its competition
     comp = _own(found)
     view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now())
     case = cases.case_view(found)
@@ -322,6 +322,6 @@ def version(case_id: str, version: str) -> Response:
     who = signed_in(("unit", "organiser"))
     if not version.isdigit() or len(version) > 6:
         raise PageError(404, "没有这个版本")
-    old = cases.version_view(bootstrap.case_repository(), who, case_id, int(version))
+    old = cases.version_view(bootstrap.deps().cases, who, case_id, int(version))
     return judge_html("version.html", who=who, case=old, genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                  status_names=case_rules.STATUS_NAMES)

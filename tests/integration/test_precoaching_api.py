@@ -164,7 +164,7 @@ def test_the_recommended_case_is_revised_category_locked_and_its_prize_and_rank_
     assert again[0] == 200, again
     from chalicelib import bootstrap
     from chalicelib.services import certificates
-    award = certificates.award_of(bootstrap.competition(), "key", bootstrap.case_repository().get(dev))
+    award = certificates.award_of(bootstrap.competition(), "key", bootstrap.deps().cases.get(dev))
     assert (award.title, award.unit) == (case["title"], case["recommending_unit"])
     assert owner.call("GET", f"/cases/{dev}")[1]["title"] == "党建引领数字政府建设（省赛二稿）"
 
