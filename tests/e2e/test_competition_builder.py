@@ -1,13 +1,17 @@
 """The competition builder (竞赛届次) in Chromium at 1280 px: an organiser logs in, opens 竞赛届次, copies 2023 to
 2024, changes a criterion's maximum and the advance quota, sees the error beside a bad quota, saves, then starts
-(开始（发布）) the copy and makes it the current competition. Screenshots: test-artifacts/ and /tmp/shots-builder/."""
+(开始（发布）) the copy and makes it the current competition. Screenshots: test-artifacts/ and /tmp/shots-builder/.
+
+It runs on a stack of its own: making 2024 current would move every later test on the shared stack to 2024."""
 from __future__ import annotations
 
 import re
 import shutil
 from pathlib import Path
 
-from .conftest import screenshot
+import pytest
+
+from .conftest import fresh_page, running_stack, screenshot
 from .test_admin_console import expect, log_in
 
 SHOTS = Path("/tmp/shots-builder")
@@ -24,7 +28,19 @@ def view(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_an_organiser_copies_2023_to_2024_edits_it_and_makes_it_current(page, stack):
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("builder-data"), "e2e-builder-stack") as started:
+        yield started
+
+
+@pytest.fixture
+def own_page(chromium, own_stack):
+    yield from fresh_page(chromium, own_stack, viewport={"width": 1280, "height": 900})
+
+
+def test_an_organiser_copies_2023_to_2024_edits_it_and_makes_it_current(own_page, own_stack):
+    page, stack = own_page, own_stack
     log_in(page, stack)
     page.get_by_role("navigation", name="管理台导航").get_by_role("link", name="竞赛届次").click()
     expect()(page).to_have_url(re.compile(r"/admin/competitions$"))
