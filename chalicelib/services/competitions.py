@@ -31,7 +31,7 @@ from ..domain.competition import (
 )
 from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
-    edit as edit_definition, feed_cycle, first_year, lock_of,
+    edit as edit_definition, feed_cycle, first_year, lock_of, merge,
 )
 from ..domain.cases import ENTERED
 from ..domain.competition_record import CompetitionRecord, new_record, value_at
@@ -498,13 +498,17 @@ def seed(repo: CompetitionRepository, competition_id: str, now: datetime) -> boo
 
 CRITERIA_LOCK = "已开始评分，不能再改评分标准"
 RANK_LEVEL_OPTIONS = tuple(RANK_LEVEL_NAMES.items())
+REMOVE, NEW, NEW_INT = "remove", "new", "new_int"     # the builder's 删除 boxes and 新增 rows
+LIST_KINDS = (REMOVE, NEW, NEW_INT)
 
 
 def builder_form(record: CompetitionRecord, state: Progress,
                  feed_options: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
-    """The builder's sections, each {key, title, note, groups: [{title, key, fields}]}; a field is {path, label,
-    kind (text|int|datetime|date|lines|contacts|checks|select), value (as the form shows it), options, locked (why,
-    or None)}. `feed_options`: the competitions 省赛推荐去向 may name (`feed_choices`)."""
+    """The builder's sections, each {key, title, note, groups: [{title, key, layout, fields}]}; a field is {path,
+    label, kind (text|int|datetime|date|lines|contacts|checks|select; remove: a 删除 box, new|new_int: a 新增 row),
+    value (as the form shows it), options, locked (why, or None), wide (across the row)}. A group's layout
+    "criteria" sets each criterion's fields in one row. `feed_options`: the competitions 省赛推荐去向 may name
+    (`feed_choices`)."""
     d = record.definition
 
     def field(path: str, label: str, kind: str = "text", options: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -519,20 +523,36 @@ def builder_form(record: CompetitionRecord, state: Progress,
             why = f"{CRITERIA_LOCK}（{why}）"
         return {"key": key, "title": title, "note": note, "groups": groups, "locked": why}
 
-    def group(title: str, fields: list[dict[str, Any]], key: str = "") -> dict[str, Any]:
-        return {"title": title, "key": key, "fields": fields}
+    def group(title: str, fields: list[dict[str, Any]], key: str = "", layout: str = "") -> dict[str, Any]:
+        return {"title": title, "key": key, "fields": fields, "layout": layout}
+
+    def wide(f: dict[str, Any]) -> dict[str, Any]:
+        return {**f, "wide": True}
 
     sections = [section("basics", "基本信息", [group("", [
         field("name", "竞赛名称"), field("short_name", "简称"), field("theme", "大赛主题"),
         field("hosts", "主办单位（每行一个）", "lines"), field("contacts", "联系人（每行：姓名 电话）", "contacts")])])]
     categories = []
-    for i, category in enumerate(d.get("categories") or []):
-        fields = [field(f"categories[{i}].name", "类别名称")]
-        for j, criterion in enumerate(category.get("criteria") or []):
+    listed = d.get("categories") or []
+    for i, category in enumerate(listed):
+        name = str(category.get("name") or f"类别 {i + 1}")
+        fields = [wide(field(f"categories[{i}].name", "类别名称"))]
+        criteria = category.get("criteria") or []
+        for j, criterion in enumerate(criteria):
             fields += [field(f"categories[{i}].criteria[{j}].name", f"评分细则 {j + 1}"),
-                       field(f"categories[{i}].criteria[{j}].max", f"“{criterion.get('name', '')}”满分", "int")]
-        categories.append(group(str(category.get("name") or f"类别 {i + 1}"), fields, f"categories[{i}]"))
-    sections.append(section("categories", "类别与评分细则", categories, "每个类别的各项满分之和应为 100 分。"))
+                       field(f"categories[{i}].criteria[{j}].max", f"“{criterion.get('name', '')}”满分", "int"),
+                       field(f"categories[{i}].criteria[{j}]", f"删除评分细则“{criterion.get('name', '')}”", REMOVE)]
+        fields += [field(f"categories[{i}].criteria[{len(criteria)}].name", "新增评分细则（名称）", NEW),
+                   field(f"categories[{i}].criteria[{len(criteria)}].max", "新增评分细则的满分", NEW_INT)]
+        if len(listed) > 1:
+            fields.append(wide(field(f"categories[{i}]", f"删除类别“{name}”", REMOVE)))
+        categories.append(group(name, _unlocked_list_fields(fields), f"categories[{i}]", "criteria"))
+    adding = _unlocked_list_fields([field(f"categories[{len(listed)}].name", "新类别的名称", NEW)])
+    if adding:
+        categories.append(group("新增类别", adding, f"categories[{len(listed)}]"))
+    sections.append(section("categories", "类别与评分细则", categories,
+                            "每个类别的各项满分之和应为 100 分。新增的类别先沿用第一个类别的评分细则，可在保存后修改；"
+                            "新增或删除评分细则时，请在同一次保存中调整其他各项的满分。"))
     stage_groups = []
     for stage in d.get("stages") or []:
         sid = stage.get("id")
@@ -570,6 +590,11 @@ def builder_form(record: CompetitionRecord, state: Progress,
     return sections
 
 
+def _unlocked_list_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fields but the 删除 boxes and 新增 rows of a list that is locked (nothing to show read-only)."""
+    return [f for f in fields if not (f["kind"] in LIST_KINDS and f["locked"])]
+
+
 def form_paths(sections: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Each field's path → its kind, of the fields that may be changed now (the locked ones are not posted)."""
     return {f["path"]: f["kind"] for s in sections for g in s["groups"] for f in g["fields"] if not f["locked"]}
@@ -578,10 +603,13 @@ def form_paths(sections: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 def form_changes(record: CompetitionRecord, kinds: Mapping[str, str], form: Mapping[str, list[str]]
                  ) -> dict[str, Any]:
     """The posted form as `edit`'s changes: each field whose value differs from the stored one, converted to the
-    definition's kind (a number that is not one stays text, so the edit names the field)."""
+    definition's kind (a number that is not one stays text, so the edit names the field). A category or criterion
+    ticked 删除 or filled in on a 新增 row changes the whole list it is in (`_list_changes`)."""
     d = record.definition
     changes: dict[str, Any] = {}
     for path, kind in kinds.items():
+        if kind in LIST_KINDS:
+            continue
         if path not in form:          # a set of checkboxes posts its hidden empty value too
             continue
         values = form.get(path) or [""]
@@ -597,10 +625,65 @@ def form_changes(record: CompetitionRecord, kinds: Mapping[str, str], form: Mapp
             continue
         if new != current:
             changes[path] = new
-    return changes
+    return _list_changes(d, kinds, form, changes)
+
+
+def _list_changes(d: Mapping[str, Any], kinds: Mapping[str, str], form: Mapping[str, list[str]],
+                  changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` with the form's 删除 and 新增 applied: a list that loses or gains an item is given whole (with
+    its items' other changes merged in), so that the paths of the other fields stay the stored ones."""
+    def ticked(path: str) -> bool:
+        return kinds.get(path) == REMOVE and bool("".join(form.get(path) or []).strip())
+
+    def typed(path: str) -> str:
+        return "".join(form.get(path) or []).strip() if kinds.get(path) in (NEW, NEW_INT) else ""
+
+    listed = d.get("categories") or []
+    lists: dict[str, list[Any]] = {}
+    for i, category in enumerate(listed):
+        criteria = category.get("criteria") or []
+        here, new_at = f"categories[{i}].criteria", f"categories[{i}].criteria[{len(criteria)}]"
+        removed = {j for j in range(len(criteria)) if ticked(f"{here}[{j}]")}
+        name, top = typed(f"{new_at}.name"), typed(f"{new_at}.max")
+        if removed or name or top:
+            kept = [c for j, c in enumerate(_edited(d, changes, here)) if j not in removed]
+            if name or top:
+                kept.append({"id": _new_id("criterion", [c.get("id") for c in criteria]), "name": name,
+                             "max": _from_form([top], "int")})
+            lists[here] = kept
+    removed = {i for i in range(len(listed)) if ticked(f"categories[{i}]")}
+    name = typed(f"categories[{len(listed)}].name")
+    if removed or name:
+        kept = [c for i, c in enumerate(_edited(d, {**changes, **lists}, "categories")) if i not in removed]
+        if name:
+            kept.append({"id": _new_id("category", [c.get("id") for c in listed]), "name": name,
+                         "criteria": copy.deepcopy((listed[0] if listed else {}).get("criteria") or [])})
+        lists = {"categories": kept}
+    if not lists:
+        return changes
+    return {**{k: v for k, v in changes.items() if not any(_within(k, at) for at in lists)}, **lists}
+
+
+def _edited(d: Mapping[str, Any], changes: Mapping[str, Any], at: str) -> list[Any]:
+    """The list at `at` with the changes inside it applied."""
+    merged, _ = merge(d, {k: v for k, v in changes.items() if _within(k, at) and k != at})
+    return list(value_at(merged, at) or [])
+
+
+def _within(path: str, at: str) -> bool:
+    return path == at or path.startswith((f"{at}.", f"{at}["))
+
+
+def _new_id(prefix: str, taken: Sequence[Any]) -> str:
+    n = len(taken) + 1
+    while f"{prefix}_{n}" in taken:
+        n += 1
+    return f"{prefix}_{n}"
 
 
 def _form_value(value: Any, kind: str) -> Any:
+    if kind in LIST_KINDS:
+        return ""                     # a 删除 box starts unticked, a 新增 row empty
     if kind == "lines":
         return "\n".join(str(v) for v in value or [])
     if kind == "contacts":

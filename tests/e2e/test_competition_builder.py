@@ -1,6 +1,6 @@
 """The competition builder (竞赛届次) in Chromium at 1280 px: an organiser logs in, opens 竞赛届次, copies 2023 to
-2024, changes a criterion's maximum and the advance quota, sees the error beside a bad quota, saves, then starts
-(开始（发布）) the copy and makes it the current competition. Screenshots: test-artifacts/ and /tmp/shots-builder/.
+2024, changes a criterion's maximum and the advance quota, sees the error beside a bad quota, saves, removes a
+criterion and adds one and a category, then starts (开始（发布）) the copy and makes it the current competition. Screenshots: test-artifacts/ and /tmp/shots-builder/.
 
 It runs on a stack of its own: making 2024 current would move every later test on the shared stack to 2024."""
 from __future__ import annotations
@@ -78,6 +78,24 @@ def test_an_organiser_copies_2023_to_2024_edits_it_and_makes_it_current(own_page
     expect()(page.locator('[name="categories[0].criteria[0].max"]')).to_have_value("35")
     expect()(quota).to_have_value("20")
     shot(page, "4-saved")
+
+    # 服务增效: 机制性 out, 协同性 in, 针对性 takes the points; a fourth category 基层减负
+    service = page.locator("#f-categories-1")
+    service.get_by_label("删除评分细则“机制性”").check()
+    service.get_by_label("新增评分细则（名称）").fill("协同性")
+    service.get_by_label("新增评分细则的满分").fill("10")
+    service.get_by_label("“针对性”满分").fill("50")
+    page.locator("#f-categories-3").get_by_label("新类别的名称").fill("基层减负")
+    view(page, "4a-add-and-remove")
+    page.get_by_role("button", name="保存设置").click()
+    expect()(page.get_by_role("status")).to_contain_text("竞赛设置已保存")
+    service = page.locator("#f-categories-1")
+    expect()(service.locator('[name="categories[1].criteria[1].name"]')).to_have_value("实效性")
+    expect()(service.locator('[name="categories[1].criteria[2].name"]')).to_have_value("协同性")
+    expect()(service.get_by_label("“针对性”满分")).to_have_value("50")
+    expect()(page.locator("#f-categories-3 legend")).to_have_text("基层减负")
+    expect()(page.locator('[name="categories[3].criteria[2].max"]')).to_have_value("40")
+    shot(page, "4b-added-and-removed")
 
     page.get_by_role("button", name="开始（发布）").click()
     expect()(page.get_by_role("status")).to_contain_text("本届已开始（发布）")

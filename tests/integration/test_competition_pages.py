@@ -79,6 +79,33 @@ def test_the_list_copy_and_edit(console):
     assert "当前届次" in row and "进行中" in row
 
 
+def test_the_form_removes_and_adds_criteria_and_categories(console):
+    browser, token = console
+    browser.post("/admin/competitions", {"csrf_token": token, "mode": "copy", "copy_from": SOURCE,
+                                         "name": "2024年党建杯", "year": "2024"})
+    page = text(browser.get("/admin/competitions/shenzhen-2024"))
+    assert 'name="categories[0].criteria[1]"' in page and "删除评分细则“实践性”" in page
+    assert "新增评分细则（名称）" in page and "新类别的名称" in page and "删除类别“发展提质”" in page
+    assert " checked" not in re.search(r'name="categories\[0\]\.criteria\[1\]"[^>]*>', page).group(0)
+
+    refused = browser.post("/admin/competitions/shenzhen-2024", {"csrf_token": token, "version": "1",
+                                                                 "categories[0].criteria[1]": "1"})
+    assert refused.status_code == 400
+    page = text(refused)
+    assert "合计应为 100（现为 70）" in page
+    assert re.search(r'name="categories\[0\]\.criteria\[1\]" value="1" checked', page)   # the tick stays
+
+    saved = browser.post("/admin/competitions/shenzhen-2024", {
+        "csrf_token": token, "version": "1", "categories[0].criteria[1]": "1",
+        "categories[0].criteria[3].name": "协同性", "categories[0].criteria[3].max": "30", "categories[3].name": "基层减负"})
+    assert saved.status_code == 303, text(saved)
+    page = text(browser.get("/admin/competitions/shenzhen-2024"))
+    assert field(page, "categories[0].criteria[1].name") == "成效性"
+    assert field(page, "categories[0].criteria[2].name") == "协同性"
+    assert field(page, "categories[3].name") == "基层减负"
+    assert field(page, "categories[3].criteria[0].name") == "前瞻性"
+
+
 def test_a_part_that_has_begun_is_read_only_with_the_reason(client, clock):
     from chalicelib import bootstrap
     from chalicelib.services import competitions

@@ -89,6 +89,65 @@ def test_copy_2023_to_2024_then_edit_a_criterions_maximum_and_the_quota(repo, ta
     assert tables.audit[-1] == ("competition#shenzhen-2024", ORGANISER.actor, "competition.edit")
 
 
+def _form_save(repo, competition_id: str, form: dict[str, str], now: datetime = BEFORE_2023):
+    """What the builder's page does with a posted form: its fields' kinds, the changes, the edit."""
+    record = competitions.get(repo, ORGANISER, competition_id)
+    state = competitions.progress(record, [], now)
+    kinds = competitions.form_paths(competitions.builder_form(record, state))
+    changes = competitions.form_changes(record, kinds, {k: [v] for k, v in form.items()})
+    return changes, competitions.edit(repo, ORGANISER, competition_id, changes, record.version, [], now)
+
+
+def test_the_builder_form_adds_and_removes_criteria_and_categories(repo, tables) -> None:
+    competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
+    before = competitions.get(repo, ORGANISER, "shenzhen-2024").definition["categories"]
+    # 发展提质: 前瞻性 30, 实践性 30, 成效性 40 → remove 实践性, add 协同性 20, 前瞻性 becomes 40 in the same save
+    changes, saved = _form_save(repo, "shenzhen-2024", {
+        "categories[0].criteria[1]": "1", "categories[0].criteria[0].max": "40",
+        "categories[0].criteria[3].name": "协同性", "categories[0].criteria[3].max": "20",
+        "categories[1].name": "治理增效（新）"})
+    assert set(changes) == {"categories[0].criteria", "categories[1].name"}
+    criteria = saved.definition["categories"][0]["criteria"]
+    assert [(c["id"], c["name"], c["max"]) for c in criteria] == [
+        ("foresight", "前瞻性", 40), ("effectiveness", "成效性", 40), ("criterion_4", "协同性", 20)]
+    assert saved.definition["categories"][1]["name"] == "治理增效（新）"
+    assert saved.definition["categories"][1]["criteria"] == before[1]["criteria"]
+
+    # a new category starts with the first one's criteria; another is removed in the same save
+    changes, saved = _form_save(repo, "shenzhen-2024", {
+        f"categories[{len(before)}].name": "基层减负", "categories[2]": "1", "categories[1].criteria[0].max": "35",
+        "categories[1].criteria[1].max": "25"})
+    assert set(changes) == {"categories"}
+    after = saved.definition["categories"]
+    assert [c["name"] for c in after] == [before[0]["name"], "治理增效（新）", "基层减负"]
+    assert [c["max"] for c in after[1]["criteria"]][:2] == [35, 25]
+    assert after[2]["id"] == f"category_{len(before) + 1}" and after[2]["criteria"] == after[0]["criteria"]
+    assert tables.audit[-1] == ("competition#shenzhen-2024", ORGANISER.actor, "competition.edit")
+
+
+def test_a_removal_that_breaks_the_sum_is_refused_by_the_field_and_nothing_changes(repo) -> None:
+    competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
+    with pytest.raises(Invalid) as refused:
+        _form_save(repo, "shenzhen-2024", {"categories[0].criteria[1]": "1"})
+    assert "categories[0].criteria" in (refused.value.fields or {})
+    assert "合计应为 100" in refused.value.fields["categories[0].criteria"]
+    assert competitions.get(repo, ORGANISER, "shenzhen-2024").version == 1
+
+
+def test_the_delete_boxes_and_new_rows_are_not_offered_once_the_categories_are_locked(repo) -> None:
+    record = competitions.get(repo, ORGANISER, SOURCE)
+    state = competitions.progress(record, rows_2023(), IN_TEXT_REVIEW)
+    kinds = {f["path"]: f["kind"] for s in competitions.builder_form(record, state)
+             for g in s["groups"] for f in g["fields"]}
+    assert not {k for k, kind in kinds.items() if kind in competitions.LIST_KINDS}
+    draft = competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
+    kinds = competitions.form_paths(competitions.builder_form(draft, competitions.progress(draft, [], BEFORE_2023)))
+    assert kinds["categories[0].criteria[0]"] == "remove" and kinds["categories[0].criteria[3].max"] == "new_int"
+    values = [f["value"] for s in competitions.builder_form(draft, competitions.progress(draft, [], BEFORE_2023))
+              for g in s["groups"] for f in g["fields"] if f["kind"] in competitions.LIST_KINDS]
+    assert values and set(values) == {""}                 # unticked, empty
+
+
 def test_an_edit_that_breaks_a_rule_is_refused_by_its_field(repo) -> None:
     competitions.copy_from(repo, ORGANISER, SOURCE, "shenzhen-2024", BEFORE_2023)
     with pytest.raises(Invalid) as refused:
