@@ -25,6 +25,7 @@ from ..domain.case_record import Case
 from ..domain.clock import epoch
 from ..domain.certificate_record import Certificate
 from . import stages as stage_service
+from .cases import CompetitionOf, competition_of_case
 
 if TYPE_CHECKING:
     from .repositories import Files
@@ -134,7 +135,8 @@ def available(comp: Competition, case: Case, final: StageWindow | None = None, *
 
 def own_certificate_url(comp: Competition, cases: CaseRepository, issued: CertificateRepository,
                         principal: Principal, case_id: str, files: Files, signing_key: str, site_url: str,
-                        expires_in: int, now: datetime, *, stages: StageRepository) -> str:
+                        expires_in: int, now: datetime, *, stages: StageRepository,
+                        competition_of: CompetitionOf) -> str:
     """A short-lived presigned download of one awarded case's certificate (the look of the certificates_pdf
     export), under its Chinese file name.
 
@@ -144,12 +146,15 @@ def own_certificate_url(comp: Competition, cases: CaseRepository, issued: Certif
     and its code is recorded then, so the printed /verify link confirms at once; a later click is a HEAD.
     fpdf2 and the font load only when a PDF is made, never on a cold start. The browser gets the file from
     S3, not as a binary body through API Gateway (which would need the request's Accept header to name a
-    binary type)."""
+    binary type). An earlier competition's case gets its own competition's certificate."""
     case = cases.get(case_id) if case_id and len(case_id) <= 64 else None
     owner = case is not None and (principal.role == "organiser"
                                   or (principal.role == "unit" and case.owner_id == principal.account_id))
+    if case is None or not owner:
+        raise NotFound(NO_CERTIFICATE)
+    comp = competition_of_case(comp, competition_of, case)      # an earlier year's case: its own competition
     final = stage_service.windows(comp, stages)[StageId.FINAL]
-    if case is None or not owner or not available(comp, case, final, stages=stages):
+    if not available(comp, case, final, stages=stages):
         raise NotFound(NO_CERTIFICATE)
     award = award_of(comp, signing_key, case)
     printed = book(comp, [award], final.closed_at, now, site_url)

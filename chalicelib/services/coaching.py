@@ -36,13 +36,15 @@ def _replies(case: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def feedback(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, comp: Competition, principal: Principal, case_id: str,
-             now: datetime) -> dict[str, Any]:
+def feedback(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, comp: Competition,
+             principal: Principal, case_id: str, now: datetime, *,
+             competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """The feedback (专家1, 专家2 … within each round, with the round's stage and name), each point with its key
     and the unit's reply, the coaching round the case is in now (`round`: its stage, name and window) and
     what may be done now (replies: to the points of that round only; an earlier round's stay as they were).
-    `coaching`: the 专家辅导 window, as before 赛前辅导 existed."""
+    `coaching`: the 专家辅导 window, as before 赛前辅导 existed. The windows are the case's own competition's."""
     case = case_service.get(cases, principal, case_id)
+    comp = case_service.competition_of_case(comp, competition_of, case)
     replies = _replies(case)
     experts = scoring.feedback_for_unit(judging, cases, comp, principal, case_id)["feedback"]
     windows = stage_service.windows(comp, stages)
@@ -76,10 +78,13 @@ def _point(text: str, replies: dict[str, str]) -> dict[str, Any]:
     return {"key": key, "text": text, "reply": replies.get(key)}
 
 
-def save_replies(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, principal: Principal, case_id: str,
-                 raw: Any, now: datetime) -> dict[str, Any]:
-    """Replace the unit's replies: {"replies": {"<point key>": "…"}}; an empty reply removes it."""
+def save_replies(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition,
+                 principal: Principal, case_id: str, raw: Any, now: datetime, *,
+                 competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+    """Replace the unit's replies: {"replies": {"<point key>": "…"}}; an empty reply removes it. The write is
+    held to the round's window of the case's own competition."""
     case = case_service.get(cases, principal, case_id)
+    comp = case_service.competition_of_case(comp, competition_of, case)
     if principal.role != "unit":
         raise Forbidden("只有参赛单位可以回复辅导意见")
     sent = raw.get("replies") if isinstance(raw, dict) else None

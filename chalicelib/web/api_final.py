@@ -91,15 +91,18 @@ def import_judge_list():
 @endpoint
 def feedback_replies(case_id):
     who = principal(_request(), ("unit", "organiser"))
-    return 200, coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, bootstrap.competition(), who, case_id, bootstrap.now())
+    deps = bootstrap.deps()
+    return 200, coaching.feedback(deps.judging, deps.cases, deps.stages, bootstrap.competition(), who, case_id,
+                                  bootstrap.now(), competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/feedback/replies", methods=["PUT"])
 @endpoint
 def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
-    return 200, coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, read_json(_request()),
-                                      bootstrap.now())
+    deps = bootstrap.deps()
+    return 200, coaching.save_replies(deps.judging, deps.cases, deps.final, bootstrap.competition(), who, case_id,
+                                      read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["POST"])

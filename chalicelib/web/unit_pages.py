@@ -154,7 +154,8 @@ def case_certificate(case_id: str) -> Response:
     deps = bootstrap.deps()
     url = certificates.own_certificate_url(bootstrap.competition(), deps.cases, deps.certificates, who, case_id,
                                            deps.files, cfg.signing_keys[0], cfg.site_url, cfg.download_url_seconds,
-                                           bootstrap.now(), stages=deps.stages)
+                                           bootstrap.now(), stages=deps.stages,
+                                           competition_of=bootstrap.competition_by_id)
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store", **page_headers()})
 
 
@@ -290,7 +291,9 @@ def _feedback_page(who: Any, case_id: str, status: int = 200, error: DomainError
                    typed: dict[str, str] | None = None, notice: str | None = None) -> Response:
     found = cases.get(bootstrap.deps().cases, who, case_id)   # it names its competition
     comp = _own(found)
-    view = coaching.feedback(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().stages, comp, who, case_id, bootstrap.now())
+    deps = bootstrap.deps()
+    view = coaching.feedback(deps.judging, deps.cases, deps.stages, comp, who, case_id, bootstrap.now(),
+                             competition_of=bootstrap.competition_by_id)
     case = cases.case_view(found)
     return judge_html("feedback.html", comp=comp, status=status, who=who, case=case, view=view, typed=typed or {},
                  errors=dict(error.fields or {}) if error else {}, message=error.message if error else None,
@@ -303,7 +306,9 @@ def unit_reply(case_id: str) -> Response:
     who, form = posted()
     typed = {key[len("reply."):]: one(form, key) for key in form if key.startswith("reply.")}
     try:
-        coaching.save_replies(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), who, case_id, {"replies": typed}, bootstrap.now())
+        deps = bootstrap.deps()
+        coaching.save_replies(deps.judging, deps.cases, deps.final, bootstrap.competition(), who, case_id,
+                              {"replies": typed}, bootstrap.now(), competition_of=bootstrap.competition_by_id)
     except (Invalid, StageClosed) as e:
         return _feedback_page(who, case_id, STATUS[e.code], e, typed)
     raise Redirect(f"/cases/{quote(case_id)}/feedback?done=replied")
