@@ -18,16 +18,17 @@ first only.
 * required: `id`, `name`, `theme` (may be empty in a draft), `hosts` (a list), `categories`, `stages`,
   `limits`, `quotas`, `honors`; a text has no hidden characters or surrounding blanks;
 * categories: at least one, unique ids and names; each has criteria (评分细则) with unique ids and names, whose
-  maxima (满分) are positive integers summing to the category's `total` (100 unless it says otherwise);
+  maxima (满分) are positive integers; the category's full score is their sum, and where a category fixes a
+  `total` (满分合计) the maxima must add up to it;
   `ranking.tie_break_criterion` is a criterion of every category;
 * stages: the notice's five (文本申报, 文本评审, 专家辅导, 综合评选, 省赛准备) in that order, each window opening
   before it closes and after the one before has closed (`check_windows_do_not_overlap`);
 * the advance quota (晋级名额, `quotas.advance_per_category` and a `ranking.text_review.advance_quota`) is a
-  positive integer, not larger than the cases of any category it cuts from (when `entries` are known);
-* prize bands (奖项): ranks `[first, last]` with 1 <= first <= last, in order, not overlapping, not beyond the
-  finalists (the advance quota);
+  positive integer (a category with fewer cases sends them all on);
+* prize bands (奖项): ranks `[first, last]` with 1 <= first <= last, in order, not overlapping (a band beyond the
+  finalists is only reached when a tie at the cut carries more cases through, as an honor's rank limit is);
 * honors (荣誉): a `reference_date` (年龄计算基准日) from one year before submission opens until the final
-  closes, age limits 14–70, rank limits within the finalists, known genders and rank levels, unique ids, a
+  closes, age limits 14–70, positive rank limits, known genders and rank levels, unique ids, a
   `priority` naming each rule at most once;
 * form limits (`limits.max_chars`, `limits.max_points`), the presentation's file kinds and sizes
   (`presentation.max_mb`) and the live final's minutes are positive integers;
@@ -63,11 +64,11 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
    contacts are filled in (`start_errors`); 进行中 → 已结束 only after the last stage (省赛准备) closed; no way
    back (`invalid_transition`).
 6. The merged definition must validate: an error it has refuses the edit if the definition before it did not
-   have it, or if it is on (or within, or holding) a field the edit changed; an error already there elsewhere,
-   such as a quota that the entries have since undercut, is not blamed on an unrelated change.
+   have it, or if it is on (or within, or holding) a field the edit changed; an error already there elsewhere
+   is not blamed on an unrelated change.
 
 The codes are `CODES` (required_field, invalid_field, duplicate_id, duplicate_name, criteria_sum, window_order,
-window_overlap, quota_too_large, prize_overlap, prize_beyond_finalists, date_out_of_range, unknown_field,
+window_overlap, prize_overlap, date_out_of_range, unknown_field,
 locked_field, window_in_past, read_only, immutable_field, invalid_transition). Any error refuses the whole edit: `edit` returns the definition as it was and the errors; else the new
 definition (the argument is never modified) and no errors. `changed_paths` names what an edit changed (for
 the audit row).
@@ -102,7 +103,6 @@ class CompetitionState(StrEnum):
 
 STATE_NAMES = {CompetitionState.DRAFT: "草稿", CompetitionState.RUNNING: "进行中", CompetitionState.FINISHED: "已结束"}
 TIMEZONE = "Asia/Shanghai"
-DEFAULT_TOTAL = 100
 AGE_RANGE = (14, 70)
 MAX_FILE_MB = 5 * 1024          # S3's largest single upload
 COMPETITION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -137,9 +137,7 @@ CODES = {
     "criteria_sum": "a category's criteria maxima do not sum to its total",
     "window_order": "a stage window that does not open before it closes",
     "window_overlap": "a stage window that opens before the one before it has closed",
-    "quota_too_large": "an advance quota above the cases of a category it cuts from",
     "prize_overlap": "a prize band not after the band before it",
-    "prize_beyond_finalists": "a prize band or honor rank beyond the finalists",
     "date_out_of_range": "the honors' reference date outside the competition's time",
     "unknown_field": "a change names a path the definition does not have",
     "locked_field": "the competition's progress locks it",
@@ -171,27 +169,25 @@ def as_fields(errors: Iterable[FieldError]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Progress:
     """Where the competition stands, as the services read it: its state, the stages that have opened and closed
-    (a closed stage has opened), the stages in which scoring has started, `now`, and the cases submitted per
-    category once submission has closed (`entries`, None before)."""
+    (a closed stage has opened), the stages in which scoring has started and `now`."""
     state: CompetitionState
     now: datetime
     opened: frozenset[StageId] = frozenset()
     closed: frozenset[StageId] = frozenset()
     scoring_started: frozenset[StageId] = frozenset()
-    entries: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "opened", frozenset(self.opened) | self.closed | self.scoring_started)
 
     @classmethod
     def from_windows(cls, state: CompetitionState, windows: Iterable[StageWindow], now: datetime,
-                     scoring_started: Iterable[StageId] = (), entries: Mapping[str, int] | None = None) -> Progress:
+                     scoring_started: Iterable[StageId] = ()) -> Progress:
         """From the stage windows (their `status(now)`): a window that is not pending has opened."""
         listed = list(windows)
         return cls(state, now,
                    opened=frozenset(StageId(w.id) for w in listed if w.status(now) != "pending"),
                    closed=frozenset(StageId(w.id) for w in listed if w.status(now) == "closed"),
-                   scoring_started=frozenset(scoring_started), entries=entries)
+                   scoring_started=frozenset(scoring_started))
 
 
 def state_of(definition: Mapping[str, Any]) -> CompetitionState:
@@ -322,11 +318,11 @@ def blank_competition(new_id: str, name: str, year: int) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- validation
 
-def validate(definition: Mapping[str, Any], entries: Mapping[str, int] | None = None) -> list[FieldError]:
-    """Every field error of `definition` (see the module docstring); `entries`: cases per category, if known."""
+def validate(definition: Mapping[str, Any]) -> list[FieldError]:
+    """Every field error of `definition` (see the module docstring)."""
     if not isinstance(definition, Mapping):
         return [FieldError("", "invalid_field", "竞赛设置应为一个对象")]
-    v = _Validator(definition, entries)
+    v = _Validator(definition)
     v.run()
     return v.errors
 
@@ -348,9 +344,8 @@ def _positive_int(value: Any) -> bool:
 
 
 class _Validator:
-    def __init__(self, definition: Mapping[str, Any], entries: Mapping[str, int] | None):
+    def __init__(self, definition: Mapping[str, Any]):
         self.d = definition
-        self.entries = entries
         self.errors: list[FieldError] = []
         self.windows: dict[StageId, StageWindow] = {}
 
@@ -362,10 +357,10 @@ class _Validator:
         self.categories()
         self.stages()
         self.limits()
-        finalists = self.quotas()
+        self.quotas()
         self.ranking()
-        self.prizes(finalists)
-        self.honors(finalists)
+        self.prizes()
+        self.honors()
         self.presentation()
         self.final_live()
         self.feeds()
@@ -489,8 +484,8 @@ class _Validator:
             title = f"类别“{category.get('name') or i + 1}”"
             criteria = self.items(category.get("criteria"), f"{here}.criteria", f"{title}的评分细则")
             self.ids_and_names(criteria, f"{here}.criteria", f"{title}的评分细则")
-            total = category.get("total", DEFAULT_TOTAL)
-            if not _positive_int(total):
+            total = category.get("total")
+            if total is not None and not _positive_int(total):
                 self.add(f"{here}.total", "invalid_field", f"{title}的满分合计应为正整数")
                 total = None
             maxima = []
@@ -553,35 +548,21 @@ class _Validator:
             elif not _positive_int(limits[key]):
                 self.add(f"limits.{key}", "invalid_field", f"{word}应为正整数")
 
-    def quota(self, value: Any, path: str) -> int | None:
+    def quota(self, value: Any, path: str) -> None:
         if not _positive_int(value):
             self.add(path, "invalid_field", "晋级名额应为正整数")
-            return None
-        if self.entries is not None:
-            short = [f"{name}（{self.entries[cid]} 个）" for cid, name in self.category_ids_and_names()
-                     if cid in self.entries and self.entries[cid] < value]
-            if short:
-                self.add(path, "quota_too_large",
-                         f"晋级名额（{value}）超过了类别{'、'.join(short)}的参赛案例数，请改为不大于参赛案例数的数")
-        return int(value)
 
-    def category_ids_and_names(self) -> list[tuple[str, str]]:
-        return [(str(c.get("id")), str(c.get("name") or c.get("id")))
-                for c in self.d.get("categories") or [] if isinstance(c, Mapping)]
-
-    def quotas(self) -> int | None:
+    def quotas(self) -> None:
         quotas = self.section("quotas")
-        finalists = None
         if quotas is not None:
             if "advance_per_category" not in quotas:
                 self.add("quotas.advance_per_category", "required_field", "请填写每个类别的晋级名额")
             else:
-                finalists = self.quota(quotas["advance_per_category"], "quotas.advance_per_category")
+                self.quota(quotas["advance_per_category"], "quotas.advance_per_category")
         ranking = self.d.get("ranking")
         block = ranking.get(StageId.TEXT_REVIEW) if isinstance(ranking, Mapping) else None
         if isinstance(block, Mapping) and block.get("advance_quota") is not None:
-            finalists = self.quota(block["advance_quota"], f"ranking.{StageId.TEXT_REVIEW}.advance_quota")
-        return finalists
+            self.quota(block["advance_quota"], f"ranking.{StageId.TEXT_REVIEW}.advance_quota")
 
     def ranking(self) -> None:
         ranking = self.section("ranking", required=False)
@@ -614,7 +595,7 @@ class _Validator:
                 self.add(path, "invalid_field",
                          f"同分比较的评分细则“{tie}”须是每个类别都有的评分细则（{'、'.join(missing)}没有）")
 
-    def prizes(self, finalists: int | None) -> None:
+    def prizes(self) -> None:
         prizes = self.items(self.d.get("prizes"), "prizes", "奖项", required=False)
         self.ids_and_names(prizes, "prizes", "奖项", name_limit=50)
         last = 0
@@ -628,12 +609,9 @@ class _Validator:
                 continue
             if ranks[0] <= last:
                 self.add(here, "prize_overlap", f"{label}的名次范围须在上一个奖项（到第 {last} 名）之后，不能重叠")
-            if finalists is not None and ranks[1] > finalists:
-                self.add(here, "prize_beyond_finalists",
-                         f"{label}到第 {ranks[1]} 名，超过了每个类别进入综合评选的 {finalists} 个案例")
             last = max(last, ranks[1])
 
-    def honors(self, finalists: int | None) -> None:
+    def honors(self) -> None:
         honors = self.section("honors")
         if honors is None:
             return
@@ -659,9 +637,6 @@ class _Validator:
                 self.add(f"{here}.max_rank", "required_field", f"请填写{label}的名次上限")
             elif not _positive_int(max_rank):
                 self.add(f"{here}.max_rank", "invalid_field", f"{label}的名次上限应为正整数")
-            elif finalists is not None and max_rank > finalists:
-                self.add(f"{here}.max_rank", "prize_beyond_finalists",
-                         f"{label}的名次上限（第 {max_rank} 名）超过了每个类别进入综合评选的 {finalists} 个案例")
             age = rule.get("max_age")
             if age is not None and not (_positive_int(age) and AGE_RANGE[0] <= age <= AGE_RANGE[1]):
                 self.add(f"{here}.max_age", "invalid_field",
@@ -901,8 +876,8 @@ def edit(definition: Mapping[str, Any], changes: Mapping[str, Any], progress: Pr
         if refusal is not None:
             errors.append(refusal)
     errors += _transition(before, after, state, progress)
-    old = {(e.field, e.code) for e in validate(before, progress.entries)}
-    errors += [e for e in validate(after, progress.entries)
+    old = {(e.field, e.code) for e in validate(before)}
+    errors += [e for e in validate(after)
                if (e.field, e.code) not in old or any(_related(e.field, path) for path in changed)]
     if errors:
         return before, list(dict.fromkeys(errors))
@@ -938,7 +913,7 @@ def _transition(before: Mapping[str, Any], after: Mapping[str, Any], state: Comp
     if target == state:
         return []
     if state == CompetitionState.DRAFT and target == CompetitionState.RUNNING:
-        missing = validate(after, progress.entries) + start_errors(after)
+        missing = validate(after) + start_errors(after)
         if missing:
             return [*missing,
                     FieldError("state", "invalid_transition", f"还有 {len(missing)} 处设置需要修改或填写，竞赛不能开始")]

@@ -33,14 +33,13 @@ from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
     edit as edit_definition, feed_cycle, first_year, lock_of, merge,
 )
-from ..domain.cases import ENTERED
 from ..domain.competition_record import CompetitionRecord, new_record, value_at
 from ..domain.honors import RANK_LEVEL_NAMES
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.text import single_line
 from . import stages
 from .accounts import Principal
-from .repositories import CaseRepository, CompetitionRepository, JudgingRepository, StageRepository
+from .repositories import CompetitionRepository, JudgingRepository, StageRepository
 
 NEW_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 NEW_ID_MESSAGE = "竞赛编号应为 3～40 个字符，只用小写英文字母、数字和连字符“-”，以字母或数字开头（如 shenzhen-2024）"
@@ -133,12 +132,12 @@ def readable(repo: CompetitionRepository, principal: Principal | None, competiti
 
 
 def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: JudgingRepository,
-                cases: CaseRepository, now: datetime) -> tuple[list[Any], list[str], dict[str, int] | None]:
-    """What `edit` needs to know of the competition's progress, from its own rows: its stage rows, the scoring
-    stages in which a judge has scored (read only for a stage that has opened: none can be scored before), and
-    the cases entered per category once 文本申报 has closed (None before). A 草稿 has begun nothing: no reads."""
+                now: datetime) -> tuple[list[Any], list[str]]:
+    """What `edit` needs to know of the competition's progress, from its own rows: its stage rows and the scoring
+    stages in which a judge has scored (read only for a stage that has opened: none can be scored before). A 草稿
+    has begun nothing: no reads."""
     if record.state == CompetitionState.DRAFT:
-        return [], [], None
+        return [], []
     rows = list(stages.all_for(record.id))
     found = windows(record.definition, rows)
     categories = [c["id"] for c in record.definition.get("categories") or []
@@ -149,20 +148,11 @@ def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: Jud
         if stage_id in ranking and window.status(now) != "pending" and any(
                 slot.scored for slot in judging.slots_of_stage(record.id, stage_id, categories, attributes=["scored"])):
             scored.append(stage_id)
-    entries: dict[str, int] | None = None
-    submission = found.get(STAGE_ORDER[0])
-    if submission is not None and submission.status(now) == "closed":
-        entries = {c: 0 for c in categories}
-        for summary in cases.summaries(record.id):
-            category = summary.category_key.split("#", 1)[0]
-            if summary.status in ENTERED and category in entries:
-                entries[category] += 1
-    return rows, scored, entries
+    return rows, scored
 
 
 def update(repo: CompetitionRepository, principal: Principal, competition_id: str, body: Any,
-           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
-           entries: Mapping[str, int] | None = None) -> CompetitionRecord:
+           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()) -> CompetitionRecord:
     """The contract's PUT: `body` holds configuration fields of the competition shape (plain keys or paths, as
     `edit` takes them) and may give the `version` as read (else the stored one). A list of items with ids that
     names the same items in the same order (the categories and their criteria as GET shows them) changes them
@@ -177,7 +167,7 @@ def update(repo: CompetitionRepository, principal: Principal, competition_id: st
     definition = record.definition
     changes = {k: _by_id(_at(definition, k), v) for k, v in changes.items()}
     return _apply(repo, principal, record, changes, body.get("version", record.version), stage_rows, now,
-                  scoring_started, entries)
+                  scoring_started)
 
 
 def _at(definition: Mapping[str, Any], key: str) -> Any:
@@ -311,12 +301,11 @@ def _create(repo: CompetitionRepository, definition: Mapping[str, Any], actor: s
 # -- edits and state moves ---------------------------------------------------------------------------
 
 def progress(record: CompetitionRecord, stage_rows: Iterable[Any], now: datetime,
-             scoring_started: Iterable[str] = (), entries: Mapping[str, int] | None = None) -> Progress:
+             scoring_started: Iterable[str] = ()) -> Progress:
     """Where the competition stands: its state, and the stages opened and closed by their windows at `now` (the
     competition's stage rows, where it has them, else the definition's own windows)."""
     return Progress.from_windows(record.state, windows(record.definition, stage_rows).values(), now,
-                                 scoring_started=[s for s in STAGE_ORDER if s in set(scoring_started)],
-                                 entries=entries)
+                                 scoring_started=[s for s in STAGE_ORDER if s in set(scoring_started)])
 
 
 def windows(definition: Mapping[str, Any], stage_rows: Iterable[Any]) -> dict[str, StageWindow]:
@@ -347,20 +336,19 @@ def _dt(epoch: Any) -> datetime:
 
 
 def edit(repo: CompetitionRepository, principal: Principal, competition_id: str, changes: Any, version: Any,
-         stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
-         entries: Mapping[str, int] | None = None) -> CompetitionRecord:
+         stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()) -> CompetitionRecord:
     """Apply `changes` (paths or keys → values, competition_edit.edit) to the competition as read at `version`,
     under the locks its progress sets (`stage_rows`: the competition's stage rows; `scoring_started`: the stages
-    in which a judge has scored; `entries`: the cases per category once submission closed). The audit row names
+    in which a judge has scored). The audit row names
     the changed paths. A change of `state` is a start or a finish."""
     _require_organiser(principal, write=True)
     return _apply(repo, principal, _found(repo.get(competition_id)), changes, version, stage_rows, now,
-                  scoring_started, entries)
+                  scoring_started)
 
 
 def _apply(repo: CompetitionRepository, principal: Principal, record: CompetitionRecord, changes: Any,
-           version: Any, stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
-           entries: Mapping[str, int] | None = None) -> CompetitionRecord:
+           version: Any, stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()
+           ) -> CompetitionRecord:
     if not isinstance(version, int) or isinstance(version, bool):
         raise Invalid("请提供竞赛设置的版本号（version）", {"version": "应为整数"})
     if record.version != version:
@@ -368,7 +356,7 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     if not isinstance(changes, Mapping):
         raise Invalid("修改内容应为一个对象", {"changes": "应为 JSON 对象"})
     before = record.definition
-    state = progress(record, stage_rows, now, scoring_started, entries)
+    state = progress(record, stage_rows, now, scoring_started)
     after, errors = edit_definition(before, changes, state)
     if errors:
         raise _refusal(errors)
@@ -551,8 +539,8 @@ def builder_form(record: CompetitionRecord, state: Progress,
     if adding:
         categories.append(group("新增类别", adding, f"categories[{len(listed)}]"))
     sections.append(section("categories", "类别与评分细则", categories,
-                            "每个类别的各项满分之和应为 100 分。新增的类别先沿用第一个类别的评分细则，可在保存后修改；"
-                            "新增或删除评分细则时，请在同一次保存中调整其他各项的满分。"))
+                            "每个类别的满分是其各项评分细则的满分之和（2023 年各类别均为 100 分），评委按各项满分打分。"
+                            "新增的类别先沿用第一个类别的评分细则，可在保存后修改。"))
     stage_groups = []
     for stage in d.get("stages") or []:
         sid = stage.get("id")

@@ -89,10 +89,11 @@ def test_the_form_removes_and_adds_criteria_and_categories(console):
     assert " checked" not in re.search(r'name="categories\[0\]\.criteria\[1\]"[^>]*>', page).group(0)
 
     refused = browser.post("/admin/competitions/shenzhen-2024", {"csrf_token": token, "version": "1",
-                                                                 "categories[0].criteria[1]": "1"})
+                                                                 "categories[0].criteria[1]": "1",
+                                                                 "categories[0].criteria[3].name": "协同性"})
     assert refused.status_code == 400
     page = text(refused)
-    assert "合计应为 100（现为 70）" in page
+    assert "满分" in page and "f-categories-0-criteria-2-max-error" in page      # the new one, by its field
     assert re.search(r'name="categories\[0\]\.criteria\[1\]" value="1" checked', page)   # the tick stays
 
     saved = browser.post("/admin/competitions/shenzhen-2024", {

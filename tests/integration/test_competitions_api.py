@@ -73,19 +73,17 @@ def test_edit_a_copy_then_start_and_activate_it(seeded):
     org.call("POST", "/admin/competitions", {"copy_from": SOURCE, "name": "2024年党建杯", "year": 2024})
     code, shape = org.call("GET", "/competitions/shenzhen-2024")
     categories = shape["categories"]
-    categories[0]["criteria"][0]["max"] = 35
-    categories[0]["criteria"][1]["max"] = 25
-    categories[0]["criteria"][2]["max"] = 45       # 105 in all
+    categories[0]["criteria"][0]["max"] = 0
     code, body = org.call("PUT", "/admin/competitions/shenzhen-2024", {"categories": categories})
     assert code == 400 and body["error"]["code"] == "invalid"
-    assert "categories[0].criteria" in " ".join(body["error"]["fields"])
-    categories[0]["criteria"][2]["max"] = 40
+    assert set(body["error"]["fields"]) == {"categories[0].criteria[0].max"}
+    categories[0]["criteria"][0]["max"] = 35       # one criterion's maximum: the full score becomes 105
     code, body = org.call("PUT", "/admin/competitions/shenzhen-2024",
                           {"categories": categories, "quotas": {"advance_per_category": 20}})
     assert code == 200, body
     assert body["version"] == 2
     code, shape = org.call("GET", "/competitions/shenzhen-2024")
-    assert [c["max"] for c in shape["categories"][0]["criteria"]] == [35, 25, 40]
+    assert [c["max"] for c in shape["categories"][0]["criteria"]] == [35, 30, 40]
     assert shape["quotas"] == {"advance_per_category": 20}
     code, body = org.call("PUT", "/admin/competitions/shenzhen-2024", {"version": 1, "name": "旧版本"})
     assert code == 409 and body["error"]["code"] == "version_conflict"
