@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -33,7 +34,7 @@ from ..domain.competition_edit import (
     YEAR, CompetitionState, FieldError, Progress, as_fields, blank_competition, changed_paths, copy_for_next_year,
     edit as edit_definition, feed_cycle, first_year, lock_of, merge,
 )
-from ..domain.competition_record import CompetitionRecord, new_record, value_at
+from ..domain.competition_record import CompetitionRecord, definition_json, new_record, value_at
 from ..domain.honors import RANK_LEVEL_NAMES
 from ..domain.errors import Conflict, Duplicate, Forbidden, Invalid, NotFound, StageClosed, VersionConflict
 from ..domain.text import single_line
@@ -132,12 +133,13 @@ def readable(repo: CompetitionRepository, principal: Principal | None, competiti
 
 
 def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: JudgingRepository,
-                now: datetime) -> tuple[list[Any], list[str]]:
-    """What `edit` needs to know of the competition's progress, from its own rows: its stage rows and the scoring
-    stages in which a judge has scored (read only for a stage that has opened: none can be scored before). A 草稿
-    has begun nothing: no reads."""
+                now: datetime) -> tuple[CompetitionRecord, list[Any], list[str]]:
+    """What `edit` needs to know of the competition's progress, from its own rows: the record as it runs (its
+    windows the stage rows', `as_run`: what the builder shows), its stage rows and the scoring stages in which a
+    judge has scored (read only for a stage that has opened: none can be scored before). A 草稿 has begun
+    nothing: no reads."""
     if record.state == CompetitionState.DRAFT:
-        return [], []
+        return record, [], []
     rows = list(stages.all_for(record.id))
     found = windows(record.definition, rows)
     categories = [c["id"] for c in record.definition.get("categories") or []
@@ -148,11 +150,25 @@ def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: Jud
         if stage_id in ranking and window.status(now) != "pending" and any(
                 slot.scored for slot in judging.slots_of_stage(record.id, stage_id, categories, attributes=["scored"])):
             scored.append(stage_id)
-    return rows, scored
+    return as_run(record, rows), rows, scored
+
+
+def as_run(record: CompetitionRecord, stage_rows: Sequence[Any]) -> CompetitionRecord:
+    """The record with each stage's window as its stage row has it. Once a competition has stage rows they are
+    what its stages run on (a window moved on the 阶段 page, a stage closed early), so the builder shows and
+    edits those; a window saved in the builder moves the row too (`edit`), and the definition follows."""
+    rows = {row.stage_id: row for row in stage_rows}
+    definition = record.definition
+    for stage in definition.get("stages") or []:
+        row = rows.get(stage.get("id")) if isinstance(stage, dict) else None
+        if row is not None:
+            stage["opens_at"], stage["closes_at"] = format_time(_dt(row.opens_at)), format_time(_dt(row.closes_at))
+    return replace(record, stored_definition=definition_json(definition))
 
 
 def update(repo: CompetitionRepository, principal: Principal, competition_id: str, body: Any,
-           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()) -> CompetitionRecord:
+           stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
+           moves: StageRepository | None = None) -> CompetitionRecord:
     """The contract's PUT: `body` holds configuration fields of the competition shape (plain keys or paths, as
     `edit` takes them) and may give the `version` as read (else the stored one). A list of items with ids that
     names the same items in the same order (the categories and their criteria as GET shows them) changes them
@@ -167,7 +183,7 @@ def update(repo: CompetitionRepository, principal: Principal, competition_id: st
     definition = record.definition
     changes = {k: _by_id(_at(definition, k), v) for k, v in changes.items()}
     return _apply(repo, principal, record, changes, body.get("version", record.version), stage_rows, now,
-                  scoring_started)
+                  scoring_started, moves)
 
 
 def _at(definition: Mapping[str, Any], key: str) -> Any:
@@ -336,26 +352,29 @@ def _dt(epoch: Any) -> datetime:
 
 
 def edit(repo: CompetitionRepository, principal: Principal, competition_id: str, changes: Any, version: Any,
-         stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()) -> CompetitionRecord:
+         stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
+         moves: StageRepository | None = None) -> CompetitionRecord:
     """Apply `changes` (paths or keys → values, competition_edit.edit) to the competition as read at `version`,
     under the locks its progress sets (`stage_rows`: the competition's stage rows; `scoring_started`: the stages
-    in which a judge has scored). The audit row names
-    the changed paths. A change of `state` is a start or a finish."""
+    in which a judge has scored). The windows edited are the rows' (`as_run`); a changed window of a stage that
+    has a row moves the row first (`moves`: the stage repository, needed once there are rows), as the 阶段 page
+    would, then the definition is saved. The audit row names the changed paths. A change of `state` is a start
+    or a finish."""
     _require_organiser(principal, write=True)
     return _apply(repo, principal, _found(repo.get(competition_id)), changes, version, stage_rows, now,
-                  scoring_started)
+                  scoring_started, moves)
 
 
 def _apply(repo: CompetitionRepository, principal: Principal, record: CompetitionRecord, changes: Any,
-           version: Any, stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = ()
-           ) -> CompetitionRecord:
+           version: Any, stage_rows: Sequence[Any], now: datetime, scoring_started: Iterable[str] = (),
+           moves: StageRepository | None = None) -> CompetitionRecord:
     if not isinstance(version, int) or isinstance(version, bool):
         raise Invalid("请提供竞赛设置的版本号（version）", {"version": "应为整数"})
     if record.version != version:
         raise VersionConflict(STALE)
     if not isinstance(changes, Mapping):
         raise Invalid("修改内容应为一个对象", {"changes": "应为 JSON 对象"})
-    before = record.definition
+    before = as_run(record, stage_rows).definition
     state = progress(record, stage_rows, now, scoring_started)
     after, errors = edit_definition(before, changes, state)
     if errors:
@@ -365,7 +384,25 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     changed = changed_paths(before, after)
     if not changed:
         return record
+    _move_rows(moves, record.id, stage_rows, before, after, principal.actor, now)
     return repo.save(record, after, changed, _action(record.state, after), principal.actor, epoch(now))
+
+
+def _move_rows(moves: StageRepository | None, competition_id: str, stage_rows: Sequence[Any],
+               before: Mapping[str, Any], after: Mapping[str, Any], actor: str, now: datetime) -> None:
+    """Move the row of each stage whose window the edit changed (audited as the 阶段 page's move is). The edit
+    has passed the window rules on the whole definition (order, no overlap, locks), so the rows move one by one
+    without the page's overlap check, which a shift of every window would trip on the way."""
+    old, new = windows(before, ()), windows(after, ())
+    for row in stage_rows:
+        was, now_is = old.get(row.stage_id), new.get(row.stage_id)
+        if was is None or now_is is None or (was.opens_at, was.closes_at) == (now_is.opens_at, now_is.closes_at):
+            continue
+        if moves is None:
+            raise TypeError("a window of a stage that has a row is edited without the stage repository")
+        moves.move_window(competition_id, row.stage_id, now_is.opens_at.timestamp(), now_is.closes_at.timestamp(),
+                          actor, epoch(now), before={"opens_at": format_time(was.opens_at),
+                                                     "closes_at": format_time(was.closes_at)})
 
 
 def _check_feeds(repo: CompetitionRepository, competition_id: str, target: Any) -> None:

@@ -70,8 +70,8 @@ def edit_competition(competition_id):
     deps = bootstrap.deps()
     now = bootstrap.now()
     record = competitions.get(deps.competitions, who, competition_id)
-    rows, scored = competitions.edit_inputs(record, deps.stages, deps.judging, now)
-    saved = competitions.update(deps.competitions, who, competition_id, body, rows, now, scored)
+    _, rows, scored = competitions.edit_inputs(record, deps.stages, deps.judging, now)
+    saved = competitions.update(deps.competitions, who, competition_id, body, rows, now, scored, deps.stages)
     return 200, {**competitions.competition_view(saved), "status": saved.state.value}
 
 

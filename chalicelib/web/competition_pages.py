@@ -94,8 +94,8 @@ def _edit_page(who: Any, competition_id: str, status: int = 200, values: dict[st
                errors: dict[str, str] | None = None, message: str | None = None) -> Response:
     deps = bootstrap.deps()
     now = bootstrap.now()
-    record = competitions.get(deps.competitions, who, competition_id)
-    rows, scored = competitions.edit_inputs(record, deps.stages, deps.judging, now)
+    record, rows, scored = competitions.edit_inputs(competitions.get(deps.competitions, who, competition_id),
+                                                    deps.stages, deps.judging, now)
     state = competitions.progress(record, rows, now, scored)
     sections = competitions.builder_form(record, state, competitions.feed_choices(deps.competitions, record.id))
     errors = errors or {}
@@ -124,15 +124,15 @@ def save_competition(competition_id: str) -> Response:
     who, form = posted(ORGANISER)
     deps = bootstrap.deps()
     now = bootstrap.now()
-    record = competitions.get(deps.competitions, who, competition_id)
-    rows, scored = competitions.edit_inputs(record, deps.stages, deps.judging, now)
+    record, rows, scored = competitions.edit_inputs(competitions.get(deps.competitions, who, competition_id),
+                                                    deps.stages, deps.judging, now)
     kinds = competitions.form_paths(competitions.builder_form(record, competitions.progress(
         record, rows, now, scored), competitions.feed_choices(deps.competitions, record.id)))
     changes = competitions.form_changes(record, kinds, form)
     version = one(form, "version")
     try:
         competitions.edit(deps.competitions, who, competition_id, changes,
-                          int(version) if version.isdigit() else version, rows, now, scored)
+                          int(version) if version.isdigit() else version, rows, now, scored, deps.stages)
     except REFUSED as e:
         values = {path: (form.get(path) or [""]) if kind == "checks" else one(form, path)
                   for path, kind in kinds.items()}
@@ -149,7 +149,7 @@ def _state_move(competition_id: str, move: str) -> Response:
             competitions.activate_with_stages(deps.competitions, deps.stages, who, competition_id, now)
         else:
             record = competitions.get(deps.competitions, who, competition_id)
-            rows, _ = competitions.edit_inputs(record, deps.stages, deps.judging, now)
+            _, rows, _ = competitions.edit_inputs(record, deps.stages, deps.judging, now)
             version = one(form, "version")
             action = competitions.start if move == "started" else competitions.finish
             action(deps.competitions, who, competition_id, int(version) if version.isdigit() else version, rows, now)

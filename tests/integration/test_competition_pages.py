@@ -123,6 +123,26 @@ def test_a_part_that_has_begun_is_read_only_with_the_reason(client, clock):
     assert 'id="f-stages-text-review-closes-at-error"' in text(refused)
 
 
+def test_the_windows_shown_and_saved_are_the_ones_the_stages_run_on(api, console):
+    browser, token = console
+    moved = browser.post("/admin/stages/final/window", {"csrf_token": token, "opens_at": "2023-06-24T00:00:00",
+                                                     "closes_at": "2023-07-09T18:00:00"})
+    assert moved.status_code == 303, text(moved)
+    page = text(browser.get(f"/admin/competitions/{SOURCE}"))
+    assert field(page, "stages.final.closes_at") == "2023-07-09T18:00:00"       # moved on the 阶段 page
+    version = field(page, "version")
+    saved = browser.post(f"/admin/competitions/{SOURCE}", {
+        "csrf_token": token, "version": version, "stages.submission.closes_at": "2023-06-12T23:59:59",
+        "stages.text_review.opens_at": "2023-06-13T00:00:00"})
+    assert saved.status_code == 303, text(saved)
+    page = text(browser.get(f"/admin/competitions/{SOURCE}"))
+    assert field(page, "stages.submission.closes_at") == "2023-06-12T23:59:59"
+    windows = {s["id"]: (s["opens_at"], s["closes_at"]) for s in api.call("GET", "/competition")[1]["stages"]}
+    assert windows["submission"][1] == "2023-06-12T23:59:59+08:00"
+    assert windows["text_review"][0] == "2023-06-13T00:00:00+08:00"
+    assert windows["final"][1] == "2023-07-09T18:00:00+08:00"
+
+
 def test_forms_need_the_csrf_token_and_others_are_sent_to_login(api, client, console):
     browser, token = console
     for path in ("/admin/competitions", f"/admin/competitions/{SOURCE}", f"/admin/competitions/{SOURCE}/start",

@@ -110,3 +110,28 @@ def test_criteria_are_locked_once_scoring_has_begun(seeded, clock):
     code, body = org.call("PUT", f"/admin/competitions/{SOURCE}", {"theme": "新主题"})
     assert code == 200 and body["definition"]["theme"] == "新主题"
 
+
+
+def test_a_window_edited_on_the_running_competition_moves_the_stage_it_runs_on(seeded):
+    """The windows live in the stage rows once it runs: a window saved here is the one the stages keep, and a
+    window moved on the 阶段 endpoint is the one edited here."""
+    api = seeded
+    org = organiser(api)
+    code, _ = org.call("PUT", "/admin/stages/final", {"opens_at": "2023-06-24T00:00:00+08:00",
+                                                       "closes_at": "2023-07-09T18:00:00+08:00"})
+    assert code == 200
+    code, body = org.call("PUT", f"/admin/competitions/{SOURCE}", {"stages.submission.closes_at":
+                                                                   "2023-06-12T23:59:59+08:00"})
+    assert code == 400 and "stages.text_review.opens_at" in body["error"]["fields"]   # would overlap 文本评审
+    code, body = org.call("PUT", f"/admin/competitions/{SOURCE}", {
+        "stages.submission.closes_at": "2023-06-12T23:59:59+08:00",
+        "stages.text_review.opens_at": "2023-06-13T00:00:00+08:00"})
+    assert code == 200, body
+    closes = {s["id"]: s["closes_at"] for s in body["definition"]["stages"]}
+    assert (closes["submission"], closes["final"]) == ("2023-06-12T23:59:59+08:00", "2023-07-09T18:00:00+08:00")
+    code, shape = api.call("GET", "/competition")
+    windows = {s["id"]: (s["opens_at"], s["closes_at"]) for s in shape["stages"]}
+    assert windows["submission"][1] == "2023-06-12T23:59:59+08:00"
+    assert windows["text_review"][0] == "2023-06-13T00:00:00+08:00"
+    assert windows["final"][1] == "2023-07-09T18:00:00+08:00"
+    assert api.call("GET", f"/competitions/{SOURCE}")[1]["stages"] == shape["stages"]

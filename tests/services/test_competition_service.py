@@ -19,6 +19,8 @@ from chalicelib.services import competitions
 from chalicelib.services.accounts import Principal
 from chalicelib.store.memory import MemoryTables, StageRow
 from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
+from chalicelib.store.memory_judging import InMemoryJudgingRepository
+from chalicelib.store.memory_results import InMemoryStageRepository
 
 CHINA = timezone(timedelta(hours=8))
 SOURCE = "shenzhen-2023"
@@ -329,3 +331,43 @@ def test_only_organisers_with_write_rights_activate(repo) -> None:
         with pytest.raises(Forbidden):
             competitions.activate(repo, who, SOURCE, BEFORE_2023)
     assert repo.current_id() is None
+
+
+def test_a_window_saved_in_the_builder_moves_the_stage_row_it_runs_on(repo, tables) -> None:
+    """Once the stages have rows, they are what the windows are: the builder edits and moves them, and a window
+    moved on the 阶段 page is what it shows and edits."""
+    stage_repo = InMemoryStageRepository(tables)
+    stage_repo.seed(SOURCE, [(w.id, w.opens_at.timestamp(), w.closes_at.timestamp()) for w in COMP.default_windows])
+    in_submission = datetime(2023, 5, 25, 10, 0, tzinfo=CHINA)
+    later = datetime(2023, 6, 12, 23, 59, 59, tzinfo=CHINA)
+    record = competitions.get(repo, ORGANISER, SOURCE)
+    final = COMP.default_windows[3]
+    final_closes = datetime(2023, 7, 9, 18, 0, tzinfo=CHINA)
+    stage_repo.set_stage(SOURCE, "final", final.opens_at.timestamp(), final_closes.timestamp())  # the 阶段 page's
+    shown, rows, _ = competitions.edit_inputs(record, stage_repo, InMemoryJudgingRepository(tables), in_submission)
+    assert shown.definition["stages"][3]["closes_at"] == "2023-07-09T18:00:00+08:00"
+    assert record.definition["stages"][3]["closes_at"] == "2023-07-10T23:59:59+08:00"
+    with pytest.raises(Invalid) as refused:          # overlaps 文本评审 (opens 06-10): refused, nothing moves
+        competitions.edit(repo, ORGANISER, SOURCE, {"stages.submission.closes_at": later.isoformat()}, 1, rows,
+                          in_submission, moves=stage_repo)
+    assert "stages.text_review.opens_at" in (refused.value.fields or {})
+    assert {r.stage_id: r.closes_at for r in stage_repo.all_for(SOURCE)}["submission"] == COMP.default_windows[0].closes_at.timestamp()
+    changes = {"stages.submission.closes_at": later.isoformat(),
+               "stages.text_review.opens_at": "2023-06-13T00:00:00+08:00"}
+    with pytest.raises(TypeError):       # rows to move and nothing to move them with: a caller's mistake
+        competitions.edit(repo, ORGANISER, SOURCE, changes, 1, rows, in_submission)
+    saved = competitions.edit(repo, ORGANISER, SOURCE, changes, 1, rows, in_submission, moves=stage_repo)
+    moved = {r.stage_id: r for r in stage_repo.all_for(SOURCE)}
+    assert (moved["submission"].closes_at, moved["text_review"].opens_at) == (
+        later.timestamp(), datetime(2023, 6, 13, tzinfo=CHINA).timestamp())
+    assert moved["final"].closes_at == final_closes.timestamp()
+    assert [s["closes_at"] for s in saved.definition["stages"]][::3] == [
+        "2023-06-12T23:59:59+08:00", "2023-07-09T18:00:00+08:00"]     # the definition follows the rows
+    assert [a for a in tables.audit if a[2] == "stage.window"] == [
+        (f"stage#{SOURCE}#submission", ORGANISER.actor, "stage.window"),
+        (f"stage#{SOURCE}#text_review", ORGANISER.actor, "stage.window")]
+    # the rows are what the builder shows from now on, and an unrelated edit leaves them as they are
+    shown, rows, _ = competitions.edit_inputs(saved, stage_repo, InMemoryJudgingRepository(tables), in_submission)
+    assert shown.definition["stages"][1]["opens_at"] == "2023-06-13T00:00:00+08:00"
+    competitions.edit(repo, ORGANISER, SOURCE, {"theme": "新主题"}, saved.version, rows, in_submission, moves=stage_repo)
+    assert {r.stage_id: r for r in stage_repo.all_for(SOURCE)} == moved
