@@ -156,7 +156,7 @@ def edit_inputs(record: CompetitionRecord, stages: StageRepository, judging: Jud
 def as_run(record: CompetitionRecord, stage_rows: Sequence[Any]) -> CompetitionRecord:
     """The record with each stage's window as its stage row has it. Once a competition has stage rows they are
     what its stages run on (a window moved on the 阶段 page, a stage closed early), so the builder shows and
-    edits those; a window saved in the builder moves the row too (`edit`), and the definition follows."""
+    edits those; a window saved in the builder moves the row too (`edit`) and is written to the definition."""
     rows = {row.stage_id: row for row in stage_rows}
     definition = record.definition
     for stage in definition.get("stages") or []:
@@ -385,7 +385,24 @@ def _apply(repo: CompetitionRepository, principal: Principal, record: Competitio
     if not changed:
         return record
     _move_rows(moves, record.id, stage_rows, before, after, principal.actor, now)
-    return repo.save(record, after, changed, _action(record.state, after), principal.actor, epoch(now))
+    saved = _unedited_windows_as_defined(record.definition, before, after)
+    return repo.save(record, saved, changed, _action(record.state, after), principal.actor, epoch(now))
+
+
+def _unedited_windows_as_defined(definition: Mapping[str, Any], before: Mapping[str, Any],
+                                 after: dict[str, Any]) -> dict[str, Any]:
+    """`after` with each window time the edit left as the rows have it back as the definition has it: the edit
+    is checked on the rows' windows (`as_run`), but only what it changed is written (a window moved on the 阶段
+    page, or a local stack's demo windows, stay the rows' own)."""
+    defined = {s.get("id"): s for s in definition.get("stages") or [] if isinstance(s, Mapping)}
+    shown = {s.get("id"): s for s in before.get("stages") or [] if isinstance(s, Mapping)}
+    for stage in after.get("stages") or []:
+        if not isinstance(stage, dict) or stage.get("id") not in defined or stage.get("id") not in shown:
+            continue
+        for key in ("opens_at", "closes_at"):
+            if key in defined[stage["id"]] and stage.get(key) == shown[stage["id"]].get(key):
+                stage[key] = defined[stage["id"]][key]
+    return after
 
 
 def _move_rows(moves: StageRepository | None, competition_id: str, stage_rows: Sequence[Any],

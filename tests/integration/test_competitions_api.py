@@ -128,7 +128,7 @@ def test_a_window_edited_on_the_running_competition_moves_the_stage_it_runs_on(s
         "stages.text_review.opens_at": "2023-06-13T00:00:00+08:00"})
     assert code == 200, body
     closes = {s["id"]: s["closes_at"] for s in body["definition"]["stages"]}
-    assert (closes["submission"], closes["final"]) == ("2023-06-12T23:59:59+08:00", "2023-07-09T18:00:00+08:00")
+    assert (closes["submission"], closes["final"]) == ("2023-06-12T23:59:59+08:00", "2023-07-10T23:59:59+08:00")  # as defined
     code, shape = api.call("GET", "/competition")
     windows = {s["id"]: (s["opens_at"], s["closes_at"]) for s in shape["stages"]}
     assert windows["submission"][1] == "2023-06-12T23:59:59+08:00"
