@@ -27,6 +27,11 @@ write is conditional on that id being new (CaseRepository.receive, one transacti
 check that the source is still awarded and recommended, the target's window, the two audit rows). A send that
 fails midway leaves the cases already sent complete and the others untouched (their copied attachments, at the
 same derived keys, are overwritten by the next send); a second send completes the rest and creates nothing twice.
+
+Each unit whose case arrived gets a mail in the target's name (notifications.received, kind `case_received`): what
+its case became there and the target's 文本申报 window; it is logged with this competition's mail (邮件记录 of the
+organisers who sent it). Once per arrived case: a later send tries again only the mails that were not sent (a send
+that failed midway, a relay that was down).
 """
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ from ..domain.competition import Competition, StageId, StageWindow, competition_
 from ..domain.competition_edit import CompetitionState, state_of
 from ..domain.errors import Conflict, Duplicate, Forbidden
 from ..domain.readable import when
-from . import stages as stage_service
+from . import notifications, stages as stage_service
 from .accounts import Principal
 from .attachments import ATTACHMENT, kind_of
 from .repositories import CaseRepository, CompetitionRepository, Files, StageRepository
@@ -156,8 +161,10 @@ def overview(cases: CaseRepository, stages: StageRepository, competitions: Compe
 
 
 def send(cases: CaseRepository, stages: StageRepository, competitions: CompetitionRepository, files: Files,
-         comp: Competition, principal: Principal, now: datetime) -> dict[str, Any]:
-    """Send every recommended case not sent yet to the competition `comp` feeds (see the module docstring)."""
+         comp: Competition, principal: Principal, now: datetime, *, mailing: notifications.Mailing
+         ) -> dict[str, Any]:
+    """Send every recommended case not sent yet to the competition `comp` feeds (see the module docstring);
+    `mailing`: the mail port, `comp` and the mail log, for the units' arrival mails."""
     _require_organiser(principal, write=True)
     target = target_of(competitions, comp)
     why_not, window = _why_not(stages, comp, target, now, seed=True)
@@ -173,9 +180,11 @@ def send(cases: CaseRepository, stages: StageRepository, competitions: Competiti
     sent: list[dict[str, Any]] = []
     already: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    arrivals: list[Case] = []          # every case of the recommendations that is in the target now: its unit's mail
     for case in recommended:
         if case.id in arrived:
             already.append(_row(case, arrived[case.id]))
+            arrivals.append(arrived[case.id])
             continue
         if case.category not in categories:
             skipped.append({**_row(case, None), "why": f"“{target.name}”没有这个案例的类别"})
@@ -186,15 +195,28 @@ def send(cases: CaseRepository, stages: StageRepository, competitions: Competiti
                           received={"from": comp.name, "competition": comp.id, "case_id": case.id,
                                     "version": case.version},
                           sent={"to": target.name, "competition": target.id, "case_id": new.id})
-        except Duplicate:       # another send made it meanwhile
+        except Duplicate:       # another send made it meanwhile (and mails its unit)
             already.append(_row(case, new))
             continue
         except Conflict as refused:     # its mark was taken back meanwhile
             skipped.append({**_row(case, None), "why": refused.message})
             continue
         sent.append(_row(case, new))
+        arrivals.append(new)
+    _mail_units(arrivals, target.competition, window, now, mailing)
     return {"target": {"id": target.id, "name": target.name}, "status": status, "sent": sent,
             "already": already, "skipped": skipped}
+
+
+def _mail_units(arrivals: list[Case], target: Competition, submission: StageWindow | None, now: datetime,
+                mailing: notifications.Mailing) -> None:
+    """The arrival mail to each case's unit, in the target's name, after the writes; a mail already sent is not
+    sent again (its once-only key is the arrived case's id); a case its unit has withdrawn since is not written to."""
+    if submission is None:
+        return
+    for case in arrivals:
+        if case.status in ARRIVES_AS:
+            notifications.received(target, case, submission, now, mailing)
 
 
 def _new_case(files: Files, comp: Competition, target_id: str, case: Case, status: str, ts: float) -> Case:

@@ -9,6 +9,8 @@ doubled schedule sends nothing twice:
   judge_reminder      object = <stage>@<close time>#<judge id>
   feedback_available  object = case id (专家辅导), case id#provincial (赛前辅导)
   case_review         object = case id @ the decision's time in ms  (each 审核 decision its own mail)
+  case_received       object = the arrived case's id  (a 省赛推荐 arriving in the competition it was sent to;
+                      logged under the recommending competition)
 
 `registered` and `submitted` are called from the account and case services after the write succeeded.
 They never raise: a unit's account or submission must stand even when mail is down (the failure is logged
@@ -63,12 +65,13 @@ def _common(comp: Competition, ports: Any) -> dict[str, Any]:
 
 
 def _send(ports: Any, comp: Competition, kind: str, object_key: str, recipient: str | None,
-          context: dict[str, Any], now: datetime, mail: MailRepository) -> bool:
-    """Send once through the port, logged in `mail`."""
+          context: dict[str, Any], now: datetime, mail: MailRepository, logged_under: str | None = None) -> bool:
+    """Send once through the port in `comp`'s name, logged in `mail` under `comp` (or the competition
+    `logged_under`: the one whose organisers' act it follows)."""
     if not recipient:
         return False
     try:
-        return outbox.send_once(ports.transport, ports.sender, comp.id, kind, object_key, recipient,
+        return outbox.send_once(ports.transport, ports.sender, logged_under or comp.id, kind, object_key, recipient,
                                 {**_common(comp, ports), **context}, now, mail).sent
     except Exception:
         log.exception("%s mail to %s failed", kind, object_key)
@@ -137,6 +140,25 @@ def reviewed(comp: Competition, case: case_record.Case, now: datetime, mailing: 
             "reason": case.review_reason or "", "resubmit_by": case.resubmit_by}, now, mailing.mail)
     except Exception:
         log.exception("review mail for %s not sent", case.id)
+        return False
+
+
+def received(target: Competition, case: case_record.Case, submission: StageWindow, now: datetime,
+             mailing: Mailing) -> bool:
+    """A case recommended by `mailing.competition` arrived in `target` (services/feeder.send): to its unit, in the
+    target's name, what it has become there (submitted, or a draft to submit once 文本申报 opens) and by when; logged
+    under the recommending competition, whose organisers sent it. Once per arrived case; never raises."""
+    try:
+        ports, source = mailing.ports(), mailing.competition
+        account = ports.accounts.get(case.owner_username)
+        if account is None:
+            return False
+        return _send(ports, target, "case_received", case.id, account.email, {
+            "unit": account.unit_name or "", "title": case.title, "case_id": case.id, "source": source.name,
+            "target": target.name, "status": case.status, "opens_at": _when(submission.opens_at),
+            "closes_at": _when(submission.closes_at)}, now, mailing.mail, logged_under=source.id)
+    except Exception:
+        log.exception("arrival mail for %s not sent", case.id)
         return False
 
 

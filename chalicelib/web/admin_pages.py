@@ -61,7 +61,7 @@ MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
     "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
     "feedback_available": "辅导意见通知", "award": "获奖通知", "case_review": "审核结果",
-    "password_reset": "重置密码", "organiser_invitation": "团队邀请",
+    "case_received": "省赛推荐通知", "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
 MAIL_STATUS = {"queued": "已排队", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "bounced": "被退回",
                "dropped": "未发送（链接已失效）"}
@@ -175,7 +175,7 @@ def send_provincial() -> Response:
     deps = bootstrap.deps()
     try:
         result = feeder.send(deps.cases, deps.stages, deps.competitions, deps.files, bootstrap.competition(), who,
-                             bootstrap.now())
+                             bootstrap.now(), mailing=bootstrap.mailing())
     except Conflict as e:
         return _provincial_page(who, STATUS[e.code], message=e.message)
     return _provincial_page(who, result=result)

@@ -430,7 +430,7 @@ def send_provincial():
     who = principal(_request(), ORGANISER)
     deps = bootstrap.deps()
     return 200, feeder.send(deps.cases, deps.stages, deps.competitions, deps.files, bootstrap.competition(), who,
-                            bootstrap.now())
+                            bootstrap.now(), mailing=bootstrap.mailing())
 
 
 @api.route("/admin/cases/{case_id}/recommendation", methods=["PUT"])

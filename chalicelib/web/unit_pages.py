@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 
 from ..domain.competition import StageId
 from ..domain.errors import (
-    Conflict, DomainError, Invalid, StageClosed, VersionConflict,
+    Conflict, DomainError, Invalid, NotFound, StageClosed, VersionConflict,
 )
 from ..lazy import lazy
 from .html import (
@@ -131,7 +131,17 @@ def case_status(case_id: str) -> Response:
                 genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                 resubmit_open=cases.resubmission_open(case, bootstrap.now()), **_outcome(who, case, comp),
                 presentation=presentations.state(comp, case, bootstrap.now(), stages=bootstrap.deps().stages),
-                notice=done_notice(NOTICES))
+                source_name=_source_name(case), notice=done_notice(NOTICES))
+
+
+def _source_name(case: Any) -> str | None:
+    """The competition a case recommended from a feeder (省赛推荐) came from, by its short name (None when it names
+    none, or one no longer there)."""
+    source = case.source.get("competition") if case.source else None
+    try:
+        return bootstrap.competition_by_id(str(source)).short_name if source else None
+    except NotFound:
+        return None
 
 
 def _outcome(who: Principal, case: Any, comp: Any) -> dict[str, Any]:

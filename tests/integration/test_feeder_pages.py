@@ -12,9 +12,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.browser import text
+from tests.browser import Browser, csrf_of, text
 from tests.conftest import CHINA, Api
 from tests.integration.finished_competition import finished_world
+from tests.integration.mailbox import bodies, check_headers, links, ses_messages
 from tests.integration.test_admin_pages import log_in
 from tests.integration.test_judging_api import organiser
 from tests.integration.test_words_sweep import Seen, faults, visible
@@ -148,11 +149,29 @@ def test_send_makes_submissions_of_the_units_in_the_target_once(prepared):
     assert [json.loads(r.detail)["from"] for r in received] == [SOURCE_NAME]
     assert [json.loads(r.detail)["to"] for r in AuditEntry.query(f"case#{a}") if r.action == "case.sent"] == [TARGET_NAME]
 
-    # a second send creates nothing
+    # each unit got one mail, in the target's name, linking its new case
+    arrivals = {m["To"]: m for m in ses_messages() if "已推荐参赛" in m["Subject"]}
+    assert sorted(arrivals) == ["unit2@example.gov.cn", "unit7@example.gov.cn"]
+    mail = arrivals["unit2@example.gov.cn"]
+    check_headers(mail, "unit2@example.gov.cn", "贵单位案例已推荐参赛")
+    text_part, html_part = bodies(mail)
+    assert f"推荐参加{TARGET_NAME}" in text_part and finished.titles[a] in text_part
+    assert "已作为贵单位的申报提交" in text_part and "2023年8月31日 23:59" in text_part
+    (link,) = [u for u in links(html_part) if "/cases/" in u]
+    assert link.endswith(f"/cases/{new[a]}")
+    browser = Browser(api.client)   # the unit opens it, signed in through the login form
+    token = csrf_of(text(browser.get("/login")))
+    assert browser.post("/login", {"username": "unit2", "password": "correct-horse-1", "csrf_token": token}
+                        ).status_code == 303
+    opened = browser.get(link[link.index("/cases/"):])
+    assert opened.status_code == 200 and finished.titles[a] in text(opened) and "已提交" in text(opened)
+
+    # a second send creates nothing and mails nobody again
     status, again = org.call("POST", "/admin/provincial/send")
     assert (status, again["sent"], sorted(r["case_id"] for r in again["already"])) == (200, [], sorted([a, b]))
     assert len(org.call("GET", f"/cases?competition={TARGET}")[1]["cases"]) == 2
     assert len([r for r in AuditEntry.query(f"case#{a}") if r.action == "case.sent"]) == 1
+    assert len([m for m in ses_messages() if "已推荐参赛" in m["Subject"]]) == 2
 
 
 def test_the_page_shows_the_target_the_cases_and_the_button_in_chinese(prepared, later_console):

@@ -350,7 +350,7 @@ def test_mail_log_is_for_organisers_newest_first(api, clock):
 
 
 @pytest.mark.parametrize("kind", ["registration", "submission_receipt", "deadline_reminder", "judge_reminder",
-                                  "feedback_available", "award", "case_review"])
+                                  "feedback_available", "award", "case_review", "case_received"])
 def test_every_template_renders_a_subject_without_user_text(kind):
     from chalicelib.mail.render import render
     user = "用户<script>文本"
@@ -359,7 +359,8 @@ def test_every_template_renders_a_subject_without_user_text(kind):
                "category": "发展提质", "submitted_at": "x", "days": 3, "drafts": [user], "judge_name": "评委",
                "stage_name": "文本评审", "total": 3, "unscored": 1, "prize": "一等奖", "verify_url": f"{SITE}/verify/X",
                "code": "XXXX", "decision": "returned", "decision_name": "退回修改", "reason": user,
-               "resubmit_by": 1686564000, "round_name": "赛前辅导"}
+               "resubmit_by": 1686564000, "round_name": "赛前辅导", "source": user, "target": user, "status": "draft",
+               "opens_at": "2023年7月1日 00:00"}
     subject, text, html = render(kind, context)
     assert user not in subject and "<script>" not in html
     assert subject.startswith("【竞赛】") and text.strip() and html.startswith("<!doctype html>")

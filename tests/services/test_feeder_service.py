@@ -7,6 +7,8 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,10 +17,12 @@ from chalicelib.domain.case_record import body_json, frozen_map, new_case
 from chalicelib.domain.competition import competition_from_config
 from chalicelib.domain.competition_edit import copy_for_next_year, validate
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid
-from chalicelib.services import competitions, console, feeder
+from chalicelib.mail import outbox
+from chalicelib.services import competitions, console, feeder, notifications
 from chalicelib.services.accounts import Principal
 from chalicelib.store.memory import InMemoryCaseRepository, MemoryTables
 from chalicelib.store.memory_competitions import InMemoryCompetitionRepository
+from chalicelib.store.memory_mail import InMemoryMailRepository
 from chalicelib.store.memory_results import InMemoryStageRepository
 
 CHINA = timezone(timedelta(hours=8))
@@ -46,8 +50,28 @@ class MemoryFiles:
         return True
 
 
+class Relay:
+    """A mail transport that keeps what it sends (or fails every send while `down`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.down = False
+
+    def send(self, message: EmailMessage) -> str:
+        if self.down:
+            raise ConnectionError("relay down")
+        self.sent.append(message)
+        return f"ses-{len(self.sent)}"
+
+
+UNITS = {f"unit{n}": SimpleNamespace(id=f"acc{n}", email=f"u{n}@example.gov.cn", unit_name=f"深圳市第{n}局")
+         for n in range(1, 4)}
+
+
 class World:
     def __init__(self) -> None:
+        self.relay = Relay()
+        self.mail = InMemoryMailRepository()
         self.tables = MemoryTables()
         self.cases = InMemoryCaseRepository(self.tables)
         self.stages = InMemoryStageRepository(self.tables)
@@ -59,8 +83,8 @@ class World:
             self.cases.set_stage(SOURCE, w.id, w.opens_at.timestamp(), w.closes_at.timestamp(),
                                  closed=w.id in ("submission", "text_review", "coaching", "final"))
         made = competitions.copy_from(self.competitions, ORGANISER, SOURCE, TARGET, BEFORE)
-        competitions.edit(self.competitions, ORGANISER, TARGET, {"name": "第十一届广东省市直机关“先锋杯”工作创新大赛"},
-                          made.version, [], BEFORE)
+        competitions.edit(self.competitions, ORGANISER, TARGET, {"name": "第十一届广东省市直机关“先锋杯”工作创新大赛",
+                                                                 "short_name": "广东省先锋杯"}, made.version, [], BEFORE)
         started = self.competitions.get(TARGET)
         assert started is not None
         competitions.start(self.competitions, ORGANISER, TARGET, started.version, [], BEFORE)
@@ -95,7 +119,16 @@ class World:
         return case_id
 
     def send(self, now: datetime = IN_PROVINCIAL, who: Principal = ORGANISER) -> dict[str, Any]:
-        return feeder.send(self.cases, self.stages, self.competitions, self.files, self.comp(), who, now)
+        ports = SimpleNamespace(transport=self.relay, sender="saiping@example.org",
+                                site_url="https://saiping.example.org", accounts=SimpleNamespace(get=UNITS.get))
+        mailing = notifications.Mailing(lambda: ports, self.comp(), self.mail)
+        return feeder.send(self.cases, self.stages, self.competitions, self.files, self.comp(), who, now,
+                           mailing=mailing)
+
+    def mails(self) -> dict[str, tuple[str, str]]:
+        """What was mailed: recipient -> (subject, plain text)."""
+        return {m["To"]: (str(m["Subject"]), m.get_body(("plain",)).get_content())   # type: ignore[union-attr]
+                for m in self.relay.sent}
 
 
 @pytest.fixture
@@ -283,6 +316,41 @@ def test_the_overview_says_what_was_sent_and_why_not_now(world) -> None:
     world.send()
     after = feeder.overview(world.cases, world.stages, world.competitions, world.comp(), ORGANISER, IN_PROVINCIAL)
     assert (after["to_send"], after["recommended"][0]["sent"]) == (0, True)
+
+
+def test_each_unit_is_mailed_once_in_the_targets_name_what_its_case_became(world) -> None:
+    world.feed()
+    world.open_target_submission(IN_PROVINCIAL - timedelta(days=1), IN_PROVINCIAL + timedelta(days=20))
+    world.recommended(1)
+    world.send()
+    (subject, text), = world.mails().values()
+    assert list(world.mails()) == ["u1@example.gov.cn"]
+    assert subject == "【广东省先锋杯】贵单位案例已推荐参赛"
+    arrived = feeder.fed_case_id(TARGET, "case1")
+    assert "推荐参加第十一届广东省市直机关“先锋杯”工作创新大赛" in text and "贵单位在2023年深圳市“党建杯”" in text
+    assert "深圳市第1局：您好" in text and "案例名称：案例1" in text and f"案例编号：{arrived}" in text
+    assert "已作为贵单位的申报提交" in text and "截止（2023年8月4日 10:00）" in text
+    assert f"https://saiping.example.org/cases/{arrived}" in text
+    assert world.mail.get(outbox.mail_key(SOURCE, "case_received", arrived, "u1@example.gov.cn")) is not None
+    assert [m["kind"] for m in notifications.mail_log(world.comp(), world.mail)["mail"]] == ["case_received"]
+    world.recommended(2, owner="acc2")
+    world.send()                    # the second send mails the new case's unit only
+    assert [m["To"] for m in world.relay.sent] == ["u1@example.gov.cn", "u2@example.gov.cn"]
+
+
+def test_a_draft_arrival_says_when_to_submit_and_a_failed_mail_is_sent_by_the_next_send(world) -> None:
+    world.feed()                    # the target's 文本申报 opens next year: the case arrives as a draft
+    world.recommended(1)
+    world.relay.down = True
+    assert len(world.send()["sent"]) == 1           # the case arrived though the relay was down
+    assert world.relay.sent == []
+    world.relay.down = False
+    again = world.send()
+    assert (again["sent"], len(again["already"])) == ([], 1)
+    (subject, text), = world.mails().values()
+    assert "已存为贵单位的草稿" in text and "于 2024年5月19日 00:00 开放，请在 2024年6月9日 23:59 前" in text
+    world.send()
+    assert len(world.relay.sent) == 1
 
 
 def test_the_console_names_the_audit_rows_by_the_competitions() -> None:
