@@ -13,7 +13,22 @@ from typing import Any, Mapping
 
 from .stage_record import StageRow
 
-__all__ = ["Assignment", "Judge", "JudgeSession", "Link", "SLOT_FIELDS", "StageRow", "changed_slot", "link_key", "new_slot"]
+__all__ = ["Assignment", "Judge", "JudgeSession", "Link", "SLOT_FIELDS", "StageRow", "changed_slot", "judge_audit_key",
+           "judge_session_parts", "link_key", "new_slot"]
+
+
+def judge_session_parts(token: str | None) -> tuple[str, str, str] | None:
+    """(competition, judge id, stage) of a judge session's token "j.<competition>.<judge id>.<stage>.<random>"
+    (a token of the shape before competitions had ids in keys names none: its judge opens the link again)."""
+    if not token or not token.startswith("j.") or token.count(".") != 4:
+        return None
+    _, competition_id, judge_id, stage, _ = token.split(".")
+    return competition_id, judge_id, stage
+
+
+def judge_audit_key(competition_id: str, judge_id: str) -> str:
+    """The audit object of a judge's record, links and sessions (store/keys.judge_audit writes the same)."""
+    return f"judge#{competition_id}#{judge_id}"
 
 
 def link_key(judge_id: str, stage: str) -> str:

@@ -14,6 +14,7 @@ from ..domain.clock import epoch
 from ..config import Settings
 from ..domain import totp as otp
 from ..domain.account_record import Account, Identity, Session, Throttle, Token, new_token
+from ..domain.judging_record import judge_audit_key, judge_session_parts
 from ..domain.accounts import (
     EMAIL, ORGANISER_ROLES, USERNAME, backoff_seconds, parse_registration, password_problem, unit_key,
     username_key, username_skeleton,
@@ -44,7 +45,9 @@ UNUSABLE_PASSWORD = "!invited"          # no Argon2 hash: nothing verifies until
 
 @dataclass(frozen=True)
 class Principal(Identity):
-    """Who is asking: a unit, an organiser or a judge, from a server-side session."""
+    """Who is asking: a unit, an organiser or a judge, from a server-side session (a judge's: of the competition
+    its token names, `competition_id`)."""
+    competition_id: str | None = None
 
     @property
     def actor(self) -> str:
@@ -229,8 +232,10 @@ def idle_seconds(role: str, cfg: Settings) -> int:
     return cfg.organiser_idle_minutes * 60 if role == "organiser" else cfg.session_hours * 3600
 
 
-def principal_of(session: Session) -> Principal:
-    return Principal(role=session.role, token_hash=session.token_hash, account_id=session.account_id,
+def principal_of(session: Session, token: str | None = None) -> Principal:
+    """The principal of `session`; a judge's names the competition of its `token`."""
+    parts = judge_session_parts(token) if session.role == "judge" else None
+    return Principal(competition_id=parts[0] if parts else None, role=session.role, token_hash=session.token_hash, account_id=session.account_id,
                      username=session.username, unit_name=session.unit_name, district=session.district,
                      judge_id=session.judge_id,
                      stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email,
@@ -250,11 +255,15 @@ def authenticate(repo: AccountRepository, token: str | None, now: datetime) -> P
         idle = idle_seconds("organiser", bootstrap.config())
         if not repo.touch_session(session.token_hash, min(float(session.ends_at), epoch(now) + idle), epoch(now)):
             raise Unauthenticated("登录已失效，请重新登录")
-    return principal_of(session)
+    return principal_of(session, token)
 
 
 def logout(repo: AccountRepository, principal: Principal, now: datetime) -> None:
-    object_key = f"judge#{principal.judge_id}" if principal.role == "judge" else f"account#{principal.username}"
+    """End the principal's session, audited on its account (a judge's: on the judge of its competition)."""
+    if principal.role == "judge":
+        object_key = judge_audit_key(principal.competition_id or "", principal.judge_id or "")
+    else:
+        object_key = f"account#{principal.username}"
     repo.delete_session(principal.token_hash, object_key, principal.actor, epoch(now))
 
 

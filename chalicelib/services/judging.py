@@ -36,7 +36,9 @@ from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenti
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..mail.render import render_subject
-from ..domain.judging_record import Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot
+from ..domain.judging_record import (
+    Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot,
+)
 from ..security import new_id, new_token, token_hash
 from . import stages as stage_service
 from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository
@@ -547,15 +549,6 @@ def open_judge_session(judging: JudgingRepository, competition_of: Callable[[str
     if not opened:   # revoked or re-issued between the check and the write
         raise Unauthenticated("评分链接已失效（已被撤销或重新发放），请联系主办单位获取新的链接")
     return JudgeSession(token, csrf, judge_id, stage, expires)
-
-
-def judge_session_parts(token: str | None) -> tuple[str, str, str] | None:
-    """(competition, judge id, stage) of a judge session's token "j.<competition>.<judge id>.<stage>.<random>"
-    (a token of the shape before competitions had ids in keys names none: its judge opens the link again)."""
-    if not token or not token.startswith("j.") or token.count(".") != 4:
-        return None
-    _, competition_id, judge_id, stage, _ = token.split(".")
-    return competition_id, judge_id, stage
 
 
 def slot_view(slot: Assignment) -> dict[str, Any]:

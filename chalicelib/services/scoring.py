@@ -20,7 +20,8 @@ from ..security import token_hash
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
-from .judging import judge_session_parts, slot_view
+from ..domain.judging_record import judge_session_parts
+from .judging import slot_view
 from .repositories import CaseRepository, JudgingRepository, StageRepository
 
 

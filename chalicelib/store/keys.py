@@ -10,6 +10,8 @@ The shapes before issue 17 are in scripts/migrate_competition_keys.py, which mov
 """
 from __future__ import annotations
 
+from ..domain.judging_record import judge_audit_key
+
 
 def slot(competition_id: str, stage: str, judge_id: str) -> str:
     """A judge's slots of a stage (Assignment's hash key): "<competition>#<stage>#<judge id>"."""
@@ -56,7 +58,7 @@ def links_audit(competition_id: str, stage: str) -> str:
 
 def judge_audit(competition_id: str, judge_id: str) -> str:
     """A judge's record, links and sessions: "judge#<competition>#<judge id>"."""
-    return f"judge#{competition_id}#{judge_id}"
+    return judge_audit_key(competition_id, judge_id)
 
 
 def case_audit(case_id: str) -> str:

@@ -115,7 +115,8 @@ def judge_logout() -> Response:
         who = None
     if who is not None:
         accounts.logout(bootstrap.deps().accounts,
-                        accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id), bootstrap.now())
+                        accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id,
+                                           competition_id=who.competition_id), bootstrap.now())
     return judge_html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
                  set_cookies=[set_cookie(SESSION_COOKIE, "", max_age=0)])
 

@@ -305,6 +305,20 @@ def test_an_organisers_role_changes_on_its_open_sessions_and_removal_ends_them(r
         accounts.authenticate(repo, staff.token, moment(T + 4))
 
 
+def test_a_judges_logout_is_audited_on_the_judge_of_the_competition_its_token_names(repo) -> None:
+    from chalicelib.domain.account_record import Session
+    from chalicelib.security import token_hash
+    token = "j.shenzhen-2024.j1.text_review.random-part"
+    repo.sessions[token_hash(token)] = Session(role="judge", token_hash=token_hash(token), judge_id="j1",
+                                               stage="text_review", created_at=T, expires_at=T + 3600)
+    judge = accounts.authenticate(repo, token, moment(T + 1))
+    assert (judge.role, judge.judge_id, judge.competition_id) == ("judge", "j1", "shenzhen-2024")
+    accounts.logout(repo, judge, moment(T + 2))
+    assert repo.audit[-1] == ("judge#shenzhen-2024#j1", "judge:j1", "session.close")
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate(repo, token, moment(T + 3))
+
+
 def test_a_unit_cannot_set_up_two_step_verification_for_a_judge_link(repo) -> None:
     judge = Principal("judge", "jt", judge_id="j1")
     with pytest.raises(Forbidden):
