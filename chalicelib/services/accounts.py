@@ -235,24 +235,25 @@ def idle_seconds(role: str, cfg: Settings) -> int:
 def principal_of(session: Session, token: str | None = None) -> Principal:
     """The principal of `session`; a judge's names the competition of its `token`."""
     parts = judge_session_parts(token) if session.role == "judge" else None
-    return Principal(competition_id=parts[0] if parts else None, role=session.role, token_hash=session.token_hash, account_id=session.account_id,
+    return Principal(role=session.role, token_hash=session.token_hash, account_id=session.account_id,
                      username=session.username, unit_name=session.unit_name, district=session.district,
                      judge_id=session.judge_id,
                      stage=session.stage, link_hash=session.link_hash, csrf=session.csrf, email=session.email,
-                     organiser_role=session.organiser_role, mfa=bool(session.mfa))
+                     organiser_role=session.organiser_role, mfa=bool(session.mfa),
+                     competition_id=parts[0] if parts else None)
 
 
-def authenticate(repo: AccountRepository, token: str | None, now: datetime) -> Principal:
+def authenticate(repo: AccountRepository, token: str | None, now: datetime, *, cfg: Settings) -> Principal:
     """The principal of a live session; one read (and, for an organiser, at most one write a minute that
-    moves the idle deadline). Judge sessions are re-checked by the judging service."""
+    moves the idle deadline by `cfg`'s ORGANISER_IDLE_MINUTES). Judge sessions are re-checked by the judging
+    service."""
     if not token or len(token) > 200:
         raise Unauthenticated("请先登录")
     session = repo.get_session(token_hash(token))
     if session is None or session.expires_at <= epoch(now):
         raise Unauthenticated("登录已失效，请重新登录")
     if session.role == "organiser" and session.ends_at and epoch(now) - float(session.last_seen or 0) >= TOUCH_EVERY:
-        from .. import bootstrap
-        idle = idle_seconds("organiser", bootstrap.config())
+        idle = idle_seconds("organiser", cfg)
         if not repo.touch_session(session.token_hash, min(float(session.ends_at), epoch(now) + idle), epoch(now)):
             raise Unauthenticated("登录已失效，请重新登录")
     return principal_of(session, token)

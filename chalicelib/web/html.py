@@ -226,7 +226,7 @@ def anon_form() -> dict[str, list[str]]:
 
 def session_principal() -> Principal:
     token, _ = bearer_or_cookie(current_request())
-    return accounts.authenticate(bootstrap.deps().accounts, token, bootstrap.now())
+    return accounts.authenticate(bootstrap.deps().accounts, token, bootstrap.now(), cfg=bootstrap.config())
 
 
 def signed_in(roles: tuple[str, ...] = ("unit",)) -> Principal:

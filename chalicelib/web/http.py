@@ -197,7 +197,7 @@ def cookies(request: Any) -> dict[str, str]:
 
 def principal(request: Any, roles: tuple[str, ...] | None = None) -> Principal:
     token, from_cookie = bearer_or_cookie(request)
-    who = accounts.authenticate(bootstrap.deps().accounts, token, bootstrap.now())
+    who = accounts.authenticate(bootstrap.deps().accounts, token, bootstrap.now(), cfg=bootstrap.config())
     if from_cookie and request.method not in ("GET", "HEAD"):
         sent = (request.headers or {}).get("x-csrf-token")
         if not same(sent, who.csrf):

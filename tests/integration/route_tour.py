@@ -110,7 +110,8 @@ class Tour:
                 return "x"
         from chalicelib.services import accounts
         try:
-            return accounts.authenticate(bootstrap.deps().accounts, self.tokens[role], bootstrap.now()).csrf
+            return accounts.authenticate(bootstrap.deps().accounts, self.tokens[role], bootstrap.now(),
+                                         cfg=bootstrap.config()).csrf
         except Exception:
             return "x"
 

@@ -28,9 +28,12 @@ HERE = Client("203.0.113.9", "Firefox")
 MAILING = notifications.Mailing(lambda: None, None, InMemoryMailRepository())   # no port: mail is caught below
 
 
+CFG = dataclasses.replace(settings(), argon2_time_cost=1, argon2_memory_kib=8192)
+
+
 @pytest.fixture
 def cfg() -> Settings:
-    return dataclasses.replace(settings(), argon2_time_cost=1, argon2_memory_kib=8192)
+    return CFG
 
 
 @pytest.fixture
@@ -88,7 +91,7 @@ def test_a_unit_registers_once_and_logs_in(repo, cfg, mail) -> None:
     session = accounts.login(repo, "UNIT1", PASSWORD, cfg, moment(T), HERE)
     assert (session.principal.role, session.principal.username, session.principal.unit_name) == (
         "unit", "unit1", "深圳市第1局")
-    assert accounts.authenticate(repo, session.token, moment(T + 60)) == session.principal
+    assert accounts.authenticate(repo, session.token, moment(T + 60), cfg=CFG) == session.principal
     assert ("account#unit1", "unit:unit1", "session.open") in repo.audit
 
 
@@ -133,11 +136,11 @@ def test_an_expired_or_unknown_session_is_refused(repo, cfg, mail) -> None:
     accounts.register(repo, registration(), cfg, moment(T), mailing=MAILING)
     session = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, session.token, moment(T + cfg.session_hours * 3600))
+        accounts.authenticate(repo, session.token, moment(T + cfg.session_hours * 3600), cfg=CFG)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, "no-such-token", moment(T))
+        accounts.authenticate(repo, "no-such-token", moment(T), cfg=CFG)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, None, moment(T))
+        accounts.authenticate(repo, None, moment(T), cfg=CFG)
 
 
 # -- password reset ---------------------------------------------------------------------------------
@@ -158,7 +161,7 @@ def test_a_reset_link_sets_the_password_once_and_ends_every_session(repo, cfg, m
     with pytest.raises(InvalidToken):
         accounts.reset_password(repo, token, {"password": "third-horse-3"}, cfg, moment(T + 40))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, old.token, moment(T + 40))
+        accounts.authenticate(repo, old.token, moment(T + 40), cfg=CFG)
     assert accounts.login(repo, "unit1", "another-horse-2", cfg, moment(T + 40), HERE).principal.username == "unit1"
 
 
@@ -194,11 +197,11 @@ def test_sessions_are_listed_and_revoked_one_or_all(repo, cfg, mail) -> None:
         accounts.end_session(repo, first.principal, "no-such-session", moment(T + 3))
     accounts.end_session(repo, first.principal, listed[1].session_id, moment(T + 3))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, second.token, moment(T + 4))
+        accounts.authenticate(repo, second.token, moment(T + 4), cfg=CFG)
     assert accounts.end_sessions(repo, first.principal, first.principal.actor, "all_devices", moment(T + 5)) == 2
     for ended in (first, third):
         with pytest.raises(Unauthenticated):
-            accounts.authenticate(repo, ended.token, moment(T + 6))
+            accounts.authenticate(repo, ended.token, moment(T + 6), cfg=CFG)
 
 
 def test_logout_ends_this_session_only(repo, cfg, mail) -> None:
@@ -207,8 +210,8 @@ def test_logout_ends_this_session_only(repo, cfg, mail) -> None:
     other = accounts.login(repo, "unit1", PASSWORD, cfg, moment(T), HERE)
     accounts.logout(repo, one.principal, moment(T + 1))
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, one.token, moment(T + 2))
-    assert accounts.authenticate(repo, other.token, moment(T + 2)).username == "unit1"
+        accounts.authenticate(repo, one.token, moment(T + 2), cfg=CFG)
+    assert accounts.authenticate(repo, other.token, moment(T + 2), cfg=CFG).username == "unit1"
     assert ("account#unit1", "unit:unit1", "session.close") in repo.audit
 
 
@@ -221,23 +224,21 @@ def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(rep
     assert wrong.value.fields == {"current_password": "当前密码不正确"}
     accounts.change_password(repo, here.principal, {"current_password": PASSWORD,
                                                     "new_password": "another-horse-2"}, cfg, moment(T + 1))
-    assert accounts.authenticate(repo, here.token, moment(T + 2)).username == "unit1"
+    assert accounts.authenticate(repo, here.token, moment(T + 2), cfg=CFG).username == "unit1"
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, elsewhere.token, moment(T + 2))
+        accounts.authenticate(repo, elsewhere.token, moment(T + 2), cfg=CFG)
 
 
-def test_an_organisers_idle_session_moves_on_use_and_ends_when_idle(repo, cfg, monkeypatch) -> None:
-    from chalicelib import bootstrap
-    monkeypatch.setattr(bootstrap, "config", lambda: cfg)
+def test_an_organisers_idle_session_moves_on_use_and_ends_when_idle(repo, cfg) -> None:
     accounts.ensure_organiser(repo, "boss", "organiser-password-1", cfg, moment(T))
     session = accounts.login(repo, "boss", "organiser-password-1", cfg, moment(T), HERE)
     idle = cfg.organiser_idle_minutes * 60
     assert session.expires_at == T + idle
-    accounts.authenticate(repo, session.token, moment(T + idle - 1))            # moves the idle deadline
+    accounts.authenticate(repo, session.token, moment(T + idle - 1), cfg=CFG)            # moves the idle deadline
     stored = repo.get_session(session.principal.token_hash)
     assert stored is not None and stored.expires_at == int(T + 2 * idle - 1)
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, session.token, moment(T + 3 * idle))
+        accounts.authenticate(repo, session.token, moment(T + 3 * idle), cfg=CFG)
 
 
 # -- two-step verification ----------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def test_an_organisers_role_changes_on_its_open_sessions_and_removal_ends_them(r
     staff = accounts.login(repo, "staff1", "staff-password-1", cfg, moment(T), HERE)
     changed = accounts.change_organiser_role(repo, boss, "staff1", {"role": "viewer"}, moment(T + 1))
     assert changed.organiser_role == "viewer" and repo.get("staff1").organiser_role == "viewer"
-    assert accounts.authenticate(repo, staff.token, moment(T + 2)).organiser_role == "viewer"
+    assert accounts.authenticate(repo, staff.token, moment(T + 2), cfg=CFG).organiser_role == "viewer"
     with pytest.raises(Invalid):
         accounts.change_organiser_role(repo, boss, "staff1", {"role": "owner"}, moment(T + 2))
     with pytest.raises(Conflict):
@@ -302,7 +303,7 @@ def test_an_organisers_role_changes_on_its_open_sessions_and_removal_ends_them(r
     accounts.remove_organiser(repo, boss, "staff1", moment(T + 3))
     assert repo.get("staff1") is None and [a.username for a in accounts.team(repo)] == ["boss"]
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, staff.token, moment(T + 4))
+        accounts.authenticate(repo, staff.token, moment(T + 4), cfg=CFG)
 
 
 def test_a_judges_logout_is_audited_on_the_judge_of_the_competition_its_token_names(repo) -> None:
@@ -311,12 +312,12 @@ def test_a_judges_logout_is_audited_on_the_judge_of_the_competition_its_token_na
     token = "j.shenzhen-2024.j1.text_review.random-part"
     repo.sessions[token_hash(token)] = Session(role="judge", token_hash=token_hash(token), judge_id="j1",
                                                stage="text_review", created_at=T, expires_at=T + 3600)
-    judge = accounts.authenticate(repo, token, moment(T + 1))
+    judge = accounts.authenticate(repo, token, moment(T + 1), cfg=CFG)
     assert (judge.role, judge.judge_id, judge.competition_id) == ("judge", "j1", "shenzhen-2024")
     accounts.logout(repo, judge, moment(T + 2))
     assert repo.audit[-1] == ("judge#shenzhen-2024#j1", "judge:j1", "session.close")
     with pytest.raises(Unauthenticated):
-        accounts.authenticate(repo, token, moment(T + 3))
+        accounts.authenticate(repo, token, moment(T + 3), cfg=CFG)
 
 
 def test_a_unit_cannot_set_up_two_step_verification_for_a_judge_link(repo) -> None:
