@@ -238,7 +238,8 @@ def _bind(host: str, port: int, app: Callable):
     try:
         listener.bind((host, port))
     except OSError as error:
-        print(f"saiping: 模拟器端口 {port} 已被占用，未加载任何数据；请停止占用它的进程，或用 AWS_EMULATOR_PORT 换一个端口。"
+        print(f"saiping: 模拟器端口 {port} 已被占用，未加载任何数据；请停止占用它的进程，"
+              "或用 AWS_EMULATOR_PORT 换一个端口。"
               f"\nsaiping: the emulator's port {port} is already in use ({error.strerror}); nothing was loaded. "
               f"Stop what uses it or choose another port with AWS_EMULATOR_PORT.", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_PORT_TAKEN)

@@ -106,14 +106,16 @@ def _run_job(job_id: str, failure: list[BaseException]) -> None:
 def send_award_mail() -> dict[str, int]:
     from chalicelib import bootstrap
     from chalicelib.services import results
-    return results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(), bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
+    return results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
+                                   bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
 
 
 def close_stage(stage: str) -> dict[str, Any]:
     from chalicelib import bootstrap
     from chalicelib.services import results
     deps = bootstrap.deps()
-    return results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage, ACTOR, bootstrap.now())
+    return results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(),
+                               deps.ports(), stage, ACTOR, bootstrap.now())
 
 
 # -- command line -----------------------------------------------------------------------------------

@@ -95,7 +95,8 @@ def refuse_taken_ports(ports: dict[str, int]) -> None:
     """Exit 2, naming the port and the variable to change, when another process holds one of the ports."""
     for variable, port in ports.items():
         if _port_taken(port):
-            print(f"saiping: 端口 {port} 已被占用，未启动也未加载任何数据；请停止占用它的进程，或设置 {variable}=<其他端口>。\n"
+            print(f"saiping: 端口 {port} 已被占用，未启动也未加载任何数据；"
+                  f"请停止占用它的进程，或设置 {variable}=<其他端口>。\n"
                   f"saiping: port {port} is already in use; nothing was started or loaded. Stop what uses it "
                   f"(an earlier `make run`?) or choose another port with {variable}=<port>.", file=sys.stderr,
                   flush=True)

@@ -498,8 +498,8 @@ def plan_extra(
     holds a slot of the case (``assigned``: every slot, recused ones included). The lightest judge
     (``load``: slots in the stage, all categories) goes first, ties by id; the cases with the fewest options
     are filled first; then new slots move along augmenting paths until the loads are within one of each other
-    wherever the conflicts allow (as the regular plan). Raises :class:`AssignmentError` (``cannot_meet_k``) before anything is planned when a
-    case cannot get its ``k``. Returns the new pairs, sorted.
+    wherever the conflicts allow (as the regular plan). Raises :class:`AssignmentError` (``cannot_meet_k``)
+    before anything is planned when a case cannot get its ``k``. Returns the new pairs, sorted.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"extra judges per case must be a positive integer, got {k!r}")

@@ -187,7 +187,8 @@ def parse_case_body(raw: Any, category_ids: tuple[str, ...], max_chars: int, max
         errors["category"] = "案例类别只能选择：发展提质（development）、服务增效（service）、党建赋能（empowerment）"
     used = count_chars(body.counted_texts)
     if used > max_chars:
-        errors["text"] = f"案例名称、背景、创新点和成果合计不能超过{max_chars}字（现有{used}/{max_chars}字，不计空白），请删减"
+        errors["text"] = (f"案例名称、背景、创新点和成果合计不能超过{max_chars}字"
+                          f"（现有{used}/{max_chars}字，不计空白），请删减")
     if errors:
         raise Invalid(_summary(errors), errors)
     return body

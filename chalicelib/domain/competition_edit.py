@@ -59,7 +59,8 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
    * honors rules (`honors`) and `organisation_award` lock when the results are computed (综合评选 closed);
    * the presentation's file rules (`presentation`) lock when their uploads open (文本评审 closes); the live
      final (`final_live`) when 综合评选 opens; `originality` when 文本申报 closes;
-   * `feeds` (where the recommendations go), `local_demo_windows_days` and `_doc` notes stay editable; the time zone and any other key lock at the start.
+   * `feeds` (where the recommendations go), `local_demo_windows_days` and `_doc` notes stay editable; the time
+    zone and any other key lock at the start.
 5. State moves, by `changes["state"]`: 草稿 → 进行中 only when `validate` is clean and the theme, hosts and
    contacts are filled in (`start_errors`); 进行中 → 已结束 only after the last stage (省赛准备) closed; no way
    back (`invalid_transition`).
@@ -69,7 +70,8 @@ and refuses, by field, what the competition's `Progress` locks. The rules:
 
 The codes are `CODES` (required_field, invalid_field, duplicate_id, duplicate_name, criteria_sum, window_order,
 window_overlap, prize_overlap, date_out_of_range, unknown_field,
-locked_field, window_in_past, read_only, immutable_field, invalid_transition). Any error refuses the whole edit: `edit` returns the definition as it was and the errors; else the new
+locked_field, window_in_past, read_only, immutable_field, invalid_transition). Any error refuses the whole edit:
+`edit` returns the definition as it was and the errors; else the new
 definition (the argument is never modified) and no errors. `changed_paths` names what an edit changed (for
 the audit row).
 """
@@ -125,7 +127,8 @@ FIELD_NAMES = {
     "max_rank": "名次上限", "rank_levels": "职级", "genders": "性别", "priority": "授予顺序", "rules": "荣誉规则",
     "ranking": "排名规则", "presentation": "展示材料", "max_mb": "文件大小上限", "final_live": "现场展示",
     "originality": "原创性检查", "unit_systems": "单位系统", "organisation_award": "优秀组织奖",
-    "local_demo_windows_days": "本地演示阶段天数", "method": "计分方法", "trim_min_scores": "去掉最高最低分的最少评分数",
+    "local_demo_windows_days": "本地演示阶段天数", "method": "计分方法",
+    "trim_min_scores": "去掉最高最低分的最少评分数",
     "tie_break_criterion": "同分比较的评分细则", "advance_quota": "晋级名额", "feeds": "省赛推荐去向",
 }
 # The stable codes of a FieldError, and what each means.
@@ -916,7 +919,8 @@ def _transition(before: Mapping[str, Any], after: Mapping[str, Any], state: Comp
         missing = validate(after) + start_errors(after)
         if missing:
             return [*missing,
-                    FieldError("state", "invalid_transition", f"还有 {len(missing)} 处设置需要修改或填写，竞赛不能开始")]
+                    FieldError("state", "invalid_transition",
+                               f"还有 {len(missing)} 处设置需要修改或填写，竞赛不能开始")]
         return []
     if state == CompetitionState.RUNNING and target == CompetitionState.FINISHED:
         last = STAGE_ORDER[-1]

@@ -5,8 +5,8 @@
   `# ` a title (centred), `## ` a heading (一、…), `### ` a sub-heading (（一）…), `: ` a paragraph set flush
   left (the addressees, the attachment's lines), `---` a new page (the attachment); any other line is a body
   paragraph with a first-line indent of two characters.
-- 参赛案例说明书 (case-form.docx): the rows of the case form (web/unit_pages.py's form, domain/cases.py's labels), in its
-  order, with the choices of each select and the config's text limits stated, for a unit to fill in on paper.
+- 参赛案例说明书 (case-form.docx): the rows of the case form (web/unit_pages.py's form, domain/cases.py's labels),
+  in its order, with the choices of each select and the config's text limits stated, for a unit to fill in on paper.
 
 chalicelib/exports/competition_documents.py lays both out with python-docx; scripts/make_downloads.py writes
 them into chalicelib/competitions/downloads/<competition id>/, which the page route serves as they are.

@@ -382,7 +382,8 @@ def _filter_bits(band_filter: array, keys: Sequence[int]) -> Iterable[int]:
     """1 where the filter may hold the key, 0 where it certainly does not (all in C)."""
     shift = 64 - (len(band_filter) * 8).bit_length() + 1
     tops = list(map(rshift, keys, repeat(shift)))
-    return map(and_, map(rshift, map(band_filter.__getitem__, map(rshift, tops, repeat(3))), map(and_, tops, repeat(7))),
+    return map(and_, map(rshift, map(band_filter.__getitem__, map(rshift, tops, repeat(3))),
+                         map(and_, tops, repeat(7))),
                repeat(1))
 
 

@@ -109,7 +109,8 @@ def hide_reason(raw: Any, shown: bool) -> str | None:
     if reason is None:
         raise Invalid("请填写从成果展示中撤下的原因", {"reason": "请填写撤下原因"})
     if len(reason) > MAX_REASON:
-        raise Invalid(f"撤下原因不能超过 {MAX_REASON} 字（现 {len(reason)} 字）", {"reason": f"不能超过 {MAX_REASON} 字"})
+        raise Invalid(f"撤下原因不能超过 {MAX_REASON} 字（现 {len(reason)} 字）",
+                      {"reason": f"不能超过 {MAX_REASON} 字"})
     return reason
 
 

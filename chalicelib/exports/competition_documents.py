@@ -100,7 +100,8 @@ def case_form_docx(comp: Competition) -> bytes:
         added.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
         for cell, width in zip(added.cells, WIDTHS_CM):
             cell.width = Cm(width)
-            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP if row.lines > 1 else WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            cell.vertical_alignment = (WD_CELL_VERTICAL_ALIGNMENT.TOP if row.lines > 1
+                                       else WD_CELL_VERTICAL_ALIGNMENT.CENTER)
         _font(added.cells[0].paragraphs[0].add_run(row.label), "黑体", 12)
         if row.hint:
             _font(added.cells[1].paragraphs[0].add_run(row.hint), BODY, 12)

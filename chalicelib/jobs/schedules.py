@@ -9,5 +9,5 @@ def close_due_stages() -> list[str]:
     """Every 5 minutes: close the ranked stages whose windows have passed (idempotent)."""
     bootstrap.config()
     deps = bootstrap.deps()
-    return results.close_due_stages(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(),
-                                    bootstrap.now(), mail=deps.mail)
+    return results.close_due_stages(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(),
+                                    deps.ports(), bootstrap.now(), mail=deps.mail)

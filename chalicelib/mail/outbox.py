@@ -287,7 +287,8 @@ def send_queued(transport: Transport, sender: str, rows: list[MailRecord],
             log.mark_failed(row.mail_key, type(exc).__name__, dequeue=(row.attempts or 0) >= MAX_ATTEMPTS)
             failed += 1
             continue
-        log.mark_sent(row.mail_key, message_id or str(message["Message-ID"]), epoch(now()), subject=subject, dequeue=True)
+        log.mark_sent(row.mail_key, message_id or str(message["Message-ID"]), epoch(now()), subject=subject,
+                      dequeue=True)
         sent += 1
     return Drained(sent, failed, dropped, skipped)
 

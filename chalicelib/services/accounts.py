@@ -317,7 +317,8 @@ def _send_link(repo: AccountRepository, account: Account, purpose: str, lifetime
     """Store the token (hashed) unless the caller did, and mail the link; each request gets its own mail."""
     if token is None:
         token = secrets.token_urlsafe(16)       # 128 random bits
-        repo.put_token(new_token(token_hash(token), account.username, purpose, epoch(now) + lifetime), actor, epoch(now))
+        repo.put_token(new_token(token_hash(token), account.username, purpose, epoch(now) + lifetime), actor,
+                       epoch(now))
     from . import notifications
     kind = "password_reset" if purpose == "reset" else "organiser_invitation"
     ports, comp = mailing.ports(), mailing.competition

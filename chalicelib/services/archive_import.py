@@ -56,8 +56,10 @@ def template(comp: Competition) -> bytes:
     names = "、".join(c.name for c in comp.categories)
     notes = {"年份": "必填，四位数字，早于本届比赛的年份", "案例名称": "必填", "单位": "选填，推荐单位",
              "案例类别": f"必填，填写类别名称：{names}", "案例背景": "案例背景、创新点、成果至少填写一项",
-             "案例创新点": "每行一条（单元格内换行：Alt+Enter）", "案例取得的成果": "每行一条（单元格内换行：Alt+Enter）"}
-    widths = {"年份": 8, "案例名称": 30, "单位": 22, "案例类别": 12, "案例背景": 50, "案例创新点": 40, "案例取得的成果": 40}
+             "案例创新点": "每行一条（单元格内换行：Alt+Enter）",
+             "案例取得的成果": "每行一条（单元格内换行：Alt+Enter）"}
+    widths = {"年份": 8, "案例名称": 30, "单位": 22, "案例类别": 12, "案例背景": 50, "案例创新点": 40,
+              "案例取得的成果": 40}
     book, sheet = workbook_rows.template_book(SHEET, [header for _, header in COLUMNS], notes, widths)
     sheet.append([EXAMPLE[field] for field, _ in COLUMNS])
     for index in range(1, len(COLUMNS) + 1):
@@ -70,7 +72,8 @@ def template(comp: Competition) -> bytes:
         f"4. 案例类别填写类别名称：{names}。",
         "5. 案例创新点、案例取得的成果每行一条，在单元格内换行（Alt+Enter）分隔。",
         f"6. 一次最多导入 {MAX_ROWS} 个案例，文件不超过 {MAX_BYTES // 1024 // 1024} MB；案例名称和单位不超过 "
-        f"{originality.MAX_TITLE} 字，案例背景和每一条不超过 {originality.MAX_FIELD} 字，每格最多 {originality.MAX_ITEMS} 条。",
+        f"{originality.MAX_TITLE} 字，案例背景和每一条不超过 {originality.MAX_FIELD} 字，"
+        f"每格最多 {originality.MAX_ITEMS} 条。",
         "7. 上传后逐行校验：任何一行有错误时不会导入任何案例，请按提示修改后重新上传整个文件。",
         "8. 同一案例重复导入不会产生重复记录；导入后所有已提交案例会重新比对。",
     ], 110)

@@ -45,8 +45,9 @@ def _record(case: Case, attachment_id: str, kind: str = ATTACHMENT) -> dict[str,
     return dict(record)
 
 
-def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str,
-                 raw: Any, now: datetime, *, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal,
+                 case_id: str, raw: Any, now: datetime, *,
+                 competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """Declare an attachment of the case, within its own competition's windows (`comp`: the current one)."""
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
@@ -57,8 +58,9 @@ def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files:
     return open_upload(cases, comp, cfg, files, principal, target, declared, now)
 
 
-def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, target: case_service.Editable,
-                declared: DeclaredFile, now: datetime, kind: str = ATTACHMENT) -> dict[str, Any]:
+def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal,
+                target: case_service.Editable, declared: DeclaredFile, now: datetime,
+                kind: str = ATTACHMENT) -> dict[str, Any]:
     """Record the declared file as pending and answer with its presigned POST (the caller checked the case)."""
     case_id = target.case.id
     attachment_id = new_id()
@@ -66,15 +68,15 @@ def open_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: 
     record = {"attachment_id": attachment_id, "filename": declared.filename, "content_type": declared.content_type,
               "size": declared.size, "status": "pending", "key": f"cases/{case_id}/{attachment_id}",
               "upload_key": upload_key, "created_at": epoch(now), **({} if kind == ATTACHMENT else {"kind": kind})}
-    cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id), principal.actor, epoch(now),
-                         f"{kind}.declare")
+    cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id), principal.actor,
+                         epoch(now), f"{kind}.declare")
     upload = files.upload_form(upload_key, declared.content_type, declared.size, cfg.upload_url_seconds)
     return {"attachment_id": attachment_id, "upload": {"url": upload["url"], "fields": upload["fields"]},
             "expires_in": cfg.upload_url_seconds}
 
 
-def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
-            now: datetime, *, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str,
+            attachment_id: str, now: datetime, *, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """The stored object must exist with the declared size and the leading bytes of its type."""
     target = case_service.editable(cases, comp, principal, case_id, now, competition_of=competition_of)
     return verify(cases, comp, files, principal, target, attachment_id, now)
@@ -97,8 +99,8 @@ def verify(cases: CaseRepository, comp: Competition, files: Files, principal: Pr
         raise
 
 
-def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, target: case_service.Editable,
-                 record: dict[str, Any], now: datetime, kind: str) -> dict[str, Any]:
+def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, principal: Principal,
+                 target: case_service.Editable, record: dict[str, Any], now: datetime, kind: str) -> dict[str, Any]:
     attachment_id = record["attachment_id"]
     problem = _copy_in(files, record) or _check_object(files, record)
     if problem:
@@ -115,8 +117,8 @@ def _verify_copy(cases: CaseRepository, comp: Competition, files: Files, princip
         raise Invalid(f"附件校验未通过：{problem}，已删除，请重新上传", {"file": problem})
     record["status"] = "verified"
     try:
-        cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id), principal.actor,
-                                         epoch(now), f"{kind}.verify", pending_only=True)
+        cases.put_attachment(target.case, record, target.stage_key(target.case.competition_id or comp.id),
+                             principal.actor, epoch(now), f"{kind}.verify", pending_only=True)
     except VersionConflict:
         current = _record(case_service.get(cases, principal, target.case.id), attachment_id, kind)
         if current["status"] != "verified":
@@ -183,7 +185,8 @@ def _check_object(files: Files, record: dict[str, Any]) -> str | None:
                          files.read_range(key, f"bytes=-{TAIL_BYTES}"))
 
 
-def download_url(cases: CaseRepository, cfg: Settings, files: Files, principal: Principal, case_id: str, attachment_id: str) -> str:
+def download_url(cases: CaseRepository, cfg: Settings, files: Files, principal: Principal, case_id: str,
+                 attachment_id: str) -> str:
     case = case_service.get(cases, principal, case_id)
     record = _record(case, attachment_id)
     if record["status"] != "verified":
@@ -191,12 +194,12 @@ def download_url(cases: CaseRepository, cfg: Settings, files: Files, principal: 
     return files.download_url(record["key"], record["filename"], cfg.download_url_seconds)
 
 
-def delete(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, attachment_id: str,
-           now: datetime, *, competition_of: case_service.CompetitionOf) -> None:
+def delete(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str,
+           attachment_id: str, now: datetime, *, competition_of: case_service.CompetitionOf) -> None:
     target = case_service.editable(cases, comp, principal, case_id, now, competition_of=competition_of)
     record = _record(target.case, attachment_id)
-    cases.remove_attachment(target.case, attachment_id, target.stage_key(target.case.competition_id or comp.id), principal.actor,
-                            epoch(now), "attachment.delete")
+    cases.remove_attachment(target.case, attachment_id, target.stage_key(target.case.competition_id or comp.id),
+                            principal.actor, epoch(now), "attachment.delete")
     discard(files, record)
 
 

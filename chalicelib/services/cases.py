@@ -118,7 +118,8 @@ def create(repo: CaseRepository, comp: Competition, principal: Principal, raw: A
     body = _body(comp, raw)
     window = stage_service.windows(comp, stages)[StageId.SUBMISSION]
     if not window.is_open(now):
-        raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），不能新增案例")
+        raise StageClosed(f"{window.name}阶段未开放（{when(window.opens_at)} 至 {when(window.closes_at)}），"
+                          "不能新增案例")
     ts = epoch(now)
     case = new_case(new_id(), comp.id, principal.account_id or "", principal.username or "", body.to_dict(),
                     count_chars(body.counted_texts), ts)
@@ -138,7 +139,8 @@ def list_cases(repo: CaseRepository, comp: Competition, principal: Principal, ca
     return [c for c in cases if c.competition_id == comp.id and (category is None or c.category == category)]
 
 
-def own_cases(repo: CaseRepository, comp: Competition, principal: Principal) -> tuple[list[Case], list[tuple[str, list[Case]]]]:
+def own_cases(repo: CaseRepository, comp: Competition,
+              principal: Principal) -> tuple[list[Case], list[tuple[str, list[Case]]]]:
     """A unit's cases (我的案例), from one Query of its cases of every year: (those of the current competition
     `comp`, [(an earlier competition's id, its cases)] in the order the unit first entered them)."""
     _require_unit(principal)
@@ -255,10 +257,12 @@ def update(repo: CaseRepository, comp: Competition, principal: Principal, case_i
         raise invalid
     case = target.case
     if case.version != version:
-        raise VersionConflict(f"案例已被修改（当前版本 {case.version}，您提交的版本 {version}），请刷新后再保存；您填写的内容已保留")
+        raise VersionConflict(f"案例已被修改（当前版本 {case.version}，您提交的版本 {version}），"
+                              "请刷新后再保存；您填写的内容已保留")
     if is_coaching(target.stage_id) and body.category != case.category:
         # judged, ranked (and awarded) in its category: a revision cannot move it to another category
-        raise Invalid("辅导阶段不能更改申报类别（案例已在原类别中评审和入围）", {"category": "辅导阶段不能更改申报类别"})
+        raise Invalid("辅导阶段不能更改申报类别（案例已在原类别中评审和入围）",
+                      {"category": "辅导阶段不能更改申报类别"})
     if case.status in ("submitted", "advanced", "awarded"):
         validate_for_submit(body, _today(now))
     # the case as the transaction wrote it, without reading it back (one call fewer per edit)

@@ -2,8 +2,8 @@
 
 The code is the first 12 base32 characters (60 bits) of HMAC-SHA256(signing key, "certificate:<case id>:
 <prize>"): short enough to type from paper, impossible to guess, and the same every time the certificate is
-printed. Each issued code is stored (services/repositories.CertificateRepository), so `/verify/<code>` is one GetItem, and codes
-printed before a signing-key rotation keep verifying.
+printed. Each issued code is stored (services/repositories.CertificateRepository), so `/verify/<code>` is one
+GetItem, and codes printed before a signing-key rotation keep verifying.
 """
 from __future__ import annotations
 

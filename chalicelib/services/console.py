@@ -50,7 +50,8 @@ ACTION_NAMES = {
     "presentation.reject": "展示材料校验未通过", "presentation.replace": "替换展示材料（删除旧文件）",
     "showcase.consent": "单位同意公开展示", "showcase.withdraw": "单位撤出成果展示",
     "showcase.hide": "从成果展示中撤下", "showcase.restore": "恢复成果展示",
-    "competition.create": "新建竞赛届次", "competition.edit": "修改竞赛设置", "competition.start": "开始（发布）竞赛届次",
+    "competition.create": "新建竞赛届次", "competition.edit": "修改竞赛设置",
+    "competition.start": "开始（发布）竞赛届次",
     "competition.finish": "结束竞赛届次", "competition.activate": "设为当前届次",
     "case.received": "由其他竞赛届次推荐", "case.sent": "已推荐至其他竞赛届次",
 }
@@ -85,11 +86,13 @@ def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: 
     found = read_concurrently({
         "cases": lambda: case_repo.summaries(comp.id),
         "windows": lambda: stage_service.windows(comp, stages), "units": accounts.list_units,
-        "judges": lambda: judging_repo.list_judges(comp.id), **_slot_reads(judging_repo, comp, first, comp.category_ids)})
+        "judges": lambda: judging_repo.list_judges(comp.id),
+        **_slot_reads(judging_repo, comp, first, comp.category_ids)})
     cases, windows = found["cases"], found["windows"]
     # 赛前辅导 slots exist only on cases recommended to the provincial competition: their categories only
     recommended = sorted({c.category_key.partition("#")[0] for c in cases if judging.takes_part(StageId.PROVINCIAL, c)})
-    found.update(read_concurrently(_slot_reads(judging_repo, comp, [StageId.PROVINCIAL], recommended)) if recommended else {})
+    found.update(read_concurrently(_slot_reads(judging_repo, comp, [StageId.PROVINCIAL], recommended))
+                 if recommended else {})
     matrix: dict[str, Counter[str]] = {cat: Counter() for cat in comp.category_ids}
     for case in cases:
         category = case.category_key.partition("#")[0]
@@ -97,7 +100,8 @@ def dashboard(judging_repo: JudgingRepository, case_repo: CaseRepository, comp: 
     per_day = Counter(_day(c.submitted_at) for c in cases if c.status in ENTERED and c.submitted_at)
     days = sorted(per_day.items())
     stage_slots: dict[str, list[Any]] = {
-        stage: [slot for cat in comp.category_ids for slot in found.get(f"{stage}#{cat}", [])] for stage in JUDGED_STAGES}
+        stage: [slot for cat in comp.category_ids for slot in found.get(f"{stage}#{cat}", [])]
+        for stage in JUDGED_STAGES}
     return {
         "matrix": {cat: dict(counts) for cat, counts in matrix.items()},
         "status_totals": dict(Counter(c.status for c in cases)), "total": len(cases),
@@ -240,8 +244,8 @@ def judge(judging_repo: JudgingRepository, comp: Competition, judge_id: str) -> 
     return judging.judge_view(found)
 
 
-def add_override(judging_repo: JudgingRepository, cases: CaseRepository, comp: Competition, stage: str, judge_id: str, case_id: str,
-                 actor: str, now: datetime) -> None:
+def add_override(judging_repo: JudgingRepository, cases: CaseRepository, comp: Competition, stage: str, judge_id: str,
+                 case_id: str, actor: str, now: datetime) -> None:
     """One more judge on one case (回避 still applies); the pair may not be assigned already."""
     if not judge_id or not case_id:
         fields = {k: "请选择" for k, v in (("judge_id", judge_id), ("case_id", case_id)) if not v}
@@ -273,7 +277,8 @@ def assignments(judging_repo: JudgingRepository, comp: Competition, repository: 
                                  key=lambda c: (c["title"], c["id"]))}
 
 
-def link_holders(judging_repo: JudgingRepository, comp: Competition, *, mail: MailRepository) -> dict[str, list[dict[str, Any]]]:
+def link_holders(judging_repo: JudgingRepository, comp: Competition, *,
+                 mail: MailRepository) -> dict[str, list[dict[str, Any]]]:
     """Per judged stage, the judges with at least one (non-recused) assignment (those who get a link),
     each with the state of their link (judging.LinkState)."""
     names = {j.judge_id: j for j in judging.list_judges(judging_repo, comp)}
@@ -306,7 +311,8 @@ def honors(comp: Competition, cases: CaseRepository, *, stages: StageRepository,
     return {**found, "honor_names": rules, "titles": titles(comp, cases)}
 
 
-def organisation_awards(comp: Competition, award_lists: AwardListRepository, *, cases: CaseRepository) -> dict[str, Any]:
+def organisation_awards(comp: Competition, award_lists: AwardListRepository, *,
+                        cases: CaseRepository) -> dict[str, Any]:
     """The tally and the suggestion, with the organisers' saved list (None until they save one)."""
     found = results.organisation_awards(comp, cases)
     saved = award_lists.read(comp.id)

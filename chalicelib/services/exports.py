@@ -7,8 +7,9 @@ services/repositories.ExportRepository). The file goes
 to S3 under exports/<job id>/<file>; the organiser downloads it through a short-lived presigned GET whose
 Content-Disposition carries the Chinese file name.
 
-The data comes from the repositories the run is given (RunPorts) and the other services; the files are made by chalicelib/exports/ (openpyxl, fpdf2,
-python-docx), imported inside `build` only, so the API's cold start never loads them.
+The data comes from the repositories the run is given (RunPorts) and the other services; the files are made
+by chalicelib/exports/ (openpyxl, fpdf2, python-docx), imported inside `build` only, so the API's cold start
+never loads them.
 """
 from __future__ import annotations
 
@@ -286,7 +287,8 @@ KINDS: dict[str, Kind] = {
     "scores_xlsx": Kind("评分明细", "scores.xlsx", XLSX, "评分明细（Excel，评委 × 案例 × 评分项）", _scores_xlsx),
     "registrations_xlsx": Kind("报名情况", "registrations.xlsx", XLSX, "报名情况（Excel，帐号及其案例）",
                                _registrations_xlsx),
-    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF, "荣誉证书（PDF，每个获奖案例一页）", _certificates_pdf),
+    "certificates_pdf": Kind("荣誉证书", "certificates.pdf", PDF, "荣誉证书（PDF，每个获奖案例一页）",
+                             _certificates_pdf),
     "award_list_docx": Kind("获奖名单", "award-list.docx", DOCX, "获奖名单（Word，按类别和奖项）", _award_list_docx),
     "honors_xlsx": Kind("荣誉提名人选", "honors.xlsx", XLSX,
                         "荣誉提名人选（Excel，每项荣誉一张表，报送市总工会、团市委、市妇联）", _honors_xlsx),
@@ -593,7 +595,8 @@ def organisation_awards_book(comp: Competition, ports: RunPorts) -> data.Organis
                      "（与最后一名成绩相同的单位一并列入），仅供参考，最终名单由主办单位确定。"),
         ("最终名单", f"主办单位于 {when(saved.get('saved_at'))} 保存，共 {len(chosen)} 个单位（“选定”列为“是”）。"
                      if saved and chosen is not None else "尚未保存：在“优秀组织奖”页面勾选并保存后重新导出。"),
-        ("数据时点", "综合评选已结束，奖项为最终结果。" if final_closed else "综合评选尚未结束，奖项数为当前结果（暂定）。"),
+        ("数据时点", "综合评选已结束，奖项为最终结果。" if final_closed
+                     else "综合评选尚未结束，奖项数为当前结果（暂定）。"),
     ]
     return data.OrganisationAwardsBook(comp.short_name, rows, chosen, rules)
 

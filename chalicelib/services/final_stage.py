@@ -131,15 +131,16 @@ def live_state(final: FinalRepository, comp: Competition, category: str) -> tupl
     return (live_rules.state_from_record(dict(found.record)), found.sequence) if found else (live_rules.LiveState(), 0)
 
 
-def hall_action(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, category: Any, action: Any,
-                raw: Any, actor: str, now: datetime) -> dict[str, Any]:
+def hall_action(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition,
+                category: Any, action: Any, raw: Any, actor: str, now: datetime) -> dict[str, Any]:
     """One step of the live final, by the organiser: 选择现在展示的案例 (present), 计时开始 / 停止计时
     (timer_start / timer_stop), 亮分 (reveal) or the session's start time (schedule). Each change is a new
     logged state, refused if another change landed since the state it was made from."""
     category = _category(comp, category)
     if action not in LIVE_ACTIONS:
-        raise Invalid("请指定现场操作 action：present（选择现在展示的案例）、timer_start（计时开始）、timer_stop（停止计时）、"
-                      "reveal（亮分）或 schedule（现场开始时间）", {"action": "没有这个现场操作"})
+        raise Invalid("请指定现场操作 action：present（选择现在展示的案例）、timer_start（计时开始）、"
+                      "timer_stop（停止计时）、reveal（亮分）或 schedule（现场开始时间）",
+                      {"action": "没有这个现场操作"})
     raw = raw if isinstance(raw, dict) else {}
     state, sequence = live_state(final, comp, category)
     ts = epoch(now)
@@ -193,8 +194,8 @@ def _starts_at(value: Any) -> float | None:
 
 # -- the scoreboard (the big screen and the control page) -------------------------------------------
 
-def scoreboard(judging: JudgingRepository, cases_repo: CaseRepository, final: FinalRepository, comp: Competition, category: Any,
-               now: datetime) -> dict[str, Any]:
+def scoreboard(judging: JudgingRepository, cases_repo: CaseRepository, final: FinalRepository, comp: Competition,
+               category: Any, now: datetime) -> dict[str, Any]:
     """Every finalist of the category in the drawn order. A judge's score, the dropped highest and lowest,
     the final score and the rank (over the revealed cases) only for cases the organiser has revealed;
     before that only whether each judge has scored."""
@@ -280,7 +281,8 @@ def _judge_score(slot: Any) -> ranking_rules.JudgeScore:
 
 # -- a judge's phone and a unit's cases --------------------------------------------------------------
 
-def judge_cases(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition, judge_id: str) -> dict[str, Any]:
+def judge_cases(judging: JudgingRepository, cases: CaseRepository, final: FinalRepository, comp: Competition,
+                judge_id: str) -> dict[str, Any]:
     """A final judge's assigned cases per category in the drawn order, the case now presenting first."""
     slots = [s for s in judging.slots_of_judge(comp.id, FINAL, judge_id) if not s.recused]
     groups = []
@@ -303,7 +305,8 @@ def judge_cases(judging: JudgingRepository, cases: CaseRepository, final: FinalR
             "signature": live_signature(judging, final, comp, judge_id, slots)}
 
 
-def live_signature(judging: JudgingRepository, final: FinalRepository, comp: Competition, judge_id: str, slots: list[Any] | None = None) -> str:
+def live_signature(judging: JudgingRepository, final: FinalRepository, comp: Competition, judge_id: str,
+                   slots: list[Any] | None = None) -> str:
     """What a judge's list depends on that others change: the case now presenting in each of the judge's
     categories. The phone polls it and reloads when it changes."""
     if slots is None:

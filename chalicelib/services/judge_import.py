@@ -126,7 +126,8 @@ def import_judges(judging: JudgingRepository, comp: Competition, data: bytes, ac
     if errors:
         raise RowsInvalid(errors)
     judges = [Judge(comp.id, new_id(), name=d.name, email=d.email, mobile=d.mobile, affiliation=d.affiliation,
-                    categories=tuple(d.categories), conflicts=tuple(d.conflicts), created_at=epoch(now), updated_at=epoch(now))
+                    categories=tuple(d.categories), conflicts=tuple(d.conflicts), created_at=epoch(now),
+                    updated_at=epoch(now))
               for d in parsed]
     judging.save_judges(judges, actor, epoch(now))
     return judges

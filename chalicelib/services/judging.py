@@ -8,8 +8,8 @@ stored: HMAC-SHA256(signing key, a random seed). The server keeps the judge's cu
 the seed (tagged with which key it was made under) and the SHA-256 of the id: neither opens anything without
 the signing key, nor does a DEBUG log of the table's traffic; with the key the server re-derives the link in
 force, signed with that same key, to show it again exactly as it was mailed (the QR sheet, 显示链接), so
-printing a sheet never has to re-issue anything. Dropping a key from the list ends its links either way. Re-issuing replaces the row
-and revoking clears it, so an old link stops working at once. A link opens sessions until its stage
+printing a sheet never has to re-issue anything. Dropping a key from the list ends its links either way. Re-issuing
+replaces the row and revoking clears it, so an old link stops working at once. A link opens sessions until its stage
 closes; sessions opened before the close may still read (never write) for READ_GRACE afterwards.
 Links travel only in response bodies and mail, never in a URL the server logs, nor in the audit log.
 """
@@ -278,8 +278,8 @@ def _issue(judging: JudgingRepository, comp: Competition, cfg: Settings, stage: 
                               link_key(judge_id, stage), now)
         if record is not None:
             mails[judge_id] = record
-    judging.set_links(comp.id, [(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage, actor, at,
-                      action)
+    judging.set_links(comp.id, [(j, seed, link_hash) for j, (seed, link_hash, _) in made.items()], mails, stage,
+                      actor, at, action)
     return [IssuedLink(judge_id, url, format_time(window.closes_at), "queued" if judge_id in mails else "none")
             for judge_id, (_, _, url) in made.items()]
 
@@ -394,8 +394,8 @@ def _mail_time(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any, clock: Callable[[], datetime],
-                     limit: int = 1000, budget_seconds: float | None = None, *,
+def send_invitations(judging: JudgingRepository, comp: Competition, cfg: Settings, transport: Any,
+                     clock: Callable[[], datetime], limit: int = 1000, budget_seconds: float | None = None, *,
                      stages: StageRepository, mail: MailRepository) -> outbox.Drained:
     """The queued sender's turn: mail each queued invitation once, at the transport's rate. Each mail is
     composed just before it goes, from the judge's link row read then: an invitation whose link was re-issued

@@ -245,7 +245,8 @@ def judge_reminders(judging: JudgingRepository, comp: Competition, ports: Any, w
 def feedback_notices(judging: JudgingRepository, comp: Competition, ports: Any, coaching: StageWindow, now: datetime,
                      cases: CaseRepository, mail: MailRepository) -> int:
     """One notice per case and coaching round (专家辅导, 赛前辅导) with feedback, to the unit that submitted it."""
-    case_ids = sorted({s.case_id for s in judging.slots_of_stage(comp.id, coaching.id, comp.category_ids) if s.feedback})
+    case_ids = sorted({s.case_id for s in judging.slots_of_stage(comp.id, coaching.id, comp.category_ids)
+                       if s.feedback})
     if not case_ids:
         return 0
     emails = {a.id: a for a in ports.accounts.list_units()}

@@ -73,8 +73,9 @@ def _target(cases: CaseRepository, comp: Competition, principal: Principal, case
     return case_service.Editable(case, FINAL, before_stage=True)
 
 
-def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal, case_id: str, raw: Any,
-                 now: datetime, *, stages: StageRepository, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, principal: Principal,
+                 case_id: str, raw: Any, now: datetime, *, stages: StageRepository,
+                 competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise Invalid("请求体应为 JSON 对象，含 filename、content_type、size", {"body": "应为 JSON 对象"})
     declared = declare(raw.get("filename"), raw.get("content_type"), raw.get("size"),
@@ -88,8 +89,8 @@ def start_upload(cases: CaseRepository, comp: Competition, cfg: Settings, files:
     return {"presentation_id": answer.pop("attachment_id"), **answer}
 
 
-def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str, now: datetime, *,
-            stages: StageRepository, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
+def confirm(cases: CaseRepository, comp: Competition, files: Files, principal: Principal, case_id: str,
+            now: datetime, *, stages: StageRepository, competition_of: case_service.CompetitionOf) -> dict[str, Any]:
     """Verify the uploaded file; once it passes, it replaces the case's earlier presentation."""
     target = _target(cases, comp, principal, case_id, now, stages=stages, competition_of=competition_of)
     pending = _pending(target.case)
@@ -126,7 +127,8 @@ def download(cases: CaseRepository, cfg: Settings, files: Files, principal: Prin
     return _download(cfg, files, case_service.get(cases, principal, case_id))
 
 
-def judge_download(judging: JudgingRepository, cases: CaseRepository, comp: Competition, cfg: Settings, files: Files, judge: Any, case_id: str) -> dict[str, Any]:
+def judge_download(judging: JudgingRepository, cases: CaseRepository, comp: Competition, cfg: Settings, files: Files,
+                   judge: Any, case_id: str) -> dict[str, Any]:
     """A final judge's download of the presentation of a case assigned to them."""
     slot, _ = judging.get_slot_and_stage(judge.stage, judge.judge_id, case_id, comp.id)
     if judge.stage != FINAL or slot is None or slot.recused:

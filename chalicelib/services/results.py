@@ -89,12 +89,13 @@ def _read_scores(judging: JudgingRepository, comp: Competition, stage: str,
     return scores, extra
 
 
-def _scores(judging: JudgingRepository, comp: Competition, stage: str, category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
+def _scores(judging: JudgingRepository, comp: Competition, stage: str,
+            category: str) -> dict[str, list[ranking_rules.JudgeScore]]:
     return _read_scores(judging, comp, stage, category)[0]
 
 
-def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str, cases: Sequence[Case | RankedCase],
-            scores: dict[str, list[ranking_rules.JudgeScore]] | None = None,
+def compute(judging: JudgingRepository, comp: Competition, stage: str, category: str,
+            cases: Sequence[Case | RankedCase], scores: dict[str, list[ranking_rules.JudgeScore]] | None = None,
             extra: dict[str, int] | None = None) -> tuple[list[dict], dict]:
     """The ranking of one category (entries as the API shows them) and the record that re-derives it."""
     settings = ranking_rules.from_config(comp.raw, stage)
@@ -192,7 +193,8 @@ def recommend_provincial(cases: CaseRepository, stages: StageRepository, results
     if recommended and reason_required and reason is None:
         raise Invalid("请填写推荐理由（将写入省赛推荐名单）", {"reason": "请填写推荐理由"})
     if reason is not None and len(reason) > MAX_REASON:
-        raise Invalid(f"推荐理由不能超过 {MAX_REASON} 字（现 {len(reason)} 字）", {"reason": f"不能超过 {MAX_REASON} 字"})
+        raise Invalid(f"推荐理由不能超过 {MAX_REASON} 字（现 {len(reason)} 字）",
+                      {"reason": f"不能超过 {MAX_REASON} 字"})
     case = cases.get(case_id)
     if case is None:
         raise NotFound("没有找到这个案例")
@@ -206,8 +208,8 @@ def recommend_provincial(cases: CaseRepository, stages: StageRepository, results
 
 
 # -- closing --------------------------------------------------------------------------------
-def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
-                ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
+def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository,
+                comp: Competition, ports: Ports, stage: str, actor: str, now: datetime) -> dict[str, Any]:
     windows = stage_service.windows(comp, stages)
     stage = parse_stage(stage)
     review = windows[StageId.TEXT_REVIEW]
@@ -225,8 +227,9 @@ def close_stage(judging: JudgingRepository, cases: CaseRepository, stages: Stage
     return {"stage": stage, "status": "closed"}
 
 
-def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository, results: ResultRepository, comp: Competition,
-                     ports: Ports, now: datetime, *, mail: MailRepository) -> list[str]:
+def close_due_stages(judging: JudgingRepository, cases: CaseRepository, stages: StageRepository,
+                     results: ResultRepository, comp: Competition, ports: Ports, now: datetime, *,
+                     mail: MailRepository) -> list[str]:
     """The scheduled engine: close every ranked stage whose window has passed (idempotent).
 
     Only stages whose closing has consequences (text_review: advancement; final: prizes) are closed
@@ -272,8 +275,8 @@ def decided(results: ResultRepository, comp: Competition, stage: str) -> bool:
     return all(results.get_ranking(comp.id, stage, category) is not None for category in comp.category_ids)
 
 
-def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: ResultRepository, comp: Competition, ports: Ports, stage: str,
-            actor: str, now: datetime) -> None:
+def _decide(judging: JudgingRepository, cases_repo: CaseRepository, results: ResultRepository, comp: Competition,
+            ports: Ports, stage: str, actor: str, now: datetime) -> None:
     """Rank each category and move its cases to their outcomes, once. A category whose ranking row is
     there was decided by an earlier close and is left alone: closing again (the endpoint is idempotent)
     neither re-ranks it from cases changed since (a coaching revision's title, cases that advanced only

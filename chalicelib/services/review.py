@@ -1,8 +1,8 @@
 """审核: the organiser's decision on each submitted case before text review (domain/review.py has the rules),
 and the console's list of the cases to review with their originality flags.
 
-A decision is written with its audit row in one transaction (store/cases.CaseRepository.review: both stage windows and the
-case as read are its conditions); then the unit is mailed (best effort, once per decision). A case returned or
+A decision is written with its audit row in one transaction (store/cases.CaseRepository.review: both stage windows
+and the case as read are its conditions); then the unit is mailed (best effort, once per decision). A case returned or
 rejected must not hold text-review assignments: the organiser removes them first (an assignment plan never
 makes them, services/judging.CASES_FOR_STAGE).
 """
@@ -70,9 +70,11 @@ def _check_reviewable(case: Case, windows: dict[str, StageWindow], now: datetime
 
 def _check_not_assigned(judging: JudgingRepository, case: Case) -> None:
     category = case.category_key.partition("#")[0]
-    slots = judging.slots_of_category(case.competition_id, StageId.TEXT_REVIEW, category, case.id, attributes=("judge_id",))
+    slots = judging.slots_of_category(case.competition_id, StageId.TEXT_REVIEW, category, case.id,
+                                      attributes=("judge_id",))
     if slots:
-        raise Conflict(f"该案例已分配给 {len(slots)} 位评委进行文本评审；请先在“评审分配”中取消这些分配，再退回修改或不予受理")
+        raise Conflict(f"该案例已分配给 {len(slots)} 位评委进行文本评审；"
+                       "请先在“评审分配”中取消这些分配，再退回修改或不予受理")
 
 
 # -- the console's list ----------------------------------------------------------------------------

@@ -112,7 +112,8 @@ def save_score(judging: JudgingRepository, comp: Competition, judge: JudgePrinci
     before = score_view(slot)
     judging.write_slot(slot, {"criteria": tenths, "total": total, "comment": comment, "scored": True,
                               "scored_at": epoch(now)},
-                       comp.id, judge.actor, "score.save", epoch(now), before=before, after={"criteria": tenths, "total": total})
+                       comp.id, judge.actor, "score.save", epoch(now), before=before,
+                       after={"criteria": tenths, "total": total})
     return {"case_id": case_id, "total": tenths_to_points(total)}
 
 

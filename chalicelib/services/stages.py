@@ -108,7 +108,8 @@ def _move(stages: StageRepository, comp: Competition, stage_id: str, opens_at: d
 UNSUBMITTED = {"draft": "草稿", "returned": "退回修改"}
 
 
-def open_work(judging: JudgingRepository, cases_repo: CaseRepository, comp: Competition, stage_id: str) -> dict[str, Any]:
+def open_work(judging: JudgingRepository, cases_repo: CaseRepository, comp: Competition,
+              stage_id: str) -> dict[str, Any]:
     """What is still open in a stage, per category, for the organiser to see before closing it.
 
     The judged stages: each assignment not yet scored (coaching-kind stages: no feedback yet) with the judge's name and

@@ -259,7 +259,8 @@ class CaseRepository:
                           actor: str, now: float, action: str, pending_only: bool = False) -> case_record.Case:
         condition = (Case.resubmit_by > now) if case.status == "returned" else None
         if pending_only:
-            condition = _still_pending(attachment_id) if condition is None else condition & _still_pending(attachment_id)
+            condition = (_still_pending(attachment_id) if condition is None
+                         else condition & _still_pending(attachment_id))
 
         def build(t):
             t.update(Case(case.id), actions=[Case.attachments[attachment_id].remove()], label="case",

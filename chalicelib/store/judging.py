@@ -202,7 +202,8 @@ def revoke_link(competition_id: str, judge_id: str, stage: str, actor: str, now:
             t.update(Link(keys.link(competition_id, judge_id, stage)),
                      actions=[Link.link_hash.remove(), Link.link_id.remove(), Link.revoked_at.set(now)],
                      condition=Link.link_hash.exists())
-            t.save(audit.entry(keys.judge_audit(competition_id, judge_id), actor, "link.revoke", now, detail={"stage": stage}))
+            t.save(audit.entry(keys.judge_audit(competition_id, judge_id), actor, "link.revoke", now,
+                               detail={"stage": stage}))
     except db.Refused:
         return False
     return True
@@ -247,7 +248,8 @@ def open_session(competition_id: str, session: Session, now: float) -> bool:
 
 def audit_links_shown(competition_id: str, stage: str, judge_ids: list[str], actor: str, now: float) -> None:
     """Showing a link in force to an organiser (显示链接, the QR sheet) is recorded, never the link itself."""
-    audit.entry(keys.links_audit(competition_id, stage), actor, "link.show", now, detail={"stage": stage, "judges": judge_ids}).save()
+    audit.entry(keys.links_audit(competition_id, stage), actor, "link.show", now,
+                detail={"stage": stage, "judges": judge_ids}).save()
 
 
 def link_and_stage(judge_id: str, stage: str, competition_id: str) -> tuple[Link | None, Stage | None]:
@@ -257,7 +259,8 @@ def link_and_stage(judge_id: str, stage: str, competition_id: str) -> tuple[Link
     return db.future_or_none(link), db.future_or_none(row)
 
 
-def session_and_link(competition_id: str, token_hash: str, judge_id: str, stage: str) -> tuple[Session | None, Link | None]:
+def session_and_link(competition_id: str, token_hash: str, judge_id: str,
+                     stage: str) -> tuple[Session | None, Link | None]:
     """A judge's session and the link it was opened from, in one call (the token names both)."""
     with db.read_together() as r:
         session = r.get(Session, token_hash)
@@ -308,8 +311,8 @@ def _slot(row: Assignment, stage: str = "", category: str = "", case_id: str = "
 
 def _slot_row(competition_id: str, slot: record.Assignment) -> Assignment:
     """The item of a new slot."""
-    return new_slot(competition_id, slot.stage, slot.judge_id, slot.case_id, slot.category, slot.title or "", slot.created_at,
-                    slot.source)
+    return new_slot(competition_id, slot.stage, slot.judge_id, slot.case_id, slot.category, slot.title or "",
+                    slot.created_at, slot.source)
 
 
 def _link(row: Link) -> record.Link:

@@ -5,8 +5,8 @@ slots (the shared `MemoryTables` stage rows), a slot still there and not recused
 existing one, a link still the one in force when a session opens from it; a refused write raises the same
 domain error (or answers False) and changes nothing. Audit rows go to the shared `MemoryTables.audit`; the
 invitation mails written with the links to `mails`. Slots and links are kept by competition, as the table's keys
-(store/keys.py) keep them, and the audit rows name the same objects. tests/integration/test_judging_repository_contract.py runs
-the same tests against both.
+(store/keys.py) keep them, and the audit rows name the same objects.
+tests/integration/test_judging_repository_contract.py runs the same tests against both.
 """
 from __future__ import annotations
 

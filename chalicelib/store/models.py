@@ -201,7 +201,8 @@ class AuditEntry(Model):
     class Meta(_Meta):
         logical = "audit"
 
-    object_key = UnicodeAttribute(hash_key=True)   # "case#<id>", "account#<username>", "stage#<competition>#<id>" (store/keys.py)
+    object_key = UnicodeAttribute(hash_key=True)   # "case#<id>", "account#<username>", "stage#<competition>#<id>"
+                                                   # (store/keys.py)
     entry_key = UnicodeAttribute(range_key=True)   # "<epoch ms, zero-padded>#<random>"
     actor = UnicodeAttribute()
     action = UnicodeAttribute()

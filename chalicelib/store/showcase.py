@@ -40,7 +40,8 @@ def set_choice(case: case_record.Case, consent: bool, actor: str, now: float) ->
     with _refused_as_conflict():
         with db.transaction() as t:
             t.update(Case(case.id), actions=[Case.showcase_choice.set(consent)], label="case",
-                     condition=(Case.owner_id == case.owner_id) & _unchanged(Case.showcase_choice, case.showcase_choice))
+                     condition=((Case.owner_id == case.owner_id)
+                                & _unchanged(Case.showcase_choice, case.showcase_choice)))
             t.save(audit.entry(f"case#{case.id}", actor, "showcase.consent" if consent else "showcase.withdraw", now,
                                before={"choice": case.showcase_choice}, after={"choice": consent}))
     return replace(case, showcase_choice=consent)
@@ -48,14 +49,16 @@ def set_choice(case: case_record.Case, consent: bool, actor: str, now: float) ->
 
 def set_hidden(case: case_record.Case, hidden: bool, reason: str | None, actor: str, now: float) -> case_record.Case:
     """The organiser's 从成果展示中撤下 (with its reason) or 恢复展示."""
-    reason_action = Case.showcase_hidden_reason.set(reason) if hidden and reason else Case.showcase_hidden_reason.remove()
+    reason_action = (Case.showcase_hidden_reason.set(reason) if hidden and reason
+                     else Case.showcase_hidden_reason.remove())
     with _refused_as_conflict():
         with db.transaction() as t:
             t.update(Case(case.id), actions=[Case.showcase_hidden.set(hidden), reason_action], label="case",
                      condition=Case.id.exists() & _unchanged(Case.showcase_hidden, case.showcase_hidden))
             t.save(audit.entry(f"case#{case.id}", actor, "showcase.hide" if hidden else "showcase.restore", now,
                                before={"hidden": case.showcase_hidden, "reason": case.showcase_hidden_reason},
-                               after={"hidden": hidden, "reason": reason}, detail={"reason": reason} if reason else None))
+                               after={"hidden": hidden, "reason": reason},
+                               detail={"reason": reason} if reason else None))
     return replace(case, showcase_hidden=hidden, showcase_hidden_reason=reason if hidden else None)
 
 

@@ -117,7 +117,8 @@ def _close_row(row: Stage, actor: str, now: float, after: str | None) -> None:
                  actions=[Stage.closed.set(True), Stage.closed_at.set(now), Stage.closes_at.set(closes_at)],
                  condition=((Stage.closed == False) & (Stage.opens_at == float(row.opens_at))  # noqa: E712
                             & (Stage.closes_at == read_closes_at)), label="stage")
-        t.save(audit.entry(keys.stage_audit(row.competition_id, row.stage_id), actor, "stage.close", now, before=before, after=moved,
+        t.save(audit.entry(keys.stage_audit(row.competition_id, row.stage_id), actor, "stage.close", now,
+                           before=before, after=moved,
                            detail={"before": before, "after": moved, "ended_early": closes_at < read_closes_at}))
 
 

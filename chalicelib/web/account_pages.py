@@ -44,7 +44,8 @@ NOTICES = {
 def _when(epoch: Any) -> str:
     if not epoch:
         return ""
-    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(competition_rules.CHINA).strftime("%Y年%-m月%-d日 %H:%M")
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).astimezone(competition_rules.CHINA).strftime(
+        "%Y年%-m月%-d日 %H:%M")
 
 
 def _browser(agent: str | None) -> str:
@@ -83,7 +84,8 @@ def reset_request() -> Response:
     try:
         with no_sooner_than(RESET_ANSWER_SECONDS):
             accounts.request_reset(bootstrap.deps().accounts,
-                                   {"username": username}, bootstrap.config(), bootstrap.now(), client_of(current_request()), mailing=bootstrap.mailing())
+                                   {"username": username}, bootstrap.config(), bootstrap.now(),
+                                   client_of(current_request()), mailing=bootstrap.mailing())
     except (Invalid, RateLimited) as e:
         return html("password_reset.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"),
                     username=username, errors=e.fields or {}, message=e.message)
@@ -109,7 +111,8 @@ def reset_form(token: str) -> Response:
 def reset(token: str) -> Response:
     form = anon_form()
     password, again = one(form, "password"), one(form, "password_again")
-    context: dict[str, Any] = {"csrf_token": one(form, "csrf_token"), "token": token, "hint": account_rules.PASSWORD_HINT}
+    context: dict[str, Any] = {"csrf_token": one(form, "csrf_token"), "token": token,
+                               "hint": account_rules.PASSWORD_HINT}
     try:
         if password != again:
             raise Invalid("两次输入的新密码不一致", {"password_again": "两次输入的新密码不一致"})
@@ -215,7 +218,8 @@ def _team_page(who: Any, status: int = 200, values: dict[str, str] | None = None
                 "self": a.username == who.username} for a in accounts.team(bootstrap.deps().accounts)]
     notice = done_notice(NOTICES)
     return console_page("team.html", who, "team", status, members=members, values=values or {}, errors=errors or {},
-                   message=message, roles=account_rules.ORGANISER_ROLES, is_admin=(who.organiser_role or "admin") == "admin",
+                   message=message, roles=account_rules.ORGANISER_ROLES,
+                   is_admin=(who.organiser_role or "admin") == "admin",
                    notice=notice)
 
 
@@ -231,7 +235,8 @@ def invite() -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("username", "name", "email", "role")}
     try:
-        accounts.invite_organiser(bootstrap.deps().accounts, who, values, bootstrap.config(), bootstrap.now(), mailing=bootstrap.mailing())
+        accounts.invite_organiser(bootstrap.deps().accounts, who, values, bootstrap.config(), bootstrap.now(),
+                                  mailing=bootstrap.mailing())
     except (Invalid, Duplicate) as e:
         return _team_page(who, STATUS[e.code], values, e.fields, e.message)
     raise Redirect("/admin/team?done=invited")

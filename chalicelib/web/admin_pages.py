@@ -59,7 +59,8 @@ NOTICES = {
 FEED_STATUS = {"submitted": "已提交", "draft": "草稿"}
 MAIL_KINDS = {
     "registration": "注册成功", "submission_receipt": "提交回执", "deadline_reminder": "截止提醒",
-    "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知", "not_advance": "未入围通知",
+    "judge_invitation": "评委邀请", "judge_reminder": "评委评分提醒", "advance": "入围通知",
+    "not_advance": "未入围通知",
     "feedback_available": "辅导意见通知", "award": "获奖通知", "case_review": "审核结果",
     "case_received": "省赛推荐通知", "password_reset": "重置密码", "organiser_invitation": "团队邀请",
 }
@@ -103,8 +104,8 @@ def _ranked(stage_id: str) -> str:
 def dashboard() -> Response:
     who = _admin()
     return console_page("dashboard.html", who, "dashboard",
-                   data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), bootstrap.now(),
-                                          bootstrap.deps().accounts, stages=bootstrap.deps().stages))
+                   data=console.dashboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
+                                          bootstrap.now(), bootstrap.deps().accounts, stages=bootstrap.deps().stages))
 
 
 # -- cases ------------------------------------------------------------------------------------------
@@ -130,7 +131,8 @@ def case_detail(case_id: str) -> Response:
     if len(case_id) > 200:
         raise PageError(404, "没有找到这个案例")
     return console_page("case.html", who, "cases",
-                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
+                        detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(),
+                                                   bootstrap.deps().cases, who, case_id),
                         genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS)
 
 
@@ -146,7 +148,8 @@ def provincial(case_id: str) -> Response:
                                      reason_required=True)
     except (Invalid, Conflict) as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
-                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
+                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(),
+                                                  bootstrap.deps().cases, who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        errors=e.fields or {}, message=e.message, reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=provincial")
@@ -335,8 +338,8 @@ def add_assignment(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {"judge_id": one(form, "judge_id"), "case_id": one(form, "case_id")}
     try:
-        console.add_override(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id, values["judge_id"],
-                             values["case_id"], who.actor, bootstrap.now())
+        console.add_override(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(), stage_id,
+                             values["judge_id"], values["case_id"], who.actor, bootstrap.now())
     except (Invalid, NotFound) as e:
         return _assignments_page(who, stage_id, STATUS.get(e.code, 400), e, values)
     raise Redirect(f"/admin/assignments/{stage_id}?done=added")
@@ -357,7 +360,8 @@ def _links_page(who: Any, status: int = 200, shown: dict[str, Any] | None = None
                 error: Conflict | NotFound | StageClosed | None = None) -> Response:
     """评分链接: each judge's link state per stage; `shown` holds links revealed by this response only."""
     return console_page("links.html", who, "links", status,
-                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition(), mail=bootstrap.deps().mail),
+                        holders=console.link_holders(bootstrap.deps().judging, bootstrap.competition(),
+                                                     mail=bootstrap.deps().mail),
                         stages=judging.JUDGED_STAGES, issued=shown, link_states=LINK_STATES, mail_states=MAIL_STATUS,
                         message=error.message if error else None)
 
@@ -386,7 +390,8 @@ def reissue_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     try:
         link = judging.reissue_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
+                                    one(form, "judge_id"), stage_id, who.actor, bootstrap.now(),
+                                    stages=bootstrap.deps().stages)
     except (Conflict, NotFound, StageClosed) as e:
         return _links_page(who, STATUS[e.code], error=e)
     mail_queue.start()
@@ -400,7 +405,8 @@ def show_link(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     try:
         link = judging.show_link(bootstrap.deps().judging, bootstrap.competition(), bootstrap.config(),
-                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now(), stages=bootstrap.deps().stages)
+                                 one(form, "judge_id"), stage_id, who.actor, bootstrap.now(),
+                                 stages=bootstrap.deps().stages)
     except (Conflict, NotFound) as e:
         return _links_page(who, STATUS[e.code], error=e)
     return _links_page(who, shown={"stage": stage_id, "kind": "shown", "links": [link]})
@@ -482,7 +488,8 @@ def move_window(stage_id: str) -> Response:
     who, form = posted(ORGANISER)
     values = {k: one(form, k).strip() for k in ("opens_at", "closes_at")}
     try:
-        stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, values, who.actor, bootstrap.now())
+        stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, values, who.actor,
+                           bootstrap.now())
     except (Invalid, StageClosed) as e:
         errors = window_errors(stage_id, e.fields or {}, values)
         summary = next(iter(errors.values()), e.message) if isinstance(e, Invalid) else e.message
@@ -511,7 +518,8 @@ def confirm_close(stage_id: str) -> Response:
     if window is None:
         raise PageError(404, "没有这个阶段")
     return console_page("close_stage.html", who, "stages", window=window, stage=stage_id,
-                   work=None if window.closed else stages.open_work(bootstrap.deps().judging, bootstrap.deps().cases, comp, stage_id),
+                   work=None if window.closed else stages.open_work(bootstrap.deps().judging, bootstrap.deps().cases,
+                                                                    comp, stage_id),
                    closes_text=readable.when(window.closes_at))
 
 
@@ -522,7 +530,8 @@ def close_stage(stage_id: str) -> Response:
     if one(form, "confirm") != "yes":
         raise Redirect(f"/admin/stages/{quote(stage_id)}/close")
     deps = bootstrap.deps()
-    results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor, bootstrap.now())
+    results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(),
+                        stage_id, who.actor, bootstrap.now())
     raise Redirect("/admin/stages?done=closed")
 
 
@@ -536,12 +545,15 @@ def rankings(stage_id: str) -> Response:
 
 def _rankings_page(who: Any, stage_id: str, status: int = 200, **context: Any) -> Response:
     comp = bootstrap.competition()
-    ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, bootstrap.deps().results, comp, stage_id)
-    stage_open = stage_id == StageId.TEXT_REVIEW and stages.windows(comp, bootstrap.deps().stages)[stage_id].status(bootstrap.now()) == "open"
+    ranking, fairness = results.ranking_with_fairness(bootstrap.deps().judging, bootstrap.deps().results, comp,
+                                                      stage_id)
+    stage_open = (stage_id == StageId.TEXT_REVIEW
+                  and stages.windows(comp, bootstrap.deps().stages)[stage_id].status(bootstrap.now()) == "open")
     return console_page("rankings.html", who, "rankings", status, stage=stage_id, ranking=ranking, fairness=fairness,
                    advance=comp.advance_per_category, stage_open=stage_open,
                    extra_defaults=extra_judges.defaults(comp),
-                   judge_names={j.judge_id: j.name for j in judging.list_judges(bootstrap.deps().judging, comp)}, **context)
+                   judge_names={j.judge_id: j.name for j in judging.list_judges(bootstrap.deps().judging, comp)},
+                   **context)
 
 
 @admin_pages.route("/admin/rankings/{stage_id}/extra", methods=["POST"], content_types=FORM)
@@ -554,7 +566,8 @@ def extra_judges_near_cut(stage_id: str) -> Response:
     confirmed = one(form, "confirm") == "yes"
     try:
         found = extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now(), stage, write=confirmed, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
+                                              raw, who.actor, bootstrap.now(), stage, write=confirmed,
+                                              stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
     except (Invalid, NotFound, StageClosed) as e:
         return _rankings_page(who, stage, STATUS[e.code], extra_error=e.message, extra_asked=raw)
     return _rankings_page(who, stage, extra=found, extra_asked=raw)
@@ -565,7 +578,8 @@ def extra_judges_near_cut(stage_id: str) -> Response:
 def honors() -> Response:
     who = _admin()
     try:
-        found = console.honors(bootstrap.competition(), bootstrap.deps().cases, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
+        found = console.honors(bootstrap.competition(), bootstrap.deps().cases, stages=bootstrap.deps().stages,
+                               result_repo=bootstrap.deps().results)
     except Conflict as e:
         return console_page("honors.html", who, "honors", found=None, message=e.message)
     return console_page("honors.html", who, "honors", found=found)
@@ -578,7 +592,8 @@ def organisation_awards() -> Response:
 
 
 def _awards_page(who: Any, status: int = 200, error: Invalid | None = None) -> Response:
-    found = console.organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists, cases=bootstrap.deps().cases)
+    found = console.organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists,
+                                        cases=bootstrap.deps().cases)
     return console_page("organisation_awards.html", who, "awards", status, found=found,
                    message=error.message if error else None)
 
@@ -589,7 +604,8 @@ def save_organisation_awards() -> Response:
     who, form = posted(ORGANISER)
     try:
         console.save_organisation_awards(bootstrap.competition(), bootstrap.deps().award_lists,
-                                         form.get("units", []), who.actor, bootstrap.now(), cases=bootstrap.deps().cases)
+                                         form.get("units", []), who.actor, bootstrap.now(),
+                                         cases=bootstrap.deps().cases)
     except Invalid as e:
         return _awards_page(who, 400, e)
     raise Redirect("/admin/organisation-awards?done=saved")
@@ -642,7 +658,8 @@ def import_archive() -> Response:
     check_csrf(parts["csrf_token"].text() if "csrf_token" in parts else None, who.csrf)
     upload = parts.get("file")
     if upload is None or not upload.filename:
-        return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”", {"file": "未选择文件"}))
+        return _originality_page(who, 400, Invalid("请先选择填好的往年案例 .xlsx 文件，再点“导入”",
+                                                   {"file": "未选择文件"}))
     try:
         deps = bootstrap.deps()
         imported = console.import_archive_workbook(bootstrap.competition(), deps.archive, deps.originality, who,
@@ -716,7 +733,8 @@ def _mail_page(who: Any, result: dict[str, int] | None = None) -> Response:
     mail = [{**m, "at_text": readable.when(m["sent_at"] or m["created_at"])} for m in log["mail"]]
     return console_page("mail.html", who, "mail", mail=mail, kinds=MAIL_KINDS, kind=kind,
                    mail_status=MAIL_STATUS, result=result, confirming=result is None and query("confirm") == "awards",
-                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports(), mail=bootstrap.deps().mail))
+                   award=results.award_mail_preview(bootstrap.deps().cases, comp, bootstrap.deps().ports(),
+                                                    mail=bootstrap.deps().mail))
 
 
 @admin_pages.route("/admin/mail", methods=["GET"])
@@ -764,10 +782,12 @@ def qr_sheet(stage_id: str) -> Response:
     who, _ = posted(("organiser",))
     comp, cfg, now = bootstrap.competition(), bootstrap.config(), bootstrap.now()
     stage = _qr_stage(stage_id)
-    new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now, stages=bootstrap.deps().stages)
+    new = judging.issue_missing_links(bootstrap.deps().judging, comp, cfg, stage, who.actor, now,
+                                      stages=bootstrap.deps().stages)
     if new:
         mail_queue.start()
-    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now, stages=bootstrap.deps().stages)
+    links, unshown = judging.links_in_force(bootstrap.deps().judging, comp, cfg, stage, who.actor, now,
+                                            stages=bootstrap.deps().stages)
     judges = {j.judge_id: j for j in judging.list_judges(bootstrap.deps().judging, comp)}
     sheets = []
     for link in links:
@@ -779,7 +799,8 @@ def qr_sheet(stage_id: str) -> Response:
                        "svg": svg, "expires_at": link.expires_at})
     sheets.sort(key=lambda s: (s["name"], s["judge_id"]))
     return judge_html("qr.html", who=who, section="links", stage=stage, stage_name=comp.stage_name(stage),
-                 sheets=sheets, new_count=len(new), unshown=[judges[j].name if j in judges else "评委" for j in unshown])
+                 sheets=sheets, new_count=len(new),
+                 unshown=[judges[j].name if j in judges else "评委" for j in unshown])
 
 
 def _attr(text: str) -> str:

@@ -55,7 +55,8 @@ def competition():
 @endpoint
 def register():
     cfg = bootstrap.config()
-    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now(), mailing=bootstrap.mailing())
+    account = accounts.register(bootstrap.deps().accounts, read_json(_request()), cfg, bootstrap.now(),
+                                mailing=bootstrap.mailing())
     return 201, {"id": account.id, "username": account.username, "unit_name": account.unit_name, "role": "unit"}
 
 
@@ -82,7 +83,8 @@ def logout():
 @endpoint
 def create_case():
     who = principal(_request(), UNIT)
-    case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages)
+    case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, read_json(_request()), bootstrap.now(),
+                        stages=bootstrap.deps().stages)
     return 201, cases.case_view(case)
 
 
@@ -119,7 +121,8 @@ def get_case(case_id):
 @endpoint
 def update_case(case_id):
     who = principal(_request(), UNIT)
-    case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, read_json(_request()),
+                        bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 200, cases.case_view(case)
 
 
@@ -134,14 +137,17 @@ def get_case_version(case_id, version):
 @endpoint
 def submit_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id))
+    return 200, cases.case_view(cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case_id,
+                                             bootstrap.now(), mailing=bootstrap.mailing(),
+                                             competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/withdraw", methods=["POST"])
 @endpoint
 def withdraw_case(case_id):
     who = principal(_request(), UNIT)
-    return 200, cases.case_view(cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id))
+    return 200, cases.case_view(cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id,
+                                               bootstrap.now(), competition_of=bootstrap.competition_by_id))
 
 
 @api.route("/cases/{case_id}/attachments", methods=["POST"])
@@ -149,8 +155,9 @@ def withdraw_case(case_id):
 def start_upload(case_id):
     cfg = bootstrap.config()
     who = principal(_request(), UNIT)
-    answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who, case_id,
-                                      read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    answer = attachments.start_upload(bootstrap.deps().cases, bootstrap.competition(), cfg, bootstrap.files(), who,
+                                      case_id, read_json(_request()), bootstrap.now(),
+                                      competition_of=bootstrap.competition_by_id)
     return 201, answer
 
 
@@ -158,8 +165,8 @@ def start_upload(case_id):
 @endpoint
 def confirm_upload(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
-                                    bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    return 200, attachments.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id,
+                                    attachment_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["GET"])
@@ -167,14 +174,16 @@ def confirm_upload(case_id, attachment_id):
 def download(case_id, attachment_id):
     cfg = bootstrap.config()
     who = principal(_request(), ("unit", "organiser"))
-    return 200, {"url": attachments.download_url(bootstrap.deps().cases, cfg, bootstrap.files(), who, case_id, attachment_id)}
+    return 200, {"url": attachments.download_url(bootstrap.deps().cases, cfg, bootstrap.files(), who, case_id,
+                                                 attachment_id)}
 
 
 @api.route("/cases/{case_id}/attachments/{attachment_id}", methods=["DELETE"])
 @endpoint
 def delete_attachment(case_id, attachment_id):
     who = principal(_request(), UNIT)
-    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    attachments.delete(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, attachment_id,
+                       bootstrap.now(), competition_of=bootstrap.competition_by_id)
     return 204, None
 
 
@@ -183,7 +192,8 @@ def delete_attachment(case_id, attachment_id):
 def move_stage(stage_id):
     who = principal(_request(), ORGANISER)
     now = bootstrap.now()
-    moved = stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, read_json(_request()), who.actor, now)
+    moved = stages.move_window(bootstrap.deps().stages, bootstrap.competition(), stage_id, read_json(_request()),
+                               who.actor, now)
     return 200, stages.stage_view(moved, now)
 
 
@@ -239,7 +249,8 @@ def add_extra_judges(stage_id):
     who = principal(_request(), ORGANISER)
     raw = read_json(_request(), required=False)
     return 200, extra_judges.add_extra_judges(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.competition(),
-                                              raw, who.actor, bootstrap.now(), stage_id, stages=bootstrap.deps().stages, result_repo=bootstrap.deps().results)
+                                              raw, who.actor, bootstrap.now(), stage_id, stages=bootstrap.deps().stages,
+                                              result_repo=bootstrap.deps().results)
 
 
 @api.route("/admin/stages/{stage_id}/assignments", methods=["GET"])
@@ -303,8 +314,8 @@ def revoke_link(judge_id, stage_id):
 def open_judge_session():
     raw = read_json(_request())
     link = raw.get("link") if isinstance(raw, dict) else None
-    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(), link,
-                                         bootstrap.now(), stages=bootstrap.deps().stages)
+    session = judging.open_judge_session(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(),
+                                         link, bootstrap.now(), stages=bootstrap.deps().stages)
     return 200, {"token": session.token, "judge_id": session.judge_id, "stage": session.stage,
                  "expires_at": competition_rules.format_time(
                          datetime.fromtimestamp(session.expires_at, tz=timezone.utc)),
@@ -369,8 +380,8 @@ def case_feedback(case_id):
 def close_stage(stage_id):
     who = principal(_request(), ORGANISER)
     deps = bootstrap.deps()
-    return 200, results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(), deps.ports(), stage_id, who.actor,
-                                    bootstrap.now())
+    return 200, results.close_stage(deps.judging, deps.cases, deps.stages, deps.results, bootstrap.competition(),
+                                    deps.ports(), stage_id, who.actor, bootstrap.now())
 
 
 @api.route("/admin/stages/{stage_id}/ranking", methods=["GET"])
@@ -402,7 +413,8 @@ def organisation_awards():
 def award_mail():
     principal(_request(), ORGANISER)
     return 200, results.send_award_mail(bootstrap.deps().cases, bootstrap.competition(), bootstrap.deps().ports(),
-                                         bootstrap.now(), codes=bootstrap.deps().certificates, mail=bootstrap.deps().mail)
+                                        bootstrap.now(), codes=bootstrap.deps().certificates,
+                                        mail=bootstrap.deps().mail)
 
 
 @api.route("/admin/stages/{stage_id}/fairness", methods=["GET"])

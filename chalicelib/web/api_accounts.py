@@ -58,7 +58,8 @@ def request_reset():
     raw = read_json(_request())
     with no_sooner_than(RESET_ANSWER_SECONDS):
         accounts.request_reset(bootstrap.deps().accounts,
-                               raw, bootstrap.config(), bootstrap.now(), client_of(_request()), mailing=bootstrap.mailing())
+                               raw, bootstrap.config(), bootstrap.now(), client_of(_request()),
+                               mailing=bootstrap.mailing())
     return 202, RESET_ACCEPTED
 
 
@@ -142,7 +143,8 @@ def list_organisers():
 def invite_organiser():
     who = principal(_request(), ORGANISER)
     account = accounts.invite_organiser(bootstrap.deps().accounts,
-                                        who, read_json(_request()), bootstrap.config(), bootstrap.now(), mailing=bootstrap.mailing())
+                                        who, read_json(_request()), bootstrap.config(), bootstrap.now(),
+                                        mailing=bootstrap.mailing())
     return 201, accounts.organiser_view(account)
 
 

@@ -36,7 +36,8 @@ def draw(stage_id):
     who = principal(_request(), ORGANISER)
     final_stage.require_stage(stage_id)
     raw = read_json(_request(), required=False)
-    return 200, final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now())
+    return 200, final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw,
+                                 who.actor, bootstrap.now())
 
 
 @api_final.route("/admin/stages/{stage_id}/draw", methods=["GET"])
@@ -52,7 +53,8 @@ def get_draw(stage_id):
 def scoreboard():
     principal(_request(), ORGANISER)
     category = (_request().query_params or {}).get("category")
-    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now())
+    return 200, final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final,
+                                       bootstrap.competition(), category, bootstrap.now())
 
 
 @api_final.route("/admin/final/live", methods=["POST"])
@@ -61,7 +63,8 @@ def hall_action():
     who = principal(_request(), ORGANISER)
     raw = read_json(_request())
     raw = raw if isinstance(raw, dict) else {}
-    return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
+    return 200, final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final,
+                                        bootstrap.competition(), raw.get("category"), raw.get("action"), raw,
                                         who.actor, bootstrap.now())
 
 
@@ -69,7 +72,8 @@ def hall_action():
 @endpoint
 def judge_live():
     who = judge(_request())
-    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.deps().final, bootstrap.competition_by_id(who.competition_id), who.judge_id)}
+    return 200, {"signature": final_stage.live_signature(bootstrap.deps().judging, bootstrap.deps().final,
+                                                         bootstrap.competition_by_id(who.competition_id), who.judge_id)}
 
 
 @api_final.route("/admin/judges/import", methods=["POST"], content_types=[XLSX, "application/octet-stream"])
@@ -102,22 +106,26 @@ def save_feedback_replies(case_id):
     who = principal(_request(), ("unit",))
     deps = bootstrap.deps()
     return 200, coaching.save_replies(deps.judging, deps.cases, deps.final, bootstrap.competition(), who, case_id,
-                                      read_json(_request()), bootstrap.now(), competition_of=bootstrap.competition_by_id)
+                                      read_json(_request()), bootstrap.now(),
+                                      competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["POST"])
 @endpoint
 def start_presentation_upload(case_id):
     who = principal(_request(), ("unit",))
-    return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(), bootstrap.files(), who,
-                                           case_id, read_json(_request()), bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
+    return 201, presentations.start_upload(bootstrap.deps().cases, bootstrap.competition(), bootstrap.config(),
+                                           bootstrap.files(), who, case_id, read_json(_request()), bootstrap.now(),
+                                           stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation/confirm", methods=["POST"])
 @endpoint
 def confirm_presentation(case_id):
     who = principal(_request(), ("unit",))
-    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id, bootstrap.now(), stages=bootstrap.deps().stages, competition_of=bootstrap.competition_by_id)
+    return 200, presentations.confirm(bootstrap.deps().cases, bootstrap.competition(), bootstrap.files(), who, case_id,
+                                      bootstrap.now(), stages=bootstrap.deps().stages,
+                                      competition_of=bootstrap.competition_by_id)
 
 
 @api_final.route("/cases/{case_id}/presentation", methods=["GET"])

@@ -25,8 +25,8 @@ def _request():
 def shown_cases():
     """Public: ?q= (关键词) and ?category= (a category id)."""
     params = _request().query_params or {}
-    return 200, showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, bootstrap.competition(), params.get("q"), params.get("category"),
-                                  bootstrap.now())
+    return 200, showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, bootstrap.competition(),
+                                  params.get("q"), params.get("category"), bootstrap.now())
 
 
 @api_showcase.route("/cases/{case_id}/showcase", methods=["PUT"])
@@ -34,7 +34,8 @@ def shown_cases():
 def unit_consent(case_id):
     """{"consent": true|false}: the owning unit puts its case in the showcase or takes it out."""
     who = principal(_request(), ("unit",))
-    return 200, showcase.set_consent(bootstrap.deps().cases, bootstrap.deps().showcase, who, case_id, read_json(_request()), bootstrap.now())
+    return 200, showcase.set_consent(bootstrap.deps().cases, bootstrap.deps().showcase, who, case_id,
+                                     read_json(_request()), bootstrap.now())
 
 
 @api_showcase.route("/admin/cases/{case_id}/showcase", methods=["PUT"])
@@ -42,4 +43,5 @@ def unit_consent(case_id):
 def organiser_shown(case_id):
     """{"shown": false, "reason": "…"} takes a case down; {"shown": true} puts it back."""
     who = principal(_request(), ("organiser",))
-    return 200, showcase.set_shown(bootstrap.deps().cases, bootstrap.deps().showcase, case_id, read_json(_request()), who.actor, bootstrap.now())
+    return 200, showcase.set_shown(bootstrap.deps().cases, bootstrap.deps().showcase, case_id, read_json(_request()),
+                                   who.actor, bootstrap.now())

@@ -19,8 +19,8 @@ from ..domain.errors import Conflict, DomainError, Invalid
 from ..lazy import lazy
 from .http import SECURITY_HEADERS, STATUS
 from .html import (
-    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_competition, judge_html, one, page, posted, query,
-    signed_in,
+    PageError, Redirect, current_request, done_notice, html, judge_bar, judge_competition, judge_html, one, page,
+    posted, query, signed_in,
 )
 from .templating import static_digest, static_response
 
@@ -35,7 +35,8 @@ final_pages = Blueprint(__name__)
 ORGANISER = ("organiser",)
 STATIC = {"final.js": "text/javascript; charset=utf-8"}
 NOTICES = {"drawn": "抽签完成，结果已记录。", "present": "已设为现在展示的案例。", "timer_start": "计时已开始。",
-           "timer_stop": "计时已停止。", "reveal": "已亮分，大屏正在显示该案例的得分。", "schedule": "现场开始时间已保存。"}
+           "timer_stop": "计时已停止。", "reveal": "已亮分，大屏正在显示该案例的得分。",
+           "schedule": "现场开始时间已保存。"}
 BOARD_PAGE_ROWS = 15   # rows of one big-screen page: 15 cases fit 1080 px; more page through by themselves
 
 
@@ -68,7 +69,8 @@ def control() -> Response:
 def _control_page(who: Any, category: str, status: int = 200, error: DomainError | None = None,
                   values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     comp = bootstrap.competition()
-    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, bootstrap.now())
+    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp,
+                                   category, bootstrap.now())
     return _page("control.html", who, status=status, board=board, rules=final_stage.presentation(comp),
                  values=values or {}, errors=dict(error.fields or {}) if error else {},
                  message=error.message if error else None, notice=notice)
@@ -86,7 +88,8 @@ def control_action() -> Response:
     values = {"case_id": one(form, "case_id"), "starts_at": one(form, "starts_at").strip()}
     raw = {"case_id": values["case_id"] or None, "starts_at": values["starts_at"]}
     try:
-        final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, category, action, raw, who.actor, bootstrap.now())
+        final_stage.hall_action(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp,
+                                category, action, raw, who.actor, bootstrap.now())
     except (Invalid, Conflict) as e:
         return _control_page(who, category, STATUS[e.code], e, values)
     raise Redirect(f"/admin/final/control?category={quote(category)}&done={quote(action)}")
@@ -97,7 +100,8 @@ def control_action() -> Response:
 def control_status() -> Response:
     """The control page's live part (presenting case, timer, who has scored), polled by final.js."""
     who = signed_in(ORGANISER)
-    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), _category(), bootstrap.now())
+    board = final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final,
+                                   bootstrap.competition(), _category(), bootstrap.now())
     return html("judge/_control_status.html", who=who, board=board)
 
 
@@ -119,7 +123,8 @@ def scoreboard_fragment() -> Response:
 
 
 def _board(category: str) -> dict[str, Any]:
-    return final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), category, bootstrap.now())
+    return final_stage.scoreboard(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final,
+                                  bootstrap.competition(), category, bootstrap.now())
 
 
 # -- the draw and the stand-alone timer ---------------------------------------------------------------
@@ -133,7 +138,8 @@ def draw_page() -> Response:
 
 def _draw_page(who: Any, status: int = 200, error: DomainError | None = None, values: dict[str, str] | None = None,
                notice: str | None = None) -> Response:
-    return _page("draw.html", who, status=status, data=final_stage.draws(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition()),
+    return _page("draw.html", who, status=status,
+                 data=final_stage.draws(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition()),
                  values=values or {}, errors=dict(error.fields or {}) if error else {},
                  message=error.message if error else None, notice=notice)
 
@@ -145,7 +151,8 @@ def draw() -> Response:
     values = {"category": one(form, "category"), "seed": one(form, "seed").strip()}
     raw = {"category": values["category"] or None, "seed": values["seed"] or None}
     try:
-        final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor, bootstrap.now())
+        final_stage.draw(bootstrap.deps().cases, bootstrap.deps().final, bootstrap.competition(), raw, who.actor,
+                         bootstrap.now())
     except Invalid as e:
         return _draw_page(who, 400, e, values)
     raise Redirect("/admin/final/draw?done=drawn")
@@ -166,8 +173,10 @@ def final_cases_page(who: Any, notice: str | None) -> Response:
     presenting on top (现在展示); the page polls what it depends on and reloads when that changes."""
     comp, now = judge_competition(who), bootstrap.now()
     window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
-    listing = final_stage.judge_cases(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp, who.judge_id)
-    return judge_html("final_cases.html", comp=comp, bar=judge_bar(who), listing=listing, notice=notice, final_static=final_static,
+    listing = final_stage.judge_cases(bootstrap.deps().judging, bootstrap.deps().cases, bootstrap.deps().final, comp,
+                                      who.judge_id)
+    return judge_html("final_cases.html", comp=comp, bar=judge_bar(who), listing=listing, notice=notice,
+                 final_static=final_static,
                  window_status=window.status(now), closes_at=format_time(window.closes_at))
 
 

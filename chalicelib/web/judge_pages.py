@@ -28,7 +28,8 @@ from ..lazy import lazy
 from .http import SECURITY_HEADERS, SESSION_COOKIE, STATUS, cookies
 from .html import (
     FORM, PageError, Redirect, anon_form, anon_token, check_csrf, current_request, done_notice,
-    end_previous_session, judge_bar, judge_competition, judge_html, one, page_decorator, query, read_form, redirect, set_cookie,
+    end_previous_session, judge_bar, judge_competition, judge_html, one, page_decorator, query, read_form, redirect,
+    set_cookie,
 )
 from .final_pages import final_cases_page
 from .templating import static_response
@@ -76,7 +77,8 @@ def landing(token: str) -> Response:
     preview = portal.preview_link(bootstrap.deps().judging, bootstrap.competition_by_id, bootstrap.config(), token, now,
                                   stages=bootstrap.deps().stages)
     csrf, set_cookies = anon_token()
-    return judge_html("landing.html", comp=preview.comp, preview=preview, link=token, csrf_token=csrf, set_cookies=set_cookies,
+    return judge_html("landing.html", comp=preview.comp, preview=preview, link=token, csrf_token=csrf,
+                 set_cookies=set_cookies,
                  opens_at=competition_rules.format_time(preview.window.opens_at),
                      closes_at=competition_rules.format_time(preview.window.closes_at),
                  window_status=preview.window.status(now))
@@ -117,7 +119,8 @@ def judge_logout() -> Response:
         accounts.logout(bootstrap.deps().accounts,
                         accounts.Principal(role="judge", token_hash=who.token_hash, judge_id=who.judge_id,
                                            competition_id=who.competition_id), bootstrap.now())
-    return judge_html("error.html", status=200, status_code=200, heading="已退出评分", message="您已退出评分。如需继续，请重新打开评分链接。",
+    return judge_html("error.html", status=200, status_code=200, heading="已退出评分",
+                 message="您已退出评分。如需继续，请重新打开评分链接。",
                  set_cookies=[set_cookie(SESSION_COOKIE, "", max_age=0)])
 
 
@@ -131,7 +134,8 @@ def my_cases() -> Response:
     comp = judge_competition(who)
     window = portal.stage_window(comp, who.stage, stages=bootstrap.deps().stages)
     now = bootstrap.now()
-    return judge_html("cases.html", comp=comp, bar=judge_bar(who), cases=found, scored=sum(1 for c in found if c["scored"]),
+    return judge_html("cases.html", comp=comp, bar=judge_bar(who), cases=found,
+                 scored=sum(1 for c in found if c["scored"]),
                  total=len(found), window_status=window.status(now),
                      closes_at=competition_rules.format_time(window.closes_at),
                  notice=done_notice(NOTICES), draft_done=query("done") in ("saved", "feedback"))
@@ -147,7 +151,8 @@ def _case_page(who: scoring.JudgePrincipal, case_id: str, status: int = 200, err
                values: dict[str, str] | None = None, comment: str | None = None, points: list[str] | None = None,
                reason: str = "", form: str = "") -> Response:
     comp = judge_competition(who)
-    view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download, stages=bootstrap.deps().stages)
+    view, _, window = portal.case_page(bootstrap.deps().judging, bootstrap.deps().cases, comp, who, case_id, _download,
+                                       stages=bootstrap.deps().stages)
     category = comp.category(view.get("category", ""))
     mine = view["my_score"] or {}
     if values is None:
@@ -228,7 +233,8 @@ def save_score(case_id: str) -> Response:
     comment = one(form, "comment")
     raw = {"criteria": {k: _number(v) for k, v in values.items() if _number(v) is not None}, "comment": comment}
     try:
-        scoring.save_score(bootstrap.deps().judging, judge_competition(who), who, case_id, raw, bootstrap.now(), stages=bootstrap.deps().stages)
+        scoring.save_score(bootstrap.deps().judging, judge_competition(who), who, case_id, raw, bootstrap.now(),
+                           stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, values=values, comment=comment, form="score")
     raise Redirect("/judge?done=saved")
@@ -258,9 +264,12 @@ def recuse(case_id: str) -> Response:
     comp, now = judge_competition(who), bootstrap.now()
     try:
         if one(form, "confirm") != "yes":
-            slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
-            return judge_html("recuse_confirm.html", comp=comp, bar=judge_bar(who), case_id=case_id, title=slot.title, reason=clean)
-        scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now, stages=bootstrap.deps().stages)
+            slot, clean = scoring.check_recusal(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now,
+                                                stages=bootstrap.deps().stages)
+            return judge_html("recuse_confirm.html", comp=comp, bar=judge_bar(who), case_id=case_id, title=slot.title,
+                              reason=clean)
+        scoring.recuse(bootstrap.deps().judging, comp, who, case_id, {"reason": reason}, now,
+                       stages=bootstrap.deps().stages)
     except (Invalid, StageClosed) as e:
         return _case_page(who, case_id, STATUS[e.code], e, reason=reason, form="recuse")
     raise Redirect("/judge?done=recused")

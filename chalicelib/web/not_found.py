@@ -70,7 +70,8 @@ def chalice_errors_in_chinese(request: Any, get_response: Callable[[Any], Respon
     own answers — the 404 above, or the error shape (API) / error page (pages) with a Chinese message."""
     answer = get_response(request)
     body = answer.body
-    if answer.status_code not in (400, 405, 415) or not isinstance(body, dict) or body.get("Code") not in CHALICE_ERRORS:
+    if (answer.status_code not in (400, 405, 415) or not isinstance(body, dict)
+            or body.get("Code") not in CHALICE_ERRORS):
         return answer
     path = getattr(request, "path", "") or ""
     message = CHALICE_ERRORS[body["Code"]]

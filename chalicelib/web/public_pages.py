@@ -90,7 +90,8 @@ def register() -> Response:
     values = {k: one(form, k).strip() for k in REGISTER_FIELDS}
     try:
         accounts.register(bootstrap.deps().accounts,
-                          {**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now(), mailing=bootstrap.mailing())
+                          {**values, "password": one(form, "password")}, bootstrap.config(), bootstrap.now(),
+                          mailing=bootstrap.mailing())
     except (Invalid, Duplicate) as e:
         return html("register.html", status=STATUS[e.code], csrf_token=one(form, "csrf_token"), values=values,
                     errors=e.fields or {}, message=e.message, unit_systems=account_rules.UNIT_SYSTEMS,

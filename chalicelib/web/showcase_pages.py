@@ -34,9 +34,11 @@ def shown_cases() -> Response:
     names: dict[str, Any] = {"category_names": {c.id: c.name for c in comp.categories},
              "prize_names": {p["id"]: p["name"] for p in comp.raw.get("prizes", [])}}
     try:
-        data = showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, q, category, bootstrap.now())
+        data = showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, q, category,
+                                 bootstrap.now())
     except Invalid as e:
-        data = {**showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, "", "", bootstrap.now()), "q": q, "category": category, "cases": []}
+        data = {**showcase.showcase(bootstrap.deps().results, bootstrap.deps().showcase, comp, "", "", bootstrap.now()),
+                "q": q, "category": category, "cases": []}
         return html("showcase.html", status=400, data=data, groups=[], errors=e.fields or {}, message=e.message,
                     searching=True, **names)
     return html("showcase.html", data=data, groups=showcase_rules.grouped(data["cases"]), errors={},
@@ -48,7 +50,8 @@ def shown_cases() -> Response:
 def unit_consent(case_id: str) -> Response:
     who, form = posted()
     consent = one(form, "consent") == "1"
-    showcase.set_consent(bootstrap.deps().cases, bootstrap.deps().showcase, who, case_id, {"consent": consent}, bootstrap.now())
+    showcase.set_consent(bootstrap.deps().cases, bootstrap.deps().showcase, who, case_id, {"consent": consent},
+                         bootstrap.now())
     raise Redirect(f"/cases/{quote(case_id)}?done={'showcase_in' if consent else 'showcase_out'}")
 
 
@@ -62,7 +65,8 @@ def organiser_shown(case_id: str) -> Response:
         showcase.set_shown(bootstrap.deps().cases, bootstrap.deps().showcase, case_id, raw, who.actor, bootstrap.now())
     except REFUSED as e:
         return console_page("case.html", who, "cases", STATUS[e.code],
-                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(), bootstrap.deps().cases, who, case_id),
+                       detail=console.case_detail(bootstrap.deps().judging, bootstrap.competition(),
+                                                  bootstrap.deps().cases, who, case_id),
                        genders=case_rules.GENDERS, rank_levels=case_rules.RANK_LEVELS,
                        showcase_errors=e.fields or {}, showcase_message=e.message, showcase_reason=raw["reason"])
     raise Redirect(f"/admin/cases/{quote(case_id)}?done=showcase")

@@ -83,7 +83,8 @@ def create_case() -> Response:
     who, form = posted()
     values = _values(form)
     try:
-        case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, values, bootstrap.now(), stages=bootstrap.deps().stages)
+        case = cases.create(bootstrap.deps().cases, bootstrap.competition(), who, values, bootstrap.now(),
+                            stages=bootstrap.deps().stages)
     except FORM_ERRORS as e:
         return _form_page(who, None, values, error=e)
     return _after_save(who, case, values, one(form, "action"))
@@ -105,7 +106,8 @@ def save_case(case_id: str) -> Response:
     version = one(form, "version")
     raw = {**values, "version": int(version) if version.isdigit() and len(version) < 10 else -1}
     try:
-        case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, raw, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+        case = cases.update(bootstrap.deps().cases, bootstrap.competition(), who, case_id, raw, bootstrap.now(),
+                            competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
         return _form_page(who, cases.get(bootstrap.deps().cases, who, case_id), values, error=e, version=raw["version"])
     return _after_save(who, case, values, one(form, "action"))
@@ -115,9 +117,11 @@ def _after_save(who: Principal, case: Any, values: dict[str, Any], action: str) 
     if action != "submit":   # a coaching round's revision of an advanced or awarded case: a new version
         raise Redirect(f"/cases/{case.id}/edit?done={'revised' if case.status in ('advanced', 'awarded') else 'saved'}")
     try:
-        cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(), mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id)
+        cases.submit(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(),
+                     mailing=bootstrap.mailing(), competition_of=bootstrap.competition_by_id)
     except FORM_ERRORS as e:
-        return _form_page(who, cases.get(bootstrap.deps().cases, who, case.id), values, error=e, version=int(case.version))
+        return _form_page(who, cases.get(bootstrap.deps().cases, who, case.id), values, error=e,
+                          version=int(case.version))
     raise Redirect("/cases?done=submitted")
 
 
@@ -183,7 +187,8 @@ def withdraw_case(case_id: str) -> Response:
     who, form = posted()
     if one(form, "confirm") != "yes":
         return html("withdraw.html", who=who, case=cases.case_view(cases.get(bootstrap.deps().cases, who, case_id)))
-    cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+    cases.withdraw(bootstrap.deps().cases, bootstrap.competition(), who, case_id, bootstrap.now(),
+                   competition_of=bootstrap.competition_by_id)
     raise Redirect("/cases?done=withdrawn")
 
 
@@ -201,7 +206,8 @@ def download_presentation(case_id: str) -> Response:
 def download_attachment(case_id: str, attachment_id: str) -> Response:
     """A plain link that forwards to a short-lived presigned download (named as uploaded)."""
     who = signed_in(("unit", "organiser"))
-    url = attachments.download_url(bootstrap.deps().cases, bootstrap.config(), bootstrap.files(), who, case_id, attachment_id)
+    url = attachments.download_url(bootstrap.deps().cases, bootstrap.config(), bootstrap.files(), who, case_id,
+                                   attachment_id)
     return Response(body="", status_code=302, headers={"Location": url, **page_headers()})
 
 
@@ -213,7 +219,8 @@ def _category_names(comp: Any = None) -> dict[str, str]:
 
 def _blank() -> dict[str, Any]:
     return {"category": "", "recommending_unit": "", "title": "",
-            "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""), "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""),
+            "leader": dict.fromkeys(case_rules.LEADER_FIELDS, ""),
+            "contact": dict.fromkeys(case_rules.PERSON_FIELDS, ""),
             "background": "", "innovations": [""], "results": [""], "originality_pledge": False,
             "showcase_consent": False}
 
@@ -282,7 +289,8 @@ def _editable_problem(who: Principal, case: Any) -> str | None:
         if case is None:
             window = stages.windows(bootstrap.competition(), bootstrap.deps().stages)[StageId.SUBMISSION]
             return None if window.is_open(bootstrap.now()) else f"{window.name}阶段当前未开放，不能新增案例"
-        cases.editable(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(), competition_of=bootstrap.competition_by_id)
+        cases.editable(bootstrap.deps().cases, bootstrap.competition(), who, case.id, bootstrap.now(),
+                       competition_of=bootstrap.competition_by_id)
         return None
     except (StageClosed, Conflict) as e:
         return e.message
