@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
@@ -75,13 +77,34 @@ def start_competition(start: datetime = IN_SUBMISSION) -> Clock:
     return c
 
 
+@contextmanager
+def one_request_at_a_time() -> Iterator[None]:
+    """moto's backends are not thread-safe: two threads' conditional writes can both pass their condition, which
+    DynamoDB never lets happen. The in-process mock then answers one request at a time, as the local stack's
+    emulator does (scripts/local_emulator.py), so a test racing two threads sees what DynamoDB would do."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    unserialized = BotocoreStubber.process_request
+
+    def serialized(self: Any, request: Any) -> Any:
+        with lock:
+            return unserialized(self, request)
+
+    BotocoreStubber.process_request = serialized      # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.process_request = unserialized   # type: ignore[method-assign]
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
     from chalicelib import bootstrap
 
-    with mock_aws():
+    with mock_aws(), one_request_at_a_time():
         create_aws_resources()
         yield
         bootstrap.reset()
