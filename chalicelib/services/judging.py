@@ -36,9 +36,7 @@ from ..domain.errors import Conflict, Invalid, NotFound, StageClosed, Unauthenti
 from ..domain.judges import parse_judge
 from ..mail import outbox
 from ..mail.render import render_subject
-from ..domain.judging_record import (
-    Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot,
-)
+from ..domain.judging_record import Assignment, Judge, JudgeSession as StoredSession, Link, link_key, new_slot
 from ..security import new_id, new_token, token_hash
 from . import stages as stage_service
 from .repositories import CaseRepository, JudgingRepository, MailRepository, StageRepository

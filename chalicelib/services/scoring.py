@@ -15,12 +15,11 @@ from ..domain.clock import epoch
 from ..domain.competition import COACHING_ROUNDS, Competition, StageId, StageWindow, is_coaching
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, StageClosed, Unauthenticated
 from ..domain.judges import parse_points, parse_score_sheet, tenths_to_points
-from ..domain.judging_record import Assignment
+from ..domain.judging_record import Assignment, judge_session_parts
 from ..security import token_hash
 from . import cases as case_service
 from . import stages as stage_service
 from .accounts import Principal
-from ..domain.judging_record import judge_session_parts
 from .judging import slot_view
 from .repositories import CaseRepository, JudgingRepository, StageRepository
 
