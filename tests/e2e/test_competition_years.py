@@ -29,35 +29,39 @@ def shot(page, name: str, full: bool = True) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 
+def two_units_to_the_end(api: Http, tag: str, prefix: str, bodies: list[dict]) -> list[tuple[str, str]]:
+    """Two unit accounts (<prefix>1-<tag>, <prefix>2-<tag>) each submit one case (`bodies`), two judges score them
+    and the 2023 competition is run to its end over the API, the first case first; [(username, case id)]."""
+    done = []
+    for n, body in enumerate(bodies, 1):
+        username = f"{prefix}{n}-{tag}"
+        api("POST", "/accounts", {"username": username, "password": PASSWORD, "unit_name": f"深圳市第{n}局{tag}",
+                                  "unit_system": "municipal", "contact_name": "张三",
+                                  "email": f"{username}@example.gov.cn", "mobile": "13800138000"})
+        session = api.login(username, PASSWORD)
+        case = session("POST", "/cases", body)
+        session("POST", f"/cases/{case['id']}/submit")
+        done.append((username, case["id"]))
+    org = api.login(*ORGANISER)
+    for n in (1, 2):
+        org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
+                                      "mobile": "13600000000", "affiliation": f"评审机构{n}",
+                                      "categories": ["development"]})
+    run_to_the_end(api, org, {done[0][1]: 90, done[1][1]: 80}, coaching_feedback=False)
+    return done
+
+
 @pytest.fixture(scope="module")
 def finished_2023(tmp_path_factory):
     """A stack whose 2023 competition is over; the unit's account and its 2023 case (id, title, text)."""
     with running_stack(tmp_path_factory.mktemp("story-data"), "e2e-story-stack") as stack:
         api, tag = Http(stack.url), secrets.token_hex(3)
         text = Texts(int(tag, 16)).case()
-        ids, unit = [], {}
-        for n in (1, 2):
-            username = f"story{n}-{tag}"
-            api("POST", "/accounts", {"username": username, "password": PASSWORD, "unit_name": f"深圳市第{n}局{tag}",
-                                      "unit_system": "municipal", "contact_name": "张三",
-                                      "email": f"{username}@example.gov.cn", "mobile": "13800138000"})
-            body = _case(text["title"] if n == 1 else f"另一个案例{tag}", f"深圳市第{n}局", n)
-            if n == 1:
-                body |= {"background": text["background"], "innovations": text["innovations"],
-                         "results": text["results"]}
-            session = api.login(username, PASSWORD)
-            case = session("POST", "/cases", body)
-            session("POST", f"/cases/{case['id']}/submit")
-            ids.append(case["id"])
-            if n == 1:
-                unit = {"username": username, "text": text}
-        org = api.login(*ORGANISER)
-        for n in (1, 2):
-            org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
-                                          "mobile": "13600000000", "affiliation": f"评审机构{n}",
-                                          "categories": ["development"]})
-        run_to_the_end(api, org, {ids[0]: 90, ids[1]: 80}, coaching_feedback=False)
-        unit["case"] = api.login(unit["username"], PASSWORD)("GET", f"/cases/{ids[0]}")   # as 2023 ended
+        first = _case(text["title"], "深圳市第1局", 1) | {
+            "background": text["background"], "innovations": text["innovations"], "results": text["results"]}
+        (username, case_id), _ = two_units_to_the_end(api, tag, "story", [first, _case(f"另一个案例{tag}", "深圳市第2局", 2)])
+        unit = {"username": username, "text": text}
+        unit["case"] = api.login(username, PASSWORD)("GET", f"/cases/{case_id}")   # as 2023 ended
         assert (unit["case"]["status"], unit["case"]["prize"]) == ("awarded", "first")
         yield stack, unit
 
@@ -66,7 +70,7 @@ def _form_time(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _windows_from_now() -> dict[str, tuple[str, str]]:
+def windows_from_now() -> dict[str, tuple[str, str]]:
     """A short 2024: 文本申报 open now for a day, then a day for each stage after it."""
     start = datetime.now(CHINA).replace(microsecond=0) - timedelta(minutes=5)
     windows, at = {}, start
@@ -93,7 +97,7 @@ def test_2023_to_2024_in_the_console_a_unit_copies_its_case_and_2023_stays_expor
         page.locator('[name="categories[0].criteria[0].max"]').fill("35")
         page.locator('[name="categories[0].criteria[1].max"]').fill("25")
         page.get_by_label("每个类别进入综合评选的案例数").fill("20")
-        for stage, (opens, closes) in _windows_from_now().items():
+        for stage, (opens, closes) in windows_from_now().items():
             page.locator(f'[name="stages.{stage}.opens_at"]').fill(opens)
             page.locator(f'[name="stages.{stage}.closes_at"]').fill(closes)
         page.locator('[name="honors.reference_date"]').fill(datetime.now(CHINA).date().isoformat())

@@ -12,14 +12,15 @@ import json
 import re
 import secrets
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from .conftest import ORGANISER, fresh_page, running_stack
 from .test_admin_console import log_in
-from .test_unit_results import CHINA, PASSWORD, PHONE, Http, _case, expect, run_to_the_end
+from .test_competition_years import two_units_to_the_end, windows_from_now
+from .test_unit_results import CHINA, PASSWORD, PHONE, Http, _case, expect
 
 SHOTS = Path("/tmp/shots-provincial")
 TARGET_NAME = "2024年广东省市直机关“先锋杯”工作创新大赛"
@@ -30,15 +31,10 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _windows_from_now() -> dict[str, str]:
-    """The target's windows as builder fields: 文本申报 open now for two days, then a day for each stage."""
-    at, fields = datetime.now(CHINA).replace(microsecond=0) - timedelta(minutes=5), {}
-    for n, stage in enumerate(("submission", "text_review", "coaching", "final", "provincial")):
-        closes = at + timedelta(days=1 if n else 2) - timedelta(seconds=1)
-        fields[f"stages.{stage}.opens_at"] = at.isoformat()
-        fields[f"stages.{stage}.closes_at"] = closes.isoformat()
-        at = closes + timedelta(seconds=1)
-    return fields
+def _window_fields() -> dict[str, str]:
+    """The target's windows as PUT /admin/competitions/{id} fields, Beijing time: 文本申报 open now."""
+    return {f"stages.{stage}.{end}": f"{at}+08:00" for stage, pair in windows_from_now().items()
+            for end, at in zip(("opens_at", "closes_at"), pair)}
 
 
 def mails_to(stack, recipient: str) -> list[email.message.EmailMessage]:
@@ -53,31 +49,17 @@ def recommended(tmp_path_factory):
     """A stack whose 2023 competition is over, its first-prize case recommended and 2023 feeding TARGET_NAME."""
     with running_stack(tmp_path_factory.mktemp("provincial-data"), "e2e-provincial-stack") as stack:
         api, tag = Http(stack.url), secrets.token_hex(3)
-        ids, units = [], []
-        for n in (1, 2):
-            username = f"feed{n}-{tag}"
-            api("POST", "/accounts", {"username": username, "password": PASSWORD, "unit_name": f"深圳市第{n}局{tag}",
-                                      "unit_system": "municipal", "contact_name": "张三",
-                                      "email": f"{username}@example.gov.cn", "mobile": "13800138000"})
-            session = api.login(username, PASSWORD)
-            case = session("POST", "/cases", _case(f"推荐案例{n}-{tag}", f"深圳市第{n}局", n))
-            session("POST", f"/cases/{case['id']}/submit")
-            ids.append(case["id"])
-            units.append(username)
+        (username, case_id), _ = two_units_to_the_end(
+            api, tag, "feed", [_case(f"推荐案例{n}-{tag}", f"深圳市第{n}局", n) for n in (1, 2)])
         org = api.login(*ORGANISER)
-        for n in (1, 2):
-            org("POST", "/admin/judges", {"name": f"评委{n}", "email": f"judge{n}-{tag}@example.org",
-                                          "mobile": "13600000000", "affiliation": f"评审机构{n}",
-                                          "categories": ["development"]})
-        run_to_the_end(api, org, {ids[0]: 90, ids[1]: 80}, coaching_feedback=False)
-        org("PUT", f"/admin/cases/{ids[0]}/recommendation", {"recommended": True, "reason": "成效显著，经验可推广"})
+        org("PUT", f"/admin/cases/{case_id}/recommendation", {"recommended": True, "reason": "成效显著，经验可推广"})
         target = org("POST", "/admin/competitions", {"copy_from": "shenzhen-2023", "name": TARGET_NAME, "year": 2024})
         path = f"/admin/competitions/{target['id']}"           # (no version: the stored one)
         org("PUT", path, {"short_name": "广东省先锋杯", "honors.reference_date": datetime.now(CHINA).date().isoformat(),
-                          **_windows_from_now()})
+                          **_window_fields()})
         org("PUT", path, {"state": "running"})
         org("PUT", "/admin/competitions/shenzhen-2023", {"feeds": target["id"]})
-        yield stack, {"username": units[0], "title": f"推荐案例1-{tag}", "target": target["id"]}
+        yield stack, {"username": username, "title": f"推荐案例1-{tag}", "target": target["id"]}
 
 
 def test_the_organiser_sends_the_recommendations_and_the_unit_finds_its_case_there(chromium, recommended):
