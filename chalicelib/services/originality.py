@@ -253,13 +253,13 @@ def report(comp: Competition, archive: ArchiveRepository, objects: OriginalityOb
         "cases": sorted([e.id, v] for e, v in checked),
         "earlier": sorted([e.id, v, e.year] for e, v in earlier),
     }, sort_keys=True).encode()).hexdigest()
-    cached = objects.cached_flags(digest)
+    cached = objects.cached_flags(comp.id, digest)
     if cached is not None:
         return cached
     flags = domain.find_flags(index, [e for e, _ in checked], s, earlier=[e for e, _ in earlier])
     result = {"flags": domain.flags_view(flags), "threshold": s.threshold, "checked": len(checked),
               "archived": index.size + len(earlier), "measure": "overlap"}
-    objects.save_flags(digest, result)
+    objects.save_flags(comp.id, digest, result)
     return result
 
 

@@ -33,7 +33,7 @@ class InMemoryOriginalityObjects:
 
     def __init__(self) -> None:
         self.index: tuple[domain.ArchiveIndex, str] | None = None
-        self.flags: tuple[str, dict[str, Any]] | None = None
+        self.flags: dict[str, tuple[str, dict[str, Any]]] = {}     # competition -> (digest, result)
         self.saves = 0
 
     def load_index(self) -> tuple[domain.ArchiveIndex, str] | None:
@@ -45,8 +45,9 @@ class InMemoryOriginalityObjects:
         self.index = (index, etag)
         return etag
 
-    def cached_flags(self, digest: str) -> dict[str, Any] | None:
-        return self.flags[1] if self.flags is not None and self.flags[0] == digest else None
+    def cached_flags(self, competition_id: str, digest: str) -> dict[str, Any] | None:
+        kept = self.flags.get(competition_id)
+        return kept[1] if kept is not None and kept[0] == digest else None
 
-    def save_flags(self, digest: str, result: dict[str, Any]) -> None:
-        self.flags = (digest, result)
+    def save_flags(self, competition_id: str, digest: str, result: dict[str, Any]) -> None:
+        self.flags[competition_id] = (digest, result)

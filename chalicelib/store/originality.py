@@ -7,7 +7,8 @@ services' way in (services/repositories.ArchiveRepository, OriginalityObjects).
 - import: BatchWriteItem of ArchiveCase rows (corpus "archive", id) and one audit row;
 - rebuild the index when no usable one is stored: Query corpus = "archive" (every archived case);
 - check: GetObject `originality/index.bin` (once per Lambda container; afterwards a HeadObject compares the
-  ETag), GetObject/PutObject `originality/flags.json` (the last result, keyed by a digest of its inputs).
+  ETag), GetObject/PutObject `originality/flags/<competition>.json` (each competition's last result, with the
+  digest of its inputs).
 """
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ from .models import ArchiveCase
 
 CORPUS = "archive"
 INDEX_KEY = "originality/index.bin"
-FLAGS_KEY = "originality/flags.json"
+
+def flags_key(competition_id: str) -> str:
+    """The S3 key of a competition's last originality result."""
+    return f"originality/flags/{competition_id}.json"
+
 
 _loaded: dict[str, tuple[str, domain.ArchiveIndex]] = {}   # bucket -> (ETag, index): one per container
 _lock = threading.Lock()
@@ -121,9 +126,9 @@ class Objects:
             _loaded[self.bucket] = (etag, index)
         return etag
 
-    def cached_flags(self, digest: str) -> dict[str, Any] | None:
+    def cached_flags(self, competition_id: str, digest: str) -> dict[str, Any] | None:
         try:
-            data = json.loads(self.s3.get_object(Bucket=self.bucket, Key=FLAGS_KEY)["Body"].read())
+            data = json.loads(self.s3.get_object(Bucket=self.bucket, Key=flags_key(competition_id))["Body"].read())
         except ClientError as exc:
             if _missing(exc):
                 return None
@@ -132,9 +137,10 @@ class Objects:
             return None
         return data.get("result") if isinstance(data, dict) and data.get("digest") == digest else None
 
-    def save_flags(self, digest: str, result: dict[str, Any]) -> None:
+    def save_flags(self, competition_id: str, digest: str, result: dict[str, Any]) -> None:
         body = json.dumps({"digest": digest, "result": result}, ensure_ascii=False).encode("utf-8")
-        self.s3.put_object(Bucket=self.bucket, Key=FLAGS_KEY, Body=body, ContentType="application/json")
+        self.s3.put_object(Bucket=self.bucket, Key=flags_key(competition_id), Body=body,
+                           ContentType="application/json")
 
 
 def forget_loaded() -> None:

@@ -59,7 +59,16 @@ def test_the_index_reads_back_with_a_new_etag_on_each_save(store) -> None:
 
 def test_the_flags_are_kept_for_their_digest_only(store) -> None:
     _, objects = store
-    assert objects.cached_flags("d1") is None
-    objects.save_flags("d1", {"flags": [], "checked": 3})
-    assert objects.cached_flags("d1") == {"flags": [], "checked": 3}
-    assert objects.cached_flags("d2") is None
+    assert objects.cached_flags("shenzhen-2023", "d1") is None
+    objects.save_flags("shenzhen-2023", "d1", {"flags": [], "checked": 3})
+    assert objects.cached_flags("shenzhen-2023", "d1") == {"flags": [], "checked": 3}
+    assert objects.cached_flags("shenzhen-2023", "d2") is None
+
+
+def test_each_competition_keeps_its_own_flags(store) -> None:
+    _, objects = store
+    objects.save_flags("shenzhen-2023", "d1", {"flags": [], "checked": 3})
+    objects.save_flags("shenzhen-2024", "d2", {"flags": [], "checked": 5})
+    assert objects.cached_flags("shenzhen-2023", "d1") == {"flags": [], "checked": 3}     # not pushed out by 2024's
+    assert objects.cached_flags("shenzhen-2024", "d2") == {"flags": [], "checked": 5}
+    assert objects.cached_flags("shenzhen-2024", "d1") is None

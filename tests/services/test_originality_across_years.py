@@ -136,8 +136,9 @@ def test_asking_again_reads_the_cache_and_a_change_in_an_earlier_competition_che
     world.submit(c2024, texts.near_copy(original))
     first = world.report(c2024)
     assert first["flags"] == []
-    cached = world.objects.flags
-    assert world.report(c2024) == first and world.objects.flags is cached
+    cached = world.objects.flags[c2024.id]
+    assert world.report(c2023)["flags"] == []                   # the earlier year's own check keeps its own result
+    assert world.report(c2024) == first and world.objects.flags[c2024.id] is cached
     # a case submitted later in the earlier competition (it was still running): the next check includes it
     world.submit(c2023, original)
     again = world.report(c2024)
