@@ -16,6 +16,7 @@ import pytest
 from tests.originality_corpus import Texts
 
 from .conftest import ORGANISER, fresh_page, running_stack
+from .test_account_pages import log_in as log_in_as
 from .test_admin_console import log_in
 from .test_unit_portal import fill_case
 from .test_unit_results import CHINA, PASSWORD, PHONE, Http, _case, expect, run_to_the_end
@@ -114,10 +115,7 @@ def test_2023_to_2024_in_the_console_a_unit_copies_its_case_and_2023_stays_expor
 
         # -- the unit on its phone: 往届 unchanged, a 2024 case with the 2023 text -------------------------------
         for phone in fresh_page(chromium, stack, **PHONE):
-            phone.goto("/login")
-            phone.get_by_label("用户名").fill(unit["username"])
-            phone.get_by_label("密码").fill(PASSWORD)
-            phone.get_by_role("button", name="登录").click()
+            log_in_as(phone, unit["username"], PASSWORD)
             expect()(phone).to_have_url(re.compile(r"/cases$"))
             earlier = phone.locator("section.earlier-cases")
             expect()(earlier.get_by_role("heading", name="往届案例")).to_be_visible()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ORGANISER, fresh_page, running_stack
+from .test_account_pages import log_in as log_in_as
 from .test_admin_console import log_in
 from .test_competition_years import two_units_to_the_end, windows_from_now
 from .test_unit_results import CHINA, PASSWORD, PHONE, Http, _case, expect
@@ -93,10 +94,7 @@ def test_the_organiser_sends_the_recommendations_and_the_unit_finds_its_case_the
     assert link is not None
 
     for phone in fresh_page(chromium, stack, **PHONE):
-        phone.goto("/login")
-        phone.get_by_label("用户名").fill(unit["username"])
-        phone.get_by_label("密码").fill(PASSWORD)
-        phone.get_by_role("button", name="登录").click()
+        log_in_as(phone, unit["username"], PASSWORD)
         expect()(phone).to_have_url(re.compile(r"/cases$"))
         listed = phone.locator(f'ul[data-competition="{unit["target"]}"] [data-case-id="{link.group(1)}"]')
         expect()(listed.get_by_role("link", name=unit["title"])).to_be_visible()
